@@ -1,0 +1,130 @@
+package banner
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+//go:embed locales/*.json
+var localeFS embed.FS
+
+// Texts are the banner's words in one language, by key.
+type Texts map[string]string
+
+// Locales holds the banner texts of every language, operator overrides
+// applied, and picks one per request.
+type Locales struct {
+	byLang   map[string]Texts
+	fallback string
+}
+
+// LoadLocales reads the built-in texts, applies overrides (language → key →
+// text) and sets the fallback language. Overrides for a language the banner
+// has no texts for start from the fallback's texts, so no key is ever missing.
+func LoadLocales(fallback string, overrides map[string]Texts) (*Locales, error) {
+	l := &Locales{byLang: map[string]Texts{}, fallback: "en"}
+	entries, err := localeFS.ReadDir("locales")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		data, err := localeFS.ReadFile("locales/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		var t Texts
+		if err := json.Unmarshal(data, &t); err != nil {
+			return nil, fmt.Errorf("locale %s: %w", e.Name(), err)
+		}
+		l.byLang[strings.TrimSuffix(e.Name(), ".json")] = t
+	}
+	base := l.byLang["en"]
+	for lang, t := range l.byLang {
+		for k := range base {
+			if _, ok := t[k]; !ok {
+				return nil, fmt.Errorf("locale %s lacks text %q", lang, k)
+			}
+		}
+	}
+	if fallback != "" {
+		if _, ok := l.byLang[fallback]; !ok && overrides[fallback] == nil {
+			return nil, fmt.Errorf("default language %q has no texts (have %s)", fallback, strings.Join(l.Languages(), ", "))
+		}
+		l.fallback = fallback
+	}
+	for lang, over := range overrides {
+		t, ok := l.byLang[lang]
+		if !ok {
+			t = l.byLang[l.fallback]
+			if t == nil {
+				t = base
+			}
+		}
+		merged := make(Texts, len(t))
+		for k, v := range t {
+			merged[k] = v
+		}
+		for k, v := range over {
+			if _, known := base[k]; !known {
+				return nil, fmt.Errorf("language %s: unknown text %q", lang, k)
+			}
+			merged[k] = v
+		}
+		l.byLang[lang] = merged
+	}
+	return l, nil
+}
+
+// Languages lists the available languages, sorted.
+func (l *Locales) Languages() []string {
+	langs := make([]string, 0, len(l.byLang))
+	for k := range l.byLang {
+		langs = append(langs, k)
+	}
+	sort.Strings(langs)
+	return langs
+}
+
+// Texts returns one language's texts.
+func (l *Locales) Texts(lang string) Texts { return l.byLang[lang] }
+
+// Pick chooses the language for an Accept-Language header: the available
+// language with the highest q-value (primary subtag match), else the fallback.
+func (l *Locales) Pick(acceptLanguage string) string {
+	best, bestQ := l.fallback, 0.0
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag, q := parseLangRange(part)
+		if q <= bestQ || tag == "" {
+			continue
+		}
+		if _, ok := l.byLang[tag]; ok {
+			best, bestQ = tag, q
+		}
+	}
+	return best
+}
+
+func parseLangRange(s string) (string, float64) {
+	tag, params, _ := strings.Cut(strings.TrimSpace(s), ";")
+	q := 1.0
+	if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+		if _, err := fmt.Sscanf(v, "%g", &q); err != nil {
+			q = 0
+		}
+	}
+	tag = strings.ToLower(tag)
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	return tag, q
+}
+
+// Fingerprint is a stable encoding of every text in every language; it enters
+// the policy version, so a change of wording asks visitors again.
+func (l *Locales) Fingerprint() []byte {
+	data, _ := json.Marshal(l.byLang) // map keys are sorted by encoding/json
+	return data
+}

@@ -1,0 +1,397 @@
+package caddymodule
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/consentgate/consentgate/banner"
+	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/cookie"
+	"github.com/consentgate/consentgate/consent/policy"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("consent", parseCaddyfile)
+	// After encode: encode compresses what we write; reverse_proxy,
+	// file_server and friends run inside us. Operators write no order line.
+	httpcaddyfile.RegisterDirectiveOrder("consent", httpcaddyfile.After, "encode")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	m := new(Handler)
+	err := m.UnmarshalCaddyfile(h.Dispenser)
+	return m, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	consent {
+//		prefix              <path>                  # default /.consent/
+//		privacy_policy      <url>
+//		default_language    <lang>                  # default en
+//		text                <lang> <key> <text>     # override a banner text
+//		renew_after         <duration>              # default 180d
+//		refusal_renew_after <duration>              # default 180d
+//		cookie_name         <name>                  # default consentgate
+//		cookie_domain       <domain>
+//		key                 <hash-key> <block-key>  # repeatable; the first encodes
+//		purpose <id> {
+//			name        <lang> <text>
+//			description <lang> <text>
+//			sale
+//		}
+//		vendor <id> {
+//			name        <text>
+//			company     <text>
+//			country     <code>
+//			purpose     <purpose>
+//			policy_url  <url>
+//			description <lang> <text>
+//			cookie      <name> [<lifetime>] [prefix] [http_only]
+//			match       [any|script|frame|image|link] <pattern>...
+//			inline      <signature>...
+//		}
+//	}
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	seen := map[string]bool{}
+	var pendingPurposes []pendingRef
+	for d.NextBlock(0) {
+		sub := d.Val()
+		single := sub != "key" && sub != "purpose" && sub != "vendor" && sub != "text"
+		if single && seen[sub] {
+			return d.Errf("%s is given twice", sub)
+		}
+		seen[sub] = true
+		var err error
+		switch sub {
+		case "prefix":
+			err = oneArg(d, &h.Prefix)
+			if err == nil && !strings.HasPrefix(h.Prefix, "/") {
+				err = d.Errf("prefix must start with '/', got %q", h.Prefix)
+			}
+		case "privacy_policy":
+			err = oneArg(d, &h.PrivacyPolicy)
+		case "default_language":
+			err = oneArg(d, &h.DefaultLanguage)
+		case "cookie_name":
+			err = oneArg(d, &h.CookieName)
+		case "cookie_domain":
+			err = oneArg(d, &h.CookieDomain)
+		case "renew_after":
+			err = durationArg(d, &h.RenewAfter)
+		case "refusal_renew_after":
+			err = durationArg(d, &h.RefusalRenewAfter)
+		case "text":
+			err = h.parseText(d)
+		case "key":
+			err = h.parseKey(d)
+		case "purpose":
+			err = h.parsePurpose(d)
+		case "vendor":
+			var ref pendingRef
+			ref, err = h.parseVendor(d)
+			if ref.purpose != "" {
+				pendingPurposes = append(pendingPurposes, ref)
+			}
+		default:
+			err = d.Errf("unknown subdirective %q", sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return h.checkPurposeRefs(pendingPurposes)
+}
+
+// pendingRef remembers where a vendor named its purpose: purposes may be
+// declared after the vendors that use them.
+type pendingRef struct {
+	vendor, purpose string
+	file            string
+	line            int
+}
+
+func (h *Handler) checkPurposeRefs(refs []pendingRef) error {
+	known := map[string]bool{}
+	for _, p := range policy.DefaultPurposes() {
+		known[p.ID] = true
+	}
+	for _, p := range h.Purposes {
+		known[p.ID] = true
+	}
+	for _, r := range refs {
+		if !known[r.purpose] {
+			return fmt.Errorf("vendor %q: unknown purpose %q, at %s:%d", r.vendor, r.purpose, r.file, r.line)
+		}
+	}
+	return nil
+}
+
+func oneArg(d *caddyfile.Dispenser, dst *string) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(s)
+	if err != nil {
+		return d.Errf("bad duration %q: %v", s, err)
+	}
+	if dur <= 0 {
+		return d.Errf("duration %q must be positive", s)
+	}
+	*dst = caddy.Duration(dur)
+	return nil
+}
+
+func (h *Handler) parseText(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 3 {
+		return d.Errf("text takes a language, a key and the text, got %d arguments", len(args))
+	}
+	if h.Texts == nil {
+		h.Texts = map[string]banner.Texts{}
+	}
+	if h.Texts[args[0]] == nil {
+		h.Texts[args[0]] = banner.Texts{}
+	}
+	h.Texts[args[0]][args[1]] = args[2]
+	return nil
+}
+
+func (h *Handler) parseKey(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.Errf("key takes a hash key and a block key, got %d arguments", len(args))
+	}
+	kp := KeyPair{Hash: args[0], Block: args[1]}
+	// Placeholders are resolved at provision time; literal keys are checked now.
+	if !strings.Contains(kp.Hash, "{") && !strings.Contains(kp.Block, "{") {
+		hash, err := cookie.ParseKey(kp.Hash)
+		if err != nil {
+			return d.Errf("malformed hash key: %v", err)
+		}
+		block, err := cookie.ParseKey(kp.Block)
+		if err != nil {
+			return d.Errf("malformed block key: %v", err)
+		}
+		if err := (cookie.KeyPair{Hash: hash, Block: block}).Validate(); err != nil {
+			return d.Errf("malformed key: %v", err)
+		}
+	}
+	h.Keys = append(h.Keys, kp)
+	return nil
+}
+
+func (h *Handler) parsePurpose(d *caddyfile.Dispenser) error {
+	var p policy.Purpose
+	if err := oneArgKeepBlock(d, &p.ID); err != nil {
+		return err
+	}
+	if !policy.ValidID(p.ID) {
+		return d.Errf("purpose id %q: use lower-case letters, digits, '-' or '_'", p.ID)
+	}
+	for _, q := range h.Purposes {
+		if q.ID == p.ID {
+			return d.Errf("purpose %q is declared twice", p.ID)
+		}
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch d.Val() {
+		case "name":
+			err = langText(d, &p.Name)
+		case "description":
+			err = langText(d, &p.Description)
+		case "sale":
+			if d.NextArg() {
+				err = d.ArgErr()
+			}
+			p.Sale = true
+		default:
+			err = d.Errf("unknown purpose setting %q", d.Val())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	h.Purposes = append(h.Purposes, p)
+	return nil
+}
+
+// oneArgKeepBlock reads exactly one argument before an optional block.
+func oneArgKeepBlock(d *caddyfile.Dispenser, dst *string) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+func langText(d *caddyfile.Dispenser, dst *map[string]string) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.Errf("%s takes a language and a text", d.Val())
+	}
+	if *dst == nil {
+		*dst = map[string]string{}
+	}
+	(*dst)[args[0]] = args[1]
+	return nil
+}
+
+func (h *Handler) parseVendor(d *caddyfile.Dispenser) (pendingRef, error) {
+	var v catalog.Vendor
+	if err := oneArgKeepBlock(d, &v.ID); err != nil {
+		return pendingRef{}, err
+	}
+	ref := pendingRef{vendor: v.ID, file: d.File(), line: d.Line()}
+	declared := d.Line()
+	for _, w := range h.Vendors {
+		if w.ID == v.ID {
+			return ref, d.Errf("vendor %q is declared twice", v.ID)
+		}
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var err error
+		switch field := d.Val(); field {
+		case "name":
+			err = oneArg(d, &v.Name)
+		case "company":
+			err = oneArg(d, &v.Company)
+		case "country":
+			err = oneArg(d, &v.Country)
+		case "policy_url":
+			err = oneArg(d, &v.PolicyURL)
+		case "purpose":
+			err = oneArg(d, &v.Purpose)
+			ref.purpose, ref.line = v.Purpose, d.Line()
+		case "description":
+			err = langText(d, &v.Description)
+		case "cookie":
+			err = parseVendorCookie(d, &v)
+		case "match":
+			err = parseMatch(d, &v.Match)
+		case "inline":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				err = d.ArgErr()
+			}
+			v.Match.Inline = append(v.Match.Inline, args...)
+		default:
+			err = d.Errf("unknown vendor setting %q", field)
+		}
+		if err != nil {
+			return ref, err
+		}
+	}
+	if err := checkVendor(v); err != nil {
+		return ref, fmt.Errorf("vendor %q: %v, at %s:%d", v.ID, err, ref.file, declared)
+	}
+	h.Vendors = append(h.Vendors, v)
+	return ref, nil
+}
+
+// checkVendor validates an operator vendor: a new one must be complete; an
+// override of a catalogued one only needs valid match rules.
+func checkVendor(v catalog.Vendor) error {
+	if !builtinVendorIDs()[v.ID] {
+		if v.Name == "" || v.Purpose == "" {
+			return fmt.Errorf("not in the built-in catalogue, so it needs at least name and purpose")
+		}
+		if len(v.Match.URLs)+len(v.Match.Script)+len(v.Match.Frame)+len(v.Match.Image)+len(v.Match.Link)+len(v.Match.Inline) == 0 {
+			return fmt.Errorf("not in the built-in catalogue, so it needs at least one match or inline rule")
+		}
+		return v.Validate()
+	}
+	probe := v
+	probe.Name, probe.Purpose = v.ID, policy.Necessary
+	_, err := catalog.NewMatcher([]catalog.Vendor{probe})
+	return err
+}
+
+func builtinVendorIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, v := range catalog.Builtin() {
+		ids[v.ID] = true
+	}
+	return ids
+}
+
+func parseVendorCookie(d *caddyfile.Dispenser, v *catalog.Vendor) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	c := catalog.Cookie{Name: args[0]}
+	for _, a := range args[1:] {
+		switch a {
+		case "prefix":
+			c.Prefix = true
+		case "http_only":
+			c.HTTPOnly = true
+		default:
+			if c.Lifetime != "" {
+				return d.Errf("cookie %q: unexpected %q (lifetime already %q)", c.Name, a, c.Lifetime)
+			}
+			c.Lifetime = a
+		}
+	}
+	v.Cookies = append(v.Cookies, c)
+	return nil
+}
+
+func parseMatch(d *caddyfile.Dispenser, r *catalog.Rules) error {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return d.ArgErr()
+	}
+	dst := &r.URLs
+	if kind, ok := catalog.ParseKind(args[0]); ok {
+		switch kind {
+		case catalog.KindScript:
+			dst = &r.Script
+		case catalog.KindFrame:
+			dst = &r.Frame
+		case catalog.KindImage:
+			dst = &r.Image
+		case catalog.KindLink:
+			dst = &r.Link
+		default:
+			return d.Errf("match kind %q cannot be blocked", args[0])
+		}
+		args = args[1:]
+	} else if args[0] == "any" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return d.Errf("match needs at least one pattern")
+	}
+	*dst = append(*dst, args...)
+	return nil
+}
+
+// Interface guard.
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

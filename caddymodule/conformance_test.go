@@ -1,0 +1,248 @@
+package caddymodule_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/consentgate/consentgate/caddymodule"
+)
+
+func provisioned(t testing.TB, h *caddymodule.Handler) *caddymodule.Handler {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	if err := h.Provision(ctx); err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	return h
+}
+
+const gaPage = `<html><head><script async src="https://www.googletagmanager.com/gtag/js?id=G-X1"></script></head><body>hi</body></html>`
+
+// TestWriterConformance: what must pass through untouched does, byte for
+// byte and unbuffered; what must be rewritten is.
+func TestWriterConformance(t *testing.T) {
+	h := provisioned(t, &caddymodule.Handler{})
+	cases := []struct {
+		name     string
+		method   string
+		reqHdr   map[string]string
+		next     func(w http.ResponseWriter, r *http.Request) error
+		rewrite  bool   // body must differ from what next wrote
+		wantCode int    // status the client sees
+		wantLen  string // Content-Length the client sees ("" = none)
+	}{
+		{name: "html GET is rewritten", method: "GET", rewrite: true, wantCode: 200,
+			next: html(200, gaPage)},
+		{name: "HEAD untouched", method: "HEAD", wantCode: 200, wantLen: "126",
+			next: func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/html")
+				w.Header().Set("Content-Length", "126")
+				w.WriteHeader(200)
+				return nil
+			}},
+		{name: "POST response untouched", method: "POST", wantCode: 200, next: html(200, gaPage)},
+		{name: "204 untouched", method: "GET", wantCode: 204,
+			next: func(w http.ResponseWriter, r *http.Request) error { w.WriteHeader(204); return nil }},
+		{name: "206 untouched", method: "GET", wantCode: 206, wantLen: "10", reqHdr: map[string]string{"Range": "bytes=0-9"},
+			next: func(w http.ResponseWriter, r *http.Request) error {
+				http.ServeContent(w, r, "p.html", time.Time{}, strings.NewReader(gaPage))
+				return nil
+			}},
+		{name: "ServeContent is rewritten", method: "GET", rewrite: true, wantCode: 200,
+			next: func(w http.ResponseWriter, r *http.Request) error {
+				http.ServeContent(w, r, "p.html", time.Time{}, strings.NewReader(gaPage))
+				return nil
+			}},
+		{name: "404 html untouched", method: "GET", wantCode: 404, next: html(404, gaPage)},
+		{name: "json untouched", method: "GET", wantCode: 200, wantLen: "2",
+			next: func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", "2")
+				_, err := w.Write([]byte("{}"))
+				return err
+			}},
+		{name: "image request gets html untouched", method: "GET", wantCode: 200,
+			reqHdr: map[string]string{"Accept": "image/avif,image/webp"}, next: html(200, gaPage)},
+		{name: "unknown encoding untouched", method: "GET", wantCode: 200,
+			next: func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("Content-Type", "text/html")
+				w.Header().Set("Content-Encoding", "compress")
+				_, err := w.Write([]byte(gaPage))
+				return err
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, "http://shop.test/p.html", nil)
+			req.Header.Set("Accept", "text/html")
+			for k, v := range tc.reqHdr {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			var wrote strings.Builder
+			next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+				return tc.next(teeWriter{w, &wrote}, r)
+			})
+			if err := h.ServeHTTP(rec, req, next); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Code != tc.wantCode {
+				t.Errorf("status %d, want %d", rec.Code, tc.wantCode)
+			}
+			got := rec.Body.String()
+			if tc.rewrite {
+				if got == wrote.String() || !strings.Contains(got, `type="text/plain"`) || !strings.Contains(got, "consentgate-config") {
+					t.Errorf("not rewritten: %q", got)
+				}
+				if rec.Header().Get("Content-Length") != "" && rec.Header().Get("Content-Length") != itoa(len(got)) {
+					t.Errorf("Content-Length %s for %d bytes", rec.Header().Get("Content-Length"), len(got))
+				}
+				return
+			}
+			if got != wrote.String() {
+				t.Errorf("body changed:\n got %q\nwant %q", got, wrote.String())
+			}
+			if cl := rec.Header().Get("Content-Length"); cl != tc.wantLen {
+				t.Errorf("Content-Length %q, want %q", cl, tc.wantLen)
+			}
+		})
+	}
+}
+
+// TestWriterFlushesPassThrough: server-sent events reach the client as they
+// are flushed, not when the handler returns.
+func TestWriterFlushesPassThrough(t *testing.T) {
+	h := provisioned(t, &caddymodule.Handler{})
+	req := httptest.NewRequest("GET", "http://shop.test/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	rec := httptest.NewRecorder()
+	err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		w.Write([]byte("data: 1\n\n"))
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			return err
+		}
+		if !rec.Flushed || rec.Body.String() != "data: 1\n\n" {
+			t.Errorf("event not flushed through: flushed=%v body=%q", rec.Flushed, rec.Body.String())
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWriterUpgradeNotWrapped: a WebSocket upgrade gets the connection's own
+// writer, so it can be hijacked.
+func TestWriterUpgradeNotWrapped(t *testing.T) {
+	h := provisioned(t, &caddymodule.Handler{})
+	req := httptest.NewRequest("GET", "http://shop.test/ws", nil)
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Connection", "Upgrade")
+	rec := httptest.NewRecorder()
+	_ = h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if w != http.ResponseWriter(rec) {
+			t.Errorf("upgrade request got a wrapped writer %T", w)
+		}
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		return nil
+	}))
+	if rec.Code != http.StatusSwitchingProtocols {
+		t.Errorf("status %d", rec.Code)
+	}
+}
+
+// TestWriterErrorDropsHeldBody: when next fails after writing part of a
+// page, nothing held back is sent, so Caddy's error handling can answer.
+func TestWriterErrorDropsHeldBody(t *testing.T) {
+	h := provisioned(t, &caddymodule.Handler{})
+	req := httptest.NewRequest("GET", "http://shop.test/p.html", nil)
+	rec := httptest.NewRecorder()
+	boom := errors.New("upstream went away")
+	err := h.ServeHTTP(rec, req, caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html><head><title>half"))
+		return boom
+	}))
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v, want %v", err, boom)
+	}
+	if rec.Body.Len() != 0 {
+		t.Errorf("held body was sent: %q", rec.Body.String())
+	}
+}
+
+// TestWriterNotModifiedKeepsConsentETag: a conditional request with the
+// consent-marked ETag reaches upstream unmarked, and the 304 comes back marked.
+func TestWriterNotModifiedKeepsConsentETag(t *testing.T) {
+	h := provisioned(t, &caddymodule.Handler{})
+	first := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "http://shop.test/p.html", nil)
+	etagged := func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Etag", `"abc"`)
+		if r.Header.Get("If-None-Match") == `"abc"` {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		w.Header().Set("Content-Type", "text/html")
+		_, err := w.Write([]byte(gaPage))
+		return err
+	}
+	if err := h.ServeHTTP(first, req, caddyhttp.HandlerFunc(etagged)); err != nil {
+		t.Fatal(err)
+	}
+	tag := first.Header().Get("Etag")
+	if tag == `"abc"` || !strings.HasPrefix(tag, `"abc-cg`) {
+		t.Fatalf("rewritten page ETag %q", tag)
+	}
+	second := httptest.NewRecorder()
+	req = httptest.NewRequest("GET", "http://shop.test/p.html", nil)
+	req.Header.Set("If-None-Match", tag)
+	if err := h.ServeHTTP(second, req, caddyhttp.HandlerFunc(etagged)); err != nil {
+		t.Fatal(err)
+	}
+	if second.Code != http.StatusNotModified || second.Header().Get("Etag") != tag {
+		t.Errorf("revalidation: %d with ETag %q, want 304 with %q", second.Code, second.Header().Get("Etag"), tag)
+	}
+}
+
+func html(status int, body string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		_, err := w.Write([]byte(body))
+		return err
+	}
+}
+
+// teeWriter records what next wrote, to compare with what the client got.
+type teeWriter struct {
+	http.ResponseWriter
+	copy *strings.Builder
+}
+
+func (t teeWriter) Write(p []byte) (int, error) {
+	t.copy.Write(p)
+	return t.ResponseWriter.Write(p)
+}
+
+// ReadFrom keeps http.ServeContent on the wrapped writer's ReadFrom path.
+func (t teeWriter) ReadFrom(r io.Reader) (int64, error) {
+	return t.ResponseWriter.(io.ReaderFrom).ReadFrom(io.TeeReader(r, t.copy))
+}
+
+func (t teeWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+func itoa(n int) string { return strconv.Itoa(n) }

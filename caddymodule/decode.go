@@ -1,0 +1,139 @@
+package caddymodule
+
+import (
+	"compress/flate"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// maxDecodedRatio bounds decompression: a body that inflates beyond this
+// many times its compressed size is cut off as a likely bomb.
+const maxDecodedRatio = 1000
+
+func canDecode(encoding string) bool {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "gzip", "x-gzip", "br", "zstd", "deflate":
+		return true
+	}
+	return false
+}
+
+// decoder undoes an upstream Content-Encoding. Compressed bytes arrive
+// through Write (push) while decompressors pull, so a goroutine decodes
+// from a pipe into dst; mu serialises its writes with Flush and Close.
+type decoder struct {
+	pw   *io.PipeWriter
+	done chan error
+	mu   sync.Mutex
+	dst  flushWriter
+	in   int64
+	out  int64
+}
+
+type flushWriter interface {
+	io.Writer
+	Flush() error
+}
+
+func newDecoder(encoding string, dst flushWriter) *decoder {
+	pr, pw := io.Pipe()
+	d := &decoder{pw: pw, done: make(chan error, 1), dst: dst}
+	go d.run(strings.ToLower(strings.TrimSpace(encoding)), pr)
+	return d
+}
+
+func (d *decoder) run(encoding string, pr *io.PipeReader) {
+	var err error
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("decoding %s body: panic: %v", encoding, p)
+		}
+		pr.CloseWithError(err)
+		d.done <- err
+	}()
+	var src io.Reader
+	switch encoding {
+	case "gzip", "x-gzip":
+		var zr *gzip.Reader
+		if zr, err = gzip.NewReader(pr); err != nil {
+			return
+		}
+		defer zr.Close()
+		src = zr
+	case "br":
+		src = brotli.NewReader(pr)
+	case "zstd":
+		var zr *zstd.Decoder
+		if zr, err = zstd.NewReader(pr, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true)); err != nil {
+			return
+		}
+		defer zr.Close()
+		src = zr
+	case "deflate":
+		fr := flate.NewReader(pr)
+		defer fr.Close()
+		src = fr
+	default:
+		err = fmt.Errorf("unsupported content encoding %q", encoding)
+		return
+	}
+	buf := make([]byte, 16<<10)
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			d.mu.Lock()
+			d.out += int64(n)
+			if d.out > maxDecodedRatio*(d.in+1024) {
+				err = fmt.Errorf("%s body decompresses more than %d times its size", encoding, maxDecodedRatio)
+				d.mu.Unlock()
+				return
+			}
+			_, err = d.dst.Write(buf[:n])
+			d.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+		if rerr == io.EOF {
+			return
+		}
+		if rerr != nil {
+			err = rerr
+			return
+		}
+	}
+}
+
+// Write hands compressed bytes to the decoding goroutine; it returns once
+// they have been consumed.
+func (d *decoder) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	d.in += int64(len(p))
+	d.mu.Unlock()
+	return d.pw.Write(p)
+}
+
+// Flush pushes out what has been decoded so far.
+func (d *decoder) Flush() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dst.Flush()
+}
+
+// Close waits for the decoder to drain and reports a corrupt body.
+func (d *decoder) Close() error {
+	d.pw.Close()
+	return <-d.done
+}
+
+// Abort stops decoding without waiting for the rest of the body.
+func (d *decoder) Abort() {
+	d.pw.CloseWithError(io.ErrClosedPipe)
+	<-d.done
+}

@@ -1,0 +1,315 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/consentgate/consentgate/banner"
+	"github.com/consentgate/consentgate/consent/cookie"
+)
+
+const (
+	gpcPath = "/.well-known/gpc.json"
+	// maxChoiceBody bounds a choice post; a real one is a few hundred bytes.
+	maxChoiceBody = 16 << 10
+)
+
+// serveEndpoint serves everything under the consent prefix.
+func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimPrefix(r.URL.Path, h.Prefix)
+	switch name {
+	case "state":
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return writeError(w, http.StatusMethodNotAllowed, "use GET")
+		}
+		return h.serveState(w, h.visit(r))
+	case "choice":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST")
+			return writeError(w, http.StatusMethodNotAllowed, "use POST")
+		}
+		return h.serveChoice(w, r)
+	}
+	if a, ok := h.assets.Lookup(name); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		serveAsset(w, r, a)
+		return nil
+	}
+	return writeError(w, http.StatusNotFound, "no such consent endpoint")
+}
+
+func (h *Handler) serveState(w http.ResponseWriter, v visit) error {
+	body := banner.AppendState(nil, h.state(v))
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	_, err := w.Write(body)
+	return err
+}
+
+// choice is a validated decision from the choice endpoint.
+type choice struct {
+	purposes []string
+	vendors  []string
+	ret      string // form posts: where to send the visitor back
+	form     bool
+}
+
+// serveChoice records a visitor's choice in the consent cookie. It takes
+// JSON ({"all":true}, {"purposes":{...},"vendors":{...}}) or a plain HTML
+// form (action=accept_all|reject_all|save, purpose=..., return=/path).
+func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
+	if err := checkSameOrigin(r); err != nil {
+		return writeError(w, http.StatusForbidden, err.Error())
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxChoiceBody)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var c choice
+	var err error
+	switch mt {
+	case "application/json":
+		c, err = h.parseJSONChoice(r.Body)
+	case "application/x-www-form-urlencoded":
+		c, err = h.parseFormChoice(r)
+	default:
+		return writeError(w, http.StatusUnsupportedMediaType, "send application/json or a form")
+	}
+	if err != nil {
+		status := http.StatusBadRequest
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return writeError(w, status, err.Error())
+	}
+	prev, _ := h.readConsent(r)
+	signal := r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1"
+	consent := cookie.Consent{
+		ID:          prev.ID,
+		Version:     h.policy.Version,
+		Purposes:    c.purposes,
+		Vendors:     c.vendors,
+		Time:        time.Now().Unix(),
+		UnderSignal: signal,
+	}
+	if consent.ID == "" {
+		consent.ID = cookie.NewID()
+	}
+	if err := h.setConsentCookie(w, r, consent); err != nil {
+		return err
+	}
+	if c.form {
+		http.Redirect(w, r, c.ret, http.StatusSeeOther)
+		return nil
+	}
+	v := visit{consent: consent, lang: h.locales.Pick(r.Header.Get("Accept-Language"))}
+	v.decision = h.policy.Decide(choiceOf(consent), signal)
+	return h.serveState(w, v)
+}
+
+type jsonChoice struct {
+	All      *bool           `json:"all"`
+	Purposes map[string]bool `json:"purposes"`
+	Vendors  map[string]bool `json:"vendors"`
+}
+
+func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	var in jsonChoice
+	if err := dec.Decode(&in); err != nil {
+		return choice{}, fmt.Errorf("malformed choice: %w", err)
+	}
+	if dec.More() {
+		return choice{}, errors.New("malformed choice: trailing data")
+	}
+	if in.All != nil {
+		if in.Purposes != nil || in.Vendors != nil {
+			return choice{}, errors.New(`give either "all" or "purposes"/"vendors", not both`)
+		}
+		return h.allOrNothing(*in.All), nil
+	}
+	if in.Purposes == nil && in.Vendors == nil {
+		return choice{}, errors.New(`a choice needs "all" or "purposes"`)
+	}
+	var c choice
+	for id, granted := range in.Purposes {
+		if _, ok := h.policy.Purpose(id); !ok {
+			return choice{}, fmt.Errorf("unknown purpose %q", id)
+		}
+		if granted {
+			c.purposes = append(c.purposes, id)
+		}
+	}
+	for id, allowed := range in.Vendors {
+		if _, ok := h.policy.Vendor(id); !ok {
+			return choice{}, fmt.Errorf("unknown vendor %q", id)
+		}
+		if allowed {
+			c.vendors = append(c.vendors, id)
+		}
+	}
+	c.purposes = h.inPolicyOrder(c.purposes)
+	return c, nil
+}
+
+func (h *Handler) parseFormChoice(r *http.Request) (choice, error) {
+	if err := r.ParseForm(); err != nil {
+		return choice{}, fmt.Errorf("malformed form: %w", err)
+	}
+	f := r.PostForm
+	ret, err := sameOriginPath(f.Get("return"))
+	if err != nil {
+		return choice{}, err
+	}
+	var c choice
+	switch action := f.Get("action"); action {
+	case "accept_all":
+		c = h.allOrNothing(true)
+	case "reject_all", "withdraw":
+		c = h.allOrNothing(false)
+	case "save":
+		for _, id := range f["purpose"] {
+			if _, ok := h.policy.Purpose(id); !ok {
+				return choice{}, fmt.Errorf("unknown purpose %q", id)
+			}
+			c.purposes = append(c.purposes, id)
+		}
+		for _, id := range f["vendor"] {
+			if _, ok := h.policy.Vendor(id); !ok {
+				return choice{}, fmt.Errorf("unknown vendor %q", id)
+			}
+			c.vendors = append(c.vendors, id)
+		}
+		c.purposes = h.inPolicyOrder(c.purposes)
+	default:
+		return choice{}, fmt.Errorf("unknown action %q (accept_all, reject_all or save)", action)
+	}
+	c.form, c.ret = true, ret
+	return c, nil
+}
+
+// allOrNothing grants every purpose, or none but necessary.
+func (h *Handler) allOrNothing(all bool) choice {
+	if !all {
+		return choice{}
+	}
+	var c choice
+	for _, p := range h.policy.Purposes {
+		c.purposes = append(c.purposes, p.ID)
+	}
+	return c
+}
+
+// inPolicyOrder sorts ids by policy order and drops duplicates, so the same
+// choice always makes the same cookie.
+func (h *Handler) inPolicyOrder(ids []string) []string {
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []string
+	for _, p := range h.policy.Purposes {
+		if want[p.ID] {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}
+
+// checkSameOrigin refuses cross-site posts (CSRF): browsers send
+// Sec-Fetch-Site and Origin on POST, and a cross-site form cannot forge them.
+func checkSameOrigin(r *http.Request) error {
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return fmt.Errorf("cross-site choice refused (Sec-Fetch-Site: %s)", site)
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return errors.New("cross-origin choice refused")
+		}
+	}
+	return nil
+}
+
+// sameOriginPath accepts only a local absolute path for return=, so the
+// endpoint can never redirect a visitor off-site.
+func sameOriginPath(s string) (string, error) {
+	if s == "" {
+		return "/", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(s, "/") ||
+		strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n\t") {
+		return "", fmt.Errorf("return must be a path on this site, got %q", s)
+	}
+	return u.RequestURI(), nil
+}
+
+func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c cookie.Consent) error {
+	value, err := h.codec.Encode(c)
+	if err != nil {
+		return fmt.Errorf("encoding consent cookie: %w", err)
+	}
+	lifetime := h.renew
+	if len(c.Purposes) == 0 && len(c.Vendors) == 0 {
+		lifetime = h.renewRefus
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     h.CookieName,
+		Value:    value,
+		Path:     "/",
+		Domain:   h.CookieDomain,
+		MaxAge:   int(lifetime / time.Second),
+		Secure:   r.TLS != nil,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+func serveAsset(w http.ResponseWriter, r *http.Request, a banner.Asset) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", a.ContentType)
+	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	hdr.Set("Etag", a.ETag)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if r.Header.Get("If-None-Match") == a.ETag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Content-Length", strconv.Itoa(len(a.Body)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(a.Body)
+}
+
+// serveGPC publishes the site's support for Global Privacy Control.
+func serveGPC(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, err := io.WriteString(w, `{"gpc":true,"lastUpdate":"2026-11-22"}`)
+	return err
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) error {
+	body, _ := json.Marshal(map[string]string{"error": msg})
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, err := w.Write(body)
+	return err
+}

@@ -1,0 +1,203 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func startSite(t *testing.T) string {
+	t.Helper()
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+		privacy_policy /privacy.html
+	}
+	respond "<html><head></head><body>ok</body></html>"
+	header Content-Type text/html
+}`, port))
+	return baseURL(port)
+}
+
+type stateJSON struct {
+	Decided       bool            `json:"decided"`
+	Purposes      map[string]bool `json:"purposes"`
+	PolicyVersion string          `json:"policy_version"`
+	Signal        bool            `json:"signal"`
+}
+
+func getState(t *testing.T, c *http.Client, base string, headers ...string) stateJSON {
+	t.Helper()
+	resp, body := get(t, c, base+"/.consent/state", headers...)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("state: %d %s", resp.StatusCode, body)
+	}
+	var s stateJSON
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		t.Fatalf("state is not JSON: %v: %s", err, body)
+	}
+	return s
+}
+
+func TestStateAndJSONChoice(t *testing.T) {
+	base := startSite(t)
+	c := newClient(t)
+	s := getState(t, c, base)
+	if s.Decided || s.PolicyVersion == "" || len(s.Purposes) != 5 || !s.Purposes["necessary"] || s.Purposes["analytics"] {
+		t.Fatalf("fresh state: %+v", s)
+	}
+	postChoice(t, c, base, `{"purposes":{"analytics":true,"marketing":false}}`)
+	s = getState(t, c, base)
+	if !s.Decided || !s.Purposes["analytics"] || s.Purposes["marketing"] || !s.Purposes["necessary"] {
+		t.Fatalf("after choice: %+v", s)
+	}
+	// The cookie is HttpOnly, SameSite=Lax, for the whole site.
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"all":false}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, body := do(t, c, req)
+	if resp.StatusCode != 200 {
+		t.Fatalf("reject all: %d %s", resp.StatusCode, body)
+	}
+	var after stateJSON
+	json.Unmarshal([]byte(body), &after)
+	if !after.Decided || after.Purposes["analytics"] {
+		t.Errorf("reject-all answer: %+v", after)
+	}
+	set := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"consentgate=", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=15552000"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("Set-Cookie %q lacks %q", set, want)
+		}
+	}
+}
+
+func TestGPCSwitchesOffMarketing(t *testing.T) {
+	base := startSite(t)
+	c := newClient(t)
+	postChoice(t, c, base, `{"all":true}`)
+	s := getState(t, c, base, "Sec-GPC", "1")
+	if s.Purposes["marketing"] || !s.Purposes["analytics"] || !s.Signal {
+		t.Errorf("with Sec-GPC after an opt-in made without it: %+v", s)
+	}
+	// An explicit opt-in made while the signal is sent outranks it.
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"purposes":{"marketing":true}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-GPC", "1")
+	do(t, c, req)
+	if s := getState(t, c, base, "Sec-GPC", "1"); !s.Purposes["marketing"] {
+		t.Errorf("explicit opt-in under GPC not honoured: %+v", s)
+	}
+	resp, body := get(t, c, base+"/.well-known/gpc.json")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"gpc":true`) {
+		t.Errorf("gpc.json: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestFormChoiceWithoutJavaScript(t *testing.T) {
+	base := startSite(t)
+	c := newClient(t)
+	form := url.Values{"action": {"save"}, "purpose": {"social", "analytics"}, "return": {"/shop/item?id=3"}}
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	resp, _ := do(t, c, req)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/shop/item?id=3" {
+		t.Fatalf("form post: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if s := getState(t, c, base); !s.Purposes["social"] || !s.Purposes["analytics"] || s.Purposes["marketing"] {
+		t.Errorf("after form: %+v", s)
+	}
+}
+
+// TestChoiceRejectsBadInput: every bad post gets a 4xx JSON error and
+// changes nothing.
+func TestChoiceRejectsBadInput(t *testing.T) {
+	base := startSite(t)
+	cases := []struct {
+		name, ctype, body string
+		headers           map[string]string
+		status            int
+		want              string
+	}{
+		{"malformed json", "application/json", `{"purposes":`, nil, 400, "malformed choice"},
+		{"unknown purpose", "application/json", `{"purposes":{"spying":true}}`, nil, 400, `unknown purpose \"spying\"`},
+		{"unknown vendor", "application/json", `{"vendors":{"nobody":true}}`, nil, 400, `unknown vendor \"nobody\"`},
+		{"unknown field", "application/json", `{"everything":true}`, nil, 400, "unknown field"},
+		{"both forms", "application/json", `{"all":true,"purposes":{}}`, nil, 400, "either"},
+		{"empty", "application/json", `{}`, nil, 400, "needs"},
+		{"trailing", "application/json", `{"all":true} {"all":false}`, nil, 400, "trailing"},
+		{"oversized", "application/json", `{"purposes":{"analytics":true` + strings.Repeat(`,"analytics":true`, 2000) + `}}`, nil, 413, "too large"},
+		{"cross-site", "application/json", `{"all":true}`, map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "cross-site"},
+		{"foreign origin", "application/x-www-form-urlencoded", `action=accept_all`, map[string]string{"Origin": "https://evil.example"}, 403, "cross-origin"},
+		{"null origin", "application/x-www-form-urlencoded", `action=accept_all`, map[string]string{"Origin": "null"}, 403, "cross-origin"},
+		{"off-site return", "application/x-www-form-urlencoded", `action=accept_all&return=https://evil.example/`, nil, 400, "return must be a path"},
+		{"protocol-relative return", "application/x-www-form-urlencoded", `action=accept_all&return=//evil.example/`, nil, 400, "return must be a path"},
+		{"backslash return", "application/x-www-form-urlencoded", `action=accept_all&return=/\evil.example/`, nil, 400, "return must be a path"},
+		{"unknown action", "application/x-www-form-urlencoded", `action=sell_everything`, nil, 400, "unknown action"},
+		{"wrong type", "text/plain", `all`, nil, 415, "send application/json"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t)
+			req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.ctype)
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			resp, body := do(t, c, req)
+			if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(body, tc.want) {
+				t.Errorf("got %d %s %s, want %d with %q", resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.status, tc.want)
+			}
+			if len(resp.Cookies()) != 0 {
+				t.Error("a refused choice set a cookie")
+			}
+		})
+	}
+	resp, _ := get(t, newClient(t), base+"/.consent/choice")
+	if resp.StatusCode != 405 {
+		t.Errorf("GET choice: %d", resp.StatusCode)
+	}
+}
+
+// TestBadCookiesMeanNoConsent: a tampered, foreign or garbage cookie is
+// treated as no consent, never as an error page.
+func TestBadCookiesMeanNoConsent(t *testing.T) {
+	base := startSite(t)
+	for _, v := range []string{"garbage", "", strings.Repeat("x", 3000), "MTIz|YWJj|ZGVm", "%00%ff"} {
+		req, _ := http.NewRequest("GET", base+"/", nil)
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Cookie", "consentgate="+v)
+		resp, body := do(t, newClient(t), req)
+		if resp.StatusCode != 200 || !strings.Contains(body, `"decided":false`) {
+			t.Errorf("cookie %.20q: %d %.200s", v, resp.StatusCode, body)
+		}
+	}
+}
+
+func TestBannerAssetsCachedForever(t *testing.T) {
+	base := startSite(t)
+	_, page := get(t, newClient(t), base+"/")
+	m := hookPattern.FindString(page)
+	if m == "" {
+		t.Fatalf("no hook in %q", page)
+	}
+	for _, ext := range []string{"js", "css"} {
+		i := strings.Index(m, "/.consent/banner.")
+		path := m[i:]
+		path = path[:strings.Index(path, "."+ext)+len(ext)+1]
+		if ext == "js" {
+			j := strings.Index(m, `src="`) + 5
+			path = m[j : j+strings.IndexByte(m[j:], '"')]
+		}
+		resp, body := get(t, newClient(t), base+path)
+		if resp.StatusCode != 200 || len(body) == 0 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: %d, Cache-Control %q", path, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+	if resp, _ := get(t, newClient(t), base+"/.consent/banner.0000.js"); resp.StatusCode != 404 {
+		t.Errorf("unknown asset: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,171 @@
+// Package gatewaytest runs a real Caddy with the consent module in the test
+// process, from a Caddyfile, and talks to it like a browser. It is for tests
+// only; one Caddy runs per process, so tests using it must not run in
+// parallel.
+package gatewaytest
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile" // the Caddyfile adapter
+	_ "github.com/caddyserver/caddy/v2/modules/standard"           // reverse_proxy, file_server, ...
+
+	_ "github.com/consentgate/consentgate/caddymodule" // the consent directive
+)
+
+// IsolateDataDirs points Caddy's data and config directories (generated
+// cookie keys, autosaved config) at a fresh temporary directory; call it
+// from TestMain and remove the directory afterwards.
+func IsolateDataDirs() (dir string, err error) {
+	dir, err = os.MkdirTemp("", "consentgate-test-")
+	if err != nil {
+		return "", err
+	}
+	os.Setenv("XDG_DATA_HOME", dir)
+	os.Setenv("XDG_CONFIG_HOME", dir)
+	return dir, nil
+}
+
+// Adapt turns a Caddyfile into JSON config.
+func Adapt(caddyfile string) ([]byte, error) {
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile), map[string]any{"filename": "Caddyfile"})
+	return cfg, err
+}
+
+// Start runs Caddy with a whole Caddyfile and stops it when the test ends.
+func Start(t testing.TB, caddyfile string) {
+	t.Helper()
+	cfg, err := Adapt(caddyfile)
+	if err != nil {
+		t.Fatalf("adapting Caddyfile: %v\n%s", err, caddyfile)
+	}
+	if err := caddy.Load(cfg, true); err != nil {
+		t.Fatalf("loading config: %v", err)
+	}
+	t.Cleanup(func() { _ = caddy.Stop() })
+}
+
+// StartSites runs Caddy with the given site blocks, behind global options
+// that turn off the admin endpoint, automatic HTTPS and config autosave.
+func StartSites(t testing.TB, siteBlocks string) {
+	t.Helper()
+	Start(t, "{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n"+siteBlocks)
+}
+
+// FreePort finds a loopback port nobody listens on.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// WaitListening waits until a server accepts connections on the port.
+func WaitListening(t testing.TB, port int) {
+	t.Helper()
+	for i := 0; i < 250; i++ {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on port %d", port)
+}
+
+// BaseURL is the http URL of a loopback port.
+func BaseURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
+
+// NewClient is a browser-like client: a cookie jar, no redirects followed,
+// no transparent decompression.
+func NewClient(t testing.TB) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar:       jar,
+		Timeout:   20 * time.Second,
+		Transport: &http.Transport{DisableCompression: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Get fetches a URL as a browser navigation does; headers are name, value
+// pairs.
+func Get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return Do(t, c, req)
+}
+
+// Do sends a request and reads the whole answer.
+func Do(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", req.URL, err)
+	}
+	return resp, string(body)
+}
+
+// PostChoice posts a JSON choice as the banner does and fails the test
+// unless it is accepted.
+func PostChoice(t testing.TB, c *http.Client, base, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/.consent/choice", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, out := Do(t, c, req)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("choice %s: %d %s", body, resp.StatusCode, out)
+	}
+}
+
+// HookPattern matches the banner hook the gateway injects into pages.
+var HookPattern = regexp.MustCompile(`<link rel="stylesheet" href="/\.consent/banner\.[0-9a-f]+\.css"><script defer src="/\.consent/banner\.[0-9a-f]+\.js"></script><script type="application/json" id="consentgate-config">[^<]*</script>`)
+
+// WithoutHook removes the injected hook, failing the test unless there is
+// exactly one.
+func WithoutHook(t testing.TB, body string) string {
+	t.Helper()
+	if n := len(HookPattern.FindAllStringIndex(body, -1)); n != 1 {
+		t.Fatalf("want exactly one banner hook, found %d", n)
+	}
+	return HookPattern.ReplaceAllString(body, "")
+}
+
+// Stop stops the running Caddy now (to flush its logs, say).
+func Stop(t testing.TB) {
+	t.Helper()
+	if err := caddy.Stop(); err != nil {
+		t.Fatalf("stopping Caddy: %v", err)
+	}
+}

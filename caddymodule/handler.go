@@ -1,0 +1,255 @@
+// Package caddymodule is the thin Caddy glue of consentgate: the
+// http.handlers.consent module, its Caddyfile directive, and its endpoints.
+// All consent logic lives in the Caddy-free packages under consent/.
+package caddymodule
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/consentgate/consentgate/banner"
+	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/cookie"
+	"github.com/consentgate/consentgate/consent/policy"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Defaults an operator gets with a bare `consent` directive.
+const (
+	DefaultPrefix     = "/.consent/"
+	DefaultCookieName = "consentgate"
+	DefaultLifetime   = 180 * 24 * time.Hour
+)
+
+// Handler keeps third-party trackers out of the pages it wraps until the
+// visitor has consented to their purpose, and serves the consent banner and
+// its endpoints.
+type Handler struct {
+	// Prefix of the consent endpoints and banner assets. Default "/.consent/".
+	Prefix string `json:"prefix,omitempty"`
+	// PrivacyPolicy is the URL of the operator's privacy policy, linked from
+	// the banner.
+	PrivacyPolicy string `json:"privacy_policy,omitempty"`
+	// DefaultLanguage of the banner when Accept-Language names none it has.
+	// Default "en".
+	DefaultLanguage string `json:"default_language,omitempty"`
+	// Texts overrides banner texts, by language and key.
+	Texts map[string]banner.Texts `json:"texts,omitempty"`
+	// RenewAfter is how long a consent that grants something stays valid.
+	// Default 180 days.
+	RenewAfter caddy.Duration `json:"renew_after,omitempty"`
+	// RefusalRenewAfter is how long a refusal stays valid before the visitor
+	// is asked again. Default 180 days.
+	RefusalRenewAfter caddy.Duration `json:"refusal_renew_after,omitempty"`
+	// CookieName of the consent cookie. Default "consentgate".
+	CookieName string `json:"cookie_name,omitempty"`
+	// CookieDomain shares one consent across subdomains (e.g. "example.com").
+	// Default: the host only.
+	CookieDomain string `json:"cookie_domain,omitempty"`
+	// Keys sign and encrypt the consent cookie; the first encodes, all
+	// decode (rotation). Values may be {env.NAME} placeholders. Default: keys
+	// generated once and kept in Caddy's data directory.
+	Keys []KeyPair `json:"keys,omitempty"`
+	// Purposes added to (or, by id, overriding the texts of) the defaults:
+	// necessary, functional, analytics, marketing, social.
+	Purposes []policy.Purpose `json:"purposes,omitempty"`
+	// Vendors added to (or, by id, overriding fields of) the built-in
+	// catalogue.
+	Vendors []catalog.Vendor `json:"vendors,omitempty"`
+
+	policy     *policy.Policy
+	codec      *cookie.Codec
+	assets     *banner.Assets
+	locales    *banner.Locales
+	hooks      map[string]*banner.Hook
+	renew      time.Duration
+	renewRefus time.Duration
+	logger     *zap.Logger
+}
+
+// KeyPair is one generation of cookie keys, base64 or hex encoded.
+type KeyPair struct {
+	// Hash is the HMAC key (32 or 64 bytes).
+	Hash string `json:"hash"`
+	// Block is the AES-256 key (32 bytes).
+	Block string `json:"block"`
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.consent",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision builds the policy, the cookie codec and the banner hooks. It does
+// no network I/O.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	h.setDefaults()
+	if err := h.validatePrefix(); err != nil {
+		return err
+	}
+	purposes, err := mergePurposes(policy.DefaultPurposes(), h.Purposes)
+	if err != nil {
+		return err
+	}
+	h.locales, err = banner.LoadLocales(h.DefaultLanguage, h.Texts)
+	if err != nil {
+		return err
+	}
+	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
+	for _, v := range h.Vendors {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("vendor %q: %w", v.ID, err)
+		}
+	}
+	h.policy, err = policy.New(purposes, vendors, h.locales.Fingerprint())
+	if err != nil {
+		return err
+	}
+	keys, err := h.loadKeys()
+	if err != nil {
+		return err
+	}
+	h.codec, err = cookie.NewCodec(h.CookieName, keys, max(h.renew, h.renewRefus))
+	if err != nil {
+		return err
+	}
+	h.assets = banner.LoadAssets()
+	return h.buildHooks()
+}
+
+func (h *Handler) setDefaults() {
+	if h.Prefix == "" {
+		h.Prefix = DefaultPrefix
+	}
+	if !strings.HasSuffix(h.Prefix, "/") {
+		h.Prefix += "/"
+	}
+	if h.CookieName == "" {
+		h.CookieName = DefaultCookieName
+	}
+	if h.DefaultLanguage == "" {
+		h.DefaultLanguage = "en"
+	}
+	h.renew = durationOr(h.RenewAfter, DefaultLifetime)
+	h.renewRefus = durationOr(h.RefusalRenewAfter, DefaultLifetime)
+}
+
+func durationOr(d caddy.Duration, def time.Duration) time.Duration {
+	if d > 0 {
+		return time.Duration(d)
+	}
+	return def
+}
+
+func (h *Handler) validatePrefix() error {
+	if !strings.HasPrefix(h.Prefix, "/") || strings.ContainsAny(h.Prefix, "?#\"'<> ") {
+		return fmt.Errorf("prefix %q must be an absolute path without query, quotes or spaces", h.Prefix)
+	}
+	if h.CookieName != "" && strings.ContainsAny(h.CookieName, "=;, \t\"") {
+		return fmt.Errorf("cookie_name %q is not a valid cookie name", h.CookieName)
+	}
+	if h.RenewAfter < 0 || h.RefusalRenewAfter < 0 {
+		return fmt.Errorf("renew_after and refusal_renew_after must be positive")
+	}
+	return nil
+}
+
+// mergePurposes adds operator purposes to the defaults; one with a default's
+// id overrides its texts and sale flag.
+func mergePurposes(defaults, operator []policy.Purpose) ([]policy.Purpose, error) {
+	out := append([]policy.Purpose(nil), defaults...)
+	for _, o := range operator {
+		if err := o.Validate(); err != nil {
+			return nil, err
+		}
+		replaced := false
+		for i := range out {
+			if out[i].ID == o.ID {
+				out[i] = overlayPurpose(out[i], o)
+				replaced = true
+			}
+		}
+		if !replaced {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func overlayPurpose(base, o policy.Purpose) policy.Purpose {
+	base.Name = overlayTexts(base.Name, o.Name)
+	base.Description = overlayTexts(base.Description, o.Description)
+	base.Sale = base.Sale || o.Sale
+	return base
+}
+
+func overlayTexts(base, over map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		out[k] = v
+	}
+	return out
+}
+
+// buildHooks renders the banner hook once per language.
+func (h *Handler) buildHooks() error {
+	h.hooks = make(map[string]*banner.Hook)
+	for _, lang := range h.locales.Languages() {
+		page := banner.Page{
+			Prefix:        h.Prefix,
+			PrivacyPolicy: h.PrivacyPolicy,
+			Lang:          lang,
+			Texts:         h.locales.Texts(lang),
+		}
+		for _, p := range h.policy.Purposes {
+			page.Purposes = append(page.Purposes, banner.PurposeView{
+				ID:          p.ID,
+				Name:        pickText(p.Name, lang, h.DefaultLanguage, p.ID),
+				Description: pickText(p.Description, lang, h.DefaultLanguage, ""),
+				Required:    p.ID == policy.Necessary,
+			})
+		}
+		hook, err := banner.NewHook(h.assets, page)
+		if err != nil {
+			return err
+		}
+		h.hooks[lang] = hook
+	}
+	return nil
+}
+
+// pickText returns the text in lang, else in the fallback language, else in
+// English, else def.
+func pickText(m map[string]string, lang, fallback, def string) string {
+	for _, l := range []string{lang, fallback, "en"} {
+		if t, ok := m[l]; ok && t != "" {
+			return t
+		}
+	}
+	return def
+}
+
+// Cleanup releases nothing yet; it exists so later resources have a home.
+func (h *Handler) Cleanup() error { return nil }
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,84 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+func zapString(k, v string) zap.Field { return zap.String(k, v) }
+
+// filterSetCookies drops Set-Cookie headers of vendors the visitor has not
+// consented to (a site's own analytics cookie set server-side, say).
+func (pw *pageWriter) filterSetCookies(hdr http.Header) {
+	cookies := hdr["Set-Cookie"]
+	if len(cookies) == 0 {
+		return
+	}
+	kept := cookies[:0]
+	for _, c := range cookies {
+		name, _, _ := strings.Cut(c, "=")
+		if pw.visit.decision.CookieAllowed(strings.TrimSpace(name)) {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == 0 {
+		delete(hdr, "Set-Cookie")
+		return
+	}
+	hdr["Set-Cookie"] = kept
+}
+
+// addVary adds a field to Vary unless it is already covered.
+func addVary(hdr http.Header, field string) {
+	for _, v := range hdr.Values("Vary") {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			if f == "*" || strings.EqualFold(f, field) {
+				return
+			}
+		}
+	}
+	hdr.Add("Vary", field)
+}
+
+// suffixETag marks an upstream ETag with the consent state, so a cache
+// never answers one visitor's conditional request with another's page.
+func suffixETag(hdr http.Header, suffix string) {
+	etag := hdr.Get("Etag")
+	if len(etag) < 2 || etag[len(etag)-1] != '"' || strings.HasSuffix(etag, suffix+`"`) {
+		return
+	}
+	hdr.Set("Etag", etag[:len(etag)-1]+suffix+`"`)
+}
+
+// stripETagSuffix turns the client's If-None-Match back into upstream ETags
+// for the current consent state; tags made for another state are dropped, as
+// they must not match. It returns a function that restores the header.
+func stripETagSuffix(hdr http.Header, suffix string) func() {
+	orig, ok := hdr["If-None-Match"]
+	if !ok {
+		return func() {}
+	}
+	var tags []string
+	for _, v := range orig {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			switch {
+			case strings.HasSuffix(t, suffix+`"`):
+				tags = append(tags, t[:len(t)-len(suffix)-1]+`"`)
+			case strings.Contains(t, "-cg") && strings.HasSuffix(t, `"`):
+				// another consent state's tag: cannot match this page
+			default:
+				tags = append(tags, t)
+			}
+		}
+	}
+	if len(tags) == 0 {
+		delete(hdr, "If-None-Match")
+	} else {
+		hdr["If-None-Match"] = []string{strings.Join(tags, ", ")}
+	}
+	return func() { hdr["If-None-Match"] = orig }
+}

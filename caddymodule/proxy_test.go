@@ -1,0 +1,267 @@
+package caddymodule_test
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/rewrite/htmlcheck"
+)
+
+// trackerPage is a shop page as sites really ship it: Tag Manager with its
+// noscript frame, gtag.js, the Facebook pixel with its noscript image, a
+// YouTube embed, Google Fonts and Hotjar. filler pads it beyond the
+// small-page buffer so it streams.
+func trackerPage(filler int) string {
+	return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Shop</title>
+<link rel="preconnect" href="https://fonts.gstatic.com">
+<link href="https://fonts.googleapis.com/css2?family=Roboto&amp;display=swap" rel="stylesheet">
+<script>(function(w,d,s,l,i){w[l]=w[l]||[];w[l].push({'gtm.start':
+new Date().getTime(),event:'gtm.js'});var f=d.getElementsByTagName(s)[0],
+j=d.createElement(s),dl=l!='dataLayer'?'&l='+l:'';j.async=true;j.src=
+'https://www.googletagmanager.com/gtm.js?id='+i+dl;f.parentNode.insertBefore(j,f);
+})(window,document,'script','dataLayer','GTM-ABC123');</script>
+<script async src="https://www.googletagmanager.com/gtag/js?id=G-TEST123"></script>
+<script>window.dataLayer = window.dataLayer || [];function gtag(){dataLayer.push(arguments);}gtag('js', new Date());gtag('config', 'G-TEST123');</script>
+<script>!function(f,b,e,v,n,t,s){if(f.fbq)return;n=f.fbq=function(){n.callMethod?n.callMethod.apply(n,arguments):n.queue.push(arguments)};if(!f._fbq)f._fbq=n;n.push=n;n.loaded=!0;n.version='2.0';n.queue=[];t=b.createElement(e);t.async=!0;t.src=v;s=b.getElementsByTagName(e)[0];s.parentNode.insertBefore(t,s)}(window, document,'script','https://connect.facebook.net/en_US/fbevents.js');fbq('init', '1234567890');fbq('track', 'PageView');</script>
+<noscript><img height="1" width="1" style="display:none" src="https://www.facebook.com/tr?id=1234567890&ev=PageView&noscript=1"/></noscript>
+<script src="/static/app.js"></script>
+</head>
+<body>
+<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-ABC123" height="0" width="0" style="display:none;visibility:hidden"></iframe></noscript>
+<h1>Our products</h1>
+<iframe width="560" height="315" src="https://www.youtube.com/embed/dQw4w9WgXcQ" title="YouTube video player" frameborder="0" allowfullscreen></iframe>
+<p>` + strings.Repeat("Fine goods, fairly priced. ", filler/27+1)[:filler] + `</p>
+<img src="/img/product.svg" alt="A product">
+</body></html>
+`
+}
+
+// upstream serves the tracker page in several encodings, plus resources that
+// must pass through untouched.
+func upstream(t *testing.T) int {
+	big, small := trackerPage(100<<10), trackerPage(200)
+	mux := http.NewServeMux()
+	page := func(body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Add("Set-Cookie", "_ga=GA1.1.42.42; Path=/; Max-Age=63072000")
+			w.Header().Add("Set-Cookie", "session=abc; Path=/; HttpOnly")
+			w.Header().Set("Etag", `"v1"`)
+			if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+				w.Header().Set("Content-Encoding", "gzip")
+				zw := gzip.NewWriter(w)
+				io.WriteString(zw, body)
+				zw.Close()
+				return
+			}
+			io.WriteString(w, body)
+		}
+	}
+	mux.HandleFunc("/page.html", page(big))
+	mux.HandleFunc("/small.html", page(small))
+	// Upstreams that compress whatever the request asked for.
+	mux.HandleFunc("/forced/", func(w http.ResponseWriter, r *http.Request) {
+		enc := strings.TrimPrefix(r.URL.Path, "/forced/")
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Encoding", enc)
+		var zw io.WriteCloser
+		switch enc {
+		case "gzip":
+			zw = gzip.NewWriter(w)
+		case "br":
+			zw = brotli.NewWriter(w)
+		case "zstd":
+			zw, _ = zstd.NewWriter(w)
+		}
+		io.WriteString(zw, big)
+		zw.Close()
+	})
+	mux.HandleFunc("/data.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "25")
+		io.WriteString(w, `{"src":"<script src=x>"} `)
+	})
+	port := freePort(t)
+	srv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: mux}
+	go srv.ListenAndServe()
+	t.Cleanup(func() { srv.Close() })
+	waitListening(t, port)
+	return port
+}
+
+var (
+	hookPattern = gatewaytest.HookPattern
+	withoutHook = gatewaytest.WithoutHook
+)
+
+// liveTrackers lists the catalogued trackers a page would still load for a
+// visitor who granted the given purposes, judged by x/net/html's parser.
+var liveTrackers = htmlcheck.BuiltinTrackers
+
+func vendorsLive(body string) map[string]bool {
+	all := liveTrackers([]byte(body)) // everything non-necessary that is live
+	live := map[string]bool{}
+	for _, a := range all {
+		id, _, _ := strings.Cut(a, ":")
+		live[id] = true
+	}
+	return live
+}
+
+func TestProxyRewritesForConsentState(t *testing.T) {
+	up := upstream(t)
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	encode gzip
+	consent
+	reverse_proxy 127.0.0.1:%d
+}`, port, up))
+	base := baseURL(port)
+	for _, path := range []string{"/page.html", "/small.html"} {
+		t.Run(path, func(t *testing.T) {
+			original := trackerPage(100 << 10)
+			if path == "/small.html" {
+				original = trackerPage(200)
+			}
+			c := newClient(t)
+
+			// No cookie: no tracker stays live, the hook is there once, the
+			// vendor's cookie is dropped and the site's own kept.
+			resp, body := get(t, c, base+path)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if live := liveTrackers([]byte(body)); len(live) > 0 {
+				t.Errorf("without consent these trackers stay live:\n%s", strings.Join(live, "\n"))
+			}
+			withoutHook(t, body)
+			if !strings.Contains(resp.Header.Get("Vary"), "Cookie") {
+				t.Errorf("Vary = %q, want Cookie", resp.Header.Get("Vary"))
+			}
+			assertCookies(t, resp, []string{"session"}, []string{"_ga"})
+			if et := resp.Header.Get("Etag"); et == `"v1"` || et == "" {
+				t.Errorf("ETag %q not marked with the consent state", et)
+			}
+			if !strings.Contains(body, `data-consent-vendor="youtube"`) {
+				t.Error("YouTube frame is not a placeholder naming its vendor")
+			}
+
+			// Analytics only: Google Analytics and Tag Manager run, the
+			// rest stays blocked.
+			postChoice(t, c, base, `{"purposes":{"analytics":true}}`)
+			resp, body = get(t, c, base+path)
+			live := vendorsLive(body)
+			for _, want := range []string{"google-analytics", "google-tag-manager"} {
+				if !live[want] {
+					t.Errorf("analytics granted but %s is not live", want)
+				}
+			}
+			if live := liveTrackers([]byte(body), "analytics"); len(live) > 0 {
+				t.Errorf("with analytics only, these stay live:\n%s", strings.Join(live, "\n"))
+			}
+			assertCookies(t, resp, []string{"session", "_ga"}, nil)
+
+			// Everything granted: the page is the upstream's, plus the hook.
+			postChoice(t, c, base, `{"all":true}`)
+			resp, body = get(t, c, base+path)
+			if got := withoutHook(t, body); got != original {
+				t.Errorf("with full consent the page changed beyond the hook:\n%s", firstDiff(got, original))
+			}
+			if path == "/small.html" {
+				if resp.ContentLength != int64(len(body)) {
+					t.Errorf("small page Content-Length %d, body %d bytes", resp.ContentLength, len(body))
+				}
+			}
+
+			// A client that accepts gzip gets the outer encode's gzip of the
+			// same page.
+			resp, zbody := get(t, c, base+path, "Accept-Encoding", "gzip")
+			if resp.Header.Get("Content-Encoding") != "gzip" {
+				t.Fatalf("Content-Encoding %q, want gzip from encode", resp.Header.Get("Content-Encoding"))
+			}
+			zr, err := gzip.NewReader(strings.NewReader(zbody))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, _ := io.ReadAll(zr)
+			if string(plain) != body {
+				t.Error("gzip-encoded page differs from the identity one")
+			}
+		})
+	}
+}
+
+// TestProxyDecodesCompressedUpstream: upstreams that compress regardless of
+// what they were asked still get their pages rewritten.
+func TestProxyDecodesCompressedUpstream(t *testing.T) {
+	up := upstream(t)
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent
+	reverse_proxy 127.0.0.1:%d
+}`, port, up))
+	for _, enc := range []string{"gzip", "br", "zstd"} {
+		resp, body := get(t, newClient(t), baseURL(port)+"/forced/"+enc)
+		if ce := resp.Header.Get("Content-Encoding"); ce != "" {
+			t.Errorf("%s: Content-Encoding %q left on a decoded body", enc, ce)
+		}
+		if live := liveTrackers([]byte(body)); len(live) > 0 {
+			t.Errorf("%s: trackers live without consent:\n%s", enc, strings.Join(live, "\n"))
+		}
+		if !strings.Contains(body, "Fine goods") || !strings.HasSuffix(body, "</html>\n") {
+			t.Errorf("%s: body incomplete (%d bytes)", enc, len(body))
+		}
+	}
+}
+
+func TestProxyPassesNonHTMLUntouched(t *testing.T) {
+	up := upstream(t)
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
+	resp, body := get(t, newClient(t), baseURL(port)+"/data.json")
+	if body != `{"src":"<script src=x>"} ` || resp.ContentLength != 25 {
+		t.Errorf("JSON changed: %q (Content-Length %d)", body, resp.ContentLength)
+	}
+	if strings.Contains(resp.Header.Get("Vary"), "Cookie") {
+		t.Error("non-HTML response got Vary: Cookie")
+	}
+}
+
+func assertCookies(t *testing.T, resp *http.Response, want, dropped []string) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, c := range resp.Cookies() {
+		names[c.Name] = true
+	}
+	for _, w := range want {
+		if !names[w] {
+			t.Errorf("Set-Cookie %s missing", w)
+		}
+	}
+	for _, d := range dropped {
+		if names[d] {
+			t.Errorf("Set-Cookie %s passed without consent", d)
+		}
+	}
+}
+
+func firstDiff(a, b string) string {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			lo := max(0, i-60)
+			return fmt.Sprintf("at byte %d:\n got: %q\nwant: %q", i, a[lo:min(len(a), i+60)], b[lo:min(len(b), i+60)])
+		}
+	}
+	return fmt.Sprintf("lengths differ: %d vs %d", len(a), len(b))
+}
+

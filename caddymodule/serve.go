@@ -1,0 +1,119 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/consentgate/consentgate/banner"
+	"github.com/consentgate/consentgate/consent/cookie"
+	"github.com/consentgate/consentgate/consent/policy"
+)
+
+// ServeHTTP serves the consent endpoints and wraps every other response so
+// that its HTML is rewritten for the visitor's consent.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if strings.HasPrefix(r.URL.Path, h.Prefix) {
+		return h.serveEndpoint(w, r)
+	}
+	if r.URL.Path == gpcPath {
+		return serveGPC(w, r)
+	}
+	// Upgrades and tunnels carry no page; never wrap them.
+	if r.Header.Get("Upgrade") != "" || r.Method == http.MethodConnect {
+		return next.ServeHTTP(w, r)
+	}
+	visit := h.visit(r)
+	pw := h.newPageWriter(w, r, visit)
+	defer pw.release()
+
+	// For page navigations, ask upstream for an uncompressed body: Caddy's
+	// proxy transport then negotiates gzip itself and hands us plain bytes,
+	// and an outer `encode` compresses what we write.
+	if pw.mayRewrite {
+		if ae, ok := r.Header["Accept-Encoding"]; ok {
+			delete(r.Header, "Accept-Encoding")
+			defer func() { r.Header["Accept-Encoding"] = ae }()
+		}
+		restore := stripETagSuffix(r.Header, visit.etagSuffix)
+		defer restore()
+	}
+	if err := next.ServeHTTP(pw, r); err != nil {
+		pw.abort()
+		return err
+	}
+	return pw.finish()
+}
+
+// visit is what one request's consent state decides.
+type visit struct {
+	decision   *policy.Decision
+	consent    cookie.Consent // zero when the visitor has no valid cookie
+	lang       string
+	etagSuffix string
+}
+
+// visit reads the consent cookie and decides. A malformed, tampered, stale or
+// expired cookie means "not decided yet", never an error.
+func (h *Handler) visit(r *http.Request) visit {
+	signal := r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1"
+	v := visit{lang: h.locales.Pick(r.Header.Get("Accept-Language"))}
+	if c, ok := h.readConsent(r); ok {
+		v.consent = c
+		v.decision = h.policy.Decide(choiceOf(c), signal)
+	} else {
+		v.decision = h.policy.Undecided(signal)
+	}
+	v.etagSuffix = "-cg" + v.decision.Key()
+	return v
+}
+
+func (h *Handler) readConsent(r *http.Request) (cookie.Consent, bool) {
+	raw, err := r.Cookie(h.CookieName)
+	if err != nil {
+		return cookie.Consent{}, false
+	}
+	c, err := h.codec.Decode(raw.Value)
+	if err != nil {
+		if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
+			ce.Write(zap.Error(err))
+		}
+		return cookie.Consent{}, false
+	}
+	if c.Version != h.policy.Version {
+		return cookie.Consent{}, false // the policy changed: ask again
+	}
+	lifetime := h.renew
+	if len(c.Purposes) == 0 && len(c.Vendors) == 0 {
+		lifetime = h.renewRefus
+	}
+	if time.Since(time.Unix(c.Time, 0)) > lifetime {
+		return cookie.Consent{}, false
+	}
+	return c, true
+}
+
+// state is the banner's view of a visit.
+func (h *Handler) state(v visit) banner.State {
+	s := banner.State{
+		Decided:       v.decision.Decided,
+		PolicyVersion: h.policy.Version,
+		Signal:        v.decision.SignalHonoured,
+		Purposes:      make([]banner.PurposeState, len(h.policy.Purposes)),
+	}
+	for i, p := range h.policy.Purposes {
+		s.Purposes[i] = banner.PurposeState{ID: p.ID, Granted: v.decision.Granted(p.ID)}
+	}
+	return s
+}
+
+// hookPool recycles the per-request hook buffers.
+var hookPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func choiceOf(c cookie.Consent) policy.Choice {
+	return policy.Choice{Purposes: c.Purposes, Vendors: c.Vendors, UnderSignal: c.UnderSignal}
+}

@@ -1,0 +1,293 @@
+package caddymodule
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/consentgate/consentgate/consent/rewrite"
+)
+
+const (
+	// smallPage is the largest body rewritten in one buffer and sent with an
+	// exact Content-Length; larger pages stream.
+	smallPage = 32 << 10
+	// flushGrace is how long a small page may sit in the buffer before an
+	// upstream flush forces streaming. reverse_proxy flushes after every read
+	// of a body of unknown length, so honouring each flush would defeat the
+	// buffer; a slow upstream still gets its early flush through.
+	flushGrace = 20 * time.Millisecond
+)
+
+type writerState uint8
+
+const (
+	stateNew    writerState = iota // no final status yet
+	statePass                      // not rewritten: bytes go straight through
+	stateBuffer                    // rewritten, small so far: held in buf
+	stateStream                    // rewritten, streaming through the rewriter
+	stateDone
+)
+
+// pageWriter wraps the response of a page request. It decides at WriteHeader
+// whether the body is rewritten, and never buffers what it does not rewrite.
+type pageWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	h          *Handler
+	req        *http.Request
+	visit      visit
+	mayRewrite bool // a GET that could be a page
+	state      writerState
+	status     int
+	buf        []byte
+	bufSince   time.Time
+	rw         *rewrite.Rewriter
+	dec        *decoder
+	hook       *[]byte
+}
+
+var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
+var rewriterPool = sync.Pool{New: func() any { return rewrite.New(io.Discard, rewrite.Options{}) }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, smallPage); return &b }}
+
+func (h *Handler) newPageWriter(w http.ResponseWriter, r *http.Request, v visit) *pageWriter {
+	pw := pageWriterPool.Get().(*pageWriter)
+	*pw = pageWriter{
+		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
+		h:                     h,
+		req:                   r,
+		visit:                 v,
+		mayRewrite:            r.Method == http.MethodGet && acceptsHTML(r),
+	}
+	return pw
+}
+
+// acceptsHTML is true for requests that may get a page back: browsers send
+// text/html in Accept for navigations and frames; clients that send no
+// Accept at all get pages too.
+func acceptsHTML(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*")
+}
+
+// WriteHeader decides whether the body will be rewritten.
+func (pw *pageWriter) WriteHeader(status int) {
+	if pw.state != stateNew {
+		return
+	}
+	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+		pw.ResponseWriter.WriteHeader(status) // informational: the final status is still to come
+		return
+	}
+	pw.status = status
+	hdr := pw.Header()
+	pw.filterSetCookies(hdr)
+	if !pw.rewritable(status, hdr) {
+		if status == http.StatusNotModified && pw.mayRewrite {
+			suffixETag(hdr, pw.visit.etagSuffix)
+		}
+		pw.state = statePass
+		pw.ResponseWriter.WriteHeader(status)
+		return
+	}
+	hdr.Del("Content-Length")
+	hdr.Del("Accept-Ranges")
+	addVary(hdr, "Cookie")
+	suffixETag(hdr, pw.visit.etagSuffix)
+	if enc := hdr.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		hdr.Del("Content-Encoding")
+		pw.startStream(enc)
+		return
+	}
+	hdr.Del("Content-Encoding")
+	pw.state = stateBuffer
+	pw.buf = (*bufPool.Get().(*[]byte))[:0]
+	pw.bufSince = time.Now()
+}
+
+// rewritable: 2xx HTML bodies to GET, in an encoding we can undo.
+func (pw *pageWriter) rewritable(status int, hdr http.Header) bool {
+	if !pw.mayRewrite || status < 200 || status > 299 ||
+		status == http.StatusNoContent || status == http.StatusResetContent || status == http.StatusPartialContent {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(hdr.Get("Content-Type"))
+	if err != nil || (mt != "text/html" && mt != "application/xhtml+xml") {
+		return false
+	}
+	if enc := hdr.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") && !canDecode(enc) {
+		pw.h.logger.Warn("page passed through unrewritten: unsupported Content-Encoding",
+			zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
+		return false
+	}
+	return true
+}
+
+func (pw *pageWriter) Write(p []byte) (int, error) {
+	if pw.state == stateNew {
+		pw.WriteHeader(http.StatusOK)
+	}
+	switch pw.state {
+	case statePass:
+		return pw.ResponseWriter.Write(p)
+	case stateBuffer:
+		if len(pw.buf)+len(p) <= smallPage {
+			pw.buf = append(pw.buf, p...)
+			return len(p), nil
+		}
+		if err := pw.toStream(); err != nil {
+			return 0, err
+		}
+		fallthrough
+	case stateStream:
+		if pw.dec != nil {
+			return pw.dec.Write(p)
+		}
+		return pw.rw.Write(p)
+	}
+	return 0, http.ErrBodyNotAllowed
+}
+
+// ReadFrom keeps http.ServeContent (file_server) from bypassing Write.
+func (pw *pageWriter) ReadFrom(r io.Reader) (int64, error) {
+	if pw.state == stateNew {
+		pw.WriteHeader(http.StatusOK)
+	}
+	if pw.state == statePass {
+		if rf, ok := pw.ResponseWriter.(io.ReaderFrom); ok {
+			return rf.ReadFrom(r)
+		}
+		return io.Copy(writerOnly{pw.ResponseWriter}, r)
+	}
+	return io.Copy(writerOnly{pw}, r)
+}
+
+type writerOnly struct{ io.Writer }
+
+// FlushError pushes out what can be sent. Before the status is known it is a
+// no-op; a small page is held for flushGrace first.
+func (pw *pageWriter) FlushError() error {
+	switch pw.state {
+	case stateNew, stateDone:
+		return nil
+	case stateBuffer:
+		if time.Since(pw.bufSince) < flushGrace {
+			return nil
+		}
+		if err := pw.toStream(); err != nil {
+			return err
+		}
+	}
+	if pw.state == stateStream {
+		if pw.dec != nil {
+			if err := pw.dec.Flush(); err != nil {
+				return err
+			}
+		} else if err := pw.rw.Flush(); err != nil {
+			return err
+		}
+	}
+	return http.NewResponseController(pw.ResponseWriter).Flush()
+}
+
+// options are the rewriter's options for this request.
+func (pw *pageWriter) options() rewrite.Options {
+	hook := hookPool.Get().(*[]byte)
+	*hook = pw.h.hooks[pw.visit.lang].Append((*hook)[:0], pw.h.state(pw.visit))
+	pw.hook = hook
+	return rewrite.Options{
+		Judge:       pw.visit.decision,
+		Hook:        *hook,
+		Placeholder: pw.h.placeholder(pw.visit.lang),
+	}
+}
+
+// toStream switches a buffered page to streaming: headers go out without a
+// Content-Length and the buffer is replayed through the rewriter.
+func (pw *pageWriter) toStream() error {
+	buf := pw.buf
+	pw.buf = nil
+	pw.startStream("")
+	_, err := pw.rw.Write(buf)
+	pw.putBuf(buf)
+	return err
+}
+
+func (pw *pageWriter) startStream(encoding string) {
+	pw.state = stateStream
+	pw.ResponseWriter.WriteHeader(pw.status)
+	pw.rw = rewriterPool.Get().(*rewrite.Rewriter)
+	pw.rw.Reset(pw.ResponseWriter, pw.options())
+	if encoding != "" {
+		pw.dec = newDecoder(encoding, pw.rw)
+	}
+}
+
+// finish completes the response after next returned without error.
+func (pw *pageWriter) finish() error {
+	var err error
+	switch pw.state {
+	case stateBuffer:
+		out := bufPool.Get().(*[]byte)
+		*out = rewrite.Rewrite((*out)[:0], pw.buf, pw.options())
+		pw.Header().Set("Content-Length", strconv.Itoa(len(*out)))
+		pw.ResponseWriter.WriteHeader(pw.status)
+		_, err = pw.ResponseWriter.Write(*out)
+		pw.putBuf(*out)
+		pw.putBuf(pw.buf)
+		pw.buf = nil
+	case stateStream:
+		if pw.dec != nil {
+			err = pw.dec.Close()
+		}
+		if cerr := pw.rw.Close(); err == nil {
+			err = cerr
+		}
+	}
+	pw.state = stateDone
+	return err
+}
+
+// abort drops anything held back when next failed, so Caddy's error
+// handling can still write a response.
+func (pw *pageWriter) abort() {
+	if pw.dec != nil {
+		pw.dec.Abort()
+	}
+	if pw.state == stateBuffer {
+		pw.putBuf(pw.buf)
+	}
+	pw.state = stateDone
+}
+
+func (pw *pageWriter) putBuf(b []byte) {
+	if cap(b) <= 2*smallPage {
+		b = b[:0]
+		bufPool.Put(&b)
+	}
+}
+
+// release returns pooled resources once the request is over.
+func (pw *pageWriter) release() {
+	if pw.rw != nil {
+		pw.rw.Reset(io.Discard, rewrite.Options{})
+		rewriterPool.Put(pw.rw)
+	}
+	if pw.hook != nil {
+		hookPool.Put(pw.hook)
+	}
+	*pw = pageWriter{}
+	pageWriterPool.Put(pw)
+}
+
+// Interface guards.
+var (
+	_ http.ResponseWriter = (*pageWriter)(nil)
+	_ io.ReaderFrom       = (*pageWriter)(nil)
+)

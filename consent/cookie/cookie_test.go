@@ -1,0 +1,86 @@
+package cookie
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRoundTripAndRotation(t *testing.T) {
+	old := GenerateKeyPair()
+	c1, err := NewCodec("cg", []KeyPair{old}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Consent{ID: NewID(), Version: "v1", Purposes: []string{"analytics"}, Time: time.Now().Unix()}
+	val, err := c1.Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c1.Decode(val)
+	if err != nil || got.ID != in.ID || got.Purposes[0] != "analytics" {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	// A rotated codec (new key first, old key kept) still reads the old cookie
+	// and writes with the new key, which the old codec cannot read.
+	c2, err := NewCodec("cg", []KeyPair{GenerateKeyPair(), old}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Decode(val); err != nil {
+		t.Fatalf("rotated codec rejects old cookie: %v", err)
+	}
+	val2, _ := c2.Encode(in)
+	if _, err := c1.Decode(val2); err == nil {
+		t.Fatal("old codec decoded a cookie made with the new key")
+	}
+	// After the old key is dropped, the old cookie no longer decodes.
+	c3, _ := NewCodec("cg", []KeyPair{GenerateKeyPair()}, time.Hour)
+	if _, err := c3.Decode(val); err == nil {
+		t.Fatal("codec without the old key decoded the old cookie")
+	}
+}
+
+func TestRejectsTamperingAndGarbage(t *testing.T) {
+	c, _ := NewCodec("cg", []KeyPair{GenerateKeyPair()}, time.Hour)
+	val, _ := c.Encode(Consent{ID: "x", Version: "v", Time: 1})
+	flipped := []byte(val)
+	flipped[len(flipped)/2] ^= 1
+	for _, bad := range []string{"", "garbage", string(flipped), val[:len(val)-3], strings.Repeat("A", 5000), "%%%", "a|b|c"} {
+		if _, err := c.Decode(bad); err == nil {
+			t.Errorf("decoded %q", bad)
+		}
+	}
+	// A cookie signed for another name does not decode under this one.
+	other, _ := NewCodec("other", []KeyPair{GenerateKeyPair()}, time.Hour)
+	ov, _ := other.Encode(Consent{ID: "x", Version: "v", Time: 1})
+	if _, err := c.Decode(ov); err == nil {
+		t.Error("decoded a foreign cookie")
+	}
+}
+
+func TestBadKeys(t *testing.T) {
+	if _, err := NewCodec("cg", nil, time.Hour); err == nil {
+		t.Error("no keys accepted")
+	}
+	if _, err := NewCodec("cg", []KeyPair{{Hash: make([]byte, 10), Block: make([]byte, 32)}}, time.Hour); err == nil || !strings.Contains(err.Error(), "hash key") {
+		t.Errorf("short hash key: %v", err)
+	}
+	if _, err := NewCodec("cg", []KeyPair{{Hash: make([]byte, 32), Block: make([]byte, 7)}}, time.Hour); err == nil || !strings.Contains(err.Error(), "block key") {
+		t.Errorf("short block key: %v", err)
+	}
+	for _, s := range []string{"", "!!!not-a-key"} {
+		if _, err := ParseKey(s); err == nil {
+			t.Errorf("ParseKey(%q) succeeded", s)
+		}
+	}
+	k := GenerateKeyPair()
+	for _, enc := range []string{
+		strings.TrimRight(b64(k.Block), "="), b64(k.Block), hexs(k.Block),
+	} {
+		b, err := ParseKey(enc)
+		if err != nil || string(b) != string(k.Block) {
+			t.Errorf("ParseKey(%q) = %x, %v", enc, b, err)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package policy_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/policy"
+	"github.com/consentgate/consentgate/consent/rewrite"
+	"github.com/consentgate/consentgate/consent/rewrite/htmlcheck"
+)
+
+const corpusDir = "../../../shared/corpus"
+
+var hook = []byte(`<script defer src="/.consent/banner.js"></script>`)
+
+func builtinPolicy(t testing.TB) *policy.Policy {
+	t.Helper()
+	p, err := policy.New(policy.DefaultPurposes(), catalog.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func rewritten(page []byte, d *policy.Decision) []byte {
+	return rewrite.Rewrite(nil, page, rewrite.Options{Judge: d, Hook: hook})
+}
+
+// granting returns the decision of a visitor who granted the given purposes.
+func granting(p *policy.Policy, purposes ...string) *policy.Decision {
+	return p.Decide(policy.Choice{Purposes: purposes}, false)
+}
+
+// liveTrackers: what x/net/html says the page still loads or runs from
+// vendors the decision does not allow.
+func liveTrackers(p *policy.Policy, page []byte, d *policy.Decision) []string {
+	return htmlcheck.Inspect(page).Trackers(p.Matcher(), p.Vendors, func(v catalog.Vendor) bool {
+		return d.VendorAllowedID(v.ID)
+	})
+}
+
+// withoutHook removes the single injected hook.
+func withoutHook(t *testing.T, out []byte) []byte {
+	t.Helper()
+	if n := bytes.Count(out, hook); n != 1 {
+		t.Fatalf("hook injected %d times", n)
+	}
+	return bytes.Replace(out, hook, nil, 1)
+}
+
+func corpus(t *testing.T) map[string][]byte {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.html"))
+	if len(files) == 0 {
+		t.Fatalf("no corpus pages in %s (the shared corpus belongs beside this repository)", corpusDir)
+	}
+	pages := map[string][]byte{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages[filepath.Base(f)] = data
+	}
+	return pages
+}
+
+// TestCorpusEnforcement: over every real page, without consent no catalogued
+// tracker stays live; with everything granted the output is the input plus
+// only the hook.
+func TestCorpusEnforcement(t *testing.T) {
+	p := builtinPolicy(t)
+	none, all := p.Undecided(false), granting(p, p.PurposeIDs()...)
+	blockedSomewhere := 0
+	for name, page := range corpus(t) {
+		t.Run(name, func(t *testing.T) {
+			out := rewritten(page, none)
+			if live := liveTrackers(p, out, none); len(live) > 0 {
+				t.Errorf("without consent, still live:\n  %s", strings.Join(live, "\n  "))
+			}
+			if !bytes.Equal(withoutHook(t, rewritten(page, all)), page) {
+				t.Error("with everything granted, the output is not the input plus the hook")
+			}
+			if len(liveTrackers(p, page, none)) > 0 {
+				blockedSomewhere++
+			}
+		})
+	}
+	if blockedSomewhere < 30 {
+		t.Errorf("only %d corpus pages had trackers to block; the catalogue misses the corpus's trackers", blockedSomewhere)
+	}
+}
+
+// alsoRE finds a snippet's note that it legitimately loads other vendors too.
+var alsoRE = regexp.MustCompile(`<!--\s*also:\s*([a-z0-9, _-]+?)\s*-->`)
+
+// alsoPurposes are the purposes of the other vendors a snippet names.
+func alsoPurposes(p *policy.Policy, snippet []byte) []string {
+	var out []string
+	for _, m := range alsoRE.FindAllSubmatch(snippet, -1) {
+		for _, id := range strings.Split(string(m[1]), ",") {
+			if v, ok := p.Vendor(strings.TrimSpace(id)); ok {
+				out = append(out, v.Purpose)
+			}
+		}
+	}
+	return out
+}
+
+// TestVendorSnippets: for every catalogued vendor, its real-world snippet is
+// neutralised when its purpose is not granted and untouched when it is.
+func TestVendorSnippets(t *testing.T) {
+	p := builtinPolicy(t)
+	for _, v := range p.Vendors {
+		t.Run(v.ID, func(t *testing.T) {
+			snippet, err := os.ReadFile(filepath.Join("..", "catalog", "testdata", "snippets", v.ID+".html"))
+			if err != nil {
+				t.Fatalf("no snippet for %s: %v", v.ID, err)
+			}
+			page := append(append([]byte("<!doctype html><html><head>"), snippet...), "</head><body></body></html>"...)
+			others := []string{}
+			for _, id := range p.PurposeIDs() {
+				if id != v.Purpose {
+					others = append(others, id)
+				}
+			}
+			without := granting(p, others...)
+			out := rewritten(page, without)
+			if v.Purpose == policy.Necessary {
+				if !bytes.Equal(withoutHook(t, out), page) {
+					t.Errorf("necessary vendor %s was changed", v.ID)
+				}
+				return
+			}
+			if before := liveTrackers(p, page, without); len(before) == 0 {
+				t.Fatalf("snippet of %s loads nothing the catalogue attributes to it", v.ID)
+			}
+			if live := liveTrackers(p, out, without); len(live) > 0 {
+				t.Errorf("%s not granted, still live:\n  %s", v.Purpose, strings.Join(live, "\n  "))
+			}
+			if !bytes.Contains(out, []byte(`data-consent-vendor="`)) {
+				t.Errorf("no element names its vendor:\n%s", out)
+			}
+			with := granting(p, append(alsoPurposes(p, snippet), v.Purpose)...)
+			if !bytes.Equal(withoutHook(t, rewritten(page, with)), page) {
+				t.Errorf("%s granted, but the snippet changed", v.Purpose)
+			}
+		})
+	}
+}

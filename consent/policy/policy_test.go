@@ -1,0 +1,133 @@
+package policy_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/policy"
+)
+
+func TestVersionChangesWithWhatVisitorsAreAsked(t *testing.T) {
+	base := builtinPolicy(t).Version
+	if again := builtinPolicy(t).Version; again != base {
+		t.Fatalf("version not stable: %s vs %s", base, again)
+	}
+	purposes := policy.DefaultPurposes()
+	purposes[2].Description["de"] = "Anders formuliert."
+	p, _ := policy.New(purposes, catalog.Builtin())
+	if p.Version == base {
+		t.Error("changing a purpose text kept the version")
+	}
+	vendors := catalog.Builtin()
+	vendors[0].Company += " Ltd"
+	p, _ = policy.New(policy.DefaultPurposes(), vendors)
+	if p.Version == base {
+		t.Error("changing a vendor's company kept the version")
+	}
+	p, _ = policy.New(policy.DefaultPurposes(), catalog.Builtin(), []byte("new banner text"))
+	if p.Version == base {
+		t.Error("changing the banner text kept the version")
+	}
+	vendors = catalog.Builtin()
+	vendors[0].Match.URLs = append(vendors[0].Match.URLs, "extra.example")
+	p, _ = policy.New(policy.DefaultPurposes(), vendors)
+	if p.Version != base {
+		t.Error("a match rule (not shown to visitors) changed the version")
+	}
+}
+
+func TestPolicyRejectsBadConfiguration(t *testing.T) {
+	vendor := func(purpose string) []catalog.Vendor {
+		return []catalog.Vendor{{ID: "acme", Name: "Acme", Purpose: purpose, Match: catalog.Rules{Script: []string{"acme.example"}}}}
+	}
+	cases := []struct {
+		purposes []policy.Purpose
+		vendors  []catalog.Vendor
+		want     string
+	}{
+		{policy.DefaultPurposes(), vendor("spying"), `vendor "acme": unknown purpose "spying"`},
+		{policy.DefaultPurposes()[1:], nil, `"necessary" purpose is required`},
+		{append(policy.DefaultPurposes(), policy.Purpose{ID: "analytics"}), nil, `purpose "analytics" is defined twice`},
+		{append(policy.DefaultPurposes(), policy.Purpose{ID: "Bad Id"}), nil, `purpose "Bad Id": id must be`},
+		{policy.DefaultPurposes(), append(vendor("analytics"), vendor("analytics")...), `vendor "acme" is defined twice`},
+	}
+	for _, tc := range cases {
+		if _, err := policy.New(tc.purposes, tc.vendors); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
+
+func TestDecisionAndSignals(t *testing.T) {
+	p := builtinPolicy(t)
+	d := p.Decide(policy.Choice{Purposes: []string{"analytics", "marketing", "no-longer-exists"}, Vendors: []string{"youtube"}}, false)
+	if !d.Granted("analytics") || !d.Granted("marketing") || !d.Granted("necessary") || d.Granted("social") {
+		t.Errorf("grants: %v", d.Purposes())
+	}
+	if !d.VendorAllowedID("youtube") || d.VendorAllowedID("vimeo") || !d.VendorAllowedID("paypal") {
+		t.Error("per-vendor allow or necessary vendor wrong")
+	}
+	// GPC/DNT switch off sale purposes chosen without the signal...
+	g := p.Decide(policy.Choice{Purposes: []string{"analytics", "marketing"}}, true)
+	if g.Granted("marketing") || !g.Granted("analytics") || !g.SignalHonoured {
+		t.Errorf("under signal: %v honoured=%v", g.Purposes(), g.SignalHonoured)
+	}
+	// ...but not an opt-in made while sending it.
+	if e := p.Decide(policy.Choice{Purposes: []string{"marketing"}, UnderSignal: true}, true); !e.Granted("marketing") {
+		t.Error("explicit opt-in under the signal was overridden")
+	}
+	if u := p.Undecided(false); u.Decided || u.Granted("analytics") || !u.Granted("necessary") {
+		t.Error("undecided visitor has grants")
+	}
+	if p.Undecided(false).Key() == d.Key() {
+		t.Error("different decisions share a cache key")
+	}
+	if !d.CookieAllowed("session") || p.Undecided(false).CookieAllowed("_ga") {
+		t.Error("cookie filtering: first-party cookie refused or _ga allowed without consent")
+	}
+	if v := p.Undecided(false).JudgePurpose([]byte("analytics")); !v.Block {
+		t.Error("data-consent=analytics not blocked without consent")
+	}
+	if v := d.JudgePurpose([]byte("analytics")); v.Block {
+		t.Error("data-consent=analytics blocked with consent")
+	}
+	if v := d.JudgePurpose([]byte("unknown-purpose")); !v.Block {
+		t.Error("data-consent with an unknown purpose loads")
+	}
+}
+
+func TestMergeVendors(t *testing.T) {
+	base := catalog.Builtin()
+	n := len(base)
+	merged := policy.MergeVendors(base, []catalog.Vendor{
+		{ID: "google-fonts", Purpose: "necessary", Match: catalog.Rules{Link: []string{"fonts.example.net"}}},
+		{ID: "acme", Name: "Acme", Purpose: "analytics", Match: catalog.Rules{Script: []string{"acme.example"}}},
+	})
+	if len(merged) != n+1 {
+		t.Fatalf("merged %d vendors, want %d", len(merged), n+1)
+	}
+	var fonts catalog.Vendor
+	for _, v := range merged {
+		if v.ID == "google-fonts" {
+			fonts = v
+		}
+	}
+	if fonts.Purpose != "necessary" || fonts.Name == "" || len(fonts.Match.URLs) == 0 || !contains(fonts.Match.Link, "fonts.example.net") {
+		t.Errorf("override lost fields or rules: %+v", fonts)
+	}
+	for _, v := range catalog.Builtin() {
+		if v.ID == "google-fonts" && (v.Purpose == "necessary" || contains(v.Match.Link, "fonts.example.net")) {
+			t.Error("merging changed the built-in catalogue")
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,70 @@
+// Package rewrite is consentgate's streaming HTML rewriter: it neutralises
+// the elements that would load a third party the visitor has not consented
+// to, and injects the banner.
+//
+// # Streaming
+//
+// A Rewriter never holds the page. Between writes it keeps at most an
+// unfinished tag (judged start tags up to TagLimit) or the held text of an
+// inline script or style (up to HoldLimit), plus a small output buffer:
+// under 64 KiB whatever the page. Every byte is scanned once; unchanged
+// regions are written straight from the caller's slice. Rewrite gives the
+// same output for a page held in memory.
+//
+// The output equals the input byte for byte except where the rewriter
+// acts. It reads ASCII bytes only and never re-encodes, so any
+// ASCII-compatible charset (and a byte-order mark) passes through.
+//
+// # Tokenizing
+//
+// Tags, comments, bogus comments and raw text are found by the HTML5
+// tokenizer rules as golang.org/x/net/html's Tokenizer implements them
+// (tested against it): case-insensitive names, quoted and unquoted
+// attributes, "<!--" comments ending at "-->", "--!>", "<!-->" or "<!--->",
+// "<!...>", "<?...>" and "</" followed by a non-letter as bogus comments,
+// CDATA as a bogus comment, and the text of script (with its escaped and
+// double-escaped states), style, xmp, iframe, noembed, noframes, textarea,
+// title and plaintext. One deliberate difference: the content of <noscript>
+// is parsed as markup, not raw text, because tracking pixels and Tag
+// Manager frames hide there. Only the start tags of the elements below are
+// parsed; all other tags are skipped.
+//
+// # Judging
+//
+// Each element below asks the Judge, unless it carries data-consent, in
+// which case Judge.JudgePurpose decides:
+//
+//   - <script src>: KindScript. An inline script of a JavaScript type
+//     (absent, empty, module or a JavaScript MIME type) is judged on its
+//     text, or its first HoldLimit bytes.
+//   - <iframe src>, <embed src>, <object data>: KindFrame.
+//   - <img src srcset>, <video>, <audio>, <source>, <track> (src, srcset,
+//     poster; every srcset candidate): KindImage.
+//   - <link href> whose rel includes stylesheet, preconnect, dns-prefetch,
+//     preload, prefetch, modulepreload, prerender, icon or manifest:
+//     KindLink.
+//   - @import url(X), url("X") or "X" in an inline <style> (its first
+//     HoldLimit bytes): KindLink.
+//
+// URLs are passed as written: quotes stripped, not entity-decoded. Only the
+// first occurrence of an attribute is judged, as only it is used.
+//
+// # Neutralising
+//
+// A blocked element gets data-consent-purpose and data-consent-vendor
+// inserted after its tag name, and its URL attributes renamed with the
+// prefix "data-consent-" (every occurrence); values are kept, so the banner
+// can restore the element. A script also gets type="text/plain" (its own
+// type attributes renamed), an iframe a srcdoc placeholder naming the
+// vendor (an existing srcdoc renamed). A blocked @import becomes
+// @consentgate-import, which browsers drop. A judged start tag longer than
+// TagLimit passes through unjudged (see Oversized).
+//
+// # Injecting
+//
+// Options.Early goes right after the <head> start tag, or before the first
+// <script>, <link>, <style> or <body> start tag if that comes first (as
+// soon as its name is read, even if the input ends inside the tag).
+// Options.Hook goes before </head>, or else after the <body> start tag.
+// Whichever has not found its place by Close is written there, Early first.
+package rewrite

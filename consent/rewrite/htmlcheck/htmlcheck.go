@@ -1,0 +1,216 @@
+// Package htmlcheck tells, independently of the rewriter, what a page would
+// make a browser load: it parses with golang.org/x/net/html, the reference
+// HTML5 parser, and lists every live resource reference and every inline
+// script that would run. Tests use it to check the rewriter's output.
+package htmlcheck
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/html"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
+
+// Load is one resource the page would fetch.
+type Load struct {
+	Kind catalog.Kind
+	Tag  string
+	URL  string
+}
+
+// loadingRels are the link relations that make the browser fetch or connect.
+var loadingRels = map[string]bool{
+	"stylesheet": true, "preconnect": true, "dns-prefetch": true, "preload": true,
+	"prefetch": true, "modulepreload": true, "prerender": true, "icon": true, "manifest": true,
+}
+
+// jsTypes are script types a browser executes.
+func isJS(typ string) bool {
+	switch strings.ToLower(strings.TrimSpace(typ)) {
+	case "", "module", "text/javascript", "application/javascript", "text/ecmascript",
+		"application/ecmascript", "text/jscript", "text/livescript", "application/x-javascript":
+		return true
+	}
+	return false
+}
+
+// Page is what a parsed page would load and run.
+type Page struct {
+	Loads   []Load
+	Scripts []string // inline scripts that would run
+}
+
+// Inspect parses the page twice, as a browser with scripting on and one with
+// scripting off (which also parses <noscript> content), and merges what both
+// would load.
+func Inspect(page []byte) Page {
+	var p Page
+	for _, scripting := range []bool{true, false} {
+		doc, err := html.ParseWithOptions(bytes.NewReader(page), html.ParseOptionEnableScripting(scripting))
+		if err != nil {
+			continue // x/net/html only fails on reader errors
+		}
+		walk(doc, scripting, &p)
+	}
+	return p
+}
+
+func walk(n *html.Node, scripting bool, p *Page) {
+	if n.Type == html.ElementNode {
+		visit(n, scripting, p)
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walk(c, scripting, p)
+	}
+}
+
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+func visit(n *html.Node, scripting bool, p *Page) {
+	add := func(kind catalog.Kind, keys ...string) {
+		for _, k := range keys {
+			v, ok := attr(n, k)
+			if !ok || strings.TrimSpace(v) == "" {
+				continue
+			}
+			if k == "srcset" {
+				for _, cand := range strings.Split(v, ",") {
+					if f := strings.Fields(cand); len(f) > 0 {
+						p.Loads = append(p.Loads, Load{kind, n.Data, f[0]})
+					}
+				}
+				continue
+			}
+			p.Loads = append(p.Loads, Load{kind, n.Data, v})
+		}
+	}
+	switch n.Data {
+	case "script":
+		typ, _ := attr(n, "type")
+		if !scripting || !isJS(typ) {
+			return
+		}
+		if _, ok := attr(n, "src"); ok {
+			add(catalog.KindScript, "src")
+		} else if n.FirstChild != nil {
+			p.Scripts = append(p.Scripts, n.FirstChild.Data)
+		}
+	case "iframe":
+		if _, ok := attr(n, "srcdoc"); !ok { // srcdoc wins over src
+			add(catalog.KindFrame, "src")
+		}
+	case "embed":
+		add(catalog.KindFrame, "src")
+	case "object":
+		add(catalog.KindFrame, "data")
+	case "img":
+		add(catalog.KindImage, "src", "srcset")
+	case "video":
+		add(catalog.KindImage, "src", "poster")
+	case "audio", "track":
+		add(catalog.KindImage, "src")
+	case "source":
+		add(catalog.KindImage, "src", "srcset")
+	case "link":
+		rel, _ := attr(n, "rel")
+		for _, r := range strings.Fields(strings.ToLower(rel)) {
+			if loadingRels[r] {
+				add(catalog.KindLink, "href")
+				break
+			}
+		}
+	case "style":
+		if n.FirstChild != nil {
+			for _, u := range cssImports(n.FirstChild.Data) {
+				p.Loads = append(p.Loads, Load{catalog.KindLink, "style", u})
+			}
+		}
+	}
+}
+
+// cssImports finds the URLs of @import rules in a style sheet.
+func cssImports(css string) []string {
+	var urls []string
+	for {
+		i := strings.Index(strings.ToLower(css), "@import")
+		if i < 0 {
+			return urls
+		}
+		css = strings.TrimLeft(css[i+len("@import"):], " \t\r\n")
+		u := css
+		if strings.HasPrefix(strings.ToLower(u), "url(") {
+			u = strings.TrimLeft(u[4:], " \t")
+			end := strings.IndexByte(u, ')')
+			if end < 0 {
+				return urls
+			}
+			u = strings.TrimSpace(u[:end])
+		} else if end := strings.IndexAny(u, "; \n"); end >= 0 {
+			u = u[:end]
+		}
+		urls = append(urls, strings.Trim(u, `"'`))
+	}
+}
+
+// Trackers lists the loads and inline scripts that match a vendor the
+// allowed function refuses; each entry names the vendor id and the URL or
+// the start of the script.
+func (p Page) Trackers(m *catalog.Matcher, vendors []catalog.Vendor, allowed func(catalog.Vendor) bool) []string {
+	var out []string
+	for _, l := range p.Loads {
+		if i := m.Match(l.Kind, []byte(l.URL)); i >= 0 && !allowed(vendors[i]) {
+			out = append(out, vendors[i].ID+": <"+l.Tag+"> "+l.URL)
+		}
+	}
+	for _, s := range p.Scripts {
+		for _, i := range m.MatchInline([]byte(s), nil) {
+			if !allowed(vendors[i]) {
+				out = append(out, vendors[i].ID+": inline script "+clip(s, 80))
+			}
+		}
+	}
+	return out
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+var builtin struct {
+	once    sync.Once
+	vendors []catalog.Vendor
+	matcher *catalog.Matcher
+}
+
+// BuiltinTrackers lists what a page still loads or runs from built-in
+// catalogue vendors whose purpose is not among the granted ones
+// ("necessary" is always granted).
+func BuiltinTrackers(page []byte, granted ...string) []string {
+	builtin.once.Do(func() {
+		builtin.vendors = catalog.Builtin()
+		m, err := catalog.NewMatcher(builtin.vendors)
+		if err != nil {
+			panic("htmlcheck: built-in catalogue does not compile: " + err.Error())
+		}
+		builtin.matcher = m
+	})
+	ok := map[string]bool{"necessary": true}
+	for _, g := range granted {
+		ok[g] = true
+	}
+	return Inspect(page).Trackers(builtin.matcher, builtin.vendors, func(v catalog.Vendor) bool { return ok[v.Purpose] })
+}

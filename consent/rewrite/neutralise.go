@@ -1,0 +1,233 @@
+package rewrite
+
+import (
+	"bytes"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
+
+// tagInfo is what one pass over a judged start tag finds. Only the first
+// occurrence of an attribute counts, as in browsers.
+type tagInfo struct {
+	nameEnd int
+	has     attrSet
+	val     [numAttrs][]byte
+}
+
+func parseTag(tag []byte) (ti tagInfo) {
+	it := newAttrIter(tag)
+	ti.nameEnd = it.nameEnd
+	for a, ok := it.next(); ok; a, ok = it.next() {
+		id := attrOf(tag[a.keyStart:a.keyEnd])
+		if id == atNone || ti.has.has(id) {
+			continue
+		}
+		ti.has |= 1 << id
+		ti.val[id] = tag[a.valStart:a.valEnd]
+	}
+	return ti
+}
+
+// judgeTag judges the held start tag of a judged element, which ends just
+// before p[j], and emits it (neutralised if blocked) or keeps holding it
+// when its inline text must be judged first.
+func (r *Rewriter) judgeTag(p []byte, j int) {
+	tag := r.heldPrefix(p, r.heldLen(j))
+	ti := parseTag(tag)
+	var v Verdict
+	switch {
+	case ti.has.has(atConsent):
+		v = r.judge.JudgePurpose(ti.val[atConsent])
+	case r.el == elScript && !ti.has.has(atSrc):
+		if isJavaScript(&ti) {
+			r.tagLen = len(tag) // hold on through the text
+			return
+		}
+	case r.el == elLink && !loadsResource(ti.val[atRel]):
+	default:
+		v = r.judgeURLs(&ti)
+	}
+	r.settle(p, j, tag, &ti, v)
+}
+
+// decideBody judges the held text of a script or style element, bytes
+// [r.tagLen, bodyEnd) of the token held up to p[i] (only its first
+// HoldLimit bytes), and emits the held token.
+func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
+	tok := r.heldPrefix(p, min(bodyEnd, r.tagLen+HoldLimit))
+	body := tok[r.tagLen:]
+	if r.el == elStyle {
+		r.neutraliseImports(p, i, body)
+		return
+	}
+	tag := tok[:r.tagLen]
+	ti := parseTag(tag)
+	r.settle(p, i, tag, &ti, r.judge.JudgeInline(body))
+}
+
+// settle emits the held token, which ends before p[i] and begins with the
+// start tag that ti describes: neutralised if v blocks, else unchanged.
+func (r *Rewriter) settle(p []byte, i int, tag []byte, ti *tagInfo, v Verdict) {
+	if !v.Block {
+		r.unhold()
+		return
+	}
+	r.blocked++
+	r.flushBefore(p)
+	r.emitNeutralised(tag, ti, v)
+	r.emitHeldFrom(p, i, len(tag))
+	r.drop(i)
+}
+
+// judgeURLs judges every URL attribute of the element; the first blocking
+// verdict wins, but all are judged so that OnURL sees each.
+func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
+	spec := &specs[r.el]
+	for id := range numAttrs {
+		if !spec.urls.has(id) || !ti.has.has(id) {
+			continue
+		}
+		u := ti.val[id]
+		if id != atSrcset {
+			r.judgeURL(spec.kind, u, &v)
+			continue
+		}
+		for i := 0; ; {
+			var c []byte
+			if c, i = nextCandidate(u, i); c == nil {
+				break
+			}
+			r.judgeURL(spec.kind, c, &v)
+		}
+	}
+	return v
+}
+
+func (r *Rewriter) judgeURL(kind catalog.Kind, u []byte, v *Verdict) {
+	if len(u) == 0 {
+		return
+	}
+	got := r.judge.JudgeURL(kind, u)
+	if r.opt.OnURL != nil {
+		r.opt.OnURL(kind, u, got)
+	}
+	if got.Block && !v.Block {
+		*v = got
+	}
+}
+
+// emitNeutralised emits the start tag that ti describes with the
+// data-consent attributes inserted after the tag name and the element's
+// URL (and type) attributes renamed so the browser ignores them.
+func (r *Rewriter) emitNeutralised(tag []byte, ti *tagInfo, v Verdict) {
+	r.emit(tag[:ti.nameEnd])
+	b := r.tmp[:0]
+	if r.el == elScript {
+		b = append(b, ` type="text/plain"`...)
+	}
+	b = append(b, ` data-consent-purpose="`...)
+	b = appendAttrEscaped(b, v.Purpose)
+	b = append(b, `" data-consent-vendor="`...)
+	b = appendAttrEscaped(b, v.Vendor)
+	b = append(b, '"')
+	if r.el == elIframe {
+		b = append(b, ` srcdoc="`...)
+		if r.opt.Placeholder != nil {
+			b = r.opt.Placeholder(b, v)
+		} else {
+			b = DefaultPlaceholder(b, v)
+		}
+		b = append(b, '"')
+	}
+	r.emit(b)
+	if cap(b) <= maxTmp {
+		r.tmp = b[:0]
+	} else {
+		r.tmp = nil
+	}
+
+	rename := specs[r.el].rename
+	prev := ti.nameEnd
+	it := newAttrIter(tag)
+	for a, ok := it.next(); ok; a, ok = it.next() {
+		if id := attrOf(tag[a.keyStart:a.keyEnd]); id != atNone && rename.has(id) {
+			r.emit(tag[prev:a.keyStart])
+			r.emit(renamePrefix)
+			prev = a.keyStart
+		}
+	}
+	r.emit(tag[prev:])
+}
+
+// isJavaScript reports whether a script's type makes it a classic or module
+// script: absent, empty, "module" or a JavaScript MIME type. Parameters are
+// ignored, which errs towards judging.
+func isJavaScript(ti *tagInfo) bool {
+	if !ti.has.has(atType) {
+		return true
+	}
+	t := ti.val[atType]
+	if k := bytes.IndexByte(t, ';'); k >= 0 {
+		t = t[:k]
+	}
+	t = bytes.Trim(t, " \t\n\f\r")
+	if len(t) == 0 {
+		return true
+	}
+	return equalFoldAny(t, jsTypes[:])
+}
+
+var renamePrefix = []byte("data-consent-")
+
+// equalFoldAny reports whether b equals one of the lower-case ASCII words,
+// ignoring ASCII case.
+func equalFoldAny(b []byte, words []string) bool {
+	for _, w := range words {
+		if len(w) == len(b) && hasPrefixFold(b, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether b begins with the lower-case ASCII prefix,
+// ignoring ASCII case.
+func hasPrefixFold(b []byte, prefix string) bool {
+	if len(b) < len(prefix) {
+		return false
+	}
+	for i := range len(prefix) {
+		if lower(b[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var jsTypes = [...]string{
+	"module",
+	"text/javascript", "application/javascript", "text/ecmascript", "application/ecmascript",
+	"application/x-javascript", "application/x-ecmascript", "text/x-javascript", "text/x-ecmascript",
+	"text/jscript", "text/livescript",
+	"text/javascript1.0", "text/javascript1.1", "text/javascript1.2", "text/javascript1.3",
+	"text/javascript1.4", "text/javascript1.5",
+}
+
+// loadsResource reports whether a link's rel makes the browser fetch its
+// href (or connect to its origin).
+func loadsResource(rel []byte) bool {
+	for i := 0; i < len(rel); {
+		i = skipSpace(rel, i)
+		j := skipClass(rel, i, cSpace)
+		if j > i && equalFoldAny(rel[i:j], loadingRels[:]) {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+var loadingRels = [...]string{
+	"stylesheet", "preconnect", "dns-prefetch", "preload", "prefetch",
+	"modulepreload", "prerender", "icon", "manifest",
+}

@@ -1,0 +1,357 @@
+package rewrite
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
+
+// Blocked by testJudge: tracker.example is vendor "ads" (marketing).
+const (
+	trk = "https://tracker.example/x.js"
+	ads = ` data-consent-purpose="marketing" data-consent-vendor="ads"`
+	fb  = ` data-consent-purpose="marketing" data-consent-vendor="facebook"`
+	gtm = ` data-consent-purpose="analytics" data-consent-vendor="gtm"`
+	txt = ` type="text/plain"`
+)
+
+type rwCase struct {
+	name, in, want string // want "" means unchanged
+}
+
+var long = strings.Repeat("a", TagLimit)
+
+var cases = []rwCase{
+	// script src
+	{"script src", `<script src="` + trk + `"></script>`, `<script` + txt + ads + ` data-consent-src="` + trk + `"></script>`},
+	{"script src single quoted", `<script src='` + trk + `' async></script>`, `<script` + txt + ads + ` data-consent-src='` + trk + `' async></script>`},
+	{"script src unquoted", `<script async src=` + trk + `></script>`, `<script` + txt + ads + ` async data-consent-src=` + trk + `></script>`},
+	{"script allowed", `<script src="/app.js"></script><script src="https://cdn.example/lib.js"></script>`, ""},
+	{"upper case", `<SCRIPT SRC=` + trk + ` TYPE="text/javascript"></SCRIPT>`, `<SCRIPT` + txt + ads + ` data-consent-SRC=` + trk + ` data-consent-TYPE="text/javascript"></SCRIPT>`},
+	{"mixed case", `<ScRiPt sRc="` + trk + `"></sCrIpT>`, `<ScRiPt` + txt + ads + ` data-consent-sRc="` + trk + `"></sCrIpT>`},
+	{"duplicate src, first blocked", `<script src="` + trk + `" src="/a.js"></script>`, `<script` + txt + ads + ` data-consent-src="` + trk + `" data-consent-src="/a.js"></script>`},
+	{"duplicate src, first allowed", `<script src="/a.js" src="` + trk + `"></script>`, ""},
+	{"slash between attributes", `<script/src="` + trk + `"/async></script>`, `<script` + txt + ads + `/data-consent-src="` + trk + `"/async></script>`},
+	{"spaces around =", `<script src = "` + trk + `" ></script>`, `<script` + txt + ads + ` data-consent-src = "` + trk + `" ></script>`},
+	{"equals first is a name", `<script =src="` + trk + `"></script>`, ""},
+	{"quoted > inside", `<script data-x="a>b" src="` + trk + `"></script>`, `<script` + txt + ads + ` data-x="a>b" data-consent-src="` + trk + `"></script>`},
+	{"src in another attribute's value", `<script data-x="src=` + trk + `"></script>`, ""},
+	{"valueless src", `<script src></script>`, ""},
+	{"name src-like", `<script srcx="` + trk + `" xsrc=1></script>`, ""},
+	{"self closing", `<script src="` + trk + `"/>x</script>`, `<script` + txt + ads + ` data-consent-src="` + trk + `"/>x</script>`},
+	{"newline attributes", "<script\nsrc=\"" + trk + "\"\n></script>", "<script" + txt + ads + "\ndata-consent-src=\"" + trk + "\"\n></script>"},
+
+	// inline scripts
+	{"inline blocked", `<script>fbq('init', '1');</script>`, `<script` + txt + fb + `>fbq('init', '1');</script>`},
+	{"inline allowed", `<script>var a = 1 < 2;</script>`, ""},
+	{"inline with attributes", `<script async id=x>fbq(1)</script>`, `<script` + txt + fb + ` async id=x>fbq(1)</script>`},
+	{"inline module", `<script type=module>fbq(1)</script>`, `<script` + txt + fb + ` data-consent-type=module>fbq(1)</script>`},
+	{"inline text/javascript", `<script type="TEXT/JavaScript ">fbq(1)</script>`, `<script` + txt + fb + ` data-consent-type="TEXT/JavaScript ">fbq(1)</script>`},
+	{"inline ld+json", `<script type="application/ld+json">{"x": "fbq("}</script>`, ""},
+	{"inline template", `<script type="text/template"><img src="` + trk + `">fbq(</script>`, ""},
+	{"inline text/plain", `<script type="text/plain">fbq(1)</script>`, ""},
+	{"inline empty type", `<script type="">fbq(1)</script>`, `<script` + txt + fb + ` data-consent-type="">fbq(1)</script>`},
+	{"split end tag", `<script>document.write("<scr"+"ipt src='` + trk + `'></scr"+"ipt>");fbq(1)</script><p>`, `<script` + txt + fb + `>document.write("<scr"+"ipt src='` + trk + `'></scr"+"ipt>");fbq(1)</script><p>`},
+	{"script text with tags", `<script>var s = "<img src='` + trk + `'>";</script><img src="` + trk + `">`, `<script>var s = "<img src='` + trk + `'>";</script><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"script end tag variants", `<script>fbq(1)</scriptx></script ><p>`, `<script` + txt + fb + `>fbq(1)</scriptx></script ><p>`},
+	{"script end tag upper", `<script>a</SCRIPT/><img src="` + trk + `">`, `<script>a</SCRIPT/><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"script double escaped", `<script><!--<script>fbq(1)</script>--></script><img src="` + trk + `">`, `<script` + txt + fb + `><!--<script>fbq(1)</script>--></script><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"script escaped end", `<script><!-- fbq(1) </script><img src="` + trk + `">`, `<script` + txt + fb + `><!-- fbq(1) </script><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"script double escaped unterminated", `<script><!--<script></script><img src="` + trk + `">`, ""},
+	{"script escape dashes", `<script><!--- a -- b ---><script></script><img src="` + trk + `">`, `<script><!--- a -- b ---><script></script><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"script escaped less-than", `<script><!-- a<1 <script> fbq(1)</script> x</script><img src="` + trk + `">`, `<script` + txt + fb + `><!-- a<1 <script> fbq(1)</script> x</script><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"script with src and text", `<script src="/a.js">fbq(1)</script>`, ""},
+	{"inline data-consent", `<script data-consent="marketing">var a</script>`, `<script` + txt + ` data-consent-purpose="marketing" data-consent-vendor="" data-consent="marketing">var a</script>`},
+	{"data-consent granted", `<img src="` + trk + `" data-consent="functional">`, ""},
+	{"data-consent overrides URL", `<iframe data-consent="Marketing" src="/local"></iframe>`, `<iframe data-consent-purpose="marketing" data-consent-vendor="" srcdoc="` + placeholder(Verdict{Purpose: "marketing"}) + `" data-consent="Marketing" data-consent-src="/local"></iframe>`},
+
+	// comments, CDATA, bogus comments
+	{"comment", `<!-- <script src="` + trk + `"></script> -->`, ""},
+	{"comment then tag", `<!-- a -- b --!><img src="` + trk + `">`, `<!-- a -- b --!><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"short comments", `<!--><img src="` + trk + `"><!---><img src="` + trk + `">`, `<!--><img` + ads + ` data-consent-src="` + trk + `"><!---><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"comment not ended by ->", `<!-- -><img src="` + trk + `"> -->`, ""},
+	{"conditional comment", `<!--[if lt IE 9]><script src="` + trk + `"></script><![endif]-->`, ""},
+	{"cdata", `<![CDATA[<script src="` + trk + `">]]></script>`, ""},
+	{"bogus comment", `<!x <img src="` + trk + `">`, ""},
+	{"processing instruction", `<?xml <img src="` + trk + `"> ?>`, ""},
+	{"bogus end tag", `</ <img src="` + trk + `">`, ""},
+	{"empty end tag", `</><img src="` + trk + `">`, `</><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"doctype", `<!DOCTYPE html><img src="` + trk + `">`, `<!DOCTYPE html><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"less than in text", `a < b <1 <<img src="` + trk + `">`, `a < b <1 <<img` + ads + ` data-consent-src="` + trk + `">`},
+
+	// raw text elements
+	{"textarea", `<textarea><script src="` + trk + `"></script></textarea>`, ""},
+	{"title", `<title><img src="` + trk + `"></title >`, ""},
+	{"xmp", `<xmp><img src="` + trk + `"></xmp>`, ""},
+	{"iframe content", `<iframe src="/a"><img src="` + trk + `"></iframe>`, ""},
+	{"noembed", `<noembed><img src="` + trk + `"></noembed><img src="` + trk + `">`, `<noembed><img src="` + trk + `"></noembed><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"noframes", `<noframes><img src="` + trk + `"></NOFRAMES>`, ""},
+	{"plaintext", `<plaintext><img src="` + trk + `"></plaintext><img src="` + trk + `">`, ""},
+	{"style end tag", `<style>a{}</style x=">"><img src="` + trk + `">`, `<style>a{}</style x=">"><img` + ads + ` data-consent-src="` + trk + `">`},
+
+	// noscript is markup to us
+	{"noscript gtm", `<noscript><iframe src="https://www.googletagmanager.com/ns.html?id=GTM-X" height="0" width="0" style="display:none;visibility:hidden"></iframe></noscript>`,
+		`<noscript><iframe` + gtm + ` srcdoc="` + placeholder(newTestJudge().verdict("gtm")) + `" data-consent-src="https://www.googletagmanager.com/ns.html?id=GTM-X" height="0" width="0" style="display:none;visibility:hidden"></iframe></noscript>`},
+	{"noscript pixel", `<noscript><img height="1" width="1" style="display:none" src="https://www.facebook.com/tr?id=1&ev=PageView&noscript=1"/></noscript>`,
+		`<noscript><img` + fb + ` height="1" width="1" style="display:none" data-consent-src="https://www.facebook.com/tr?id=1&ev=PageView&noscript=1"/></noscript>`},
+
+	// other elements
+	{"iframe srcdoc renamed", `<iframe srcdoc="<p>hi" src="https://www.youtube.com/embed/x" width=560></iframe>`,
+		`<iframe data-consent-purpose="media" data-consent-vendor="youtube" srcdoc="` + placeholder(newTestJudge().verdict("youtube")) + `" data-consent-srcdoc="<p>hi" data-consent-src="https://www.youtube.com/embed/x" width=560></iframe>`},
+	{"embed", `<embed type="video/x" src="` + trk + `">`, `<embed` + ads + ` type="video/x" data-consent-src="` + trk + `">`},
+	{"object", `<object data="` + trk + `" type="a/b"></object>`, `<object` + ads + ` data-consent-data="` + trk + `" type="a/b"></object>`},
+	{"img srcset", `<img src="/a.png" srcset="/a.png 1x, ` + trk + ` 2x">`, `<img` + ads + ` data-consent-src="/a.png" data-consent-srcset="/a.png 1x, ` + trk + ` 2x">`},
+	{"img srcset allowed", `<img srcset="/a.png 1x,/b.png 2x, /c(1).png 3x">`, ""},
+	{"img srcset commas", `<img srcset="/a.png,` + trk + `,/b.png">`, `<img` + ads + ` data-consent-srcset="/a.png,` + trk + `,/b.png">`},
+	{"video poster", `<video poster="` + trk + `" src="/v.mp4" controls></video>`, `<video` + ads + ` data-consent-poster="` + trk + `" data-consent-src="/v.mp4" controls></video>`},
+	{"audio", `<audio src="` + trk + `"></audio>`, `<audio` + ads + ` data-consent-src="` + trk + `"></audio>`},
+	{"picture source", `<picture><source srcset="` + trk + `"><img src="/a.png"></picture>`, `<picture><source` + ads + ` data-consent-srcset="` + trk + `"><img src="/a.png"></picture>`},
+	{"track", `<track src="` + trk + `" kind=captions>`, `<track` + ads + ` data-consent-src="` + trk + `" kind=captions>`},
+	{"link stylesheet", `<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">`, ""}, // functional: granted
+	{"link preconnect", `<link rel=preconnect href="` + trk + `">`, `<link` + ads + ` rel=preconnect data-consent-href="` + trk + `">`},
+	{"link icon", `<LINK REL="Shortcut  ICON" HREF="` + trk + `">`, `<LINK` + ads + ` REL="Shortcut  ICON" data-consent-HREF="` + trk + `">`},
+	{"link canonical", `<link rel="canonical" href="` + trk + `"><link rel=alternate href="` + trk + `"><link href="` + trk + `">`, ""},
+	{"unrelated tags skipped", `<a href="` + trk + `">x</a><div data-src="` + trk + `" src="` + trk + `"></div>`, ""},
+
+	// @import
+	{"import forms", `<style>@import url(` + trk + `);@import url("` + trk + `") screen;@import url( '` + trk + `' );@import "` + trk + `";@import '` + trk + `';@IMPORT "` + trk + `";@import "/local.css";</style>`,
+		`<style>@consentgate-import url(` + trk + `);@consentgate-import url("` + trk + `") screen;@consentgate-import url( '` + trk + `' );@consentgate-import "` + trk + `";@consentgate-import '` + trk + `';@consentgate-IMPORT "` + trk + `";@import "/local.css";</style>`},
+	{"import in comment", `<style>/* @import "` + trk + `"; */ @importx "` + trk + `"; @import"` + trk + `";</style>`, `<style>/* @import "` + trk + `"; */ @importx "` + trk + `"; @consentgate-import"` + trk + `";</style>`},
+	{"import unterminated style", `<style>@import "` + trk + `";`, `<style>@consentgate-import "` + trk + `";`},
+
+	// charsets
+	{"bom and windows-1252", "\xef\xbb\xbf<html><title>caf\xe9 \x80\x9f\xff</title><p>na\xefve</p><img alt=\"\xe9\" src=\"" + trk + "\">",
+		"\xef\xbb\xbf<html><title>caf\xe9 \x80\x9f\xff</title><p>na\xefve</p><img" + ads + " alt=\"\xe9\" data-consent-src=\"" + trk + "\">"},
+	{"nul bytes", "<img\x00 src=\"" + trk + "\"><img src=\"" + trk + "\x00\">", "<img\x00 src=\"" + trk + "\"><img" + ads + " data-consent-src=\"" + trk + "\x00\">"},
+
+	// unfinished input
+	{"unfinished tag", `<p>x<img src="` + trk, ""},
+	{"unfinished script", `<script>fbq(1)`, `<script` + txt + fb + `>fbq(1)`},
+	{"unfinished script end", `<script>fbq(1)</scr`, `<script` + txt + fb + `>fbq(1)</scr`},
+	{"unfinished comment", `<!-- <img src="` + trk + `">`, ""},
+	{"lone <", `a <`, ""},
+
+	// limits
+	{"oversized tag", `<img alt="` + long + `" src="` + trk + `"><img src="` + trk + `">`, `<img alt="` + long + `" src="` + trk + `"><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"long script judged on prefix", `<script>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`, `<script` + txt + fb + `>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`},
+	{"long script signature past prefix", `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)</script>`, ""},
+	{"long style import in prefix", `<style>@import "` + trk + `";` + strings.Repeat("x", HoldLimit) + `</style>`, `<style>@consentgate-import "` + trk + `";` + strings.Repeat("x", HoldLimit) + `</style>`},
+	{"long style import past prefix", `<style>` + strings.Repeat("x", HoldLimit) + `@import "` + trk + `";</style>`, ""},
+}
+
+func placeholder(v Verdict) string { return string(DefaultPlaceholder(nil, v)) }
+
+func TestRewrite(t *testing.T) {
+	for _, c := range cases {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		opt := Options{Judge: newTestJudge()}
+		if got := string(Rewrite(nil, []byte(c.in), opt)); got != want {
+			t.Errorf("%s:\n  in %.300q\n got %.300q\nwant %.300q", c.name, c.in, got, want)
+		}
+		// The same one byte at a time.
+		var out bytes.Buffer
+		r := New(&out, opt)
+		for i := range len(c.in) {
+			r.Write([]byte{c.in[i]})
+		}
+		r.Close()
+		if got := out.String(); got != want {
+			t.Errorf("%s, byte by byte:\n got %.300q\nwant %.300q", c.name, got, want)
+		}
+	}
+}
+
+func TestInjection(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"head", `<!DOCTYPE html><html><head><meta charset=utf-8><title>t</title></head><body>x</body></html>`,
+			`<!DOCTYPE html><html><head>E<meta charset=utf-8><title>t</title>H</head><body>x</body></html>`},
+		{"head with attributes", `<HTML><HEAD lang="a>b"><SCRIPT></SCRIPT></HEAD >`, `<HTML><HEAD lang="a>b">E<SCRIPT></SCRIPT>H</HEAD >`},
+		{"script before head", `<html><script src=/a.js></script><head></head>`, `<html>E<script src=/a.js></script><head>H</head>`},
+		{"link before head", `<link rel=stylesheet href=a.css><head>`, `E<link rel=stylesheet href=a.css><head>H`},
+		{"style before head", `<meta charset=x><style></style>`, `<meta charset=x>E<style></style>H`},
+		{"body without head", `<html><body class="x">hi</body>`, `<html>E<body class="x">Hhi</body>`},
+		{"end head without head", `<title>t</title></head><body>`, `<title>t</title>EH</head><body>`},
+		{"neither", `hello`, `helloEH`},
+		{"empty", ``, `EH`},
+		{"only once", `<head></head><head></head><body></body>`, `<head>EH</head><head></head><body></body>`},
+		{"not in comments or text", `<!--<head></head>--><script>"<body>"</script><textarea></head></textarea>`, `<!--<head></head>-->E<script>"<body>"</script><textarea></head></textarea>H`},
+		{"headx is not head", `<headx></headx><body>`, `<headx></headx>E<body>H`},
+		{"unfinished body tag", `<p><body x`, `<p>E<body xH`},
+		{"in noscript", `<noscript><link rel=stylesheet href=a.css></noscript>`, `<noscript>E<link rel=stylesheet href=a.css></noscript>H`},
+	}
+	for _, tt := range tests {
+		got := string(Rewrite(nil, []byte(tt.in), Options{Early: []byte("E"), Hook: []byte("H")}))
+		if got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	// Without Early, the hook alone; without either, nothing.
+	if got := string(Rewrite(nil, []byte(`<head></head>`), Options{Hook: []byte("H")})); got != `<head>H</head>` {
+		t.Errorf("hook only: %q", got)
+	}
+	if got := string(Rewrite(nil, []byte(`<head></head>`), Options{Early: []byte("E")})); got != `<head>E</head>` {
+		t.Errorf("early only: %q", got)
+	}
+}
+
+func TestSplitWrites(t *testing.T) {
+	parts := []string{"<he", "ad><scr", "ipt sr", `c="https://trac`, `ker.example/x.js"`, "></scr", "ipt><scri", "pt>fb", "q(1)</", "script", "><!-", "- <img src=", trk, "> --", "><", "/he", "ad>"}
+	var out bytes.Buffer
+	r := New(&out, Options{Judge: newTestJudge(), Early: []byte("E"), Hook: []byte("H")})
+	for _, p := range parts {
+		r.Write([]byte(p))
+	}
+	r.Close()
+	want := `<head>E<script` + txt + ads + ` data-consent-src="` + trk + `"></script><script` + txt + fb + `>fbq(1)</script><!-- <img src=` + trk + `> -->H</head>`
+	if out.String() != want {
+		t.Errorf("got  %q\nwant %q", out.String(), want)
+	}
+	if r.Blocked() != 2 {
+		t.Errorf("Blocked() = %d, want 2", r.Blocked())
+	}
+}
+
+func TestFlushKeepsUnfinishedTag(t *testing.T) {
+	var out bytes.Buffer
+	r := New(&out, Options{Judge: newTestJudge()})
+	r.Write([]byte(`<p>hello</p><img src="https://tracker`))
+	r.Flush()
+	if out.String() != `<p>hello</p>` {
+		t.Fatalf("after Flush: %q", out.String())
+	}
+	r.Write([]byte(`.example/x.js"><script>fbq(`))
+	r.Flush()
+	if want := `<p>hello</p><img` + ads + ` data-consent-src="` + trk + `">`; out.String() != want {
+		t.Fatalf("after Flush: %q, want %q", out.String(), want)
+	}
+	r.Close()
+	if want := `<p>hello</p><img` + ads + ` data-consent-src="` + trk + `"><script` + txt + fb + `>fbq(`; out.String() != want {
+		t.Fatalf("after Close: %q, want %q", out.String(), want)
+	}
+}
+
+func TestCounters(t *testing.T) {
+	r := New(&bytes.Buffer{}, Options{Judge: newTestJudge()})
+	r.Write([]byte(`<img src="` + trk + `"><img alt="` + long + `" src="` + trk + `"><style>@import "` + trk + `";</style>`))
+	r.Close()
+	if r.Blocked() != 2 || r.Oversized() != 1 {
+		t.Errorf("Blocked() = %d, Oversized() = %d; want 2, 1", r.Blocked(), r.Oversized())
+	}
+}
+
+// recordJudge records what it is asked.
+type recordJudge struct {
+	calls []string
+	v     Verdict
+}
+
+func (j *recordJudge) JudgeURL(k catalog.Kind, u []byte) Verdict {
+	j.calls = append(j.calls, k.String()+" "+string(u))
+	return j.v
+}
+func (j *recordJudge) JudgeInline(s []byte) Verdict {
+	j.calls = append(j.calls, "inline "+string(s))
+	return j.v
+}
+func (j *recordJudge) JudgePurpose(p []byte) Verdict {
+	j.calls = append(j.calls, "purpose "+string(p))
+	return j.v
+}
+
+func TestJudgeCalls(t *testing.T) {
+	in := `<script src="a&amp;b.js"></script><script>x()</script><script type=text/x-template>t</script>` +
+		`<iframe src=f></iframe><embed src=e><object data=o></object>` +
+		`<img src=i srcset="s1 1x, s2 2x"><video src=v poster=p></video><audio src=au></audio><source src=so><track src=tr>` +
+		`<link rel=stylesheet href=l1><link rel=canonical href=l2><link rel=preload href=l3 data-consent=Functional>` +
+		`<style>@import "im";</style><img src=""><img src="i2" src="dup">`
+	j := &recordJudge{}
+	var urls []string
+	Rewrite(nil, []byte(in), Options{Judge: j, OnURL: func(k catalog.Kind, u []byte, v Verdict) { urls = append(urls, k.String()+" "+string(u)) }})
+	want := []string{"script a&amp;b.js", "inline x()", "frame f", "frame e", "frame o",
+		"image i", "image s1", "image s2", "image v", "image p", "image au", "image so", "image tr",
+		"link l1", "purpose Functional", "link im", "image i2"}
+	if strings.Join(j.calls, "|") != strings.Join(want, "|") {
+		t.Errorf("calls\n got %q\nwant %q", j.calls, want)
+	}
+	var wantURLs []string
+	for _, c := range want {
+		if !strings.HasPrefix(c, "inline ") && !strings.HasPrefix(c, "purpose ") {
+			wantURLs = append(wantURLs, c)
+		}
+	}
+	if strings.Join(urls, "|") != strings.Join(wantURLs, "|") {
+		t.Errorf("OnURL\n got %q\nwant %q", urls, wantURLs)
+	}
+}
+
+func TestEscapedInsertions(t *testing.T) {
+	j := &recordJudge{v: Verdict{Block: true, Vendor: `v"<&>'`, VendorName: "Vendör <b>", Purpose: `p"`}}
+	got := string(Rewrite(nil, []byte(`<iframe src=x></iframe><img src=y>`), Options{Judge: j}))
+	want := `<iframe data-consent-purpose="p&quot;" data-consent-vendor="v&quot;&lt;&amp;&gt;&#39;" srcdoc="` +
+		placeholder(j.v) + `" data-consent-src=x></iframe><img data-consent-purpose="p&quot;" data-consent-vendor="v&quot;&lt;&amp;&gt;&#39;" data-consent-src=y>`
+	if got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	ph := placeholder(j.v)
+	if !strings.Contains(ph, "Vend&amp;#xf6;r &amp;lt;b&amp;gt;") || strings.ContainsAny(ph, `"<>'`) {
+		t.Errorf("placeholder not escaped twice: %q", ph)
+	}
+	if !strings.Contains(ph, "&amp;quot;p&amp;quot;&amp;quot;") {
+		t.Errorf("placeholder does not name the purpose: %q", ph)
+	}
+
+	custom := Options{Judge: j, Placeholder: func(dst []byte, v Verdict) []byte { return append(dst, "blocked:"+v.Vendor[:1]...) }}
+	if got := string(Rewrite(nil, []byte(`<iframe src=x>`), custom)); !strings.Contains(got, `srcdoc="blocked:v"`) {
+		t.Errorf("custom placeholder: %q", got)
+	}
+}
+
+func TestResetReuse(t *testing.T) {
+	opt := Options{Judge: newTestJudge(), Hook: []byte("H")}
+	var a, b bytes.Buffer
+	r := New(&a, opt)
+	r.Write([]byte(`<script>fbq(`)) // left held
+	r.Reset(&b, opt)
+	r.Write([]byte(`<p><img src="` + trk + `">`))
+	r.Close()
+	if want := `<p><img` + ads + ` data-consent-src="` + trk + `">H`; b.String() != want || a.Len() != 0 {
+		t.Errorf("after Reset: %q (%q), want %q", b.String(), a.String(), want)
+	}
+	if r.Blocked() != 1 {
+		t.Errorf("Blocked() after Reset = %d", r.Blocked())
+	}
+	if _, err := r.Write([]byte("x")); err != ErrClosed {
+		t.Errorf("Write after Close: %v", err)
+	}
+}
+
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.n == 0 {
+		return 0, errFail
+	}
+	w.n--
+	return len(p), nil
+}
+
+var errFail = bytes.ErrTooLarge
+
+func TestWriteError(t *testing.T) {
+	r := New(&failWriter{}, Options{})
+	big := bytes.Repeat([]byte("<p>text</p>"), 1000)
+	if _, err := r.Write(big); err != errFail {
+		t.Fatalf("Write: %v", err)
+	}
+	if _, err := r.Write(big); err != errFail {
+		t.Fatalf("second Write: %v", err)
+	}
+	if err := r.Close(); err != errFail {
+		t.Fatalf("Close: %v", err)
+	}
+}

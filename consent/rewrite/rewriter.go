@@ -1,0 +1,187 @@
+package rewrite
+
+import (
+	"errors"
+	"io"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
+
+// Limits on what one Rewriter holds back. Together with the output buffer
+// they bound its memory to under 64 KiB whatever the page.
+const (
+	// TagLimit is the longest judged start tag that is held and parsed; a
+	// longer one passes through unchanged and is counted by Oversized.
+	TagLimit = 16 << 10
+	// HoldLimit is how much of an inline script's or style's text is held
+	// for judging; only that prefix is judged.
+	HoldLimit = 16 << 10
+
+	outSize = 8 << 10 // coalesces small output pieces into fewer writes
+	maxTmp  = 4 << 10 // scratch for inserted attributes, kept across tags up to this size
+)
+
+// Options configures one Rewriter.
+type Options struct {
+	// Judge decides which elements are blocked; nil blocks nothing.
+	Judge Judge
+	// Early is injected once: right after the <head> start tag, or just
+	// before the first <script>, <link>, <style> or <body> start tag if one
+	// comes first, or else just before Hook.
+	Early []byte
+	// Hook is injected once: just before </head>, or else right after the
+	// <body> start tag, or else at Close.
+	Hook []byte
+	// Placeholder appends the attribute-escaped srcdoc value shown in place
+	// of a blocked iframe. Nil means DefaultPlaceholder.
+	Placeholder func(dst []byte, v Verdict) []byte
+	// OnURL, if set, observes every URL judged. It must not retain url.
+	OnURL func(kind catalog.Kind, url []byte, v Verdict)
+}
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("rewrite: write after close")
+
+// Rewriter is a streaming HTML rewriter; see the package documentation.
+// It is not safe for concurrent use.
+type Rewriter struct {
+	w      io.Writer
+	opt    Options
+	judge  Judge
+	err    error
+	closed bool
+	direct bool // w appends to memory: coalescing output would only copy twice
+
+	earlyDone, hookDone bool
+	blocked, oversized  int
+
+	// Scanner state, resumable between writes.
+	st      state
+	name    [maxName + 1]byte // the tag name read so far, lower-cased
+	nameLen int
+	isEnd   bool // the current tag is an end tag
+	el      elem // the current start tag's element
+	rawName string
+	tl      tagLexer
+	raw     rawScanner
+	ctail   [3]byte // last bytes of the current comment's text ...
+	clen    int     // ... and its length, up to 3
+	tagLen  int     // length of the held start tag whose text is being held
+
+	// Output and held bytes. Within a Write, p[from:] has not been written
+	// yet. While holding, the token that starts at p[ts] (or in buf, when
+	// inBuf) is held back until it is decided; before it, p[from:ts] is
+	// unchanged and only waits. Between writes only buf is kept.
+	from, ts int
+	holding  bool
+	inBuf    bool
+	buf      []byte
+	out      []byte
+	tmp      []byte
+
+	// Stream offsets, for tests comparing tag boundaries with x/net/html.
+	pos      int64 // offset of the current p
+	tagStart int64 // offset of the current tag's '<'
+	trace    func(end bool, start, stop int64)
+}
+
+// New returns a Rewriter writing the rewritten page to w.
+func New(w io.Writer, opt Options) *Rewriter {
+	r := new(Rewriter)
+	r.Reset(w, opt)
+	return r
+}
+
+// Reset makes r rewrite a new page to w, keeping its buffers, so Rewriters
+// can be pooled.
+func (r *Rewriter) Reset(w io.Writer, opt Options) {
+	*r = Rewriter{w: w, opt: opt, judge: opt.Judge,
+		buf: r.buf[:0], out: r.out[:0], tmp: r.tmp[:0]}
+	if r.judge == nil {
+		r.judge = nopJudge{}
+	}
+	r.earlyDone = len(opt.Early) == 0
+	r.hookDone = len(opt.Hook) == 0
+}
+
+// Write rewrites p. It returns len(p) unless writing to the underlying
+// writer failed; the first such error is returned by every later call.
+func (r *Rewriter) Write(p []byte) (int, error) {
+	if r.closed {
+		return 0, ErrClosed
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	r.from, r.ts = 0, 0
+	r.scan(p)
+	r.endWrite(p)
+	r.pos += int64(len(p))
+	if r.err != nil {
+		return 0, r.err
+	}
+	return len(p), nil
+}
+
+// Flush writes out everything already decided. An unfinished tag and a held
+// inline script or style stay held.
+func (r *Rewriter) Flush() error {
+	r.flushOut()
+	return r.err
+}
+
+// Close writes out everything held (an unfinished tag verbatim, a held
+// script or style judged on what arrived), then Early and Hook if they have
+// not found their places. It does not close the underlying writer.
+func (r *Rewriter) Close() error {
+	if r.closed {
+		return r.err
+	}
+	r.closed = true
+	r.from, r.ts = 0, 0
+	if r.holding {
+		if r.st == stRaw {
+			r.decideBody(nil, 0, r.heldLen(0))
+		} else {
+			r.unhold()
+		}
+	}
+	r.injectHook(nil, 0)
+	r.flushOut()
+	return r.err
+}
+
+// Blocked is the number of elements (and @import rules) neutralised so far.
+func (r *Rewriter) Blocked() int { return r.blocked }
+
+// Oversized is the number of judged start tags longer than TagLimit, which
+// were passed through unjudged.
+func (r *Rewriter) Oversized() int { return r.oversized }
+
+// heldCap is the memory the Rewriter keeps between writes.
+func (r *Rewriter) heldCap() int { return cap(r.buf) + cap(r.out) + cap(r.tmp) }
+
+// Rewrite appends the rewritten src to dst. The output is the same as
+// streaming src through a Rewriter.
+func Rewrite(dst, src []byte, opt Options) []byte {
+	aw := appendWriter{b: dst}
+	var r Rewriter
+	r.Reset(&aw, opt)
+	r.direct = true
+	r.Write(src)
+	r.Close()
+	return aw.b
+}
+
+type appendWriter struct{ b []byte }
+
+func (a *appendWriter) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
+}
+
+type nopJudge struct{}
+
+func (nopJudge) JudgeURL(catalog.Kind, []byte) Verdict { return Verdict{} }
+func (nopJudge) JudgeInline([]byte) Verdict            { return Verdict{} }
+func (nopJudge) JudgePurpose([]byte) Verdict           { return Verdict{} }

@@ -1,0 +1,283 @@
+package rewrite
+
+import "bytes"
+
+// state is the scanner's position in the HTML5 tokenizer's data state
+// machine (as x/net/html implements it), reduced to what finding the tags
+// needs.
+type state uint8
+
+const (
+	stText     state = iota // text: looking for '<'
+	stLT                    // after '<'
+	stEndOpen               // after "</"
+	stName                  // in a tag name
+	stTag                   // in a tag, after its name
+	stBang                  // after "<!"
+	stBangDash              // after "<!-"
+	stComment               // in "<!--" ... "-->"
+	stBogus                 // in a bogus comment or doctype: up to '>'
+	stRaw                   // in the text of a raw text, RCDATA or script element
+	stPlain                 // after <plaintext>: text to the end
+)
+
+// scan runs the scanner over p. Each step consumes what it can and leaves
+// the state where the next byte is to be read.
+func (r *Rewriter) scan(p []byte) {
+	for i := 0; i < len(p); {
+		switch r.st {
+		case stText:
+			i = r.text(p, i)
+		case stLT:
+			i = r.afterLT(p, i)
+		case stEndOpen:
+			i = r.afterEndOpen(p, i)
+		case stName:
+			i = r.tagName(p, i)
+		case stTag:
+			i = r.tag(p, i)
+		case stBang:
+			i = r.afterBang(p, i, stBangDash)
+		case stBangDash:
+			i = r.afterBang(p, i, stComment)
+		case stComment:
+			i = r.comment(p, i)
+		case stBogus:
+			i = r.bogus(p, i)
+		case stRaw:
+			i = r.rawText(p, i)
+		case stPlain:
+			i = len(p)
+		}
+	}
+}
+
+// text skips text and, in the same loop, the tags that need nothing done.
+func (r *Rewriter) text(p []byte, i int) int {
+	for r.st == stText {
+		j := bytes.IndexByte(p[i:], '<')
+		if j < 0 {
+			return len(p)
+		}
+		i += j
+		// Hold from '<' until the name says whether anything happens here.
+		r.startHold(i)
+		r.tagStart = r.pos + int64(i)
+		if i++; i == len(p) {
+			r.st = stLT
+			return i
+		}
+		i = r.afterLT(p, i)
+	}
+	return i
+}
+
+func (r *Rewriter) afterLT(p []byte, i int) int {
+	switch c := p[i]; {
+	case isAlpha(c):
+		r.isEnd = false
+		return r.startName(p, i)
+	case c == '/':
+		r.st = stEndOpen
+		return i + 1
+	case c == '!':
+		r.st = stBang
+		i++
+	case c == '?':
+		r.st = stBogus
+	default: // the '<' was text; c is read again
+		r.st = stText
+	}
+	r.unhold()
+	return i
+}
+
+func (r *Rewriter) afterEndOpen(p []byte, i int) int {
+	switch c := p[i]; {
+	case isAlpha(c):
+		r.isEnd = true
+		return r.startName(p, i)
+	case c == '>': // "</>" is nothing
+		r.st = stText
+		i++
+	default:
+		r.st = stBogus
+	}
+	r.unhold()
+	return i
+}
+
+func (r *Rewriter) startName(p []byte, i int) int {
+	r.st, r.nameLen = stName, 0
+	return r.tagName(p, i)
+}
+
+// tagName reads the tag name, keeping it lower-cased up to the length any
+// name of interest has.
+func (r *Rewriter) tagName(p []byte, i int) int {
+	j := skipClass(p, i, nameStop)
+	for k := i; k < j && r.nameLen < len(r.name); k++ {
+		r.name[r.nameLen] = lower(p[k])
+		r.nameLen++
+	}
+	if j == len(p) && r.nameLen <= maxName {
+		return j // hold on: the name goes on in the next write
+	}
+	r.openTag(p)
+	r.st = stTag
+	if j == len(p) {
+		r.tl.st = tsName // an uninteresting name goes on
+		return j
+	}
+	r.tl.st = tsBeforeAttr
+	return r.tag(p, j)
+}
+
+// openTag acts on a tag once its name is known: injections that go before
+// it, and whether it stays held.
+func (r *Rewriter) openTag(p []byte) {
+	r.el, r.rawName = elOther, ""
+	if r.nameLen <= maxName {
+		name := r.name[:r.nameLen]
+		if r.isEnd {
+			if string(name) == "head" {
+				r.injectHook(p, r.ts)
+			}
+		} else {
+			r.el, r.rawName = classify(name)
+		}
+	}
+	switch r.el {
+	case elScript, elLink, elStyle, elBody:
+		r.injectEarly(p, r.ts)
+	}
+	if !r.el.judged() {
+		r.unhold()
+	}
+}
+
+func (r *Rewriter) tag(p []byte, i int) int {
+	j, ev := r.tl.lex(p, i, false)
+	if ev == lexEnd {
+		r.closeTag(p, j)
+	} else if r.holding && r.heldLen(j) >= TagLimit {
+		r.oversized++
+		r.unhold()
+	}
+	return j
+}
+
+// closeTag acts on a tag that ends just before p[j].
+func (r *Rewriter) closeTag(p []byte, j int) {
+	r.st = stText
+	if r.trace != nil {
+		r.trace(r.isEnd, r.tagStart, r.pos+int64(j))
+	}
+	if r.isEnd || r.el == elOther {
+		return
+	}
+	if r.holding {
+		if r.heldLen(j) > TagLimit {
+			r.oversized++
+			r.unhold()
+		} else {
+			r.judgeTag(p, j)
+		}
+	}
+	switch r.el {
+	case elHead:
+		r.injectEarly(p, j)
+	case elBody:
+		r.injectHook(p, j)
+	case elPlaintext:
+		r.st = stPlain
+	case elStyle:
+		r.tagLen = 0
+		r.startHold(j) // its text, for @import
+	}
+	if r.rawName != "" {
+		r.raw.reset(r.rawName, r.el == elScript)
+		r.st = stRaw
+	}
+}
+
+func (r *Rewriter) rawText(p []byte, i int) int {
+	j, ended := r.raw.scan(p, i)
+	if !ended {
+		// Decide as soon as the prefix to judge is certain, so that a long
+		// text is not held.
+		if r.holding && r.heldLen(j)-r.tagLen-r.raw.pending() >= HoldLimit {
+			r.decideBody(p, j, r.tagLen+HoldLimit)
+		}
+		return j
+	}
+	endTagLen := len("</") + len(r.raw.name)
+	if r.holding {
+		r.decideBody(p, j, r.heldLen(j)-endTagLen)
+	}
+	r.tagStart = r.pos + int64(j-endTagLen)
+	r.st, r.isEnd, r.el, r.rawName = stTag, true, elOther, ""
+	r.tl.st = tsBeforeAttr
+	return r.tag(p, j)
+}
+
+func (r *Rewriter) afterBang(p []byte, i int, next state) int {
+	if p[i] != '-' {
+		r.st = stBogus // the byte is read again
+		return i
+	}
+	r.st = next
+	r.clen = 0
+	return i + 1
+}
+
+// comment finds the end of a comment as x/net/html's readComment does: the
+// first '>' after "--" or "--!", or right at the start ("<!-->", "<!--->").
+func (r *Rewriter) comment(p []byte, i int) int {
+	for {
+		j := bytes.IndexByte(p[i:], '>')
+		if j < 0 {
+			r.commentText(p[i:])
+			return len(p)
+		}
+		r.commentText(p[i : i+j])
+		i += j + 1
+		if r.commentEnds() {
+			r.st = stText
+			return i
+		}
+		r.commentText(p[i-1 : i])
+	}
+}
+
+// commentText notes text of the comment, keeping the last 3 bytes.
+func (r *Rewriter) commentText(b []byte) {
+	if len(b) >= len(r.ctail) {
+		copy(r.ctail[:], b[len(b)-len(r.ctail):])
+	} else {
+		for _, c := range b {
+			r.ctail[0], r.ctail[1], r.ctail[2] = r.ctail[1], r.ctail[2], c
+		}
+	}
+	r.clen = min(r.clen+len(b), len(r.ctail))
+}
+
+func (r *Rewriter) commentEnds() bool {
+	t := r.ctail
+	switch {
+	case r.clen == 0, r.clen == 1 && t[2] == '-':
+		return true
+	case r.clen >= 2 && t[1] == '-' && t[2] == '-':
+		return true
+	}
+	return r.clen == 3 && t == [3]byte{'-', '-', '!'}
+}
+
+func (r *Rewriter) bogus(p []byte, i int) int {
+	j := bytes.IndexByte(p[i:], '>')
+	if j < 0 {
+		return len(p)
+	}
+	r.st = stText
+	return i + j + 1
+}

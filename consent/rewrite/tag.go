@@ -1,0 +1,217 @@
+package rewrite
+
+import "bytes"
+
+// Byte classes of the tag grammar, in one table so the hot loops do a single
+// load per byte.
+const (
+	cSpace = 1 << iota // ' ', \t, \n, \f, \r: HTML whitespace
+	cSlash             // '/'
+	cGT                // '>'
+	cEq                // '='
+	cAlpha             // A-Z, a-z
+
+	nameStop = cSpace | cSlash | cGT       // ends a tag name
+	keyStop  = cSpace | cSlash | cGT | cEq // ends an attribute name
+	valStop  = cSpace | cGT                // ends an unquoted value
+)
+
+var class = func() (t [256]uint8) {
+	for _, c := range []byte(" \t\n\f\r") {
+		t[c] = cSpace
+	}
+	t['/'], t['>'], t['='] = cSlash, cGT, cEq
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = cAlpha, cAlpha
+	}
+	return t
+}()
+
+func isAlpha(c byte) bool { return class[c]&cAlpha != 0 }
+
+// lower folds ASCII upper case only, as the HTML tokenizer does.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// tagState is a position in the grammar of a tag after its "<" (x/net/html's
+// readTag, readTagName, readTagAttrKey and readTagAttrVal, as a resumable
+// machine).
+type tagState uint8
+
+const (
+	tsName       tagState = iota // in the tag name
+	tsBeforeAttr                 // between attributes (white space and '/' skipped)
+	tsKey                        // in an attribute name
+	tsAfterKey                   // white space after a name, '=' may follow
+	tsBeforeVal                  // after '='
+	tsQuoted                     // in a quoted value
+	tsUnquoted                   // in an unquoted value
+)
+
+// attr locates one attribute inside the slice given to lex. A valueless
+// attribute has valStart == valEnd.
+type attr struct {
+	keyStart, keyEnd, valStart, valEnd int
+}
+
+type lexEvent uint8
+
+const (
+	lexMore lexEvent = iota // input exhausted inside the tag
+	lexEnd                  // the tag ended; the index is just past its '>'
+	lexAttr                 // an attribute completed (only when asked for)
+)
+
+// tagLexer finds the end of a tag, respecting quotes exactly as x/net/html
+// does. It is resumable across writes; when asked it also stops after each
+// attribute, which is how a complete start tag is parsed (the spans in a are
+// then offsets into that tag).
+type tagLexer struct {
+	st tagState
+	q  byte // the quote of tsQuoted
+	a  attr
+}
+
+// lex advances over p from i.
+func (t *tagLexer) lex(p []byte, i int, attrs bool) (int, lexEvent) {
+	for i < len(p) {
+		switch t.st {
+		case tsName:
+			i = skipClass(p, i, nameStop)
+			if i == len(p) {
+				return i, lexMore
+			}
+			t.st = tsBeforeAttr // the delimiter is reconsumed there
+		case tsBeforeAttr:
+			c := p[i]
+			switch {
+			case c == '>':
+				return i + 1, lexEnd
+			case class[c]&(cSpace|cSlash) != 0:
+				i++
+			default: // any other byte, '=' included, starts a name
+				t.a = attr{keyStart: i}
+				t.st = tsKey
+				i++
+			}
+		case tsKey:
+			i = skipClass(p, i, keyStop)
+			if i == len(p) {
+				return i, lexMore
+			}
+			t.a.keyEnd = i
+			switch c := p[i]; {
+			case c == '=':
+				t.st = tsBeforeVal
+				i++
+			case class[c]&cSpace != 0:
+				t.st = tsAfterKey
+				i++
+			default: // '/' or '>' is reconsumed between attributes
+				t.st = tsBeforeAttr
+				if attrs {
+					return t.noValue(i)
+				}
+			}
+		case tsAfterKey:
+			switch c := p[i]; {
+			case class[c]&cSpace != 0:
+				i++
+			case c == '=':
+				t.st = tsBeforeVal
+				i++
+			default:
+				t.st = tsBeforeAttr
+				if attrs {
+					return t.noValue(i)
+				}
+			}
+		case tsBeforeVal:
+			switch c := p[i]; {
+			case class[c]&cSpace != 0:
+				i++
+			case c == '>': // "a=>" is an empty value, and the tag's end
+				t.st = tsBeforeAttr
+				if attrs {
+					return t.noValue(i)
+				}
+			case c == '"' || c == '\'':
+				t.q = c
+				t.st = tsQuoted
+				i++
+				t.a.valStart = i
+			default:
+				t.st = tsUnquoted
+				t.a.valStart = i
+				i++
+			}
+		case tsQuoted:
+			j := bytes.IndexByte(p[i:], t.q)
+			if j < 0 {
+				return len(p), lexMore
+			}
+			i += j
+			t.a.valEnd = i
+			i++
+			t.st = tsBeforeAttr
+			if attrs {
+				return i, lexAttr
+			}
+		case tsUnquoted:
+			i = skipClass(p, i, valStop)
+			if i == len(p) {
+				return i, lexMore
+			}
+			t.a.valEnd = i
+			t.st = tsBeforeAttr
+			if attrs {
+				return i, lexAttr
+			}
+		}
+	}
+	return i, lexMore
+}
+
+func (t *tagLexer) noValue(i int) (int, lexEvent) {
+	t.a.valStart, t.a.valEnd = i, i
+	return i, lexAttr
+}
+
+// skipClass returns the index of the first byte at or after i in one of the
+// classes of stop, or len(p).
+func skipClass(p []byte, i int, stop uint8) int {
+	for i < len(p) && class[p[i]]&stop == 0 {
+		i++
+	}
+	return i
+}
+
+func skipSpace(p []byte, i int) int {
+	for i < len(p) && class[p[i]]&cSpace != 0 {
+		i++
+	}
+	return i
+}
+
+// attrIter walks the attributes of one complete tag.
+type attrIter struct {
+	t       []byte
+	i       int
+	nameEnd int // where the tag name ends: insertions go here
+	lx      tagLexer
+}
+
+func newAttrIter(tag []byte) attrIter {
+	n := skipClass(tag, 1, nameStop)
+	return attrIter{t: tag, i: n, nameEnd: n, lx: tagLexer{st: tsBeforeAttr}}
+}
+
+func (it *attrIter) next() (attr, bool) {
+	j, ev := it.lx.lex(it.t, it.i, true)
+	it.i = j
+	return it.lx.a, ev == lexAttr
+}

@@ -1,0 +1,185 @@
+package rewrite
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// token is one token of x/net/html's Tokenizer with its place in the input.
+type token struct {
+	typ        html.TokenType
+	name       string // lower-case tag name
+	start, end int
+	raw        string
+}
+
+// xnetTokens tokenizes src with x/net/html, the reference. Like the
+// rewriter, and unlike x/net/html's default, it reads <noscript> content as
+// markup (NextIsNotRawText after each <noscript> start tag). What follows
+// the last token (an unfinished tag) is an ErrorToken.
+func xnetTokens(src []byte) []token {
+	z := html.NewTokenizer(bytes.NewReader(src))
+	var toks []token
+	off := 0
+	for {
+		tt := z.Next()
+		raw := z.Raw()
+		if tt == html.ErrorToken {
+			if len(raw) > 0 {
+				toks = append(toks, token{typ: tt, start: off, end: off + len(raw), raw: string(raw)})
+			}
+			return toks
+		}
+		t := token{typ: tt, start: off, end: off + len(raw), raw: string(raw)}
+		off = t.end
+		switch tt {
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			t.name = string(name)
+			if tt != html.EndTagToken && t.name == "noscript" {
+				z.NextIsNotRawText()
+			}
+		}
+		toks = append(toks, t)
+	}
+}
+
+// tagSpan is a tag's place in the input, as the rewriter traces it.
+type tagSpan struct {
+	end         bool
+	start, stop int64
+}
+
+func (s tagSpan) String() string {
+	kind := "start"
+	if s.end {
+		kind = "end"
+	}
+	return fmt.Sprintf("%s[%d:%d]", kind, s.start, s.stop)
+}
+
+// xnetTags is every complete start and end tag x/net/html finds.
+func xnetTags(toks []token) []tagSpan {
+	var tags []tagSpan
+	for _, t := range toks {
+		switch t.typ {
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			tags = append(tags, tagSpan{t.typ == html.EndTagToken, int64(t.start), int64(t.end)})
+		}
+	}
+	return tags
+}
+
+// traced rewrites src in one write and returns the output with the tags the
+// rewriter found.
+func traced(src []byte, opt Options) ([]byte, []tagSpan) {
+	var out bytes.Buffer
+	var tags []tagSpan
+	r := New(&out, opt)
+	r.trace = func(end bool, start, stop int64) { tags = append(tags, tagSpan{end, start, stop}) }
+	r.Write(src)
+	r.Close()
+	return out.Bytes(), tags
+}
+
+// expectInjected is src with early and hook where the package documents
+// them, placed by x/net/html's reading of src. A tag left unfinished at the
+// end counts once its name is complete: the rewriter cannot wait for an end
+// that may never come (and browsers drop such a tag).
+func expectInjected(src []byte, toks []token, early, hook string) string {
+	e, h := -1, -1
+	for _, t := range toks {
+		if t.typ == html.ErrorToken {
+			t = unfinishedTag(t)
+		}
+		switch t.typ {
+		case html.StartTagToken, html.SelfClosingTagToken:
+			switch t.name {
+			case "head":
+				if e < 0 {
+					e = t.end
+				}
+			case "script", "link", "style":
+				if e < 0 {
+					e = t.start
+				}
+			case "body":
+				if e < 0 {
+					e = t.start
+				}
+				if h < 0 {
+					h = t.end
+				}
+			}
+		case html.EndTagToken:
+			if t.name == "head" && h < 0 {
+				h = t.start
+			}
+		}
+	}
+	if h < 0 {
+		h = len(src)
+	}
+	if e < 0 || e > h {
+		e = h
+	}
+	return string(src[:e]) + early + string(src[e:h]) + hook + string(src[h:])
+}
+
+// unfinishedTag reads the type and name of an unfinished tag whose name is
+// complete.
+func unfinishedTag(t token) token {
+	raw := strings.TrimPrefix(t.raw, "<")
+	t.typ = html.StartTagToken
+	if strings.HasPrefix(raw, "/") {
+		t.typ = html.EndTagToken
+		raw = raw[1:]
+	}
+	n := strings.IndexAny(raw, " \t\n\f\r/>")
+	if !strings.HasPrefix(t.raw, "<") || n <= 0 || !isAlpha(raw[0]) {
+		return token{}
+	}
+	name := []byte(raw[:n])
+	for i, c := range name {
+		name[i] = lower(c) // ASCII only, as x/net/html
+	}
+	t.name = string(name)
+	return t
+}
+
+// sameOutsideJudged checks that out, the rewrite of in, tokenizes like in,
+// token for token and byte for byte, except for the start tags of judged
+// elements (same name) and @import renames in style text.
+func sameOutsideJudged(in, out []token) error {
+	if len(in) != len(out) {
+		return fmt.Errorf("%d tokens in, %d out", len(in), len(out))
+	}
+	for k, a := range in {
+		b := out[k]
+		if a.typ != b.typ || a.name != b.name {
+			return fmt.Errorf("token %d: %v %q became %v %q", k, a.typ, a.raw, b.typ, b.raw)
+		}
+		if isStart(a) {
+			if e, _ := classify([]byte(a.name)); e.judged() {
+				continue
+			}
+		}
+		inStyle := k > 0 && isStart(in[k-1]) && in[k-1].name == "style"
+		if inStyle && a.typ == html.TextToken && unimport(a.raw) == unimport(b.raw) {
+			continue
+		}
+		if a.raw != b.raw {
+			return fmt.Errorf("token %d: %q became %q", k, a.raw, b.raw)
+		}
+	}
+	return nil
+}
+
+func isStart(t token) bool {
+	return t.typ == html.StartTagToken || t.typ == html.SelfClosingTagToken
+}
+
+func unimport(s string) string { return strings.ReplaceAll(s, "@"+string(importRename), "@") }
