@@ -264,4 +264,3 @@ func firstDiff(a, b string) string {
 	}
 	return fmt.Sprintf("lengths differ: %d vs %d", len(a), len(b))
 }
-

@@ -19,7 +19,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile" // the Caddyfile adapter
-	_ "github.com/caddyserver/caddy/v2/modules/standard"           // reverse_proxy, file_server, ...
+	_ "github.com/caddyserver/caddy/v2/modules/standard"          // reverse_proxy, file_server, ...
 
 	_ "github.com/consentgate/consentgate/caddymodule" // the consent directive
 )

@@ -311,7 +311,6 @@ func TestHost(t *testing.T) {
 		"//cdn.example.net/a.js":           "cdn.example.net",
 		"http://u:p@Example.org./?q#f":     "example.org",
 		"https://[2001:db8::1]:443/x":      "2001:db8::1",
-		"https://example.com&amp;x=1":      "example.com&amp;x=1",
 		"/relative/path":                   "",
 		"relative.js":                      "",
 		"data:text/html,<p>hi</p>":         "",

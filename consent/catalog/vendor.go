@@ -19,10 +19,10 @@ const (
 // Vendor is one third-party service.
 type Vendor struct {
 	ID      string `json:"id"`
-	Name    string `json:"name"`
+	Name    string `json:"name,omitempty"`
 	Company string `json:"company,omitempty"` // legal name
 	Country string `json:"country,omitempty"` // ISO 3166-1 alpha-2
-	Purpose string `json:"purpose"`
+	Purpose string `json:"purpose,omitempty"`
 	// PolicyURL is the vendor's privacy policy.
 	PolicyURL string `json:"policy_url,omitempty"`
 	// Description says what the vendor does with visitor data, by language tag.

@@ -2,7 +2,9 @@ package policy_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -152,4 +154,55 @@ func TestVendorSnippets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTailPoisonIsSyntaxError: the long inline scripts of the corpus in
+// which a tracker hides past the rewriter's hold limit are made syntax
+// errors, so browsers never run them. Node's parser (the one V8 uses)
+// proves it: each original script parses, the poisoned one does not.
+func TestTailPoisonIsSyntaxError(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is needed to parse JavaScript (.ci/run installs it)")
+	}
+	p := builtinPolicy(t)
+	none := p.Undecided(false)
+	poisoned := 0
+	for name, page := range corpus(t) {
+		out := rewritten(page, none)
+		for _, script := range htmlcheck.InlineScriptTexts(out) {
+			if !strings.HasSuffix(script, rewrite.TailPoison) {
+				continue
+			}
+			poisoned++
+			original := strings.TrimSuffix(script, rewrite.TailPoison)
+			if err := nodeCheck(t, node, original); err != nil {
+				t.Logf("%s: original script does not parse either, skipping it: %v", name, err)
+				continue
+			}
+			if nodeCheck(t, node, script) == nil {
+				t.Errorf("%s: poisoned script still parses", name)
+			}
+		}
+	}
+	if poisoned == 0 {
+		t.Fatal("no corpus script was poisoned; the corpus has two that need it")
+	}
+}
+
+func nodeCheck(t *testing.T, node, script string) error {
+	f := filepath.Join(t.TempDir(), "s.js")
+	if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, "--check", f).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, firstLine(out))
+	}
+	return nil
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(string(b), "\n")
+	return s
 }

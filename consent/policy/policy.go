@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/rewrite"
 )
 
 // maxPurposes bounds the purposes a policy may have: grants are a bit set.
@@ -66,6 +67,11 @@ func New(purposes []Purpose, vendors []catalog.Vendor, shownTexts ...[]byte) (*P
 		pi, ok := p.purposeIndex[v.Purpose]
 		if !ok {
 			return nil, fmt.Errorf("vendor %q: unknown purpose %q (known: %v)", v.ID, v.Purpose, p.PurposeIDs())
+		}
+		for _, sig := range v.Match.Inline {
+			if len(sig) > rewrite.MaxInlineSignature {
+				return nil, fmt.Errorf("vendor %q: inline signature %.40q… is longer than %d bytes", v.ID, sig, rewrite.MaxInlineSignature)
+			}
 		}
 		if _, dup := p.vendorIndex[v.ID]; dup {
 			return nil, fmt.Errorf("vendor %q is defined twice", v.ID)

@@ -51,6 +51,7 @@ func TestPolicyRejectsBadConfiguration(t *testing.T) {
 		{append(policy.DefaultPurposes(), policy.Purpose{ID: "analytics"}), nil, `purpose "analytics" is defined twice`},
 		{append(policy.DefaultPurposes(), policy.Purpose{ID: "Bad Id"}), nil, `purpose "Bad Id": id must be`},
 		{policy.DefaultPurposes(), append(vendor("analytics"), vendor("analytics")...), `vendor "acme" is defined twice`},
+		{policy.DefaultPurposes(), []catalog.Vendor{{ID: "acme", Name: "Acme", Purpose: "analytics", Match: catalog.Rules{Inline: []string{strings.Repeat("x", 200)}}}}, `is longer than 127 bytes`},
 	}
 	for _, tc := range cases {
 		if _, err := policy.New(tc.purposes, tc.vendors); err == nil || !strings.Contains(err.Error(), tc.want) {

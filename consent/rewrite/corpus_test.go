@@ -1,9 +1,14 @@
 package rewrite
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"golang.org/x/net/html"
+
+	"github.com/consentgate/consentgate/consent/catalog"
 )
 
 // corpusDir is the shared corpus of real pages: beside the repository in a
@@ -41,4 +46,104 @@ func corpus(t testing.TB) []page {
 		pages = append(pages, page{filepath.Base(n), src})
 	}
 	return pages
+}
+
+// TestCorpusNoLiveTrackers reads each rewritten page with x/net/html and
+// checks that nothing the judge blocks is left live: no URL attribute a
+// browser would load, no inline script it would run (judged, as the
+// rewriter does, on its first HoldLimit bytes).
+func TestCorpusNoLiveTrackers(t *testing.T) {
+	j := newTestJudge()
+	total := 0
+	for _, pg := range corpus(t) {
+		var out bytes.Buffer
+		r := New(&out, Options{Judge: j})
+		r.Write(pg.src)
+		r.Close()
+		total += r.Blocked()
+		for _, live := range liveReferences(out.Bytes()) {
+			if v := j.judgeLive(live); v.Block {
+				t.Errorf("%s: %s left live (%s)", pg.name, live.what, v.Vendor)
+			}
+		}
+	}
+	if total == 0 {
+		t.Error("nothing blocked in the whole corpus")
+	}
+}
+
+// liveRef is a URL or inline script a browser would load or run.
+type liveRef struct {
+	kind   catalog.Kind
+	inline bool
+	what   string
+}
+
+func (j *testJudge) judgeLive(l liveRef) Verdict {
+	if l.inline {
+		return j.JudgeInline([]byte(l.what))
+	}
+	return j.JudgeURL(l.kind, []byte(l.what))
+}
+
+// liveReferences lists what the page would load and run, by x/net/html's
+// tokenizer (reading <noscript> as markup, as browsers without scripts do).
+func liveReferences(page []byte) []liveRef {
+	var refs []liveRef
+	z := html.NewTokenizer(bytes.NewReader(page))
+	runs := false // the last start tag was a script that runs
+	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+		if tt == html.TextToken && runs {
+			text := z.Raw()
+			refs = append(refs, liveRef{inline: true, what: string(text[:min(len(text), HoldLimit)])})
+		}
+		tok := z.Token()
+		runs = false
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		attr := map[string]string{}
+		for _, a := range tok.Attr {
+			attr[a.Key] = a.Val
+		}
+		var urls []string
+		var kind catalog.Kind
+		switch tok.Data {
+		case "noscript":
+			z.NextIsNotRawText()
+		case "script":
+			ti := tagInfo{}
+			if ty, ok := attr["type"]; ok {
+				ti.has, ti.val[atType] = setOf(atType), []byte(ty)
+			}
+			if !isJavaScript(&ti) {
+				continue
+			}
+			src, ok := attr["src"]
+			runs = !ok
+			kind, urls = catalog.KindScript, []string{src}
+		case "iframe", "embed":
+			kind, urls = catalog.KindFrame, []string{attr["src"]}
+		case "object":
+			kind, urls = catalog.KindFrame, []string{attr["data"]}
+		case "img", "video", "audio", "source", "track":
+			kind, urls = catalog.KindImage, []string{attr["src"], attr["poster"]}
+			for c, i := []byte(nil), 0; ; {
+				if c, i = nextCandidate([]byte(attr["srcset"]), i); c == nil {
+					break
+				}
+				urls = append(urls, string(c))
+			}
+		case "link":
+			if loadsResource([]byte(attr["rel"])) {
+				kind, urls = catalog.KindLink, []string{attr["href"]}
+			}
+		}
+		for _, u := range urls {
+			if u != "" {
+				refs = append(refs, liveRef{kind: kind, what: u})
+			}
+		}
+	}
+	return refs
 }

@@ -14,10 +14,10 @@ var importRename = []byte("consentgate-")
 // the held text of a style element, which ends before p[i], and emits the
 // text with the blocked rules renamed.
 func (r *Rewriter) neutraliseImports(p []byte, i int, css []byte) {
-	prev := 0
-	var im importScanner
+	prev := 0 // css[:prev] is emitted; 0 until an import is blocked
+	im := newImportScanner(css)
 	for {
-		at, u := im.next(css)
+		at, u := im.next()
 		if at < 0 {
 			break
 		}
@@ -45,22 +45,26 @@ func (r *Rewriter) neutraliseImports(p []byte, i int, css []byte) {
 // importScanner finds @import rules outside comments. (Strings are not
 // tracked: "@import" inside one is too rare to matter.)
 type importScanner struct {
-	i        int
-	comment  int // index of the next "/*" at or after i, -1 for none, valid if searched
-	searched bool
+	css     []byte
+	i       int
+	comment int // index of the first "/*" at or after i, or -1
+}
+
+func newImportScanner(css []byte) importScanner {
+	return importScanner{css: css, comment: index(css, 0, "/*")}
 }
 
 // next returns the index of the next @import's '@' and its URL, or -1.
-func (s *importScanner) next(css []byte) (int, []byte) {
+func (s *importScanner) next() (int, []byte) {
+	css := s.css
 	for s.i < len(css) {
 		k := bytes.IndexByte(css[s.i:], '@')
 		if k < 0 {
 			return -1, nil
 		}
 		at := s.i + k
-		if !s.searched || s.comment >= 0 && s.comment < s.i {
+		if s.comment >= 0 && s.comment < s.i {
 			s.comment = index(css, s.i, "/*")
-			s.searched = true
 		}
 		if s.comment >= 0 && s.comment < at {
 			end := index(css, s.comment+2, "*/")

@@ -7,9 +7,11 @@
 // A Rewriter never holds the page. Between writes it keeps at most an
 // unfinished tag (judged start tags up to TagLimit) or the held text of an
 // inline script or style (up to HoldLimit), plus a small output buffer:
-// under 64 KiB whatever the page. Every byte is scanned once; unchanged
-// regions are written straight from the caller's slice. Rewrite gives the
-// same output for a page held in memory.
+// under 64 KiB whatever the page. Held bytes are never re-scanned when more
+// arrive, and only the start tags of judged elements are parsed (once
+// complete); unchanged regions are written straight from the caller's
+// slice. Rewrite gives the same output for a page held in memory, whatever
+// the write sizes.
 //
 // The output equals the input byte for byte except where the rewriter
 // acts. It reads ASCII bytes only and never re-encodes, so any
@@ -36,10 +38,12 @@
 //
 //   - <script src>: KindScript. An inline script of a JavaScript type
 //     (absent, empty, module or a JavaScript MIME type) is judged on its
-//     text, or its first HoldLimit bytes.
+//     text; a longer one on its first HoldLimit bytes, then piece by piece
+//     as the rest streams (see TailPoison).
 //   - <iframe src>, <embed src>, <object data>: KindFrame.
-//   - <img src srcset>, <video>, <audio>, <source>, <track> (src, srcset,
-//     poster; every srcset candidate): KindImage.
+//   - <img src srcset> (and <image>, which parsers turn into <img>), <video>,
+//     <audio>, <source>, <track> (src, srcset, poster; every srcset
+//     candidate): KindImage.
 //   - <link href> whose rel includes stylesheet, preconnect, dns-prefetch,
 //     preload, prefetch, modulepreload, prerender, icon or manifest:
 //     KindLink.

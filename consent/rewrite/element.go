@@ -7,76 +7,80 @@ import "github.com/consentgate/consentgate/consent/catalog"
 type elem uint8
 
 const (
-	elOther     elem = iota
-	elHead           // Early goes after it
-	elBody           // Early before it, Hook after it
-	elStyle          // @import in its text is judged
-	elRawText        // xmp, noembed, noframes, textarea, title: text up to the end tag
-	elPlaintext      // text up to the end of the input
+	elOther elem = iota
+	elHead       // Early goes after it
+	elBody       // Early before it, Hook after it
+	elStyle      // @import in its text is judged
+	// Elements whose text, up to the end tag, is not markup.
+	elXmp
+	elNoembed
+	elNoframes
+	elTextarea
+	elTitle
+	elPlaintext // text up to the end of the input
 	// Judged elements: their start tags are held, parsed and maybe neutralised.
 	elScript
 	elIframe
 	elEmbed
 	elObject
-	elMedia // img, video, audio, source, track
+	elMedia // img (and image, which the parser turns into img), video, audio, source, track
 	elLink
 )
 
-// maxName is the longest name classify knows ("plaintext").
+// rawEnd is, for each element whose content is raw text (or RCDATA), the
+// lower-case name of the end tag that closes it.
+var rawEnd = [elLink + 1]string{
+	elStyle: "style", elXmp: "xmp", elNoembed: "noembed", elNoframes: "noframes",
+	elTextarea: "textarea", elTitle: "title", elScript: "script", elIframe: "iframe",
+}
+
+// elemNames lists the names classify knows. (noscript is deliberately
+// absent: x/net/html treats its content as raw text, but trackers hide in
+// it and browsers without scripting parse it as markup.)
+var elemNames = [...]struct {
+	name string
+	el   elem
+}{
+	{"head", elHead}, {"body", elBody}, {"style", elStyle},
+	{"xmp", elXmp}, {"noembed", elNoembed}, {"noframes", elNoframes},
+	{"textarea", elTextarea}, {"title", elTitle}, {"plaintext", elPlaintext},
+	{"script", elScript}, {"iframe", elIframe}, {"embed", elEmbed}, {"object", elObject},
+	{"img", elMedia}, {"image", elMedia}, {"video", elMedia}, {"audio", elMedia},
+	{"source", elMedia}, {"track", elMedia}, {"link", elLink},
+}
+
+// maxName is the length of the longest name in elemNames ("plaintext").
 const maxName = 9
 
-// firstLetters[n] has bit c-'a' set if some name of length n that classify
-// knows begins with c: most tags are ruled out without comparing names.
-var firstLetters = func() (t [maxName + 1]uint32) {
-	for _, n := range []string{"head", "body", "style", "script", "iframe", "embed", "object",
-		"img", "video", "audio", "source", "track", "link", "xmp", "noembed", "noframes",
-		"textarea", "title", "plaintext"} {
-		t[len(n)] |= 1 << (n[0] - 'a')
+// byLength holds the indexes in elemNames of the names of each length, and
+// firstLetters[n] has bit c-'a' set if one of them begins with c: most tags
+// are ruled out without comparing names.
+var byLength, firstLetters = func() (idx [maxName + 1][]uint8, first [maxName + 1]uint32) {
+	for i, e := range elemNames {
+		idx[len(e.name)] = append(idx[len(e.name)], uint8(i))
+		first[len(e.name)] |= 1 << (e.name[0] - 'a')
 	}
-	return t
+	return idx, first
 }()
 
-// classify maps a lower-case start tag name to its elem and, for elements
-// whose content is raw text, the name of the end tag that closes it.
-// (noscript is deliberately absent: x/net/html treats its content as raw
-// text, but trackers hide in it and browsers without scripting parse it.)
-func classify(name []byte) (elem, string) {
-	if len(name) > maxName || name[0]-'a' >= 26 || firstLetters[len(name)]&(1<<(name[0]-'a')) == 0 {
-		return elOther, ""
+// classify maps a start tag name (any case) to its elem.
+func classify(name []byte) elem {
+	if len(name) == 0 || len(name) > maxName {
+		return elOther
 	}
-	switch string(name) {
-	case "head":
-		return elHead, ""
-	case "body":
-		return elBody, ""
-	case "style":
-		return elStyle, "style"
-	case "script":
-		return elScript, "script"
-	case "iframe":
-		return elIframe, "iframe"
-	case "embed":
-		return elEmbed, ""
-	case "object":
-		return elObject, ""
-	case "img", "video", "audio", "source", "track":
-		return elMedia, ""
-	case "link":
-		return elLink, ""
-	case "xmp":
-		return elRawText, "xmp"
-	case "noembed":
-		return elRawText, "noembed"
-	case "noframes":
-		return elRawText, "noframes"
-	case "textarea":
-		return elRawText, "textarea"
-	case "title":
-		return elRawText, "title"
-	case "plaintext":
-		return elPlaintext, ""
+	if c := lower(name[0]) - 'a'; c >= 26 || firstLetters[len(name)]&(1<<c) == 0 {
+		return elOther
 	}
-	return elOther, ""
+	var b [maxName]byte
+	for i, c := range name {
+		b[i] = lower(c)
+	}
+	for _, k := range byLength[len(name)] {
+		if e := elemNames[k]; e.name == string(b[:len(name)]) {
+			return e.el
+		}
+	}
+	return elOther
 }
 
 func (e elem) judged() bool { return e >= elScript }

@@ -5,34 +5,44 @@ import (
 	"unicode/utf8"
 )
 
-// appendAttrEscaped appends s escaped for a quoted attribute value or text.
-// Non-ASCII characters become character references, so the inserted bytes
-// mean the same in any ASCII-compatible charset the page may use.
-func appendAttrEscaped(dst []byte, s string) []byte {
+// appendAttrEscaped appends s escaped for a quoted attribute value.
+func appendAttrEscaped(dst []byte, s string) []byte { return appendEscaped(dst, s, "&") }
+
+// appendEscaped appends s with &, ", ', < and > replaced by character
+// references, and non-ASCII characters too, so the inserted bytes mean the
+// same in any ASCII-compatible charset the page may use. Each reference
+// begins with amp: "&amp;" escapes text twice, for HTML inside an attribute.
+func appendEscaped(dst []byte, s, amp string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(s[i:])
-			dst = append(dst, "&#x"...)
+			dst = append(dst, amp...)
+			dst = append(dst, "#x"...)
 			dst = strconv.AppendUint(dst, uint64(r), 16)
 			dst = append(dst, ';')
 			i += n
 			continue
 		}
+		var ref string
 		switch c {
 		case '&':
-			dst = append(dst, "&amp;"...)
+			ref = "amp;"
 		case '"':
-			dst = append(dst, "&quot;"...)
+			ref = "quot;"
 		case '\'':
-			dst = append(dst, "&#39;"...)
+			ref = "#39;"
 		case '<':
-			dst = append(dst, "&lt;"...)
+			ref = "lt;"
 		case '>':
-			dst = append(dst, "&gt;"...)
+			ref = "gt;"
 		default:
 			dst = append(dst, c)
+			i++
+			continue
 		}
+		dst = append(dst, amp...)
+		dst = append(dst, ref...)
 		i++
 	}
 	return dst
@@ -42,29 +52,29 @@ func appendAttrEscaped(dst []byte, s string) []byte {
 // a short English notice naming the vendor and purpose, HTML-escaped and
 // then attribute-escaped.
 func DefaultPlaceholder(dst []byte, v Verdict) []byte {
+	const twice = "&amp;"
 	vendor := v.VendorName
 	if vendor == "" {
 		vendor = v.Vendor
 	}
-	var doc []byte
-	var scratch [512]byte
-	doc = append(scratch[:0], placeholderHead...)
+	dst = append(dst, placeholderHead...)
 	if vendor != "" {
-		doc = append(doc, "Content from "...)
-		doc = appendAttrEscaped(doc, vendor)
+		dst = append(dst, "Content from "...)
+		dst = appendEscaped(dst, vendor, twice)
 	} else {
-		doc = append(doc, "This content"...)
+		dst = append(dst, "This content"...)
 	}
-	doc = append(doc, " is blocked"...)
+	dst = append(dst, " is blocked"...)
 	if v.Purpose != "" {
-		doc = append(doc, " until you allow &quot;"...)
-		doc = appendAttrEscaped(doc, v.Purpose)
-		doc = append(doc, "&quot; in the privacy settings"...)
+		dst = append(dst, " until you allow &amp;quot;"...)
+		dst = appendEscaped(dst, v.Purpose, twice)
+		dst = append(dst, "&amp;quot; in the privacy settings"...)
 	}
-	doc = append(doc, ".</p>"...)
-	return appendAttrEscaped(dst, string(doc))
+	return append(dst, ".&lt;/p&gt;"...)
 }
 
-const placeholderHead = `<!DOCTYPE html><meta charset="utf-8"><style>html{height:100%;display:flex;` +
-	`align-items:center;justify-content:center;background:#f2f2f2;color:#222;` +
-	`font:15px/1.4 system-ui,sans-serif;text-align:center}p{margin:1em}</style><p>`
+// placeholderHead is the markup before the notice, attribute-escaped.
+var placeholderHead = appendAttrEscaped(nil, `<!DOCTYPE html><meta charset="utf-8"><style>`+
+	`html{height:100%;display:flex;align-items:center;justify-content:center;`+
+	`background:#f2f2f2;color:#222;font:15px/1.4 system-ui,sans-serif;text-align:center}`+
+	`p{margin:1em}</style><p>`)

@@ -22,8 +22,11 @@ type Judge interface {
 	// JudgeURL judges a URL the page would load (script src, iframe src, ...),
 	// exactly as written in the attribute (not entity-decoded, maybe relative).
 	JudgeURL(kind catalog.Kind, url []byte) Verdict
-	// JudgeInline judges the text of an inline <script> (or its prefix when the
-	// script is longer than the rewriter's hold limit).
+	// JudgeInline judges the text of an inline <script>, or a piece of it: a
+	// script longer than HoldLimit is judged on its prefix, then piece by
+	// piece as it streams (pieces overlap). So the verdict must depend only
+	// on which signatures (at most MaxInlineSignature bytes) occur in the
+	// text: Block for a text must also be Block for any text containing it.
 	JudgeInline(script []byte) Verdict
 	// JudgePurpose judges an element the page itself marks with
 	// data-consent="<purpose>".

@@ -65,6 +65,71 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 	r.settle(p, i, tag, &ti, r.judge.JudgeInline(body))
 }
 
+// decideLongBody decides a script or style on its first HoldLimit bytes of
+// text while more follows (the held token runs to p[j]). A script judged
+// live is then tail-scanned; a possible end tag at its end stays held, so
+// that TailPoison can still go in front of it.
+func (r *Rewriter) decideLongBody(p []byte, j int) {
+	if r.el != elScript {
+		r.decideBody(p, j, r.tagLen+HoldLimit)
+		return
+	}
+	tok := r.heldPrefix(p, r.tagLen+HoldLimit)
+	r.startTail(tok[r.tagLen:])
+	rest := r.restAfterPrefix()
+	end := max(rest, j-r.raw.pending())
+	r.feedTail(p[rest:end])
+	blocked := r.blocked
+	r.decideBody(p, end, r.tagLen+HoldLimit)
+	if r.blocked != blocked {
+		r.tail.on = false
+		return
+	}
+	if end < j {
+		r.startHold(end)
+	}
+}
+
+// restAfterPrefix is where in p the text after the held prefix begins, once
+// heldPrefix has made the prefix one slice.
+func (r *Rewriter) restAfterPrefix() int {
+	if r.inBuf {
+		return r.ts // heldPrefix moved the prefix into buf
+	}
+	return r.ts + r.tagLen + HoldLimit
+}
+
+// decideEndedLongScript decides a held script whose text is longer than
+// HoldLimit and ends at the end tag at p[endTag] (all of it in this write or
+// held): judged on its prefix, the rest matched as in tail mode.
+func (r *Rewriter) decideEndedLongScript(p []byte, endTag int) {
+	tok := r.heldPrefix(p, r.tagLen+HoldLimit)
+	r.startTail(tok[r.tagLen:])
+	r.feedTail(p[r.restAfterPrefix():endTag])
+	blocked := r.blocked
+	r.decideBody(p, endTag, r.tagLen+HoldLimit)
+	if r.blocked == blocked && r.tail.verdict.Block {
+		r.blocked++
+		r.insertAt(p, endTag, nil)
+		r.emitPoison()
+	}
+	r.tail.on = false
+}
+
+// closeLongScript decides a held script longer than HoldLimit when the
+// page ends inside it (all of it is in buf).
+func (r *Rewriter) closeLongScript() {
+	r.startTail(r.buf[r.tagLen : r.tagLen+HoldLimit])
+	r.feedTail(r.buf[r.tagLen+HoldLimit:])
+	blocked := r.blocked
+	r.decideBody(nil, 0, r.tagLen+HoldLimit)
+	if r.blocked == blocked && r.tail.verdict.Block {
+		r.blocked++
+		r.emitPoison()
+	}
+	r.tail.on = false
+}
+
 // settle emits the held token, which ends before p[i] and begins with the
 // start tag that ti describes: neutralised if v blocks, else unchanged.
 func (r *Rewriter) settle(p []byte, i int, tag []byte, ti *tagInfo, v Verdict) {

@@ -97,12 +97,7 @@ func (r *Rewriter) unhold() {
 
 // flushBefore writes what waits before the held token, so that something
 // can be emitted in front of it.
-func (r *Rewriter) flushBefore(p []byte) {
-	if !r.inBuf {
-		r.emit(p[r.from:r.ts])
-		r.from = r.ts
-	}
-}
+func (r *Rewriter) flushBefore(p []byte) { r.insertAt(p, r.ts, nil) }
 
 // drop forgets the held token up to p[i], which the caller has emitted in a
 // changed form.
@@ -113,7 +108,8 @@ func (r *Rewriter) drop(i int) {
 }
 
 // insertAt emits b at p[i]: either outside any held token, or at r.ts, in
-// front of it.
+// front of it (when the token began in buf, nothing waits before it: from
+// is ts).
 func (r *Rewriter) insertAt(p []byte, i int, b []byte) {
 	r.emit(p[r.from:i])
 	r.from = i

@@ -106,6 +106,7 @@ var cases = []rwCase{
 	{"img srcset allowed", `<img srcset="/a.png 1x,/b.png 2x, /c(1).png 3x">`, ""},
 	{"img srcset commas", `<img srcset="/a.png,` + trk + `,/b.png">`, `<img` + ads + ` data-consent-srcset="/a.png,` + trk + `,/b.png">`},
 	{"video poster", `<video poster="` + trk + `" src="/v.mp4" controls></video>`, `<video` + ads + ` data-consent-poster="` + trk + `" data-consent-src="/v.mp4" controls></video>`},
+	{"image is img", `<IMAGE src="` + trk + `">`, `<IMAGE` + ads + ` data-consent-src="` + trk + `">`},
 	{"audio", `<audio src="` + trk + `"></audio>`, `<audio` + ads + ` data-consent-src="` + trk + `"></audio>`},
 	{"picture source", `<picture><source srcset="` + trk + `"><img src="/a.png"></picture>`, `<picture><source` + ads + ` data-consent-srcset="` + trk + `"><img src="/a.png"></picture>`},
 	{"track", `<track src="` + trk + `" kind=captions>`, `<track` + ads + ` data-consent-src="` + trk + `" kind=captions>`},
@@ -136,7 +137,13 @@ var cases = []rwCase{
 	// limits
 	{"oversized tag", `<img alt="` + long + `" src="` + trk + `"><img src="` + trk + `">`, `<img alt="` + long + `" src="` + trk + `"><img` + ads + ` data-consent-src="` + trk + `">`},
 	{"long script judged on prefix", `<script>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`, `<script` + txt + fb + `>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`},
-	{"long script signature past prefix", `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)</script>`, ""},
+	{"long script signature past prefix", `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)</script>`, `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)` + TailPoison + `</script>`},
+	{"long script signature across the prefix end", `<script>` + strings.Repeat("x", HoldLimit-2) + `fbq(1)</script>`, `<script>` + strings.Repeat("x", HoldLimit-2) + `fbq(1)` + TailPoison + `</script>`},
+	{"long script false end tags", `<script>` + strings.Repeat("x", HoldLimit) + `</scx </scrip> fbq(1) </script >`, `<script>` + strings.Repeat("x", HoldLimit) + `</scx </scrip> fbq(1) ` + TailPoison + `</script >`},
+	{"long script unfinished", `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)`, `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)` + TailPoison},
+	{"long script unfinished end tag", `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)</scr`, `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)</scr` + TailPoison},
+	{"long clean script", `<script>` + strings.Repeat("x", 3*HoldLimit) + `</script>`, ""},
+	{"long script, not javascript", `<script type="text/x-template">` + strings.Repeat("x", HoldLimit) + `fbq(1)</script>`, ""},
 	{"long style import in prefix", `<style>@import "` + trk + `";` + strings.Repeat("x", HoldLimit) + `</style>`, `<style>@consentgate-import "` + trk + `";` + strings.Repeat("x", HoldLimit) + `</style>`},
 	{"long style import past prefix", `<style>` + strings.Repeat("x", HoldLimit) + `@import "` + trk + `";</style>`, ""},
 }

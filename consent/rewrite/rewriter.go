@@ -57,16 +57,16 @@ type Rewriter struct {
 
 	// Scanner state, resumable between writes.
 	st      state
-	name    [maxName + 1]byte // the tag name read so far, lower-cased
-	nameLen int
-	isEnd   bool // the current tag is an end tag
-	el      elem // the current start tag's element
-	rawName string
+	name    [maxName + 1]byte // the start of the tag name read so far ...
+	nameLen int               // ... and its length; maxName+1 means longer
+	isEnd   bool              // the current tag is an end tag
+	el      elem              // the current start tag's element
 	tl      tagLexer
 	raw     rawScanner
 	ctail   [3]byte // last bytes of the current comment's text ...
 	clen    int     // ... and its length, up to 3
 	tagLen  int     // length of the held start tag whose text is being held
+	tail    tailScan
 
 	// Output and held bytes. Within a Write, p[from:] has not been written
 	// yet. While holding, the token that starts at p[ts] (or in buf, when
@@ -139,8 +139,12 @@ func (r *Rewriter) Close() error {
 	}
 	r.closed = true
 	r.from, r.ts = 0, 0
-	if r.holding {
-		if r.st == stRaw {
+	if r.tail.on {
+		r.closeTail()
+	} else if r.holding {
+		if r.st == stRaw && r.el == elScript && r.heldLen(0)-r.tagLen > HoldLimit {
+			r.closeLongScript()
+		} else if r.st == stRaw {
 			r.decideBody(nil, 0, r.heldLen(0))
 		} else {
 			r.unhold()
@@ -161,8 +165,8 @@ func (r *Rewriter) Oversized() int { return r.oversized }
 // heldCap is the memory the Rewriter keeps between writes.
 func (r *Rewriter) heldCap() int { return cap(r.buf) + cap(r.out) + cap(r.tmp) }
 
-// Rewrite appends the rewritten src to dst. The output is the same as
-// streaming src through a Rewriter.
+// Rewrite appends the rewritten src to dst, which must not overlap src. The
+// output is the same as streaming src through a Rewriter.
 func Rewrite(dst, src []byte, opt Options) []byte {
 	aw := appendWriter{b: dst}
 	var r Rewriter

@@ -60,6 +60,10 @@ func (r *Rewriter) text(p []byte, i int) int {
 			return len(p)
 		}
 		i += j
+		if k, ok := r.plainTag(p, i); ok {
+			i = k
+			continue
+		}
 		// Hold from '<' until the name says whether anything happens here.
 		r.startHold(i)
 		r.tagStart = r.pos + int64(i)
@@ -70,6 +74,36 @@ func (r *Rewriter) text(p []byte, i int) int {
 		i = r.afterLT(p, i)
 	}
 	return i
+}
+
+// plainTag is the fast path for most tags: if p[i:] begins a tag whose
+// whole name is in p and needs nothing done, it skips the tag. Otherwise it
+// returns false and the general path takes the tag from its '<'.
+func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
+	k := i + 1
+	end := k < len(p) && p[k] == '/'
+	if end {
+		k++
+	}
+	if k >= len(p) || !isAlpha(p[k]) {
+		return i, false
+	}
+	n := skipClass(p, k, nameStop)
+	if n == len(p) || end && isHead(p[k:n]) {
+		return i, false
+	}
+	if !end && classify(p[k:n]) != elOther {
+		return i, false
+	}
+	r.tl.st = tsBeforeAttr
+	j, ev := r.tl.lex(p, n, false)
+	if ev == lexEnd {
+		r.traceTag(end, r.pos+int64(i), j)
+	} else { // the tag goes on in the next write
+		r.st, r.isEnd, r.el = stTag, end, elOther
+		r.tagStart = r.pos + int64(i)
+	}
+	return j, true
 }
 
 func (r *Rewriter) afterLT(p []byte, i int) int {
@@ -112,14 +146,12 @@ func (r *Rewriter) startName(p []byte, i int) int {
 	return r.tagName(p, i)
 }
 
-// tagName reads the tag name, keeping it lower-cased up to the length any
-// name of interest has.
+// tagName reads the tag name, keeping as much of it as any name of
+// interest has.
 func (r *Rewriter) tagName(p []byte, i int) int {
 	j := skipClass(p, i, nameStop)
-	for k := i; k < j && r.nameLen < len(r.name); k++ {
-		r.name[r.nameLen] = lower(p[k])
-		r.nameLen++
-	}
+	copy(r.name[r.nameLen:], p[i:j])
+	r.nameLen = min(r.nameLen+j-i, len(r.name))
 	if j == len(p) && r.nameLen <= maxName {
 		return j // hold on: the name goes on in the next write
 	}
@@ -136,16 +168,12 @@ func (r *Rewriter) tagName(p []byte, i int) int {
 // openTag acts on a tag once its name is known: injections that go before
 // it, and whether it stays held.
 func (r *Rewriter) openTag(p []byte) {
-	r.el, r.rawName = elOther, ""
-	if r.nameLen <= maxName {
-		name := r.name[:r.nameLen]
-		if r.isEnd {
-			if string(name) == "head" {
-				r.injectHook(p, r.ts)
-			}
-		} else {
-			r.el, r.rawName = classify(name)
-		}
+	r.el = elOther
+	name := r.name[:r.nameLen]
+	if !r.isEnd {
+		r.el = classify(name)
+	} else if isHead(name) {
+		r.injectHook(p, r.ts)
 	}
 	switch r.el {
 	case elScript, elLink, elStyle, elBody:
@@ -155,6 +183,8 @@ func (r *Rewriter) openTag(p []byte) {
 		r.unhold()
 	}
 }
+
+func isHead(name []byte) bool { return len(name) == 4 && hasPrefixFold(name, "head") }
 
 func (r *Rewriter) tag(p []byte, i int) int {
 	j, ev := r.tl.lex(p, i, false)
@@ -170,9 +200,7 @@ func (r *Rewriter) tag(p []byte, i int) int {
 // closeTag acts on a tag that ends just before p[j].
 func (r *Rewriter) closeTag(p []byte, j int) {
 	r.st = stText
-	if r.trace != nil {
-		r.trace(r.isEnd, r.tagStart, r.pos+int64(j))
-	}
+	r.traceTag(r.isEnd, r.tagStart, j)
 	if r.isEnd || r.el == elOther {
 		return
 	}
@@ -195,28 +223,44 @@ func (r *Rewriter) closeTag(p []byte, j int) {
 		r.tagLen = 0
 		r.startHold(j) // its text, for @import
 	}
-	if r.rawName != "" {
-		r.raw.reset(r.rawName, r.el == elScript)
+	if name := rawEnd[r.el]; name != "" {
+		r.raw.reset(name, r.el == elScript)
 		r.st = stRaw
+	}
+}
+
+// traceTag reports a tag from stream offset start to p[j], for tests.
+func (r *Rewriter) traceTag(end bool, start int64, j int) {
+	if r.trace != nil {
+		r.trace(end, start, r.pos+int64(j))
 	}
 }
 
 func (r *Rewriter) rawText(p []byte, i int) int {
 	j, ended := r.raw.scan(p, i)
 	if !ended {
+		if r.tail.on {
+			r.tailText(p, i, j, r.raw.pending())
+			return j
+		}
 		// Decide as soon as the prefix to judge is certain, so that a long
 		// text is not held.
 		if r.holding && r.heldLen(j)-r.tagLen-r.raw.pending() >= HoldLimit {
-			r.decideBody(p, j, r.tagLen+HoldLimit)
+			r.decideLongBody(p, j)
 		}
 		return j
 	}
 	endTagLen := len("</") + len(r.raw.name)
-	if r.holding {
+	switch bodyLen := r.heldLen(j) - endTagLen - r.tagLen; {
+	case r.tail.on:
+		r.endTail(p, i, max(j-endTagLen, r.from))
+	case r.holding && r.el == elScript && bodyLen > HoldLimit && j-endTagLen >= r.ts:
+		r.decideEndedLongScript(p, j-endTagLen)
+	case r.holding:
 		r.decideBody(p, j, r.heldLen(j)-endTagLen)
 	}
 	r.tagStart = r.pos + int64(j-endTagLen)
-	r.st, r.isEnd, r.el, r.rawName = stTag, true, elOther, ""
+	r.st, r.isEnd, r.el = stTag, true, elOther
 	r.tl.st = tsBeforeAttr
 	return r.tag(p, j)
 }

@@ -163,7 +163,7 @@ func sameOutsideJudged(in, out []token) error {
 			return fmt.Errorf("token %d: %v %q became %v %q", k, a.typ, a.raw, b.typ, b.raw)
 		}
 		if isStart(a) {
-			if e, _ := classify([]byte(a.name)); e.judged() {
+			if classify([]byte(a.name)).judged() {
 				continue
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/rewrite"
 )
 
 // Load is one resource the page would fetch.
@@ -102,7 +103,10 @@ func visit(n *html.Node, scripting bool, p *Page) {
 		}
 		if _, ok := attr(n, "src"); ok {
 			add(catalog.KindScript, "src")
-		} else if n.FirstChild != nil {
+		} else if n.FirstChild != nil && !strings.HasSuffix(n.FirstChild.Data, rewrite.TailPoison) {
+			// A script ending in TailPoison is a syntax error and never runs
+			// (TestTailPoisonIsSyntaxError in consent/policy checks it with a
+			// real JavaScript parser).
 			p.Scripts = append(p.Scripts, n.FirstChild.Data)
 		}
 	case "iframe":
@@ -213,4 +217,28 @@ func BuiltinTrackers(page []byte, granted ...string) []string {
 		ok[g] = true
 	}
 	return Inspect(page).Trackers(builtin.matcher, builtin.vendors, func(v catalog.Vendor) bool { return ok[v.Purpose] })
+}
+
+// InlineScriptTexts lists the text of every inline script of a JavaScript
+// type, whether it would run or not.
+func InlineScriptTexts(page []byte) []string {
+	doc, err := html.Parse(bytes.NewReader(page))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "script" {
+			typ, _ := attr(n, "type")
+			if _, src := attr(n, "src"); !src && isJS(typ) && n.FirstChild != nil {
+				out = append(out, n.FirstChild.Data)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return out
 }
