@@ -71,3 +71,58 @@ func BenchmarkInFlightMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInFlightPeak holds 32 responses in flight at once, each stopped
+// halfway through its page, and reports the heap they hold between them,
+// per response (B/inflight): the gateway's memory per in-flight response.
+//
+//	go test -run='^$' -bench=InFlightPeak ./caddymodule/
+func BenchmarkInFlightPeak(b *testing.B) {
+	const inFlight = 32
+	h := provisioned(b, &caddymodule.Handler{})
+	for _, tc := range []struct {
+		name string
+		size int
+	}{{"1MB", 1 << 20}, {"50MB", 50 << 20}} {
+		page := trackerHeavyPage(b, tc.size)
+		b.Run(tc.name, func(b *testing.B) {
+			var worst float64
+			for i := 0; i < b.N; i++ {
+				reached, release := make(chan struct{}), make(chan struct{})
+				next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+					w.Header().Set("Content-Type", "text/html")
+					half := len(page) / 2
+					w.Write(page[:half])
+					reached <- struct{}{}
+					<-release
+					w.Write(page[half:])
+					return nil
+				})
+				runtime.GC()
+				var before, during runtime.MemStats
+				runtime.ReadMemStats(&before)
+				done := make(chan struct{})
+				for range inFlight {
+					go func() {
+						req := httptest.NewRequest("GET", "http://shop.test/", nil)
+						h.ServeHTTP(&discard{h: http.Header{}}, req, next)
+						done <- struct{}{}
+					}()
+				}
+				for range inFlight {
+					<-reached
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&during)
+				close(release)
+				for range inFlight {
+					<-done
+				}
+				if per := float64(int64(during.HeapAlloc)-int64(before.HeapAlloc)) / inFlight; per > worst {
+					worst = per
+				}
+			}
+			b.ReportMetric(worst, "B/inflight")
+		})
+	}
+}

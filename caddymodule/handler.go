@@ -6,6 +6,7 @@ package caddymodule
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -65,14 +66,17 @@ type Handler struct {
 	// catalogue.
 	Vendors []catalog.Vendor `json:"vendors,omitempty"`
 
-	policy     *policy.Policy
-	codec      *cookie.Codec
-	assets     *banner.Assets
-	locales    *banner.Locales
-	hooks      map[string]*banner.Hook
-	renew      time.Duration
-	renewRefus time.Duration
-	logger     *zap.Logger
+	policy  *policy.Policy
+	codec   *cookie.Codec
+	assets  *banner.Assets
+	locales *banner.Locales
+	hooks   map[string]*banner.Hook
+	// placeholders caches rendered srcdoc placeholders by language, vendor
+	// and purpose.
+	placeholders *sync.Map
+	renew        time.Duration
+	renewRefus   time.Duration
+	logger       *zap.Logger
 }
 
 // KeyPair is one generation of cookie keys, base64 or hex encoded.
@@ -126,6 +130,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.assets = banner.LoadAssets()
+	h.placeholders = new(sync.Map)
 	return h.buildHooks()
 }
 

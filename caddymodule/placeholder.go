@@ -14,10 +14,29 @@ const placeholderStyle = `<!doctype html><meta charset="utf-8"><style>html,body{
 
 // placeholder returns the srcdoc writer for blocked frames in one language:
 // a page naming the vendor and the purpose, escaped twice (as HTML text, then
-// as an attribute value) since vendor names come from configuration.
+// as an attribute value) since vendor names come from configuration. Those
+// of catalogued vendors are rendered once and cached.
 func (h *Handler) placeholder(lang string) func([]byte, rewrite.Verdict) []byte {
-	tmpl := h.locales.Texts(lang)["placeholder"]
+	render := h.renderPlaceholder(lang)
 	return func(dst []byte, v rewrite.Verdict) []byte {
+		if v.Vendor == "" { // page markup (data-consent): not worth caching
+			return append(dst, render(v)...)
+		}
+		key := placeholderKey{lang, v.Vendor, v.Purpose}
+		if cached, ok := h.placeholders.Load(key); ok {
+			return append(dst, cached.(string)...)
+		}
+		out := render(v)
+		h.placeholders.Store(key, out)
+		return append(dst, out...)
+	}
+}
+
+type placeholderKey struct{ lang, vendor, purpose string }
+
+func (h *Handler) renderPlaceholder(lang string) func(rewrite.Verdict) string {
+	tmpl := h.locales.Texts(lang)["placeholder"]
+	return func(v rewrite.Verdict) string {
 		name := v.VendorName
 		if name == "" {
 			name = v.Vendor
@@ -27,8 +46,7 @@ func (h *Handler) placeholder(lang string) func([]byte, rewrite.Verdict) []byte 
 			purpose = pickText(p.Name, lang, h.DefaultLanguage, p.ID)
 		}
 		text := html.EscapeString(fmt.Sprintf(tmpl, name, purpose))
-		doc := placeholderStyle + text + "</p>"
-		return append(dst, attrEscaper.Replace(doc)...)
+		return attrEscaper.Replace(placeholderStyle + text + "</p>")
 	}
 }
 

@@ -16,8 +16,12 @@ import (
 
 const (
 	// smallPage is the largest body rewritten in one buffer and sent with an
-	// exact Content-Length; larger pages stream.
-	smallPage = 32 << 10
+	// exact Content-Length; larger pages stream. With the output buffer it
+	// keeps a small page's memory near 64 KiB.
+	smallPage = 24 << 10
+	// smallOut is the output buffer's size: the page, the hook and room for
+	// neutralised elements.
+	smallOut = 40 << 10
 	// flushGrace is how long a small page may sit in the buffer before an
 	// upstream flush forces streaming. reverse_proxy flushes after every read
 	// of a body of unknown length, so honouring each flush would defeat the
@@ -54,7 +58,10 @@ type pageWriter struct {
 
 var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
 var rewriterPool = sync.Pool{New: func() any { return rewrite.New(io.Discard, rewrite.Options{}) }}
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, smallPage); return &b }}
+var (
+	bufPool = sync.Pool{New: func() any { b := make([]byte, 0, smallPage); return &b }}
+	outPool = sync.Pool{New: func() any { b := make([]byte, 0, smallOut); return &b }}
+)
 
 func (h *Handler) newPageWriter(w http.ResponseWriter, r *http.Request, v visit) *pageWriter {
 	pw := pageWriterPool.Get().(*pageWriter)
@@ -234,12 +241,15 @@ func (pw *pageWriter) finish() error {
 	var err error
 	switch pw.state {
 	case stateBuffer:
-		out := bufPool.Get().(*[]byte)
+		out := outPool.Get().(*[]byte)
 		*out = rewrite.Rewrite((*out)[:0], pw.buf, pw.options())
 		pw.Header().Set("Content-Length", strconv.Itoa(len(*out)))
 		pw.ResponseWriter.WriteHeader(pw.status)
 		_, err = pw.ResponseWriter.Write(*out)
-		pw.putBuf(*out)
+		if cap(*out) <= smallOut {
+			*out = (*out)[:0]
+			outPool.Put(out)
+		}
 		pw.putBuf(pw.buf)
 		pw.buf = nil
 	case stateStream:
@@ -267,7 +277,7 @@ func (pw *pageWriter) abort() {
 }
 
 func (pw *pageWriter) putBuf(b []byte) {
-	if cap(b) <= 2*smallPage {
+	if cap(b) == smallPage {
 		b = b[:0]
 		bufPool.Put(&b)
 	}
