@@ -201,3 +201,37 @@ func TestBannerAssetsCachedForever(t *testing.T) {
 		t.Errorf("unknown asset: %d", resp.StatusCode)
 	}
 }
+
+// TestOperatorPurposeAndPolicyChange: an operator's own purpose is offered
+// and can be granted; changing what visitors are asked about (a new vendor)
+// makes the gateway ask again.
+func TestOperatorPurposeAndPolicyChange(t *testing.T) {
+	port := freePort(t)
+	base := baseURL(port)
+	site := func(extra string) string {
+		return fmt.Sprintf(`:%d {
+	consent {
+		purpose newsletter {
+			name en "Newsletter tracking"
+			name de "Newsletter-Tracking"
+			sale
+		}
+%s	}
+	respond "ok"
+}`, port, extra)
+	}
+	c := newClient(t)
+	startCaddy(t, site(""))
+	s := getState(t, c, base)
+	if _, ok := s.Purposes["newsletter"]; !ok {
+		t.Fatalf("operator purpose missing from state: %+v", s)
+	}
+	postChoice(t, c, base, `{"purposes":{"newsletter":true}}`)
+	if s := getState(t, c, base); !s.Decided || !s.Purposes["newsletter"] {
+		t.Fatalf("newsletter not granted: %+v", s)
+	}
+	startCaddy(t, site("\t\tvendor acme {\n\t\t\tname Acme\n\t\t\tpurpose newsletter\n\t\t\tmatch script acme.example\n\t\t}\n"))
+	if s := getState(t, c, base); s.Decided || s.Purposes["newsletter"] || s.PolicyVersion == "" {
+		t.Errorf("a new vendor did not ask again: %+v", s)
+	}
+}

@@ -1,0 +1,318 @@
+package proof
+
+import (
+	"crypto/hmac"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// ProblemKind classifies what verification found.
+type ProblemKind string
+
+// Problem kinds, in the order reports list them.
+const (
+	// Gap: sequence numbers missing (records deleted), or records before the
+	// first one present with no valid anchor checkpoint to start from.
+	Gap ProblemKind = "gap"
+	// Altered: the content does not match its hash, or cannot be read.
+	Altered ProblemKind = "altered"
+	// BrokenLink: prev does not name the previous record's hash.
+	BrokenLink ProblemKind = "broken_link"
+	// BadHMAC: the HMAC does not verify, or its key is unknown.
+	BadHMAC ProblemKind = "bad_hmac"
+	// Truncated: a checkpoint names a seq beyond the last record.
+	Truncated ProblemKind = "truncated"
+	// BadCheckpoint: a checkpoint's signature does not verify, or its head
+	// hash differs from the record at its seq.
+	BadCheckpoint ProblemKind = "bad_checkpoint"
+)
+
+var problemOrder = []ProblemKind{Gap, Altered, BrokenLink, BadHMAC, Truncated, BadCheckpoint}
+
+// Problem is one finding, naming the record.
+type Problem struct {
+	Kind    ProblemKind `json:"kind"`
+	Seq     uint64      `json:"seq"`
+	EventID string      `json:"event_id,omitempty"`
+	Detail  string      `json:"detail"`
+}
+
+func (p Problem) String() string {
+	s := fmt.Sprintf("%s at seq %d", p.Kind, p.Seq)
+	if p.EventID != "" {
+		s += " (event " + p.EventID + ")"
+	}
+	return s + ": " + p.Detail
+}
+
+// Report is the outcome of verifying one chain.
+type Report struct {
+	Chain      string `json:"chain"`
+	Records    int    `json:"records"`
+	Tombstones int    `json:"tombstones"`
+	FirstSeq   uint64 `json:"first_seq"`
+	LastSeq    uint64 `json:"last_seq"`
+	// Anchor is the checkpoint verification started from when the oldest
+	// records have expired.
+	Anchor *Checkpoint `json:"anchor,omitempty"`
+	// Checkpoints counts checkpoints whose signature verified.
+	Checkpoints int `json:"checkpoints"`
+	// MACChecked is false when no MAC keys were given.
+	MACChecked bool `json:"mac_checked"`
+	// Counts holds the number of problems of each kind; Problems the first
+	// problem of each kind found, in kind order.
+	Counts   map[ProblemKind]int `json:"counts,omitempty"`
+	Problems []Problem           `json:"problems,omitempty"`
+}
+
+// OK reports whether no problem was found.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// VerifyOptions configures a verifier.
+type VerifyOptions struct {
+	Keys Keys
+	// MinAnchorAge is how old a checkpoint must be to anchor a chain whose
+	// first records are gone: the proof retention, so that a prefix deleted
+	// before its time shows as a gap. Zero accepts any valid checkpoint.
+	MinAnchorAge time.Duration
+	// Now is the time anchors are judged at (zero: time.Now()).
+	Now time.Time
+}
+
+// ChainVerifier checks one chain's records, fed in seq order, in constant
+// memory (apart from the chain's checkpoints).
+//
+// For a live record it checks: seq follows the previous one (else Gap),
+// prev equals the previous hash (BrokenLink), hash equals the digest of the
+// content (Altered), hmac (BadHMAC, when MAC keys are given), and the hash of
+// any checkpoint at this seq (BadCheckpoint). A tombstone's hash is that of
+// the erased record and cannot be recomputed: seq, prev and the next
+// record's link are checked as for any record, and its hmac authenticates
+// the tombstone's own content. At the end, a valid checkpoint beyond the
+// last record is Truncated.
+type ChainVerifier struct {
+	chain   string
+	opts    VerifyOptions
+	cps     []Checkpoint // valid ones, by seq
+	next    int          // index of the next checkpoint to compare
+	started bool
+	linked  bool // lastHash can be trusted for the link check
+	last    uint64
+	lastH   string
+	report  Report
+}
+
+// NewChainVerifier verifies the signatures of the chain's checkpoints and
+// returns a verifier ready for its records.
+func NewChainVerifier(chain string, checkpoints []Checkpoint, opts VerifyOptions) *ChainVerifier {
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	v := &ChainVerifier{chain: chain, opts: opts}
+	v.report = Report{Chain: chain, MACChecked: opts.Keys.MAC != nil, Counts: map[ProblemKind]int{}}
+	for _, cp := range checkpoints {
+		switch {
+		case cp.Chain != chain:
+			v.problem(BadCheckpoint, cp.Seq, "", "checkpoint belongs to chain "+strconv.Quote(cp.Chain))
+		case !cp.Verify(opts.Keys.PublicKeys):
+			v.problem(BadCheckpoint, cp.Seq, "", "signature does not verify (key "+cp.KeyID+")")
+		default:
+			v.cps = append(v.cps, cp)
+		}
+	}
+	slices.SortFunc(v.cps, func(a, b Checkpoint) int { return cmpUint(a.Seq, b.Seq) })
+	v.report.Checkpoints = len(v.cps)
+	return v
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (v *ChainVerifier) problem(kind ProblemKind, seq uint64, event, detail string) {
+	if v.report.Counts[kind]++; v.report.Counts[kind] == 1 {
+		v.report.Problems = append(v.report.Problems, Problem{kind, seq, event, detail})
+	}
+}
+
+// Add checks the next record.
+func (v *ChainVerifier) Add(r Record) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		v.problem(Altered, r.Seq, r.EventID, err.Error())
+		return
+	}
+	v.AddRaw(data)
+}
+
+// integrity holds the fields verification reads from a record.
+type integrity struct {
+	chain, event, typ, prev, hash, hmac, keyID string
+	seq                                        uint64
+}
+
+func readIntegrity(o *value) (integrity, error) {
+	var in integrity
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"chain", &in.chain}, {"event_id", &in.event}, {"type", &in.typ}, {"prev", &in.prev},
+		{"hash", &in.hash}, {"hmac", &in.hmac}, {"key_id", &in.keyID}} {
+		m := o.get(f.name)
+		if m == nil || m.kind != '"' {
+			return in, fmt.Errorf("field %q missing or not a string", f.name)
+		}
+		*f.dst = m.str
+	}
+	m := o.get("seq")
+	if m == nil || m.kind != '0' {
+		return in, fmt.Errorf("field %q missing or not a number", "seq")
+	}
+	seq, err := strconv.ParseUint(m.str, 10, 64)
+	if err != nil || seq == 0 {
+		return in, fmt.Errorf("bad seq %q", m.str)
+	}
+	in.seq = seq
+	return in, nil
+}
+
+// AddRaw checks the next record in its stored JSON form (what auditors
+// hash), in seq order.
+func (v *ChainVerifier) AddRaw(raw []byte) {
+	v.report.Records++
+	obj, err := parseObject(raw)
+	var in integrity
+	if err == nil {
+		in, err = readIntegrity(obj)
+	}
+	if err != nil {
+		// Unreadable: it takes the next seq, and links across it are not checked.
+		v.last++
+		if !v.started {
+			v.started, v.report.FirstSeq = true, v.last
+		}
+		v.problem(Altered, v.last, "", "record is unreadable: "+err.Error())
+		v.linked = false
+		return
+	}
+	tomb := isTombstone(obj)
+	if tomb {
+		v.report.Tombstones++
+	}
+	if in.chain != v.chain {
+		v.problem(Altered, in.seq, in.event, "record names chain "+strconv.Quote(in.chain))
+	}
+	v.checkSeq(in)
+	v.report.LastSeq = max(v.report.LastSeq, in.seq)
+	digest := digestValue(obj)
+	if !tomb && digest != in.hash {
+		v.problem(Altered, in.seq, in.event, "content does not match its hash")
+	}
+	v.checkMAC(in, tomb, digest)
+	v.checkCheckpoints(in)
+	if in.seq > v.last || !v.linked {
+		v.last, v.lastH, v.linked = in.seq, in.hash, true
+	}
+}
+
+func (v *ChainVerifier) checkSeq(in integrity) {
+	if !v.started {
+		v.started = true
+		v.report.FirstSeq = in.seq
+		if in.seq == 1 {
+			if in.prev != "" {
+				v.problem(BrokenLink, in.seq, in.event, "first record of the chain names a previous hash")
+			}
+			return
+		}
+		v.anchor(in)
+		return
+	}
+	switch {
+	case in.seq <= v.last:
+		v.problem(Altered, in.seq, in.event, fmt.Sprintf("seq %d out of order after %d", in.seq, v.last))
+	case in.seq > v.last+1:
+		v.problem(Gap, v.last+1, "", missing(v.last+1, in.seq-1))
+	case v.linked && in.prev != v.lastH:
+		v.problem(BrokenLink, in.seq, in.event, "prev does not match the hash of seq "+strconv.FormatUint(v.last, 10))
+	}
+}
+
+// anchor accepts a chain starting after seq 1 when a valid checkpoint sits
+// right before its first record, old enough to have expired.
+func (v *ChainVerifier) anchor(in integrity) {
+	i, found := slices.BinarySearchFunc(v.cps, in.seq-1, func(c Checkpoint, s uint64) int { return cmpUint(c.Seq, s) })
+	switch {
+	case !found:
+		v.problem(Gap, 1, "", missing(1, in.seq-1)+" and no checkpoint anchors seq "+strconv.FormatUint(in.seq, 10))
+	case v.cps[i].Head != in.prev:
+		v.problem(BrokenLink, in.seq, in.event, "prev does not match the anchor checkpoint's head")
+	case v.opts.MinAnchorAge > 0 && v.opts.Now.Sub(time.UnixMilli(v.cps[i].Time)) < v.opts.MinAnchorAge:
+		v.problem(Gap, 1, "", missing(1, in.seq-1)+" before their retention ended (anchor checkpoint of "+
+			time.UnixMilli(v.cps[i].Time).UTC().Format(time.RFC3339)+")")
+	default:
+		cp := v.cps[i]
+		v.report.Anchor = &cp
+	}
+}
+
+func missing(from, to uint64) string {
+	if from == to {
+		return fmt.Sprintf("seq %d missing", from)
+	}
+	return fmt.Sprintf("seq %d..%d missing (%d records)", from, to, to-from+1)
+}
+
+func (v *ChainVerifier) checkMAC(in integrity, tomb bool, digest string) {
+	if v.opts.Keys.MAC == nil {
+		return
+	}
+	secret, ok := v.opts.Keys.MAC[in.keyID]
+	if !ok {
+		v.problem(BadHMAC, in.seq, in.event, "unknown MAC key "+strconv.Quote(in.keyID))
+		return
+	}
+	over := in.hash
+	if tomb {
+		over = digest
+	}
+	want, err := macOver(MACKey{ID: in.keyID, Secret: secret}, over)
+	if err != nil || !hmac.Equal([]byte(want), []byte(in.hmac)) {
+		v.problem(BadHMAC, in.seq, in.event, "HMAC does not verify")
+	}
+}
+
+func (v *ChainVerifier) checkCheckpoints(in integrity) {
+	for v.next < len(v.cps) && v.cps[v.next].Seq <= in.seq {
+		cp := v.cps[v.next]
+		v.next++
+		if cp.Seq == in.seq && cp.Head != in.hash {
+			v.problem(BadCheckpoint, cp.Seq, in.event, "checkpoint head differs from the record's hash")
+		}
+	}
+}
+
+// Finish reports truncation and returns the report.
+func (v *ChainVerifier) Finish() Report {
+	if n := len(v.cps); n > 0 && v.cps[n-1].Seq > v.last {
+		cp := v.cps[n-1]
+		v.problem(Truncated, v.last+1, "", fmt.Sprintf("checkpoint of %s names seq %d but records end at seq %d",
+			time.UnixMilli(cp.Time).UTC().Format(time.RFC3339), cp.Seq, v.last))
+	}
+	slices.SortStableFunc(v.report.Problems, func(a, b Problem) int {
+		return slices.Index(problemOrder, a.Kind) - slices.Index(problemOrder, b.Kind)
+	})
+	if len(v.report.Counts) == 0 {
+		v.report.Counts = nil
+	}
+	return v.report
+}

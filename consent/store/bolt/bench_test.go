@@ -1,0 +1,42 @@
+package bolt
+
+import (
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/consentgate/consentgate/consent/store/storetest"
+)
+
+func BenchmarkAppendBolt(b *testing.B) {
+	for _, batch := range []int{1, 100} {
+		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
+			s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			storetest.BenchmarkAppend(b, s, batch)
+		})
+	}
+}
+
+func BenchmarkAppendParallelBolt(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkAppendParallel(b, s)
+}
+
+func BenchmarkRangeBolt(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.Fill(b, s, "gw-bench", 100_000)
+	b.Run("raw", func(b *testing.B) { storetest.BenchmarkRange(b, s, false) })
+	b.Run("decoded", func(b *testing.B) { storetest.BenchmarkRange(b, s, true) })
+}

@@ -1,0 +1,62 @@
+package bolt
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/consentgate/consentgate/consent/store"
+	"github.com/consentgate/consentgate/consent/store/storetest"
+	bbolt "go.etcd.io/bbolt"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, storetest.Backend{
+		Open: func(t *testing.T) (store.Store, storetest.Raw) {
+			e, err := openEngine(filepath.Join(t.TempDir(), "proofs.db"), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return store.New(e, store.Options{}), rawBolt{e.db}
+		},
+	})
+}
+
+// rawBolt edits the file behind the store's back.
+type rawBolt struct{ db *bbolt.DB }
+
+func (r rawBolt) Overwrite(chain string, seq uint64, raw []byte) error {
+	return r.db.Update(func(tx *bbolt.Tx) error {
+		b, err := buckets(tx, chain, false)
+		if err != nil {
+			return err
+		}
+		return b.rec.Put(seqKey(seq), raw)
+	})
+}
+
+func (r rawBolt) Remove(chain string, seq uint64) error {
+	return r.db.Update(func(tx *bbolt.Tx) error {
+		b, err := buckets(tx, chain, false)
+		if err != nil {
+			return err
+		}
+		return b.rec.Delete(seqKey(seq))
+	})
+}
+
+func TestReopenKeepsEverything(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "proofs.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chains, _ := s.Chains(t.Context())
+	s.Close()
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if again, _ := s.Chains(t.Context()); len(again) != len(chains) {
+		t.Fatal("chains changed across reopen")
+	}
+}

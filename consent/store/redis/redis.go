@@ -1,0 +1,241 @@
+// Package redis is the shared proof store on Redis through go-redis v9's
+// UniversalClient: standalone, Sentinel or Cluster, chosen by the URL (see
+// ParseURL), so several gateway instances share one log. See keys.go for
+// the key layout.
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store"
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Options configure the Redis store.
+type Options struct {
+	store.Options
+	// Configure, if set, adjusts the client options parsed from the URL
+	// (a private CA for rediss://, pool sizes) before the client is made.
+	Configure func(*goredis.UniversalOptions)
+}
+
+// Open makes a store from a URL (see ParseURL). It does no network I/O:
+// go-redis connects on first use, so a gateway starts while Redis is down.
+func Open(rawURL string, opts Options) (store.Store, error) {
+	cfg, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Configure != nil {
+		opts.Configure(cfg.Client)
+	}
+	return New(goredis.NewUniversalClient(cfg.Client), cfg.Prefix, opts.Options), nil
+}
+
+// New makes a store on an existing client, which Close then closes.
+func New(c goredis.UniversalClient, prefix string, opts store.Options) store.Store {
+	return store.New(newEngine(c, prefix), opts)
+}
+
+type engine struct {
+	c     goredis.UniversalClient
+	k     keys
+	known sync.Map // chain ids registered in P:chains by this process
+}
+
+func newEngine(c goredis.UniversalClient, prefix string) *engine {
+	return &engine{c: c, k: keys{prefix}}
+}
+
+// register adds a chain to the chain set once per process.
+func (e *engine) register(ctx context.Context, chain string) error {
+	if _, ok := e.known.Load(chain); ok {
+		return nil
+	}
+	if err := e.c.SAdd(ctx, e.k.chains(), chain).Err(); err != nil {
+		return wrap(err)
+	}
+	e.known.Store(chain, true)
+	return nil
+}
+
+func wrap(err error) error {
+	if err == nil || err == goredis.Nil {
+		return nil
+	}
+	if strings.HasPrefix(err.Error(), "CONFLICT") {
+		return fmt.Errorf("%w: %v", store.ErrConflict, err)
+	}
+	return fmt.Errorf("redis store: %w", err)
+}
+
+func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry) error {
+	if err := e.register(ctx, chain); err != nil {
+		return err
+	}
+	args := make([]any, 0, 6*len(entries))
+	for _, en := range entries {
+		args = append(args, strconv.FormatUint(en.Seq, 10), en.EventID, en.ConsentID,
+			strconv.FormatInt(en.Time, 10), en.Hash, en.JSON)
+	}
+	keys := []string{e.k.rec(chain), e.k.ev(chain), e.k.cid(chain), e.k.meta(chain)}
+	return wrap(appendScript.Run(ctx, e.c, keys, args...).Err())
+}
+
+func (e *engine) Head(ctx context.Context, chain string) (proof.Head, error) {
+	v, err := e.c.HMGet(ctx, e.k.meta(chain), "seq", "hash", "time").Result()
+	if err != nil {
+		return proof.Head{}, wrap(err)
+	}
+	seq, _ := strconv.ParseUint(str(v[0]), 10, 64)
+	t, _ := strconv.ParseInt(str(v[2]), 10, 64)
+	return proof.Head{Seq: seq, Hash: str(v[1]), Time: t}, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func (e *engine) First(ctx context.Context, chain string) (uint64, error) {
+	v, err := e.c.HGet(ctx, e.k.meta(chain), "first").Result()
+	if err == goredis.Nil {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, wrap(err)
+	}
+	n, _ := strconv.ParseUint(v, 10, 64)
+	return max(n, 1), nil
+}
+
+func (e *engine) Read(ctx context.Context, chain string, seqs []uint64) ([][]byte, error) {
+	fields := make([]string, len(seqs))
+	for i, s := range seqs {
+		fields[i] = strconv.FormatUint(s, 10)
+	}
+	vals, err := e.c.HMGet(ctx, e.k.rec(chain), fields...).Result()
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = []byte(s)
+		}
+	}
+	return out, nil
+}
+
+func (e *engine) Locate(ctx context.Context, consentID string) (map[string][]uint64, error) {
+	chains, err := e.Chains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cmds := make([]*goredis.StringSliceCmd, len(chains))
+	_, err = e.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, c := range chains {
+			cmds[i] = p.ZRangeByLex(ctx, e.k.cid(c), &goredis.ZRangeBy{
+				Min: "[" + consentID + "\x00", Max: "(" + consentID + "\x01"})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := map[string][]uint64{}
+	for i, c := range chains {
+		for _, m := range cmds[i].Val() {
+			if seq, err := strconv.ParseUint(m[len(consentID)+1:], 10, 64); err == nil {
+				out[c] = append(out[c], seq)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (e *engine) Replace(ctx context.Context, chain, consentID string, entries []store.Entry) error {
+	_, err := e.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, en := range entries {
+			seq := strconv.FormatUint(en.Seq, 10)
+			p.HSet(ctx, e.k.rec(chain), seq, en.JSON)
+			p.ZRem(ctx, e.k.cid(chain), cidMember(consentID, seq))
+		}
+		return nil
+	})
+	return wrap(err)
+}
+
+func (e *engine) Delete(ctx context.Context, chain string, entries []store.Entry, first uint64) error {
+	var seqs, events, members []string
+	for _, en := range entries {
+		seq := strconv.FormatUint(en.Seq, 10)
+		seqs = append(seqs, seq)
+		events = append(events, en.EventID)
+		if en.ConsentID != "" {
+			members = append(members, cidMember(en.ConsentID, seq))
+		}
+	}
+	_, err := e.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		if len(seqs) > 0 {
+			p.HDel(ctx, e.k.rec(chain), seqs...)
+			p.HDel(ctx, e.k.ev(chain), events...)
+		}
+		if len(members) > 0 {
+			p.ZRem(ctx, e.k.cid(chain), toAny(members)...)
+		}
+		p.HSet(ctx, e.k.meta(chain), "first", strconv.FormatUint(first, 10))
+		return nil
+	})
+	return wrap(err)
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func (e *engine) Chains(ctx context.Context) ([]string, error) {
+	chains, err := e.c.SMembers(ctx, e.k.chains()).Result()
+	slices.Sort(chains)
+	return chains, wrap(err)
+}
+
+func (e *engine) PutCheckpoint(ctx context.Context, cp proof.Checkpoint) error {
+	data, err := json.Marshal(cp)
+	if err != nil {
+		return err
+	}
+	if err := e.register(ctx, cp.Chain); err != nil {
+		return err
+	}
+	return wrap(e.c.HSetNX(ctx, e.k.cp(cp.Chain), strconv.FormatUint(cp.Seq, 10), data).Err())
+}
+
+func (e *engine) Checkpoints(ctx context.Context, chain string) ([]proof.Checkpoint, error) {
+	vals, err := e.c.HVals(ctx, e.k.cp(chain)).Result()
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]proof.Checkpoint, 0, len(vals))
+	for _, v := range vals {
+		var cp proof.Checkpoint
+		if err := json.Unmarshal([]byte(v), &cp); err != nil {
+			return nil, fmt.Errorf("redis store: checkpoint: %w", err)
+		}
+		out = append(out, cp)
+	}
+	return out, nil
+}
+
+func (e *engine) Close() error { return e.c.Close() }

@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store/spool"
+)
+
+// ResilientOptions configure a Resilient store.
+type ResilientOptions struct {
+	// RetryEvery is how often pending proofs are replayed (default 1 s).
+	RetryEvery time.Duration
+	// Logger receives store errors, spooling and replays (nil: discarded).
+	Logger *slog.Logger
+}
+
+// Resilient writes through to a store and, when the store fails, to a
+// local spool, so that Append succeeds whenever the disk does. A background
+// replayer moves spooled proofs to the store, in order, once it is back;
+// while anything is pending, new proofs queue behind it in the spool to keep
+// each chain in order. Reads go straight to the store.
+type Resilient struct {
+	Store
+	spool *spool.Spool
+	opts  ResilientOptions
+
+	spooled, replayed, storeErrors atomic.Uint64
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+	once   sync.Once
+}
+
+// ResilientStats are counters for metrics.
+type ResilientStats struct {
+	Spooled     uint64 // records written to the spool
+	Replayed    uint64 // records replayed from it
+	StoreErrors uint64 // failed writes to the store
+	Pending     int    // entries waiting in the spool
+}
+
+// NewResilient wraps s with the spool sp and starts the replayer; whatever
+// an earlier run left in the spool is replayed first. Close stops it and
+// closes both.
+func NewResilient(s Store, sp *spool.Spool, opts ResilientOptions) *Resilient {
+	if opts.RetryEvery <= 0 {
+		opts.RetryEvery = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Resilient{Store: s, spool: sp, opts: opts}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.done.Add(1)
+	go r.run()
+	return r
+}
+
+// Append stores recs, or spools them when the store fails (or when earlier
+// proofs are still spooled). It fails only for invalid records, conflicts,
+// or when the spool cannot write.
+func (r *Resilient) Append(ctx context.Context, recs []proof.Record) error {
+	if r.spool.Pending() == 0 {
+		err := r.Store.Append(ctx, recs)
+		if err == nil || permanent(err) {
+			return err
+		}
+		r.storeErrors.Add(1)
+		r.opts.Logger.Warn("proof store unavailable, spooling", "records", len(recs), "error", err)
+	}
+	if err := r.spool.Add(recs); err != nil {
+		return fmt.Errorf("store: spooling %d proofs: %w", len(recs), err)
+	}
+	r.spooled.Add(uint64(len(recs)))
+	return nil
+}
+
+// PutCheckpoint stores a checkpoint, or spools it behind pending records.
+func (r *Resilient) PutCheckpoint(ctx context.Context, cp proof.Checkpoint) error {
+	if r.spool.Pending() == 0 {
+		err := r.Store.PutCheckpoint(ctx, cp)
+		if err == nil || permanent(err) {
+			return err
+		}
+		r.storeErrors.Add(1)
+	}
+	return r.spool.AddCheckpoint(cp)
+}
+
+// permanent reports errors that retrying cannot fix.
+func permanent(err error) bool {
+	return errors.Is(err, ErrInvalid) || errors.Is(err, ErrConflict)
+}
+
+// Replay replays pending proofs now.
+func (r *Resilient) Replay(ctx context.Context) error {
+	n, err := r.spool.Replay(ctx, replayTarget{r.Store})
+	r.replayed.Add(uint64(n))
+	if n > 0 {
+		r.opts.Logger.Info("replayed spooled proofs", "records", n, "pending", r.spool.Pending())
+	}
+	return err
+}
+
+// replayTarget marks permanent store errors for the spool.
+type replayTarget struct{ s Store }
+
+func (t replayTarget) Append(ctx context.Context, recs []proof.Record) error {
+	return mark(t.s.Append(ctx, recs))
+}
+
+func (t replayTarget) PutCheckpoint(ctx context.Context, cp proof.Checkpoint) error {
+	return mark(t.s.PutCheckpoint(ctx, cp))
+}
+
+func mark(err error) error {
+	if err != nil && permanent(err) {
+		return fmt.Errorf("%w: %w", spool.ErrRejected, err)
+	}
+	return err
+}
+
+func (r *Resilient) run() {
+	defer r.done.Done()
+	tick := time.NewTicker(r.opts.RetryEvery)
+	defer tick.Stop()
+	for {
+		if r.spool.Pending() > 0 {
+			r.replayOnce()
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// replayOnce replays, and survives a panic so the replayer keeps running.
+func (r *Resilient) replayOnce() {
+	defer func() {
+		if p := recover(); p != nil {
+			r.opts.Logger.Error("proof replay panicked", "panic", p)
+		}
+	}()
+	if err := r.Replay(r.ctx); err != nil && r.ctx.Err() == nil {
+		r.storeErrors.Add(1)
+		r.opts.Logger.Warn("proof replay failed, will retry", "pending", r.spool.Pending(), "error", err)
+	}
+}
+
+// Stats returns the counters.
+func (r *Resilient) Stats() ResilientStats {
+	return ResilientStats{
+		Spooled: r.spooled.Load(), Replayed: r.replayed.Load(),
+		StoreErrors: r.storeErrors.Load(), Pending: r.spool.Pending(),
+	}
+}
+
+// Close stops the replayer and closes the spool and the store. Pending
+// proofs stay in the spool for the next start.
+func (r *Resilient) Close() error {
+	var err error
+	r.once.Do(func() {
+		r.cancel()
+		r.done.Wait()
+		err = errors.Join(r.spool.Close(), r.Store.Close())
+	})
+	return err
+}

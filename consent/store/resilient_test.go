@@ -1,0 +1,73 @@
+package store_test
+
+import (
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store"
+	"github.com/consentgate/consentgate/consent/store/bolt"
+	"github.com/consentgate/consentgate/consent/store/spool"
+)
+
+// A spooled batch the store rejects (here: a second writer's records at
+// seqs already taken) goes to rejected.log instead of blocking every later
+// proof; the spool drains and new proofs are stored.
+func TestResilientSetsAsideRejectedBatches(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	s, err := bolt.Open(filepath.Join(dir, "proofs.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac, _ := proof.NewMACKey(make([]byte, 32))
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer, _ := proof.NewSigningKey(priv)
+	newChain := func() *proof.Chain {
+		c, _ := proof.NewChain(proof.ChainConfig{ID: "gw-1", MAC: mac, Signer: signer}, proof.Head{})
+		return c
+	}
+	sealN := func(c *proof.Chain, n int) []proof.Record {
+		var out []proof.Record
+		for range n {
+			r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: "c1", Site: "a.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	good := newChain()
+	if err := s.Append(ctx, sealN(good, 3)); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.Open(filepath.Join(dir, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Add(sealN(newChain(), 2)); err != nil { // conflicts with seq 1, 2
+		t.Fatal(err)
+	}
+	r := store.NewResilient(s, sp, store.ResilientOptions{RetryEvery: 10 * time.Millisecond})
+	defer r.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Stats().Pending > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := r.Stats(); st.Pending != 0 || st.Replayed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "spool", "rejected.log")); len(data) == 0 {
+		t.Fatal("rejected batch not set aside")
+	}
+	if err := r.Append(ctx, sealN(good, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := r.Head(ctx, "gw-1"); h.Seq != 5 {
+		t.Fatalf("head %+v", h)
+	}
+}

@@ -1,0 +1,96 @@
+// Package store keeps consent proofs. Store is what the gateway uses; the
+// backends (bolt: an embedded file, the default; redis: standalone,
+// Sentinel or Cluster) implement the small Engine interface and get the
+// rest of Store (range queries, erasure, retention) from New, so every
+// backend behaves the same. Resilient puts a local spool in front of a
+// store that may be unreachable.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/proof"
+)
+
+// Store keeps sealed proof records and checkpoints. Implementations are
+// safe for concurrent use.
+type Store interface {
+	// Append stores sealed records. It is idempotent: a record whose event
+	// id is already stored is skipped, so retries never duplicate. A batch
+	// for one chain is stored atomically. A different record at a stored
+	// (chain, seq) fails with ErrConflict; a malformed record with ErrInvalid.
+	Append(ctx context.Context, recs []proof.Record) error
+	// Head returns the end of a chain (the zero Head for an unknown chain),
+	// from which a restarted gateway resumes: proof.NewChain(cfg, head).
+	Head(ctx context.Context, chain string) (proof.Head, error)
+	// Range calls fn for every record matching q, chain by chain (chains in
+	// id order) and within a chain in seq order, which is time order. It
+	// reads in batches, so memory stays constant however many records
+	// match. An error from fn stops the walk and is returned.
+	Range(ctx context.Context, q Query, fn func(proof.Record) error) error
+	// RangeRaw is Range yielding each record's stored JSON, which is the
+	// JSON Lines export form and what verification hashes, without decoding
+	// cost. raw is only valid during the call.
+	RangeRaw(ctx context.Context, q Query, fn func(raw []byte) error) error
+	// ByConsentID returns a consent id's records (not tombstones), by chain
+	// and seq.
+	ByConsentID(ctx context.Context, consentID string) ([]proof.Record, error)
+	// Erase replaces every record of a consent id with its tombstone (see
+	// proof.Eraser) and returns how many it replaced.
+	Erase(ctx context.Context, consentID string, e proof.Eraser) (int, error)
+	// Chains lists the chain ids the store holds, sorted.
+	Chains(ctx context.Context) ([]string, error)
+	// PutCheckpoint stores a checkpoint; checkpoints are kept forever. A
+	// second checkpoint at the same (chain, seq) is ignored.
+	PutCheckpoint(ctx context.Context, cp proof.Checkpoint) error
+	// Checkpoints returns a chain's checkpoints by seq.
+	Checkpoints(ctx context.Context, chain string) ([]proof.Checkpoint, error)
+	// Expire deletes records whose retention has ended (see Retention) and
+	// returns how many it deleted.
+	Expire(ctx context.Context, now time.Time) (int, error)
+	// Close releases the store.
+	Close() error
+}
+
+// Query selects records. Zero fields select everything.
+type Query struct {
+	Chain string    // one chain
+	Since time.Time // records at or after
+	Until time.Time // records before
+	Site  string    // records of this site (host)
+	// Purpose selects records that state a choice for this purpose, either
+	// way (tombstones state none).
+	Purpose string
+}
+
+// Errors.
+var (
+	// ErrConflict: a different record is stored at the same chain and seq
+	// (two writers on one chain, or a chain not resumed from its head).
+	ErrConflict = errors.New("store: conflicting record at the same chain and seq")
+	// ErrInvalid: a record that is not sealed or otherwise malformed.
+	ErrInvalid = errors.New("store: invalid record")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Retention says how long records are kept. Checkpoints are kept forever.
+type Retention struct {
+	// Proof is how long a record is kept after the consent it documents
+	// ended (proof.Record.End). Zero keeps records forever.
+	Proof time.Duration
+}
+
+// Default retention and choice validity.
+const (
+	// DefaultChoiceValidity is how long a choice is valid before the banner
+	// asks again; the gateway sets expires_at = time + validity.
+	DefaultChoiceValidity = 6 * 30 * 24 * time.Hour
+	// DefaultProofRetention keeps a proof 3 years after its consent ended.
+	DefaultProofRetention = 3 * 365 * 24 * time.Hour
+)
+
+// DefaultRetention is what stores use unless configured otherwise.
+var DefaultRetention = Retention{Proof: DefaultProofRetention}

@@ -1,0 +1,91 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store"
+)
+
+// BenchmarkAppend measures appends of sealed records in batches of batch,
+// as the gateway writes them; sealing is not timed. It reports records/s.
+func BenchmarkAppend(b *testing.B, s store.Store, batch int) {
+	ctx := context.Background()
+	c := newKeys(b).chain(b, "gw-bench", proof.Head{}, nil)
+	const chunk = 10_000
+	var recs []proof.Record
+	var elapsed time.Duration
+	n := 0
+	for b.Loop() {
+		if len(recs) == 0 {
+			b.StopTimer()
+			recs = seal(b, c, n, chunk, "bench.example")
+			b.StartTimer()
+		}
+		if n%batch == 0 {
+			began := time.Now()
+			end := min(batch, len(recs))
+			if err := s.Append(ctx, recs[:end]); err != nil {
+				b.Fatal(err)
+			}
+			elapsed += time.Since(began)
+			recs = recs[end:]
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
+}
+
+// Fill stores n sealed records in one chain, for range benchmarks.
+func Fill(b *testing.B, s store.Store, chain string, n int) {
+	c := newKeys(b).chain(b, chain, proof.Head{}, nil)
+	for i := 0; i < n; i += 5000 {
+		appendBatches(b, context.Background(), s, seal(b, c, i, min(5000, n-i), "bench.example"), 1000)
+	}
+}
+
+// BenchmarkRange measures streaming every record of s, raw (the JSON
+// Lines export path) or decoded, and reports records/s.
+func BenchmarkRange(b *testing.B, s store.Store, decoded bool) {
+	ctx := context.Background()
+	records := 0
+	began := time.Now()
+	for b.Loop() {
+		var err error
+		if decoded {
+			err = s.Range(ctx, store.Query{}, func(proof.Record) error { records++; return nil })
+		} else {
+			err = s.RangeRaw(ctx, store.Query{}, func([]byte) error { records++; return nil })
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(records)/time.Since(began).Seconds(), "records/s")
+}
+
+// BenchmarkAppendParallel measures many concurrent visitors each sealing
+// and appending one record through a Batcher, as the gateway does; it
+// reports records/s.
+func BenchmarkAppendParallel(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	bt := store.NewBatcher(s, 500)
+	c := newKeys(b).chain(b, "gw-bench", proof.Head{}, nil)
+	b.SetParallelism(16)
+	began := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			r, err := c.Seal(decision(i, "bench.example"))
+			if err == nil {
+				err = bt.Append(ctx, []proof.Record{r})
+			}
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "records/s")
+}

@@ -1,0 +1,169 @@
+package storetest
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store"
+)
+
+func testErase(t *testing.T, b Backend) {
+	ctx := ctxFor(t)
+	s, _ := open(t, b)
+	k := newKeys(t)
+	ca, cb := k.chain(t, "gw-a", proof.Head{}, nil), k.chain(t, "gw-b", proof.Head{}, nil)
+	appendBatches(t, ctx, s, seal(t, ca, 0, 20, "x.example"), 20)
+	appendBatches(t, ctx, s, seal(t, cb, 0, 20, "x.example"), 20)
+	checkpoint(t, ctx, s, ca)
+	checkpoint(t, ctx, s, cb)
+
+	const subject = "c02-x.example" // i = 2, 9, 16 in both chains
+	n, err := s.Erase(ctx, subject, ca.Eraser())
+	if err != nil || n != 6 {
+		t.Fatalf("erased %d, %v", n, err)
+	}
+	if recs, err := s.ByConsentID(ctx, subject); err != nil || len(recs) != 0 {
+		t.Fatalf("after erasure: %d records, %v", len(recs), err)
+	}
+	if n, _ := s.Erase(ctx, subject, ca.Eraser()); n != 0 {
+		t.Fatalf("erased again: %d", n)
+	}
+	for _, c := range []string{"gw-a", "gw-b"} {
+		rep := mustVerify(t, ctx, s, c, k.verifyOptions())
+		if rep.Tombstones != 3 || rep.Records != 20 {
+			t.Fatalf("%s: %+v", c, rep)
+		}
+	}
+	tombs := 0
+	for _, r := range collect(t, ctx, s, store.Query{Chain: "gw-b"}) {
+		if r.IsTombstone() {
+			tombs++
+			if r.ConsentID != "" || r.IP != "" || r.UA != "" || r.Purposes != nil || r.Path != "" || r.Seq%7 != 3 {
+				t.Fatalf("tombstone keeps personal data or is misplaced: %+v", r)
+			}
+		} else if r.ConsentID == subject {
+			t.Fatalf("record of the erased subject left: %+v", r)
+		}
+	}
+	if tombs != 3 {
+		t.Fatalf("%d tombstones", tombs)
+	}
+}
+
+func testTamper(t *testing.T, b Backend) {
+	ctx := ctxFor(t)
+	s, raw := open(t, b)
+	k := newKeys(t)
+	c := k.chain(t, "gw-1", proof.Head{}, nil)
+	recs := seal(t, c, 0, 20, "a.example")
+	appendBatches(t, ctx, s, recs, 20)
+	checkpoint(t, ctx, s, c)
+
+	// Grant marketing after the fact in seq 5, and make seq 12 vanish.
+	altered := recs[4]
+	altered.Purposes = map[string]bool{"necessary": true, "analytics": true, "marketing": true}
+	data, _ := json.Marshal(altered)
+	if err := raw.Overwrite("gw-1", 5, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Remove("gw-1", 12); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := store.Verify(ctx, s, "gw-1", k.verifyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []proof.Problem{
+		{Kind: proof.Gap, Seq: 12},
+		{Kind: proof.Altered, Seq: 5, EventID: recs[4].EventID},
+	}
+	if len(rep.Problems) != len(want) {
+		t.Fatalf("problems %v, want gap at 12 and altered at 5", rep.Problems)
+	}
+	for i, p := range rep.Problems {
+		if p.Kind != want[i].Kind || p.Seq != want[i].Seq || p.EventID != want[i].EventID {
+			t.Fatalf("problem %d is %v, want %s at seq %d", i, p, want[i].Kind, want[i].Seq)
+		}
+	}
+	// Removing the tail behind the checkpoint is truncation.
+	if err := raw.Remove("gw-1", 20); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ = store.Verify(ctx, s, "gw-1", k.verifyOptions())
+	if rep.Counts[proof.Truncated] != 1 {
+		t.Fatalf("truncation not reported: %v", rep.Problems)
+	}
+}
+
+func testExpiry(t *testing.T, b Backend) {
+	ctx := ctxFor(t)
+	s, _ := open(t, b)
+	k := newKeys(t)
+	clk := newClock(t0)
+	c := k.chain(t, "gw-1", proof.Head{}, clk.now)
+	day := 24 * time.Hour
+	// Three days of ten decisions, each choice valid for the default
+	// validity, and a checkpoint closing each day (seq 10, 20, 30).
+	for range 3 {
+		appendBatches(t, ctx, s, sealValid(t, c, clk, 10), 10)
+		clk.advance(day)
+		checkpoint(t, ctx, s, c)
+	}
+	if n, err := s.Expire(ctx, clk.now().Add(365*day)); err != nil || n != 0 {
+		t.Fatalf("expired %d early, %v", n, err)
+	}
+	// The proof retention after the first two days' choices ended: those
+	// two days go, up to the checkpoint closing them.
+	now := t0.Add(store.DefaultChoiceValidity + store.DefaultProofRetention + day + time.Hour)
+	n, err := s.Expire(ctx, now)
+	if err != nil || n != 20 {
+		t.Fatalf("expired %d, want 20 (%v)", n, err)
+	}
+	opts := k.verifyOptions()
+	opts.MinAnchorAge, opts.Now = store.DefaultProofRetention, now
+	rep := mustVerify(t, ctx, s, "gw-1", opts)
+	if rep.Anchor == nil || rep.Anchor.Seq != 20 || rep.FirstSeq != 21 || rep.Records != 10 {
+		t.Fatalf("after expiry: %+v", rep)
+	}
+	if got := collect(t, ctx, s, store.Query{}); len(got) != 10 || got[0].Seq != 21 {
+		t.Fatalf("left %v", seqs(got))
+	}
+	if cps, _ := s.Checkpoints(ctx, "gw-1"); len(cps) != 3 {
+		t.Fatalf("checkpoints must stay: %d", len(cps))
+	}
+	if n, err := s.Expire(ctx, now); err != nil || n != 0 {
+		t.Fatalf("expired again: %d, %v", n, err)
+	}
+	// An auditor for whom the anchor is too young to be expiry sees a gap.
+	opts.Now = t0.Add(100 * day)
+	rep, _ = store.Verify(ctx, s, "gw-1", opts)
+	if !slices.Equal(kindsOf(rep), []proof.ProblemKind{proof.Gap}) {
+		t.Fatalf("early audit: %v", rep.Problems)
+	}
+}
+
+// sealValid seals n decisions valid for 180 days from the clock.
+func sealValid(t *testing.T, c *proof.Chain, clk *clock, n int) []proof.Record {
+	out := make([]proof.Record, n)
+	for i := range out {
+		d := decision(i, "a.example")
+		d.ExpiresAt = clk.now().Add(store.DefaultChoiceValidity).UnixMilli()
+		r, err := c.Seal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func kindsOf(r proof.Report) []proof.ProblemKind {
+	var out []proof.ProblemKind
+	for _, p := range r.Problems {
+		out = append(out, p.Kind)
+	}
+	return out
+}

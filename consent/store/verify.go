@@ -1,0 +1,40 @@
+package store
+
+import (
+	"context"
+
+	"github.com/consentgate/consentgate/consent/proof"
+)
+
+// Verify walks one chain of s in seq order and reports what it found.
+// Pass the store's retention as opts.MinAnchorAge so that records deleted
+// before their time show as a gap rather than as expiry.
+func Verify(ctx context.Context, s Store, chain string, opts proof.VerifyOptions) (proof.Report, error) {
+	cps, err := s.Checkpoints(ctx, chain)
+	if err != nil {
+		return proof.Report{}, err
+	}
+	v := proof.NewChainVerifier(chain, cps, opts)
+	err = s.RangeRaw(ctx, Query{Chain: chain}, func(raw []byte) error {
+		v.AddRaw(raw)
+		return nil
+	})
+	return v.Finish(), err
+}
+
+// VerifyAll verifies every chain of s.
+func VerifyAll(ctx context.Context, s Store, opts proof.VerifyOptions) ([]proof.Report, error) {
+	chains, err := s.Chains(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reports := make([]proof.Report, 0, len(chains))
+	for _, c := range chains {
+		r, err := Verify(ctx, s, c, opts)
+		if err != nil {
+			return reports, err
+		}
+		reports = append(reports, r)
+	}
+	return reports, nil
+}
