@@ -1,12 +1,17 @@
 package caddymodule_test
 
 import (
+	"bufio"
 	"bytes"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -124,5 +129,109 @@ func BenchmarkInFlightPeak(b *testing.B) {
 			}
 			b.ReportMetric(worst, "B/inflight")
 		})
+	}
+}
+
+// countingListener counts the writes (one syscall each) made on its
+// connections.
+type countingListener struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, l: l}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	l *countingListener
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.l.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// BenchmarkServe serves a page over a real HTTP/1.1 connection on loopback,
+// as reverse_proxy delivers it (32 KiB writes, Content-Length set), through
+// the gateway and, for comparison, straight (as plain reverse_proxy does).
+// writes/op counts the server's write syscalls per response.
+//
+//	go test -run='^$' -bench=Serve ./caddymodule/
+func BenchmarkServe(b *testing.B) {
+	h := provisioned(b, &caddymodule.Handler{})
+	spec, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "doc", "go_spec.html"))
+	if err != nil {
+		b.Skip(err)
+	}
+	tracker, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", "readability__breitbart.html"))
+	if err != nil {
+		b.Skip(err)
+	}
+	for _, page := range []struct {
+		name string
+		body []byte
+	}{{"go_spec", spec}, {"tracker_heavy", tracker}} {
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Content-Length", strconv.Itoa(len(page.body)))
+			for off := 0; off < len(page.body); off += 32 << 10 {
+				if _, err := w.Write(page.body[off:min(off+32<<10, len(page.body))]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for _, mode := range []string{"proxy", "consent"} {
+			b.Run(page.name+"/"+mode, func(b *testing.B) {
+				handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if mode == "proxy" {
+						next.ServeHTTP(w, r)
+					} else if err := h.ServeHTTP(w, r, next); err != nil {
+						b.Error(err)
+					}
+				})
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				cl := &countingListener{Listener: ln}
+				srv := &http.Server{Handler: handler}
+				go srv.Serve(cl)
+				defer srv.Close()
+				conn, err := net.Dial("tcp", ln.Addr().String())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer conn.Close()
+				br := bufio.NewReaderSize(conn, 64<<10)
+				req := []byte("GET /page.html HTTP/1.1\r\nHost: shop.test\r\nAccept: text/html\r\n\r\n")
+				var n int64
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := conn.Write(req); err != nil {
+						b.Fatal(err)
+					}
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					m, err := io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if err != nil {
+						b.Fatal(err)
+					}
+					n += m
+				}
+				b.ReportMetric(float64(cl.writes.Load())/float64(b.N), "writes/op")
+				b.SetBytes(n / int64(b.N))
+			})
+		}
 	}
 }

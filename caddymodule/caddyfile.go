@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -40,6 +41,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		cookie_name         <name>                  # default consentgate
 //		cookie_domain       <domain>
 //		key                 <hash-key> <block-key>  # repeatable; the first encodes
+//		store               <url>                   # redis://…, rediss://…, redis+sentinel://…, redis+cluster://…, bolt:///path
+//		chain               <id>                    # this instance's proof chain
+//		proof_key           <key>                   # HMAC key for proofs
+//		signing_key         <seed>                  # Ed25519 seed for checkpoints
+//		proof_retention     <duration>              # default 3 years after the consent ended
+//		ip_truncate         <ipv4-bits> <ipv6-bits> | off   # default 16 48
 //		purpose <id> {
 //			name        <lang> <text>
 //			description <lang> <text>
@@ -90,6 +97,21 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = durationArg(d, &h.RenewAfter)
 		case "refusal_renew_after":
 			err = durationArg(d, &h.RefusalRenewAfter)
+		case "store":
+			err = oneArg(d, &h.Store)
+			if err == nil {
+				err = checkStoreURL(d, h.Store)
+			}
+		case "chain":
+			err = oneArg(d, &h.Chain)
+		case "proof_key":
+			err = oneArg(d, &h.ProofKey)
+		case "signing_key":
+			err = oneArg(d, &h.SigningKey)
+		case "proof_retention":
+			err = durationArg(d, &h.ProofRetention)
+		case "ip_truncate":
+			err = h.parseIPTruncate(d)
 		case "text":
 			err = h.parseText(d)
 		case "key":
@@ -160,6 +182,41 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
 		return d.Errf("duration %q must be positive", s)
 	}
 	*dst = caddy.Duration(dur)
+	return nil
+}
+
+// checkStoreURL catches a mistyped store early, with its line.
+func checkStoreURL(d *caddyfile.Dispenser, u string) error {
+	for _, scheme := range []string{"redis://", "rediss://", "redis+sentinel://", "rediss+sentinel://",
+		"redis+cluster://", "rediss+cluster://", "bolt://"} {
+		if strings.HasPrefix(u, scheme) {
+			return nil
+		}
+	}
+	return d.Errf("store %q: want a redis://, rediss://, redis+sentinel://, redis+cluster:// or bolt:// URL", u)
+}
+
+func (h *Handler) parseIPTruncate(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) == 1 && args[0] == "off" {
+		h.IPv4Prefix, h.IPv6Prefix = -1, -1
+		return nil
+	}
+	if len(args) != 2 {
+		return d.Errf("ip_truncate takes the IPv4 and IPv6 prefix lengths to keep (e.g. 16 48), or off")
+	}
+	v4, err1 := strconv.Atoi(args[0])
+	v6, err2 := strconv.Atoi(args[1])
+	if err1 != nil || err2 != nil || v4 < 0 || v4 > 24 || v6 < 0 || v6 > 64 {
+		return d.Errf("ip_truncate: IPv4 bits 0-24 and IPv6 bits 0-64, got %q %q", args[0], args[1])
+	}
+	h.IPv4Prefix, h.IPv6Prefix = max(v4, -1), max(v6, -1)
+	if v4 == 0 {
+		h.IPv4Prefix = -1
+	}
+	if v6 == 0 {
+		h.IPv6Prefix = -1
+	}
 	return nil
 }
 

@@ -62,6 +62,8 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"argument on directive", "consent now", `wrong argument count`, "Caddyfile:2"},
 		{"duplicate purpose", "consent {\n\tpurpose x\n\tpurpose x\n}", `purpose "x" is declared twice`, "Caddyfile:4"},
 		{"bad purpose id", "consent {\n\tpurpose \"Not Valid\"\n}", `purpose id "Not Valid"`, "Caddyfile:3"},
+		{"bad store", "consent {\n\tstore mysql://db\n}", `store "mysql://db": want a redis://`, "Caddyfile:3"},
+		{"bad ip_truncate", "consent {\n\tip_truncate 32 48\n}", `ip_truncate: IPv4 bits 0-24`, "Caddyfile:3"},
 		{"bad prefix", "consent {\n\tprefix consent\n}", `prefix must start with '/'`, "Caddyfile:3"},
 	}
 	for _, tc := range cases {

@@ -24,6 +24,7 @@ func provisioned(t testing.TB, h *caddymodule.Handler) *caddymodule.Handler {
 	if err := h.Provision(ctx); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
+	t.Cleanup(func() { h.Cleanup() })
 	return h
 }
 

@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/consentgate/consentgate/banner"
 	"github.com/consentgate/consentgate/consent/cookie"
+	"github.com/consentgate/consentgate/consent/proof"
 )
 
 const (
@@ -37,6 +40,8 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request) error {
 			return writeError(w, http.StatusMethodNotAllowed, "use POST")
 		}
 		return h.serveChoice(w, r)
+	case "proofs":
+		return h.serveOwnProofs(w, r)
 	}
 	if a, ok := h.assets.Lookup(name); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		serveAsset(w, r, a)
@@ -59,6 +64,7 @@ func (h *Handler) serveState(w http.ResponseWriter, v visit) error {
 type choice struct {
 	purposes []string
 	vendors  []string
+	how      how
 	ret      string // form posts: where to send the visitor back
 	form     bool
 }
@@ -90,7 +96,10 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeError(w, status, err.Error())
 	}
-	prev, _ := h.readConsent(r)
+	if c.how.Page == "" {
+		c.how.Page = refererPath(r)
+	}
+	prev := h.previousConsent(r)
 	signal := r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1"
 	consent := cookie.Consent{
 		ID:          prev.ID,
@@ -103,6 +112,16 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 	if consent.ID == "" {
 		consent.ID = cookie.NewID()
 	}
+	lang := h.locales.Pick(r.Header.Get("Accept-Language"))
+	sealed, err := h.sink.record(r.Context(), h.proofOf(r, c, consent, prev, signal, lang))
+	if err != nil {
+		h.metrics.proofErrors.Inc()
+		h.logger.Error("recording a consent proof failed; the choice was not applied", zap.Error(err))
+		return writeError(w, http.StatusServiceUnavailable, "your choice could not be recorded, so nothing was changed; please try again")
+	}
+	h.metrics.proofsWritten.Inc()
+	h.metrics.decisions.WithLabelValues(c.how.Action).Inc()
+	consent.Event = sealed.EventID
 	if err := h.setConsentCookie(w, r, consent); err != nil {
 		return err
 	}
@@ -110,15 +129,39 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, c.ret, http.StatusSeeOther)
 		return nil
 	}
-	v := visit{consent: consent, lang: h.locales.Pick(r.Header.Get("Accept-Language"))}
+	v := visit{consent: consent, lang: lang}
 	v.decision = h.policy.Decide(choiceOf(consent), signal)
 	return h.serveState(w, v)
 }
 
+// previousConsent is the choice this browser made before, whatever its
+// age or policy version: a new choice continues its consent id and
+// supersedes its proof.
+func (h *Handler) previousConsent(r *http.Request) cookie.Consent {
+	raw, err := r.Cookie(h.CookieName)
+	if err != nil {
+		return cookie.Consent{}
+	}
+	c, _ := h.codec.Decode(raw.Value)
+	return c
+}
+
+// refererPath is the path of the page a choice was made on, when the
+// browser says and it is this site.
+func refererPath(r *http.Request) string {
+	u, err := url.Parse(r.Referer())
+	if err != nil || !strings.EqualFold(u.Host, r.Host) {
+		return ""
+	}
+	return u.Path
+}
+
 type jsonChoice struct {
 	All      *bool           `json:"all"`
+	Withdraw bool            `json:"withdraw"`
 	Purposes map[string]bool `json:"purposes"`
 	Vendors  map[string]bool `json:"vendors"`
+	how
 }
 
 func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
@@ -131,16 +174,28 @@ func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
 	if dec.More() {
 		return choice{}, errors.New("malformed choice: trailing data")
 	}
-	if in.All != nil {
-		if in.Purposes != nil || in.Vendors != nil {
-			return choice{}, errors.New(`give either "all" or "purposes"/"vendors", not both`)
+	if err := in.how.validate(); err != nil {
+		return choice{}, err
+	}
+	forms := 0
+	for _, given := range []bool{in.All != nil, in.Withdraw, in.Purposes != nil || in.Vendors != nil} {
+		if given {
+			forms++
 		}
-		return h.allOrNothing(*in.All), nil
 	}
-	if in.Purposes == nil && in.Vendors == nil {
-		return choice{}, errors.New(`a choice needs "all" or "purposes"`)
+	switch {
+	case forms > 1:
+		return choice{}, errors.New(`give one of "all", "withdraw" or "purposes"/"vendors"`)
+	case forms == 0:
+		return choice{}, errors.New(`a choice needs "all", "withdraw" or "purposes"`)
+	case in.Withdraw:
+		return withHow(choice{}, in.how, proof.LayerWithdraw, proof.ActionWithdraw), nil
+	case in.All != nil && *in.All:
+		return withHow(h.allOrNothing(true), in.how, proof.LayerFirst, proof.ActionAcceptAll), nil
+	case in.All != nil:
+		return withHow(choice{}, in.how, proof.LayerFirst, proof.ActionRejectAll), nil
 	}
-	var c choice
+	c := withHow(choice{}, in.how, proof.LayerSecond, proof.ActionSaveSelection)
 	for id, granted := range in.Purposes {
 		if _, ok := h.policy.Purpose(id); !ok {
 			return choice{}, fmt.Errorf("unknown purpose %q", id)
@@ -173,10 +228,13 @@ func (h *Handler) parseFormChoice(r *http.Request) (choice, error) {
 	var c choice
 	switch action := f.Get("action"); action {
 	case "accept_all":
-		c = h.allOrNothing(true)
-	case "reject_all", "withdraw":
-		c = h.allOrNothing(false)
+		c = withHow(h.allOrNothing(true), how{}, proof.LayerFirst, proof.ActionAcceptAll)
+	case "reject_all":
+		c = withHow(choice{}, how{}, proof.LayerFirst, proof.ActionRejectAll)
+	case "withdraw":
+		c = withHow(choice{}, how{}, proof.LayerWithdraw, proof.ActionWithdraw)
 	case "save":
+		c = withHow(choice{}, how{}, proof.LayerSecond, proof.ActionSaveSelection)
 		for _, id := range f["purpose"] {
 			if _, ok := h.policy.Purpose(id); !ok {
 				return choice{}, fmt.Errorf("unknown purpose %q", id)
@@ -194,7 +252,22 @@ func (h *Handler) parseFormChoice(r *http.Request) (choice, error) {
 		return choice{}, fmt.Errorf("unknown action %q (accept_all, reject_all or save)", action)
 	}
 	c.form, c.ret = true, ret
+	c.how.Control = "form"
+	c.how.Page, _, _ = strings.Cut(ret, "?")
 	return c, nil
+}
+
+// withHow fills in how a choice was made: what the browser said, else the
+// defaults for the kind of choice.
+func withHow(c choice, given how, layer, action string) choice {
+	c.how = given
+	if c.how.Layer == "" {
+		c.how.Layer = layer
+	}
+	if c.how.Action == "" || action == proof.ActionWithdraw {
+		c.how.Action = action
+	}
+	return c
 }
 
 // allOrNothing grants every purpose, or none but necessary.

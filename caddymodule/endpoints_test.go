@@ -126,7 +126,7 @@ func TestChoiceRejectsBadInput(t *testing.T) {
 		{"unknown purpose", "application/json", `{"purposes":{"spying":true}}`, nil, 400, `unknown purpose \"spying\"`},
 		{"unknown vendor", "application/json", `{"vendors":{"nobody":true}}`, nil, 400, `unknown vendor \"nobody\"`},
 		{"unknown field", "application/json", `{"everything":true}`, nil, 400, "unknown field"},
-		{"both forms", "application/json", `{"all":true,"purposes":{}}`, nil, 400, "either"},
+		{"both forms", "application/json", `{"all":true,"purposes":{}}`, nil, 400, "give one of"},
 		{"empty", "application/json", `{}`, nil, 400, "needs"},
 		{"trailing", "application/json", `{"all":true} {"all":false}`, nil, 400, "trailing"},
 		{"oversized", "application/json", `{"purposes":{"analytics":true` + strings.Repeat(`,"analytics":true`, 2000) + `}}`, nil, 413, "too large"},
@@ -233,5 +233,87 @@ func TestOperatorPurposeAndPolicyChange(t *testing.T) {
 	startCaddy(t, site("\t\tvendor acme {\n\t\t\tname Acme\n\t\t\tpurpose newsletter\n\t\t\tmatch script acme.example\n\t\t}\n"))
 	if s := getState(t, c, base); s.Decided || s.Purposes["newsletter"] || s.PolicyVersion == "" {
 		t.Errorf("a new vendor did not ask again: %+v", s)
+	}
+}
+
+type ownRecords struct {
+	ConsentID string `json:"consent_id"`
+	Records   []struct {
+		Type       string          `json:"type"`
+		EventID    string          `json:"event_id"`
+		Supersedes string          `json:"supersedes"`
+		ConsentID  string          `json:"consent_id"`
+		Path       string          `json:"path"`
+		IP         string          `json:"ip"`
+		UA         string          `json:"ua"`
+		Purposes   map[string]bool `json:"purposes"`
+		How        struct{ Layer, Action, Control string }
+		Signals    struct {
+			GPC    bool   `json:"gpc"`
+			Effect string `json:"effect"`
+		} `json:"signals"`
+		Hash string `json:"hash"`
+	} `json:"records"`
+}
+
+// TestVisitorProofs: every choice is a proof the visitor can download, each
+// new one superseding the last; erasure leaves nothing personal and forgets
+// the cookie.
+func TestVisitorProofs(t *testing.T) {
+	base := startSite(t)
+	c := newClient(t)
+	if resp, _ := get(t, c, base+"/.consent/proofs"); resp.StatusCode != 404 {
+		t.Errorf("no consent yet: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"all":true,"page":"/shop/item?id=7","control":"banner-accept"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+	req.Header.Set("Sec-GPC", "1")
+	if resp, body := do(t, c, req); resp.StatusCode != 200 {
+		t.Fatalf("choice: %d %s", resp.StatusCode, body)
+	}
+	form := url.Values{"action": {"withdraw"}, "return": {"/privacy.html"}}
+	req, _ = http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, _ := do(t, c, req); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("withdraw: %d", resp.StatusCode)
+	}
+	resp, body := get(t, c, base+"/.consent/proofs")
+	var own ownRecords
+	if err := json.Unmarshal([]byte(body), &own); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("own proofs: %d %v %s", resp.StatusCode, err, body)
+	}
+	if len(own.Records) != 2 {
+		t.Fatalf("want 2 records, got %d: %s", len(own.Records), body)
+	}
+	given, withdrawn := own.Records[0], own.Records[1]
+	if given.Type != "given" || given.How.Action != "accept_all" || given.How.Control != "banner-accept" ||
+		given.Path != "/shop/item" || !given.Purposes["analytics"] || !given.Signals.GPC || given.Signals.Effect != "overridden" {
+		t.Errorf("given record: %+v", given)
+	}
+	if given.IP != "127.0.0.0/16" || given.UA != "Firefox 133" {
+		t.Errorf("ip %q ua %q: want the truncated address and reduced user agent", given.IP, given.UA)
+	}
+	if withdrawn.Type != "withdrawn" || withdrawn.Supersedes != given.EventID || withdrawn.Purposes["analytics"] ||
+		withdrawn.How.Layer != "withdraw" || withdrawn.Path != "/privacy.html" || withdrawn.ConsentID != given.ConsentID {
+		t.Errorf("withdrawal record: %+v (given %s)", withdrawn, given.EventID)
+	}
+	if withdrawn.IP != given.IP {
+		t.Errorf("withdrawal ip %q", withdrawn.IP)
+	}
+
+	// Erasure is refused cross-site, done same-site.
+	req, _ = http.NewRequest("DELETE", base+"/.consent/proofs", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	if resp, _ := do(t, c, req); resp.StatusCode != 403 {
+		t.Errorf("cross-site erasure: %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequest("DELETE", base+"/.consent/proofs", nil)
+	resp, body = do(t, c, req)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"erased": 2`) {
+		t.Fatalf("erasure: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, c, base+"/.consent/proofs"); resp.StatusCode != 404 {
+		t.Errorf("after erasure the cookie still names a consent: %d", resp.StatusCode)
 	}
 }

@@ -4,6 +4,9 @@
 package caddymodule
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -65,6 +68,28 @@ type Handler struct {
 	// Vendors added to (or, by id, overriding fields of) the built-in
 	// catalogue.
 	Vendors []catalog.Vendor `json:"vendors,omitempty"`
+	// Store keeps the consent proofs: a Redis URL (redis://, rediss://,
+	// redis+sentinel://, redis+cluster://) or bolt:///path. Default: an
+	// embedded bolt file in Caddy's data directory.
+	Store string `json:"store,omitempty"`
+	// Chain names this instance's proof chain. Default: generated once per
+	// data directory. Instances sharing a store need different chains.
+	Chain string `json:"chain,omitempty"`
+	// ProofKey authenticates proofs (HMAC, at least 32 bytes, base64 or
+	// hex; {env.NAME} placeholders allowed). Default: generated once and kept
+	// in Caddy's data directory. Instances that verify each other's chains
+	// share it.
+	ProofKey string `json:"proof_key,omitempty"`
+	// SigningKey signs chain checkpoints (an Ed25519 seed, 32 bytes).
+	// Default: generated once and kept in Caddy's data directory.
+	SigningKey string `json:"signing_key,omitempty"`
+	// ProofRetention is how long a proof is kept after the consent it
+	// documents ended. Default 3 years.
+	ProofRetention caddy.Duration `json:"proof_retention,omitempty"`
+	// IPv4Prefix and IPv6Prefix are how many leading bits of the client
+	// address a proof keeps (defaults 16 and 48); -1 keeps none.
+	IPv4Prefix int `json:"ipv4_prefix,omitempty"`
+	IPv6Prefix int `json:"ipv6_prefix,omitempty"`
 
 	policy  *policy.Policy
 	codec   *cookie.Codec
@@ -74,6 +99,10 @@ type Handler struct {
 	// placeholders caches rendered srcdoc placeholders by language, vendor
 	// and purpose.
 	placeholders *sync.Map
+	sink         *proofSink
+	sinkKey      string
+	textsHash    map[string]string // by language: what the banner shows
+	metrics      *metrics
 	renew        time.Duration
 	renewRefus   time.Duration
 	logger       *zap.Logger
@@ -131,7 +160,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.assets = banner.LoadAssets()
 	h.placeholders = new(sync.Map)
-	return h.buildHooks()
+	if err := h.buildHooks(); err != nil {
+		return err
+	}
+	h.metrics = registerMetrics(ctx.GetMetricsRegistry())
+	h.sink, err = h.openSink()
+	return err
 }
 
 func (h *Handler) setDefaults() {
@@ -148,6 +182,12 @@ func (h *Handler) setDefaults() {
 		h.DefaultLanguage = "en"
 	}
 	h.renew = durationOr(h.RenewAfter, DefaultLifetime)
+	if h.IPv4Prefix == 0 {
+		h.IPv4Prefix = 16
+	}
+	if h.IPv6Prefix == 0 {
+		h.IPv6Prefix = 48
+	}
 	h.renewRefus = durationOr(h.RefusalRenewAfter, DefaultLifetime)
 }
 
@@ -214,6 +254,7 @@ func overlayTexts(base, over map[string]string) map[string]string {
 // buildHooks renders the banner hook once per language.
 func (h *Handler) buildHooks() error {
 	h.hooks = make(map[string]*banner.Hook)
+	h.textsHash = make(map[string]string)
 	for _, lang := range h.locales.Languages() {
 		page := banner.Page{
 			Prefix:        h.Prefix,
@@ -234,6 +275,10 @@ func (h *Handler) buildHooks() error {
 			return err
 		}
 		h.hooks[lang] = hook
+		// What this language's visitors are shown, as proofs record it.
+		shown, _ := json.Marshal(page)
+		sum := sha256.Sum256(append(shown, h.policy.Hash...))
+		h.textsHash[lang] = hex.EncodeToString(sum[:])
 	}
 	return nil
 }
@@ -249,8 +294,14 @@ func pickText(m map[string]string, lang, fallback, def string) string {
 	return def
 }
 
-// Cleanup releases nothing yet; it exists so later resources have a home.
-func (h *Handler) Cleanup() error { return nil }
+// Cleanup releases this config's hold on the shared proof sink.
+func (h *Handler) Cleanup() error {
+	if h.sinkKey != "" {
+		_, err := sinks.Delete(h.sinkKey)
+		return err
+	}
+	return nil
+}
 
 // Interface guards.
 var (

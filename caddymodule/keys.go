@@ -2,12 +2,8 @@ package caddymodule
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/caddyserver/caddy/v2"
 
@@ -20,7 +16,7 @@ import (
 // directory, so restarts keep visitors' consent.
 func (h *Handler) loadKeys() ([]cookie.KeyPair, error) {
 	if len(h.Keys) == 0 {
-		return loadOrCreateKeys(filepath.Join(caddy.AppDataDir(), "consentgate", "cookie-keys.json"))
+		return loadOrCreateKeys(dataPath("cookie-keys.json"))
 	}
 	repl := caddy.NewReplacer()
 	keys := make([]cookie.KeyPair, 0, len(h.Keys))
@@ -47,52 +43,20 @@ type storedKey struct {
 	Block string `json:"block"`
 }
 
-// loadOrCreateKeys reads the key file, or creates it exclusively; when two
-// instances start at once, the loser reads the winner's keys.
+// loadOrCreateKeys reads the cookie key file, or creates it on first start.
 func loadOrCreateKeys(path string) ([]cookie.KeyPair, error) {
-	if keys, err := readKeyFile(path); err == nil {
-		return keys, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating key directory: %w", err)
-	}
-	kp := cookie.GenerateKeyPair()
-	data, _ := json.MarshalIndent([]storedKey{{
-		Hash:  base64.StdEncoding.EncodeToString(kp.Hash),
-		Block: base64.StdEncoding.EncodeToString(kp.Block),
-	}}, "", "  ")
-	// Write a temporary file, then link it into place: the link fails if
-	// another instance got there first, and nobody ever reads a half file.
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cookie-keys-*")
-	if err != nil {
-		return nil, fmt.Errorf("creating key file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("writing key file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("writing key file: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		return readKeyFile(path)
-	} else if err != nil {
-		return nil, fmt.Errorf("installing key file: %w", err)
-	}
-	return []cookie.KeyPair{kp}, nil
-}
-
-func readKeyFile(path string) ([]cookie.KeyPair, error) {
-	data, err := os.ReadFile(path)
+	stored, err := loadOrCreateJSON(path, func() []storedKey {
+		kp := cookie.GenerateKeyPair()
+		return []storedKey{{
+			Hash:  base64.StdEncoding.EncodeToString(kp.Hash),
+			Block: base64.StdEncoding.EncodeToString(kp.Block),
+		}}
+	})
 	if err != nil {
 		return nil, err
 	}
-	var stored []storedKey
-	if err := json.Unmarshal(data, &stored); err != nil || len(stored) == 0 {
-		return nil, fmt.Errorf("key file %s is corrupt (delete it to make new keys; visitors will be asked again): %v", path, err)
+	if len(stored) == 0 {
+		return nil, fmt.Errorf("key file %s holds no keys (delete it to make new ones; visitors will be asked again)", path)
 	}
 	keys := make([]cookie.KeyPair, 0, len(stored))
 	for i, s := range stored {

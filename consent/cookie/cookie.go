@@ -30,6 +30,9 @@ type Consent struct {
 	Time int64 `json:"t"`
 	// UnderSignal: the choice was made while the browser sent GPC or DNT.
 	UnderSignal bool `json:"g,omitempty"`
+	// Event is the id of the proof recording this choice, which the next
+	// choice's proof supersedes.
+	Event string `json:"e,omitempty"`
 }
 
 // KeyPair is one generation of keys: Hash signs (32 or 64 bytes), Block

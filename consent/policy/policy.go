@@ -19,8 +19,11 @@ type Policy struct {
 	Purposes []Purpose
 	Vendors  []catalog.Vendor
 	// Version identifies everything a visitor is asked about; a consent given
-	// under another version is no longer valid.
+	// under another version is no longer valid. It is the start of Hash.
 	Version string
+	// Hash is the SHA-256 of everything a visitor is asked about, as proofs
+	// record it.
+	Hash string
 
 	matcher       *catalog.Matcher
 	purposeIndex  map[string]int
@@ -84,13 +87,14 @@ func New(purposes []Purpose, vendors []catalog.Vendor, shownTexts ...[]byte) (*P
 		return nil, err
 	}
 	p.matcher = m
-	p.Version = version(purposes, vendors, shownTexts)
+	p.Hash = policyHash(purposes, vendors, shownTexts)
+	p.Version = p.Hash[:16]
 	return p, nil
 }
 
-// version hashes what a visitor is asked about. Match rules are left out: they
+// policyHash hashes what a visitor is asked about. Match rules are left out: they
 // change how the gateway enforces, not what the visitor agrees to.
-func version(purposes []Purpose, vendors []catalog.Vendor, texts [][]byte) string {
+func policyHash(purposes []Purpose, vendors []catalog.Vendor, texts [][]byte) string {
 	type shownVendor struct {
 		ID, Name, Company, Country, Purpose, PolicyURL string
 		Description                                    map[string]string
@@ -108,7 +112,7 @@ func version(purposes []Purpose, vendors []catalog.Vendor, texts [][]byte) strin
 	for _, t := range texts {
 		_ = enc.Encode(t)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // PurposeIDs lists the purpose ids in order.

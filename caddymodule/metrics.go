@@ -1,0 +1,89 @@
+package caddymodule
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/consentgate/consentgate/consent/store"
+)
+
+// metrics are consentgate's Prometheus metrics, on Caddy's registry. No
+// label ever identifies a visitor.
+type metrics struct {
+	decisions     *prometheus.CounterVec // by how the choice was made
+	proofsWritten prometheus.Counter
+	proofErrors   prometheus.Counter
+	pagesRewritten prometheus.Counter
+	blocked       prometheus.Counter
+}
+
+// registerMetrics registers the metrics (again on every provision: an
+// already registered collector is reused).
+func registerMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		decisions: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "caddy_consent_decisions_total",
+			Help: "Consent decisions recorded, by method (accept_all, reject_all, save_selection, withdraw).",
+		}, []string{"method"})),
+		proofsWritten: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "caddy_consent_proofs_written_total",
+			Help: "Consent proofs sealed and handed to the store (or its spool).",
+		})),
+		proofErrors: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "caddy_consent_proof_errors_total",
+			Help: "Consent proofs that could be neither stored nor spooled.",
+		})),
+		pagesRewritten: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "caddy_consent_pages_rewritten_total",
+			Help: "HTML pages rewritten for the visitor's consent.",
+		})),
+		blocked: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "caddy_consent_elements_blocked_total",
+			Help: "Elements neutralised because their vendor lacked consent.",
+		})),
+	}
+	sum := func(f func(store.ResilientStats) float64) func() float64 {
+		return func() float64 {
+			var total float64
+			sinks.Range(func(_, v any) bool {
+				total += f(v.(*proofSink).resil.Stats())
+				return true
+			})
+			return total
+		}
+	}
+	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "caddy_consent_proofs_spooled_total",
+		Help: "Proofs written to the local spool because the store was unreachable.",
+	}, sum(func(s store.ResilientStats) float64 { return float64(s.Spooled) })))
+	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "caddy_consent_proofs_replayed_total",
+		Help: "Spooled proofs replayed to the store.",
+	}, sum(func(s store.ResilientStats) float64 { return float64(s.Replayed) })))
+	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "caddy_consent_store_errors_total",
+		Help: "Failed writes to the proof store.",
+	}, sum(func(s store.ResilientStats) float64 { return float64(s.StoreErrors) })))
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "caddy_consent_proofs_pending",
+		Help: "Proofs waiting in the local spool.",
+	}, sum(func(s store.ResilientStats) float64 { return float64(s.Pending) })))
+	return m
+}
+
+// register registers c, or returns the collector registered before it.
+func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}

@@ -1,0 +1,62 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/proof"
+)
+
+// serveOwnProofs gives visitors their rights over their own records: GET
+// downloads every proof of this browser's consent id as JSON (access and
+// portability); DELETE erases them (each becomes a tombstone that keeps the
+// chain verifiable) and forgets the consent cookie.
+func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
+	consent := h.previousConsent(r)
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodDelete:
+		if err := checkSameOrigin(r); err != nil {
+			return writeError(w, http.StatusForbidden, err.Error())
+		}
+	default:
+		w.Header().Set("Allow", "GET, DELETE")
+		return writeError(w, http.StatusMethodNotAllowed, "use GET or DELETE")
+	}
+	if consent.ID == "" {
+		return writeError(w, http.StatusNotFound, "this browser has no recorded consent")
+	}
+	if r.Method == http.MethodDelete {
+		n, err := h.sink.store.Erase(r.Context(), consent.ID, proof.Eraser{Key: h.sink.mac})
+		if err != nil {
+			h.logger.Error("erasing a visitor's proofs failed")
+			return writeError(w, http.StatusServiceUnavailable, "your records could not be erased right now; please try again")
+		}
+		http.SetCookie(w, &http.Cookie{Name: h.CookieName, Value: "", Path: "/", Domain: h.CookieDomain,
+			MaxAge: -1, Expires: time.Unix(0, 0), Secure: r.TLS != nil, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
+	}
+	recs, err := h.sink.store.ByConsentID(r.Context(), consent.ID)
+	if err != nil {
+		return writeError(w, http.StatusServiceUnavailable, "your records cannot be read right now; please try again")
+	}
+	if recs == nil {
+		recs = []proof.Record{}
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="consent-records.json"`)
+	return writeJSON(w, map[string]any{"consent_id": consent.ID, "records": recs})
+}
+
+func writeJSON(w http.ResponseWriter, v any) error {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	_, err = w.Write(append(body, '\n'))
+	return err
+}

@@ -1,0 +1,326 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
+
+	"github.com/consentgate/consentgate/consent/cookie"
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store"
+	"github.com/consentgate/consentgate/consent/store/bolt"
+	"github.com/consentgate/consentgate/consent/store/redis"
+	"github.com/consentgate/consentgate/consent/store/spool"
+)
+
+// sinks holds the proof machinery per store and chain. It outlives config
+// reloads: a reload must neither reopen the bolt file (it is locked) nor
+// lose the chain head or the spool.
+var sinks = caddy.NewUsagePool()
+
+// checkpointEvery is how often each chain gets a signed checkpoint (and the
+// store enforces retention); one is also written at shutdown.
+const checkpointEvery = 6 * time.Hour
+
+// proofSink writes one gateway instance's proofs to one store.
+type proofSink struct {
+	name     string // the store as configured, for the admin API
+	store    store.Store
+	resil    *store.Resilient
+	writer   *store.Batcher
+	chainID  string
+	mac      proof.MACKey
+	signer   proof.SigningKey
+	headFile string
+	logger   *zap.Logger
+
+	mu    sync.Mutex
+	chain *proof.Chain // resumed on first use, so that Provision does no I/O to the store
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// proofKeys is the proof key file kept in Caddy's data directory.
+type proofKeys struct {
+	MAC     string `json:"mac"`
+	Signing string `json:"signing_seed"`
+}
+
+// openSink opens (or shares) the sink for the handler's store and chain.
+func (h *Handler) openSink() (*proofSink, error) {
+	chainID, err := h.chainID()
+	if err != nil {
+		return nil, err
+	}
+	key := h.storeName() + "#" + chainID
+	v, _, err := sinks.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return h.newSink(chainID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.sinkKey = key
+	return v.(*proofSink), nil
+}
+
+// storeName is the store URL, or the embedded store's file.
+func (h *Handler) storeName() string {
+	if h.Store != "" {
+		return h.Store
+	}
+	return "bolt://" + dataPath("proofs.db")
+}
+
+func (h *Handler) chainID() (string, error) {
+	if h.Chain != "" {
+		if !proof.ValidChainID(h.Chain) {
+			return "", fmt.Errorf("chain %q: use 1 to 64 of A-Z a-z 0-9 . _ -", h.Chain)
+		}
+		return h.Chain, nil
+	}
+	// One chain per data directory, which is one per instance.
+	id, err := loadOrCreateJSON(dataPath("chain-id.json"), func() string {
+		host, _ := os.Hostname()
+		host = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+				return r
+			}
+			return -1
+		}, host)
+		b := make([]byte, 4)
+		rand.Read(b)
+		return strings.TrimPrefix(fmt.Sprintf("%.40s-%x", host, b), "-")
+	})
+	return id, err
+}
+
+func (h *Handler) newSink(chainID string) (*proofSink, error) {
+	mac, signer, err := h.proofKeys()
+	if err != nil {
+		return nil, err
+	}
+	s := &proofSink{
+		name:     h.storeName(),
+		chainID:  chainID,
+		mac:      mac,
+		signer:   signer,
+		headFile: dataPath("chain-" + chainID + ".head.json"),
+		logger:   h.logger.Named("proofs"),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	opts := store.Options{Retention: store.Retention{Proof: durationOr(h.ProofRetention, store.DefaultProofRetention)}}
+	switch {
+	case h.Store == "" || strings.HasPrefix(h.Store, "bolt://"):
+		path := strings.TrimPrefix(s.name, "bolt://")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+		s.store, err = bolt.Open(path, bolt.Options{Options: opts})
+	default:
+		s.store, err = redis.Open(h.Store, redis.Options{Options: opts})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", redactURL(h.Store), err)
+	}
+	sp, err := spool.Open(dataPath("spool-" + chainID))
+	if err != nil {
+		s.store.Close()
+		return nil, fmt.Errorf("proof spool: %w", err)
+	}
+	s.resil = store.NewResilient(s.store, sp, store.ResilientOptions{
+		Logger: slog.New(zapslog.NewHandler(s.logger.Core())),
+	})
+	s.writer = store.NewBatcher(s.resil, 500)
+	go s.maintain()
+	return s, nil
+}
+
+// proofKeys are the configured proof keys, or those generated on first start.
+func (h *Handler) proofKeys() (proof.MACKey, proof.SigningKey, error) {
+	k := proofKeys{MAC: h.ProofKey, Signing: h.SigningKey}
+	if k.MAC == "" || k.Signing == "" {
+		stored, err := loadOrCreateJSON(dataPath("proof-keys.json"), func() proofKeys {
+			mac, seed := make([]byte, 32), make([]byte, ed25519.SeedSize)
+			rand.Read(mac)
+			rand.Read(seed)
+			return proofKeys{MAC: base64.StdEncoding.EncodeToString(mac), Signing: base64.StdEncoding.EncodeToString(seed)}
+		})
+		if err != nil {
+			return proof.MACKey{}, proof.SigningKey{}, err
+		}
+		if k.MAC == "" {
+			k.MAC = stored.MAC
+		}
+		if k.Signing == "" {
+			k.Signing = stored.Signing
+		}
+	}
+	repl := caddy.NewReplacer()
+	macSecret, err := cookie.ParseKey(repl.ReplaceAll(k.MAC, ""))
+	if err != nil {
+		return proof.MACKey{}, proof.SigningKey{}, fmt.Errorf("proof_key: %w", err)
+	}
+	mac, err := proof.NewMACKey(macSecret)
+	if err != nil {
+		return proof.MACKey{}, proof.SigningKey{}, fmt.Errorf("proof_key: %w", err)
+	}
+	seed, err := cookie.ParseKey(repl.ReplaceAll(k.Signing, ""))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return proof.MACKey{}, proof.SigningKey{}, fmt.Errorf("signing_key: want a %d-byte Ed25519 seed, base64 or hex", ed25519.SeedSize)
+	}
+	signer, err := proof.NewSigningKey(ed25519.NewKeyFromSeed(seed))
+	return mac, signer, err
+}
+
+// record seals a proof on this instance's chain and stores it. When the
+// store is down the proof is spooled on disk and replayed later, so the
+// visitor is never blocked and nothing is lost.
+func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, error) {
+	sealed, err := s.seal(ctx, r)
+	if err != nil {
+		return proof.Record{}, err
+	}
+	return sealed, s.writer.Append(ctx, []proof.Record{sealed})
+}
+
+func (s *proofSink) seal(ctx context.Context, r proof.Record) (proof.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.chain == nil {
+		c, err := proof.NewChain(proof.ChainConfig{ID: s.chainID, MAC: s.mac, Signer: s.signer}, s.resumeHead(ctx))
+		if err != nil {
+			return proof.Record{}, err
+		}
+		s.chain = c
+	}
+	sealed, err := s.chain.Seal(r)
+	if err != nil {
+		return proof.Record{}, err
+	}
+	// The head is also kept locally, so a restart while the store is down
+	// continues the chain instead of forking it.
+	if err := writeJSONFile(s.headFile, s.chain.Head()); err != nil {
+		s.logger.Error("saving chain head", zap.Error(err))
+	}
+	return sealed, nil
+}
+
+// resumeHead is the later of the store's head and the local copy.
+func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
+	var local proof.Head
+	_ = readJSON(s.headFile, &local)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	remote, err := s.store.Head(ctx, s.chainID)
+	if err != nil {
+		s.logger.Warn("store unreachable; continuing the chain from the local head", zap.Error(err), zap.Uint64("seq", local.Seq))
+		return local
+	}
+	if remote.Seq > local.Seq {
+		return remote
+	}
+	return local
+}
+
+// checkpoint signs the chain's head and stores it.
+func (s *proofSink) checkpoint(ctx context.Context) (proof.Checkpoint, error) {
+	s.mu.Lock()
+	c := s.chain
+	s.mu.Unlock()
+	if c == nil || c.Head().Seq == 0 {
+		return proof.Checkpoint{}, nil
+	}
+	cp, err := c.Checkpoint()
+	if err != nil {
+		return proof.Checkpoint{}, err
+	}
+	return cp, s.resil.PutCheckpoint(ctx, cp)
+}
+
+// maintain writes checkpoints and enforces retention until the sink closes.
+func (s *proofSink) maintain() {
+	defer close(s.done)
+	defer func() {
+		if p := recover(); p != nil {
+			s.logger.Error("proof maintenance stopped", zap.Any("panic", p))
+		}
+	}()
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if _, err := s.checkpoint(ctx); err != nil {
+				s.logger.Error("writing checkpoint", zap.Error(err))
+			}
+			if n, err := s.store.Expire(ctx, time.Now()); err != nil {
+				s.logger.Error("enforcing retention", zap.Error(err))
+			} else if n > 0 {
+				s.logger.Info("expired proofs past their retention", zap.Int("records", n))
+			}
+			cancel()
+		}
+	}
+}
+
+// verifyKeys are the keys this instance verifies its chain with.
+func (s *proofSink) verifyKeys() proof.Keys {
+	pub := s.signer.Public()
+	return proof.Keys{
+		MAC:        map[string][]byte{s.mac.ID: s.mac.Secret},
+		PublicKeys: map[string]ed25519.PublicKey{s.signer.ID: pub},
+	}
+}
+
+// Destruct checkpoints the chain and closes the store; the pool calls it
+// when the last config using this sink is unloaded.
+func (s *proofSink) Destruct() error {
+	close(s.stop)
+	<-s.done
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.checkpoint(ctx); err != nil {
+		s.logger.Error("writing final checkpoint", zap.Error(err))
+	}
+	return s.resil.Close() // closes the spool and the store
+}
+
+func writeJSONFile(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// redactURL hides a password in a store URL for error messages.
+func redactURL(s string) string {
+	if i := strings.Index(s, "://"); i >= 0 {
+		if at := strings.LastIndex(s, "@"); at > i {
+			return s[:i+3] + "…@" + s[at+1:]
+		}
+	}
+	return s
+}

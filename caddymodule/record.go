@@ -1,0 +1,142 @@
+package caddymodule
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/consentgate/consentgate/consent/cookie"
+	"github.com/consentgate/consentgate/consent/proof"
+)
+
+// softwareVersion names this build in every proof.
+var softwareVersion = func() string {
+	v := "(devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == "github.com/consentgate/consentgate" && m.Version != "" {
+				v = m.Version
+			}
+		}
+		if bi.Main.Path == "github.com/consentgate/consentgate" && bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+	}
+	return "consentgate " + v
+}()
+
+// how says where and how a choice was made; the banner sends it, forms and
+// bare API calls get defaults from their action.
+type how struct {
+	Layer   string `json:"layer"`
+	Action  string `json:"action"`
+	Control string `json:"control"`
+	Page    string `json:"page"`
+}
+
+var (
+	knownLayers = map[string]bool{proof.LayerFirst: true, proof.LayerSecond: true, proof.LayerPlaceholder: true,
+		proof.LayerWithdraw: true, proof.LayerAPI: true}
+	knownActions = map[string]bool{proof.ActionAcceptAll: true, proof.ActionRejectAll: true,
+		proof.ActionSaveSelection: true, proof.ActionWithdraw: true, proof.ActionLoadEmbed: true}
+	controlPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{0,64}$`)
+)
+
+// validate checks what the visitor's browser claims about the choice.
+func (hw how) validate() error {
+	switch {
+	case hw.Layer != "" && !knownLayers[hw.Layer]:
+		return fmt.Errorf("unknown layer %q", hw.Layer)
+	case hw.Action != "" && !knownActions[hw.Action]:
+		return fmt.Errorf("unknown action %q", hw.Action)
+	case !controlPattern.MatchString(hw.Control):
+		return fmt.Errorf("control must be at most 64 of A-Z a-z 0-9 _ . : -")
+	case len(hw.Page) > 2048 || hw.Page != "" && !strings.HasPrefix(hw.Page, "/"):
+		return fmt.Errorf("page must be a path on this site")
+	}
+	return nil
+}
+
+// proofOf builds the proof of a choice that replaces prev (zero if none).
+func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, signal bool, lang string) proof.Record {
+	typ := proof.Given
+	switch {
+	case c.how.Action == proof.ActionWithdraw:
+		typ = proof.Withdrawn
+	case prev.ID != "":
+		typ = proof.Updated
+	case len(next.Purposes) <= 1 && len(next.Vendors) == 0: // necessary only
+		typ = proof.Refused
+	}
+	lifetime := h.renew
+	if len(next.Purposes) <= 1 && len(next.Vendors) == 0 {
+		lifetime = h.renewRefus
+	}
+	d := h.policy.Decide(choiceOf(next), signal)
+	rec := proof.Record{
+		Type:       typ,
+		Supersedes: prev.Event,
+		ConsentID:  next.ID,
+		ExpiresAt:  time.Unix(next.Time, 0).Add(lifetime).UnixMilli(),
+		Site:       siteOf(r),
+		Path:       proof.CleanPath(c.how.Page),
+		Policy:     proof.Policy{Version: h.policy.Version, Hash: h.policy.Hash},
+		Texts:      proof.Texts{Hash: h.textsHash[lang], Lang: lang},
+		How:        proof.How{Layer: c.how.Layer, Action: c.how.Action, Control: c.how.Control},
+		Purposes:   d.Purposes(),
+		Signals: proof.Signals{
+			GPC:    r.Header.Get("Sec-GPC") == "1",
+			DNT:    r.Header.Get("DNT") == "1",
+			Effect: signalEffect(signal, d.SignalHonoured, next.UnderSignal && len(next.Purposes) > 0),
+		},
+		Software: softwareVersion,
+		IP:       proof.TruncateIP(clientAddr(r), h.IPv4Prefix, h.IPv6Prefix),
+		UA:       proof.ReduceUserAgent(r.UserAgent()),
+	}
+	if len(next.Vendors) > 0 {
+		rec.Vendors = make(map[string]bool, len(next.Vendors))
+		for _, v := range next.Vendors {
+			rec.Vendors[v] = true
+		}
+	}
+	return rec
+}
+
+func signalEffect(signal, honoured, optedInUnderSignal bool) string {
+	switch {
+	case !signal:
+		return proof.EffectNone
+	case optedInUnderSignal:
+		return proof.EffectOverridden
+	case honoured:
+		return proof.EffectDefaultOff
+	}
+	return proof.EffectNone
+}
+
+// siteOf is the request's host without port.
+func siteOf(r *http.Request) string {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return strings.ToLower(host)
+}
+
+// clientAddr is the client's address as Caddy determined it (honouring
+// trusted_proxies), for truncation.
+func clientAddr(r *http.Request) netip.Addr {
+	s, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
+	if s == "" {
+		s, _, _ = net.SplitHostPort(r.RemoteAddr)
+	}
+	a, _ := netip.ParseAddr(s)
+	return a.Unmap()
+}
