@@ -11,11 +11,11 @@ import (
 // metrics are consentgate's Prometheus metrics, on Caddy's registry. No
 // label ever identifies a visitor.
 type metrics struct {
-	decisions     *prometheus.CounterVec // by how the choice was made
-	proofsWritten prometheus.Counter
-	proofErrors   prometheus.Counter
+	decisions      *prometheus.CounterVec // by how the choice was made
+	proofsWritten  prometheus.Counter
+	proofErrors    prometheus.Counter
 	pagesRewritten prometheus.Counter
-	blocked       prometheus.Counter
+	blocked        prometheus.Counter
 }
 
 // registerMetrics registers the metrics (again on every provision: an

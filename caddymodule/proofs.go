@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -31,24 +34,33 @@ import (
 // lose the chain head or the spool.
 var sinks = caddy.NewUsagePool()
 
+// headSaveEvery is how often the local copy of a changed chain head is
+// written.
+const headSaveEvery = 50 * time.Millisecond
+
 // checkpointEvery is how often each chain gets a signed checkpoint (and the
 // store enforces retention); one is also written at shutdown.
 const checkpointEvery = 6 * time.Hour
 
 // proofSink writes one gateway instance's proofs to one store.
 type proofSink struct {
-	name     string // the store as configured, for the admin API
-	store    store.Store
-	resil    *store.Resilient
-	writer   *store.Batcher
-	chainID  string
-	mac      proof.MACKey
-	signer   proof.SigningKey
-	headFile string
-	logger   *zap.Logger
+	name      string // the store as configured, for the admin API
+	retention time.Duration
+	store     store.Store
+	resil     *store.Resilient
+	writer    *store.Batcher
+	chainID   string
+	mac       proof.MACKey
+	signer    proof.SigningKey
+	headFile  string
+	logger    *zap.Logger
 
 	mu    sync.Mutex
 	chain *proof.Chain // resumed on first use, so that Provision does no I/O to the store
+
+	// headDirty tells the goroutine that keeps the local copy of the chain
+	// head that it changed, so sealing never waits for the disk.
+	headDirty atomic.Bool
 
 	stop chan struct{}
 	done chan struct{}
@@ -118,12 +130,13 @@ func (h *Handler) newSink(chainID string) (*proofSink, error) {
 		chainID:  chainID,
 		mac:      mac,
 		signer:   signer,
-		headFile: dataPath("chain-" + chainID + ".head.json"),
+		headFile: dataPath("chain-" + chainID + "-" + shortHash(h.storeName()) + ".head.json"),
 		logger:   h.logger.Named("proofs"),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	opts := store.Options{Retention: store.Retention{Proof: durationOr(h.ProofRetention, store.DefaultProofRetention)}}
+	s.retention = durationOr(h.ProofRetention, store.DefaultProofRetention)
+	opts := store.Options{Retention: store.Retention{Proof: s.retention}}
 	switch {
 	case h.Store == "" || strings.HasPrefix(h.Store, "bolt://"):
 		path := strings.TrimPrefix(s.name, "bolt://")
@@ -201,23 +214,35 @@ func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, e
 func (s *proofSink) seal(ctx context.Context, r proof.Record) (proof.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.chain == nil {
-		c, err := proof.NewChain(proof.ChainConfig{ID: s.chainID, MAC: s.mac, Signer: s.signer}, s.resumeHead(ctx))
-		if err != nil {
-			return proof.Record{}, err
-		}
-		s.chain = c
+	if err := s.ensureChainLocked(ctx); err != nil {
+		return proof.Record{}, err
 	}
 	sealed, err := s.chain.Seal(r)
 	if err != nil {
 		return proof.Record{}, err
 	}
-	// The head is also kept locally, so a restart while the store is down
-	// continues the chain instead of forking it.
-	if err := writeJSONFile(s.headFile, s.chain.Head()); err != nil {
-		s.logger.Error("saving chain head", zap.Error(err))
-	}
+	s.headDirty.Store(true)
 	return sealed, nil
+}
+
+// ensureChain resumes the chain from its head if nothing was sealed since
+// the sink opened.
+func (s *proofSink) ensureChain(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ensureChainLocked(ctx)
+}
+
+func (s *proofSink) ensureChainLocked(ctx context.Context) error {
+	if s.chain != nil {
+		return nil
+	}
+	c, err := proof.NewChain(proof.ChainConfig{ID: s.chainID, MAC: s.mac, Signer: s.signer}, s.resumeHead(ctx))
+	if err != nil {
+		return err
+	}
+	s.chain = c
+	return nil
 }
 
 // resumeHead is the later of the store's head and the local copy.
@@ -262,10 +287,17 @@ func (s *proofSink) maintain() {
 	}()
 	tick := time.NewTicker(checkpointEvery)
 	defer tick.Stop()
+	headTick := time.NewTicker(headSaveEvery)
+	defer headTick.Stop()
 	for {
 		select {
 		case <-s.stop:
+			s.saveHead()
 			return
+		case <-headTick.C:
+			if s.headDirty.Swap(false) {
+				s.saveHead()
+			}
 		case <-tick.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			if _, err := s.checkpoint(ctx); err != nil {
@@ -278,6 +310,23 @@ func (s *proofSink) maintain() {
 			}
 			cancel()
 		}
+	}
+}
+
+// saveHead keeps a local copy of the chain head, so that a restart while
+// the store is down continues the chain instead of forking it. It runs
+// behind sealing (one write covers every seal of the last headSaveEvery),
+// so only the proofs of the last moment before a crash could be missed, and
+// only when the store is down at the restart as well.
+func (s *proofSink) saveHead() {
+	s.mu.Lock()
+	c := s.chain
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	if err := writeJSONFile(s.headFile, c.Head()); err != nil {
+		s.logger.Error("saving chain head", zap.Error(err))
 	}
 }
 
@@ -313,6 +362,13 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// shortHash tells stores apart in file names without naming them (a store
+// URL may hold a password).
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
 }
 
 // redactURL hides a password in a store URL for error messages.

@@ -20,9 +20,9 @@ func TestStore(t *testing.T) {
 			servers.Lock()
 			n := ownNode(t)
 			servers.Unlock()
-			s, _ := openTest(t, "redis://"+n.addr()+"/0")
-			return s, n.stop, func() {
-				if err := n.start(); err != nil {
+			s, _ := openTest(t, "redis://"+n.Addr()+"/0")
+			return s, n.Stop, func() {
+				if err := n.Start(); err != nil {
 					t.Error(err)
 				}
 			}
@@ -39,12 +39,12 @@ func TestStoreCluster(t *testing.T) {
 			s, _ := openTest(t, "redis+cluster://"+strings.Join(clusterAddrs(t), ","))
 			stop := func() {
 				for _, n := range servers.cluster {
-					n.stop()
+					n.Stop()
 				}
 			}
 			start := func() {
 				for _, n := range servers.cluster {
-					if err := n.start(); err != nil {
+					if err := n.Start(); err != nil {
 						t.Error(err)
 					}
 				}

@@ -4,90 +4,22 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 )
 
-// node is a redis-server process the tests run on a free loopback port,
-// with its data in a directory of its own, so it can stop and start again
-// with its data.
-type node struct {
-	port int
-	dir  string
-	args []string
-	cmd  *exec.Cmd
-}
+// node is a redis-server the tests run (see redistest).
+type node = redistest.Node
 
-func newNode(dir string, extra ...string) (*node, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	n := &node{port: port, dir: filepath.Join(dir, strconv.Itoa(port))}
-	if err := os.MkdirAll(n.dir, 0o700); err != nil {
-		return nil, err
-	}
-	n.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.dir,
-		"--save", "", "--appendonly", "no", "--protected-mode", "no", "--logfile", "redis.log"}, extra...)
-	return n, n.start()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func (n *node) addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
-
-func (n *node) start() error {
-	n.cmd = exec.Command("redis-server", n.args...)
-	if err := n.cmd.Start(); err != nil {
-		return fmt.Errorf("starting redis-server (is it installed?): %w", err)
-	}
-	c := goredis.NewClient(&goredis.Options{Addr: n.addr(), MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			n.kill()
-			log, _ := os.ReadFile(filepath.Join(n.dir, "redis.log"))
-			return fmt.Errorf("redis-server on %s did not answer:\n%s", n.addr(), log)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
-}
-
-// stop shuts the server down, saving its data for the next start.
-func (n *node) stop() {
-	c := goredis.NewClient(&goredis.Options{Addr: n.addr(), MaxRetries: -1})
-	_ = c.ShutdownSave(context.Background()).Err() // the connection drops: no reply
-	c.Close()
-	_ = n.cmd.Wait()
-	n.cmd = nil
-}
-
-func (n *node) kill() {
-	if n.cmd != nil && n.cmd.Process != nil {
-		_ = n.cmd.Process.Kill()
-		_ = n.cmd.Wait()
-		n.cmd = nil
-	}
-}
+func newNode(dir string, extra ...string) (*node, error) { return redistest.NewNode(dir, extra...) }
 
 // servers are started at most once per test binary and stopped by TestMain.
 var servers struct {
@@ -106,7 +38,7 @@ func TestMain(m *testing.M) {
 	servers.dir = dir
 	code := m.Run()
 	for _, n := range append(servers.own, servers.cluster...) {
-		n.kill()
+		n.Kill()
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -128,8 +60,8 @@ func standaloneAddr(t testing.TB) string {
 		return servers.standalone
 	}
 	n := ownNode(t)
-	t.Logf("no Redis at 127.0.0.1:6379: started redis-server on %s", n.addr())
-	servers.standalone = n.addr()
+	t.Logf("no Redis at 127.0.0.1:6379: started redis-server on %s", n.Addr())
+	servers.standalone = n.Addr()
 	return servers.standalone
 }
 
@@ -158,7 +90,7 @@ func clusterAddrs(t testing.TB) []string {
 				t.Fatal(err)
 			}
 			servers.cluster = append(servers.cluster, n)
-			addrs = append(addrs, n.addr())
+			addrs = append(addrs, n.Addr())
 		}
 		out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...),
 			"--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
@@ -170,7 +102,7 @@ func clusterAddrs(t testing.TB) []string {
 	}
 	var addrs []string
 	for _, n := range servers.cluster {
-		addrs = append(addrs, n.addr())
+		addrs = append(addrs, n.Addr())
 	}
 	return addrs
 }
@@ -178,7 +110,7 @@ func clusterAddrs(t testing.TB) []string {
 func waitClusterOK(t testing.TB, nodes []*node) {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, n := range nodes {
-		c := goredis.NewClient(&goredis.Options{Addr: n.addr(), MaxRetries: -1})
+		c := goredis.NewClient(&goredis.Options{Addr: n.Addr(), MaxRetries: -1})
 		for {
 			info, _ := c.ClusterInfo(context.Background()).Result()
 			if strings.Contains(info, "cluster_state:ok") {
@@ -186,7 +118,7 @@ func waitClusterOK(t testing.TB, nodes []*node) {
 			}
 			if time.Now().After(deadline) {
 				c.Close()
-				t.Fatalf("cluster node %s not ok:\n%s", n.addr(), info)
+				t.Fatalf("cluster node %s not ok:\n%s", n.Addr(), info)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

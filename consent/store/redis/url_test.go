@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 	"slices"
 	"strconv"
 	"testing"
@@ -58,7 +59,7 @@ func TestParseURL(t *testing.T) {
 }
 
 func TestOpenDoesNoNetworkIO(t *testing.T) {
-	port, err := freePort() // nothing listens there
+	port, err := redistest.FreePort() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Consent posts per second and p99 through the gateway, each sealed into a
+# proof and stored (embedded bolt file, then Redis), against Caddy's own
+# `respond` answering 204 in the same process and run.
+#
+#   bash bench/proofs.sh                      # 20 s per run, 32 connections
+#   DURATION=60s CONNS=64 REDIS=127.0.0.1:6379 bash bench/proofs.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-20s}
+CONNS=${CONNS:-32}
+REDIS=${REDIS:-127.0.0.1:6379}
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+prefix="bench$$"
+go build -o "$work/consentgate" ./cmd/consentgate
+cat > "$work/Caddyfile" <<CADDY
+{
+	admin off
+	auto_https off
+	persist_config off
+}
+:9201 {
+	respond 204
+}
+:9202 {
+	consent {
+		chain bench-bolt
+	}
+	respond 204
+}
+:9203 {
+	consent {
+		store redis://$REDIS/0?prefix=$prefix
+		chain bench-redis
+	}
+	respond 204
+}
+CADDY
+XDG_DATA_HOME=$work/data "$work/consentgate" run --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 &
+for _ in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:9201/ && break; sleep 0.2; done
+
+run() { # port path → "rps p99ms"
+	wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s bench/choice.lua "http://127.0.0.1:$1$2" |
+		awk '/Requests\/sec/ {rps=$2} /^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v} END {printf "%.0f %.2f", rps, p99}'
+}
+read -r rrps rp99 <<<"$(run 9201 /)"
+printf '%-22s %10s %10s %12s %12s\n' setup "req/s" "p99 ms" "rps ratio" "p99 ratio"
+printf '%-22s %10s %10s\n' "respond 204" "$rrps" "$rp99"
+for setup in "bolt 9202" "redis 9203"; do
+	read -r name port <<<"$setup"
+	read -r rps p99 <<<"$(run "$port" /.consent/choice)"
+	printf '%-22s %10s %10s %12.2f %12.2f\n' "consent → $name" "$rps" "$p99" "$(echo "$rps / $rrps" | bc -l)" "$(echo "$p99 / $rp99" | bc -l)"
+done
+redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" --scan --pattern "{$prefix:*" | xargs -r redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" del >/dev/null
+redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" del "$prefix:chains" >/dev/null

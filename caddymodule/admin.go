@@ -1,0 +1,496 @@
+package caddymodule
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store"
+)
+
+func init() {
+	caddy.RegisterModule(AdminAPI{})
+}
+
+// AdminAPI serves the auditor's endpoints on Caddy's admin endpoint, under
+// /consent/. The admin endpoint listens on localhost only unless the
+// operator configures Caddy's remote admin, which requires mutual TLS, so
+// these routes are never reachable unauthenticated.
+//
+//	GET  /consent/export?format=jsonl|csv&since=&until=&site=&purpose=&chain=&store=
+//	GET  /consent/verify?chain=&store=
+//	GET  /consent/stats?since=&until=&site=&purpose=&chain=&store=
+//	GET  /consent/show?id=<consent id>&store=
+//	POST /consent/erase?store=   body {"id": "<consent id>"} (or ?id=)
+//	POST /consent/checkpoint?store=
+//	GET  /consent/dashboard?since=&until=&site=&store=
+//
+// Times are RFC 3339 or YYYY-MM-DD (UTC); a date given as until includes
+// that whole day. Caddy loads admin.api modules by itself: there is nothing
+// to configure.
+type AdminAPI struct {
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (AdminAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.consent",
+		New: func() caddy.Module { return new(AdminAPI) },
+	}
+}
+
+// Provision sets up the logger. The stores are looked up per request: they
+// belong to the consent handlers of whatever config is running.
+func (a *AdminAPI) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger(a)
+	return nil
+}
+
+// Routes returns the /consent/ routes.
+func (a *AdminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{{
+		Pattern: adminBase,
+		Handler: caddy.AdminHandlerFunc(a.serve),
+	}}
+}
+
+const adminBase = "/consent/"
+
+// adminRoute is one endpoint: its method and the query parameters it takes.
+type adminRoute struct {
+	method string
+	params []string
+	serve  func(a *AdminAPI, w http.ResponseWriter, r *http.Request, stores []*auditStore) error
+}
+
+var adminRoutes = map[string]adminRoute{
+	"export":     {http.MethodGet, []string{"format", "since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveExport},
+	"verify":     {http.MethodGet, []string{"chain", "store"}, (*AdminAPI).serveVerify},
+	"stats":      {http.MethodGet, []string{"since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveStats},
+	"show":       {http.MethodGet, []string{"id", "store"}, (*AdminAPI).serveShow},
+	"erase":      {http.MethodPost, []string{"id", "store"}, (*AdminAPI).serveErase},
+	"checkpoint": {http.MethodPost, []string{"store"}, (*AdminAPI).serveCheckpoint},
+	"dashboard":  {http.MethodGet, []string{"since", "until", "site", "store"}, (*AdminAPI).serveDashboard},
+}
+
+// serve dispatches a request under /consent/.
+func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
+	name := strings.TrimPrefix(r.URL.Path, adminBase)
+	route, ok := adminRoutes[name]
+	if !ok {
+		return apiError(http.StatusNotFound, "no such consent endpoint %q; there are %s", r.URL.Path, strings.Join(slices.Sorted(maps.Keys(adminRoutes)), ", "))
+	}
+	if r.Method != route.method && !(route.method == http.MethodGet && r.Method == http.MethodHead) {
+		w.Header().Set("Allow", route.method)
+		return apiError(http.StatusMethodNotAllowed, "use %s for %s", route.method, r.URL.Path)
+	}
+	q := r.URL.Query()
+	for p := range q {
+		if !slices.Contains(route.params, p) {
+			return apiError(http.StatusBadRequest, "unknown parameter %q; %s takes %s", p, r.URL.Path, strings.Join(route.params, ", "))
+		}
+	}
+	stores, err := auditStores(q.Get("store"))
+	if err != nil {
+		return err
+	}
+	return route.serve(a, w, r, stores)
+}
+
+// auditStore is one store the running consent handlers write to, with the
+// sinks (chains) this instance writes into it.
+type auditStore struct {
+	name  string // as configured, password hidden
+	store store.Store
+	sinks []*proofSink
+}
+
+// retention is the proof retention the store enforces (the shortest its
+// sinks are configured with).
+func (as *auditStore) retention() time.Duration {
+	r := store.DefaultProofRetention
+	for _, s := range as.sinks {
+		r = min(r, s.retention)
+	}
+	return r
+}
+
+// auditStores lists the stores of the running consent handlers, or the
+// one named by want. Sinks outlive config reloads that keep them, so a long
+// export is not cut off by a reload (only by one that drops the store).
+func auditStores(want string) ([]*auditStore, error) {
+	byName := map[string]*auditStore{}
+	sinks.Range(func(_, v any) bool {
+		s, ok := v.(*proofSink)
+		if !ok {
+			return true
+		}
+		as := byName[s.name]
+		if as == nil {
+			as = &auditStore{name: redactURL(s.name), store: s.store}
+			byName[s.name] = as
+		}
+		as.sinks = append(as.sinks, s)
+		return true
+	})
+	if len(byName) == 0 {
+		return nil, apiError(http.StatusNotFound, "no consent handler is configured: there are no consent proofs to audit (add the consent directive to a site)")
+	}
+	all := slices.SortedFunc(maps.Values(byName), func(a, b *auditStore) int { return strings.Compare(a.name, b.name) })
+	for _, as := range all {
+		slices.SortFunc(as.sinks, func(a, b *proofSink) int { return strings.Compare(a.chainID, b.chainID) })
+	}
+	if want == "" {
+		return all, nil
+	}
+	for name, as := range byName {
+		if want == name || want == as.name {
+			return []*auditStore{as}, nil
+		}
+	}
+	names := make([]string, len(all))
+	for i, as := range all {
+		names[i] = as.name
+	}
+	return nil, apiError(http.StatusNotFound, "unknown store %q; the stores are: %s", want, strings.Join(names, ", "))
+}
+
+// auditKeys are the keys of every running sink: an instance verifies the
+// chains of other instances that share its proof and signing keys.
+func auditKeys() proof.Keys {
+	keys := proof.Keys{MAC: map[string][]byte{}, PublicKeys: map[string]ed25519.PublicKey{}}
+	sinks.Range(func(_, v any) bool {
+		if s, ok := v.(*proofSink); ok {
+			k := s.verifyKeys()
+			maps.Copy(keys.MAC, k.MAC)
+			maps.Copy(keys.PublicKeys, k.PublicKeys)
+		}
+		return true
+	})
+	return keys
+}
+
+// chainReport is a verification report with its store and verdict.
+type chainReport struct {
+	Store string `json:"store"`
+	OK    bool   `json:"ok"`
+	proof.Report
+}
+
+// verifyAnswer is the answer of /consent/verify.
+type verifyAnswer struct {
+	// OK is false when any chain has a problem.
+	OK     bool          `json:"ok"`
+	Chains []chainReport `json:"chains"`
+}
+
+// serveVerify walks every chain (or the one asked for) and reports. A
+// broken chain is a finding, not a failed request: the answer is 200 with
+// "ok": false.
+func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
+	want := r.URL.Query().Get("chain")
+	ans := verifyAnswer{OK: true, Chains: []chainReport{}}
+	for _, as := range stores {
+		// A chain whose start has expired is anchored by a checkpoint at
+		// least as old as the store's retention.
+		opts := proof.VerifyOptions{Keys: auditKeys(), MinAnchorAge: as.retention()}
+		chains, err := as.store.Chains(r.Context())
+		if err != nil {
+			return storeError(as, err)
+		}
+		for _, c := range chains {
+			if want != "" && c != want {
+				continue
+			}
+			rep, err := store.Verify(r.Context(), as.store, c, opts)
+			if err != nil {
+				return storeError(as, err)
+			}
+			ans.Chains = append(ans.Chains, chainReport{Store: as.name, OK: rep.OK(), Report: rep})
+			ans.OK = ans.OK && rep.OK()
+		}
+	}
+	if want != "" && len(ans.Chains) == 0 {
+		return apiError(http.StatusNotFound, "no chain %q in %s", want, storeNames(stores))
+	}
+	failed := 0
+	for _, c := range ans.Chains {
+		if !c.OK {
+			failed++
+		}
+	}
+	a.logger.Info("consent proofs verified", append(who(r),
+		zap.Int("chains", len(ans.Chains)),
+		zap.Int("broken", failed))...)
+	return adminJSON(w, ans)
+}
+
+// showAnswer is the answer of /consent/show.
+type showAnswer struct {
+	ConsentID string         `json:"consent_id"`
+	Records   []proof.Record `json:"records"`
+}
+
+// serveShow returns the records of one consent id, in every store asked.
+func (a *AdminAPI) serveShow(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
+	id, err := consentIDParam(r)
+	if err != nil {
+		return err
+	}
+	ans := showAnswer{ConsentID: id, Records: []proof.Record{}}
+	for _, as := range stores {
+		recs, err := as.store.ByConsentID(r.Context(), id)
+		if err != nil {
+			return storeError(as, err)
+		}
+		ans.Records = append(ans.Records, recs...)
+	}
+	if len(ans.Records) == 0 {
+		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or erased)")
+	}
+	return adminJSON(w, ans)
+}
+
+// eraseAnswer is the answer of /consent/erase.
+type eraseAnswer struct {
+	ConsentID string `json:"consent_id"`
+	Erased    int    `json:"erased"`
+}
+
+// serveErase replaces every record of a consent id with its tombstone.
+// The id may come in the body (JSON {"id": …} or a form), which keeps it
+// out of Caddy's request log, or as ?id=.
+func (a *AdminAPI) serveErase(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
+	id, err := eraseIDParam(r)
+	if err != nil {
+		return err
+	}
+	ans := eraseAnswer{ConsentID: id}
+	for _, as := range stores {
+		n, err := as.store.Erase(r.Context(), id, proof.Eraser{Key: as.sinks[0].mac})
+		ans.Erased += n
+		if err != nil {
+			return storeError(as, err)
+		}
+	}
+	// The consent id is not logged: after erasure nothing should tie the
+	// pseudonym to the request.
+	a.logger.Info("consent records erased on request", append(who(r), zap.Int("records", ans.Erased))...)
+	if ans.Erased == 0 {
+		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or already erased)")
+	}
+	return adminJSON(w, ans)
+}
+
+// checkpointAnswer is the answer of /consent/checkpoint.
+type checkpointAnswer struct {
+	Checkpoints []checkpointResult `json:"checkpoints"`
+}
+
+type checkpointResult struct {
+	Store string `json:"store"`
+	Chain string `json:"chain"`
+	// Seq, Head, Time and KeyID are those of the checkpoint written.
+	Seq   uint64 `json:"seq,omitempty"`
+	Head  string `json:"head,omitempty"`
+	Time  string `json:"time,omitempty"`
+	KeyID string `json:"key_id,omitempty"`
+	// Skipped says why no checkpoint was written (an empty chain).
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// serveCheckpoint signs and stores a checkpoint of every chain this
+// instance writes, now.
+func (a *AdminAPI) serveCheckpoint(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
+	ans := checkpointAnswer{Checkpoints: []checkpointResult{}}
+	for _, as := range stores {
+		for _, s := range as.sinks {
+			res := checkpointResult{Store: as.name, Chain: s.chainID}
+			if err := s.ensureChain(r.Context()); err != nil {
+				return storeError(as, err)
+			}
+			cp, err := s.checkpoint(r.Context())
+			if err != nil {
+				return storeError(as, err)
+			}
+			if cp.Seq == 0 {
+				res.Skipped = "the chain has no records yet"
+			} else {
+				res.Seq, res.Head, res.KeyID = cp.Seq, cp.Head, cp.KeyID
+				res.Time = time.UnixMilli(cp.Time).UTC().Format(time.RFC3339Nano)
+			}
+			ans.Checkpoints = append(ans.Checkpoints, res)
+		}
+	}
+	a.logger.Info("consent checkpoints written on request", append(who(r), zap.Int("chains", len(ans.Checkpoints)))...)
+	return adminJSON(w, ans)
+}
+
+// auditFilter is the record selection of export, stats and dashboard.
+type auditFilter struct {
+	store.Query
+	raw url.Values // as given, for the log
+
+}
+
+// parseFilter reads since, until, site, purpose and chain.
+func parseFilter(r *http.Request) (auditFilter, error) {
+	q := r.URL.Query()
+	f := auditFilter{raw: q}
+	var err error
+	if f.Since, err = parseTimeParam("since", q.Get("since"), false); err != nil {
+		return f, err
+	}
+	if f.Until, err = parseTimeParam("until", q.Get("until"), true); err != nil {
+		return f, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, apiError(http.StatusBadRequest, "since (%s) must be before until (%s)", f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339))
+	}
+	f.Site = strings.ToLower(q.Get("site"))
+	f.Purpose = q.Get("purpose")
+	f.Chain = q.Get("chain")
+	if f.Chain != "" && !proof.ValidChainID(f.Chain) {
+		return f, apiError(http.StatusBadRequest, "chain %q: use 1 to 64 of A-Z a-z 0-9 . _ -", f.Chain)
+	}
+	return f, nil
+}
+
+// fields lists the filter for logs.
+func (f auditFilter) fields() []zap.Field {
+	var fs []zap.Field
+	for _, k := range []string{"since", "until", "site", "purpose", "chain", "store"} {
+		if v := f.raw.Get(k); v != "" {
+			fs = append(fs, zap.String(k, v))
+		}
+	}
+	return fs
+}
+
+// parseTimeParam takes RFC 3339 or a UTC date. A date given as the end of
+// a range includes that whole day (until is exclusive).
+func parseTimeParam(name, v string, end bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		if end {
+			t = t.AddDate(0, 0, 1)
+		}
+		return t, nil
+	}
+	return time.Time{}, apiError(http.StatusBadRequest, "%s %q: give RFC 3339 (2025-01-31T12:00:00Z) or a date (2025-01-31)", name, v)
+}
+
+func consentIDParam(r *http.Request) (string, error) {
+	return checkConsentID(r.URL.Query().Get("id"), "give the consent id as ?id=")
+}
+
+// eraseIDParam takes the consent id from ?id= or from the body: JSON
+// {"id": "…"} or a form with id=….
+func eraseIDParam(r *http.Request) (string, error) {
+	if id := r.URL.Query().Get("id"); id != "" {
+		return checkConsentID(id, "")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 4<<10))
+	if err != nil {
+		return "", apiError(http.StatusBadRequest, "reading the body: %v", err)
+	}
+	var id string
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		var in struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return "", apiError(http.StatusBadRequest, "malformed JSON body: %v", err)
+		}
+		id = in.ID
+	} else if len(body) > 0 {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return "", apiError(http.StatusBadRequest, "malformed form body: %v", err)
+		}
+		id = form.Get("id")
+	}
+	return checkConsentID(id, `give the consent id as {"id": …} in the body or as ?id=`)
+}
+
+func checkConsentID(id, missing string) (string, error) {
+	if id == "" {
+		return "", apiError(http.StatusBadRequest, "%s", missing)
+	}
+	if len(id) > 128 || strings.ContainsAny(id, "\x00\n\r") {
+		return "", apiError(http.StatusBadRequest, "malformed consent id")
+	}
+	return id, nil
+}
+
+// who says who asked, for the audit log: the remote address and, on
+// Caddy's remote (mutual TLS) admin endpoint, the client certificate.
+func who(r *http.Request) []zap.Field {
+	fs := []zap.Field{zap.String("remote", r.RemoteAddr)}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		fs = append(fs, zap.String("client", r.TLS.PeerCertificates[0].Subject.String()))
+	}
+	return fs
+}
+
+func storeNames(stores []*auditStore) string {
+	names := make([]string, len(stores))
+	for i, s := range stores {
+		names[i] = s.name
+	}
+	return strings.Join(names, ", ")
+}
+
+func apiError(status int, format string, args ...any) error {
+	return caddy.APIError{HTTPStatus: status, Err: fmt.Errorf(format, args...)}
+}
+
+// storeError reports a store that cannot be read; a closed store is one a
+// config reload just dropped.
+func storeError(as *auditStore, err error) error {
+	status := http.StatusServiceUnavailable
+	if errors.Is(err, context.Canceled) {
+		status = http.StatusRequestTimeout
+	}
+	return caddy.APIError{HTTPStatus: status, Err: fmt.Errorf("store %s: %w", as.name, err)}
+}
+
+// adminJSON writes v as indented JSON.
+func adminJSON(w http.ResponseWriter, v any) error {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	_, err = w.Write(append(body, '\n'))
+	return err
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner = (*AdminAPI)(nil)
+	_ caddy.AdminRouter = (*AdminAPI)(nil)
+)

@@ -1,0 +1,273 @@
+package caddymodule
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/consentgate/consentgate/consent/proof"
+)
+
+// CSVColumns are the columns of a CSV export, in order; the first row of
+// every CSV export names them. One row per record:
+//
+//	event_id        the record's UUIDv7
+//	type            given, refused, updated, withdrawn, expired, gpc_default, placeholder_accept, erased
+//	time            when it was recorded, ISO 8601 UTC with milliseconds
+//	consent_id      the visitor's pseudonymous consent id
+//	supersedes      the event id this record replaces
+//	expires_at      when the choice stops being valid (ISO 8601 UTC)
+//	site            host
+//	path            page path
+//	policy_version  policy version the choice was made under
+//	lang            language of the banner texts shown
+//	layer           first, second, placeholder, withdraw, api, automatic
+//	action          accept_all, reject_all, save_selection, withdraw, load_embed, signal, expire
+//	control         id of the control used
+//	purposes        purpose=1 (granted) or purpose=0, sorted, ";"-separated: analytics=1;marketing=0
+//	vendors         the same for vendors allowed individually
+//	gpc, dnt        1 when the browser sent the signal, else 0
+//	signal_effect   none, default_off, overridden
+//	ip              truncated client network (203.0.0.0/16)
+//	ua              browser family and major version
+//	chain, seq      the record's place in its hash chain
+//	hash            the record's hash (see FORMAT.md)
+//
+// Cells that a spreadsheet would take for a formula (starting with = + - @
+// or a tab) are prefixed with an apostrophe. The JSON Lines export is the
+// complete and verifiable form; CSV is for reading.
+var CSVColumns = []string{
+	"event_id", "type", "time", "consent_id", "supersedes", "expires_at", "site", "path",
+	"policy_version", "lang", "layer", "action", "control", "purposes", "vendors",
+	"gpc", "dnt", "signal_effect", "ip", "ua", "chain", "seq", "hash",
+}
+
+// exportFlushEvery is how often a running export flushes what it has, so
+// that the client sees progress even when a filter skips most records.
+const exportFlushEvery = 500 * time.Millisecond
+
+// serveExport streams the records selected by the filter as JSON Lines (the
+// records exactly as stored, which is what verification hashes) or CSV. It
+// holds one batch of records at a time whatever the export's size. The
+// record count and any error after the first byte come as HTTP trailers
+// (X-Consent-Records, X-Consent-Error); every export is logged.
+func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
+	f, err := parseFilter(r)
+	if err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "", "jsonl", "ndjson":
+		format = "jsonl"
+	case "csv":
+	default:
+		return apiError(http.StatusBadRequest, "format %q: use jsonl or csv", format)
+	}
+	hdr := w.Header()
+	if format == "csv" {
+		hdr.Set("Content-Type", "text/csv; charset=utf-8; header=present")
+	} else {
+		hdr.Set("Content-Type", "application/jsonl; charset=utf-8")
+	}
+	hdr.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="consent-%s.%s"`, time.Now().UTC().Format("20060102T150405Z"), format))
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Trailer", "X-Consent-Records, X-Consent-Error")
+	if r.Method == http.MethodHead {
+		return nil
+	}
+
+	start := time.Now()
+	out := &exportWriter{w: w, rc: http.NewResponseController(w)}
+	buf := bufio.NewWriterSize(out, 64<<10)
+	var (
+		n         int
+		lastFlush = start
+		emit      func(raw []byte) error
+	)
+	flush := func() error {
+		if err := buf.Flush(); err != nil {
+			return err
+		}
+		return out.flush()
+	}
+	if format == "csv" {
+		cw := csv.NewWriter(buf)
+		cw.UseCRLF = true // RFC 4180, what spreadsheets expect
+		if err := cw.Write(CSVColumns); err != nil {
+			return err
+		}
+		row := make([]string, len(CSVColumns))
+		emit = func(raw []byte) error {
+			var rec proof.Record
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return fmt.Errorf("undecodable record after %d: %w", n, err)
+			}
+			csvRow(row, &rec)
+			return cw.Write(row)
+		}
+		defer cw.Flush()
+		flush = func() error {
+			cw.Flush()
+			if err := cw.Error(); err != nil {
+				return err
+			}
+			if err := buf.Flush(); err != nil {
+				return err
+			}
+			return out.flush()
+		}
+	} else {
+		emit = func(raw []byte) error {
+			buf.Write(raw)
+			return buf.WriteByte('\n')
+		}
+	}
+
+	for _, as := range stores {
+		err = as.store.RangeRaw(r.Context(), f.Query, func(raw []byte) error {
+			if err := emit(raw); err != nil {
+				return err
+			}
+			n++
+			if n%1024 == 0 && time.Since(lastFlush) >= exportFlushEvery {
+				lastFlush = time.Now()
+				return flush()
+			}
+			return nil
+		})
+		if err != nil {
+			err = fmt.Errorf("store %s: %w", as.name, err)
+			break
+		}
+	}
+	if err == nil {
+		err = flush()
+	}
+
+	fields := append(append(who(r), zap.String("format", format)), f.fields()...)
+	fields = append(fields,
+		zap.Int("records", n),
+		zap.Int64("bytes", out.written),
+		zap.Duration("duration", time.Since(start)))
+	if err != nil {
+		a.logger.Error("consent export failed", append(fields, zap.Error(err))...)
+		if !out.committed {
+			// Nothing was sent yet: answer with a proper error instead.
+			for _, k := range []string{"Content-Disposition", "Trailer"} {
+				hdr.Del(k)
+			}
+			return storeError(&auditStore{name: storeNames(stores)}, err)
+		}
+		hdr.Set("X-Consent-Error", strings.ReplaceAll(err.Error(), "\n", " "))
+	} else {
+		a.logger.Info("consent export", fields...)
+	}
+	hdr.Set("X-Consent-Records", strconv.Itoa(n))
+	return nil
+}
+
+// exportWriter is the response body: it counts what was sent and whether
+// the status line has gone out.
+type exportWriter struct {
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	committed bool
+	written   int64
+}
+
+func (e *exportWriter) Write(p []byte) (int, error) {
+	e.committed = true
+	n, err := e.w.Write(p)
+	e.written += int64(n)
+	return n, err
+}
+
+func (e *exportWriter) flush() error {
+	if !e.committed {
+		return nil
+	}
+	return e.rc.Flush()
+}
+
+// csvRow fills row with rec's cells, in CSVColumns order.
+func csvRow(row []string, rec *proof.Record) {
+	row[0] = cell(rec.EventID)
+	row[1] = cell(string(rec.Type))
+	row[2] = isoMillis(rec.Time)
+	row[3] = cell(rec.ConsentID)
+	row[4] = cell(rec.Supersedes)
+	row[5] = isoMillis(rec.ExpiresAt)
+	row[6] = cell(rec.Site)
+	row[7] = cell(rec.Path)
+	row[8] = cell(rec.Policy.Version)
+	row[9] = cell(rec.Texts.Lang)
+	row[10] = cell(rec.How.Layer)
+	row[11] = cell(rec.How.Action)
+	row[12] = cell(rec.How.Control)
+	row[13] = cell(choiceList(rec.Purposes))
+	row[14] = cell(choiceList(rec.Vendors))
+	row[15], row[16] = "", ""
+	row[17] = cell(rec.Signals.Effect)
+	if !rec.IsTombstone() {
+		row[15], row[16] = bit(rec.Signals.GPC), bit(rec.Signals.DNT)
+	}
+	row[18] = cell(rec.IP)
+	row[19] = cell(rec.UA)
+	row[20] = cell(rec.Chain)
+	row[21] = strconv.FormatUint(rec.Seq, 10)
+	row[22] = cell(rec.Hash)
+}
+
+// isoMillis formats Unix milliseconds as ISO 8601 UTC; "" for zero.
+func isoMillis(ms int64) string {
+	if ms == 0 {
+		return ""
+	}
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+func bit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// choiceList is "a=1;b=0" in key order.
+func choiceList(m map[string]bool) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			sb.WriteByte(';')
+		}
+		sb.WriteString(k)
+		sb.WriteByte('=')
+		sb.WriteString(bit(m[k]))
+	}
+	return sb.String()
+}
+
+// cell defuses a value a spreadsheet would evaluate as a formula.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+var _ io.Writer = (*exportWriter)(nil)

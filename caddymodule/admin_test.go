@@ -1,0 +1,387 @@
+package caddymodule_test
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/consentgate/consentgate/caddymodule"
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
+
+// auditGateway runs a gateway with its admin endpoint on a free loopback
+// port and a bolt store of its own; it returns the site's and the admin
+// endpoint's base URLs and the log file.
+func auditGateway(t *testing.T, chain string) (site, admin, logFile string) {
+	t.Helper()
+	port, adminPort := freePort(t), freePort(t)
+	dir := t.TempDir()
+	logFile = filepath.Join(dir, "caddy.log")
+	gatewaytest.Start(t, fmt.Sprintf(`{
+	admin localhost:%d
+	auto_https off
+	persist_config off
+	log {
+		output file %s
+		format json
+		level INFO
+	}
+}
+:%d {
+	consent {
+		store bolt://%s
+		chain %s
+	}
+	respond "<html><head></head><body>ok</body></html>"
+	header Content-Type text/html
+}`, adminPort, logFile, port, filepath.Join(dir, "proofs.db"), chain))
+	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort), logFile
+}
+
+// adminDo calls the admin API and returns the answer, its body and trailers.
+func adminDo(t *testing.T, method, url string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", url, err)
+	}
+	return resp, string(body)
+}
+
+func adminJSON(t *testing.T, method, url string, want int, v any) {
+	t.Helper()
+	resp, body := adminDo(t, method, url)
+	if resp.StatusCode != want || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("%s %s: %d %s, want %d JSON", method, url, resp.StatusCode, body, want)
+	}
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("%s %s: %v in %s", method, url, err, body)
+	}
+}
+
+type exportedRecord struct {
+	EventID   string          `json:"event_id"`
+	Type      string          `json:"type"`
+	ConsentID string          `json:"consent_id"`
+	Site      string          `json:"site"`
+	Purposes  map[string]bool `json:"purposes"`
+	How       struct {
+		Action string `json:"action"`
+	} `json:"how"`
+	Chain string `json:"chain"`
+	Seq   uint64 `json:"seq"`
+}
+
+func exportJSONL(t *testing.T, admin, query string) []exportedRecord {
+	t.Helper()
+	resp, body := adminDo(t, "GET", admin+"/consent/export?"+query)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/jsonl") {
+		t.Fatalf("export %s: %d %s", query, resp.StatusCode, body)
+	}
+	var recs []exportedRecord
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		var r exportedRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.EventID == "" {
+			t.Fatalf("export line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, r)
+	}
+	if got := resp.Trailer.Get("X-Consent-Records"); got != fmt.Sprint(len(recs)) || resp.Trailer.Get("X-Consent-Error") != "" {
+		t.Errorf("export %s: trailer says %q records (error %q), body has %d", query, got, resp.Trailer.Get("X-Consent-Error"), len(recs))
+	}
+	return recs
+}
+
+func auditPost(t *testing.T, c *http.Client, base, body string, headers ...string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", base)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	if resp, out := do(t, c, req); resp.StatusCode != 200 {
+		t.Fatalf("choice %s: %d %s", body, resp.StatusCode, out)
+	}
+}
+
+// TestAdminAPI: choices posted through a real gateway are exported as JSON
+// Lines and CSV, counted by stats, shown, erased, verified and charted
+// through the admin endpoint.
+func TestAdminAPI(t *testing.T) {
+	site, admin, logFile := auditGateway(t, "audit-test")
+	alice, bob, carol, dave := newClient(t), newClient(t), newClient(t), newClient(t)
+	auditPost(t, alice, site, `{"all":true}`)
+	auditPost(t, bob, site, `{"all":false}`, "Sec-GPC", "1")
+	auditPost(t, carol, site, `{"purposes":{"analytics":true,"marketing":false}}`)
+	auditPost(t, alice, site, `{"withdraw":true}`)
+	other := strings.Replace(site, "127.0.0.1", "localhost", 1)
+	auditPost(t, dave, other, `{"all":false}`)
+
+	// JSON Lines: one record per line, in chain order.
+	recs := exportJSONL(t, admin, "")
+	if len(recs) != 5 {
+		t.Fatalf("exported %d records, want 5", len(recs))
+	}
+	for i, r := range recs {
+		if r.Chain != "audit-test" || r.Seq != uint64(i+1) {
+			t.Errorf("record %d: chain %q seq %d", i, r.Chain, r.Seq)
+		}
+	}
+	if recs[0].Type != "given" || recs[0].How.Action != "accept_all" || recs[3].Type != "withdrawn" || recs[3].ConsentID != recs[0].ConsentID {
+		t.Errorf("records: %+v", recs)
+	}
+
+	// Filters.
+	today := time.Now().UTC().Format(time.DateOnly)
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	for query, want := range map[string]int{
+		"site=localhost":    1,
+		"site=127.0.0.1":    4,
+		"since=" + today:    5,
+		"until=" + today:    5, // a date as until includes that day
+		"since=" + tomorrow: 0,
+		"until=" + time.Now().UTC().Add(-time.Hour).Format(time.RFC3339): 0,
+		"purpose=analytics": 5,
+		"purpose=nothing":   0,
+		"chain=audit-test":  5,
+		"chain=other":       0,
+	} {
+		if got := len(exportJSONL(t, admin, query)); got != want {
+			t.Errorf("export?%s: %d records, want %d", query, got, want)
+		}
+	}
+
+	// CSV: a header row, then one row per record.
+	resp, body := adminDo(t, "GET", admin+"/consent/export?format=csv")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv export: %d %s", resp.StatusCode, body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("csv: %v\n%s", err, body)
+	}
+	wantHeader := []string{"event_id", "type", "time", "consent_id", "supersedes", "expires_at", "site", "path",
+		"policy_version", "lang", "layer", "action", "control", "purposes", "vendors",
+		"gpc", "dnt", "signal_effect", "ip", "ua", "chain", "seq", "hash"}
+	if !slices.Equal(rows[0], wantHeader) || !slices.Equal(caddymodule.CSVColumns, wantHeader) {
+		t.Fatalf("csv header %q", rows[0])
+	}
+	if len(rows) != 6 {
+		t.Fatalf("csv has %d rows, want header + 5", len(rows))
+	}
+	col := func(row []string, name string) string { return row[slices.Index(wantHeader, name)] }
+	first, second := rows[1], rows[2]
+	if col(first, "event_id") != recs[0].EventID || col(first, "type") != "given" || col(first, "action") != "accept_all" ||
+		col(first, "purposes") != "analytics=1;functional=1;marketing=1;necessary=1;social=1" || col(first, "seq") != "1" ||
+		col(first, "chain") != "audit-test" || col(first, "ip") != "127.0.0.0/16" || col(first, "gpc") != "0" {
+		t.Errorf("first csv row: %q", first)
+	}
+	if col(second, "gpc") != "1" || col(second, "action") != "reject_all" || !strings.Contains(col(second, "purposes"), "marketing=0") {
+		t.Errorf("second csv row: %q", second)
+	}
+	if _, err := time.Parse(time.RFC3339, col(first, "time")); err != nil {
+		t.Errorf("time %q is not ISO 8601: %v", col(first, "time"), err)
+	}
+	if got := resp.Trailer.Get("X-Consent-Records"); got != "5" {
+		t.Errorf("csv trailer: %q records", got)
+	}
+
+	// Stats: per day and purpose, as posted.
+	var stats struct {
+		Decisions int      `json:"decisions"`
+		Purposes  []string `json:"purposes"`
+		Days      []struct {
+			Day       string                    `json:"day"`
+			Decisions int                       `json:"decisions"`
+			Purposes  map[string]map[string]int `json:"purposes"`
+		} `json:"days"`
+		Totals map[string]map[string]int `json:"totals"`
+	}
+	adminJSON(t, "GET", admin+"/consent/stats", 200, &stats)
+	if stats.Decisions != 5 || len(stats.Days) != 1 || stats.Days[0].Day != today || stats.Days[0].Decisions != 5 ||
+		!slices.Equal(stats.Purposes, []string{"analytics", "functional", "marketing", "social"}) {
+		t.Fatalf("stats: %+v", stats)
+	}
+	wantAnalytics := map[string]int{"decisions": 5, "accepted": 1, "rejected": 2, "custom": 1, "withdrawn": 1, "gpc_defaulted": 0, "granted": 2}
+	wantMarketing := map[string]int{"decisions": 5, "accepted": 1, "rejected": 2, "custom": 1, "withdrawn": 1, "gpc_defaulted": 0, "granted": 1}
+	if !maps.Equal(stats.Totals["analytics"], wantAnalytics) || !maps.Equal(stats.Days[0].Purposes["analytics"], wantAnalytics) ||
+		!maps.Equal(stats.Totals["marketing"], wantMarketing) {
+		t.Errorf("stats totals: analytics %v, marketing %v", stats.Totals["analytics"], stats.Totals["marketing"])
+	}
+	adminJSON(t, "GET", admin+"/consent/stats?site=localhost", 200, &stats)
+	if stats.Decisions != 1 || stats.Totals["social"]["rejected"] != 1 {
+		t.Errorf("stats for one site: %+v", stats)
+	}
+
+	// Show and erase one consent id.
+	var shown struct {
+		ConsentID string           `json:"consent_id"`
+		Records   []exportedRecord `json:"records"`
+	}
+	adminJSON(t, "GET", admin+"/consent/show?id="+recs[0].ConsentID, 200, &shown)
+	if len(shown.Records) != 2 || shown.Records[0].EventID != recs[0].EventID || shown.Records[1].Type != "withdrawn" {
+		t.Errorf("show: %+v", shown)
+	}
+	var verified struct {
+		OK     bool `json:"ok"`
+		Chains []struct {
+			Store      string `json:"store"`
+			Chain      string `json:"chain"`
+			OK         bool   `json:"ok"`
+			Records    int    `json:"records"`
+			Tombstones int    `json:"tombstones"`
+			LastSeq    int    `json:"last_seq"`
+			MACChecked bool   `json:"mac_checked"`
+		} `json:"chains"`
+	}
+	adminJSON(t, "GET", admin+"/consent/verify", 200, &verified)
+	if !verified.OK || len(verified.Chains) != 1 || !verified.Chains[0].OK || verified.Chains[0].Records != 5 ||
+		!verified.Chains[0].MACChecked || !strings.HasPrefix(verified.Chains[0].Store, "bolt://") {
+		t.Errorf("verify: %+v", verified)
+	}
+	var cps struct {
+		Checkpoints []struct {
+			Chain string `json:"chain"`
+			Seq   int    `json:"seq"`
+			Head  string `json:"head"`
+		} `json:"checkpoints"`
+	}
+	adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &cps)
+	if len(cps.Checkpoints) != 1 || cps.Checkpoints[0].Seq != 5 || cps.Checkpoints[0].Head == "" {
+		t.Errorf("checkpoint: %+v", cps)
+	}
+	var erased struct {
+		Erased int `json:"erased"`
+	}
+	eraseBody(t, admin, recs[0].ConsentID, 200, &erased)
+	if erased.Erased != 2 {
+		t.Errorf("erased %d records, want 2", erased.Erased)
+	}
+	var apiErr struct {
+		Error string `json:"error"`
+	}
+	adminJSON(t, "GET", admin+"/consent/show?id="+recs[0].ConsentID, 404, &apiErr)
+	eraseBody(t, admin, recs[0].ConsentID, 404, &apiErr)
+	adminJSON(t, "GET", admin+"/consent/verify?chain=audit-test", 200, &verified)
+	if !verified.OK || verified.Chains[0].Tombstones != 2 || verified.Chains[0].Records != 5 {
+		t.Errorf("verify after erasure: %+v", verified)
+	}
+	if after := exportJSONL(t, admin, ""); len(after) != 5 || after[0].Type != "erased" || after[0].ConsentID != "" {
+		t.Errorf("after erasure the export still names the consent: %+v", after[0])
+	}
+
+	// The dashboard: server-drawn SVG, nothing external, escaped.
+	resp, body = adminDo(t, "GET", admin+"/consent/dashboard")
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		resp.Header.Get("Content-Security-Policy") != "default-src 'none'; style-src 'unsafe-inline'; img-src data:" {
+		t.Fatalf("dashboard: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, want := range []string{"<svg", "<rect", "analytics", "marketing", "accepted"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"http://", "https://", "<script", "src=", "url("} {
+		if strings.Contains(body, bad) {
+			t.Errorf("dashboard contains %q", bad)
+		}
+	}
+	_, body = adminDo(t, "GET", admin+"/consent/dashboard?site=%3Cscript%3Ex")
+	if strings.Contains(body, "<script>x") || !strings.Contains(body, "&lt;script&gt;x") {
+		t.Errorf("dashboard does not escape the site filter")
+	}
+
+	// Every export was logged with its filter and count.
+	logs, _ := os.ReadFile(logFile)
+	found := false
+	for line := range strings.SplitSeq(string(logs), "\n") {
+		if strings.Contains(line, `"msg":"consent export"`) && strings.Contains(line, `"format":"csv"`) &&
+			strings.Contains(line, `"records":5`) && strings.Contains(line, `"remote":"127.0.0.1:`) {
+			found = true
+		}
+		if strings.Contains(line, recs[0].ConsentID) && strings.Contains(line, "erase") {
+			t.Errorf("the erased consent id is in the log: %s", line)
+		}
+	}
+	if !found {
+		t.Errorf("no log entry for the CSV export in\n%s", logs)
+	}
+}
+
+// TestAdminAPIBadRequests: clear JSON errors for what cannot be answered.
+func TestAdminAPIBadRequests(t *testing.T) {
+	_, admin, _ := auditGateway(t, "audit-bad-requests")
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		want         string
+	}{
+		{"GET", "/consent/nothing", 404, "no such consent endpoint"},
+		{"POST", "/consent/export", 405, "use GET"},
+		{"GET", "/consent/erase?id=x", 405, "use POST"},
+		{"GET", "/consent/export?format=xml", 400, "use jsonl or csv"},
+		{"GET", "/consent/export?since=yesterday", 400, "RFC 3339"},
+		{"GET", "/consent/export?since=2025-02-01&until=2025-01-01", 400, "must be before"},
+		{"GET", "/consent/export?sinse=2025-01-01", 400, `unknown parameter \"sinse\"`},
+		{"GET", "/consent/export?store=redis://nowhere", 404, "unknown store"},
+		{"GET", "/consent/show", 400, "?id="},
+		{"GET", "/consent/verify?chain=nope", 404, `no chain \"nope\"`},
+	} {
+		resp, body := adminDo(t, tc.method, admin+tc.path)
+		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("%s %s: %d %s, want %d with %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.want)
+		}
+	}
+}
+
+// TestAdminAPIWithoutConsent: with no consent handler there is nothing to
+// audit, and the API says so.
+func TestAdminAPIWithoutConsent(t *testing.T) {
+	port, adminPort := freePort(t), freePort(t)
+	gatewaytest.Start(t, fmt.Sprintf("{\n\tadmin localhost:%d\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n:%d {\n\trespond ok\n}\n", adminPort, port))
+	for _, path := range []string{"/consent/export", "/consent/verify", "/consent/dashboard"} {
+		resp, body := adminDo(t, "GET", fmt.Sprintf("http://localhost:%d%s", adminPort, path))
+		if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(body, "no consent handler is configured") {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+}
+
+// eraseBody asks for an erasure with the id in the body, as consentctl
+// does, which keeps it out of Caddy's request log.
+func eraseBody(t *testing.T, admin, id string, want int, v any) {
+	t.Helper()
+	resp, err := http.Post(admin+"/consent/erase", "application/json", strings.NewReader(`{"id":"`+id+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("erase: %d %s, want %d", resp.StatusCode, body, want)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("erase: %v in %s", err, body)
+	}
+}

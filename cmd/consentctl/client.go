@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// client talks to the admin API.
+type client struct {
+	base    string // scheme://host, to which the path is appended
+	origin  string // sent as Origin, as Caddy's own CLI does; "" for sockets
+	address string // as given, for messages
+	http    *http.Client
+}
+
+// callError is a failed call with the exit code it means.
+type callError struct {
+	code int
+	msg  string
+}
+
+func (e *callError) Error() string { return e.msg }
+
+// newClient understands the address forms Caddy's CLI does: host:port,
+// :port, unix//path/to/socket, and a URL (https:// for the remote admin
+// endpoint, which wants a client certificate).
+func newClient(c connFlags) (*client, error) {
+	cl := &client{address: c.address}
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	tr := &http.Transport{
+		Proxy:               nil, // the admin endpoint is never behind the environment's proxy
+		DialContext:         dialer.DialContext,
+		TLSHandshakeTimeout: 10 * time.Second,
+		DisableCompression:  true,
+	}
+	addr := c.address
+	switch {
+	case strings.HasPrefix(addr, "unix/"):
+		path := strings.TrimPrefix(addr, "unix/")
+		if i := strings.LastIndexByte(path, '|'); i >= 0 { // Caddy's "|0222" socket permission suffix
+			path = path[:i]
+		}
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, "unix", path)
+		}
+		cl.base = "http://127.0.0.1"
+	case strings.Contains(addr, "://"):
+		u, err := url.Parse(addr)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, &callError{exitUsage, fmt.Sprintf("--address %q: want host:port, unix//path or an http(s) URL", addr)}
+		}
+		cl.base = u.Scheme + "://" + u.Host
+		cl.origin = cl.base
+	default:
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || port == "" {
+			return nil, &callError{exitUsage, fmt.Sprintf("--address %q: want host:port, unix//path or an http(s) URL", addr)}
+		}
+		if host == "" {
+			host = "localhost"
+		}
+		cl.base = "http://" + net.JoinHostPort(host, port)
+		cl.origin = cl.base
+	}
+	if c.cert != "" || c.key != "" || c.cacert != "" {
+		if !strings.HasPrefix(cl.base, "https://") {
+			return nil, &callError{exitUsage, "--cert, --key and --cacert are for an https:// --address (Caddy's remote admin)"}
+		}
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if c.cert != "" || c.key != "" {
+			pair, err := tls.LoadX509KeyPair(c.cert, c.key)
+			if err != nil {
+				return nil, &callError{exitUsage, fmt.Sprintf("client certificate: %v", err)}
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		if c.cacert != "" {
+			pem, err := os.ReadFile(c.cacert)
+			if err != nil {
+				return nil, &callError{exitUsage, fmt.Sprintf("--cacert: %v", err)}
+			}
+			cfg.RootCAs = x509.NewCertPool()
+			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, &callError{exitUsage, fmt.Sprintf("--cacert %s: no PEM certificate in it", c.cacert)}
+			}
+		}
+		tr.TLSClientConfig = cfg
+	}
+	// No overall timeout: verifying or exporting millions of records takes
+	// a while. Connecting is bounded by the dialer.
+	cl.http = &http.Client{Transport: tr}
+	return cl, nil
+}
+
+// do calls the admin API. A non-2xx answer becomes a callError carrying
+// the API's message; the caller closes the body of a 2xx answer.
+func (c *client) do(method, path string, q url.Values, body io.Reader, ctype string) (*http.Response, error) {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		return nil, &callError{exitUsage, err.Error()}
+	}
+	if c.origin != "" {
+		req.Header.Set("Origin", c.origin)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("User-Agent", "consentctl")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &callError{exitUnreachable, fmt.Sprintf("cannot reach the admin API at %s: %v\n(is Caddy running with its admin endpoint there? see --address)", c.address, unwrapURLError(err))}
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var apiErr struct {
+		Error string `json:"error"`
+	}
+	msg := strings.TrimSpace(string(data))
+	if json.Unmarshal(data, &apiErr) == nil && apiErr.Error != "" {
+		msg = apiErr.Error
+	}
+	code := exitAPI
+	switch resp.StatusCode {
+	case http.StatusBadRequest:
+		code = exitUsage
+	case http.StatusNotFound:
+		code = exitFailed
+		if strings.Contains(msg, "resource not found") || strings.Contains(msg, "404 page not found") {
+			msg += " (does this Caddy have the consentgate module?)"
+		}
+	}
+	return nil, &callError{code, fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, msg)}
+}
+
+// getJSON calls the admin API and decodes its JSON answer into v.
+func (c *client) getJSON(method, path string, q url.Values, body io.Reader, ctype string, v any) error {
+	resp, err := c.do(method, path, q, body, ctype)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return &callError{exitAPI, fmt.Sprintf("%s %s: unreadable answer: %v", method, path, err)}
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+func runExport(e *env, args []string) int {
+	var f filterFlags
+	f.register(e.fs, true)
+	format := e.fs.String("format", "jsonl", "jsonl (one record per line, exactly as stored and hashed) or csv (a header row, then one row per decision)")
+	output := e.fs.String("output", "", "write to this file instead of standard output")
+	e.fs.StringVar(output, "o", "", "short for --output")
+	if _, code, ok := e.parse(args, 0); !ok {
+		return code
+	}
+	if *format != "jsonl" && *format != "csv" {
+		fmt.Fprintf(e.stderr, "consentctl export: --format %q: use jsonl or csv\n", *format)
+		return exitUsage
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return e.fail(err)
+	}
+	q := e.query(&f)
+	q.Set("format", *format)
+	resp, err := c.do(http.MethodGet, "/consent/export", q, nil, "")
+	if err != nil {
+		return e.fail(err)
+	}
+	defer resp.Body.Close()
+
+	out, commit, abort, err := openOutput(*output, e.stdout)
+	if err != nil {
+		return e.fail(&callError{exitUsage, err.Error()})
+	}
+	header := int64(0)
+	if *format == "csv" {
+		header = 1
+	}
+	p := newProgress(e.stderr, *output == "" && isTerminal(e.stdout), header)
+	lines, err := copyCounting(out, resp.Body, p)
+	p.finish()
+	if err != nil {
+		abort()
+		return e.fail(&callError{exitAPI, fmt.Sprintf("export cut off after %d records: %v", max(0, lines-header), err)})
+	}
+	// The server sends the count, and any error after the first record,
+	// as trailers once the body is complete.
+	if msg := resp.Trailer.Get("X-Consent-Error"); msg != "" {
+		abort()
+		return e.fail(&callError{exitAPI, "export failed on the server: " + msg})
+	}
+	sent, terr := strconv.ParseInt(resp.Trailer.Get("X-Consent-Records"), 10, 64)
+	if terr != nil {
+		abort()
+		return e.fail(&callError{exitAPI, "export incomplete: the server did not confirm the record count"})
+	}
+	if *format == "jsonl" && sent != lines {
+		abort()
+		return e.fail(&callError{exitAPI, fmt.Sprintf("export incomplete: received %d records, the server sent %d", lines, sent)})
+	}
+	if err := commit(); err != nil {
+		return e.fail(&callError{exitAPI, err.Error()})
+	}
+	if p.enabled {
+		where := "standard output"
+		if *output != "" {
+			where = *output
+		}
+		fmt.Fprintf(e.stderr, "exported %d records to %s\n", sent, where)
+	}
+	return exitOK
+}
+
+func runDashboard(e *env, args []string) int {
+	var f filterFlags
+	f.register(e.fs, false)
+	output := e.fs.String("output", "", "write to this file instead of standard output")
+	e.fs.StringVar(output, "o", "", "short for --output")
+	if _, code, ok := e.parse(args, 0); !ok {
+		return code
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return e.fail(err)
+	}
+	resp, err := c.do(http.MethodGet, "/consent/dashboard", e.query(&f), nil, "")
+	if err != nil {
+		return e.fail(err)
+	}
+	defer resp.Body.Close()
+	out, commit, abort, err := openOutput(*output, e.stdout)
+	if err != nil {
+		return e.fail(&callError{exitUsage, err.Error()})
+	}
+	if _, err := io.Copy(out, resp.Body); err != nil {
+		abort()
+		return e.fail(&callError{exitAPI, fmt.Sprintf("reading the dashboard: %v", err)})
+	}
+	if err := commit(); err != nil {
+		return e.fail(&callError{exitAPI, err.Error()})
+	}
+	return exitOK
+}
+
+// openOutput opens the destination. A file is written under a temporary
+// name (mode 0600: consent records are personal data) and renamed by
+// commit, so a failed export never leaves a file that looks complete.
+func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
+	if path == "" || path == "-" {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--output: %w", err)
+	}
+	commit = func() error {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		if err := tmp.Close(); err != nil {
+			os.Remove(tmp.Name())
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+		return os.Rename(tmp.Name(), path)
+	}
+	abort = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	return tmp, commit, abort, nil
+}
+
+// copyCounting copies src to dst and counts lines (records, for JSON
+// Lines), updating the progress display.
+func copyCounting(dst io.Writer, src io.Reader, p *progress) (int64, error) {
+	buf := make([]byte, 256<<10)
+	var lines int64
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return lines, fmt.Errorf("writing the output: %w", werr)
+			}
+			p.update(lines, int64(n))
+		}
+		if err == io.EOF {
+			return lines, nil
+		}
+		if err != nil {
+			return lines, err
+		}
+	}
+}
+
+// progress shows records and rate on a terminal's line while an export
+// runs; it is silent when stderr is not a terminal.
+type progress struct {
+	enabled bool
+	w       io.Writer
+	header  int64 // lines that are no record (the CSV header)
+	start   time.Time
+	last    time.Time
+	lines   int64
+	bytes   int64
+	drawn   bool
+}
+
+func newProgress(stderr io.Writer, stdoutIsTerminal bool, header int64) *progress {
+	return &progress{
+		// Not when the export itself goes to the same terminal.
+		enabled: isTerminal(stderr) && !stdoutIsTerminal && os.Getenv("TERM") != "dumb",
+		w:       stderr,
+		header:  header,
+		start:   time.Now(),
+	}
+}
+
+const progressEvery = 200 * time.Millisecond
+
+func (p *progress) update(lines, n int64) {
+	p.lines = lines
+	p.bytes += n
+	if !p.enabled || time.Since(p.last) < progressEvery {
+		return
+	}
+	p.last = time.Now()
+	p.draw()
+}
+
+func (p *progress) draw() {
+	records := max(0, p.lines-p.header)
+	secs := time.Since(p.start).Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(records) / secs
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s records  %s records/s  %s  %s", group(records), group(int64(rate)), byteSize(p.bytes), time.Since(p.start).Round(time.Second))
+	p.drawn = true
+}
+
+func (p *progress) finish() {
+	if !p.enabled || !p.drawn {
+		return
+	}
+	p.draw()
+	fmt.Fprintln(p.w)
+}
+
+// group writes n with thousands separators: 1,234,567.
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
+
+// gatewayCaddyfile is a gateway with its admin endpoint on adminPort and
+// its proofs in the bolt file db, on a chain of its own (the chain head is
+// also kept in the shared data directory).
+func gatewayCaddyfile(adminPort, port int, db, chain string) string {
+	return fmt.Sprintf(`{
+	admin localhost:%d
+	auto_https off
+	persist_config off
+	log {
+		level ERROR
+	}
+}
+:%d {
+	consent {
+		store bolt://%s
+		chain %s
+	}
+	respond "<html><head></head><body>ok</body></html>"
+	header Content-Type text/html
+}`, adminPort, port, db, chain)
+}
+
+// startGateway runs a gateway in the test process; it returns the site's
+// base URL, the admin address and the bolt file.
+func startGateway(t *testing.T) (site, admin, db string) {
+	t.Helper()
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	db = filepath.Join(t.TempDir(), "proofs.db")
+	gatewaytest.Start(t, gatewayCaddyfile(adminPort, port, db, "ctl-commands"))
+	return gatewaytest.BaseURL(port), fmt.Sprintf("localhost:%d", adminPort), db
+}
+
+type record struct {
+	EventID   string `json:"event_id"`
+	Type      string `json:"type"`
+	ConsentID string `json:"consent_id"`
+	Chain     string `json:"chain"`
+	Seq       int    `json:"seq"`
+}
+
+func readJSONL(t *testing.T, data string) []record {
+	t.Helper()
+	var recs []record
+	for line := range strings.Lines(data) {
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("export line %q: %v", line, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// TestCommands runs every command against a real gateway.
+func TestCommands(t *testing.T) {
+	site, admin, _ := startGateway(t)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true}`)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":false}`)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"purposes":{"analytics":true}}`)
+
+	out := filepath.Join(t.TempDir(), "log.jsonl")
+	if code, _, stderr := ctl(t, "export", "--address", admin, "--output", out); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, stderr)
+	}
+	data, _ := os.ReadFile(out)
+	recs := readJSONL(t, string(data))
+	if len(recs) != 3 || recs[0].Type != "given" || recs[1].Type != "refused" || recs[2].Seq != 3 {
+		t.Fatalf("exported %+v", recs)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(out), ".*partial")); len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
+	code, stdout, stderr := ctl(t, "export", "--address", admin, "--format", "csv", "--since", "2020-01-01")
+	rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if code != 0 || err != nil || len(rows) != 4 || rows[0][0] != "event_id" || rows[1][0] != recs[0].EventID {
+		t.Fatalf("csv export: exit %d %v %s %q", code, err, stderr, rows)
+	}
+
+	code, stdout, _ = ctl(t, "stats", "--address", admin)
+	if code != 0 || !strings.Contains(stdout, "analytics") || !strings.Contains(stdout, "total") || !strings.Contains(stdout, "3 decisions") {
+		t.Errorf("stats: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _ = ctl(t, "show", recs[0].ConsentID, "--address", admin)
+	if code != 0 || !strings.Contains(stdout, recs[0].EventID) {
+		t.Errorf("show: exit %d %s", code, stdout)
+	}
+	code, stdout, _ = ctl(t, "erase", "--address", admin, recs[0].ConsentID)
+	if code != 0 || !strings.Contains(stdout, "erased 1 record ") {
+		t.Errorf("erase: exit %d %s", code, stdout)
+	}
+	if code, _, stderr := ctl(t, "show", "--address", admin, recs[0].ConsentID); code != exitFailed || !strings.Contains(stderr, "404") {
+		t.Errorf("show after erasure: exit %d %s", code, stderr)
+	}
+	code, stdout, _ = ctl(t, "checkpoint", "--address", admin)
+	if code != 0 || !strings.Contains(stdout, "chain ctl-commands") || !strings.Contains(stdout, "checkpoint at seq 3") {
+		t.Errorf("checkpoint: exit %d %s", code, stdout)
+	}
+	code, stdout, _ = ctl(t, "verify", "--address", admin)
+	if code != 0 || !strings.Contains(stdout, "3 records, 1 tombstone of erased records, seq 1..3") || !strings.Contains(stdout, "1 chain verified: ok") {
+		t.Errorf("verify: exit %d\n%s", code, stdout)
+	}
+	html := filepath.Join(t.TempDir(), "dashboard.html")
+	if code, _, stderr := ctl(t, "dashboard", "--address", admin, "--output", html); code != 0 {
+		t.Errorf("dashboard: exit %d %s", code, stderr)
+	}
+	if page, _ := os.ReadFile(html); !bytes.Contains(page, []byte("<svg")) {
+		t.Errorf("dashboard file without a chart")
+	}
+	// What the API refuses maps to exit codes.
+	if code, _, stderr := ctl(t, "export", "--address", admin, "--since", "last week"); code != exitUsage || !strings.Contains(stderr, "RFC 3339") {
+		t.Errorf("bad --since: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := ctl(t, "verify", "--address", admin, "--store", "redis://elsewhere"); code != exitFailed || !strings.Contains(stderr, "unknown store") {
+		t.Errorf("unknown store: exit %d %s", code, stderr)
+	}
+}
+
+// TestVerifyNamesTampering: one record altered and another deleted
+// directly in the bolt file; consentctl verify fails and names both.
+func TestVerifyNamesTampering(t *testing.T) {
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-tamper")
+	admin := fmt.Sprintf("localhost:%d", adminPort)
+	gatewaytest.Start(t, caddyfile)
+	site := gatewaytest.BaseURL(port)
+	for range 6 {
+		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true}`)
+	}
+	_, stdout, _ := ctl(t, "export", "--address", admin)
+	recs := readJSONL(t, stdout)
+	if len(recs) != 6 {
+		t.Fatalf("want 6 records, got %d", len(recs))
+	}
+	if code, stdout, _ := ctl(t, "verify", "--address", admin); code != 0 {
+		t.Fatalf("before tampering: exit %d\n%s", code, stdout)
+	}
+
+	gatewaytest.Stop(t) // closes the bolt file
+	tamper(t, db, "ctl-tamper", 2, 4)
+	gatewaytest.Start(t, caddyfile)
+
+	code, stdout, stderr := ctl(t, "verify", "--address", admin)
+	checkTamperReport(t, code, stdout+stderr, recs[1].EventID)
+
+	// The same through the real binary.
+	bin := filepath.Join(t.TempDir(), "consentctl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building consentctl: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "verify", "--address", admin).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("consentctl verify: %v\n%s", err, out)
+	}
+	checkTamperReport(t, exit.ExitCode(), string(out), recs[1].EventID)
+	t.Logf("%s", out)
+	out, err = exec.Command(bin, "verify", "--address", admin, "--json").Output()
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !bytes.Contains(out, []byte(`"ok": false`)) {
+		t.Errorf("verify --json: %v\n%s", err, out)
+	}
+}
+
+// tamper changes one field of the record at seq alter and deletes the
+// record at seq del, as someone with access to the file could.
+func tamper(t *testing.T, path, chain string, alter, del uint64) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		rec := tx.Bucket([]byte("chains")).Bucket([]byte(chain)).Bucket([]byte("rec"))
+		key := binary.BigEndian.AppendUint64(nil, alter)
+		old := rec.Get(key)
+		changed := bytes.Replace(old, []byte(`"marketing":true`), []byte(`"marketing":false`), 1)
+		if bytes.Equal(old, changed) {
+			return fmt.Errorf("seq %d has no granted marketing purpose: %s", alter, old)
+		}
+		if err := rec.Put(key, changed); err != nil {
+			return err
+		}
+		return rec.Delete(binary.BigEndian.AppendUint64(nil, del))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkTamperReport(t *testing.T, code int, out, alteredEvent string) {
+	t.Helper()
+	if code != exitFailed {
+		t.Errorf("verify of a tampered log: exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		"chain ctl-tamper",
+		"BROKEN",
+		"altered at seq 2 (event " + alteredEvent + "): content does not match its hash",
+		"gap at seq 4: seq 4 missing",
+		"verification FAILED: 1 of 1 chain broken",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+}

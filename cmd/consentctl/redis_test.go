@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/store/redis/redistest"
+)
+
+// redisAddr is the Redis at 127.0.0.1:6379, or one the test starts.
+func redisAddr(t *testing.T) string {
+	t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379", DialTimeout: 300 * time.Millisecond, MaxRetries: -1})
+	defer c.Close()
+	if c.Ping(context.Background()).Err() == nil {
+		return "127.0.0.1:6379"
+	}
+	n, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Skipf("no Redis at 127.0.0.1:6379 and none could be started: %v", err)
+	}
+	t.Cleanup(n.Kill)
+	return n.Addr()
+}
+
+// gatewayProcess is a real consentgate process.
+type gatewayProcess struct {
+	site  string // base URL
+	admin string // host:port of the admin endpoint
+	cmd   *exec.Cmd
+	log   string
+}
+
+// startProcess runs bin with a Caddyfile of its own, its own data
+// directory, and env added to the environment. It is killed when the test
+// ends.
+func startProcess(t *testing.T, bin, name, store, chain string, env []string) *gatewayProcess {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	caddyfile := fmt.Sprintf(`{
+	admin localhost:%d
+	auto_https off
+	persist_config off
+}
+:%d {
+	consent {
+		store %s
+		chain %s
+		proof_key {env.CONSENTGATE_PROOF_KEY}
+		signing_key {env.CONSENTGATE_SIGNING_KEY}
+	}
+	respond "<html><head></head><body>%s</body></html>"
+	header Content-Type text/html
+}
+`, adminPort, port, store, chain, name)
+	cfg := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(cfg, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &gatewayProcess{
+		site:  gatewaytest.BaseURL(port),
+		admin: fmt.Sprintf("localhost:%d", adminPort),
+		log:   filepath.Join(dir, "output.log"),
+	}
+	logFile, err := os.Create(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(bin, "run", "--config", cfg, "--adapter", "caddyfile")
+	p.cmd.Dir = dir
+	p.cmd.Env = append(os.Environ(),
+		"XDG_DATA_HOME="+filepath.Join(dir, "data"),
+		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"),
+		"HOME="+dir)
+	p.cmd.Env = append(p.cmd.Env, env...)
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		p.cmd.Wait()
+		logFile.Close()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			p.cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			out, _ := os.ReadFile(p.log)
+			t.Logf("%s output:\n%s", name, out)
+		}
+	})
+	gatewaytest.WaitListening(t, adminPort)
+	gatewaytest.WaitListening(t, port)
+	return p
+}
+
+// TestTwoInstancesShareRedis: two gateway processes write their own
+// chains into one Redis; an auditor exports through the second what
+// visitors decided through the first, and every chain verifies there.
+func TestTwoInstancesShareRedis(t *testing.T) {
+	addr := redisAddr(t)
+	suffix := make([]byte, 6)
+	rand.Read(suffix)
+	prefix := "cgctl-" + hex.EncodeToString(suffix)
+	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for _, pattern := range []string{prefix + ":*", "{" + prefix + ":*"} {
+			keys, _ := rdb.Keys(ctx, pattern).Result()
+			if len(keys) > 0 {
+				rdb.Del(ctx, keys...)
+			}
+		}
+		rdb.Close()
+	})
+
+	bin := filepath.Join(t.TempDir(), "consentgate")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/consentgate/consentgate/cmd/consentgate").CombinedOutput(); err != nil {
+		t.Fatalf("building consentgate: %v\n%s", err, out)
+	}
+	key := func() string {
+		b := make([]byte, 32)
+		rand.Read(b)
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	// Shared proof keys: each instance verifies the other's chain.
+	env := []string{"CONSENTGATE_PROOF_KEY=" + key(), "CONSENTGATE_SIGNING_KEY=" + key()}
+	store := fmt.Sprintf("redis://%s/0?prefix=%s", addr, prefix)
+	a := startProcess(t, bin, "gw-a", store, "gw-a", env)
+	b := startProcess(t, bin, "gw-b", store, "gw-b", env)
+
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a.site, `{"all":true}`)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a.site, `{"purposes":{"analytics":true}}`)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a.site, `{"all":false}`)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), b.site, `{"all":true}`)
+
+	out := filepath.Join(t.TempDir(), "export.jsonl")
+	if code, _, stderr := ctl(t, "export", "--address", b.admin, "--output", out); code != 0 {
+		t.Fatalf("export through B: exit %d: %s", code, stderr)
+	}
+	data, _ := os.ReadFile(out)
+	perChain := map[string]int{}
+	for _, r := range readJSONL(t, string(data)) {
+		perChain[r.Chain]++
+	}
+	if perChain["gw-a"] != 3 || perChain["gw-b"] != 1 || len(perChain) != 2 {
+		t.Errorf("exported through B, per chain: %v; want 3 of gw-a and 1 of gw-b", perChain)
+	}
+	code, stdout, stderr := ctl(t, "export", "--address", b.admin, "--format", "csv", "--chain", "gw-a")
+	if code != 0 || strings.Count(stdout, "\r\n") != 4 {
+		t.Errorf("CSV of gw-a through B: exit %d %s\n%s", code, stderr, stdout)
+	}
+
+	// Checkpoint A's chain through A, then verify everything through B.
+	if code, stdout, _ := ctl(t, "checkpoint", "--address", a.admin); code != 0 || !strings.Contains(stdout, "chain gw-a") {
+		t.Errorf("checkpoint through A: exit %d %s", code, stdout)
+	}
+	code, stdout, stderr = ctl(t, "verify", "--address", b.admin)
+	if code != 0 || !strings.Contains(stdout, "chain gw-a") || !strings.Contains(stdout, "chain gw-b") ||
+		!strings.Contains(stdout, "2 chains verified: ok") || strings.Contains(stdout, "HMAC not checked") ||
+		!strings.Contains(stdout, "3 records, seq 1..3, 1 signed checkpoint: ok") {
+		t.Errorf("verify through B: exit %d %s\n%s", code, stderr, stdout)
+	}
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// verifyAnswer mirrors GET /consent/verify.
+type verifyAnswer struct {
+	OK     bool `json:"ok"`
+	Chains []struct {
+		Store       string         `json:"store"`
+		Chain       string         `json:"chain"`
+		OK          bool           `json:"ok"`
+		Records     int            `json:"records"`
+		Tombstones  int            `json:"tombstones"`
+		FirstSeq    uint64         `json:"first_seq"`
+		LastSeq     uint64         `json:"last_seq"`
+		Checkpoints int            `json:"checkpoints"`
+		MACChecked  bool           `json:"mac_checked"`
+		Counts      map[string]int `json:"counts"`
+		Anchor      *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"anchor"`
+		Problems []struct {
+			Kind    string `json:"kind"`
+			Seq     uint64 `json:"seq"`
+			EventID string `json:"event_id"`
+			Detail  string `json:"detail"`
+		} `json:"problems"`
+	} `json:"chains"`
+}
+
+func runVerify(e *env, args []string) int {
+	chain := e.fs.String("chain", "", "verify this chain only")
+	asJSON := e.fs.Bool("json", false, "print the API's JSON report")
+	if _, code, ok := e.parse(args, 0); !ok {
+		return code
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return e.fail(err)
+	}
+	q := e.query(nil)
+	if *chain != "" {
+		q.Set("chain", *chain)
+	}
+	var raw json.RawMessage
+	if err := c.getJSON(http.MethodGet, "/consent/verify", q, nil, "", &raw); err != nil {
+		return e.fail(err)
+	}
+	var ans verifyAnswer
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return e.fail(&callError{exitAPI, fmt.Sprintf("unreadable verification report: %v", err)})
+	}
+	if *asJSON {
+		e.stdout.Write(raw)
+	} else {
+		printVerify(e.stdout, &ans)
+	}
+	if !ans.OK {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printVerify(w io.Writer, ans *verifyAnswer) {
+	broken := 0
+	for _, ch := range ans.Chains {
+		fmt.Fprintf(w, "chain %s  (%s)\n", ch.Chain, ch.Store)
+		var facts []string
+		facts = append(facts, plural(ch.Records, "record"))
+		if ch.Tombstones > 0 {
+			facts = append(facts, plural(ch.Tombstones, "tombstone")+" of erased records")
+		}
+		if ch.Records > 0 {
+			facts = append(facts, fmt.Sprintf("seq %d..%d", ch.FirstSeq, ch.LastSeq))
+		}
+		facts = append(facts, plural(ch.Checkpoints, "signed checkpoint"))
+		if ch.Anchor != nil {
+			facts = append(facts, fmt.Sprintf("expired records before seq %d anchored by a checkpoint", ch.Anchor.Seq+1))
+		}
+		if !ch.MACChecked {
+			facts = append(facts, "HMAC not checked (no key)")
+		}
+		verdict := "ok"
+		if !ch.OK {
+			verdict = "BROKEN"
+			broken++
+		}
+		fmt.Fprintf(w, "  %s: %s\n", strings.Join(facts, ", "), verdict)
+		for _, p := range ch.Problems {
+			fmt.Fprintf(w, "  %s at seq %d", p.Kind, p.Seq)
+			if p.EventID != "" {
+				fmt.Fprintf(w, " (event %s)", p.EventID)
+			}
+			fmt.Fprintf(w, ": %s", p.Detail)
+			if n := ch.Counts[p.Kind]; n > 1 {
+				fmt.Fprintf(w, " [first of %d %s problems]", n, p.Kind)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	switch {
+	case len(ans.Chains) == 0:
+		fmt.Fprintln(w, "no chains: nothing recorded yet")
+	case broken == 0:
+		fmt.Fprintf(w, "%s verified: ok\n", plural(len(ans.Chains), "chain"))
+	default:
+		fmt.Fprintf(w, "verification FAILED: %d of %s broken\n", broken, plural(len(ans.Chains), "chain"))
+	}
+}
+
+// statsAnswer mirrors GET /consent/stats.
+type statsAnswer struct {
+	Decisions int      `json:"decisions"`
+	Erased    int      `json:"erased"`
+	Purposes  []string `json:"purposes"`
+	Days      []struct {
+		Day       string                  `json:"day"`
+		Decisions int                     `json:"decisions"`
+		Purposes  map[string]decisionRows `json:"purposes"`
+	} `json:"days"`
+	Totals map[string]decisionRows `json:"totals"`
+}
+
+type decisionRows struct {
+	Decisions    int `json:"decisions"`
+	Accepted     int `json:"accepted"`
+	Rejected     int `json:"rejected"`
+	Custom       int `json:"custom"`
+	Withdrawn    int `json:"withdrawn"`
+	GPCDefaulted int `json:"gpc_defaulted"`
+	Granted      int `json:"granted"`
+}
+
+func runStats(e *env, args []string) int {
+	var f filterFlags
+	f.register(e.fs, true)
+	asJSON := e.fs.Bool("json", false, "print the API's JSON")
+	if _, code, ok := e.parse(args, 0); !ok {
+		return code
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return e.fail(err)
+	}
+	var raw json.RawMessage
+	if err := c.getJSON(http.MethodGet, "/consent/stats", e.query(&f), nil, "", &raw); err != nil {
+		return e.fail(err)
+	}
+	if *asJSON {
+		e.stdout.Write(raw)
+		return exitOK
+	}
+	var ans statsAnswer
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return e.fail(&callError{exitAPI, fmt.Sprintf("unreadable stats: %v", err)})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "day\tpurpose\tdecisions\taccepted\trejected\tcustom\twithdrawn\tgpc_defaulted\tgranted\t")
+	row := func(day, purpose string, r decisionRows) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", day, purpose, r.Decisions, r.Accepted, r.Rejected,
+			r.Custom, r.Withdrawn, r.GPCDefaulted, share(r.Granted, r.Decisions))
+	}
+	for _, d := range ans.Days {
+		for _, p := range slices.Sorted(maps.Keys(d.Purposes)) {
+			row(d.Day, p, d.Purposes[p])
+		}
+	}
+	for _, p := range ans.Purposes {
+		row("total", p, ans.Totals[p])
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "%s", plural(ans.Decisions, "decision"))
+	if ans.Erased > 0 {
+		fmt.Fprintf(e.stdout, ", %s", plural(ans.Erased, "erased record"))
+	}
+	fmt.Fprintln(e.stdout)
+	return exitOK
+}
+
+func runShow(e *env, args []string) int {
+	pos, code, ok := e.parse(args, 1)
+	if !ok {
+		return code
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return e.fail(err)
+	}
+	q := e.query(nil)
+	q.Set("id", pos[0])
+	resp, err := c.do(http.MethodGet, "/consent/show", q, nil, "")
+	if err != nil {
+		return e.fail(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(e.stdout, resp.Body); err != nil {
+		return e.fail(&callError{exitAPI, err.Error()})
+	}
+	return exitOK
+}
+
+func runErase(e *env, args []string) int {
+	pos, code, ok := e.parse(args, 1)
+	if !ok {
+		return code
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return e.fail(err)
+	}
+	// The id goes in the body, which keeps it out of Caddy's request log.
+	body, _ := json.Marshal(map[string]string{"id": pos[0]})
+	var ans struct {
+		Erased int `json:"erased"`
+	}
+	if err := c.getJSON(http.MethodPost, "/consent/erase", e.query(nil), strings.NewReader(string(body)), "application/json", &ans); err != nil {
+		return e.fail(err)
+	}
+	fmt.Fprintf(e.stdout, "erased %s of consent %s (tombstones keep the chain verifiable)\n", plural(ans.Erased, "record"), pos[0])
+	return exitOK
+}
+
+func runCheckpoint(e *env, args []string) int {
+	if _, code, ok := e.parse(args, 0); !ok {
+		return code
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return e.fail(err)
+	}
+	var ans struct {
+		Checkpoints []struct {
+			Store   string `json:"store"`
+			Chain   string `json:"chain"`
+			Seq     uint64 `json:"seq"`
+			Time    string `json:"time"`
+			Skipped string `json:"skipped"`
+		} `json:"checkpoints"`
+	}
+	if err := c.getJSON(http.MethodPost, "/consent/checkpoint", e.query(nil), nil, "", &ans); err != nil {
+		return e.fail(err)
+	}
+	for _, cp := range ans.Checkpoints {
+		if cp.Skipped != "" {
+			fmt.Fprintf(e.stdout, "chain %s  (%s): no checkpoint: %s\n", cp.Chain, cp.Store, cp.Skipped)
+		} else {
+			fmt.Fprintf(e.stdout, "chain %s  (%s): checkpoint at seq %d, %s\n", cp.Chain, cp.Store, cp.Seq, cp.Time)
+		}
+	}
+	return exitOK
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func share(n, of int) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(of))
+}

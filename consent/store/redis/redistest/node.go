@@ -1,0 +1,94 @@
+// Package redistest runs real redis-server processes for tests: on free
+// loopback ports, each with its own data directory, so a test can stop one
+// and start it again with its data (an outage), or build a cluster.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Node is a redis-server process tests run on a free loopback port,
+// with its data in a directory of its own, so it can stop and start again
+// with its data.
+type Node struct {
+	Port int
+	dir  string
+	args []string
+	cmd  *exec.Cmd
+}
+
+// NewNode starts a redis-server on a free loopback port with its data in a
+// directory of its own under dir; extra are more server arguments.
+func NewNode(dir string, extra ...string) (*Node, error) {
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Port: port, dir: filepath.Join(dir, strconv.Itoa(port))}
+	if err := os.MkdirAll(n.dir, 0o700); err != nil {
+		return nil, err
+	}
+	n.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.dir,
+		"--save", "", "--appendonly", "no", "--protected-mode", "no", "--logfile", "redis.log"}, extra...)
+	return n, n.Start()
+}
+
+// FreePort finds a loopback port nobody listens on.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Addr is the server's host:port.
+func (n *Node) Addr() string { return "127.0.0.1:" + strconv.Itoa(n.Port) }
+
+// Start starts the server (again) and waits until it answers.
+func (n *Node) Start() error {
+	n.cmd = exec.Command("redis-server", n.args...)
+	if err := n.cmd.Start(); err != nil {
+		return fmt.Errorf("starting redis-server (is it installed?): %w", err)
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: n.Addr(), MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			n.Kill()
+			log, _ := os.ReadFile(filepath.Join(n.dir, "redis.log"))
+			return fmt.Errorf("redis-server on %s did not answer:\n%s", n.Addr(), log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// Stop shuts the server down, saving its data for the next start.
+func (n *Node) Stop() {
+	c := goredis.NewClient(&goredis.Options{Addr: n.Addr(), MaxRetries: -1})
+	_ = c.ShutdownSave(context.Background()).Err() // the connection drops: no reply
+	c.Close()
+	_ = n.cmd.Wait()
+	n.cmd = nil
+}
+
+// Kill kills the server without letting it save.
+func (n *Node) Kill() {
+	if n.cmd != nil && n.cmd.Process != nil {
+		_ = n.cmd.Process.Kill()
+		_ = n.cmd.Wait()
+		n.cmd = nil
+	}
+}
