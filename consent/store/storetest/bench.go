@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,4 +90,35 @@ func BenchmarkAppendParallel(b *testing.B, s store.Store) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/time.Since(began).Seconds(), "records/s")
+}
+
+// ReportPeakHeap samples the heap while a benchmark runs and, when the
+// returned function is called, reports the peak growth as peak-MB.
+func ReportPeakHeap(b *testing.B) func() {
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > base.HeapAlloc && m.HeapAlloc-base.HeapAlloc > peak.Load() {
+				peak.Store(m.HeapAlloc - base.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-MB")
+	}
 }
