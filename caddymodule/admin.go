@@ -237,7 +237,7 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 	a.logger.Info("consent proofs verified", append(who(r),
 		zap.Int("chains", len(ans.Chains)),
 		zap.Int("broken", failed))...)
-	return adminJSON(w, ans)
+	return writeJSON(w, ans)
 }
 
 // showAnswer is the answer of /consent/show.
@@ -263,7 +263,7 @@ func (a *AdminAPI) serveShow(w http.ResponseWriter, r *http.Request, stores []*a
 	if len(ans.Records) == 0 {
 		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or erased)")
 	}
-	return adminJSON(w, ans)
+	return writeJSON(w, ans)
 }
 
 // eraseAnswer is the answer of /consent/erase.
@@ -294,7 +294,7 @@ func (a *AdminAPI) serveErase(w http.ResponseWriter, r *http.Request, stores []*
 	if ans.Erased == 0 {
 		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or already erased)")
 	}
-	return adminJSON(w, ans)
+	return writeJSON(w, ans)
 }
 
 // checkpointAnswer is the answer of /consent/checkpoint.
@@ -338,7 +338,7 @@ func (a *AdminAPI) serveCheckpoint(w http.ResponseWriter, r *http.Request, store
 		}
 	}
 	a.logger.Info("consent checkpoints written on request", append(who(r), zap.Int("chains", len(ans.Checkpoints)))...)
-	return adminJSON(w, ans)
+	return writeJSON(w, ans)
 }
 
 // auditFilter is the record selection of export, stats and dashboard.
@@ -473,20 +473,6 @@ func storeError(as *auditStore, err error) error {
 		status = http.StatusRequestTimeout
 	}
 	return caddy.APIError{HTTPStatus: status, Err: fmt.Errorf("store %s: %w", as.name, err)}
-}
-
-// adminJSON writes v as indented JSON.
-func adminJSON(w http.ResponseWriter, v any) error {
-	body, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	_, err = w.Write(append(body, '\n'))
-	return err
 }
 
 // Interface guards

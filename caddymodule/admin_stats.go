@@ -166,5 +166,5 @@ func (a *AdminAPI) serveStats(w http.ResponseWriter, r *http.Request, stores []*
 	if err != nil {
 		return err
 	}
-	return adminJSON(w, ans)
+	return writeJSON(w, ans)
 }
