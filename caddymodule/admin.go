@@ -86,6 +86,7 @@ var adminRoutes = map[string]adminRoute{
 	"erase":      {http.MethodPost, []string{"id", "store"}, (*AdminAPI).serveErase},
 	"checkpoint": {http.MethodPost, []string{"store"}, (*AdminAPI).serveCheckpoint},
 	"dashboard":  {http.MethodGet, []string{"since", "until", "site", "store"}, (*AdminAPI).serveDashboard},
+	"scan":       {http.MethodGet, []string{"site", "store"}, (*AdminAPI).serveScan},
 }
 
 // serve dispatches a request under /consent/.

@@ -11,7 +11,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/rewrite"
+	"github.com/consentgate/consentgate/consent/scan"
 )
 
 const (
@@ -212,7 +214,45 @@ func (pw *pageWriter) options() rewrite.Options {
 		Judge:       pw.visit.decision,
 		Hook:        *hook,
 		Placeholder: pw.h.placeholder(pw.visit.lang),
+		OnURL:       pw.noteThirdParty,
 	}
+}
+
+// noteThirdParty records, for the third-party scan, URLs of other sites
+// that no vendor of the policy covers.
+func (pw *pageWriter) noteThirdParty(kind catalog.Kind, url []byte, v rewrite.Verdict) {
+	if v.Vendor != "" || v.Block {
+		return
+	}
+	host, ok := pw.h.policy.Matcher().Host(url)
+	if !ok {
+		return
+	}
+	site := siteOf(pw.req)
+	if scan.IsThirdParty(host, site) {
+		thirdParties.Observe(site, pw.req.URL.Path, kind, host)
+	}
+}
+
+// rewriteWhole rewrites a small page held in one buffer.
+func (pw *pageWriter) rewriteWhole(dst, page []byte) []byte {
+	rw := rewriterPool.Get().(*rewrite.Rewriter)
+	defer rewriterPool.Put(rw)
+	aw := appendWriter{b: dst}
+	rw.Reset(&aw, pw.options())
+	rw.Write(page)
+	rw.Close()
+	pw.h.metrics.pagesRewritten.Inc()
+	pw.h.metrics.blocked.Add(float64(rw.Blocked()))
+	rw.Reset(io.Discard, rewrite.Options{})
+	return aw.b
+}
+
+type appendWriter struct{ b []byte }
+
+func (a *appendWriter) Write(p []byte) (int, error) {
+	a.b = append(a.b, p...)
+	return len(p), nil
 }
 
 // toStream switches a buffered page to streaming: headers go out without a
@@ -242,7 +282,7 @@ func (pw *pageWriter) finish() error {
 	switch pw.state {
 	case stateBuffer:
 		out := outPool.Get().(*[]byte)
-		*out = rewrite.Rewrite((*out)[:0], pw.buf, pw.options())
+		*out = pw.rewriteWhole((*out)[:0], pw.buf)
 		pw.Header().Set("Content-Length", strconv.Itoa(len(*out)))
 		pw.ResponseWriter.WriteHeader(pw.status)
 		_, err = pw.ResponseWriter.Write(*out)
@@ -259,6 +299,8 @@ func (pw *pageWriter) finish() error {
 		if cerr := pw.rw.Close(); err == nil {
 			err = cerr
 		}
+		pw.h.metrics.pagesRewritten.Inc()
+		pw.h.metrics.blocked.Add(float64(pw.rw.Blocked()))
 	}
 	pw.state = stateDone
 	return err

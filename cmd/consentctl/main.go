@@ -60,6 +60,8 @@ var commands = []command{
 		"sign a checkpoint of every chain now", runCheckpoint},
 	{"dashboard", "[--since T] [--until T] [--site HOST] [--output FILE]",
 		"save the HTML dashboard (charts per day and purpose) to open in a browser", runDashboard},
+	{"scan", "[--site HOST] [PAGE-URL...]",
+		"list third parties pages loaded that the policy does not cover; with URLs, fetch each through the gateway and list what it loads before and after consent", runScan},
 }
 
 // env is what a subcommand runs with.
@@ -140,7 +142,7 @@ func (e *env) parse(args []string, positional int) ([]string, int, bool) {
 		rest = append(rest, args[0])
 		args = args[1:]
 	}
-	if len(rest) != positional {
+	if positional >= 0 && len(rest) != positional { // -1: any number
 		if positional == 0 {
 			fmt.Fprintf(e.stderr, "consentctl %s: unexpected argument %q\n", strings.TrimPrefix(e.fs.Name(), "consentctl "), rest[0])
 		} else {

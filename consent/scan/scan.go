@@ -1,0 +1,109 @@
+// Package scan notes the third parties a site's pages load that no vendor
+// of the policy covers, so an operator sees what the policy misses. It
+// keeps one entry per (site, page path, kind, origin), bounded in number.
+package scan
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
+
+// DefaultMaxEntries bounds the recorder's memory: a site with very many
+// paths keeps its first entries and counts what it had to drop.
+const DefaultMaxEntries = 10000
+
+// Entry is one unknown third-party origin seen on one page.
+type Entry struct {
+	Site   string    `json:"site"`
+	Path   string    `json:"path"`
+	Kind   string    `json:"kind"`   // script, frame, image, link
+	Origin string    `json:"origin"` // host of the URL, lower case
+	Count  uint64    `json:"count"`
+	First  time.Time `json:"first_seen"`
+	Last   time.Time `json:"last_seen"`
+}
+
+type key struct {
+	site, path, origin string
+	kind               catalog.Kind
+}
+
+// Recorder collects entries; safe for concurrent use.
+type Recorder struct {
+	mu      sync.Mutex
+	max     int
+	entries map[key]*Entry
+	dropped uint64
+	now     func() time.Time
+}
+
+// NewRecorder makes a recorder keeping at most max entries (0: default).
+func NewRecorder(max int) *Recorder {
+	if max <= 0 {
+		max = DefaultMaxEntries
+	}
+	return &Recorder{max: max, entries: map[key]*Entry{}, now: time.Now}
+}
+
+// Observe notes that a page of site at path loads origin. Call it only for
+// URLs no vendor matched and whose host is not the site's own.
+func (r *Recorder) Observe(site, path string, kind catalog.Kind, origin []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if e, ok := r.entries[key{site, path, string(origin), kind}]; ok { // no allocation on a hit
+		e.Count++
+		e.Last = now
+		return
+	}
+	if len(r.entries) >= r.max {
+		r.dropped++
+		return
+	}
+	k := key{site, path, string(origin), kind}
+	r.entries[k] = &Entry{Site: site, Path: path, Kind: kind.String(), Origin: k.origin, Count: 1, First: now, Last: now}
+}
+
+// Report is what the recorder holds.
+type Report struct {
+	Entries []Entry `json:"entries"`
+	// Dropped counts observations not kept because the recorder was full.
+	Dropped uint64 `json:"dropped"`
+}
+
+// Report lists the entries by site, origin, path and kind.
+func (r *Recorder) Report() Report {
+	r.mu.Lock()
+	rep := Report{Entries: make([]Entry, 0, len(r.entries)), Dropped: r.dropped}
+	for _, e := range r.entries {
+		rep.Entries = append(rep.Entries, *e)
+	}
+	r.mu.Unlock()
+	sort.Slice(rep.Entries, func(i, j int) bool {
+		a, b := rep.Entries[i], rep.Entries[j]
+		if a.Site != b.Site {
+			return a.Site < b.Site
+		}
+		if a.Origin != b.Origin {
+			return a.Origin < b.Origin
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Kind < b.Kind
+	})
+	return rep
+}
+
+// IsThirdParty reports whether host (lower case, from catalog.Matcher.Host)
+// belongs to another site than site: neither equal nor a subdomain of it.
+func IsThirdParty(host []byte, site string) bool {
+	h := string(host) // compared, not kept: no allocation
+	if h == site {
+		return false
+	}
+	return !(len(h) > len(site) && h[len(h)-len(site)-1] == '.' && h[len(h)-len(site):] == site)
+}
