@@ -206,3 +206,26 @@ func TestInstituteLogsNoFullIP(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeCaddyfiles: every Caddyfile snippet in the README adapts, so the
+// documentation cannot drift from the code. A bare `consent { … }` snippet
+// is put in a site block first.
+func TestReadmeCaddyfiles(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippets := regexp.MustCompile("(?s)```caddyfile\n(.*?)```").FindAllSubmatch(readme, -1)
+	if len(snippets) < 3 {
+		t.Fatalf("found %d Caddyfile snippets in the README", len(snippets))
+	}
+	for i, m := range snippets {
+		snippet := string(m[1])
+		if strings.HasPrefix(snippet, "consent") {
+			snippet = ":8080 {\n" + snippet + "}\n"
+		}
+		if _, err := gatewaytest.Adapt(snippet); err != nil {
+			t.Errorf("README snippet %d does not adapt: %v\n%s", i+1, err, snippet)
+		}
+	}
+}
