@@ -48,7 +48,8 @@ type pageWriter struct {
 	h          *Handler
 	req        *http.Request
 	visit      visit
-	mayRewrite bool // a GET that could be a page
+	mayRewrite bool   // a GET that could be a page
+	site       string // the request's host, for the third-party scan
 	state      writerState
 	status     int
 	buf        []byte
@@ -228,9 +229,11 @@ func (pw *pageWriter) noteThirdParty(kind catalog.Kind, url []byte, v rewrite.Ve
 	if !ok {
 		return
 	}
-	site := siteOf(pw.req)
-	if scan.IsThirdParty(host, site) {
-		thirdParties.Observe(site, pw.req.URL.Path, kind, host)
+	if pw.site == "" {
+		pw.site = siteOf(pw.req) // once per page, only when a URL needs it
+	}
+	if scan.IsThirdParty(host, pw.site) {
+		thirdParties.Observe(pw.site, pw.req.URL.Path, kind, host)
 	}
 }
 

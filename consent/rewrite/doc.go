@@ -6,12 +6,14 @@
 //
 // A Rewriter never holds the page. Between writes it keeps at most an
 // unfinished tag (judged start tags up to TagLimit) or the held text of an
-// inline script or style (up to HoldLimit), plus a small output buffer:
-// under 64 KiB whatever the page. Held bytes are never re-scanned when more
-// arrive, and only the start tags of judged elements are parsed (once
-// complete); unchanged regions are written straight from the caller's
-// slice. Rewrite gives the same output for a page held in memory, whatever
-// the write sizes.
+// inline script or style (up to HoldLimit), in one buffer that otherwise
+// gathers the output of a write: under 64 KiB whatever the page. Held bytes
+// are never re-scanned when more arrive, and only the start tags of judged
+// elements are parsed (once complete). A write in which nothing changes is
+// passed on straight from the caller's slice; otherwise its output is
+// gathered into as few writes as the buffer allows, all before Write
+// returns. Rewrite gives the same output for a page held in memory,
+// whatever the write sizes.
 //
 // The output equals the input byte for byte except where the rewriter
 // acts. It reads ASCII bytes only and never re-encodes, so any

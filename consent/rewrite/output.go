@@ -1,35 +1,76 @@
 package rewrite
 
 // Output and holding. Unchanged bytes are written straight from the
-// caller's slice in as few pieces as possible; only a held token is copied,
-// and only when it spans writes.
+// caller's slice when nothing changes around them, else gathered with the
+// changes into as few writes as possible; a held token is copied only when
+// it spans writes.
 
-// emit writes b after everything emitted before. Small pieces are coalesced
-// in out; large ones go straight to w.
+// emit writes b after everything emitted before. The output of one Write
+// goes out in as few pieces as the memory bound allows, because each piece
+// costs the writer (an HTTP/1.1 chunk, a system call): a run of the
+// caller's slice is remembered rather than copied (pend) and grows while
+// the next piece follows it in memory; once anything else comes, pieces are
+// copied into out, which shares mem with the held token. Everything goes
+// out by the end of the Write.
 func (r *Rewriter) emit(b []byte) {
 	if len(b) == 0 || r.err != nil {
 		return
 	}
-	if r.direct {
+	if r.direct || r.inBuf { // mem holds the held token: out cannot use it
+		r.flushOut()
 		r.write(b)
 		return
 	}
-	if len(r.out)+len(b) <= cap(r.out) {
-		r.out = append(r.out, b...)
+	if len(r.pend) > 0 {
+		if follows(r.pend, b) {
+			r.pend = r.pend[:len(r.pend)+len(b)]
+			return
+		}
+		r.spill()
+	}
+	if len(r.out) == 0 && within(r.cur, b) {
+		r.pend = b
 		return
 	}
-	r.flushOut()
-	if len(b) >= outSize/2 {
-		r.write(b)
-		return
-	}
-	if r.out == nil {
-		r.out = make([]byte, 0, outSize)
-	}
-	r.out = append(r.out, b...)
+	r.appendOut(b)
 }
 
+// spill moves pend into out, or writes it if out could not hold it.
+func (r *Rewriter) spill() {
+	b := r.pend
+	r.pend = nil
+	if len(b) >= memSize {
+		r.write(b)
+		return
+	}
+	r.appendOut(b)
+}
+
+// appendOut copies b into out, writing out each time it is full.
+func (r *Rewriter) appendOut(b []byte) {
+	if r.mem == nil {
+		r.mem = make([]byte, 0, memSize)
+	}
+	if r.out == nil {
+		r.out = r.mem[:0]
+	}
+	for {
+		n := copy(r.out[len(r.out):cap(r.out)], b)
+		r.out = r.out[:len(r.out)+n]
+		if b = b[n:]; len(b) == 0 {
+			return
+		}
+		r.write(r.out)
+		r.out = r.out[:0]
+	}
+}
+
+// flushOut writes what emit has gathered.
 func (r *Rewriter) flushOut() {
+	if len(r.pend) > 0 {
+		r.write(r.pend)
+		r.pend = nil
+	}
 	if len(r.out) > 0 {
 		r.write(r.out)
 		r.out = r.out[:0]
@@ -43,6 +84,18 @@ func (r *Rewriter) write(b []byte) {
 	if _, err := r.w.Write(b); err != nil {
 		r.err = err
 	}
+}
+
+// follows reports whether b begins where a ends, in the same array.
+func follows(a, b []byte) bool {
+	rest := a[len(a):cap(a)]
+	return len(b) > 0 && len(rest) >= len(b) && &rest[0] == &b[0]
+}
+
+// within reports whether b is a part of p.
+func within(p, b []byte) bool {
+	x := cap(p) - cap(b)
+	return len(b) > 0 && x >= 0 && x+len(b) <= len(p) && &p[x] == &b[0]
 }
 
 // startHold starts holding the token that begins at p[i].
@@ -88,7 +141,13 @@ func (r *Rewriter) emitHeldFrom(p []byte, i, k int) {
 // unhold decides that the held token passes unchanged.
 func (r *Rewriter) unhold() {
 	if r.inBuf {
-		r.emit(r.buf)
+		if r.direct || len(r.buf) == 0 || &r.buf[0] != &r.mem[:1][0] {
+			r.emit(r.buf)
+		} else {
+			// The token is already where out begins (out and pend are
+			// empty while inBuf): what follows is gathered after it.
+			r.out = r.mem[:len(r.buf)]
+		}
 		r.buf = r.buf[:0]
 		r.inBuf = false
 	}
@@ -120,13 +179,16 @@ func (r *Rewriter) insertAt(p []byte, i int, b []byte) {
 func (r *Rewriter) endWrite(p []byte) {
 	if !r.holding {
 		r.emit(p[r.from:])
+		r.flushOut()
 		return
 	}
 	if !r.inBuf {
 		r.emit(p[r.from:r.ts])
-		if r.buf == nil {
-			r.buf = make([]byte, 0, TagLimit+HoldLimit+64)
+		r.flushOut() // the held token takes mem
+		if r.mem == nil {
+			r.mem = make([]byte, 0, memSize)
 		}
+		r.buf = r.mem[:0]
 		r.inBuf = true
 	}
 	r.buf = append(r.buf, p[r.ts:]...)

@@ -17,7 +17,9 @@ const (
 	// for judging; only that prefix is judged.
 	HoldLimit = 16 << 10
 
-	outSize = 8 << 10 // coalesces small output pieces into fewer writes
+	// memSize is the buffer that holds a token spanning writes and, while
+	// none does, gathers the output of a write.
+	memSize = TagLimit + HoldLimit + 64
 	maxTmp  = 4 << 10 // scratch for inserted attributes, kept across tags up to this size
 )
 
@@ -75,8 +77,11 @@ type Rewriter struct {
 	from, ts int
 	holding  bool
 	inBuf    bool
-	buf      []byte
-	out      []byte
+	mem      []byte // backs buf and out, which are never both in use
+	buf      []byte // the held token, while inBuf
+	out      []byte // output gathered in this Write, while !inBuf
+	pend     []byte // output still in cur, not yet copied or written
+	cur      []byte // the caller's slice, during a Write
 	tmp      []byte
 
 	// Stream offsets, for tests comparing tag boundaries with x/net/html.
@@ -95,8 +100,7 @@ func New(w io.Writer, opt Options) *Rewriter {
 // Reset makes r rewrite a new page to w, keeping its buffers, so Rewriters
 // can be pooled.
 func (r *Rewriter) Reset(w io.Writer, opt Options) {
-	*r = Rewriter{w: w, opt: opt, judge: opt.Judge,
-		buf: r.buf[:0], out: r.out[:0], tmp: r.tmp[:0]}
+	*r = Rewriter{w: w, opt: opt, judge: opt.Judge, mem: r.mem, tmp: r.tmp[:0]}
 	if r.judge == nil {
 		r.judge = nopJudge{}
 	}
@@ -114,8 +118,10 @@ func (r *Rewriter) Write(p []byte) (int, error) {
 		return 0, r.err
 	}
 	r.from, r.ts = 0, 0
+	r.cur = p
 	r.scan(p)
 	r.endWrite(p)
+	r.cur = nil
 	r.pos += int64(len(p))
 	if r.err != nil {
 		return 0, r.err
@@ -163,7 +169,13 @@ func (r *Rewriter) Blocked() int { return r.blocked }
 func (r *Rewriter) Oversized() int { return r.oversized }
 
 // heldCap is the memory the Rewriter keeps between writes.
-func (r *Rewriter) heldCap() int { return cap(r.buf) + cap(r.out) + cap(r.tmp) }
+func (r *Rewriter) heldCap() int {
+	n := cap(r.mem) + cap(r.tmp)
+	if len(r.buf) > 0 && cap(r.buf) != cap(r.mem) { // buf outgrew mem
+		n += cap(r.buf)
+	}
+	return n
+}
 
 // Rewrite appends the rewritten src to dst, which must not overlap src. The
 // output is the same as streaming src through a Rewriter.

@@ -54,26 +54,36 @@ func (r *Rewriter) scan(p []byte) {
 
 // text skips text and, in the same loop, the tags that need nothing done.
 func (r *Rewriter) text(p []byte, i int) int {
-	for r.st == stText {
-		j := bytes.IndexByte(p[i:], '<')
-		if j < 0 {
-			return len(p)
+	for {
+		// After a tag, the next '<' is often a byte or two away: look at
+		// the first bytes before paying for a call to IndexByte.
+		switch {
+		case i < len(p) && p[i] == '<':
+		case i+1 < len(p) && p[i+1] == '<':
+			i++
+		default:
+			j := bytes.IndexByte(p[i:], '<')
+			if j < 0 {
+				return len(p)
+			}
+			i += j
 		}
-		i += j
-		if k, ok := r.plainTag(p, i); ok {
-			i = k
-			continue
+		k, ok := r.plainTag(p, i)
+		if !ok {
+			break
 		}
-		// Hold from '<' until the name says whether anything happens here.
-		r.startHold(i)
-		r.tagStart = r.pos + int64(i)
-		if i++; i == len(p) {
-			r.st = stLT
+		if i = k; r.st != stText {
 			return i
 		}
-		i = r.afterLT(p, i)
 	}
-	return i
+	// Hold from '<' until the name says whether anything happens here.
+	r.startHold(i)
+	r.tagStart = r.pos + int64(i)
+	if i++; i == len(p) {
+		r.st = stLT
+		return i
+	}
+	return r.afterLT(p, i)
 }
 
 // plainTag is the fast path for most tags: if p[i:] begins a tag whose
@@ -81,25 +91,43 @@ func (r *Rewriter) text(p []byte, i int) int {
 // returns false and the general path takes the tag from its '<'.
 func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 	k := i + 1
-	end := k < len(p) && p[k] == '/'
+	if k >= len(p) {
+		return i, false
+	}
+	c := p[k]
+	end := c == '/'
 	if end {
-		k++
+		if k++; k >= len(p) {
+			return i, false
+		}
+		c = p[k]
 	}
-	if k >= len(p) || !isAlpha(p[k]) {
+	if class[c]&cAlpha == 0 {
 		return i, false
 	}
-	n := skipClass(p, k, nameStop)
-	if n == len(p) || end && isHead(p[k:n]) {
+	n := skipClass(p, k+1, nameStop)
+	if n == len(p) {
 		return i, false
 	}
-	if !end && classify(p[k:n]) != elOther {
+	if end {
+		if n-k == 4 && isHead(p[k:n]) {
+			return i, false
+		}
+	} else if classify(p[k:n]) != elOther {
 		return i, false
 	}
+	if j, ok := skipAttrs(p, n); ok {
+		if r.trace != nil {
+			r.traceTag(end, r.pos+int64(i), j)
+		}
+		return j, true
+	}
+	// The tag goes on in the next write: lex what is here resumably.
 	r.tl.st = tsBeforeAttr
 	j, ev := r.tl.lex(p, n, false)
 	if ev == lexEnd {
 		r.traceTag(end, r.pos+int64(i), j)
-	} else { // the tag goes on in the next write
+	} else {
 		r.st, r.isEnd, r.el = stTag, end, elOther
 		r.tagStart = r.pos + int64(i)
 	}

@@ -176,6 +176,50 @@ func (t *tagLexer) lex(p []byte, i int, attrs bool) (int, lexEvent) {
 	return i, lexMore
 }
 
+// skipAttrs finds the end of a tag from p[i], just after its name, by the
+// same grammar as lex (without its resumable state): it returns the index
+// just past the tag's '>', or false if p ends first.
+func skipAttrs(p []byte, i int) (int, bool) {
+	for i < len(p) {
+		c := p[i]
+		switch {
+		case c == '>':
+			return i + 1, true
+		case class[c]&(cSpace|cSlash) != 0:
+			i++
+			continue
+		}
+		// An attribute name: any byte starts one, '=' included.
+		i = skipClass(p, i+1, keyStop)
+		if i < len(p) && class[p[i]]&cSpace != 0 {
+			i = skipSpace(p, i+1)
+		}
+		if i >= len(p) {
+			return i, false
+		}
+		if p[i] != '=' {
+			continue // '/', '>' or the next name is read between attributes
+		}
+		i = skipSpace(p, i+1)
+		if i >= len(p) {
+			return i, false
+		}
+		switch c := p[i]; {
+		case c == '>': // "a=>": an empty value, and the tag's end
+			return i + 1, true
+		case c == '"' || c == '\'':
+			j := bytes.IndexByte(p[i+1:], c)
+			if j < 0 {
+				return len(p), false
+			}
+			i += j + 2
+		default:
+			i = skipClass(p, i+1, valStop)
+		}
+	}
+	return i, false
+}
+
 func (t *tagLexer) noValue(i int) (int, lexEvent) {
 	t.a.valStart, t.a.valEnd = i, i
 	return i, lexAttr
