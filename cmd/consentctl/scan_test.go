@@ -15,7 +15,8 @@ const scanPage = `<!doctype html><html><head>` +
 	`<script src="https://cdn.unlisted-widgets.example/w.js"></script>` +
 	`<script async src="https://www.googletagmanager.com/gtag/js?id=G-SCAN1"></script>` +
 	`<script src="/app.js"></script>` +
-	`</head><body><img src="https://pixel.unlisted-ads.example/p.gif" alt=""></body></html>`
+	`</head><body><img src="https://pixel.unlisted-ads.example/p.gif" alt="">` +
+	`<form method="post" action="https://forms.unlisted-crm.example/submit"><input name="email"></form></body></html>`
 
 // TestScan: a page with a script from an unknown third party shows up in
 // the admin API and in consentctl scan; fetching the page through the
@@ -46,7 +47,8 @@ func TestScan(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"cdn.unlisted-widgets.example", "script", "/products", "pixel.unlisted-ads.example", "image"} {
+	for _, want := range []string{"cdn.unlisted-widgets.example", "script", "/products", "pixel.unlisted-ads.example", "image",
+		"forms.unlisted-crm.example", "form"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("scan output lacks %q:\n%s", want, out)
 		}

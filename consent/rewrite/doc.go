@@ -51,6 +51,9 @@
 //     KindLink.
 //   - @import url(X), url("X") or "X" in an inline <style> (its first
 //     HoldLimit bytes): KindLink.
+//   - <form action>: KindForm, only reported to Options.OnURL (for the
+//     third-party scan); a form is never neutralised, since it sends
+//     nothing until the visitor submits it.
 //
 // URLs are passed as written: quotes stripped, not entity-decoded. Only the
 // first occurrence of an attribute is judged, as only it is used.

@@ -25,11 +25,13 @@ const (
 	elObject
 	elMedia // img (and image, which the parser turns into img), video, audio, source, track
 	elLink
+	elForm // judged only to report its action to OnURL (the third-party scan); never blocked
+	numElems
 )
 
 // rawEnd is, for each element whose content is raw text (or RCDATA), the
 // lower-case name of the end tag that closes it.
-var rawEnd = [elLink + 1]string{
+var rawEnd = [numElems]string{
 	elStyle: "style", elXmp: "xmp", elNoembed: "noembed", elNoframes: "noframes",
 	elTextarea: "textarea", elTitle: "title", elScript: "script", elIframe: "iframe",
 }
@@ -46,7 +48,7 @@ var elemNames = [...]struct {
 	{"textarea", elTextarea}, {"title", elTitle}, {"plaintext", elPlaintext},
 	{"script", elScript}, {"iframe", elIframe}, {"embed", elEmbed}, {"object", elObject},
 	{"img", elMedia}, {"image", elMedia}, {"video", elMedia}, {"audio", elMedia},
-	{"source", elMedia}, {"track", elMedia}, {"link", elLink},
+	{"source", elMedia}, {"track", elMedia}, {"link", elLink}, {"form", elForm},
 }
 
 // maxName is the length of the longest name in elemNames ("plaintext").
@@ -98,6 +100,7 @@ const (
 	atSrcdoc
 	atRel
 	atConsent // data-consent: the operator's own marking
+	atAction
 	numAttrs
 	atNone = numAttrs
 )
@@ -141,6 +144,8 @@ func attrOf(key []byte) attrID {
 		return atRel
 	case "data-consent":
 		return atConsent
+	case "action":
+		return atAction
 	}
 	return atNone
 }
@@ -161,4 +166,5 @@ var specs = [...]judgedSpec{
 	elObject: {catalog.KindFrame, setOf(atData), setOf(atData)},
 	elMedia:  {catalog.KindImage, media, media},
 	elLink:   {catalog.KindLink, setOf(atHref), setOf(atHref)},
+	elForm:   {catalog.KindForm, setOf(atAction), 0},
 }

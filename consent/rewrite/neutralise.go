@@ -36,6 +36,8 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 	ti := parseTag(tag)
 	var v Verdict
 	switch {
+	case r.el == elForm:
+		r.judgeURLs(&ti) // for OnURL only: a form loads nothing until it is sent
 	case ti.has.has(atConsent):
 		v = r.judge.JudgePurpose(ti.val[atConsent])
 	case r.el == elScript && !ti.has.has(atSrc):
