@@ -8,15 +8,7 @@ import (
 )
 
 // TestMain keeps Caddy's data and config in a throw-away directory.
-func TestMain(m *testing.M) {
-	dir, err := gatewaytest.IsolateDataDirs()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(gatewaytest.RunIsolated(m)) }
 
 // Short names for the harness, used throughout this package's tests.
 var (

@@ -37,6 +37,18 @@ func IsolateDataDirs() (dir string, err error) {
 	return dir, nil
 }
 
+// RunIsolated runs a test binary's tests with Caddy's data and config in a
+// throw-away directory (see IsolateDataDirs); call it from TestMain as
+// os.Exit(gatewaytest.RunIsolated(m)).
+func RunIsolated(m *testing.M) int {
+	dir, err := IsolateDataDirs()
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	return m.Run()
+}
+
 // Adapt turns a Caddyfile into JSON config.
 func Adapt(caddyfile string) ([]byte, error) {
 	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile), map[string]any{"filename": "Caddyfile"})

@@ -16,15 +16,7 @@ import (
 )
 
 // TestMain keeps the in-process Caddy's data in a throw-away directory.
-func TestMain(m *testing.M) {
-	dir, err := gatewaytest.IsolateDataDirs()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(gatewaytest.RunIsolated(m)) }
 
 // ctl runs consentctl in the test process.
 func ctl(t *testing.T, args ...string) (code int, stdout, stderr string) {

@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -70,7 +71,7 @@ func TestConcurrentSealVerifies(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	slices.SortFunc(recs, func(a, b Record) int { return cmpUint(a.Seq, b.Seq) })
+	slices.SortFunc(recs, func(a, b Record) int { return cmp.Compare(a.Seq, b.Seq) })
 	cp, _ := c.Checkpoint()
 	v := NewChainVerifier("gw-1", []Checkpoint{cp}, VerifyOptions{Keys: k.verifyKeys()})
 	for _, r := range recs {

@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"encoding/json"
 	"fmt"
@@ -123,19 +124,9 @@ func NewChainVerifier(chain string, checkpoints []Checkpoint, opts VerifyOptions
 			v.cps = append(v.cps, cp)
 		}
 	}
-	slices.SortFunc(v.cps, func(a, b Checkpoint) int { return cmpUint(a.Seq, b.Seq) })
+	slices.SortFunc(v.cps, func(a, b Checkpoint) int { return cmp.Compare(a.Seq, b.Seq) })
 	v.report.Checkpoints = len(v.cps)
 	return v
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (v *ChainVerifier) problem(kind ProblemKind, seq uint64, event, detail string) {
@@ -250,7 +241,7 @@ func (v *ChainVerifier) checkSeq(in integrity) {
 // anchor accepts a chain starting after seq 1 when a valid checkpoint sits
 // right before its first record, old enough to have expired.
 func (v *ChainVerifier) anchor(in integrity) {
-	i, found := slices.BinarySearchFunc(v.cps, in.seq-1, func(c Checkpoint, s uint64) int { return cmpUint(c.Seq, s) })
+	i, found := slices.BinarySearchFunc(v.cps, in.seq-1, func(c Checkpoint, s uint64) int { return cmp.Compare(c.Seq, s) })
 	switch {
 	case !found:
 		v.problem(Gap, 1, "", missing(1, in.seq-1)+" and no checkpoint anchors seq "+strconv.FormatUint(in.seq, 10))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -102,18 +103,8 @@ func (s *base) PutCheckpoint(ctx context.Context, cp proof.Checkpoint) error {
 
 func (s *base) Checkpoints(ctx context.Context, chain string) ([]proof.Checkpoint, error) {
 	cps, err := s.e.Checkpoints(ctx, chain)
-	slices.SortFunc(cps, func(a, b proof.Checkpoint) int { return cmpSeq(a.Seq, b.Seq) })
+	slices.SortFunc(cps, func(a, b proof.Checkpoint) int { return cmp.Compare(a.Seq, b.Seq) })
 	return cps, err
 }
 
 func (s *base) Close() error { return s.e.Close() }
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
