@@ -334,10 +334,7 @@ func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c coo
 	if err != nil {
 		return fmt.Errorf("encoding consent cookie: %w", err)
 	}
-	lifetime := h.renew
-	if len(c.Purposes) == 0 && len(c.Vendors) == 0 {
-		lifetime = h.renewRefus
-	}
+	lifetime := h.lifetime(c)
 	http.SetCookie(w, &http.Cookie{
 		Name:     h.CookieName,
 		Value:    value,

@@ -317,3 +317,37 @@ func TestVisitorProofs(t *testing.T) {
 		t.Errorf("after erasure the cookie still names a consent: %d", resp.StatusCode)
 	}
 }
+
+// TestRecordTypesAndVendorOverride: granting one optional purpose is
+// "given", granting none "refused"; a catalogued vendor taught a
+// self-hosted address by its id alone blocks that address.
+func TestRecordTypesAndVendorOverride(t *testing.T) {
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+		vendor matomo {
+			match script stats.example.com/js/
+		}
+	}
+	respond "<html><head><script src=\"https://stats.example.com/js/tracker.js\"></script></head></html>"
+	header Content-Type text/html
+}`, port))
+	base := baseURL(port)
+	_, page := get(t, newClient(t), base+"/")
+	if !strings.Contains(page, `data-consent-vendor="matomo"`) {
+		t.Errorf("the self-hosted address taught to a catalogued vendor is not blocked:\n%s", page)
+	}
+	for _, tc := range []struct{ choice, want string }{
+		{`{"purposes":{"analytics":true}}`, "given"},
+		{`{"all":false}`, "refused"},
+		{`{"purposes":{"necessary":true}}`, "refused"},
+	} {
+		c := newClient(t)
+		postChoice(t, c, base, tc.choice)
+		_, body := get(t, c, base+"/.consent/proofs")
+		var own ownRecords
+		if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 1 || own.Records[0].Type != tc.want {
+			t.Errorf("%s recorded as %s, want %s", tc.choice, body, tc.want)
+		}
+	}
+}

@@ -142,7 +142,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
 	for _, v := range h.Vendors {
-		if err := v.Validate(); err != nil {
+		if err := checkVendor(v); err != nil {
 			return fmt.Errorf("vendor %q: %w", v.ID, err)
 		}
 	}

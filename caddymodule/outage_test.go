@@ -33,6 +33,7 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 	rand.Read(macSecret)
 	rand.Read(seed)
 	url := "redis://" + node.Addr() + "/0?prefix=outage"
+	t.Setenv("CG_OUTAGE_REDIS", node.Addr()) // placeholders work in the store URL
 	port := freePort(t)
 	startCaddy(t, fmt.Sprintf(`:%d {
 	consent {
@@ -42,7 +43,7 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 		signing_key %s
 	}
 	respond "ok"
-}`, port, url, base64.StdEncoding.EncodeToString(macSecret), base64.StdEncoding.EncodeToString(seed)))
+}`, port, "redis://{env.CG_OUTAGE_REDIS}/0?prefix=outage", base64.StdEncoding.EncodeToString(macSecret), base64.StdEncoding.EncodeToString(seed)))
 	base := baseURL(port)
 
 	var posted, failed atomic.Int64

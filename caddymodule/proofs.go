@@ -89,20 +89,22 @@ func (h *Handler) openSink() (*proofSink, error) {
 	return v.(*proofSink), nil
 }
 
-// storeName is the store URL, or the embedded store's file.
+// storeName is the store URL with placeholders ({env.REDIS_PASSWORD})
+// resolved, or the embedded store's file.
 func (h *Handler) storeName() string {
 	if h.Store != "" {
-		return h.Store
+		return caddy.NewReplacer().ReplaceAll(h.Store, "")
 	}
 	return "bolt://" + dataPath("proofs.db")
 }
 
 func (h *Handler) chainID() (string, error) {
 	if h.Chain != "" {
-		if !proof.ValidChainID(h.Chain) {
-			return "", fmt.Errorf("chain %q: use 1 to 64 of A-Z a-z 0-9 . _ -", h.Chain)
+		id := caddy.NewReplacer().ReplaceAll(h.Chain, "")
+		if !proof.ValidChainID(id) {
+			return "", fmt.Errorf("chain %q: use 1 to 64 of A-Z a-z 0-9 . _ -", id)
 		}
-		return h.Chain, nil
+		return id, nil
 	}
 	// One chain per data directory, which is one per instance.
 	id, err := loadOrCreateJSON(dataPath("chain-id.json"), func() string {
@@ -138,17 +140,17 @@ func (h *Handler) newSink(chainID string) (*proofSink, error) {
 	s.retention = durationOr(h.ProofRetention, store.DefaultProofRetention)
 	opts := store.Options{Retention: store.Retention{Proof: s.retention}}
 	switch {
-	case h.Store == "" || strings.HasPrefix(h.Store, "bolt://"):
+	case strings.HasPrefix(s.name, "bolt://"):
 		path := strings.TrimPrefix(s.name, "bolt://")
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, err
 		}
 		s.store, err = bolt.Open(path, bolt.Options{Options: opts})
 	default:
-		s.store, err = redis.Open(h.Store, redis.Options{Options: opts})
+		s.store, err = redis.Open(s.name, redis.Options{Options: opts})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", redactURL(h.Store), err)
+		return nil, fmt.Errorf("store %s: %w", redactURL(s.name), err)
 	}
 	sp, err := spool.Open(dataPath("spool-" + chainID))
 	if err != nil {

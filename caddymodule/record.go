@@ -72,13 +72,10 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		typ = proof.Withdrawn
 	case prev.ID != "":
 		typ = proof.Updated
-	case len(next.Purposes) <= 1 && len(next.Vendors) == 0: // necessary only
+	case !grantsAnything(next):
 		typ = proof.Refused
 	}
-	lifetime := h.renew
-	if len(next.Purposes) <= 1 && len(next.Vendors) == 0 {
-		lifetime = h.renewRefus
-	}
+	lifetime := h.lifetime(next)
 	d := h.policy.Decide(choiceOf(next), signal)
 	rec := proof.Record{
 		Type:       typ,

@@ -87,11 +87,7 @@ func (h *Handler) readConsent(r *http.Request) (cookie.Consent, bool) {
 	if c.Version != h.policy.Version {
 		return cookie.Consent{}, false // the policy changed: ask again
 	}
-	lifetime := h.renew
-	if len(c.Purposes) == 0 && len(c.Vendors) == 0 {
-		lifetime = h.renewRefus
-	}
-	if time.Since(time.Unix(c.Time, 0)) > lifetime {
+	if time.Since(time.Unix(c.Time, 0)) > h.lifetime(c) {
 		return cookie.Consent{}, false
 	}
 	return c, true
@@ -116,4 +112,26 @@ var hookPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b
 
 func choiceOf(c cookie.Consent) policy.Choice {
 	return policy.Choice{Purposes: c.Purposes, Vendors: c.Vendors, UnderSignal: c.UnderSignal}
+}
+
+// grantsAnything reports whether a choice grants more than the necessary.
+func grantsAnything(c cookie.Consent) bool {
+	if len(c.Vendors) > 0 {
+		return true
+	}
+	for _, p := range c.Purposes {
+		if p != policy.Necessary {
+			return true
+		}
+	}
+	return false
+}
+
+// lifetime is how long a choice stays valid: a refusal and a consent have
+// their own.
+func (h *Handler) lifetime(c cookie.Consent) time.Duration {
+	if grantsAnything(c) {
+		return h.renew
+	}
+	return h.renewRefus
 }

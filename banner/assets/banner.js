@@ -53,7 +53,8 @@
     if (!target || target.closest(".cg-banner")) return;
     var action = target.getAttribute("data-consent-action");
     if (action === "accept_all") { ev.preventDefault(); post({ all: true }); }
-    else if (action === "reject_all" || action === "withdraw") { ev.preventDefault(); post({ all: false }); }
+    else if (action === "reject_all") { ev.preventDefault(); post({ all: false }); }
+    else if (action === "withdraw") { ev.preventDefault(); post({ withdraw: true }); }
     else if (action === "open") { ev.preventDefault(); if (!document.querySelector(".cg-banner")) show(); }
   });
 

@@ -60,7 +60,7 @@ var commands = []command{
 		"sign a checkpoint of every chain now", runCheckpoint},
 	{"dashboard", "[--since T] [--until T] [--site HOST] [--output FILE]",
 		"save the HTML dashboard (charts per day and purpose) to open in a browser", runDashboard},
-	{"scan", "[--site HOST] [PAGE-URL...]",
+	{"scan", "[--site HOST] [--prefix /.consent/] [PAGE-URL...]",
 		"list third parties pages loaded that the policy does not cover; with URLs, fetch each through the gateway and list what it loads before and after consent", runScan},
 }
 

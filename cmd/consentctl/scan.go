@@ -18,15 +18,18 @@ import (
 // runScan lists the third-party origins the gateway saw pages load that no
 // vendor of the policy covers; with page URLs as arguments it fetches each
 // through the gateway instead, before and after consenting to everything,
-// and lists the third parties each would load.
+// and lists the third parties each would load. (That consent is a real
+// choice, recorded as a proof with layer "api" and control
+// "consentctl-scan", so stats can tell it apart.)
 func runScan(e *env, args []string) int {
 	site := e.fs.String("site", "", "only this site (host)")
+	prefix := e.fs.String("prefix", "/.consent/", "the gateway's consent prefix, when fetching pages")
 	pages, code, ok := e.parse(args, -1)
 	if !ok {
 		return code
 	}
 	if len(pages) > 0 {
-		return scanPages(e, pages)
+		return scanPages(e, pages, *prefix)
 	}
 	c, err := newClient(e.conn)
 	if err != nil {
@@ -59,7 +62,7 @@ func runScan(e *env, args []string) int {
 
 // scanPages fetches each page as a first-time visitor, then again after
 // accepting everything, and prints the third-party origins each would load.
-func scanPages(e *env, pages []string) int {
+func scanPages(e *env, pages []string, prefix string) int {
 	for _, page := range pages {
 		u, err := url.Parse(page)
 		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
@@ -72,7 +75,7 @@ func scanPages(e *env, pages []string) int {
 		if err != nil {
 			return e.fail(&callError{exitUnreachable, err.Error()})
 		}
-		choice, _ := http.NewRequest(http.MethodPost, u.Scheme+"://"+u.Host+"/.consent/choice", strings.NewReader(`{"all":true,"layer":"api","control":"consentctl-scan"}`))
+		choice, _ := http.NewRequest(http.MethodPost, u.Scheme+"://"+u.Host+prefix+"choice", strings.NewReader(`{"all":true,"layer":"api","control":"consentctl-scan"}`))
 		choice.Header.Set("Content-Type", "application/json")
 		choice.Header.Set("Origin", u.Scheme+"://"+u.Host)
 		resp, err := client.Do(choice)
