@@ -113,7 +113,8 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		consent.ID = cookie.NewID()
 	}
 	lang := h.locales.Pick(r.Header.Get("Accept-Language"))
-	sealed, err := h.sink.record(r.Context(), h.proofOf(r, c, consent, prev, signal, lang))
+	decision := h.policy.Decide(choiceOf(consent), signal)
+	sealed, err := h.sink.record(r.Context(), h.proofOf(r, c, consent, prev, decision, signal, lang))
 	if err != nil {
 		h.metrics.proofErrors.Inc()
 		h.logger.Error("recording a consent proof failed; the choice was not applied", zap.Error(err))
@@ -129,8 +130,7 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, c.ret, http.StatusSeeOther)
 		return nil
 	}
-	v := visit{consent: consent, lang: lang}
-	v.decision = h.policy.Decide(choiceOf(consent), signal)
+	v := visit{consent: consent, lang: lang, decision: decision}
 	return h.serveState(w, v)
 }
 

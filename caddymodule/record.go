@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/consentgate/consentgate/consent/cookie"
+	"github.com/consentgate/consentgate/consent/policy"
 	"github.com/consentgate/consentgate/consent/proof"
 )
 
@@ -64,8 +65,9 @@ func (hw how) validate() error {
 	return nil
 }
 
-// proofOf builds the proof of a choice that replaces prev (zero if none).
-func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, signal bool, lang string) proof.Record {
+// proofOf builds the proof of a choice that replaces prev (zero if none);
+// d is the decision the new choice makes.
+func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, d *policy.Decision, signal bool, lang string) proof.Record {
 	typ := proof.Given
 	switch {
 	case c.how.Action == proof.ActionWithdraw:
@@ -76,7 +78,6 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		typ = proof.Refused
 	}
 	lifetime := h.lifetime(next)
-	d := h.policy.Decide(choiceOf(next), signal)
 	rec := proof.Record{
 		Type:       typ,
 		Supersedes: prev.Event,

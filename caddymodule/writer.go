@@ -241,21 +241,10 @@ func (pw *pageWriter) noteThirdParty(kind catalog.Kind, url []byte, v rewrite.Ve
 func (pw *pageWriter) rewriteWhole(dst, page []byte) []byte {
 	rw := rewriterPool.Get().(*rewrite.Rewriter)
 	defer rewriterPool.Put(rw)
-	aw := appendWriter{b: dst}
-	rw.Reset(&aw, pw.options())
-	rw.Write(page)
-	rw.Close()
+	out := rw.RewriteAll(dst, page, pw.options())
 	pw.h.metrics.pagesRewritten.Inc()
 	pw.h.metrics.blocked.Add(float64(rw.Blocked()))
-	rw.Reset(io.Discard, rewrite.Options{})
-	return aw.b
-}
-
-type appendWriter struct{ b []byte }
-
-func (a *appendWriter) Write(p []byte) (int, error) {
-	a.b = append(a.b, p...)
-	return len(p), nil
+	return out
 }
 
 // toStream switches a buffered page to streaming: headers go out without a

@@ -18,10 +18,13 @@ import (
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 )
 
+// okPage is the page gateways in these tests serve unless told otherwise.
+const okPage = "<html><head></head><body>ok</body></html>"
+
 // gatewayCaddyfile is a gateway with its admin endpoint on adminPort and
 // its proofs in the bolt file db, on a chain of its own (the chain head is
-// also kept in the shared data directory).
-func gatewayCaddyfile(adminPort, port int, db, chain string) string {
+// also kept in the shared data directory), serving page.
+func gatewayCaddyfile(adminPort, port int, db, chain, page string) string {
 	return fmt.Sprintf(`{
 	admin localhost:%d
 	auto_https off
@@ -35,9 +38,9 @@ func gatewayCaddyfile(adminPort, port int, db, chain string) string {
 		store bolt://%s
 		chain %s
 	}
-	respond "<html><head></head><body>ok</body></html>"
+	respond %q
 	header Content-Type text/html
-}`, adminPort, port, db, chain)
+}`, adminPort, port, db, chain, page)
 }
 
 // startGateway runs a gateway in the test process; it returns the site's
@@ -46,7 +49,7 @@ func startGateway(t *testing.T) (site, admin, db string) {
 	t.Helper()
 	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
 	db = filepath.Join(t.TempDir(), "proofs.db")
-	gatewaytest.Start(t, gatewayCaddyfile(adminPort, port, db, "ctl-commands"))
+	gatewaytest.Start(t, gatewayCaddyfile(adminPort, port, db, "ctl-commands", okPage))
 	return gatewaytest.BaseURL(port), fmt.Sprintf("localhost:%d", adminPort), db
 }
 
@@ -141,7 +144,7 @@ func TestCommands(t *testing.T) {
 func TestVerifyNamesTampering(t *testing.T) {
 	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
 	db := filepath.Join(t.TempDir(), "proofs.db")
-	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-tamper")
+	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-tamper", okPage)
 	admin := fmt.Sprintf("localhost:%d", adminPort)
 	gatewaytest.Start(t, caddyfile)
 	site := gatewaytest.BaseURL(port)

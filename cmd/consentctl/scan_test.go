@@ -23,22 +23,7 @@ const scanPage = `<!doctype html><html><head>` +
 // gateway shows what it loads before and after consent.
 func TestScan(t *testing.T) {
 	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	gatewaytest.Start(t, fmt.Sprintf(`{
-	admin localhost:%d
-	auto_https off
-	persist_config off
-	log {
-		level ERROR
-	}
-}
-:%d {
-	consent {
-		store bolt://%s
-		chain ctl-scan
-	}
-	respond %q
-	header Content-Type text/html
-}`, adminPort, port, filepath.Join(t.TempDir(), "proofs.db"), scanPage))
+	gatewaytest.Start(t, gatewayCaddyfile(adminPort, port, filepath.Join(t.TempDir(), "proofs.db"), "ctl-scan", scanPage))
 	site := gatewaytest.BaseURL(port)
 	admin := fmt.Sprintf("localhost:%d", adminPort)
 	gatewaytest.Get(t, gatewaytest.NewClient(t), site+"/products?id=1")

@@ -180,12 +180,19 @@ func (r *Rewriter) heldCap() int {
 // Rewrite appends the rewritten src to dst, which must not overlap src. The
 // output is the same as streaming src through a Rewriter.
 func Rewrite(dst, src []byte, opt Options) []byte {
-	aw := appendWriter{b: dst}
 	var r Rewriter
+	return r.RewriteAll(dst, src, opt)
+}
+
+// RewriteAll is Rewrite on a (pooled) Rewriter, whose Blocked and Oversized
+// then describe the page. r is left Reset to write nowhere.
+func (r *Rewriter) RewriteAll(dst, src []byte, opt Options) []byte {
+	aw := appendWriter{b: dst}
 	r.Reset(&aw, opt)
 	r.direct = true
 	r.Write(src)
 	r.Close()
+	r.w = io.Discard // do not keep the caller's buffer reachable
 	return aw.b
 }
 
