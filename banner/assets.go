@@ -1,51 +1,79 @@
 // Package banner is the visitor-facing side of consentgate: the banner's
-// script and stylesheet, their texts, and the hook the rewriter injects into
-// every page to load them.
+// script and stylesheet, the shim that holds trackers back on the client,
+// their texts, and the markup the rewriter injects into every page to load
+// them. docs/banner.md is the contract between them and the gateway.
 package banner
 
 import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"strings"
 )
 
-//go:embed assets/banner.js assets/banner.css
+//go:embed assets/banner.js assets/banner.css assets/shim.js
 var assetFS embed.FS
 
 // Asset is one static file served from the consent prefix under a
 // content-hashed name, so it can be cached forever.
 type Asset struct {
-	Name        string // e.g. "banner.3f9a1c2d.js"
+	Name        string // e.g. "banner.3f9a1c2d4e5f.js"
 	ContentType string
 	Body        []byte
 	ETag        string
 }
 
-// Assets are the banner's files.
+// Assets are the files one configuration serves: the banner's script and
+// stylesheet, the shim with this policy's match data, and the second
+// layer's vendor details per language.
 type Assets struct {
-	Script Asset
-	Style  Asset
+	Script, Style, Shim Asset
+	byName              map[string]Asset
+	details             map[string]string // language → hashed name
 }
 
-// LoadAssets reads the embedded files and names them by content hash.
-func LoadAssets() *Assets {
-	return &Assets{
-		Script: load("banner.js", "text/javascript; charset=utf-8"),
-		Style:  load("banner.css", "text/css; charset=utf-8"),
+const (
+	jsType   = "text/javascript; charset=utf-8"
+	jsonType = "application/json"
+)
+
+// NewAssets names every file by its content hash. shimData is the JSON the
+// shim is called with (see ShimData); details holds each language's second
+// layer (see Details).
+func NewAssets(shimData []byte, details map[string][]byte) *Assets {
+	shim := append(readAsset("shim.js"), "\n__cgShim("...)
+	shim = append(shim, shimData...)
+	shim = append(shim, ");\n"...)
+	a := &Assets{
+		Script:  hashed("banner", ".js", jsType, readAsset("banner.js")),
+		Style:   hashed("banner", ".css", "text/css; charset=utf-8", readAsset("banner.css")),
+		Shim:    hashed("shim", ".js", jsType, shim),
+		byName:  make(map[string]Asset, 3+len(details)),
+		details: make(map[string]string, len(details)),
 	}
+	for _, as := range []Asset{a.Script, a.Style, a.Shim} {
+		a.byName[as.Name] = as
+	}
+	for lang, body := range details {
+		as := hashed("details."+lang, ".json", jsonType, body)
+		a.byName[as.Name] = as
+		a.details[lang] = as.Name
+	}
+	return a
 }
 
-func load(file, contentType string) Asset {
+func readAsset(file string) []byte {
 	body, err := assetFS.ReadFile("assets/" + file)
 	if err != nil {
 		panic("banner: embedded asset missing: " + file) // a build error, not a runtime condition
 	}
+	return body
+}
+
+func hashed(stem, ext, contentType string, body []byte) Asset {
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])[:12]
-	dot := strings.LastIndexByte(file, '.')
 	return Asset{
-		Name:        file[:dot] + "." + hash + file[dot:],
+		Name:        stem + "." + hash + ext,
 		ContentType: contentType,
 		Body:        body,
 		ETag:        `"` + hash + `"`,
@@ -54,10 +82,9 @@ func load(file, contentType string) Asset {
 
 // Lookup returns the asset with the given hashed name.
 func (a *Assets) Lookup(name string) (Asset, bool) {
-	for _, as := range []Asset{a.Script, a.Style} {
-		if as.Name == name {
-			return as, true
-		}
-	}
-	return Asset{}, false
+	as, ok := a.byName[name]
+	return as, ok
 }
+
+// DetailsName is the hashed name of one language's details file.
+func (a *Assets) DetailsName(lang string) string { return a.details[lang] }

@@ -2,6 +2,7 @@ package banner
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"strconv"
 )
@@ -14,6 +15,16 @@ type PurposeView struct {
 	Required    bool   `json:"required,omitempty"`
 }
 
+// Theme is what operators may set about the banner's look. Colours are
+// validated CSS hex colours (see ValidColor); the banner applies them as
+// custom properties, never as markup.
+type Theme struct {
+	Position   string `json:"position,omitempty"`
+	Background string `json:"background,omitempty"`
+	Text       string `json:"text,omitempty"`
+	Accent     string `json:"accent,omitempty"`
+}
+
 // Page is what the banner needs that is the same for every request of one
 // language.
 type Page struct {
@@ -22,6 +33,10 @@ type Page struct {
 	Lang          string        `json:"lang"`
 	Texts         Texts         `json:"texts"`
 	Purposes      []PurposeView `json:"purposes"`
+	// Details is the URL of the second layer's vendor list.
+	Details     string       `json:"details,omitempty"`
+	Theme       *Theme       `json:"theme,omitempty"`
+	ConsentMode *ConsentMode `json:"consent_mode,omitempty"`
 }
 
 // State is the visitor's consent as the banner sees it; the signed cookie
@@ -29,8 +44,12 @@ type Page struct {
 type State struct {
 	Decided       bool
 	Purposes      []PurposeState // in policy order
+	Vendors       []string       // allowed one by one
 	PolicyVersion string
 	Signal        bool // GPC or DNT was honoured
+	// Changed says what changed since the visitor's earlier choice, made
+	// under another policy version; empty otherwise.
+	Changed string
 }
 
 // PurposeState is one purpose's grant.
@@ -39,8 +58,9 @@ type PurposeState struct {
 	Granted bool
 }
 
-// Hook renders the markup injected into pages: the stylesheet, the deferred
-// script and a JSON config block. Everything but the state is rendered once.
+// Hook renders the markup injected before </head>: the stylesheet, the
+// deferred script and a JSON config block. Everything but the state is
+// rendered once.
 type Hook struct {
 	prefix []byte
 }
@@ -73,8 +93,9 @@ func (h *Hook) Append(dst []byte, s State) []byte {
 }
 
 // AppendState appends the state as the JSON object
-// {"decided":..,"purposes":{..},"policy_version":..} without reflection: it is
-// built for every page view and served by the state endpoint.
+// {"decided":..,"purposes":{..},"vendors":[..],"policy_version":..} without
+// reflection: it is built for every page view and served by the state
+// endpoint.
 func AppendState(dst []byte, s State) []byte {
 	dst = append(dst, `{"decided":`...)
 	dst = strconv.AppendBool(dst, s.Decided)
@@ -87,10 +108,58 @@ func AppendState(dst []byte, s State) []byte {
 		dst = append(dst, ':')
 		dst = strconv.AppendBool(dst, p.Granted)
 	}
-	dst = append(dst, `},"policy_version":`...)
+	dst = append(dst, `},"vendors":[`...)
+	for i, id := range s.Vendors {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = strconv.AppendQuote(dst, id) // vendor ids are validated plain ASCII too
+	}
+	dst = append(dst, `],"policy_version":`...)
 	dst = strconv.AppendQuote(dst, s.PolicyVersion)
 	if s.Signal {
 		dst = append(dst, `,"signal":true`...)
 	}
+	if s.Changed != "" {
+		text, _ := json.Marshal(s.Changed) // operator and vendor names: escaped for a script element
+		dst = append(dst, `,"changed":`...)
+		dst = append(dst, text...)
+	}
 	return append(dst, '}')
+}
+
+// Positions the banner can take.
+var positions = map[string]bool{"": true, "bottom": true, "top": true, "center": true, "bottom-left": true, "bottom-right": true}
+
+// Validate checks the position and that every colour is a CSS hex colour
+// (#rgb, #rgba, #rrggbb or #rrggbbaa): nothing else reaches the page's CSS.
+func (t *Theme) Validate() error {
+	if !positions[t.Position] {
+		return fmt.Errorf("banner position %q: use bottom, top, center, bottom-left or bottom-right", t.Position)
+	}
+	for _, c := range []struct{ name, value string }{{"background", t.Background}, {"text", t.Text}, {"accent", t.Accent}} {
+		if c.value != "" && !ValidColor(c.value) {
+			return fmt.Errorf("banner %s colour %q: use a hex colour such as #1a1a1a", c.name, c.value)
+		}
+	}
+	return nil
+}
+
+// ValidColor reports whether s is a CSS hex colour.
+func ValidColor(s string) bool {
+	if len(s) < 2 || s[0] != '#' {
+		return false
+	}
+	switch len(s) - 1 {
+	case 3, 4, 6, 8:
+	default:
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i] | 0x20
+		if !('0' <= s[i] && s[i] <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -47,6 +47,13 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		signing_key         <seed>                  # Ed25519 seed for checkpoints
 //		proof_retention     <duration>              # default 3 years after the consent ended
 //		ip_truncate         <ipv4-bits> <ipv6-bits> | off   # default 16 48
+//		consent_mode        basic | advanced        # Google Consent Mode v2; default off
+//		banner {
+//			position    bottom | top | center | bottom-left | bottom-right
+//			background  <hex colour>                # "#1a1a1a" (quoted: # starts a comment) or 1a1a1a
+//			text        <hex colour>
+//			accent      <hex colour>
+//		}
 //		purpose <id> {
 //			name        <lang> <text>
 //			description <lang> <text>
@@ -73,7 +80,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	var pendingPurposes []pendingRef
 	for d.NextBlock(0) {
 		sub := d.Val()
-		single := sub != "key" && sub != "purpose" && sub != "vendor" && sub != "text"
+		single := sub != "key" && sub != "purpose" && sub != "vendor" && sub != "text" && sub != "banner"
 		if single && seen[sub] {
 			return d.Errf("%s is given twice", sub)
 		}
@@ -112,6 +119,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = durationArg(d, &h.ProofRetention)
 		case "ip_truncate":
 			err = h.parseIPTruncate(d)
+		case "consent_mode":
+			err = oneArg(d, &h.ConsentMode)
+			if err == nil && h.ConsentMode != banner.ConsentModeBasic && h.ConsentMode != banner.ConsentModeAdvanced {
+				err = d.Errf("consent_mode %q: use basic or advanced", h.ConsentMode)
+			}
+		case "banner":
+			err = h.parseBanner(d)
 		case "text":
 			err = h.parseText(d)
 		case "key":
@@ -261,7 +275,7 @@ func (h *Handler) parseKey(d *caddyfile.Dispenser) error {
 
 func (h *Handler) parsePurpose(d *caddyfile.Dispenser) error {
 	var p policy.Purpose
-	if err := oneArgKeepBlock(d, &p.ID); err != nil {
+	if err := oneArg(d, &p.ID); err != nil {
 		return err
 	}
 	if !policy.ValidID(p.ID) {
@@ -295,14 +309,41 @@ func (h *Handler) parsePurpose(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// oneArgKeepBlock reads exactly one argument before an optional block.
-func oneArgKeepBlock(d *caddyfile.Dispenser, dst *string) error {
-	if !d.NextArg() {
-		return d.ArgErr()
-	}
-	*dst = d.Val()
+// parseBanner reads the banner's look; a block may be given more than once
+// (one setting each), but a setting only once.
+func (h *Handler) parseBanner(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
+	}
+	if h.Theme == nil {
+		h.Theme = new(banner.Theme)
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		var dst *string
+		switch d.Val() {
+		case "position":
+			dst = &h.Theme.Position
+		case "background":
+			dst = &h.Theme.Background
+		case "text":
+			dst = &h.Theme.Text
+		case "accent":
+			dst = &h.Theme.Accent
+		default:
+			return d.Errf("unknown banner setting %q (position, background, text, accent)", d.Val())
+		}
+		if *dst != "" {
+			return d.Errf("banner %s is given twice", d.Val())
+		}
+		if err := oneArg(d, dst); err != nil {
+			return err
+		}
+		if dst != &h.Theme.Position && !strings.HasPrefix(*dst, "#") {
+			*dst = "#" + *dst // "#" starts a Caddyfile comment unless quoted
+		}
+		if err := h.Theme.Validate(); err != nil {
+			return d.Errf("%v", err)
+		}
 	}
 	return nil
 }
@@ -321,7 +362,7 @@ func langText(d *caddyfile.Dispenser, dst *map[string]string) error {
 
 func (h *Handler) parseVendor(d *caddyfile.Dispenser) (pendingRef, error) {
 	var v catalog.Vendor
-	if err := oneArgKeepBlock(d, &v.ID); err != nil {
+	if err := oneArg(d, &v.ID); err != nil {
 		return pendingRef{}, err
 	}
 	ref := pendingRef{vendor: v.ID, file: d.File(), line: d.Line()}

@@ -126,6 +126,7 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 	if err := h.setConsentCookie(w, r, consent); err != nil {
 		return err
 	}
+	h.expireVendorCookies(w, r, decision)
 	if c.form {
 		http.Redirect(w, r, c.ret, http.StatusSeeOther)
 		return nil
@@ -138,11 +139,7 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 // age or policy version: a new choice continues its consent id and
 // supersedes its proof.
 func (h *Handler) previousConsent(r *http.Request) cookie.Consent {
-	raw, err := r.Cookie(h.CookieName)
-	if err != nil {
-		return cookie.Consent{}
-	}
-	c, _ := h.codec.Decode(raw.Value)
+	c, _ := h.decodeConsent(r)
 	return c
 }
 

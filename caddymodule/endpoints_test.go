@@ -27,6 +27,7 @@ type stateJSON struct {
 	Purposes      map[string]bool `json:"purposes"`
 	PolicyVersion string          `json:"policy_version"`
 	Signal        bool            `json:"signal"`
+	Changed       string          `json:"changed"`
 }
 
 func getState(t *testing.T, c *http.Client, base string, headers ...string) stateJSON {
@@ -231,8 +232,16 @@ func TestOperatorPurposeAndPolicyChange(t *testing.T) {
 		t.Fatalf("newsletter not granted: %+v", s)
 	}
 	startCaddy(t, site("\t\tvendor acme {\n\t\t\tname Acme\n\t\t\tpurpose newsletter\n\t\t\tmatch script acme.example\n\t\t}\n"))
-	if s := getState(t, c, base); s.Decided || s.Purposes["newsletter"] || s.PolicyVersion == "" {
+	s = getState(t, c, base)
+	if s.Decided || s.Purposes["newsletter"] || s.PolicyVersion == "" {
 		t.Errorf("a new vendor did not ask again: %+v", s)
+	}
+	// The banner says why it asks again, naming what is new.
+	if !strings.Contains(s.Changed, "changed since your last choice") || !strings.Contains(s.Changed, "New: Acme (Newsletter tracking).") {
+		t.Errorf("what changed: %q", s.Changed)
+	}
+	if s := getState(t, newClient(t), base); s.Changed != "" {
+		t.Errorf("a first-time visitor is told of a change: %q", s.Changed)
 	}
 }
 

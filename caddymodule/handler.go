@@ -90,12 +90,26 @@ type Handler struct {
 	// address a proof keeps (defaults 16 and 48); -1 keeps none.
 	IPv4Prefix int `json:"ipv4_prefix,omitempty"`
 	IPv6Prefix int `json:"ipv6_prefix,omitempty"`
+	// ConsentMode turns on Google Consent Mode v2: "basic" (Google tags stay
+	// blocked until consent; default and update are set for them) or
+	// "advanced" (Google tags load before consent and run denied). Default
+	// off.
+	ConsentMode string `json:"consent_mode,omitempty"`
+	// Theme sets the banner's position and colours.
+	Theme *banner.Theme `json:"theme,omitempty"`
 
 	policy  *policy.Policy
 	codec   *cookie.Codec
 	assets  *banner.Assets
 	locales *banner.Locales
 	hooks   map[string]*banner.Hook
+	early   *banner.Early
+	// noscripts are the no-JavaScript banner forms, by language.
+	noscripts map[string]*banner.Noscript
+	// consentModeVendors may load before consent (advanced Consent Mode).
+	consentModeVendors map[string]bool
+	// history knows earlier policy versions, to say what changed.
+	history *policyHistory
 	// placeholders caches rendered srcdoc placeholders by language, vendor
 	// and purpose.
 	placeholders *sync.Map
@@ -158,11 +172,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.assets = banner.LoadAssets()
 	h.placeholders = new(sync.Map)
 	if err := h.buildHooks(); err != nil {
 		return err
 	}
+	h.history = openPolicyHistory(h.policy, h.DefaultLanguage, h.logger)
 	h.metrics = registerMetrics(ctx.GetMetricsRegistry())
 	h.sink, err = h.openSink()
 	return err
@@ -208,6 +222,14 @@ func (h *Handler) validatePrefix() error {
 	if h.RenewAfter < 0 || h.RefusalRenewAfter < 0 {
 		return fmt.Errorf("renew_after and refusal_renew_after must be positive")
 	}
+	switch h.ConsentMode {
+	case "", banner.ConsentModeBasic, banner.ConsentModeAdvanced:
+	default:
+		return fmt.Errorf("consent_mode %q: use basic or advanced", h.ConsentMode)
+	}
+	if h.Theme != nil {
+		return h.Theme.Validate()
+	}
 	return nil
 }
 
@@ -251,9 +273,35 @@ func overlayTexts(base, over map[string]string) map[string]string {
 	return out
 }
 
-// buildHooks renders the banner hook once per language.
+// buildHooks renders what the rewriter injects, once per language: the
+// early shim tag, the banner hook with its config, and the no-JavaScript
+// form; and the assets they name.
 func (h *Handler) buildHooks() error {
+	var cm *banner.ConsentMode
+	vendors := h.policy.Vendors
+	if h.ConsentMode != "" {
+		cm = &banner.ConsentMode{Mode: h.ConsentMode, Map: banner.DefaultConsentModeMap()}
+	}
+	if h.ConsentMode == banner.ConsentModeAdvanced {
+		// Google tags that honour Consent Mode load denied: the shim must
+		// let them through as the rewriter does.
+		h.consentModeVendors = map[string]bool{}
+		vendors = append([]catalog.Vendor(nil), vendors...)
+		for i, v := range vendors {
+			if v.ConsentMode {
+				h.consentModeVendors[v.ID] = true
+				vendors[i].Purpose = policy.Necessary
+			}
+		}
+	}
+	details := map[string][]byte{}
+	for _, lang := range h.locales.Languages() {
+		details[lang] = banner.Details(h.policy, lang, h.DefaultLanguage)
+	}
+	h.assets = banner.NewAssets(banner.ShimData(vendors), details)
+	h.early = banner.NewEarly(h.Prefix, h.assets, cm)
 	h.hooks = make(map[string]*banner.Hook)
+	h.noscripts = make(map[string]*banner.Noscript)
 	h.textsHash = make(map[string]string)
 	for _, lang := range h.locales.Languages() {
 		page := banner.Page{
@@ -261,12 +309,15 @@ func (h *Handler) buildHooks() error {
 			PrivacyPolicy: h.PrivacyPolicy,
 			Lang:          lang,
 			Texts:         h.locales.Texts(lang),
+			Details:       h.Prefix + h.assets.DetailsName(lang),
+			Theme:         h.Theme,
+			ConsentMode:   cm,
 		}
 		for _, p := range h.policy.Purposes {
 			page.Purposes = append(page.Purposes, banner.PurposeView{
 				ID:          p.ID,
-				Name:        pickText(p.Name, lang, h.DefaultLanguage, p.ID),
-				Description: pickText(p.Description, lang, h.DefaultLanguage, ""),
+				Name:        banner.PickText(p.Name, lang, h.DefaultLanguage, p.ID),
+				Description: banner.PickText(p.Description, lang, h.DefaultLanguage, ""),
 				Required:    p.ID == policy.Necessary,
 			})
 		}
@@ -275,23 +326,13 @@ func (h *Handler) buildHooks() error {
 			return err
 		}
 		h.hooks[lang] = hook
+		h.noscripts[lang] = banner.NewNoscript(page)
 		// What this language's visitors are shown, as proofs record it.
 		shown, _ := json.Marshal(page)
 		sum := sha256.Sum256(append(shown, h.policy.Hash...))
 		h.textsHash[lang] = hex.EncodeToString(sum[:])
 	}
 	return nil
-}
-
-// pickText returns the text in lang, else in the fallback language, else in
-// English, else def.
-func pickText(m map[string]string, lang, fallback, def string) string {
-	for _, l := range []string{lang, fallback, "en"} {
-		if t, ok := m[l]; ok && t != "" {
-			return t
-		}
-	}
-	return def
 }
 
 // Cleanup releases this config's hold on the shared proof sink.

@@ -5,6 +5,7 @@ import (
 	"html"
 	"strings"
 
+	"github.com/consentgate/consentgate/banner"
 	"github.com/consentgate/consentgate/consent/rewrite"
 )
 
@@ -43,7 +44,7 @@ func (h *Handler) renderPlaceholder(lang string) func(rewrite.Verdict) string {
 		}
 		purpose := v.Purpose
 		if p, ok := h.policy.Purpose(v.Purpose); ok {
-			purpose = pickText(p.Name, lang, h.DefaultLanguage, p.ID)
+			purpose = banner.PickText(p.Name, lang, h.DefaultLanguage, p.ID)
 		}
 		text := html.EscapeString(fmt.Sprintf(tmpl, name, purpose))
 		return attrEscaper.Replace(placeholderStyle + text + "</p>")

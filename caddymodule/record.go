@@ -72,6 +72,8 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 	switch {
 	case c.how.Action == proof.ActionWithdraw:
 		typ = proof.Withdrawn
+	case c.how.Layer == proof.LayerPlaceholder && c.how.Action == proof.ActionLoadEmbed:
+		typ = proof.PlaceholderAccept
 	case prev.ID != "":
 		typ = proof.Updated
 	case !grantsAnything(next):

@@ -55,6 +55,9 @@ type visit struct {
 	consent    cookie.Consent // zero when the visitor has no valid cookie
 	lang       string
 	etagSuffix string
+	// changedFrom is the policy version of an earlier choice that is no
+	// longer valid because the policy changed: the banner says what did.
+	changedFrom string
 }
 
 // visit reads the consent cookie and decides. A malformed, tampered, stale or
@@ -62,17 +65,27 @@ type visit struct {
 func (h *Handler) visit(r *http.Request) visit {
 	signal := r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1"
 	v := visit{lang: h.locales.Pick(r.Header.Get("Accept-Language"))}
-	if c, ok := h.readConsent(r); ok {
+	c, decoded := h.decodeConsent(r)
+	switch {
+	case decoded && c.Version == h.policy.Version && time.Since(time.Unix(c.Time, 0)) <= h.lifetime(c):
 		v.consent = c
 		v.decision = h.policy.Decide(choiceOf(c), signal)
-	} else {
+	case decoded && c.Version != h.policy.Version:
+		v.changedFrom = c.Version
+		fallthrough
+	default:
 		v.decision = h.policy.Undecided(signal)
 	}
 	v.etagSuffix = "-cg" + v.decision.Key()
+	if v.changedFrom != "" {
+		v.etagSuffix += "c" // the banner carries a "what changed" line
+	}
 	return v
 }
 
-func (h *Handler) readConsent(r *http.Request) (cookie.Consent, bool) {
+// decodeConsent decodes the consent cookie, whatever its age or policy
+// version.
+func (h *Handler) decodeConsent(r *http.Request) (cookie.Consent, bool) {
 	raw, err := r.Cookie(h.CookieName)
 	if err != nil {
 		return cookie.Consent{}, false
@@ -82,12 +95,6 @@ func (h *Handler) readConsent(r *http.Request) (cookie.Consent, bool) {
 		if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
 			ce.Write(zap.Error(err))
 		}
-		return cookie.Consent{}, false
-	}
-	if c.Version != h.policy.Version {
-		return cookie.Consent{}, false // the policy changed: ask again
-	}
-	if time.Since(time.Unix(c.Time, 0)) > h.lifetime(c) {
 		return cookie.Consent{}, false
 	}
 	return c, true
@@ -100,9 +107,13 @@ func (h *Handler) state(v visit) banner.State {
 		PolicyVersion: h.policy.Version,
 		Signal:        v.decision.SignalHonoured,
 		Purposes:      make([]banner.PurposeState, len(h.policy.Purposes)),
+		Vendors:       v.decision.VendorIDs(),
 	}
 	for i, p := range h.policy.Purposes {
 		s.Purposes[i] = banner.PurposeState{ID: p.ID, Granted: v.decision.Granted(p.ID)}
+	}
+	if v.changedFrom != "" {
+		s.Changed = h.history.changed(v.changedFrom, v.lang, h.locales.Texts(v.lang))
 	}
 	return s
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/policy"
 	"github.com/consentgate/consentgate/consent/rewrite"
 	"github.com/consentgate/consentgate/consent/scan"
 )
@@ -208,15 +209,56 @@ func (pw *pageWriter) FlushError() error {
 
 // options are the rewriter's options for this request.
 func (pw *pageWriter) options() rewrite.Options {
-	hook := hookPool.Get().(*[]byte)
-	*hook = pw.h.hooks[pw.visit.lang].Append((*hook)[:0], pw.h.state(pw.visit))
-	pw.hook = hook
+	h, v := pw.h, pw.visit
+	state := h.state(v)
+	// Early, hook and body markup share one pooled buffer.
+	buf := hookPool.Get().(*[]byte)
+	b := h.early.Append((*buf)[:0], state, "")
+	early := len(b)
+	b = h.hooks[v.lang].Append(b, state)
+	hook := len(b)
+	if !state.Decided {
+		b = h.noscripts[v.lang].Append(b, pw.req.URL.RequestURI())
+	}
+	*buf = b
+	pw.hook = buf
 	return rewrite.Options{
-		Judge:       pw.visit.decision,
-		Hook:        *hook,
-		Placeholder: pw.h.placeholder(pw.visit.lang),
+		Judge:       h.judge(v.decision),
+		Early:       b[:early:early],
+		Hook:        b[early:hook:hook],
+		Body:        b[hook:],
+		Placeholder: h.placeholder(v.lang),
 		OnURL:       pw.noteThirdParty,
 	}
+}
+
+// judge is the rewriter's judge for a decision: in advanced Consent Mode,
+// Google tags that honour it load before consent.
+func (h *Handler) judge(d *policy.Decision) rewrite.Judge {
+	if len(h.consentModeVendors) == 0 {
+		return d
+	}
+	return consentModeJudge{d, h.consentModeVendors}
+}
+
+type consentModeJudge struct {
+	*policy.Decision
+	allow map[string]bool
+}
+
+func (j consentModeJudge) JudgeURL(kind catalog.Kind, url []byte) rewrite.Verdict {
+	return j.release(j.Decision.JudgeURL(kind, url))
+}
+
+func (j consentModeJudge) JudgeInline(script []byte) rewrite.Verdict {
+	return j.release(j.Decision.JudgeInline(script))
+}
+
+func (j consentModeJudge) release(v rewrite.Verdict) rewrite.Verdict {
+	if v.Block && j.allow[v.Vendor] {
+		v.Block = false
+	}
+	return v
 }
 
 // noteThirdParty records, for the third-party scan, URLs of other sites

@@ -161,17 +161,34 @@ func PostChoice(t testing.TB, c *http.Client, base, body string) {
 	}
 }
 
-// HookPattern matches the banner hook the gateway injects into pages.
+// HookPattern matches the banner hook the gateway injects before </head>.
 var HookPattern = regexp.MustCompile(`<link rel="stylesheet" href="/\.consent/banner\.[0-9a-f]+\.css"><script defer src="/\.consent/banner\.[0-9a-f]+\.js"></script><script type="application/json" id="consentgate-config">[^<]*</script>`)
 
-// WithoutHook removes the injected hook, failing the test unless there is
-// exactly one.
+// EarlyPattern matches what the gateway injects first into the head: the
+// Consent Mode default (when on) and the shim.
+var EarlyPattern = regexp.MustCompile(`(?:<script(?: nonce="[^"]*")?>window\.dataLayer[^<]*</script>)?<script src="/\.consent/shim\.[0-9a-f]+\.js"(?: nonce="[^"]*")? data-cg-granted="[^"]*" data-cg-vendors="[^"]*"></script>`)
+
+// NoscriptPattern matches the banner form for visitors without JavaScript,
+// injected after <body> until they decide.
+var NoscriptPattern = regexp.MustCompile(`<noscript><form class="cg-noscript"[^>]*>.*?</form></noscript>`)
+
+// WithoutHook removes everything the gateway injects (early scripts, hook,
+// no-JavaScript form), failing the test unless there is exactly one early
+// block and one hook, and at most one form.
 func WithoutHook(t testing.TB, body string) string {
 	t.Helper()
 	if n := len(HookPattern.FindAllStringIndex(body, -1)); n != 1 {
 		t.Fatalf("want exactly one banner hook, found %d", n)
 	}
-	return HookPattern.ReplaceAllString(body, "")
+	if n := len(EarlyPattern.FindAllStringIndex(body, -1)); n != 1 {
+		t.Fatalf("want exactly one early shim, found %d", n)
+	}
+	if n := len(NoscriptPattern.FindAllStringIndex(body, -1)); n > 1 {
+		t.Fatalf("want at most one no-JavaScript form, found %d", n)
+	}
+	body = HookPattern.ReplaceAllString(body, "")
+	body = EarlyPattern.ReplaceAllString(body, "")
+	return NoscriptPattern.ReplaceAllString(body, "")
 }
 
 // Stop stops the running Caddy now (to flush its logs, say).

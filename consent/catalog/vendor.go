@@ -29,6 +29,9 @@ type Vendor struct {
 	Description map[string]string `json:"description,omitempty"`
 	Cookies     []Cookie          `json:"cookies,omitempty"`
 	Match       Rules             `json:"match,omitzero"`
+	// ConsentMode marks Google tags that honour Consent Mode v2: in its
+	// advanced mode they load before consent and run denied.
+	ConsentMode bool `json:"consent_mode,omitempty"`
 }
 
 // Cookie is a cookie a vendor is known to set.

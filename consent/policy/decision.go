@@ -94,6 +94,20 @@ func (d *Decision) GrantedIDs() []string {
 	return ids
 }
 
+// VendorIDs lists the vendors allowed one by one, in policy order.
+func (d *Decision) VendorIDs() []string {
+	if len(d.vendors) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(d.vendors))
+	for i, v := range d.policy.Vendors {
+		if d.vendors[i] {
+			ids = append(ids, v.ID)
+		}
+	}
+	return ids
+}
+
 // Key is a short string that differs between decisions that render a page
 // differently; it suffixes ETags so caches never mix them up.
 func (d *Decision) Key() string {

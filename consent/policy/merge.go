@@ -47,6 +47,7 @@ func overlay(b, o catalog.Vendor) catalog.Vendor {
 		}
 		b.Description = d
 	}
+	b.ConsentMode = b.ConsentMode || o.ConsentMode
 	b.Cookies = concat(b.Cookies, o.Cookies)
 	r := &b.Match
 	r.URLs = concat(r.URLs, o.Match.URLs)

@@ -75,5 +75,7 @@
 // <script>, <link>, <style> or <body> start tag if that comes first (as
 // soon as its name is read, even if the input ends inside the tag).
 // Options.Hook goes before </head>, or else after the <body> start tag.
-// Whichever has not found its place by Close is written there, Early first.
+// Options.Body goes after the <body> start tag (after Hook, if Hook goes
+// there too). Whichever has not found its place by Close is written there,
+// in the order Early, Hook, Body.
 package rewrite

@@ -211,3 +211,13 @@ func (r *Rewriter) injectHook(p []byte, i int) {
 		r.hookDone = true
 	}
 }
+
+// injectBody emits Body at p[i], preceded by Early and Hook if they are
+// still due.
+func (r *Rewriter) injectBody(p []byte, i int) {
+	r.injectHook(p, i)
+	if !r.bodyDone {
+		r.insertAt(p, i, r.opt.Body)
+		r.bodyDone = true
+	}
+}

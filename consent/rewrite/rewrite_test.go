@@ -206,6 +206,25 @@ func TestInjection(t *testing.T) {
 	}
 }
 
+// Body content (the banner's noscript form) goes right after the body start
+// tag, behind the hook when that lands there too, else at the end.
+func TestBodyInjection(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"head and body", `<head></head><body class=a>x</body>`, `<head>EH</head><body class=a>Bx</body>`},
+		{"body only", `<p>t<BODY>x`, `<p>tE<BODY>HBx`},
+		{"no body", `<head></head><p>x`, `<head>EH</head><p>xB`},
+		{"body in a comment or script", `<!--<body>--><script>"<body>"</script><body>`, `<!--<body>-->E<script>"<body>"</script><body>HB`},
+		{"unfinished body tag", `<body x`, `E<body xHB`},
+		{"twice", `<body><body>`, `E<body>HB<body>`},
+	}
+	for _, tt := range tests {
+		got := string(Rewrite(nil, []byte(tt.in), Options{Early: []byte("E"), Hook: []byte("H"), Body: []byte("B")}))
+		if got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestSplitWrites(t *testing.T) {
 	parts := []string{"<he", "ad><scr", "ipt sr", `c="https://trac`, `ker.example/x.js"`, "></scr", "ipt><scri", "pt>fb", "q(1)</", "script", "><!-", "- <img src=", trk, "> --", "><", "/he", "ad>"}
 	var out bytes.Buffer

@@ -34,6 +34,11 @@ type Options struct {
 	// Hook is injected once: just before </head>, or else right after the
 	// <body> start tag, or else at Close.
 	Hook []byte
+	// Body is injected once: right after the <body> start tag (after Hook
+	// if that goes there too), or else at Close after Hook. It is for
+	// content, such as the banner's <noscript> form, that belongs in the
+	// body.
+	Body []byte
 	// Placeholder appends the attribute-escaped srcdoc value shown in place
 	// of a blocked iframe. Nil means DefaultPlaceholder.
 	Placeholder func(dst []byte, v Verdict) []byte
@@ -54,8 +59,8 @@ type Rewriter struct {
 	closed bool
 	direct bool // w appends to memory: coalescing output would only copy twice
 
-	earlyDone, hookDone bool
-	blocked, oversized  int
+	earlyDone, hookDone, bodyDone bool
+	blocked, oversized            int
 
 	// Scanner state, resumable between writes.
 	st      state
@@ -106,6 +111,7 @@ func (r *Rewriter) Reset(w io.Writer, opt Options) {
 	}
 	r.earlyDone = len(opt.Early) == 0
 	r.hookDone = len(opt.Hook) == 0
+	r.bodyDone = len(opt.Body) == 0
 }
 
 // Write rewrites p. It returns len(p) unless writing to the underlying
@@ -137,7 +143,7 @@ func (r *Rewriter) Flush() error {
 }
 
 // Close writes out everything held (an unfinished tag verbatim, a held
-// script or style judged on what arrived), then Early and Hook if they have
+// script or style judged on what arrived), then Early, Hook and Body if they have
 // not found their places. It does not close the underlying writer.
 func (r *Rewriter) Close() error {
 	if r.closed {
@@ -156,7 +162,7 @@ func (r *Rewriter) Close() error {
 			r.unhold()
 		}
 	}
-	r.injectHook(nil, 0)
+	r.injectBody(nil, 0)
 	r.flushOut()
 	return r.err
 }

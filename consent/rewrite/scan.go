@@ -244,7 +244,7 @@ func (r *Rewriter) closeTag(p []byte, j int) {
 	case elHead:
 		r.injectEarly(p, j)
 	case elBody:
-		r.injectHook(p, j)
+		r.injectBody(p, j)
 	case elPlaintext:
 		r.st = stPlain
 	case elStyle:

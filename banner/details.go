@@ -1,0 +1,97 @@
+package banner
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/policy"
+)
+
+// ShimData is the match data the shim is called with: for every vendor of
+// the policy, its id, purpose, URL rules and the cookies it sets on the
+// site's own domain. Rules that only match relative URLs ("*/suffix") are
+// left out: the shim holds back third parties only.
+func ShimData(vendors []catalog.Vendor) []byte {
+	rows := make([][4]any, 0, len(vendors))
+	for _, v := range vendors {
+		seen := map[string]bool{}
+		rules := []string{}
+		for _, list := range [][]string{v.Match.URLs, v.Match.Script, v.Match.Frame, v.Match.Image, v.Match.Link} {
+			for _, r := range list {
+				if !strings.HasPrefix(r, "*/") && !seen[r] {
+					seen[r] = true
+					rules = append(rules, r)
+				}
+			}
+		}
+		cookies := [][2]any{}
+		for _, c := range v.Cookies {
+			if c.Domain == "" {
+				cookies = append(cookies, [2]any{c.Name, c.Prefix})
+			}
+		}
+		rows = append(rows, [4]any{v.ID, v.Purpose, rules, cookies})
+	}
+	data, _ := json.Marshal(rows) // escapes <, > and &: safe inside a script
+	return data
+}
+
+// VendorView is a vendor as the second layer shows it.
+type VendorView struct {
+	ID          string           `json:"id"`
+	Name        string           `json:"name"`
+	Company     string           `json:"company,omitempty"`
+	Country     string           `json:"country,omitempty"`
+	PolicyURL   string           `json:"policy_url,omitempty"`
+	Description string           `json:"description,omitempty"`
+	Cookies     []catalog.Cookie `json:"cookies"`
+}
+
+// PurposeVendors are the vendors of one purpose.
+type PurposeVendors struct {
+	ID      string       `json:"id"`
+	Vendors []VendorView `json:"vendors"`
+}
+
+// Details renders one language's second layer: every purpose of the policy
+// with its vendors, texts in lang, else in fallback, else in English.
+func Details(p *policy.Policy, lang, fallback string) []byte {
+	var out struct {
+		Purposes []PurposeVendors `json:"purposes"`
+	}
+	index := map[string]int{}
+	for _, pu := range p.Purposes {
+		index[pu.ID] = len(out.Purposes)
+		out.Purposes = append(out.Purposes, PurposeVendors{ID: pu.ID, Vendors: []VendorView{}})
+	}
+	for _, v := range p.Vendors {
+		i, ok := index[v.Purpose]
+		if !ok {
+			continue
+		}
+		cookies := v.Cookies
+		if cookies == nil {
+			cookies = []catalog.Cookie{}
+		}
+		out.Purposes[i].Vendors = append(out.Purposes[i].Vendors, VendorView{
+			ID: v.ID, Name: v.Name, Company: v.Company, Country: v.Country,
+			PolicyURL:   v.PolicyURL,
+			Description: PickText(v.Description, lang, fallback, ""),
+			Cookies:     cookies,
+		})
+	}
+	data, _ := json.Marshal(out)
+	return data
+}
+
+// PickText returns the text in lang, else in the fallback language, else in
+// English, else def.
+func PickText(m map[string]string, lang, fallback, def string) string {
+	for _, l := range []string{lang, fallback, "en"} {
+		if t, ok := m[l]; ok && t != "" {
+			return t
+		}
+	}
+	return def
+}

@@ -1,0 +1,400 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	xhtml "golang.org/x/net/html"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
+
+const gtagPage = `<!doctype html><html><head><title>t</title>` +
+	`<script async src="https://www.googletagmanager.com/gtag/js?id=G-ABC123"></script>` +
+	`<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}gtag('js',new Date());gtag('config', 'G-ABC123');</script>` +
+	`<script src="https://connect.facebook.net/en_US/fbevents.js"></script>` +
+	`</head><body><h1>Shop</h1><iframe src="https://www.youtube.com/embed/xyz"></iframe></body></html>`
+
+// startTrackerSite serves gtagPage behind a consent block with extra
+// subdirectives.
+func startTrackerSite(t *testing.T, extra string) string {
+	t.Helper()
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+		privacy_policy /privacy.html
+%s
+	}
+	respond /page.html `+"`%s`"+`
+	header /page.html Content-Type text/html
+	respond "ok"
+}`, port, extra, gtagPage))
+	return baseURL(port)
+}
+
+// parseHead returns the head's element children as parsed by a browser
+// parser, and the body's first child.
+func parsePage(t *testing.T, page string) (head []*xhtml.Node, bodyFirst *xhtml.Node) {
+	t.Helper()
+	doc, err := xhtml.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(*xhtml.Node)
+	walk = func(n *xhtml.Node) {
+		switch {
+		case n.Type == xhtml.ElementNode && n.Data == "head":
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				if c.Type == xhtml.ElementNode {
+					head = append(head, c)
+				}
+			}
+		case n.Type == xhtml.ElementNode && n.Data == "body":
+			bodyFirst = n.FirstChild
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return head, bodyFirst
+}
+
+func attr(n *xhtml.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func text(n *xhtml.Node) string {
+	if n.FirstChild == nil {
+		return ""
+	}
+	return n.FirstChild.Data
+}
+
+// TestShimComesFirstAndKnowsTheGrants: the shim is the first script of the
+// head, told what is granted, and served content-hashed with the policy's
+// match data.
+func TestShimComesFirstAndKnowsTheGrants(t *testing.T) {
+	base := startTrackerSite(t, "")
+	c := newClient(t)
+	_, page := get(t, c, base+"/page.html")
+	head, _ := parsePage(t, page)
+	if len(head) == 0 || head[0].Data != "script" || !strings.HasPrefix(attr(head[0], "src"), "/.consent/shim.") {
+		t.Fatalf("the shim is not the head's first element:\n%s", page)
+	}
+	if g := attr(head[0], "data-cg-granted"); g != "necessary" {
+		t.Errorf("undecided visitor: data-cg-granted=%q, want only necessary", g)
+	}
+	shimURL := attr(head[0], "src")
+	resp, shim := get(t, c, base+shimURL)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("shim: %d %q %q", resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
+	}
+	call := regexp.MustCompile(`\n__cgShim\((.*)\);\n$`).FindStringSubmatch(shim)
+	if call == nil {
+		t.Fatalf("shim does not end with its data call: ...%s", shim[max(0, len(shim)-200):])
+	}
+	var data [][4]json.RawMessage
+	if err := json.Unmarshal([]byte(call[1]), &data); err != nil {
+		t.Fatalf("shim data is not JSON: %v", err)
+	}
+	found := map[string]string{}
+	for _, row := range data {
+		var id, purpose string
+		json.Unmarshal(row[0], &id)
+		json.Unmarshal(row[1], &purpose)
+		found[id] = purpose
+		if id == "google-analytics" && !strings.Contains(string(row[3]), `["_ga",false]`) {
+			t.Errorf("google-analytics cookies in shim data: %s", row[3])
+		}
+	}
+	if found["facebook-pixel"] != "marketing" || found["google-analytics"] != "analytics" || found["paypal"] != "necessary" {
+		t.Errorf("shim data lacks vendors or purposes: %v", found)
+	}
+
+	postChoice(t, c, base, `{"purposes":{"analytics":true},"vendors":{"youtube":true}}`)
+	_, page = get(t, c, base+"/page.html")
+	head, _ = parsePage(t, page)
+	if g, v := attr(head[0], "data-cg-granted"), attr(head[0], "data-cg-vendors"); g != "necessary analytics" || v != "youtube" {
+		t.Errorf("after a choice: data-cg-granted=%q data-cg-vendors=%q", g, v)
+	}
+	if !strings.Contains(page, `"vendors":["youtube"]`) {
+		t.Errorf("the banner's state lacks the vendor allowed one by one")
+	}
+}
+
+// TestSecondLayerDetails: the vendor list the second layer shows is served
+// per language, cached forever, with each vendor's cookies.
+func TestSecondLayerDetails(t *testing.T) {
+	base := startTrackerSite(t, "")
+	for _, lang := range []string{"en", "de"} {
+		_, page := get(t, newClient(t), base+"/page.html", "Accept-Language", lang)
+		var cfg struct {
+			Details string `json:"details"`
+			Lang    string `json:"lang"`
+		}
+		readConfig(t, page, &cfg)
+		if cfg.Lang != lang || !strings.HasPrefix(cfg.Details, "/.consent/details."+lang+".") {
+			t.Fatalf("%s: config lang %q details %q", lang, cfg.Lang, cfg.Details)
+		}
+		resp, body := get(t, newClient(t), base+cfg.Details)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" ||
+			!strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+			t.Fatalf("%s details: %d %q", lang, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+		var details struct {
+			Purposes []struct {
+				ID      string `json:"id"`
+				Vendors []struct {
+					ID, Name, Company, Country, Description string
+					PolicyURL                               string `json:"policy_url"`
+					Cookies                                 []struct{ Name, Lifetime string }
+				} `json:"vendors"`
+			} `json:"purposes"`
+		}
+		if err := json.Unmarshal([]byte(body), &details); err != nil {
+			t.Fatal(err)
+		}
+		var ga bool
+		for _, p := range details.Purposes {
+			for _, v := range p.Vendors {
+				if v.ID != "google-analytics" {
+					continue
+				}
+				ga = p.ID == "analytics" && v.Company != "" && v.Country == "IE" && v.PolicyURL != "" && len(v.Cookies) > 0 && v.Cookies[0].Lifetime == "2y"
+				if lang == "de" && !strings.Contains(v.Description, "Website") {
+					t.Errorf("German details carry %q", v.Description)
+				}
+			}
+		}
+		if !ga || len(details.Purposes) != 5 {
+			t.Errorf("%s details incomplete: %s", lang, body[:min(len(body), 400)])
+		}
+	}
+}
+
+func readConfig(t *testing.T, page string, v any) {
+	t.Helper()
+	m := regexp.MustCompile(`<script type="application/json" id="consentgate-config">([^<]*)</script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no config block in %s", page)
+	}
+	if err := json.Unmarshal([]byte(m[1]), v); err != nil {
+		t.Fatalf("config block: %v", err)
+	}
+}
+
+// TestNoscriptForm: without a choice, the body starts with a plain form that
+// posts to the choice endpoint and comes back to this page; after a choice
+// it is gone.
+func TestNoscriptForm(t *testing.T) {
+	base := startTrackerSite(t, "")
+	c := newClient(t)
+	_, page := get(t, c, base+"/page.html?ref=a&b=<x>")
+	_, first := parsePage(t, page)
+	if first == nil || first.Type != xhtml.ElementNode || first.Data != "noscript" {
+		t.Fatalf("the body does not start with the no-JavaScript form:\n%s", page)
+	}
+	// Inside <noscript> a scripting browser sees text; parse it as markup,
+	// as a browser without JavaScript does.
+	form, err := xhtml.Parse(strings.NewReader(text(first)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs = map[string]string{}
+	var buttons []string
+	var action string
+	var walk func(*xhtml.Node)
+	walk = func(n *xhtml.Node) {
+		if n.Type == xhtml.ElementNode {
+			switch n.Data {
+			case "form":
+				action = attr(n, "method") + " " + attr(n, "action")
+			case "input":
+				inputs[attr(n, "name")] = attr(n, "value")
+			case "button":
+				buttons = append(buttons, attr(n, "value"))
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(form)
+	if action != "post /.consent/choice" || inputs["return"] != "/page.html?ref=a&b=<x>" ||
+		strings.Join(buttons, ",") != "accept_all,reject_all" {
+		t.Errorf("form: %q return=%q buttons=%v", action, inputs["return"], buttons)
+	}
+	postChoice(t, c, base, `{"all":false}`)
+	if _, page := get(t, c, base+"/page.html"); gatewaytest.NoscriptPattern.MatchString(page) {
+		t.Errorf("the form is still there after a choice")
+	}
+}
+
+// TestConsentModeBasic: the gtag consent default precedes every Google tag;
+// a decided visitor's update is rendered into the same script; the tags stay
+// blocked until consent.
+func TestConsentModeBasic(t *testing.T) {
+	base := startTrackerSite(t, "consent_mode basic")
+	c := newClient(t)
+	_, page := get(t, c, base+"/page.html")
+	head, _ := parsePage(t, page)
+	if len(head) < 2 || head[0].Data != "script" || !strings.Contains(text(head[0]), `gtag("consent","default",{`) {
+		t.Fatalf("Consent Mode default is not the first script:\n%s", page)
+	}
+	def := text(head[0])
+	for _, want := range []string{`"ad_storage":"denied"`, `"ad_user_data":"denied"`, `"ad_personalization":"denied"`,
+		`"analytics_storage":"denied"`, `"security_storage":"granted"`, `"wait_for_update":500`} {
+		if !strings.Contains(def, want) {
+			t.Errorf("default lacks %s: %s", want, def)
+		}
+	}
+	if strings.Contains(def, `"update"`) {
+		t.Errorf("undecided visitor got an update: %s", def)
+	}
+	if !strings.Contains(page, `data-consent-vendor="google-analytics"`) {
+		t.Errorf("basic mode let the Google tag load before consent")
+	}
+	postChoice(t, c, base, `{"purposes":{"analytics":true}}`)
+	_, page = get(t, c, base+"/page.html")
+	head, _ = parsePage(t, page)
+	upd := text(head[0])
+	if !strings.Contains(upd, `gtag("consent","update",{"ad_personalization":"denied","ad_storage":"denied","ad_user_data":"denied","analytics_storage":"granted"`) {
+		t.Errorf("server-rendered update: %s", upd)
+	}
+	var cfg struct {
+		ConsentMode struct {
+			Mode string            `json:"mode"`
+			Map  map[string]string `json:"map"`
+		} `json:"consent_mode"`
+	}
+	readConfig(t, page, &cfg)
+	if cfg.ConsentMode.Mode != "basic" || cfg.ConsentMode.Map["analytics_storage"] != "analytics" {
+		t.Errorf("banner config lacks Consent Mode: %+v", cfg.ConsentMode)
+	}
+}
+
+// TestConsentModeAdvanced: Google tags load before consent (denied), other
+// trackers stay blocked, and the shim lets the Google tags through too.
+func TestConsentModeAdvanced(t *testing.T) {
+	base := startTrackerSite(t, "consent_mode advanced")
+	c := newClient(t)
+	_, page := get(t, c, base+"/page.html")
+	if strings.Contains(page, `data-consent-vendor="google-analytics"`) || !strings.Contains(page, `<script async src="https://www.googletagmanager.com/gtag/js?id=G-ABC123">`) {
+		t.Errorf("advanced mode blocked the Google tag:\n%s", page)
+	}
+	if !strings.Contains(page, `data-consent-vendor="facebook-pixel"`) {
+		t.Errorf("advanced mode let the Facebook pixel through")
+	}
+	if !strings.Contains(page, `gtag("set","ads_data_redaction",true)`) {
+		t.Errorf("advanced mode does not redact ads data while denied")
+	}
+	head, _ := parsePage(t, page)
+	_, shim := get(t, c, base+attr(head[1], "src"))
+	if !strings.Contains(shim, `["google-analytics","necessary"`) || !strings.Contains(shim, `["facebook-pixel","marketing"`) {
+		t.Errorf("shim data in advanced mode: Google tags must pass, others not")
+	}
+}
+
+// TestBannerTheme: operator colours and position reach the banner config;
+// anything but a hex colour is refused at load.
+func TestBannerTheme(t *testing.T) {
+	base := startTrackerSite(t, "banner {\n\tposition bottom-left\n\tbackground \"#102030\"\n\ttext fff\n\taccent \"#ffcc00\"\n}")
+	_, page := get(t, newClient(t), base+"/page.html")
+	var cfg struct{ Theme map[string]string }
+	readConfig(t, page, &cfg)
+	if cfg.Theme["position"] != "bottom-left" || cfg.Theme["background"] != "#102030" || cfg.Theme["text"] != "#fff" || cfg.Theme["accent"] != "#ffcc00" {
+		t.Errorf("theme: %v", cfg.Theme)
+	}
+	for _, bad := range []string{
+		"banner {\n\tbackground red\n}",
+		"banner {\n\tbackground \"#12345\"\n}",
+		"banner {\n\tposition left\n}",
+		"banner {\n\tbackground url(x)\n}",
+		"banner {\n\tcolour #fff\n}",
+		"consent_mode full",
+	} {
+		_, err := gatewaytest.Adapt(":80 {\n\tconsent {\n" + bad + "\n\t}\n}")
+		if err == nil || !strings.Contains(err.Error(), "Caddyfile:") {
+			t.Errorf("%q: want an error naming the line, got %v", bad, err)
+		}
+	}
+}
+
+// TestWithdrawExpiresVendorCookies: withdrawing expires every cookie of a
+// withdrawn vendor the browser sent (HttpOnly ones too, which scripts cannot
+// reach), on the host and its parent domains; other cookies stay.
+func TestWithdrawExpiresVendorCookies(t *testing.T) {
+	base := startTrackerSite(t, "")
+	c := newClient(t)
+	postChoice(t, c, base, `{"all":true}`)
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"withdraw":true}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: "_ga", Value: "GA1.1.1"})
+	req.AddCookie(&http.Cookie{Name: "_ga_ABC123", Value: "GS1"})
+	req.AddCookie(&http.Cookie{Name: "_fbp", Value: "fb.1"})
+	req.AddCookie(&http.Cookie{Name: "cart", Value: "3"})
+	req.Host = "www.shop.example.com"
+	resp, body := do(t, c, req)
+	if resp.StatusCode != 200 {
+		t.Fatalf("withdraw: %d %s", resp.StatusCode, body)
+	}
+	expired := map[string][]string{}
+	for _, ck := range resp.Cookies() {
+		if ck.MaxAge < 0 {
+			expired[ck.Name] = append(expired[ck.Name], ck.Domain)
+		}
+	}
+	for _, name := range []string{"_ga", "_ga_ABC123", "_fbp"} {
+		if got := strings.Join(expired[name], ","); got != ",www.shop.example.com,shop.example.com,example.com" {
+			t.Errorf("%s expired on %q", name, got)
+		}
+	}
+	if len(expired["cart"]) > 0 || len(expired["consentgate"]) > 0 {
+		t.Errorf("withdrawal expired the site's own cookies: %v", expired)
+	}
+	// Narrowing a choice expires only what it takes back.
+	req, _ = http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"purposes":{"analytics":true}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: "_ga", Value: "GA1.1.1"})
+	req.AddCookie(&http.Cookie{Name: "_fbp", Value: "fb.1"})
+	resp, _ = do(t, c, req)
+	var names []string
+	for _, ck := range resp.Cookies() {
+		if ck.MaxAge < 0 {
+			names = append(names, ck.Name)
+		}
+	}
+	if strings.Join(names, ",") != "_fbp" {
+		t.Errorf("granting analytics only expired %v, want only _fbp", names)
+	}
+}
+
+// TestPlaceholderAcceptIsRecorded: "always allow" on a click-to-load
+// placeholder is its own kind of proof.
+func TestPlaceholderAcceptIsRecorded(t *testing.T) {
+	base := startTrackerSite(t, "")
+	c := newClient(t)
+	postChoice(t, c, base, `{"purposes":{},"vendors":{"youtube":true},"layer":"placeholder","action":"load_embed","control":"always_allow"}`)
+	_, body := get(t, c, base+"/.consent/proofs")
+	var own ownRecords
+	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 1 {
+		t.Fatalf("proofs: %s", body)
+	}
+	if r := own.Records[0]; r.Type != "placeholder_accept" || r.How.Layer != "placeholder" || r.How.Control != "always_allow" {
+		t.Errorf("placeholder accept recorded as %+v", r)
+	}
+	if _, page := get(t, c, base+"/page.html"); strings.Contains(page, `data-consent-vendor="youtube"`) {
+		t.Errorf("the always-allowed vendor is still blocked")
+	}
+}
