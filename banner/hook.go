@@ -59,10 +59,10 @@ type PurposeState struct {
 }
 
 // Hook renders the markup injected before </head>: the stylesheet, the
-// deferred script and a JSON config block. Everything but the state is
-// rendered once.
+// deferred script and a JSON config block. Everything but the state and the
+// nonce is rendered once.
 type Hook struct {
-	prefix []byte
+	link, script, config []byte // each open where a nonce may follow
 }
 
 // NewHook prepares the hook for one language.
@@ -72,22 +72,24 @@ func NewHook(a *Assets, p Page) (*Hook, error) {
 		return nil, err
 	}
 	pre := html.EscapeString(p.Prefix)
-	var b []byte
-	b = append(b, `<link rel="stylesheet" href="`...)
-	b = append(b, pre...)
-	b = append(b, a.Style.Name...)
-	b = append(b, `"><script defer src="`...)
-	b = append(b, pre...)
-	b = append(b, a.Script.Name...)
-	b = append(b, `"></script><script type="application/json" id="consentgate-config">`...)
-	b = append(b, page[:len(page)-1]...) // the page object, still open
-	b = append(b, `,"state":`...)
-	return &Hook{prefix: b}, nil
+	h := &Hook{
+		link:   []byte(`<link rel="stylesheet" href="` + pre + a.Style.Name + `"`),
+		script: []byte(`><script defer src="` + pre + a.Script.Name + `"`),
+	}
+	h.config = append(h.config, `></script><script type="application/json" id="consentgate-config">`...)
+	h.config = append(h.config, page[:len(page)-1]...) // the page object, still open
+	h.config = append(h.config, `,"state":`...)
+	return h, nil
 }
 
-// Append appends the hook for one request's state to dst.
-func (h *Hook) Append(dst []byte, s State) []byte {
-	dst = append(dst, h.prefix...)
+// Append appends the hook for one request's state to dst; nonce is the
+// page's CSP nonce or empty.
+func (h *Hook) Append(dst []byte, s State, nonce string) []byte {
+	dst = append(dst, h.link...)
+	dst = appendNonce(dst, nonce)
+	dst = append(dst, h.script...)
+	dst = appendNonce(dst, nonce)
+	dst = append(dst, h.config...)
 	dst = AppendState(dst, s)
 	return append(dst, "}</script>"...)
 }

@@ -48,6 +48,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		proof_retention     <duration>              # default 3 years after the consent ended
 //		ip_truncate         <ipv4-bits> <ipv6-bits> | off   # default 16 48
 //		consent_mode        basic | advanced        # Google Consent Mode v2; default off
+//		csp                 report_only | enforce [<source>...]  # the gateway's own CSP; default off
 //		banner {
 //			position    bottom | top | center | bottom-left | bottom-right
 //			background  <hex colour>                # "#1a1a1a" (quoted: # starts a comment) or 1a1a1a
@@ -126,6 +127,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "banner":
 			err = h.parseBanner(d)
+		case "csp":
+			err = h.parseCSP(d)
 		case "text":
 			err = h.parseText(d)
 		case "key":
@@ -306,6 +309,24 @@ func (h *Handler) parsePurpose(d *caddyfile.Dispenser) error {
 		}
 	}
 	h.Purposes = append(h.Purposes, p)
+	return nil
+}
+
+// parseCSP reads `csp report_only|enforce [<source>...]`.
+func (h *Handler) parseCSP(d *caddyfile.Dispenser) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	h.CSP = d.Val()
+	if h.CSP != cspReportOnly && h.CSP != cspEnforce {
+		return d.Errf("csp %q: use report_only or enforce", h.CSP)
+	}
+	h.CSPSources = d.RemainingArgs()
+	for _, src := range h.CSPSources {
+		if strings.ContainsAny(src, ";,'\"") {
+			return d.Errf("csp source %q: give a host or scheme source such as https://cdn.example.com", src)
+		}
+	}
 	return nil
 }
 

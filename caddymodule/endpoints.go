@@ -42,6 +42,8 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return h.serveChoice(w, r)
 	case "proofs":
 		return h.serveOwnProofs(w, r)
+	case cspReportPath:
+		return h.serveCSPReport(w, r)
 	}
 	if a, ok := h.assets.Lookup(name); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		serveAsset(w, r, a)

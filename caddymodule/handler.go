@@ -97,6 +97,15 @@ type Handler struct {
 	ConsentMode string `json:"consent_mode,omitempty"`
 	// Theme sets the banner's position and colours.
 	Theme *banner.Theme `json:"theme,omitempty"`
+	// CSP adds the gateway's own Content-Security-Policy, derived from the
+	// consent state, as a second line of defence: "report_only" (start
+	// here) or "enforce". Violations are reported to <prefix>csp-report and
+	// feed the third-party scan. Default off. A page's own policy is always
+	// adapted to admit the banner, whatever this says.
+	CSP string `json:"csp,omitempty"`
+	// CSPSources are extra sources the gateway's policy allows (a CDN the
+	// site uses, say).
+	CSPSources []string `json:"csp_sources,omitempty"`
 
 	policy  *policy.Policy
 	codec   *cookie.Codec
@@ -110,6 +119,8 @@ type Handler struct {
 	consentModeVendors map[string]bool
 	// history knows earlier policy versions, to say what changed.
 	history *policyHistory
+	// cspCache holds the gateway's own policy per consent state.
+	cspCache *sync.Map
 	// placeholders caches rendered srcdoc placeholders by language, vendor
 	// and purpose.
 	placeholders *sync.Map
@@ -173,6 +184,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.placeholders = new(sync.Map)
+	h.cspCache = new(sync.Map)
 	if err := h.buildHooks(); err != nil {
 		return err
 	}
@@ -226,6 +238,16 @@ func (h *Handler) validatePrefix() error {
 	case "", banner.ConsentModeBasic, banner.ConsentModeAdvanced:
 	default:
 		return fmt.Errorf("consent_mode %q: use basic or advanced", h.ConsentMode)
+	}
+	switch h.CSP {
+	case "", cspReportOnly, cspEnforce:
+	default:
+		return fmt.Errorf("csp %q: use report_only or enforce", h.CSP)
+	}
+	for _, src := range h.CSPSources {
+		if src == "" || strings.ContainsAny(src, ";,'\" \t\r\n") {
+			return fmt.Errorf("csp source %q: give a host or scheme source such as https://cdn.example.com", src)
+		}
 	}
 	if h.Theme != nil {
 		return h.Theme.Validate()

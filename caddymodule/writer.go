@@ -58,6 +58,7 @@ type pageWriter struct {
 	rw         *rewrite.Rewriter
 	dec        *decoder
 	hook       *[]byte
+	nonce      string // the CSP nonce the injected markup carries, if any
 }
 
 var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
@@ -109,6 +110,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 	}
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
+	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
 	addVary(hdr, "Cookie")
 	suffixETag(hdr, pw.visit.etagSuffix)
 	if enc := hdr.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
@@ -213,9 +215,9 @@ func (pw *pageWriter) options() rewrite.Options {
 	state := h.state(v)
 	// Early, hook and body markup share one pooled buffer.
 	buf := hookPool.Get().(*[]byte)
-	b := h.early.Append((*buf)[:0], state, "")
+	b := h.early.Append((*buf)[:0], state, pw.nonce)
 	early := len(b)
-	b = h.hooks[v.lang].Append(b, state)
+	b = h.hooks[v.lang].Append(b, state, pw.nonce)
 	hook := len(b)
 	if !state.Decided {
 		b = h.noscripts[v.lang].Append(b, pw.req.URL.RequestURI())

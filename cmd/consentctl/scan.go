@@ -50,7 +50,14 @@ func runScan(e *env, args []string) int {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "site\torigin\tkind\tpath\tcount\tfirst seen\tlast seen")
 	for _, en := range rep.Entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", en.Site, en.Origin, en.Kind, en.Path, en.Count,
+		kind := en.Kind
+		if en.Via != "" { // reported by the browser: loaded by a script at run time
+			kind += " (run time)"
+		}
+		if en.Vendor != "" {
+			kind += " vendor " + en.Vendor
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", en.Site, en.Origin, kind, en.Path, en.Count,
 			en.First.UTC().Format(time.RFC3339), en.Last.UTC().Format(time.RFC3339))
 	}
 	tw.Flush()

@@ -17,18 +17,25 @@ const DefaultMaxEntries = 10000
 
 // Entry is one unknown third-party origin seen on one page.
 type Entry struct {
-	Site   string    `json:"site"`
-	Path   string    `json:"path"`
-	Kind   string    `json:"kind"`   // script, frame, image, link
-	Origin string    `json:"origin"` // host of the URL, lower case
+	Site   string `json:"site"`
+	Path   string `json:"path"`
+	Kind   string `json:"kind"`   // script, frame, image, link, form
+	Origin string `json:"origin"` // host of the URL, lower case
+	// Via is "csp-report" for a load the browser reported at run time
+	// (see ObserveReport), empty for one seen in the page's markup.
+	Via string `json:"via,omitempty"`
+	// Vendor is the catalogued vendor a run-time load belongs to: a tracker
+	// that slipped past the rewriter and the shim.
+	Vendor string    `json:"vendor,omitempty"`
 	Count  uint64    `json:"count"`
 	First  time.Time `json:"first_seen"`
 	Last   time.Time `json:"last_seen"`
 }
 
 type key struct {
-	site, path, origin string
-	kind               catalog.Kind
+	site, path, origin, vendor string
+	kind                       catalog.Kind
+	report                     bool
 }
 
 // Recorder collects entries; safe for concurrent use.
@@ -51,10 +58,21 @@ func NewRecorder(max int) *Recorder {
 // Observe notes that a page of site at path loads origin. Call it only for
 // URLs no vendor matched and whose host is not the site's own.
 func (r *Recorder) Observe(site, path string, kind catalog.Kind, origin []byte) {
+	r.observe(site, path, kind, origin, "", false)
+}
+
+// ObserveReport notes a load the browser reported through the gateway's
+// Content-Security-Policy: a third party a script loaded at run time.
+// vendor names the catalogued vendor it belongs to, if any.
+func (r *Recorder) ObserveReport(site, path string, kind catalog.Kind, origin []byte, vendor string) {
+	r.observe(site, path, kind, origin, vendor, true)
+}
+
+func (r *Recorder) observe(site, path string, kind catalog.Kind, origin []byte, vendor string, report bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
-	if e, ok := r.entries[key{site, path, string(origin), kind}]; ok { // no allocation on a hit
+	if e, ok := r.entries[key{site, path, string(origin), vendor, kind, report}]; ok { // no allocation on a hit
 		e.Count++
 		e.Last = now
 		return
@@ -63,8 +81,12 @@ func (r *Recorder) Observe(site, path string, kind catalog.Kind, origin []byte) 
 		r.dropped++
 		return
 	}
-	k := key{site, path, string(origin), kind}
-	r.entries[k] = &Entry{Site: site, Path: path, Kind: kind.String(), Origin: k.origin, Count: 1, First: now, Last: now}
+	k := key{site, path, string(origin), vendor, kind, report}
+	e := &Entry{Site: site, Path: path, Kind: kind.String(), Origin: k.origin, Vendor: vendor, Count: 1, First: now, Last: now}
+	if report {
+		e.Via = "csp-report"
+	}
+	r.entries[k] = e
 }
 
 // Report is what the recorder holds.
@@ -93,7 +115,10 @@ func (r *Recorder) Report() Report {
 		if a.Path != b.Path {
 			return a.Path < b.Path
 		}
-		return a.Kind < b.Kind
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Via < b.Via
 	})
 	return rep
 }

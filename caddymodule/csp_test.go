@@ -1,0 +1,150 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
+
+// startCSPSite serves gtagPage with the given page CSP header (if any) and
+// extra consent subdirectives, with an admin endpoint for the scan.
+func startCSPSite(t *testing.T, pageCSP, extra string) (site, admin string) {
+	t.Helper()
+	port, adminPort := freePort(t), freePort(t)
+	header := ""
+	if pageCSP != "" {
+		header = fmt.Sprintf("header /page.html Content-Security-Policy %q", pageCSP)
+	}
+	gatewaytest.Start(t, fmt.Sprintf(`{
+	admin localhost:%d
+	auto_https off
+	persist_config off
+}
+:%d {
+	consent {
+%s
+	}
+	%s
+	respond /page.html `+"`%s`"+`
+	header /page.html Content-Type text/html
+	respond "ok"
+}`, adminPort, port, extra, header, gtagPage))
+	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
+}
+
+// TestPageNonceCarriedByInjectedMarkup: under a strict nonce-based CSP, the
+// shim, the Consent Mode script, the stylesheet and the banner script carry
+// the page's nonce, and the policy is left exactly as it was.
+func TestPageNonceCarriedByInjectedMarkup(t *testing.T) {
+	const policy = "script-src 'nonce-R4nd0m' 'strict-dynamic'; object-src 'none'; base-uri 'none'"
+	base, _ := startCSPSite(t, policy, "consent_mode basic")
+	resp, page := get(t, newClient(t), base+"/page.html")
+	if got := resp.Header.Get("Content-Security-Policy"); got != policy {
+		t.Errorf("the page's policy was changed to %q", got)
+	}
+	head, _ := parsePage(t, page)
+	var scripts int
+	for _, n := range head {
+		switch {
+		case n.Data == "script" && (strings.HasPrefix(attr(n, "src"), "/.consent/") || strings.Contains(text(n), `gtag("consent"`)):
+			scripts++
+			if attr(n, "nonce") != "R4nd0m" {
+				t.Errorf("injected script without the page's nonce: %v", n.Attr)
+			}
+		case n.Data == "link" && strings.HasPrefix(attr(n, "href"), "/.consent/"):
+			if attr(n, "nonce") != "R4nd0m" {
+				t.Errorf("injected stylesheet without the page's nonce: %v", n.Attr)
+			}
+		}
+	}
+	if scripts != 3 {
+		t.Errorf("found %d injected scripts, want consent mode, shim and banner", scripts)
+	}
+}
+
+// TestStrictPolicyWithoutNonceGetsOnlyOurs: a hash-only policy gains a nonce
+// for the injected markup alone; a policy relying on 'unsafe-inline' keeps
+// it in force.
+func TestStrictPolicyWithoutNonceGetsOnlyOurs(t *testing.T) {
+	base, _ := startCSPSite(t, "script-src 'sha256-AAAA'; img-src 'self'", "")
+	resp, page := get(t, newClient(t), base+"/page.html")
+	got := resp.Header.Get("Content-Security-Policy")
+	head, _ := parsePage(t, page)
+	nonce := attr(head[0], "nonce")
+	if len(nonce) < 16 || got != "script-src 'sha256-AAAA' 'nonce-"+nonce+"'; img-src 'self'" {
+		t.Errorf("policy %q, shim nonce %q", got, nonce)
+	}
+	if _, page2 := get(t, newClient(t), base+"/page.html"); strings.Contains(page2, nonce) {
+		t.Errorf("a nonce was reused across responses")
+	}
+
+	base, _ = startCSPSite(t, "script-src 'self' 'unsafe-inline' https://www.googletagmanager.com", "")
+	resp, page = get(t, newClient(t), base+"/page.html")
+	if got := resp.Header.Get("Content-Security-Policy"); got != "script-src 'self' 'unsafe-inline' https://www.googletagmanager.com" {
+		t.Errorf("a policy that already admits the banner was changed: %q", got)
+	}
+	if strings.Contains(page, "nonce=") {
+		t.Errorf("nonce added where 'unsafe-inline' rules")
+	}
+}
+
+// TestOwnPolicyAndReports: the opt-in policy allows the site and the vendors
+// the visitor allows, in report-only mode first; reports of run-time loads
+// feed the third-party scan, naming a catalogued tracker that slipped
+// through.
+func TestOwnPolicyAndReports(t *testing.T) {
+	base, admin := startCSPSite(t, "", "csp report_only https://cdn.example.com")
+	c := newClient(t)
+	resp, _ := get(t, c, base+"/page.html")
+	own := resp.Header.Get("Content-Security-Policy-Report-Only")
+	if !strings.HasPrefix(own, "default-src 'self' data: blob: https://cdn.example.com") || !strings.Contains(own, "report-uri /.consent/csp-report") ||
+		strings.Contains(own, "google-analytics.com") || !strings.Contains(own, "paypal.com") {
+		t.Errorf("policy before consent: %q", own)
+	}
+	if resp.Header.Get("Content-Security-Policy") != "" {
+		t.Errorf("report-only mode enforced a policy")
+	}
+	postChoice(t, c, base, `{"purposes":{"analytics":true}}`)
+	resp, _ = get(t, c, base+"/page.html")
+	if own := resp.Header.Get("Content-Security-Policy-Report-Only"); !strings.Contains(own, " google-analytics.com *.google-analytics.com") || strings.Contains(own, "facebook") {
+		t.Errorf("policy after granting analytics: %q", own)
+	}
+
+	post := func(ct, body string) int {
+		req, _ := http.NewRequest("POST", base+"/.consent/csp-report", strings.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		resp, _ := do(t, newClient(t), req)
+		return resp.StatusCode
+	}
+	if s := post("application/csp-report", `{"csp-report":{"document-uri":"`+base+`/page.html","blocked-uri":"https://connect.facebook.net/en_US/fbevents.js","effective-directive":"script-src-elem"}}`); s != 204 {
+		t.Errorf("legacy report: %d", s)
+	}
+	if s := post("application/reports+json", `[{"type":"csp-violation","body":{"documentURL":"`+base+`/shop","blockedURL":"https://unknown-widget.example/w.js","effectiveDirective":"script-src-elem"}}]`); s != 204 {
+		t.Errorf("Reporting API report: %d", s)
+	}
+	if s := post("application/csp-report", `{"csp-report":`); s != 400 {
+		t.Errorf("malformed report: %d", s)
+	}
+	if s := post("text/plain", `x`); s != 400 {
+		t.Errorf("wrong content type: %d", s)
+	}
+	var rep struct {
+		Entries []struct{ Path, Kind, Origin, Via, Vendor string }
+	}
+	adminJSON(t, "GET", admin+"/consent/scan?site=127.0.0.1", 200, &rep)
+	found := map[string]bool{}
+	for _, e := range rep.Entries {
+		found[strings.Join([]string{e.Path, e.Kind, e.Origin, e.Via, e.Vendor}, " ")] = true
+	}
+	for _, want := range []string{
+		"/page.html script connect.facebook.net csp-report facebook-pixel",
+		"/shop script unknown-widget.example csp-report ",
+	} {
+		if !found[want] {
+			t.Errorf("scan lacks %q: %v", want, found)
+		}
+	}
+}
