@@ -283,7 +283,7 @@ func (a *AdminAPI) serveErase(w http.ResponseWriter, r *http.Request, stores []*
 	}
 	ans := eraseAnswer{ConsentID: id}
 	for _, as := range stores {
-		n, err := as.store.Erase(r.Context(), id, proof.Eraser{Key: as.sinks[0].mac})
+		n, err := as.store.Erase(r.Context(), id, as.sinks[0].eraser())
 		ans.Erased += n
 		if err != nil {
 			return storeError(as, err)

@@ -43,8 +43,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		key                 <hash-key> <block-key>  # repeatable; the first encodes
 //		store               <url>                   # redis://…, rediss://…, redis+sentinel://…, redis+cluster://…, bolt:///path
 //		chain               <id>                    # this instance's proof chain
-//		proof_key           <key>                   # HMAC key for proofs
-//		signing_key         <seed>                  # Ed25519 seed for checkpoints
+//		proof_key           <key> [<previous>...]   # HMAC key for proofs; older ones still verify
+//		signing_key         <seed> [<previous>...]  # Ed25519 seed for checkpoints; older ones still verify
 //		proof_retention     <duration>              # default 3 years after the consent ended
 //		ip_truncate         <ipv4-bits> <ipv6-bits> | off   # default 16 48
 //		consent_mode        basic | advanced        # Google Consent Mode v2; default off
@@ -113,9 +113,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "chain":
 			err = oneArg(d, &h.Chain)
 		case "proof_key":
-			err = oneArg(d, &h.ProofKey)
+			err = keyArgs(d, &h.ProofKey, &h.PreviousProofKeys)
 		case "signing_key":
-			err = oneArg(d, &h.SigningKey)
+			err = keyArgs(d, &h.SigningKey, &h.PreviousSigningKeys)
 		case "proof_retention":
 			err = durationArg(d, &h.ProofRetention)
 		case "ip_truncate":
@@ -309,6 +309,16 @@ func (h *Handler) parsePurpose(d *caddyfile.Dispenser) error {
 		}
 	}
 	h.Purposes = append(h.Purposes, p)
+	return nil
+}
+
+// keyArgs reads a current key and the previous generations after it.
+func keyArgs(d *caddyfile.Dispenser, current *string, previous *[]string) error {
+	if !d.NextArg() {
+		return d.ArgErr()
+	}
+	*current = d.Val()
+	*previous = d.RemainingArgs()
 	return nil
 }
 

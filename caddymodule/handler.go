@@ -83,6 +83,11 @@ type Handler struct {
 	// SigningKey signs chain checkpoints (an Ed25519 seed, 32 bytes).
 	// Default: generated once and kept in Caddy's data directory.
 	SigningKey string `json:"signing_key,omitempty"`
+	// PreviousProofKeys and PreviousSigningKeys are earlier generations,
+	// kept after a rotation so that older proofs and checkpoints still
+	// verify. Keys generated into the data directory are always kept too.
+	PreviousProofKeys   []string `json:"previous_proof_keys,omitempty"`
+	PreviousSigningKeys []string `json:"previous_signing_keys,omitempty"`
 	// ProofRetention is how long a proof is kept after the consent it
 	// documents ended. Default 3 years.
 	ProofRetention caddy.Duration `json:"proof_retention,omitempty"`

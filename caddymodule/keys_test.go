@@ -3,8 +3,13 @@ package caddymodule_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 )
 
 func randomKey(n int) string {
@@ -62,4 +67,61 @@ func TestKeyRotation(t *testing.T) {
 	if s := getState(t, fresh, base); !s.Decided || !s.Purposes["social"] {
 		t.Errorf("cookie signed with the current key rejected: %+v", s)
 	}
+}
+
+// TestProofKeyRotation: a reload that rotates the proof and signing keys
+// (new first, old kept) goes on with the same chain; later records name the
+// new key, and the whole chain, both generations, verifies — also after a
+// restart that knows the old keys only from the configuration.
+func TestProofKeyRotation(t *testing.T) {
+	oldMAC, newMAC, oldSeed, newSeed := randomKey(32), randomKey(32), randomKey(32), randomKey(32)
+	port, adminPort := freePort(t), freePort(t)
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	config := func(keys string) string {
+		return fmt.Sprintf("{\n\tadmin localhost:%d\n\tauto_https off\n\tpersist_config off\n}\n:%d {\n\tconsent {\n\t\tstore bolt://%s\n\t\tchain rotate-test\n%s\t}\n\trespond \"ok\"\n}",
+			adminPort, port, db, keys)
+	}
+	base, admin := baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
+	verify := func(when string) {
+		t.Helper()
+		var v struct {
+			OK     bool `json:"ok"`
+			Chains []struct {
+				Records    int  `json:"records"`
+				MACChecked bool `json:"mac_checked"`
+			} `json:"chains"`
+		}
+		adminJSON(t, "GET", admin+"/consent/verify?chain=rotate-test", 200, &v)
+		if !v.OK || len(v.Chains) != 1 || !v.Chains[0].MACChecked {
+			t.Errorf("%s: chain does not verify: %+v", when, v)
+		}
+	}
+
+	gatewaytest.Start(t, config(fmt.Sprintf("\t\tproof_key %s\n\t\tsigning_key %s\n", oldMAC, oldSeed)))
+	postChoice(t, newClient(t), base, `{"all":true}`)
+	postChoice(t, newClient(t), base, `{"all":false}`)
+
+	rotated := config(fmt.Sprintf("\t\tproof_key %s %s\n\t\tsigning_key %s %s\n", newMAC, oldMAC, newSeed, oldSeed))
+	gatewaytest.Start(t, rotated)
+	postChoice(t, newClient(t), base, `{"purposes":{"analytics":true}}`)
+	var cp map[string]any
+	adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &cp)
+	verify("after a reload with rotated keys")
+
+	var keyIDs = map[string]int{}
+	_, body := adminDo(t, "GET", admin+"/consent/export?format=jsonl&chain=rotate-test")
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		var r struct {
+			KeyID string `json:"key_id"`
+		}
+		json.Unmarshal([]byte(line), &r)
+		keyIDs[r.KeyID]++
+	}
+	if len(keyIDs) != 2 {
+		t.Errorf("records after rotation should name the new key: key ids %v", keyIDs)
+	}
+
+	gatewaytest.Stop(t)
+	gatewaytest.Start(t, rotated) // a fresh process state: old keys only from the Caddyfile
+	verify("after a restart")
 }

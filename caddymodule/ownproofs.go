@@ -28,7 +28,7 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 		return writeError(w, http.StatusNotFound, "this browser has no recorded consent")
 	}
 	if r.Method == http.MethodDelete {
-		n, err := h.sink.store.Erase(r.Context(), consent.ID, proof.Eraser{Key: h.sink.mac})
+		n, err := h.sink.store.Erase(r.Context(), consent.ID, h.sink.eraser())
 		if err != nil {
 			h.logger.Error("erasing a visitor's proofs failed")
 			return writeError(w, http.StatusServiceUnavailable, "your records could not be erased right now; please try again")

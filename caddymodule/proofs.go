@@ -8,8 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,8 +53,7 @@ type proofSink struct {
 	resil     *store.Resilient
 	writer    *store.Batcher
 	chainID   string
-	mac       proof.MACKey
-	signer    proof.SigningKey
+	keys      proofKeySet // guarded by mu
 	headFile  string
 	logger    *zap.Logger
 
@@ -78,15 +80,26 @@ func (h *Handler) openSink() (*proofSink, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := h.proofKeys()
+	if err != nil {
+		return nil, err
+	}
 	key := h.storeName() + "#" + chainID
-	v, _, err := sinks.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return h.newSink(chainID)
+	v, loaded, err := sinks.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return h.newSink(chainID, keys)
 	})
 	if err != nil {
 		return nil, err
 	}
 	h.sinkKey = key
-	return v.(*proofSink), nil
+	sink := v.(*proofSink)
+	if loaded {
+		if err := sink.useKeys(keys); err != nil {
+			sinks.Delete(key)
+			return nil, err
+		}
+	}
+	return sink, nil
 }
 
 // storeName is the store URL with placeholders ({env.REDIS_PASSWORD})
@@ -122,16 +135,11 @@ func (h *Handler) chainID() (string, error) {
 	return id, err
 }
 
-func (h *Handler) newSink(chainID string) (*proofSink, error) {
-	mac, signer, err := h.proofKeys()
-	if err != nil {
-		return nil, err
-	}
+func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) {
 	s := &proofSink{
 		name:     h.storeName(),
 		chainID:  chainID,
-		mac:      mac,
-		signer:   signer,
+		keys:     keys,
 		headFile: dataPath("chain-" + chainID + "-" + shortHash(h.storeName()) + ".head.json"),
 		logger:   h.logger.Named("proofs"),
 		stop:     make(chan struct{}),
@@ -139,6 +147,7 @@ func (h *Handler) newSink(chainID string) (*proofSink, error) {
 	}
 	s.retention = durationOr(h.ProofRetention, store.DefaultProofRetention)
 	opts := store.Options{Retention: store.Retention{Proof: s.retention}}
+	var err error
 	switch {
 	case strings.HasPrefix(s.name, "bolt://"):
 		path := strings.TrimPrefix(s.name, "bolt://")
@@ -165,41 +174,97 @@ func (h *Handler) newSink(chainID string) (*proofSink, error) {
 	return s, nil
 }
 
-// proofKeys are the configured proof keys, or those generated on first start.
-func (h *Handler) proofKeys() (proof.MACKey, proof.SigningKey, error) {
+// proofKeySet is what a sink seals and verifies with.
+type proofKeySet struct {
+	mac    proof.MACKey
+	signer proof.SigningKey
+	verify proof.Keys // every generation: configured, previous and generated
+}
+
+// proofKeys are the configured proof keys, or those generated on first
+// start, and every generation that still verifies.
+func (h *Handler) proofKeys() (proofKeySet, error) {
 	k := proofKeys{MAC: h.ProofKey, Signing: h.SigningKey}
+	macs, seeds := h.PreviousProofKeys, h.PreviousSigningKeys
+	path := dataPath("proof-keys.json")
+	var stored proofKeys
+	var err error
 	if k.MAC == "" || k.Signing == "" {
-		stored, err := loadOrCreateJSON(dataPath("proof-keys.json"), func() proofKeys {
+		stored, err = loadOrCreateJSON(path, func() proofKeys {
 			mac, seed := make([]byte, 32), make([]byte, ed25519.SeedSize)
 			rand.Read(mac)
 			rand.Read(seed)
 			return proofKeys{MAC: base64.StdEncoding.EncodeToString(mac), Signing: base64.StdEncoding.EncodeToString(seed)}
 		})
 		if err != nil {
-			return proof.MACKey{}, proof.SigningKey{}, err
+			return proofKeySet{}, err
 		}
-		if k.MAC == "" {
-			k.MAC = stored.MAC
-		}
-		if k.Signing == "" {
-			k.Signing = stored.Signing
-		}
+	} else if err = readJSON(path, &stored); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return proofKeySet{}, err
 	}
-	repl := caddy.NewReplacer()
-	macSecret, err := cookie.ParseKey(repl.ReplaceAll(k.MAC, ""))
+	if stored.MAC != "" {
+		// Generated keys verify what was sealed before keys were configured.
+		macs, seeds = append(macs, stored.MAC), append(seeds, stored.Signing)
+	}
+	if k.MAC == "" {
+		k.MAC = stored.MAC
+	}
+	if k.Signing == "" {
+		k.Signing = stored.Signing
+	}
+	set := proofKeySet{verify: proof.Keys{MAC: map[string][]byte{}, PublicKeys: map[string]ed25519.PublicKey{}}}
+	for i, s := range append([]string{k.MAC}, macs...) {
+		mac, err := parseMACKey(s)
+		if err != nil {
+			return proofKeySet{}, fmt.Errorf("proof_key (generation %d): %w", i+1, err)
+		}
+		if i == 0 {
+			set.mac = mac
+		}
+		set.verify.MAC[mac.ID] = mac.Secret
+	}
+	for i, s := range append([]string{k.Signing}, seeds...) {
+		signer, err := parseSigningKey(s)
+		if err != nil {
+			return proofKeySet{}, fmt.Errorf("signing_key (generation %d): %w", i+1, err)
+		}
+		if i == 0 {
+			set.signer = signer
+		}
+		set.verify.PublicKeys[signer.ID] = signer.Public()
+	}
+	return set, nil
+}
+
+func parseMACKey(s string) (proof.MACKey, error) {
+	secret, err := cookie.ParseKey(caddy.NewReplacer().ReplaceAll(s, ""))
 	if err != nil {
-		return proof.MACKey{}, proof.SigningKey{}, fmt.Errorf("proof_key: %w", err)
+		return proof.MACKey{}, err
 	}
-	mac, err := proof.NewMACKey(macSecret)
-	if err != nil {
-		return proof.MACKey{}, proof.SigningKey{}, fmt.Errorf("proof_key: %w", err)
-	}
-	seed, err := cookie.ParseKey(repl.ReplaceAll(k.Signing, ""))
+	return proof.NewMACKey(secret)
+}
+
+func parseSigningKey(s string) (proof.SigningKey, error) {
+	seed, err := cookie.ParseKey(caddy.NewReplacer().ReplaceAll(s, ""))
 	if err != nil || len(seed) != ed25519.SeedSize {
-		return proof.MACKey{}, proof.SigningKey{}, fmt.Errorf("signing_key: want a %d-byte Ed25519 seed, base64 or hex", ed25519.SeedSize)
+		return proof.SigningKey{}, fmt.Errorf("want a %d-byte Ed25519 seed, base64 or hex", ed25519.SeedSize)
 	}
-	signer, err := proof.NewSigningKey(ed25519.NewKeyFromSeed(seed))
-	return mac, signer, err
+	return proof.NewSigningKey(ed25519.NewKeyFromSeed(seed))
+}
+
+// useKeys switches a running sink to a configuration's keys (a reload that
+// rotated them): the chain goes on, later records name the new keys, and
+// every generation seen stays available for verification.
+func (s *proofSink) useKeys(k proofKeySet) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	maps.Copy(k.verify.MAC, s.keys.verify.MAC)
+	maps.Copy(k.verify.PublicKeys, s.keys.verify.PublicKeys)
+	s.keys = k
+	if s.chain != nil {
+		return s.chain.Rotate(k.mac, k.signer)
+	}
+	return nil
 }
 
 // record seals a proof on this instance's chain and stores it. When the
@@ -239,7 +304,7 @@ func (s *proofSink) ensureChainLocked(ctx context.Context) error {
 	if s.chain != nil {
 		return nil
 	}
-	c, err := proof.NewChain(proof.ChainConfig{ID: s.chainID, MAC: s.mac, Signer: s.signer}, s.resumeHead(ctx))
+	c, err := proof.NewChain(proof.ChainConfig{ID: s.chainID, MAC: s.keys.mac, Signer: s.keys.signer}, s.resumeHead(ctx))
 	if err != nil {
 		return err
 	}
@@ -332,13 +397,19 @@ func (s *proofSink) saveHead() {
 	}
 }
 
-// verifyKeys are the keys this instance verifies its chain with.
+// eraser authenticates tombstones with the current MAC key.
+func (s *proofSink) eraser() proof.Eraser {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return proof.Eraser{Key: s.keys.mac}
+}
+
+// verifyKeys are the keys this instance verifies its chain with: every
+// generation it has sealed or signed with.
 func (s *proofSink) verifyKeys() proof.Keys {
-	pub := s.signer.Public()
-	return proof.Keys{
-		MAC:        map[string][]byte{s.mac.ID: s.mac.Secret},
-		PublicKeys: map[string]ed25519.PublicKey{s.signer.ID: pub},
-	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keys.verify
 }
 
 // Destruct checkpoints the chain and closes the store; the pool calls it

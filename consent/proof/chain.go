@@ -112,15 +112,32 @@ func (c *Chain) Seal(r Record) (Record, error) {
 // shutdown; each lets a verifier detect records deleted from the end.
 func (c *Chain) Checkpoint() (Checkpoint, error) {
 	c.mu.Lock()
-	head := c.head
+	head, signer := c.head, c.cfg.Signer
 	c.mu.Unlock()
 	cp := Checkpoint{Chain: c.cfg.ID, Seq: head.Seq, Head: head.Hash,
 		Time: max(Millis(c.cfg.Now()), head.Time)}
-	return cp.Sign(c.cfg.Signer)
+	return cp.Sign(signer)
+}
+
+// Rotate makes later records use mac and later checkpoints signer. What was
+// sealed or signed before keeps naming its key, so a verifier given every
+// generation (Keys) checks the whole chain.
+func (c *Chain) Rotate(mac MACKey, signer SigningKey) error {
+	if mac.ID == "" || len(mac.Secret) == 0 || signer.ID == "" || len(signer.Private) == 0 {
+		return errors.New("proof: rotating to an empty key")
+	}
+	c.mu.Lock()
+	c.cfg.MAC, c.cfg.Signer = mac, signer
+	c.mu.Unlock()
+	return nil
 }
 
 // Eraser returns an eraser authenticated with the chain's current MAC key.
-func (c *Chain) Eraser() Eraser { return Eraser{Key: c.cfg.MAC, Now: c.cfg.Now} }
+func (c *Chain) Eraser() Eraser {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Eraser{Key: c.cfg.MAC, Now: c.cfg.Now}
+}
 
 // CleanPath strips the query and fragment from a request path.
 func CleanPath(p string) string {

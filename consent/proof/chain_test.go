@@ -168,3 +168,46 @@ func TestVerifyWithoutMACKeys(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 }
+
+// TestRotatedKeysKeepOldProofsVerifiable: after a key rotation, records and
+// checkpoints made with either generation verify when the verifier holds
+// both; without the old MAC key the old records are reported, not hidden.
+func TestRotatedKeysKeepOldProofsVerifiable(t *testing.T) {
+	oldKeys := newTestKeys(t)
+	c := oldKeys.chain(t, "gw-1", Head{})
+	raws := sealN(t, c, 3)
+	cpOld, err := c.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newMAC, err := NewMACKey([]byte("fedcba9876543210fedcba9876543210"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newKeys := newTestKeys(t)
+	newKeys.mac = newMAC
+	if err := c.Rotate(newKeys.mac, newKeys.signer); err != nil {
+		t.Fatal(err)
+	}
+	raws = append(raws, sealN(t, c, 3)...)
+	cpNew, err := c.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpOld.KeyID == cpNew.KeyID {
+		t.Fatalf("checkpoint after rotation signed with the old key %s", cpNew.KeyID)
+	}
+	both := oldKeys.verifyKeys()
+	both.MAC[newKeys.mac.ID] = newKeys.mac.Secret
+	both.PublicKeys[newKeys.signer.ID] = newKeys.signer.Public()
+	cps := []Checkpoint{cpOld, cpNew}
+	if rep := verifyRaw("gw-1", cps, raws, VerifyOptions{Keys: both}); !rep.OK() || rep.Records != 6 {
+		t.Errorf("both generations: %+v", rep)
+	}
+	if rep := verifyRaw("gw-1", cps, raws, VerifyOptions{Keys: newKeys.verifyKeys()}); rep.OK() || rep.Counts[BadHMAC] != 3 || rep.Counts[BadCheckpoint] != 1 {
+		t.Errorf("only the new keys should flag the 3 old records and the old checkpoint: %+v", rep)
+	}
+	if err := c.Rotate(MACKey{}, newKeys.signer); err == nil {
+		t.Errorf("rotating to an empty key was accepted")
+	}
+}
