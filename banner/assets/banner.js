@@ -1,64 +1,428 @@
-/* consentgate banner: reads its config from the JSON block the gateway
-   injects, asks once, posts the choice to the consent endpoint. */
+/* consentgate banner: asks for consent in two layers, posts the choice to
+   the gateway, activates what was allowed (through the shim) and offers
+   click-to-load on blocked embeds. Contract: docs/banner.md. Built with DOM
+   APIs and textContent only; styles come from banner.css and CSS custom
+   properties, never from style attributes. */
 (function () {
   "use strict";
-  var el = document.getElementById("consentgate-config");
-  if (!el) return;
-  var cfg;
-  try { cfg = JSON.parse(el.textContent); } catch (e) { return; }
-  var t = cfg.texts || {};
+  var D = document, W = window, cfgEl = D.getElementById("consentgate-config"), cfg;
+  if (!cfgEl || W.consentgate) return;
+  try { cfg = JSON.parse(cfgEl.textContent); } catch (e) { return; }
+  var t = cfg.texts || {}, lang = cfg.lang || "en", purposes = cfg.purposes || [];
+  var state = cfg.state || { purposes: {} };
+  var ACTION = "data-consent-action";
+  var root, overlay, dialog, reopen, errBox, layer = 0, lastFocus, pending, details;
 
-  function post(body) {
-    return fetch(cfg.prefix + "choice", {
+  function el(tag, attrs, text, doc) {
+    var e = (doc || D).createElement(tag);
+    for (var k in attrs || {}) if (attrs[k] != null) e.setAttribute(k, attrs[k]);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function add(parent) {
+    for (var i = 1; i < arguments.length; i++) if (arguments[i]) parent.appendChild(arguments[i]);
+    return parent;
+  }
+  function fmt(s) {
+    var a = arguments, i = 1;
+    return String(s || "").replace(/%s/g, function () { return a[i++] || ""; });
+  }
+  function button(label, action, cls, attrs) {
+    var b = el("button", attrs || {}, label);
+    b.type = "button";
+    b.className = cls || "cg-btn";
+    if (action) b.setAttribute(ACTION, action);
+    return b;
+  }
+  function granted(p, s) {
+    s = s || state;
+    return p == "necessary" || !!(s.purposes && s.purposes[p]);
+  }
+  function grantedList(s) {
+    return purposes.map(function (p) { return p.id; }).filter(function (p) { return granted(p, s); });
+  }
+  function required(p) { return p.required || p.id == "necessary"; }
+  function purposeName(id) {
+    for (var i = 0; i < purposes.length; i++) if (purposes[i].id == id) return purposes[i].name;
+    return id;
+  }
+
+  // --- the dialog ---------------------------------------------------------
+
+  function build() {
+    var th = cfg.theme || {};
+    root = el("div", { "class": "cg cg-pos-" + (/^(top|center|bottom-left|bottom-right)$/.test(th.position) ? th.position : "bottom") });
+    [["background", "bg"], ["text", "fg"], ["accent", "accent"]].forEach(function (k) {
+      if (th[k[0]]) root.style.setProperty("--cg-" + k[1], th[k[0]]);
+    });
+    if (th.accent) root.style.setProperty("--cg-on-accent", onColour(th.accent));
+    overlay = el("div", { "class": "cg-overlay", hidden: "" });
+    dialog = el("div", { "class": "cg-dialog", role: "dialog", "aria-modal": "true",
+      "aria-labelledby": "cg-title", "aria-describedby": "cg-desc", tabindex: "-1" });
+    reopen = button(t.reopen, "open", "cg-reopen", { hidden: "" });
+    add(root, add(overlay, dialog), reopen);
+    D.body.appendChild(root);
+  }
+
+  // onColour picks black or white text for an operator's accent colour,
+  // whichever contrasts more (WCAG relative luminance).
+  function onColour(hex) {
+    var h = hex.replace("#", ""), L = 0;
+    if (h.length < 6) h = h.replace(/./g, "$&$&");
+    [0.2126, 0.7152, 0.0722].forEach(function (w, i) {
+      var c = parseInt(h.substr(i * 2, 2), 16) / 255;
+      L += w * (c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+    });
+    return L > 0.179 ? "#111" : "#fff";
+  }
+
+  function intro() {
+    var p = el("p", { id: "cg-desc" }, t.text + " ");
+    if (cfg.privacy_policy) add(p, el("a", { href: cfg.privacy_policy, "class": "cg-link" }, t.policy_link));
+    var frag = add(D.createDocumentFragment(), p);
+    if (state.signal) add(frag, el("p", { "class": "cg-note" }, t.signal));
+    if (state.changed) add(frag, el("p", { "class": "cg-note" }, state.changed));
+    errBox = el("div", { "class": "cg-err", role: "alert" });
+    return add(frag, errBox);
+  }
+
+  function render(n) {
+    layer = n;
+    dialog.textContent = "";
+    dialog.className = "cg-dialog cg-layer" + n;
+    add(dialog, el("h2", { id: "cg-title", "class": "cg-title" }, n == 1 ? t.title : t.settings_title), intro());
+    if (n == 1) {
+      add(dialog, add(el("div", { "class": "cg-actions" }),
+        button(t.accept_all, "accept_all"), button(t.reject_all, "reject_all"), button(t.settings, "open")));
+      return;
+    }
+    var list = el("ul", { "class": "cg-purposes" });
+    purposes.forEach(function (p) { list.appendChild(purposeItem(p)); });
+    var save = button(t.save, null, "cg-btn", { "data-cg-save": "" });
+    save.addEventListener("click", saveSelection);
+    var foot = el("div", { "class": "cg-foot" });
+    var anything = grantedList().some(function (id) { return id != "necessary"; }) || (state.vendors || []).length;
+    if (state.decided && anything) add(foot, button(t.withdraw, "withdraw", "cg-btn2"));
+    var close = button(t.close, null, "cg-btn2");
+    close.addEventListener("click", back);
+    add(dialog, list,
+      add(el("div", { "class": "cg-actions" }), save, button(t.accept_all, "accept_all"), button(t.reject_all, "reject_all")),
+      add(foot, close));
+  }
+
+  function purposeItem(p) {
+    var id = p.id, on = required(p);
+    var box = el("input", { type: "checkbox", role: "switch", id: "cg-p-" + id, "class": "cg-switch",
+      "data-cg-purpose": id, "aria-describedby": (on ? "cg-on-" + id + " " : "") + (p.description ? "cg-pd-" + id : "") });
+    box.checked = on || granted(id);
+    box.disabled = on;
+    var more = button(t.show_vendors, null, "cg-more", { "aria-expanded": "false", "aria-controls": "cg-v-" + id,
+      "aria-describedby": "cg-pn-" + id });
+    var region = el("div", { id: "cg-v-" + id, "class": "cg-vendors", hidden: "" });
+    more.addEventListener("click", function () {
+      var open = more.getAttribute("aria-expanded") != "true";
+      more.setAttribute("aria-expanded", open);
+      more.textContent = open ? t.hide_vendors : t.show_vendors;
+      region.hidden = !open;
+      if (open && !region.firstChild) fillVendors(id, region);
+    });
+    return add(el("li", { "class": "cg-purpose" }),
+      add(el("div", { "class": "cg-head" }),
+        add(el("h3", { "class": "cg-pname", id: "cg-pn-" + id }), el("label", { "for": "cg-p-" + id }, p.name)),
+        on && el("span", { "class": "cg-on", id: "cg-on-" + id }, t.always_on), box),
+      p.description && el("p", { id: "cg-pd-" + id, "class": "cg-pdesc" }, p.description),
+      more, region);
+  }
+
+  // getDetails loads the vendor list once (content-hashed, cached).
+  function getDetails() {
+    if (!details) {
+      details = cfg.details ? fetch(cfg.details, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw r.status;
+        return r.json();
+      }) : Promise.reject(0);
+      details.catch(function () { details = null; });
+    }
+    return details;
+  }
+  function findVendor(d, id) {
+    var found;
+    (d.purposes || []).forEach(function (p) {
+      (p.vendors || []).forEach(function (v) { if (v.id == id) found = v; });
+    });
+    return found;
+  }
+
+  var UNITS = { min: "minute", h: "hour", d: "day", w: "week", mo: "month", y: "year" };
+  function lifetime(s) {
+    var m = /^(\d+)(min|h|d|w|mo|y)$/.exec(s || "");
+    if (s == "session") return t.session;
+    if (!m) return s || "";
+    try {
+      return new Intl.NumberFormat(lang, { style: "unit", unit: UNITS[m[2]], unitDisplay: "long" }).format(+m[1]);
+    } catch (e) { return s; }
+  }
+  function country(code) {
+    try { return new Intl.DisplayNames([lang], { type: "region" }).of(code) || code; } catch (e) { return code; }
+  }
+
+  var seq = 0;
+  function fillVendors(id, region) {
+    region.setAttribute("aria-busy", "true");
+    getDetails().then(function (d) {
+      var vs = [], list = el("ul", { "class": "cg-vlist" });
+      (d.purposes || []).forEach(function (p) { if (p.id == id) vs = p.vendors || []; });
+      vs.forEach(function (v) {
+        var hid = "cg-vn-" + ++seq, dl = el("dl");
+        [[t.company, v.company], [t.country, v.country && country(v.country)]].forEach(function (r) {
+          if (r[1]) add(dl, el("dt", null, r[0]), el("dd", null, r[1]));
+        });
+        var cookies = el("ul", { "class": "cg-cookies" });
+        (v.cookies || []).forEach(function (c) {
+          add(cookies, add(el("li"), el("code", null, c.name + (c.prefix ? "…" : "")),
+            D.createTextNode(" – " + t.lifetime + ": " + lifetime(c.lifetime))));
+        });
+        add(dl, el("dt", null, t.cookies), add(el("dd"), cookies.firstChild ? cookies : D.createTextNode(t.no_cookies)));
+        add(list, add(el("li", { "class": "cg-vendor" }),
+          el("h4", { id: hid }, v.name),
+          v.description && el("p", null, v.description),
+          dl,
+          v.policy_url && el("a", { href: v.policy_url, target: "_blank", rel: "noopener noreferrer",
+            "class": "cg-link", "aria-describedby": hid }, t.vendor_policy)));
+      });
+      region.textContent = "";
+      add(region, vs.length ? list : el("p", null, "–"));
+    }, function (e) {
+      region.textContent = "⚠ " + (e || "");
+    }).then(function () { region.removeAttribute("aria-busy"); });
+  }
+
+  // --- opening, closing, keyboard ----------------------------------------
+
+  function isOpen() { return overlay && !overlay.hidden; }
+  // A decision is still owed on a first visit and after a policy change.
+  function owed() { return !state.decided || !!state.changed; }
+
+  // open shows layer n and focuses its first control (or, back on the first
+  // layer, the Settings button).
+  function open(n, from2) {
+    if (!root) build();
+    if (!isOpen()) lastFocus = D.activeElement;
+    render(n);
+    overlay.hidden = false;
+    reopen.hidden = true;
+    var first = n == 1 ? dialog.querySelector(from2 ? ".cg-actions [" + ACTION + "=open]" : ".cg-actions button")
+      : dialog.querySelector("input:not([disabled]),button");
+    (first || dialog).focus();
+  }
+  function close() {
+    if (!isOpen()) return;
+    overlay.hidden = true;
+    layer = 0;
+    reopen.hidden = !state.decided;
+    var f = lastFocus;
+    lastFocus = null;
+    if (f && f.focus && f != D.body && D.contains(f)) f.focus();
+    else if (overlay.contains(D.activeElement)) D.activeElement.blur();
+  }
+  // back leaves the second layer: to the first while a decision is owed.
+  function back() {
+    if (owed()) open(1, true);
+    else close();
+  }
+
+  function focusables() {
+    return [].filter.call(dialog.querySelectorAll("a[href],button:not([disabled]),input:not([disabled])"),
+      function (e) { return e.getClientRects().length; });
+  }
+  D.addEventListener("keydown", function (ev) {
+    if (!isOpen()) return;
+    if (ev.key == "Escape") {
+      if (layer == 2 || !owed()) { ev.preventDefault(); back(); }
+    } else if (ev.key == "Tab") {
+      var f = focusables(), first = f[0], last = f[f.length - 1], a = D.activeElement;
+      if (!first) return ev.preventDefault();
+      if (ev.shiftKey && (a == first || a == dialog)) { ev.preventDefault(); last.focus(); }
+      else if (!ev.shiftKey && a == last) { ev.preventDefault(); first.focus(); }
+      else if (!dialog.contains(a)) { ev.preventDefault(); first.focus(); }
+    }
+  });
+  // Focus that leaves the modal dialog (a click on the page, a screen
+  // reader's cursor) is brought back.
+  D.addEventListener("focusin", function (ev) {
+    if (isOpen() && !dialog.contains(ev.target)) (focusables()[0] || dialog).focus();
+  });
+
+  // --- choices ------------------------------------------------------------
+
+  function control(e) {
+    return e ? String(e.id).replace(/[^\w.:-]/g, "").slice(0, 64) || "page" : "api";
+  }
+
+  function choose(body) {
+    if (pending) return pending;
+    if (errBox) errBox.textContent = "";
+    var before = state;
+    pending = fetch(cfg.prefix + "choice", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body)
-    }).then(function (r) { if (r.ok) location.reload(); });
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (j) {
+        if (!r.ok || !j.purposes) throw new Error("⚠ " + (j.error || r.status));
+        return j;
+      });
+    }).then(function (ns) {
+      pending = null;
+      applyState(ns, before, body.withdraw);
+      return ns;
+    }, function (e) {
+      pending = null;
+      if (!isOpen()) open(owed() ? 1 : 2);
+      errBox.textContent = e instanceof TypeError || !e.message ? "⚠" : e.message;
+      throw e;
+    });
+    pending.catch(function () {});
+    return pending;
   }
 
-  function button(action, label, body) {
-    var b = document.createElement("button");
-    b.type = "button";
-    b.setAttribute("data-consent-action", action);
-    b.textContent = label;
-    b.addEventListener("click", function () { post(body); });
-    return b;
+  // tookBack reports whether the new state withdraws something the old one
+  // granted: a script cannot be un-run, so the page is reloaded.
+  function tookBack(ns, old) {
+    var all = purposes.every(function (p) { return granted(p.id, ns); });
+    return purposes.some(function (p) { return granted(p.id, old) && !granted(p.id, ns); }) ||
+      !all && (old.vendors || []).some(function (v) { return (ns.vendors || []).indexOf(v) < 0; });
   }
 
-  function show() {
-    var box = document.createElement("div");
-    box.className = "cg-banner";
-    box.setAttribute("role", "dialog");
-    box.setAttribute("aria-label", t.title || "Privacy");
-    var p = document.createElement("p");
-    p.textContent = (t.text || "") + " ";
-    if (cfg.privacy_policy) {
-      var a = document.createElement("a");
-      a.href = cfg.privacy_policy;
-      a.textContent = t.policy_link || "Privacy policy";
-      p.appendChild(a);
+  function applyState(ns, old, withdrew) {
+    state = ns;
+    updateConsentMode(ns);
+    var reload = withdrew || tookBack(ns, old), g = W.__consentgate;
+    if (!reload && g) g.release(grantedList(ns), ns.vendors || []);
+    D.dispatchEvent(new CustomEvent("consentgate:change", { detail: ns }));
+    if (reload || !g) return location.reload();
+    close();
+    if (!root) build();
+    reopen.hidden = !ns.decided;
+    decorateAll();
+  }
+
+  function updateConsentMode(ns) {
+    var cm = cfg.consent_mode, u = {};
+    if (!cm || !cm.map) return;
+    for (var k in cm.map) u[k] = granted(cm.map[k], ns) ? "granted" : "denied";
+    var gtag = typeof W.gtag == "function" ? W.gtag : function () {
+      (W.dataLayer = W.dataLayer || []).push(arguments);
+    };
+    gtag("consent", "update", u);
+  }
+
+  function saveSelection() {
+    var ps = {}, vs = {}, body;
+    purposes.forEach(function (p) {
+      var box = D.getElementById("cg-p-" + p.id);
+      ps[p.id] = required(p) || !!(box && box.checked);
+    });
+    body = { purposes: ps, layer: "second", action: "save_selection", control: "save" };
+    // Services allowed one by one stay allowed: this layer does not show them.
+    (state.vendors || []).forEach(function (v) { vs[v] = true; });
+    if ((state.vendors || []).length) body.vendors = vs;
+    return choose(body);
+  }
+
+  function act(action, from) {
+    var where = from && dialog && dialog.contains(from) ? (layer == 2 ? "second" : "first") : "api";
+    var ctl = where == "api" ? control(from) : action;
+    if (action == "open") return open(2);
+    if (action == "withdraw") return choose({ withdraw: true, layer: "withdraw", action: "withdraw", control: ctl });
+    if (action == "accept_all" || action == "reject_all") {
+      return choose({ all: action == "accept_all", layer: where, action: action, control: ctl });
     }
-    var row = document.createElement("div");
-    row.className = "cg-actions";
-    row.appendChild(button("accept_all", t.accept_all || "Accept all", { all: true }));
-    row.appendChild(button("reject_all", t.reject_all || "Reject all", { all: false }));
-    box.appendChild(p);
-    box.appendChild(row);
-    document.body.appendChild(box);
   }
 
-  // Operator pages may carry their own controls (a footer link, a privacy page).
-  document.addEventListener("click", function (ev) {
-    var target = ev.target.closest && ev.target.closest("[data-consent-action]");
-    if (!target || target.closest(".cg-banner")) return;
-    var action = target.getAttribute("data-consent-action");
-    if (action === "accept_all") { ev.preventDefault(); post({ all: true }); }
-    else if (action === "reject_all") { ev.preventDefault(); post({ all: false }); }
-    else if (action === "withdraw") { ev.preventDefault(); post({ withdraw: true }); }
-    else if (action === "open") { ev.preventDefault(); if (!document.querySelector(".cg-banner")) show(); }
+  D.addEventListener("click", function (ev) {
+    var e = ev.target.closest && ev.target.closest("[" + ACTION + "]");
+    if (!e || /^(INPUT|SELECT|TEXTAREA)$/.test(e.tagName)) return;
+    var a = e.getAttribute(ACTION);
+    if (!/^(accept_all|reject_all|open|withdraw)$/.test(a)) return;
+    ev.preventDefault();
+    act(a, e);
   });
 
-  if (!cfg.state || !cfg.state.decided) {
-    if (document.body) show(); else document.addEventListener("DOMContentLoaded", show);
+  // --- click-to-load placeholders ----------------------------------------
+
+  function blockedFrame(f) {
+    return f.tagName == "IFRAME" && f.hasAttribute("data-consent-purpose") && f.hasAttribute("srcdoc");
   }
+  function decorate(f) {
+    var d;
+    try { d = f.contentDocument; } catch (e) {}
+    if (!blockedFrame(f) || !d || d.URL != "about:srcdoc" || !d.body || d.getElementById("cg-ph")) return;
+    var vendor = f.getAttribute("data-consent-vendor"), purpose = f.getAttribute("data-consent-purpose");
+    var g = W.__consentgate, box = el("div", { id: "cg-ph", "class": "cg-ph" }, null, d);
+    var sheet, css = ("body{align-content:center}.cg-ph{display:flex;flex-wrap:wrap;gap:.5em;justify-content:center;margin:.75em 0 0}" +
+      ".cg-ph button{font:inherit;font-weight:600;padding:.45em 1em;border:2px solid #0b57d0;border-radius:.4em;" +
+      "background:#0b57d0;color:#fff;cursor:pointer}.cg-ph button+button{background:#fff;color:#0b57d0}" +
+      ".cg-ph button:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}");
+    if (g && g.activate) {
+      var once = button(t.load_once, null, "cg-once", null);
+      once = d.importNode(once, true);
+      once.addEventListener("click", function () { g.activate(f); });
+      box.appendChild(once);
+    }
+    var p = d.querySelector("p");
+    if (p && !p.textContent) p.textContent = fmt(t.placeholder, vendor, purposeName(purpose));
+    if (vendor) {
+      var always = d.importNode(button(fmt(t.always_allow, vendor), null, "cg-always"), true);
+      always.addEventListener("click", function () {
+        var vs = {};
+        (state.vendors || []).forEach(function (v) { vs[v] = true; });
+        vs[vendor] = true;
+        choose({ purposes: Object.assign({}, state.purposes), vendors: vs,
+          layer: "placeholder", action: "load_embed", control: "always_allow" });
+      });
+      box.appendChild(always);
+      // The vendor's name (and the texts in this language) from the details.
+      getDetails().then(function (dt) {
+        var v = findVendor(dt, vendor);
+        if (!v) return;
+        always.textContent = fmt(t.always_allow, v.name);
+        if (p) p.textContent = fmt(t.placeholder, v.name, purposeName(purpose));
+      }, function () {});
+    }
+    // A constructed sheet, which a page's strict style-src (inherited by the
+    // srcdoc document) does not block, as it would a <style> element.
+    try {
+      sheet = new d.defaultView.CSSStyleSheet();
+      sheet.replaceSync(css);
+      d.adoptedStyleSheets = [sheet];
+    } catch (e) { add(d.head || d.body, el("style", null, css, d)); }
+    d.body.appendChild(box);
+  }
+  function decorateAll() {
+    [].forEach.call(D.querySelectorAll("iframe[data-consent-purpose][srcdoc]"), decorate);
+  }
+  // A placeholder's document loads after the page's, or is replaced later
+  // (frames the shim held): load events are caught on the way down.
+  D.addEventListener("load", function (ev) { if (ev.target.tagName == "IFRAME") decorate(ev.target); }, true);
+
+  // --- public API and start ----------------------------------------------
+
+  W.consentgate = {
+    open: function () { open(2); },
+    granted: function (p) { return granted(p); },
+    acceptAll: function () { return act("accept_all"); },
+    rejectAll: function () { return act("reject_all"); },
+    withdraw: function () { return act("withdraw"); },
+    get state() { return state; }
+  };
+
+  function start() {
+    build();
+    decorateAll();
+    if (owed()) open(1);
+    else reopen.hidden = false;
+  }
+  if (D.body) start();
+  else D.addEventListener("DOMContentLoaded", start);
 })();

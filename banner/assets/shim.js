@@ -1,0 +1,294 @@
+/* consentgate shim: holds back what page code loads at run time for a
+   vendor the visitor has not allowed, and releases it on consent. The
+   gateway appends `__cgShim(<match data>);` (docs/banner.md §3). */
+function __cgShim(data) {
+  "use strict";
+  var W = window, D = document, E = Element.prototype, P = "data-consent-";
+  if (W.__consentgate || !W.WeakSet) return;
+  var me = D.currentScript || D.querySelector("script[data-cg-granted]");
+  function words(a) {
+    return new Set(((me && me.getAttribute(a)) || "").split(/\s+/).filter(Boolean));
+  }
+  var purposes = words("data-cg-granted"), vendors = words("data-cg-vendors");
+  purposes.add("necessary");
+
+  // rule host → [[vendor, rule length, path prefix or RegExp]]; cookie name → [vendors]
+  var hosts = new Map(), cookies = new Map(), prefixes = [];
+  (data || []).forEach(function (v, i) {
+    v.i = i;
+    v[2].forEach(function (r) {
+      var k = r.search(/[/?]/), h = k < 0 ? r : r.slice(0, k), p = k < 0 ? "/" : r.slice(k);
+      if (p[0] == "?") p = "/" + p;
+      if (p.indexOf("*") >= 0) p = new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/?#]+"));
+      hosts.has(h) || hosts.set(h, []);
+      hosts.get(h).push([v, r.length, p]);
+    });
+    v[3].forEach(function (c) {
+      if (c[1]) prefixes.push([c[0], v]);
+      else (cookies.get(c[0]) || cookies.set(c[0], []).get(c[0])).push(v);
+    });
+  });
+
+  function allow(v) { return purposes.has(v[1]) || vendors.has(v[0]); }
+
+  // A URL's vendor: longest rule wins, then the earlier vendor.
+  function match(url) {
+    var s = String(url && url.url || url), u, h, pq, best, len = -1, k;
+    if (s.indexOf("//") < 0) return;
+    try { u = new URL(s, D.baseURI); } catch (e) { return; }
+    if (!/^https?:$/.test(u.protocol)) return;
+    h = u.hostname.replace(/\.$/, "");
+    pq = u.pathname + u.search;
+    for (;;) {
+      (hosts.get(h) || []).forEach(function (r) {
+        if ((r[1] > len || r[1] == len && r[0].i < best.i) &&
+            (r[2].test ? r[2].test(pq) : pq.indexOf(r[2]) == 0)) { best = r[0]; len = r[1]; }
+      });
+      k = h.indexOf(".");
+      if (k < 0) return best;
+      h = h.slice(k + 1);
+    }
+  }
+  function blocked(url) {
+    var v = hosts.size && match(url);
+    return v && !allow(v) ? v : null;
+  }
+
+  // Held calls and cookie writes, in order: [vendors, replay].
+  var queue = [];
+  function later(rows, fn) { queue.push([rows, fn]); }
+
+  // Elements: neutralised exactly as the gateway does (docs/banner.md §4).
+  var SA = E.setAttribute, GA = E.getAttribute, HA = E.hasAttribute, RA = E.removeAttribute;
+  var URLS = { src: 1, srcset: 1, href: 1, data: 1, poster: 1 };
+  var REN = { src: 1, srcset: 1, href: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
+  var TAGS = { SCRIPT: 1, IFRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
+  var mine = new WeakSet(), held = [];
+
+  function blockedAttr(name, value) {
+    var v = null;
+    (name == "srcset" ? String(value).split(",") : [value]).some(function (u) {
+      return (v = blocked(name == "srcset" ? u.trim().split(/\s+/)[0] : u));
+    });
+    return v;
+  }
+
+  // The frame placeholder; banner.js writes its text. Its CSS is the
+  // gateway's (caddymodule/placeholder.go), which a page's CSP admits by hash.
+  var PH = '<!doctype html><meta charset="utf-8"><style>html,body{height:100%;margin:0}' +
+    "body{display:grid;place-items:center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;" +
+    "font:15px/1.4 system-ui,sans-serif;text-align:center}</style><p></p>";
+
+  // hold neutralises el if its URL attribute name=value loads a blocked
+  // vendor (or el is held already), keeping value in data-consent-<name>.
+  function hold(el, name, value) {
+    var t = el.tagName, v, n;
+    if (!TAGS[t] || !URLS[name]) return false;
+    // rel=me, canonical…: nothing loads
+    if (t == "LINK" && /\S/.test(GA.call(el, "rel") || "") &&
+        !/stylesheet|preconnect|prefetch|preload|prerender|icon|manifest/i.test(GA.call(el, "rel"))) return false;
+    if (!HA.call(el, P + "purpose")) {
+      if (!(v = blockedAttr(name, value))) return false;
+      if (t == "SCRIPT") {
+        if (HA.call(el, "type")) SA.call(el, P + "type", GA.call(el, "type"));
+        SA.call(el, "type", "text/plain");
+      }
+      SA.call(el, P + "purpose", v[1]);
+      SA.call(el, P + "vendor", v[0]);
+      for (n in URLS) {
+        if (HA.call(el, n)) { SA.call(el, P + n, GA.call(el, n)); RA.call(el, n); }
+      }
+      if (t == "IFRAME") {
+        if (HA.call(el, "srcdoc")) SA.call(el, P + "srcdoc", GA.call(el, "srcdoc"));
+        SA.call(el, "srcdoc", PH);
+      }
+      mine.add(el);
+      held.push(el);
+    }
+    SA.call(el, P + name, value);
+    return true;
+  }
+
+  var SEL = "iframe[src],img[src],img[srcset],embed[src],object[data],link[href],source[src],source[srcset]";
+  // scan holds blocked elements in root (scripts only if they have not run).
+  function scan(root, scripts) {
+    var sel = scripts ? SEL + ",script[src]" : SEL, els = [].slice.call(root.querySelectorAll(sel)), c = 0;
+    if (root.matches && root.matches(sel)) els.unshift(root);
+    els.forEach(function (el) {
+      if (HA.call(el, P + "purpose")) return;
+      for (var n in URLS) if (HA.call(el, n) && hold(el, n, GA.call(el, n))) return c++;
+    });
+    return c;
+  }
+
+  function define(proto, prop, set) {
+    var d = proto && Object.getOwnPropertyDescriptor(proto, prop);
+    if (d && d.set && d.configurable) {
+      Object.defineProperty(proto, prop, {
+        get: d.get, enumerable: d.enumerable, configurable: true,
+        set: function (x) { set.call(this, x, d.set); }
+      });
+    }
+    return d;
+  }
+
+  if (hosts.size) {
+    ("HTMLScriptElement src,HTMLIFrameElement src,HTMLImageElement src,HTMLImageElement srcset," +
+     "HTMLEmbedElement src,HTMLObjectElement data,HTMLLinkElement href,HTMLSourceElement src,HTMLSourceElement srcset")
+      .split(",").forEach(function (p) {
+        p = p.split(" ");
+        define(W[p[0]] && W[p[0]].prototype, p[1], function (x, set) { hold(this, p[1], x) || set.call(this, x); });
+      });
+    E.setAttribute = function (n, x) {
+      if (!TAGS[this.tagName] || !hold(this, String(n).toLowerCase(), x)) return SA.apply(this, arguments);
+    };
+
+    // Markup naming a rule host is neutralised in an inert template first.
+    // innerHTML scripts never run; those of a contextual fragment do.
+    var tpl = D.createElement("template"), IH;
+    var clean = function (html) {
+      var hs = typeof html == "string" && html.match(/\/\/[\w.-]+/g);
+      if (!hs || !hs.some(function (h) {
+        for (h = h.slice(2).toLowerCase(); h; h = h.slice(h.indexOf(".") + 1 || h.length)) if (hosts.has(h)) return true;
+      })) return html;
+      IH.set.call(tpl, html);
+      return scan(tpl.content) ? IH.get.call(tpl) : html;
+    };
+    IH = define(E, "innerHTML", function (x, set) {
+      set.call(this, /^(SCRIPT|STYLE|TEXTAREA|TITLE|XMP)$/.test(this.tagName) ? x : clean(x));
+    });
+    if (IH) {
+      var IA = E.insertAdjacentHTML;
+      E.insertAdjacentHTML = function (p, x) { return IA.call(this, p, clean(x)); };
+    }
+    var CF = W.Range && Range.prototype.createContextualFragment;
+    if (CF) {
+      Range.prototype.createContextualFragment = function () {
+        var f = CF.apply(this, arguments);
+        scan(f, true);
+        return f;
+      };
+    }
+    // Anything else (document.write, adopted nodes): held once inserted.
+    new MutationObserver(function (ms) {
+      ms.forEach(function (m) {
+        m.addedNodes.forEach(function (n) { if (n.nodeType == 1) scan(n); });
+      });
+    }).observe(D, { childList: true, subtree: true });
+
+    var F = W.fetch;
+    if (F) {
+      W.fetch = function (input) {
+        var a = arguments, v = blocked(input);
+        return v ? new Promise(function (ok, no) {
+          later([v], function () { F.apply(W, a).then(ok, no); });
+        }) : F.apply(W, a);
+      };
+    }
+    var X = W.XMLHttpRequest && XMLHttpRequest.prototype;
+    if (X) {
+      var XO = X.open, XS = X.send, xurl = new WeakMap();
+      X.open = function (m, u) { xurl.set(this, u); return XO.apply(this, arguments); };
+      X.send = function (b) {
+        var x = this, v = blocked(xurl.get(x));
+        if (!v) return XS.apply(x, arguments);
+        later([v], function () { XS.call(x, b); });
+      };
+    }
+    var NP = W.Navigator && Navigator.prototype, SB = NP && NP.sendBeacon;
+    if (SB) {
+      NP.sendBeacon = function (u, b) {
+        var n = this, v = blocked(u);
+        if (!v) return SB.apply(n, arguments);
+        later([v], function () { SB.call(n, u, b); });
+        return true;
+      };
+    }
+  }
+
+  // A catalogued cookie is written once one of its vendors is allowed.
+  if (cookies.size || prefixes.length) {
+    define(Document.prototype, "cookie", function (s, set) {
+      var d = this, n = String(s).split(";")[0].split("=")[0].trim(), rows = (cookies.get(n) || []).slice();
+      prefixes.forEach(function (p) { if (n.indexOf(p[0]) == 0) rows.push(p[1]); });
+      if (rows.length && !rows.some(allow)) later(rows, function () { set.call(d, s); });
+      else set.call(d, s);
+    });
+  }
+
+  // Activation.
+  function ok(el) {
+    return purposes.has(GA.call(el, P + "purpose")) || vendors.has(GA.call(el, P + "vendor"));
+  }
+  // el's attributes as they were before it was neutralised.
+  function orig(el) {
+    var out = [], ours = { type: el.tagName == "SCRIPT", srcdoc: el.tagName == "IFRAME" };
+    [].forEach.call(el.attributes, function (a) {
+      var n = a.name, x = n.slice(P.length), pre = n.indexOf(P) == 0;
+      if (pre && (x == "purpose" || x == "vendor")) return;
+      if (pre && REN[x]) n = x;
+      else if (ours[n]) return;
+      // <script type="text/plain" data-consent="…"> is meant to run
+      if (!ours.type || n != "type" || !/^\s*text\/plain\s*$/i.test(a.value)) out.push([n, a.value]);
+    });
+    return out.sort(function (a, b) { return (b[0] == "type") - (a[0] == "type"); });
+  }
+  // restore activates el in place (type before src).
+  function restore(el) {
+    var o = orig(el), p = el.parentNode;
+    [].slice.call(el.attributes).forEach(function (a) {
+      if (!o.some(function (x) { return x[0] == a.name; })) RA.call(el, a.name);
+    });
+    o.forEach(function (x) { if (GA.call(el, x[0]) !== x[1]) SA.call(el, x[0], x[1]); });
+    if (el.tagName == "SOURCE" && p && p.load) p.load();
+    if (/^(EMBED|OBJECT)$/.test(el.tagName) && p) p.replaceChild(el.cloneNode(true), el);
+  }
+  // rerun replaces a parsed script (it runs only once) with a fresh copy;
+  // it resolves when the next may go.
+  function rerun(el) {
+    return new Promise(function (done) {
+      var p = el.parentNode, n = D.createElement("script"), wait;
+      if (!p) return done();
+      orig(el).forEach(function (x) { SA.call(n, x[0], x[1]); });
+      if (!HA.call(n, "async")) n.async = false;
+      wait = HA.call(n, "src") && !n.async;
+      n.text = el.text;
+      if (el.nonce) n.nonce = el.nonce;
+      if (wait) { n.addEventListener("load", done); n.addEventListener("error", done); }
+      p.replaceChild(n, el);
+      if (!wait) done();
+    });
+  }
+
+  var chain = Promise.resolve(), busy = new WeakSet();
+  function activate(el) {
+    if (busy.has(el)) return;
+    busy.add(el);
+    if (el.tagName != "SCRIPT") return restore(el);
+    chain = chain.then(function () {
+      return mine.has(el) || !el.isConnected ? restore(el) : rerun(el);
+    }).catch(function () {});
+  }
+
+  // release activates all now allowed: held calls and cookies, then
+  // elements in document order, scripts one by one.
+  function release(ps, vs) {
+    (ps || []).forEach(function (p) { purposes.add(p); });
+    (vs || []).forEach(function (v) { vendors.add(v); });
+    queue = queue.filter(function (q) {
+      if (!q[0].some(allow)) return true;
+      try { q[1](); } catch (e) {}
+    });
+    var els = [].slice.call(D.querySelectorAll("[" + P + "purpose]"));
+    held = held.filter(function (el) { return HA.call(el, P + "purpose"); });
+    held.forEach(function (el) { if (!el.isConnected) els.push(el); });
+    els.forEach(function (el) { if (ok(el)) activate(el); });
+  }
+
+  W.__consentgate = {
+    release: release,
+    granted: function (p) { return purposes.has(p); },
+    blocked: function (url) { return !!blocked(url); },
+    activate: activate
+  };
+}

@@ -1,0 +1,325 @@
+package browsertest
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// focused is the element that has the keyboard focus.
+type focused struct {
+	ID       int    `json:"id"`
+	What     string `json:"what"`
+	InFirst  bool   `json:"inFirst"`
+	InSecond bool   `json:"inSecond"`
+}
+
+func (p *page) focused() focused {
+	p.t.Helper()
+	return evalJS[focused](p, `cg.describe(cg.active())`)
+}
+
+type control struct {
+	ID   int    `json:"id"`
+	What string `json:"what"`
+}
+
+func (p *page) tabbables(layer string) []control {
+	p.t.Helper()
+	return evalJS[[]control](p, `cg.tabbables(`+layer+`).map(function (el) { var d = cg.describe(el); return {id: d.id, what: d.what}; })`)
+}
+
+// tabUntil presses Tab until the condition holds.
+func (p *page) tabUntil(what, cond string, max int) {
+	p.t.Helper()
+	for i := 0; i <= max; i++ {
+		if evalJS[bool](p, "!!("+cond+")") {
+			return
+		}
+		p.key(kb.Tab)
+	}
+	p.t.Fatalf("%s: not reached with %d presses of Tab (focus is on %s)", what, max, p.focused().What)
+}
+
+func whats(cs []control) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.What)
+	}
+	return strings.Join(out, ", ")
+}
+
+func missingControls(want []control, reached map[int]bool) []string {
+	var out []string
+	for _, c := range want {
+		if !reached[c.ID] {
+			out = append(out, c.What)
+		}
+	}
+	return out
+}
+
+func TestKeyboardOnly(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/")
+	p.waitFirstLayer()
+
+	// Tab reaches every control of the first layer; if it is modal, focus
+	// stays in it.
+	want := p.tabbables("cg.first()")
+	if len(want) < 3 {
+		t.Fatalf("the first layer must offer at least Accept all, Reject all and Settings to the keyboard; it has %v", want)
+	}
+	modal := evalJS[bool](p, `(function (d) { return d.getAttribute('aria-modal') === 'true' || (d.matches && d.matches(':modal')); })(cg.first())`)
+	reached := map[int]bool{}
+	entered := false
+	const maxTabs = 80 // the whole home page, links and frames included, has fewer stops
+	for i := 0; i < maxTabs && len(missingControls(want, reached)) > 0; i++ {
+		p.key(kb.Tab)
+		f := p.focused()
+		if f.InFirst {
+			entered, reached[f.ID] = true, true
+		} else if entered && modal {
+			t.Fatalf("the first layer is a modal dialog, but Tab moved focus out of it to %s", f.What)
+		}
+	}
+	if m := missingControls(want, reached); len(m) > 0 {
+		t.Fatalf("Tab never reached these controls of the first layer: %s", strings.Join(m, "; "))
+	}
+	t.Logf("first layer (modal: %v): Tab reached all %d controls: %s", modal, len(want), whats(want))
+
+	// Enter on Settings opens the second layer and moves focus into it.
+	p.tabUntil("the first layer's Settings button", `cg.active() === cg.control(cg.first(), 'settings')`, maxTabs)
+	p.key(kb.Enter)
+	p.waitSecondLayer()
+	p.waitFor("focus moves into the second layer when it opens", `cg.second().contains(cg.active())`)
+
+	// Tab reaches every control of the second layer, and Tab and Shift+Tab
+	// never leave it: focus is trapped in the modal dialog.
+	want2 := p.tabbables("cg.second()")
+	if len(want2) < 4 {
+		t.Fatalf("the second layer must offer at least the purpose switches and Save to the keyboard; it has %v", want2)
+	}
+	reached2 := map[int]bool{p.focused().ID: true}
+	for i := 0; i < 2*len(want2)+2; i++ {
+		p.key(kb.Tab)
+		f := p.focused()
+		if !f.InSecond {
+			t.Fatalf("Tab moved focus out of the second layer (a modal dialog) to %s", f.What)
+		}
+		reached2[f.ID] = true
+	}
+	if m := missingControls(want2, reached2); len(m) > 0 {
+		t.Errorf("Tab never reached these controls of the second layer: %s", strings.Join(m, "; "))
+	} else {
+		t.Logf("second layer: Tab reached all %d controls and never left it: %s", len(want2), whats(want2))
+	}
+	for i := 0; i < len(want2)+2; i++ {
+		p.key(kb.Tab, chromedp.ModifierShift)
+		if f := p.focused(); !f.InSecond {
+			t.Fatalf("Shift+Tab moved focus out of the second layer (a modal dialog) to %s", f.What)
+		}
+	}
+
+	// Space toggles a purpose switch, as for any checkbox or switch.
+	p.tabUntil("the Analytics switch", `cg.active() === cg.toggle(cg.second(), 'analytics')`, 2*len(want2))
+	p.key(" ")
+	p.waitFor("Space turns the focused Analytics switch on", `cg.checked(cg.toggle(cg.second(), 'analytics'))`)
+	p.key(" ")
+	p.waitFor("Space turns it off again", `!cg.checked(cg.toggle(cg.second(), 'analytics'))`)
+
+	// Escape returns to the first layer, to the Settings button.
+	p.key(kb.Escape)
+	p.waitFor("Escape closes the second layer and shows the first again", `!cg.second() && cg.first()`)
+	p.waitFor("focus returns to the Settings button that opened the second layer", `cg.active() === cg.control(cg.first(), 'settings')`)
+
+	// Enter on Reject all makes the choice.
+	p.tabUntil("the first layer's Reject all button", `cg.active() === cg.control(cg.first(), 'reject_all')`, maxTabs)
+	p.key(kb.Enter)
+	p.waitFor("Enter on Reject all records the choice", `window.consentgate && window.consentgate.state && window.consentgate.state.decided === true`)
+	p.waitBannerGone()
+
+	// Focus returns to what had it before the dialog opened: the footer's
+	// Privacy settings link, opened with Enter, closed with Escape.
+	const link = `document.querySelector('.site-footer [data-consent-action=open]')`
+	if !evalJS[bool](p, `(function (l) { l.focus(); return document.activeElement === l; })(`+link+`)`) {
+		t.Fatal("could not focus the footer's Privacy settings link")
+	}
+	p.key(kb.Enter)
+	p.waitSecondLayer()
+	p.waitFor("focus moves into the settings dialog opened from the footer", `cg.second().contains(cg.active())`)
+	p.key(kb.Escape)
+	p.waitBannerGone()
+	p.waitFor("focus returns to the footer's Privacy settings link after the dialog closes", `cg.active() === `+link)
+}
+
+// axeSource reads axe-core (npm package axe-core), installed outside the
+// repository: $CONSENTGATE_AXE names axe.min.js, else
+// $HOME/.cache/consentgate-npm/node_modules/axe-core/axe.min.js, where
+// .ci/run installs it.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("CONSENTGATE_AXE")
+	if path == "" {
+		home, _ := os.UserHomeDir()
+		path = filepath.Join(home, ".cache", "consentgate-npm", "node_modules", "axe-core", "axe.min.js")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core is needed for the accessibility check and is missing (%v).\n"+
+			"Install it with: npm install --prefix \"$HOME/.cache/consentgate-npm\" axe-core (.ci/run does),\n"+
+			"or point CONSENTGATE_AXE at axe.min.js", err)
+	}
+	return string(src)
+}
+
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// checkAxe runs axe-core on one element of the page and fails on every
+// violation of impact serious or critical.
+func (p *page) checkAxe(what, element, src string) {
+	p.t.Helper()
+	if !evalJS[bool](p, `typeof window.axe === 'object'`) {
+		p.do(chromedp.Evaluate[chromedp.Void](src))
+	}
+	vs := evalJS[[]axeViolation](p, `axe.run(`+element+`, {resultTypes: ['violations']}).then(function (r) {
+  return r.violations.map(function (v) {
+    return {id: v.id, impact: v.impact || '', help: v.help, nodes: v.nodes.map(function (n) {
+      return n.target.join(' ') + ': ' + (n.failureSummary || '').replace(/\s+/g, ' ');
+    })};
+  });
+})`)
+	for _, v := range vs {
+		msg := fmt.Sprintf("%s: axe %s (%s): %s\n\t%s", what, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+		if v.Impact == "serious" || v.Impact == "critical" {
+			p.t.Error(msg)
+		} else {
+			p.t.Log(msg)
+		}
+	}
+}
+
+// expandVendors opens every "Show services" section of the second layer,
+// so the vendor details are checked and shown too.
+func (p *page) expandVendors() {
+	p.t.Helper()
+	n := evalJS[int](p, `cg.controls(cg.second()).filter(function (c) { return cg.norm(cg.label(c)) === cg.norm(cg.texts.show_vendors); }).length`)
+	for i := 0; i < n; i++ {
+		p.click("a Show services button", `cg.controls(cg.second()).filter(function (c) { return cg.norm(cg.label(c)) === cg.norm(cg.texts.show_vendors); })[0]`)
+	}
+	if n > 0 {
+		p.waitFor("every Show services section opens", `cg.controls(cg.second()).filter(function (c) { return cg.norm(cg.label(c)) === cg.norm(cg.texts.show_vendors); }).length === 0`)
+		p.waitIdle()
+	}
+}
+
+func TestAxeFindsNoSeriousViolation(t *testing.T) {
+	src := axeSource(t)
+	p := newPage(t, startShop(t))
+	p.open("/")
+	p.waitFirstLayer()
+	for _, scheme := range []string{"light", "dark"} {
+		p.emulateMedia(scheme)
+		p.checkAxe("first layer, "+scheme, "cg.first()", src)
+	}
+	p.emulateMedia("light")
+	p.openSettings()
+	p.expandVendors()
+	for _, scheme := range []string{"light", "dark"} {
+		p.emulateMedia(scheme)
+		p.checkAxe("second layer, "+scheme, "cg.second()", src)
+	}
+}
+
+// screenshotDir is docs/screenshots when CONSENTGATE_SCREENSHOTS=1 (the
+// README shows them), else a temporary directory.
+func screenshotDir(t *testing.T) string {
+	if os.Getenv("CONSENTGATE_SCREENSHOTS") != "1" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(repoRoot, "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+type rect struct{ X, Y, W, H float64 }
+
+// shoot saves a screenshot of the viewport and returns the mean luminance
+// (0 black, 1 white) of the layer's area in it.
+func (p *page) shoot(dir, name, layer string) float64 {
+	p.t.Helper()
+	p.waitFor("animations settle", `document.getAnimations().every(function (a) { return a.playState !== 'running'; })`)
+	r := evalJS[rect](p, `(function (d) { var r = d.getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })(`+layer+`)`)
+	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	file := filepath.Join(dir, name)
+	if err := os.WriteFile(file, buf, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		p.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	return meanLuminance(img, r)
+}
+
+func meanLuminance(img image.Image, r rect) float64 {
+	b := img.Bounds()
+	x0, y0 := max(b.Min.X, int(r.X)), max(b.Min.Y, int(r.Y))
+	x1, y1 := min(b.Max.X, int(r.X+r.W)), min(b.Max.Y, int(r.Y+r.H))
+	var sum float64
+	var n int
+	for y := y0; y < y1; y += 2 {
+		for x := x0; x < x1; x += 2 {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			sum += (0.2126*float64(cr) + 0.7152*float64(cg) + 0.0722*float64(cb)) / 65535
+			n++
+		}
+	}
+	if n == 0 {
+		return -1
+	}
+	return sum / float64(n)
+}
+
+func TestScreenshotsOfBothLayersLightAndDark(t *testing.T) {
+	dir := screenshotDir(t)
+	p := newPage(t, startShop(t))
+	p.open("/")
+	p.waitFirstLayer()
+	lum := map[string]float64{}
+	for _, scheme := range []string{"light", "dark"} {
+		p.emulateMedia(scheme)
+		lum["first-"+scheme] = p.shoot(dir, "first-layer-"+scheme+".png", "cg.first()")
+	}
+	p.emulateMedia("light")
+	p.openSettings()
+	for _, scheme := range []string{"light", "dark"} {
+		p.emulateMedia(scheme)
+		lum["second-"+scheme] = p.shoot(dir, "second-layer-"+scheme+".png", "cg.second()")
+	}
+	for _, layer := range []string{"first", "second"} {
+		light, dark := lum[layer+"-light"], lum[layer+"-dark"]
+		if !(dark < light-0.2) {
+			t.Errorf("the %s layer must turn dark when the system prefers a dark scheme: mean luminance %.2f light, %.2f dark", layer, light, dark)
+		}
+	}
+	t.Logf("screenshots in %s", dir)
+}

@@ -1,0 +1,517 @@
+package browsertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
+
+// What the shop's pages embed, by purpose (see examples/shop/Caddyfile).
+var (
+	// index.html
+	homeAnalytics  = []string{"www.googletagmanager.com"}
+	homeSocial     = []string{"www.facebook.com", "www.youtube.com", "www.instagram.com", "platform.twitter.com"}
+	homeFunctional = []string{"www.gstatic.com"}
+	// contact.html
+	contactAnalytics = []string{"www.googletagmanager.com"}
+	contactSocial    = []string{"connect.facebook.net"}
+	contactMarketing = []string{"widget.manychat.com", "mccdn.me"}
+)
+
+func TestFreshVisitMakesNoTrackerRequestAndSetsNoCookie(t *testing.T) {
+	p := newPage(t, startShop(t))
+	for _, pg := range []struct {
+		path string
+		// Services the shop declares strictly necessary (examples/shop/Caddyfile:
+		// Klarna and PayPal), which load without consent.
+		necessary []string
+	}{
+		{"/", nil},
+		{"/contact.html", nil},
+		{"/login.html", nil},
+		{"/newsletter.html", nil},
+		{"/product.html", []string{"js.klarna.com"}},
+	} {
+		p.forgetRequests()
+		p.open(pg.path)
+		p.waitFirstLayer()
+		p.waitIdle()
+		p.expectOnlyThirdParty("on a first visit to "+pg.path+", before any choice", pg.necessary...)
+		if c := evalJS[string](p, `document.cookie`); c != "" {
+			t.Errorf("%s: before any choice the page's scripts see the cookies %q; there must be none", pg.path, c)
+		}
+		if cs := p.cookies(); len(cs) > 0 {
+			t.Errorf("%s: before any choice the browser holds the cookies %v; there must be none, not even the consent cookie", pg.path, cookieNames(cs))
+		}
+		if cfg := p.config(); cfg.State.Decided {
+			t.Errorf("%s: the config block says the visitor decided already: %+v", pg.path, cfg.State)
+		}
+	}
+}
+
+func TestAcceptAllLoadsTrackersWithoutReload(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/")
+	p.waitFirstLayer()
+	p.expectNoThirdParty("before the visitor chose")
+	p.watchChanges()
+	navs := p.navigations()
+
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	want := slices.Concat(homeAnalytics, homeSocial, homeFunctional)
+	p.waitHosts("after Accept all, every service of the home page loads", want...)
+	p.waitFor("the released scripts run (Google tag, Instagram, X/Twitter, Firebase)", `['www.googletagmanager.com/gtag/js', 'www.instagram.com/embed.js',
+		'platform.twitter.com/widgets.js', 'www.gstatic.com/firebasejs/8.10.1/firebase-app.js',
+		'www.gstatic.com/firebasejs/8.10.1/firebase-messaging.js'].every(function (id) { return (window.__tracked || []).indexOf(id) >= 0; })`)
+	p.waitFor("the released embeds show their content (the YouTube and Facebook frames load their real address)",
+		`Array.prototype.every.call(document.querySelectorAll('iframe'), function (f) {
+			return !f.hasAttribute('srcdoc') && /^https:\/\/www\.(youtube|facebook)\.com\//.test(f.src);
+		})`)
+	p.expectNoReload("Accept all", navs)
+	p.waitFor("a consentgate:change event reports the choice", `(window.__changes || []).length > 0 && window.__changes[window.__changes.length - 1].decided === true`)
+
+	st := p.apiState()
+	for _, id := range []string{"necessary", "functional", "analytics", "marketing", "social"} {
+		if !st.Purposes[id] {
+			t.Errorf("after Accept all, window.consentgate.state says %s is not granted: %+v", id, st.Purposes)
+		}
+	}
+	if !evalJS[bool](p, `['analytics', 'marketing', 'social', 'functional'].every(function (x) { return window.consentgate.granted(x) === true; })`) {
+		t.Error("after Accept all, window.consentgate.granted() is not true for every purpose")
+	}
+	p.waitFor("the released Google tag sets its _ga cookie", `document.cookie.indexOf('_ga=') >= 0`)
+	consent := findCookie(p.cookies(), "consentgate")
+	if consent == nil || !consent.HTTPOnly {
+		t.Errorf("after Accept all the browser must hold the HttpOnly consent cookie; it holds %v", cookieNames(p.cookies()))
+	}
+}
+
+func TestRejectAllLoadsNothing(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/")
+	p.waitFirstLayer()
+	p.watchChanges()
+	p.click("the first layer's Reject all button", `cg.control(cg.first(), 'reject_all')`)
+	p.waitBannerGone()
+	p.waitFor("the banner records the choice", `window.consentgate && window.consentgate.state && window.consentgate.state.decided === true`)
+	p.waitIdle()
+	p.expectNoThirdParty("after Reject all")
+	expectOnlyConsentCookie(t, p, "after Reject all")
+	st := p.apiState()
+	for id, granted := range st.Purposes {
+		if granted && id != "necessary" {
+			t.Errorf("after Reject all, %s is granted: %+v", id, st.Purposes)
+		}
+	}
+
+	p.forgetRequests()
+	p.open("/contact.html")
+	p.waitIdle()
+	if l := p.layers(); l.First || l.Second {
+		t.Error("after Reject all the banner must not ask again on the next page")
+	}
+	p.expectNoThirdParty("on the next page after Reject all")
+	expectOnlyConsentCookie(t, p, "on the next page after Reject all")
+}
+
+func TestAcceptingOnePurposeReleasesOnlyItsVendors(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/contact.html")
+	p.waitFirstLayer()
+	p.watchChanges()
+	navs := p.navigations()
+	p.openSettings()
+
+	cfg := p.config()
+	for _, pu := range cfg.Purposes {
+		type sw struct {
+			Found    bool `json:"found"`
+			Checked  bool `json:"checked"`
+			Disabled bool `json:"disabled"`
+		}
+		s := evalJS[sw](p, fmt.Sprintf(`(function (t) { return {found: !!t, checked: !!cg.checked(t), disabled: cg.disabled(t)}; })(cg.toggle(cg.second(), %q))`, pu.ID))
+		switch {
+		case !s.Found:
+			t.Errorf("the second layer has no switch for %q (%s)", pu.ID, pu.Name)
+		case pu.Required && (!s.Checked || !s.Disabled):
+			t.Errorf("the switch for %q must be on and unchangeable, it is checked=%v disabled=%v", pu.ID, s.Checked, s.Disabled)
+		case !pu.Required && s.Checked:
+			t.Errorf("before any choice the switch for %q must be off (nothing pre-ticked)", pu.ID)
+		}
+	}
+
+	p.click("the Analytics switch", `cg.toggle(cg.second(), 'analytics')`)
+	p.waitFor("the Analytics switch turns on", `cg.checked(cg.toggle(cg.second(), 'analytics'))`)
+	p.click("the second layer's Save selection button", `cg.control(cg.second(), 'save')`)
+	p.waitBannerGone()
+	p.waitHosts("after allowing Analytics only, Google Analytics loads", contactAnalytics...)
+	p.waitIdle()
+	p.expectHostsNotRequested("after allowing Analytics only, no marketing or social service may load",
+		slices.Concat(contactMarketing, contactSocial, []string{"facebook.com"})...)
+	p.expectNoReload("saving a selection that only grants more", navs)
+
+	st := p.apiState()
+	if !st.Purposes["analytics"] {
+		t.Errorf("window.consentgate.state must say analytics is granted: %+v", st.Purposes)
+	}
+	for _, id := range []string{"marketing", "social", "functional"} {
+		if st.Purposes[id] {
+			t.Errorf("window.consentgate.state says %s is granted, but only analytics was switched on: %+v", id, st.Purposes)
+		}
+	}
+}
+
+func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/imprint.html")
+	p.waitFirstLayer()
+	p.forgetRequests()
+
+	// What a tag manager does once the page runs.
+	evalJS[bool](p, `(function () {
+  var s = document.createElement('script');
+  s.src = 'https://www.google-analytics.com/analytics.js';
+  document.head.appendChild(s);
+  window.__img = new Image();
+  window.__img.src = 'https://www.facebook.com/tr?id=1&ev=PageView';
+  window.__fetched = 'pending';
+  fetch('https://connect.facebook.net/signals/config/1?v=2.9.1').then(
+    function (r) { window.__fetched = r.status; }, function (e) { window.__fetched = 'failed: ' + e; });
+  var x = new XMLHttpRequest();
+  x.open('GET', 'https://stats.g.doubleclick.net/j/collect?t=dc&tid=G-EXAMPLE123');
+  x.send();
+  window.__beacon = navigator.sendBeacon('https://www.google-analytics.com/g/collect?v=2&en=page_view', 'x');
+  document.cookie = '_fbp=fb.1.1700000000.42; Path=/';
+  return true;
+})()`)
+	p.waitIdle()
+	p.expectNoThirdParty("before consent, with a script, an image beacon, a fetch, an XHR and a sendBeacon added at run time")
+	if c := evalJS[string](p, `document.cookie`); strings.Contains(c, "_fbp") {
+		t.Errorf("before consent the page could store the Facebook cookie _fbp: document.cookie = %q", c)
+	}
+
+	p.watchChanges()
+	navs := p.navigations()
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	p.expectNoReload("Accept all (a reload would drop what the page queued)", navs)
+	p.waitHosts("after Accept all, what the page added at run time is sent",
+		"www.google-analytics.com", "www.facebook.com", "connect.facebook.net", "stats.g.doubleclick.net")
+	p.waitFor("the held script runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
+	p.waitFor("the held fetch resolves for the page's code", `window.__fetched === 204`)
+	paths := map[string]bool{}
+	for _, h := range trackers.Hits() {
+		paths[h.Host+h.Path] = true
+	}
+	for _, want := range []string{"www.facebook.com/tr", "connect.facebook.net/signals/config/1", "stats.g.doubleclick.net/j/collect", "www.google-analytics.com/g/collect"} {
+		if !paths[want] {
+			t.Errorf("after Accept all the held request to %s was never sent; the trackers received: %s", want, listOr(hitStrings(trackers.Hits())))
+		}
+	}
+	p.waitFor("the held cookie write is replayed", `document.cookie.indexOf('_fbp=fb.1.1700000000.42') >= 0`)
+}
+
+func TestWithdrawReloadsAndLeavesNoVendorCookie(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/privacy.html")
+	p.waitFirstLayer()
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	p.waitHosts("after Accept all, Google Analytics loads", "www.googletagmanager.com")
+	p.waitFor("the Google tag sets its _ga cookie", `document.cookie.indexOf('_ga=') >= 0`)
+	// A vendor cookie scripts cannot see or delete, as a vendor's
+	// server-side tag on the site's own domain would set it.
+	p.setCookie("_fbp", "fb.1.1700000000.7", true)
+	if c := findCookie(p.cookies(), "_fbp"); c == nil || !c.HTTPOnly {
+		t.Fatalf("planting the HttpOnly _fbp cookie failed: %v", cookieNames(p.cookies()))
+	}
+
+	p.watchChanges()
+	navs := p.navigations()
+	p.forgetRequests()
+	p.click("the privacy page's Withdraw consent button", `document.querySelector('main [data-consent-action=withdraw]')`)
+	p.waitFor("withdrawing reloads the page", `!window.__marker && document.readyState === 'complete'`)
+	p.waitIdle()
+	if p.navigations() == navs {
+		t.Error("withdrawing must reload the page (a script cannot be un-run)")
+	}
+	p.expectNoThirdParty("after withdrawing consent")
+	var left []string
+	for _, c := range p.cookies() {
+		if v := catalogCookie(c.Name); v != "" {
+			left = append(left, fmt.Sprintf("%s@%s (HttpOnly %v, of %s)", c.Name, c.Domain, c.HTTPOnly, v))
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("after withdrawing, vendor cookies remain: %s", strings.Join(left, ", "))
+	}
+	if c := evalJS[string](p, `document.cookie`); strings.Contains(c, "_ga") {
+		t.Errorf("after withdrawing, scripts still see %q", c)
+	}
+	st := p.config().State
+	for id, granted := range st.Purposes {
+		if granted && id != "necessary" {
+			t.Errorf("after withdrawing, the page's state still grants %s: %+v", id, st.Purposes)
+		}
+	}
+}
+
+func TestGlobalPrivacyControl(t *testing.T) {
+	base := startShop(t)
+
+	t.Run("first visit shows the signal and a selection keeps marketing off", func(t *testing.T) {
+		p := newPage(t, base)
+		p.setHeaders("Sec-GPC", "1")
+		p.open("/contact.html")
+		p.waitFirstLayer()
+		cfg := p.config()
+		if !cfg.State.Signal {
+			t.Errorf("with Sec-GPC: 1 the config's state must carry signal: true, it is %+v", cfg.State)
+		}
+		if cfg.State.Purposes["marketing"] {
+			t.Errorf("with Sec-GPC: 1 marketing must be off: %+v", cfg.State.Purposes)
+		}
+		want := cfg.Texts["signal"]
+		if want == "" {
+			t.Fatal("the config's texts have no signal text")
+		}
+		if l := p.layers(); !strings.Contains(normSpace(l.Text), normSpace(want)) {
+			t.Errorf("the banner must tell the visitor their signal is honoured (%q); it shows:\n%s", want, l.Text)
+		}
+		p.expectNoThirdParty("on a first visit with Sec-GPC: 1")
+
+		p.openSettings()
+		if evalJS[bool](p, `!!cg.checked(cg.toggle(cg.second(), 'marketing'))`) {
+			t.Error("with Sec-GPC: 1 the Marketing switch must be off")
+		}
+		p.click("the Analytics switch", `cg.toggle(cg.second(), 'analytics')`)
+		p.click("the second layer's Save selection button", `cg.control(cg.second(), 'save')`)
+		p.waitBannerGone()
+		p.waitHosts("after allowing Analytics with Sec-GPC: 1, Google Analytics loads", contactAnalytics...)
+		p.waitIdle()
+		p.expectHostsNotRequested("with Sec-GPC: 1 and only Analytics allowed, no marketing service may load", contactMarketing...)
+		if st := p.apiState(); st.Purposes["marketing"] || !st.Purposes["analytics"] {
+			t.Errorf("the state must grant analytics and not marketing: %+v", st.Purposes)
+		}
+	})
+
+	t.Run("an earlier Accept all no longer releases marketing once the signal is sent", func(t *testing.T) {
+		p := newPage(t, base)
+		p.open("/contact.html")
+		p.waitFirstLayer()
+		p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+		p.waitHosts("without a signal, Accept all loads marketing too", slices.Concat(contactAnalytics, contactMarketing)...)
+
+		p.setHeaders("Sec-GPC", "1")
+		p.forgetRequests()
+		p.open("/contact.html")
+		cfg := p.config()
+		if !cfg.State.Signal || cfg.State.Purposes["marketing"] || !cfg.State.Purposes["analytics"] {
+			t.Errorf("with Sec-GPC: 1 after an Accept all made without it, marketing must be off and the signal noted, analytics stays on: %+v", cfg.State)
+		}
+		if evalJS[bool](p, `window.consentgate.granted('marketing')`) {
+			t.Error("window.consentgate.granted('marketing') must be false while the signal is honoured")
+		}
+		p.waitHosts("analytics, which the signal does not touch, still loads", contactAnalytics...)
+		p.waitIdle()
+		p.expectHostsNotRequested("with Sec-GPC: 1, marketing must stay off", contactMarketing...)
+	})
+
+	t.Run("Accept all while sending the signal is an explicit opt-in", func(t *testing.T) {
+		// docs/visitors.md: "If you click Accept all while your browser
+		// sends the signal, that click counts as your explicit choice, and
+		// marketing is switched on as well."
+		p := newPage(t, base)
+		p.setHeaders("Sec-GPC", "1")
+		p.open("/contact.html")
+		p.waitFirstLayer()
+		p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+		p.waitHosts("Accept all under the signal loads marketing as documented", slices.Concat(contactAnalytics, contactMarketing)...)
+		if st := p.apiState(); !st.Purposes["marketing"] {
+			t.Errorf("after Accept all under the signal, marketing must be granted: %+v", st.Purposes)
+		}
+	})
+}
+
+// dlEntry is one dataLayer entry: gtag() pushes Arguments objects.
+type dlEntry struct {
+	IsArgs bool              `json:"isArgs"`
+	Args   []json.RawMessage `json:"args"`
+}
+
+func (e dlEntry) command() (string, string) {
+	var a, b string
+	if len(e.Args) > 0 {
+		json.Unmarshal(e.Args[0], &a)
+	}
+	if len(e.Args) > 1 {
+		json.Unmarshal(e.Args[1], &b)
+	}
+	return a, b
+}
+
+func (e dlEntry) params() map[string]any {
+	var m map[string]any
+	if len(e.Args) > 2 {
+		json.Unmarshal(e.Args[2], &m)
+	}
+	return m
+}
+
+func (e dlEntry) String() string {
+	var parts []string
+	for _, a := range e.Args {
+		parts = append(parts, string(a))
+	}
+	kind := "array/object"
+	if e.IsArgs {
+		kind = "arguments"
+	}
+	return kind + "[" + strings.Join(parts, ", ") + "]"
+}
+
+const dataLayerJS = `JSON.parse(JSON.stringify((%s || []).map(function (e) {
+  var isArgs = Object.prototype.toString.call(e) === '[object Arguments]';
+  return {isArgs: isArgs, args: (isArgs || Array.isArray(e)) ? Array.prototype.slice.call(e) : [e]};
+})))`
+
+func (p *page) dataLayer(expr string) []dlEntry {
+	p.t.Helper()
+	return evalJS[[]dlEntry](p, fmt.Sprintf(dataLayerJS, expr))
+}
+
+func findConsent(dl []dlEntry, kind string) int {
+	for i, e := range dl {
+		if a, b := e.command(); a == "consent" && b == kind {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestConsentModeDefaultComesFirst(t *testing.T) {
+	p := newPage(t, startShop(t, "consent_mode basic"))
+	p.open("/")
+	p.waitFirstLayer()
+
+	dl := p.dataLayer("window.dataLayer")
+	if len(dl) == 0 {
+		t.Fatal("with consent_mode basic the page must have a dataLayer holding the consent default; it has none")
+	}
+	if a, b := dl[0].command(); a != "consent" || b != "default" {
+		t.Fatalf("the first dataLayer entry must be gtag('consent','default',…), it is %s (all: %v)", dl[0], dl)
+	}
+	if !dl[0].IsArgs {
+		t.Errorf("the consent default must be pushed as an Arguments object, as gtag() does; gtag.js ignores %s", dl[0])
+	}
+	def := dl[0].params()
+	for _, k := range []string{"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage", "functionality_storage", "personalization_storage"} {
+		if def[k] != "denied" {
+			t.Errorf("the consent default must deny %s before any choice, it says %v", k, def[k])
+		}
+	}
+	if def["security_storage"] != "granted" {
+		t.Errorf("the consent default must grant security_storage, it says %v", def["security_storage"])
+	}
+	if w, _ := def["wait_for_update"].(float64); w <= 0 {
+		t.Errorf("the consent default should carry wait_for_update, it is %v", def["wait_for_update"])
+	}
+	if i := findConsent(dl, "update"); i >= 0 {
+		t.Errorf("before any choice there must be no consent update, found %s", dl[i])
+	}
+	type order struct{ Default, Tag int }
+	o := evalJS[order](p, `(function () {
+  var s = Array.prototype.slice.call(document.scripts);
+  return {
+    default: s.findIndex(function (x) { return !x.src && /consent['"]\s*,\s*['"]default/.test(x.textContent); }),
+    tag: s.findIndex(function (x) { return /googletagmanager\.com|google-analytics\.com/.test(x.src || x.getAttribute('data-consent-src') || ''); })
+  };
+})()`)
+	if o.Default < 0 || (o.Tag >= 0 && o.Default > o.Tag) {
+		t.Errorf("the inline consent default script must come before the first Google tag in the document (default at script #%d, Google tag at #%d)", o.Default, o.Tag)
+	}
+
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitFor("the Google tag runs after Accept all", `window.__gtagSaw`)
+	p.waitFor("the dataLayer gets a consent update", `(window.dataLayer || []).some(function (e) { return e[0] === 'consent' && e[1] === 'update'; })`)
+	dl = p.dataLayer("window.dataLayer")
+	di, ui := findConsent(dl, "default"), findConsent(dl, "update")
+	if di != 0 || ui <= di {
+		t.Errorf("the consent default must stay first and the update follow it: default at %d, update at %d (%v)", di, ui, dl)
+	} else {
+		if !dl[ui].IsArgs {
+			t.Errorf("the consent update must be an Arguments object, as gtag() pushes: %s", dl[ui])
+		}
+		up := dl[ui].params()
+		for _, k := range []string{"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"} {
+			if up[k] != "granted" {
+				t.Errorf("after Accept all the consent update must grant %s, it says %v", k, up[k])
+			}
+		}
+	}
+	for i, e := range dl {
+		if a, _ := e.command(); (a == "config" || a == "js" || a == "event") && i < di {
+			t.Errorf("the Google tag command %s comes before the consent default", e)
+		}
+	}
+	if saw := p.dataLayer("window.__gtagSaw"); len(saw) == 0 || findConsent(saw, "default") != 0 {
+		t.Errorf("when the Google tag ran, the dataLayer's first entry must have been the consent default; it saw %v", saw)
+	}
+
+	// The next page: the server writes the visitor's grants as an update
+	// right after the default, before any tag.
+	p.open("/")
+	dl = p.dataLayer("window.dataLayer")
+	if len(dl) < 2 || findConsent(dl, "default") != 0 || findConsent(dl, "update") != 1 {
+		t.Errorf("for a visitor who decided, the page must start with the consent default then the update; its dataLayer is %v", dl)
+	} else if dl[1].params()["analytics_storage"] != "granted" {
+		t.Errorf("the server-rendered update must grant analytics_storage after Accept all: %s", dl[1])
+	}
+}
+
+func findCookie(cs []*network.Cookie, name string) *network.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func expectOnlyConsentCookie(t *testing.T, p *page, when string) {
+	t.Helper()
+	cs := p.cookies()
+	for _, c := range cs {
+		if c.Name != "consentgate" {
+			t.Errorf("%s the browser holds %v; only the consent cookie may be set", when, cookieNames(cs))
+			return
+		}
+	}
+	if c := findCookie(cs, "consentgate"); c == nil {
+		t.Errorf("%s the consent cookie is missing", when)
+	} else if !c.HTTPOnly {
+		t.Errorf("%s the consent cookie must be HttpOnly", when)
+	}
+}
+
+// catalogCookie names the catalogued vendor that sets a cookie of this name,
+// or "".
+func catalogCookie(name string) string {
+	for _, v := range catalog.Builtin() {
+		for _, c := range v.Cookies {
+			if c.Name == name || (c.Prefix && strings.HasPrefix(name, c.Name)) {
+				return v.ID
+			}
+		}
+	}
+	return ""
+}
+
+func normSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

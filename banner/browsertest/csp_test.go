@@ -1,0 +1,119 @@
+package browsertest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
+
+// The Google tag as a CSP-aware site writes it: the loader and the inline
+// setup, each allowed by the page's policy.
+const cspInline = `window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}gtag('js',new Date());gtag('config', 'G-CSPTEST');`
+
+func cspPage(nonceAttr string) string {
+	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Strict CSP</title>` +
+		`<script async` + nonceAttr + ` src="https://www.googletagmanager.com/gtag/js?id=G-CSPTEST"></script>` +
+		`<script` + nonceAttr + `>` + cspInline + `</script></head><body><main><h1>Strict CSP</h1><p>A page with a strict policy.</p></main></body></html>`
+}
+
+// startCSPSite serves one page with the given Content-Security-Policy behind
+// the gateway.
+func startCSPSite(t *testing.T, policy, page string) string {
+	t.Helper()
+	port := gatewaytest.FreePort(t)
+	gatewaytest.Start(t, fmt.Sprintf(`{
+	admin off
+	auto_https off
+	persist_config off
+	log {
+		level ERROR
+	}
+}
+:%d {
+	consent {
+		privacy_policy /privacy.html
+	}
+	header Content-Security-Policy %q
+	header Content-Type "text/html; charset=utf-8"
+	respond `+"`%s`"+`
+}`, port, policy, page))
+	gatewaytest.WaitListening(t, port)
+	return gatewaytest.BaseURL(port)
+}
+
+// watchViolations records every CSP violation the page reports, from before
+// its first script runs (a script the DevTools protocol adds is not subject
+// to the page's policy).
+func (p *page) watchViolations() {
+	p.t.Helper()
+	p.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tt, cdppage.AddScriptToEvaluateOnNewDocument,
+			cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: `window.__violations = [];
+document.addEventListener('securitypolicyviolation', function (e) {
+  window.__violations.push(e.effectiveDirective + ' ' + (e.blockedURI || 'inline'));
+});`})
+		return err
+	}))
+}
+
+func (p *page) expectNoViolation(when string) {
+	p.t.Helper()
+	if v := evalJS[[]string](p, `window.__violations || []`); len(v) > 0 {
+		p.t.Errorf("%s the page's policy blocked: %v", when, v)
+	}
+}
+
+// TestStrictCSPWithNonce: under a nonce-based policy with 'strict-dynamic',
+// the banner works, consent activates the blocked Google tag (external and
+// inline) without a reload, and the policy blocks nothing the gateway or
+// the banner added.
+func TestStrictCSPWithNonce(t *testing.T) {
+	const nonce = "cHJvb2Ytb2Ytbm9uY2U"
+	base := startCSPSite(t, "script-src 'nonce-"+nonce+"' 'strict-dynamic'; object-src 'none'; base-uri 'none'", cspPage(` nonce="`+nonce+`"`))
+	p := newPage(t, base)
+	p.watchViolations()
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("before consent, under a strict CSP")
+	p.expectNoViolation("before consent")
+	p.watchChanges()
+	navs := p.navigations()
+	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	p.waitHosts("after Accept all under a strict CSP, the Google tag loads", "www.googletagmanager.com")
+	p.waitFor("the Google tag and its inline setup ran", `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0 &&
+		(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`)
+	p.expectNoReload("Accept all under a strict CSP", navs)
+	p.expectNoViolation("after consent")
+}
+
+// TestHashOnlyCSP: under a policy that allows only the page's inline script
+// (by hash) and the Google host (by name) — not even the site's own files —
+// the gateway adds a nonce for its own markup only, and the released inline
+// script still matches its hash.
+func TestHashOnlyCSP(t *testing.T) {
+	sum := sha256.Sum256([]byte(cspInline))
+	hash := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	base := startCSPSite(t, "script-src https://www.googletagmanager.com "+hash+"; object-src 'none'", cspPage(""))
+	p := newPage(t, base)
+	p.watchViolations()
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("before consent, under a hash-based CSP")
+	p.expectNoViolation("before consent")
+	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	p.waitFor("the Google tag and its inline setup ran", `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0 &&
+		(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`)
+	p.expectNoViolation("after consent")
+}

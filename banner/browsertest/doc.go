@@ -1,0 +1,30 @@
+// Package browsertest drives a real browser (headless Chromium, through
+// chromedp) against a real consentgate: the Caddy module of this repository,
+// started in the test process from the example shop's own Caddyfile, in
+// front of examples/shop/site. Every third-party host the browser resolves
+// is answered by a local recorder (Chromium's --host-resolver-rules maps
+// port 443 to an HTTPS listener, port 80 to a plain one), so the tests see
+// exactly which tracker requests a visitor's browser makes, and when.
+//
+// The tests hold the banner to its contract (docs/banner.md): nothing loads
+// before a choice, Accept all / Reject all / one purpose release exactly
+// their vendors without a reload, scripts added at run time wait for
+// consent, withdrawing reloads and leaves no vendor cookie, Global Privacy
+// Control and Google Consent Mode behave as documented, the banner works
+// with the keyboard alone and passes axe-core.
+//
+// Run them with
+//
+//	go test ./banner/browsertest/
+//
+// They need Chromium (apt-get install chromium, or CONSENTGATE_CHROMIUM=path)
+// and axe-core from npm, outside the repository:
+//
+//	npm install --prefix "$HOME/.cache/consentgate-npm" axe-core
+//
+// (or CONSENTGATE_AXE=path/to/axe.min.js); .ci/run installs both. With
+// CONSENTGATE_SCREENSHOTS=1 the screenshots of both banner layers, light and
+// dark, are written to docs/screenshots/ (first-layer-light.png,
+// first-layer-dark.png, second-layer-light.png, second-layer-dark.png);
+// otherwise to a temporary directory.
+package browsertest
