@@ -7,10 +7,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	xhtml "golang.org/x/net/html"
 
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/cookie"
 )
 
 const gtagPage = `<!doctype html><html><head><title>t</title>` +
@@ -396,5 +398,72 @@ func TestPlaceholderAcceptIsRecorded(t *testing.T) {
 	}
 	if _, page := get(t, c, base+"/page.html"); strings.Contains(page, `data-consent-vendor="youtube"`) {
 		t.Errorf("the always-allowed vendor is still blocked")
+	}
+}
+
+// TestRenewalAndScope: a consent and a refusal each last their own
+// lifetime, after which the banner comes back; cookie_domain shares the
+// consent across subdomains.
+func TestRenewalAndScope(t *testing.T) {
+	hash, block := make([]byte, 32), make([]byte, 32)
+	for i := range hash {
+		hash[i], block[i] = byte(i), byte(100+i)
+	}
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+		key %x %x
+		renew_after 90d
+		refusal_renew_after 30d
+		cookie_domain example.test
+	}
+	respond "ok"
+}`, port, hash, block))
+	base := baseURL(port)
+	version := getState(t, newClient(t), base).PolicyVersion
+
+	for _, tc := range []struct {
+		body   string
+		maxAge int
+	}{{`{"all":true}`, 90 * 86400}, {`{"all":false}`, 30 * 86400}} {
+		req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Host = "www.example.test"
+		resp, _ := do(t, newClient(t), req)
+		var set *http.Cookie
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "consentgate" {
+				set = ck
+			}
+		}
+		if set == nil || set.Domain != "example.test" || set.MaxAge != tc.maxAge {
+			t.Errorf("%s: consent cookie %+v, want Domain=example.test Max-Age=%d", tc.body, set, tc.maxAge)
+		}
+	}
+
+	codec, err := cookie.NewCodec("consentgate", []cookie.KeyPair{{Hash: hash, Block: block}}, 365*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daysAgo := func(d int) int64 { return time.Now().Add(-time.Duration(d) * 24 * time.Hour).Unix() }
+	for _, tc := range []struct {
+		name     string
+		purposes []string
+		age      int
+		decided  bool
+	}{
+		{"a consent 80 days old", []string{"analytics"}, 80, true},
+		{"a consent 100 days old", []string{"analytics"}, 100, false},
+		{"a refusal 20 days old", nil, 20, true},
+		{"a refusal 40 days old", nil, 40, false},
+	} {
+		value, err := codec.Encode(cookie.Consent{ID: cookie.NewID(), Version: version, Purposes: tc.purposes, Time: daysAgo(tc.age)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := getState(t, newClient(t), base, "Cookie", "consentgate="+value)
+		if s.Decided != tc.decided {
+			t.Errorf("%s: decided=%v, want %v (the banner must come back once a choice is older than its lifetime)", tc.name, s.Decided, tc.decided)
+		}
 	}
 }

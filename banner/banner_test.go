@@ -1,0 +1,115 @@
+package banner
+
+import (
+	"bytes"
+	"compress/gzip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The banner's script, stylesheet and shim must stay small: visitors load
+// them before anything else (budget: 15 KB gzipped, all three together).
+func TestAssetsWithinBudget(t *testing.T) {
+	var all bytes.Buffer
+	for _, f := range []string{"banner.js", "banner.css", "shim.js"} {
+		all.Write(readAsset(f))
+	}
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	w.Write(all.Bytes())
+	w.Close()
+	if gz.Len() > 15000 {
+		t.Errorf("banner assets are %d bytes gzipped, over the 15 KB budget", gz.Len())
+	}
+}
+
+// Every language has every text, with the same placeholders as English.
+func TestEveryLanguageComplete(t *testing.T) {
+	l, err := LoadLocales("en", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"da", "de", "en", "es", "fr", "it", "nl", "pl", "pt", "sv"}
+	if got := l.Languages(); !slices.Equal(got, want) {
+		t.Fatalf("languages %v, want %v", got, want)
+	}
+	en := l.Texts("en")
+	for _, lang := range want {
+		texts := l.Texts(lang)
+		if len(texts) != len(en) {
+			t.Errorf("%s has %d texts, English %d", lang, len(texts), len(en))
+		}
+		for k, v := range en {
+			if strings.TrimSpace(texts[k]) == "" {
+				t.Errorf("%s: %s is empty", lang, k)
+			}
+			if strings.Count(texts[k], "%s") != strings.Count(v, "%s") {
+				t.Errorf("%s: %s has placeholders %q, English %q", lang, k, texts[k], v)
+			}
+			if lang != "en" && k != "cookies" && texts[k] == v && len(v) > 12 {
+				t.Errorf("%s: %s is still English: %q", lang, k, v)
+			}
+		}
+	}
+	for header, lang := range map[string]string{
+		"fr-CH, fr;q=0.9, en;q=0.8": "fr",
+		"de-AT":                     "de",
+		"xx, pt-BR;q=0.5":           "pt",
+		"ja":                        "en",
+		"":                          "en",
+		"sv;q=0.2, da;q=0.9":        "da",
+	} {
+		if got := l.Pick(header); got != lang {
+			t.Errorf("Accept-Language %q picked %s, want %s", header, got, lang)
+		}
+	}
+}
+
+// Operators override any text per language; an unknown key is an error.
+func TestTextOverrides(t *testing.T) {
+	l, err := LoadLocales("de", map[string]Texts{"de": {"accept_all": "Alles erlauben"}, "fi": {"title": "Yksityisyys"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Texts("de")["accept_all"] != "Alles erlauben" || l.Texts("de")["reject_all"] != "Alle ablehnen" {
+		t.Errorf("German override: %v", l.Texts("de")["accept_all"])
+	}
+	if l.Texts("fi")["title"] != "Yksityisyys" || l.Texts("fi")["save"] != l.Texts("de")["save"] {
+		t.Errorf("a new language starts from the default language's texts")
+	}
+	if l.Pick("ja") != "de" {
+		t.Errorf("fallback language not used")
+	}
+	if _, err := LoadLocales("en", map[string]Texts{"en": {"acept_all": "x"}}); err == nil {
+		t.Errorf("a misspelt text key was accepted")
+	}
+	if _, err := LoadLocales("zz", nil); err == nil {
+		t.Errorf("a default language without texts was accepted")
+	}
+}
+
+func TestValidColor(t *testing.T) {
+	for _, c := range []string{"#fff", "#FFFF", "#102030", "#10203040"} {
+		if !ValidColor(c) {
+			t.Errorf("%s refused", c)
+		}
+	}
+	for _, c := range []string{"", "#", "fff", "#ff", "#12345", "#gggggg", "red", "#fff;x:1", "#102030 !important"} {
+		if ValidColor(c) {
+			t.Errorf("%q accepted", c)
+		}
+	}
+}
+
+// The no-JavaScript form escapes what it echoes: the page's own address.
+func TestNoscriptEscapes(t *testing.T) {
+	n := NewNoscript(Page{Prefix: "/.consent/", PrivacyPolicy: `/p?a=1&b="2"`, Texts: Texts{"text": "<b>", "noscript": "x", "policy_link": "P", "accept_all": "A", "reject_all": "R"}})
+	out := string(n.Append(nil, `/page?q="><script>alert(1)</script>`))
+	if strings.Contains(out, "<script>") || strings.Contains(out, "<b>") || strings.Contains(out, `"2"`) {
+		t.Errorf("unescaped: %s", out)
+	}
+	if !strings.Contains(out, `value="/page?q=&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"`) {
+		t.Errorf("return path: %s", out)
+	}
+}
