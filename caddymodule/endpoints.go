@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,18 +118,24 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang := h.locales.Pick(r.Header.Get("Accept-Language"))
 	decision := h.policy.Decide(choiceOf(consent), signal)
-	sealed, err := h.sink.record(r.Context(), h.proofOf(r, c, consent, prev, decision, signal, lang))
+	// The cookie names the proof's event, so the event id is made first:
+	// a cookie that cannot be encoded then fails before anything is
+	// recorded.
+	consent.Event = proof.NewEventID(time.Now())
+	value, err := h.codec.Encode(consent)
 	if err != nil {
+		return writeError(w, http.StatusBadRequest, "this choice cannot be stored in a cookie: "+err.Error())
+	}
+	rec := h.proofOf(r, c, consent, prev, decision, signal, lang)
+	rec.EventID = consent.Event
+	if _, err := h.sink.record(r.Context(), rec); err != nil {
 		h.metrics.proofErrors.Inc()
 		h.logger.Error("recording a consent proof failed; the choice was not applied", zap.Error(err))
 		return writeError(w, http.StatusServiceUnavailable, "your choice could not be recorded, so nothing was changed; please try again")
 	}
 	h.metrics.proofsWritten.Inc()
 	h.metrics.decisions.WithLabelValues(c.how.Action).Inc()
-	consent.Event = sealed.EventID
-	if err := h.setConsentCookie(w, r, consent); err != nil {
-		return err
-	}
+	h.setConsentCookie(w, r, consent, value)
 	h.expireVendorCookies(w, r, decision)
 	if c.form {
 		http.Redirect(w, r, c.ret, http.StatusSeeOther)
@@ -164,7 +172,13 @@ type jsonChoice struct {
 }
 
 func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
-	dec := json.NewDecoder(body)
+	// Read it all: the size limit covers the whole body, not only the
+	// first JSON value in it.
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return choice{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var in jsonChoice
 	if err := dec.Decode(&in); err != nil {
@@ -244,7 +258,9 @@ func (h *Handler) parseFormChoice(r *http.Request) (choice, error) {
 			if _, ok := h.policy.Vendor(id); !ok {
 				return choice{}, fmt.Errorf("unknown vendor %q", id)
 			}
-			c.vendors = append(c.vendors, id)
+			if !slices.Contains(c.vendors, id) {
+				c.vendors = append(c.vendors, id)
+			}
 		}
 		c.purposes = h.inPolicyOrder(c.purposes)
 	default:
@@ -325,14 +341,16 @@ func sameOriginPath(s string) (string, error) {
 		strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n\t") {
 		return "", fmt.Errorf("return must be a path on this site, got %q", s)
 	}
-	return u.RequestURI(), nil
+	// Re-encoding may decode "/%2F..." into "//...", which browsers read
+	// as another host: check what is actually sent.
+	if ret := u.RequestURI(); !strings.HasPrefix(ret, "//") && !strings.HasPrefix(u.Path, "//") {
+		return ret, nil
+	}
+	return "", fmt.Errorf("return must be a path on this site, got %q", s)
 }
 
-func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c cookie.Consent) error {
-	value, err := h.codec.Encode(c)
-	if err != nil {
-		return fmt.Errorf("encoding consent cookie: %w", err)
-	}
+// setConsentCookie sets the encoded consent cookie.
+func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c cookie.Consent, value string) {
 	lifetime := h.lifetime(c)
 	http.SetCookie(w, &http.Cookie{
 		Name:     h.CookieName,
@@ -344,7 +362,6 @@ func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c coo
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
-	return nil
 }
 
 func serveAsset(w http.ResponseWriter, r *http.Request, a banner.Asset) {

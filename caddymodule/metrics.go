@@ -66,6 +66,10 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 		Help: "Failed writes to the proof store.",
 	}, sum(func(s store.ResilientStats) float64 { return float64(s.StoreErrors) })))
 	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "caddy_consent_proofs_rejected",
+		Help: "Spooled proofs the store refused for good since start (kept in the spool's rejected.log).",
+	}, sum(func(s store.ResilientStats) float64 { return float64(s.Rejected) })))
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "caddy_consent_proofs_pending",
 		Help: "Proofs waiting in the local spool.",
 	}, sum(func(s store.ResilientStats) float64 { return float64(s.Pending) })))

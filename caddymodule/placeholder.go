@@ -10,7 +10,7 @@ import (
 )
 
 const placeholderStyle = `<!doctype html><meta charset="utf-8"><style>html,body{height:100%;margin:0}` +
-	`body{display:grid;place-items:center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;` +
+	`body{display:grid;place-items:safe center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;` +
 	`font:15px/1.4 system-ui,sans-serif;text-align:center}</style><p>`
 
 // placeholder returns the srcdoc writer for blocked frames in one language:

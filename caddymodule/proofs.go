@@ -60,8 +60,17 @@ type proofSink struct {
 	mu    sync.Mutex
 	chain *proof.Chain // resumed on first use, so that Provision does no I/O to the store
 
-	// headDirty tells the goroutine that keeps the local copy of the chain
-	// head that it changed, so sealing never waits for the disk.
+	// spool holds proofs while the store is down; a resumed chain continues
+	// after its last record.
+	spool *spool.Spool
+	// durable is the head of the records known to be written (to the store
+	// or the spool): sealed and queued in order, they are written as a
+	// prefix, so everything up to it is safe. It is what the local head
+	// file and checkpoints record, never a head still in flight.
+	durableMu sync.Mutex
+	durable   proof.Head
+	// headDirty tells the goroutine that keeps the local copy of the
+	// durable head that it changed, so sealing never waits for the disk.
 	headDirty atomic.Bool
 
 	stop chan struct{}
@@ -166,6 +175,7 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 		s.store.Close()
 		return nil, fmt.Errorf("proof spool: %w", err)
 	}
+	s.spool = sp
 	s.resil = store.NewResilient(s.store, sp, store.ResilientOptions{
 		Logger: slog.New(zapslog.NewHandler(s.logger.Core())),
 	})
@@ -269,27 +279,55 @@ func (s *proofSink) useKeys(k proofKeySet) error {
 
 // record seals a proof on this instance's chain and stores it. When the
 // store is down the proof is spooled on disk and replayed later, so the
-// visitor is never blocked and nothing is lost.
+// visitor is never blocked and nothing is lost. It returns once the proof
+// is durable (stored, or spooled and synced).
 func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, error) {
-	sealed, err := s.seal(ctx, r)
-	if err != nil {
-		return proof.Record{}, err
-	}
-	return sealed, s.writer.Append(ctx, []proof.Record{sealed})
-}
-
-func (s *proofSink) seal(ctx context.Context, r proof.Record) (proof.Record, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.ensureChainLocked(ctx); err != nil {
+		s.mu.Unlock()
 		return proof.Record{}, err
 	}
 	sealed, err := s.chain.Seal(r)
 	if err != nil {
+		s.mu.Unlock()
 		return proof.Record{}, err
 	}
-	s.headDirty.Store(true)
+	// Queued under the lock that sealed it: records are written in chain
+	// order, so a crash can lose only a tail that was never acknowledged.
+	written := s.writer.Enqueue(ctx, []proof.Record{sealed})
+	s.mu.Unlock()
+	select {
+	case err = <-written:
+	case <-ctx.Done():
+		return proof.Record{}, ctx.Err() // it may still be written; the visitor's choice was not applied
+	}
+	if err != nil {
+		// The chain's head names a record that is not stored: resume from
+		// what is, so later records do not link to it.
+		s.mu.Lock()
+		s.chain = nil
+		s.mu.Unlock()
+		return proof.Record{}, err
+	}
+	s.noteDurable(proof.Head{Seq: sealed.Seq, Hash: sealed.Hash, Time: sealed.Time})
 	return sealed, nil
+}
+
+// noteDurable advances the durable head. Writers finish in chain order but
+// may report in any order, so the highest sequence wins.
+func (s *proofSink) noteDurable(h proof.Head) {
+	s.durableMu.Lock()
+	if h.Seq > s.durable.Seq {
+		s.durable = h
+		s.headDirty.Store(true)
+	}
+	s.durableMu.Unlock()
+}
+
+func (s *proofSink) durableHead() proof.Head {
+	s.durableMu.Lock()
+	defer s.durableMu.Unlock()
+	return s.durable
 }
 
 // ensureChain resumes the chain from its head if nothing was sealed since
@@ -312,32 +350,47 @@ func (s *proofSink) ensureChainLocked(ctx context.Context) error {
 	return nil
 }
 
-// resumeHead is the later of the store's head and the local copy.
+// resumeHead is where the chain goes on after a restart: after the latest
+// of the store's head, the last spooled record (ahead of the store while it
+// was down) and the local copy of the durable head (for a store that is
+// unreachable now). All three name only records that were written.
 func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
+	head := s.durableHead()
 	var local proof.Head
-	_ = readJSON(s.headFile, &local)
+	if err := readJSON(s.headFile, &local); err == nil && local.Seq > head.Seq {
+		head = local
+	}
+	if rec, ok, err := s.spool.LastRecord(); err != nil {
+		s.logger.Error("reading the proof spool's last record", zap.Error(err))
+	} else if ok && rec.Seq > head.Seq {
+		head = proof.Head{Seq: rec.Seq, Hash: rec.Hash, Time: rec.Time}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	remote, err := s.store.Head(ctx, s.chainID)
 	if err != nil {
-		s.logger.Warn("store unreachable; continuing the chain from the local head", zap.Error(err), zap.Uint64("seq", local.Seq))
-		return local
+		s.logger.Warn("store unreachable; continuing the chain from the local and spooled head", zap.Error(err), zap.Uint64("seq", head.Seq))
+	} else if remote.Seq > head.Seq {
+		head = remote
 	}
-	if remote.Seq > local.Seq {
-		return remote
+	s.durableMu.Lock()
+	if head.Seq > s.durable.Seq {
+		s.durable = head
 	}
-	return local
+	s.durableMu.Unlock()
+	return head
 }
 
-// checkpoint signs the chain's head and stores it.
+// checkpoint signs the durable head and stores it.
 func (s *proofSink) checkpoint(ctx context.Context) (proof.Checkpoint, error) {
 	s.mu.Lock()
 	c := s.chain
 	s.mu.Unlock()
-	if c == nil || c.Head().Seq == 0 {
+	head := s.durableHead()
+	if c == nil || head.Seq == 0 {
 		return proof.Checkpoint{}, nil
 	}
-	cp, err := c.Checkpoint()
+	cp, err := c.CheckpointAt(head)
 	if err != nil {
 		return proof.Checkpoint{}, err
 	}
@@ -380,19 +433,16 @@ func (s *proofSink) maintain() {
 	}
 }
 
-// saveHead keeps a local copy of the chain head, so that a restart while
+// saveHead keeps a local copy of the durable head, so that a restart while
 // the store is down continues the chain instead of forking it. It runs
-// behind sealing (one write covers every seal of the last headSaveEvery),
-// so only the proofs of the last moment before a crash could be missed, and
-// only when the store is down at the restart as well.
+// behind sealing (one write covers every proof of the last headSaveEvery);
+// what it misses is in the store or the spool, which resuming also reads.
 func (s *proofSink) saveHead() {
-	s.mu.Lock()
-	c := s.chain
-	s.mu.Unlock()
-	if c == nil {
+	head := s.durableHead()
+	if head.Seq == 0 {
 		return
 	}
-	if err := writeJSONFile(s.headFile, c.Head()); err != nil {
+	if err := writeJSONFile(s.headFile, head); err != nil {
 		s.logger.Error("saving chain head", zap.Error(err))
 	}
 }

@@ -42,6 +42,13 @@
     return purposes.map(function (p) { return p.id; }).filter(function (p) { return granted(p, s); });
   }
   function required(p) { return p.required || p.id == "necessary"; }
+  // release activates, through the shim, what the state s allows: also the
+  // markup of other consent tools, at load (docs/migration.md).
+  function release(s) {
+    var g = W.__consentgate;
+    if (g) g.release(grantedList(s), s.vendors || [], purposes.map(function (p) { return p.id; }));
+    return g;
+  }
   function purposeName(id) {
     for (var i = 0; i < purposes.length; i++) if (purposes[i].id == id) return purposes[i].name;
     return id;
@@ -297,8 +304,7 @@
   function applyState(ns, old, withdrew) {
     state = ns;
     updateConsentMode(ns);
-    var reload = withdrew || tookBack(ns, old), g = W.__consentgate;
-    if (!reload && g) g.release(grantedList(ns), ns.vendors || []);
+    var reload = withdrew || tookBack(ns, old), g = reload ? W.__consentgate : release(ns);
     D.dispatchEvent(new CustomEvent("consentgate:change", { detail: ns }));
     if (reload || !g) return location.reload();
     close();
@@ -360,10 +366,13 @@
     if (!blockedFrame(f) || !d || d.URL != "about:srcdoc" || !d.body || d.getElementById("cg-ph")) return;
     var vendor = f.getAttribute("data-consent-vendor"), purpose = f.getAttribute("data-consent-purpose");
     var g = W.__consentgate, box = el("div", { id: "cg-ph", "class": "cg-ph" }, null, d);
-    var sheet, css = ("body{align-content:center}.cg-ph{display:flex;flex-wrap:wrap;gap:.5em;justify-content:center;margin:.75em 0 0}" +
+    var sheet, css = ("body{align-content:safe center}.cg-ph{display:flex;flex-wrap:wrap;gap:.5em;justify-content:center;margin:.75em 0 0}" +
       ".cg-ph button{font:inherit;font-weight:600;padding:.45em 1em;border:2px solid #0b57d0;border-radius:.4em;" +
       "background:#0b57d0;color:#fff;cursor:pointer}.cg-ph button+button{background:#fff;color:#0b57d0}" +
-      ".cg-ph button:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}");
+      ".cg-ph button:focus-visible{outline:3px solid #1a1a1a;outline-offset:2px}" +
+      // A frame too short for text and buttons (a like button) keeps the buttons.
+      "@media (max-height:150px){body{padding:.2em;font-size:12px}body>p{display:none}.cg-ph{margin:0;flex-wrap:nowrap;min-width:0;max-width:100%}" +
+      ".cg-ph button{padding:.1em .5em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}}");
     if (g && g.activate) {
       var once = button(t.load_once, null, "cg-once", null);
       once = d.importNode(once, true);
@@ -418,6 +427,7 @@
   };
 
   function start() {
+    release(state);
     build();
     decorateAll();
     if (owed()) open(1);

@@ -12,10 +12,13 @@ function __cgShim(data) {
   var purposes = words("data-cg-granted"), vendors = words("data-cg-vendors");
   purposes.add("necessary");
 
-  // rule host → [[vendor, rule length, path prefix or RegExp]]; cookie name → [vendors]
-  var hosts = new Map(), cookies = new Map(), prefixes = [];
+  // rule host → [[vendor, rule length, path prefix or RegExp]]; cookie name → [vendors];
+  // normalised vendor id → vendor
+  var hosts = new Map(), cookies = new Map(), prefixes = [], ids = new Map();
+  function norm(s) { return String(s).toLowerCase().replace(/[-_\s]/g, ""); }
   (data || []).forEach(function (v, i) {
     v.i = i;
+    ids.set(norm(v[0]), v);
     v[2].forEach(function (r) {
       var k = r.search(/[/?]/), h = k < 0 ? r : r.slice(0, k), p = k < 0 ? "/" : r.slice(k);
       if (p[0] == "?") p = "/" + p;
@@ -76,7 +79,7 @@ function __cgShim(data) {
   // The frame placeholder; banner.js writes its text. Its CSS is the
   // gateway's (caddymodule/placeholder.go), which a page's CSP admits by hash.
   var PH = '<!doctype html><meta charset="utf-8"><style>html,body{height:100%;margin:0}' +
-    "body{display:grid;place-items:center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;" +
+    "body{display:grid;place-items:safe center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;" +
     "font:15px/1.4 system-ui,sans-serif;text-align:center}</style><p></p>";
 
   // hold neutralises el if its URL attribute name=value loads a blocked
@@ -216,22 +219,62 @@ function __cgShim(data) {
     });
   }
 
+  // Markup of client-side consent tools (docs/migration.md): Klaro
+  // (data-name), CookieConsent by orestbida (data-category) and Cookiebot
+  // (data-cookieconsent), activated as those tools would.
+  var all = [], MIG = "script[data-name],script[data-category],script[data-cookieconsent]," +
+    "[data-name][data-src],[data-name][data-href],[data-cookieconsent][data-cookieblock-src]";
+  var ALIAS = { preferences: "functional", functionality: "functional", statistics: "analytics",
+    performance: "analytics", ads: "marketing", advertising: "marketing", targeting: "marketing" };
+  var MOVE = { "data-type": "type", "data-src": "src", "data-href": "href", "data-cookieblock-src": "src" };
+  var PLAIN = /^\s*text\/plain\s*$/i;
+  // purpose maps a tool's category to a purpose of the policy; "" if none.
+  function purpose(c) {
+    c = c.trim().toLowerCase();
+    return c == "necessary" || all.indexOf(c) >= 0 ? c : all.indexOf(ALIAS[c]) >= 0 ? ALIAS[c] : "";
+  }
+  // mig is what el's tool markup needs: [[purposes; "" = every one], vendor],
+  // or null if el carries none (a script: none that has not run).
+  function mig(el) {
+    var c = GA.call(el, "data-cookieconsent"), k = GA.call(el, "data-category"), n = GA.call(el, "data-name"), v;
+    if (!el.matches(MIG) || el.tagName == "SCRIPT" && !PLAIN.test(GA.call(el, HA.call(el, P + "purpose") ? P + "type" : "type"))) return null;
+    if (c != null) return /ignore/i.test(c) ? null : [c.split(",").map(purpose)];
+    // "!analytics": runs when refused, which consentgate never does
+    if (k != null && el.tagName == "SCRIPT") return /^\s*!/.test(k) || /^\s*!/.test(GA.call(el, "data-service")) ? null : [[purpose(k)]];
+    if (v = ids.get(norm(n))) return [[v[1]], v];
+    n = n.trim().toLowerCase();
+    return [[n == "necessary" || all.indexOf(n) >= 0 ? n : ""]];
+  }
+  function need(m, el) {
+    return (m[1] ? allow(m[1]) : m[0].every(function (p) {
+      return p ? purposes.has(p) : all.length && all.every(function (q) { return purposes.has(q); });
+    })) && !Object.keys(MOVE).some(function (a) {
+      // a catalogued vendor's URL waits for that vendor's consent too
+      return a != "data-type" && HA.call(el, a) && blockedAttr(MOVE[a], GA.call(el, a));
+    });
+  }
+
   // Activation.
   function ok(el) {
-    return purposes.has(GA.call(el, P + "purpose")) || vendors.has(GA.call(el, P + "vendor"));
+    var m = mig(el), g = HA.call(el, P + "purpose");
+    return (g || m) && (!g || purposes.has(GA.call(el, P + "purpose")) || vendors.has(GA.call(el, P + "vendor"))) &&
+      (!m || need(m, el));
   }
-  // el's attributes as they were before it was neutralised.
+  // el's attributes as they were before it was neutralised (for a tool's
+  // markup: as that tool restores them).
   function orig(el) {
-    var out = [], ours = { type: el.tagName == "SCRIPT", srcdoc: el.tagName == "IFRAME" };
+    var o = Object.create(null), k, ours = { type: el.tagName == "SCRIPT", srcdoc: el.tagName == "IFRAME" && HA.call(el, P + "purpose") };
     [].forEach.call(el.attributes, function (a) {
       var n = a.name, x = n.slice(P.length), pre = n.indexOf(P) == 0;
       if (pre && (x == "purpose" || x == "vendor")) return;
       if (pre && REN[x]) n = x;
       else if (ours[n]) return;
       // <script type="text/plain" data-consent="…"> is meant to run
-      if (!ours.type || n != "type" || !/^\s*text\/plain\s*$/i.test(a.value)) out.push([n, a.value]);
+      if (!ours.type || n != "type" || !PLAIN.test(a.value)) o[n] = a.value;
     });
-    return out.sort(function (a, b) { return (b[0] == "type") - (a[0] == "type"); });
+    if (mig(el)) for (k in MOVE) if (k in o) { o[MOVE[k]] = o[k]; delete o[k]; }
+    return Object.keys(o).map(function (n) { return [n, o[n]]; })
+      .sort(function (a, b) { return (b[0] == "type") - (a[0] == "type"); });
   }
   // restore activates el in place (type before src).
   function restore(el) {
@@ -252,6 +295,7 @@ function __cgShim(data) {
       orig(el).forEach(function (x) { SA.call(n, x[0], x[1]); });
       if (!HA.call(n, "async")) n.async = false;
       wait = HA.call(n, "src") && !n.async;
+      busy.add(n);
       n.text = el.text;
       if (el.nonce) n.nonce = el.nonce;
       if (wait) { n.addEventListener("load", done); n.addEventListener("error", done); }
@@ -271,15 +315,17 @@ function __cgShim(data) {
   }
 
   // release activates all now allowed: held calls and cookies, then
-  // elements in document order, scripts one by one.
-  function release(ps, vs) {
+  // elements in document order, scripts one by one. every lists the
+  // policy's purposes (for tool markup of unknown category).
+  function release(ps, vs, every) {
     (ps || []).forEach(function (p) { purposes.add(p); });
     (vs || []).forEach(function (v) { vendors.add(v); });
+    if (every) all = every;
     queue = queue.filter(function (q) {
       if (!q[0].some(allow)) return true;
       try { q[1](); } catch (e) {}
     });
-    var els = [].slice.call(D.querySelectorAll("[" + P + "purpose]"));
+    var els = [].slice.call(D.querySelectorAll("[" + P + "purpose]," + MIG));
     held = held.filter(function (el) { return HA.call(el, P + "purpose"); });
     held.forEach(function (el) { if (!el.isConnected) els.push(el); });
     els.forEach(function (el) { if (ok(el)) activate(el); });

@@ -111,8 +111,14 @@ func (c *Chain) Seal(r Record) (Record, error) {
 // Checkpoint signs the current head. Write one at least daily and on
 // shutdown; each lets a verifier detect records deleted from the end.
 func (c *Chain) Checkpoint() (Checkpoint, error) {
+	return c.CheckpointAt(c.Head())
+}
+
+// CheckpointAt signs an earlier head of this chain: the last one known to
+// be stored, so a checkpoint never vouches for records still in flight.
+func (c *Chain) CheckpointAt(head Head) (Checkpoint, error) {
 	c.mu.Lock()
-	head, signer := c.head, c.cfg.Signer
+	signer := c.cfg.Signer
 	c.mu.Unlock()
 	cp := Checkpoint{Chain: c.cfg.ID, Seq: head.Seq, Head: head.Hash,
 		Time: max(Millis(c.cfg.Now()), head.Time)}

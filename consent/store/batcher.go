@@ -37,6 +37,20 @@ func NewBatcher(s Store, max int) *Batcher {
 // Append queues recs and waits until they are written (or ctx ends, in
 // which case they may still be written).
 func (b *Batcher) Append(ctx context.Context, recs []proof.Record) error {
+	done := b.Enqueue(ctx, recs)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Enqueue queues recs without waiting and returns where the write's result
+// will arrive. Records are written in the order they were queued, so a
+// caller that queues while holding its own lock gets its records written in
+// its order: what is written at any moment is a prefix of what was queued.
+func (b *Batcher) Enqueue(ctx context.Context, recs []proof.Record) <-chan error {
 	w := &waiter{recs: recs, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, w)
@@ -45,12 +59,7 @@ func (b *Batcher) Append(ctx context.Context, recs []proof.Record) error {
 		go b.flush(context.WithoutCancel(ctx))
 	}
 	b.mu.Unlock()
-	select {
-	case err := <-w.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return w.done
 }
 
 // flush writes queued calls until the queue is empty.

@@ -45,6 +45,7 @@ type ResilientStats struct {
 	Replayed    uint64 // records replayed from it
 	StoreErrors uint64 // failed writes to the store
 	Pending     int    // entries waiting in the spool
+	Rejected    int    // spooled records the store refused for good (in rejected.log)
 }
 
 // NewResilient wraps s with the spool sp and starts the replayer; whatever
@@ -102,10 +103,15 @@ func permanent(err error) bool {
 
 // Replay replays pending proofs now.
 func (r *Resilient) Replay(ctx context.Context) error {
+	rejected := r.spool.Rejected()
 	n, err := r.spool.Replay(ctx, replayTarget{r.Store})
 	r.replayed.Add(uint64(n))
 	if n > 0 {
 		r.opts.Logger.Info("replayed spooled proofs", "records", n, "pending", r.spool.Pending())
+	}
+	if more := r.spool.Rejected() - rejected; more > 0 {
+		r.opts.Logger.Error("the store refused spooled proofs for good; they are kept in the spool's rejected.log",
+			"records", more)
 	}
 	return err
 }
@@ -161,7 +167,7 @@ func (r *Resilient) replayOnce() {
 func (r *Resilient) Stats() ResilientStats {
 	return ResilientStats{
 		Spooled: r.spooled.Load(), Replayed: r.replayed.Load(),
-		StoreErrors: r.storeErrors.Load(), Pending: r.spool.Pending(),
+		StoreErrors: r.storeErrors.Load(), Pending: r.spool.Pending(), Rejected: r.spool.Rejected(),
 	}
 }
 

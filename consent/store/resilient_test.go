@@ -71,3 +71,64 @@ func TestResilientSetsAsideRejectedBatches(t *testing.T) {
 		t.Fatalf("head %+v", h)
 	}
 }
+
+// One record the store refuses must not take the good records of its
+// replay batch with it; the spool knows its last record, which a chain
+// resumed after a crash must continue from.
+func TestReplayRejectsOnlyTheBadRecord(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	s, err := bolt.Open(filepath.Join(dir, "proofs.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac, _ := proof.NewMACKey(make([]byte, 32))
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer, _ := proof.NewSigningKey(priv)
+	seal := func(c *proof.Chain, n int) []proof.Record {
+		var out []proof.Record
+		for range n {
+			r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: "c1", Site: "a.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	good, _ := proof.NewChain(proof.ChainConfig{ID: "gw-1", MAC: mac, Signer: signer}, proof.Head{})
+	stored := seal(good, 2)
+	if err := s.Append(ctx, stored[:1]); err != nil {
+		t.Fatal(err)
+	}
+	rogue, _ := proof.NewChain(proof.ChainConfig{ID: "gw-1", MAC: mac, Signer: signer}, proof.Head{})
+	sp, err := spool.Open(filepath.Join(dir, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One batch: a conflicting record at seq 1, then the good chain's 2..4.
+	batch := append(seal(rogue, 1), stored[1])
+	batch = append(batch, seal(good, 2)...)
+	if err := sp.Add(batch); err != nil {
+		t.Fatal(err)
+	}
+	last, ok, err := sp.LastRecord()
+	if err != nil || !ok || last.Seq != 4 || last.Hash != batch[3].Hash {
+		t.Fatalf("last spooled record: %+v %v %v", last.Seq, ok, err)
+	}
+	r := store.NewResilient(s, sp, store.ResilientOptions{RetryEvery: 10 * time.Millisecond})
+	defer r.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Stats().Pending > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := r.Stats(); st.Pending != 0 || st.Replayed != 3 || st.Rejected != 1 {
+		t.Fatalf("want 3 replayed and 1 rejected, stats %+v", st)
+	}
+	if h, _ := r.Head(ctx, "gw-1"); h.Seq != 4 || h.Hash != batch[3].Hash {
+		t.Fatalf("head after replay %+v", h)
+	}
+	if _, ok, _ := sp.LastRecord(); ok {
+		t.Errorf("a drained spool still names a last record")
+	}
+}

@@ -45,11 +45,12 @@ type Spool struct {
 	dir      string
 	replayMu sync.Mutex // one replay at a time
 
-	mu      sync.Mutex
-	f       *os.File
-	size    int64 // bytes in spool.log
-	offset  int64 // bytes replayed
-	pending int   // entries after offset
+	mu       sync.Mutex
+	f        *os.File
+	size     int64 // bytes in spool.log
+	offset   int64 // bytes replayed
+	pending  int   // entries after offset
+	rejected int   // records moved to rejected.log since Open
 }
 
 // Open opens the spool in dir, creating it if needed, and counts what is
@@ -162,6 +163,49 @@ func (s *Spool) Pending() int {
 	return s.pending
 }
 
+// Rejected returns how many records the store refused for good since the
+// spool was opened (they are kept in rejected.log).
+func (s *Spool) Rejected() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rejected
+}
+
+// LastRecord returns the last record waiting for replay, if any: a chain
+// resumed after a restart must continue after it, not after the store's
+// head, which it is ahead of.
+func (s *Spool) LastRecord() (proof.Record, bool, error) {
+	s.mu.Lock()
+	if s.f == nil {
+		s.mu.Unlock()
+		return proof.Record{}, false, os.ErrClosed
+	}
+	from, to := s.offset, s.size
+	s.mu.Unlock()
+	r := bufio.NewReaderSize(io.NewSectionReader(s.f, from, to-from), 1<<16)
+	var last []byte
+	for {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return proof.Record{}, false, err
+		}
+		if line[0] == 'r' {
+			last = append(last[:0], line[min(2, len(line)):]...)
+		}
+	}
+	if last == nil {
+		return proof.Record{}, false, nil
+	}
+	var rec proof.Record
+	if err := json.Unmarshal(last, &rec); err != nil {
+		return proof.Record{}, false, err
+	}
+	return rec, true, nil
+}
+
 // Replay sends pending entries to t in order, in batches, and returns how
 // many records it delivered. It stops at the first error (except
 // ErrRejected), leaving the rest pending. When everything is replayed the
@@ -188,8 +232,16 @@ func (s *Spool) Replay(ctx context.Context, t Target) (int, error) {
 		if err != nil {
 			return delivered, err
 		}
-		if err := b.deliver(ctx, t); errors.Is(err, ErrRejected) {
-			if err := s.reject(from, b.end); err != nil {
+		if err := b.deliver(ctx, t); errors.Is(err, ErrRejected) && len(b.recs) > 1 {
+			// One bad record must not take the good ones of its batch
+			// with it: deliver them one by one.
+			n, err := s.deliverEach(ctx, t, b)
+			delivered += n
+			if err != nil {
+				return delivered, err
+			}
+		} else if errors.Is(err, ErrRejected) {
+			if err := s.reject(from, b.end, max(1, len(b.recs))); err != nil {
 				return delivered, err
 			}
 		} else if err != nil {
@@ -236,9 +288,30 @@ func (s *Spool) saveOffset() error {
 // batch is a run of records, or one checkpoint, read from the log.
 type batch struct {
 	recs    []proof.Record
+	lines   [][2]int64 // each record's line in the log
 	cp      *proof.Checkpoint
 	entries int   // lines consumed, including unreadable ones
 	end     int64 // offset after the batch
+}
+
+// deliverEach delivers a batch's records one at a time, moving those the
+// store refuses to rejected.log. It stops at the first other error.
+func (s *Spool) deliverEach(ctx context.Context, t Target, b *batch) (int, error) {
+	delivered := 0
+	for i, rec := range b.recs {
+		err := t.Append(ctx, []proof.Record{rec})
+		switch {
+		case errors.Is(err, ErrRejected):
+			if err := s.reject(b.lines[i][0], b.lines[i][1], 1); err != nil {
+				return delivered, err
+			}
+		case err != nil:
+			return delivered, err
+		default:
+			delivered++
+		}
+	}
+	return delivered, nil
 }
 
 func (b *batch) deliver(ctx context.Context, t Target) error {
@@ -275,6 +348,7 @@ func (s *Spool) readBatch(from, to int64) (*batch, error) {
 			var rec proof.Record
 			if json.Unmarshal(body, &rec) == nil {
 				b.recs = append(b.recs, rec)
+				b.lines = append(b.lines, [2]int64{b.end - int64(len(line)), b.end})
 			}
 		case 'c':
 			var cp proof.Checkpoint
@@ -287,8 +361,12 @@ func (s *Spool) readBatch(from, to int64) (*batch, error) {
 	return b, nil
 }
 
-// reject copies the log bytes [from, to) to rejected.log.
-func (s *Spool) reject(from, to int64) error {
+// reject copies the log bytes [from, to), holding records records, to
+// rejected.log.
+func (s *Spool) reject(from, to int64, records int) error {
+	s.mu.Lock()
+	s.rejected += records
+	s.mu.Unlock()
 	data := make([]byte, to-from)
 	if _, err := s.f.ReadAt(data, from); err != nil {
 		return err
