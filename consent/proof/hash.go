@@ -85,6 +85,15 @@ func digestValue(o *value) string {
 
 // digest returns the record's digest (see digestValue).
 func (r *Record) digest() (string, error) {
+	if d, ok := r.fastDigest(); ok {
+		return d, nil
+	}
+	return r.slowDigest()
+}
+
+// slowDigest is the digest the long way round, as FORMAT.md describes it:
+// the record's JSON, parsed and canonicalised.
+func (r *Record) slowDigest() (string, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return "", err
