@@ -70,7 +70,10 @@ func (d *decoder) run(encoding string, pr *io.PipeReader) {
 		src = brotli.NewReader(pr)
 	case "zstd":
 		var zr *zstd.Decoder
-		if zr, err = zstd.NewReader(pr, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true)); err != nil {
+		if zr, err = zstd.NewReader(pr, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			// The window HTTP allows (RFC 9659), as browsers do: an upstream
+			// asking for more cannot make each page cost that much memory.
+			zstd.WithDecoderMaxWindow(8<<20)); err != nil {
 			return
 		}
 		defer zr.Close()

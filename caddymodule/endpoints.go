@@ -201,6 +201,8 @@ func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
 		return choice{}, errors.New(`give one of "all", "withdraw" or "purposes"/"vendors"`)
 	case forms == 0:
 		return choice{}, errors.New(`a choice needs "all", "withdraw" or "purposes"`)
+	case !actionFits(in):
+		return choice{}, fmt.Errorf("action %q does not match the choice", in.how.Action)
 	case in.Withdraw:
 		return withHow(choice{}, in.how, proof.LayerWithdraw, proof.ActionWithdraw), nil
 	case in.All != nil && *in.All:
@@ -270,6 +272,24 @@ func (h *Handler) parseFormChoice(r *http.Request) (choice, error) {
 	c.how.Control = "form"
 	c.how.Page, _, _ = strings.Cut(ret, "?")
 	return c, nil
+}
+
+// actionFits reports whether the action a browser claims agrees with what
+// the choice does, so a proof never records a withdrawal that granted
+// everything.
+func actionFits(in jsonChoice) bool {
+	switch a := in.how.Action; {
+	case a == "":
+		return true
+	case in.Withdraw:
+		return a == proof.ActionWithdraw
+	case in.All != nil && *in.All:
+		return a == proof.ActionAcceptAll
+	case in.All != nil:
+		return a == proof.ActionRejectAll
+	default:
+		return a == proof.ActionSaveSelection || a == proof.ActionLoadEmbed
+	}
 }
 
 // withHow fills in how a choice was made: what the browser said, else the

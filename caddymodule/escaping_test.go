@@ -1,0 +1,317 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	xhtml "golang.org/x/net/html"
+)
+
+// hostile is what a careless (or compromised) configuration source might
+// put into every text: markup that ends a script element and starts
+// another, that breaks out of an attribute into an element with an event
+// handler, a JavaScript line terminator, and the ends and starts of
+// comments that change how script data is tokenized.
+const hostile = `</script><script>alert(1)</script>"'><img src=x onerror=alert(1)>` + "\u2028" + `--><!--<script>`
+
+// TestHostileConfigIsEscaped: every operator text (privacy policy URL, every
+// banner text, purpose names and descriptions, a vendor's name, company,
+// policy URL and description) set to hostile markup is served as data:
+// parsed as HTML (with and without scripting), the page has no element or
+// attribute it did not have besides the gateway's own, the config block is
+// JSON holding the strings exactly, the blocked frame's srcdoc placeholder
+// is inert, and the second layer's details hold them exactly. A hostile
+// request URL is escaped in the no-JavaScript form too.
+func TestHostileConfigIsEscaped(t *testing.T) {
+	data, err := os.ReadFile("../banner/locales/en.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var en map[string]string
+	if err := json.Unmarshal(data, &en); err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]string{}
+	var cf strings.Builder
+	for key, text := range en {
+		// Keep the %s a text formats with, so the banner still can.
+		texts[key] = hostile + " " + key + strings.Repeat(" %s", strings.Count(text, "%s"))
+		fmt.Fprintf(&cf, "\t\ttext en %s `%s`\n", key, texts[key])
+	}
+	var (
+		policyURL    = "https://site.example/privacy?x=" + hostile
+		purposeName  = hostile + " purpose name"
+		purposeDesc  = hostile + " purpose description"
+		analytics    = hostile + " analytics"
+		vendorName   = hostile + " vendor name"
+		company      = hostile + " company"
+		vendorPolicy = "https://vendor.example/privacy?x=" + hostile
+		vendorDesc   = hostile + " vendor description"
+	)
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+		privacy_policy `+"`%s`"+`
+%s		purpose hostile {
+			name en `+"`%s`"+`
+			description en `+"`%s`"+`
+		}
+		purpose analytics {
+			name en `+"`%s`"+`
+		}
+		vendor hostile-video {
+			name `+"`%s`"+`
+			company `+"`%s`"+`
+			country DE
+			purpose hostile
+			policy_url `+"`%s`"+`
+			description en `+"`%s`"+`
+			match frame video.hostile.example
+		}
+	}
+	respond `+"`"+`<!DOCTYPE html><html><head><title>t</title></head><body><p id="own">own</p><iframe src="https://video.hostile.example/embed/1"></iframe></body></html>`+"`"+`
+	header Content-Type text/html
+}`, port, policyURL, cf.String(), purposeName, purposeDesc, analytics, vendorName, company, vendorPolicy, vendorDesc))
+	base := baseURL(port)
+
+	const query = `/?q="><img/src=x/onerror=alert(1)>`
+	resp, body := get(t, newClient(t), base+query, "Accept-Language", "en")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+
+	for _, scripting := range []bool{true, false} {
+		doc, err := xhtml.ParseWithOptions(strings.NewReader(body), xhtml.ParseOptionEnableScripting(scripting))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var configs, frames int
+		escWalk(doc, func(n *xhtml.Node) {
+			for _, a := range n.Attr {
+				if strings.HasPrefix(strings.ToLower(a.Key), "on") {
+					t.Errorf("scripting %v: injected handler %s=%q on <%s>", scripting, a.Key, a.Val, n.Data)
+				}
+			}
+			switch n.Data {
+			case "img":
+				t.Errorf("scripting %v: injected <img %v>", scripting, n.Attr)
+			case "script":
+				switch src := escAttr(n, "src"); {
+				case src != "":
+					if !strings.HasPrefix(src, "/.consent/") {
+						t.Errorf("scripting %v: unexpected script src %q", scripting, src)
+					}
+				case escAttr(n, "id") == "consentgate-config" && escAttr(n, "type") == "application/json":
+					configs++
+					checkConfig(t, escText(n), policyURL, texts, purposeName, purposeDesc, analytics)
+				default:
+					t.Errorf("scripting %v: unexpected inline script %q", scripting, escText(n))
+				}
+			case "iframe":
+				frames++
+				if escAttr(n, "data-consent-vendor") != "hostile-video" {
+					t.Errorf("the frame of the hostile vendor is not blocked: %v", n.Attr)
+				}
+				checkPlaceholder(t, escAttr(n, "srcdoc"), fmt.Sprintf(texts["placeholder"], vendorName, purposeName))
+			case "a":
+				if href := escAttr(n, "href"); href != policyURL {
+					t.Errorf("link to %q, want the privacy policy %q", href, policyURL)
+				}
+			case "input":
+				if v := escAttr(n, "value"); escAttr(n, "name") == "return" && v != query {
+					t.Errorf("the form returns to %q, want %q", v, query)
+				}
+			case "button":
+				if got, want := escText(n), texts[escAttr(n, "value")]; got != want {
+					t.Errorf("button %q reads %q, want %q", escAttr(n, "value"), got, want)
+				}
+			}
+		})
+		if configs != 1 || frames != 1 {
+			t.Errorf("scripting %v: %d config blocks and %d frames, want one each", scripting, configs, frames)
+		}
+		if !scripting {
+			// Without scripting the no-JavaScript form is markup: its text
+			// is the configured one, exactly.
+			var form *xhtml.Node
+			escWalk(doc, func(n *xhtml.Node) {
+				if n.Data == "form" {
+					form = n
+				}
+			})
+			if form == nil {
+				t.Error("no no-JavaScript form")
+			} else if got := escText(form); !strings.Contains(got, texts["text"]+" "+texts["noscript"]) {
+				t.Errorf("form text %q lacks the configured texts", got)
+			}
+		}
+	}
+
+	// The second layer's details, if this version serves them.
+	var cfg struct{ Details string }
+	_ = json.Unmarshal([]byte(configText(t, body)), &cfg)
+	if cfg.Details == "" {
+		t.Log("the config names no details file: skipping the second layer")
+		return
+	}
+	resp, details := get(t, newClient(t), base+cfg.Details)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("details: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Content-Type-Options"))
+	}
+	var d struct {
+		Purposes []struct {
+			ID      string
+			Vendors []struct {
+				ID, Name, Company, Country, Description string
+				PolicyURL                               string `json:"policy_url"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(details), &d); err != nil {
+		t.Fatalf("details are not JSON: %v", err)
+	}
+	found := false
+	for _, p := range d.Purposes {
+		for _, v := range p.Vendors {
+			if v.ID != "hostile-video" {
+				continue
+			}
+			found = true
+			if p.ID != "hostile" || v.Name != vendorName || v.Company != company || v.PolicyURL != vendorPolicy ||
+				v.Description != vendorDesc || v.Country != "DE" {
+				t.Errorf("details of the hostile vendor under %q: %+v", p.ID, v)
+			}
+		}
+	}
+	if !found {
+		t.Error("the hostile vendor is missing from the details")
+	}
+}
+
+// TestHostileCountryRefused: a vendor's country is an ISO code, so markup
+// there is refused when the configuration is read.
+func TestHostileCountryRefused(t *testing.T) {
+	_, err := tryAdapt(":8080\nconsent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t\tcountry `" + hostile + "`\n\t\tmatch script acme.example\n\t}\n}\n")
+	if err == nil || !strings.Contains(err.Error(), "ISO 3166-1") {
+		t.Errorf("hostile country: %v", err)
+	}
+}
+
+// checkConfig: the config block holds no '<' (so it cannot end the script
+// element or enter its escaped states) and its JSON holds every text
+// exactly as configured.
+func checkConfig(t *testing.T, block, policyURL string, texts map[string]string, purposeName, purposeDesc, analytics string) {
+	t.Helper()
+	if strings.ContainsAny(block, "<\u2028") {
+		t.Errorf("config block holds '<' or U+2028 unescaped: %.200q", block)
+	}
+	var cfg struct {
+		PrivacyPolicy string `json:"privacy_policy"`
+		Texts         map[string]string
+		Purposes      []struct{ ID, Name, Description string }
+	}
+	if err := json.Unmarshal([]byte(block), &cfg); err != nil {
+		t.Fatalf("config block is not JSON: %v", err)
+	}
+	if cfg.PrivacyPolicy != policyURL {
+		t.Errorf("privacy_policy %q", cfg.PrivacyPolicy)
+	}
+	for k, want := range texts {
+		if cfg.Texts[k] != want {
+			t.Errorf("text %s = %q, want %q", k, cfg.Texts[k], want)
+		}
+	}
+	i := slices.IndexFunc(cfg.Purposes, func(p struct{ ID, Name, Description string }) bool { return p.ID == "hostile" })
+	if i < 0 || cfg.Purposes[i].Name != purposeName || cfg.Purposes[i].Description != purposeDesc {
+		t.Errorf("hostile purpose in config: %+v", cfg.Purposes)
+	}
+	j := slices.IndexFunc(cfg.Purposes, func(p struct{ ID, Name, Description string }) bool { return p.ID == "analytics" })
+	if j < 0 || cfg.Purposes[j].Name != analytics {
+		t.Errorf("analytics purpose in config: %+v", cfg.Purposes)
+	}
+}
+
+// checkPlaceholder parses a blocked frame's srcdoc as the browser does: a
+// document of a style and one paragraph, whose text is the placeholder
+// text, exactly.
+func checkPlaceholder(t *testing.T, srcdoc, want string) {
+	t.Helper()
+	doc, err := xhtml.Parse(strings.NewReader(srcdoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paras []string
+	escWalk(doc, func(n *xhtml.Node) {
+		switch n.Data {
+		case "html", "head", "body", "meta", "style":
+		case "p":
+			paras = append(paras, escText(n))
+		default:
+			t.Errorf("placeholder holds <%s %v>", n.Data, n.Attr)
+		}
+		for _, a := range n.Attr {
+			if strings.HasPrefix(a.Key, "on") {
+				t.Errorf("placeholder holds a handler %s", a.Key)
+			}
+		}
+	})
+	if len(paras) != 1 || paras[0] != want {
+		t.Errorf("placeholder text %q, want %q", paras, want)
+	}
+}
+
+func configText(t *testing.T, body string) string {
+	t.Helper()
+	doc, err := xhtml.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	escWalk(doc, func(n *xhtml.Node) {
+		if n.Data == "script" && escAttr(n, "id") == "consentgate-config" {
+			out = escText(n)
+		}
+	})
+	return out
+}
+
+// escWalk calls f for every element under n.
+func escWalk(n *xhtml.Node, f func(*xhtml.Node)) {
+	if n.Type == xhtml.ElementNode {
+		f(n)
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		escWalk(c, f)
+	}
+}
+
+func escAttr(n *xhtml.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// escText is the text content of n.
+func escText(n *xhtml.Node) string {
+	var b strings.Builder
+	var rec func(*xhtml.Node)
+	rec = func(n *xhtml.Node) {
+		if n.Type == xhtml.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			rec(c)
+		}
+	}
+	rec(n)
+	return b.String()
+}
