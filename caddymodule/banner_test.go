@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,13 +75,6 @@ func attr(n *xhtml.Node, key string) string {
 		}
 	}
 	return ""
-}
-
-func text(n *xhtml.Node) string {
-	if n.FirstChild == nil {
-		return ""
-	}
-	return n.FirstChild.Data
 }
 
 // TestShimComesFirstAndKnowsTheGrants: the shim is the first script of the
@@ -209,7 +204,7 @@ func TestNoscriptForm(t *testing.T) {
 	}
 	// Inside <noscript> a scripting browser sees text; parse it as markup,
 	// as a browser without JavaScript does.
-	form, err := xhtml.Parse(strings.NewReader(text(first)))
+	form, err := xhtml.Parse(strings.NewReader(escText(first)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,10 +246,10 @@ func TestConsentModeBasic(t *testing.T) {
 	c := newClient(t)
 	_, page := get(t, c, base+"/page.html")
 	head, _ := parsePage(t, page)
-	if len(head) < 2 || head[0].Data != "script" || !strings.Contains(text(head[0]), `gtag("consent","default",{`) {
+	if len(head) < 2 || head[0].Data != "script" || !strings.Contains(escText(head[0]), `gtag("consent","default",{`) {
 		t.Fatalf("Consent Mode default is not the first script:\n%s", page)
 	}
-	def := text(head[0])
+	def := escText(head[0])
 	for _, want := range []string{`"ad_storage":"denied"`, `"ad_user_data":"denied"`, `"ad_personalization":"denied"`,
 		`"analytics_storage":"denied"`, `"security_storage":"granted"`, `"wait_for_update":500`} {
 		if !strings.Contains(def, want) {
@@ -270,7 +265,7 @@ func TestConsentModeBasic(t *testing.T) {
 	postChoice(t, c, base, `{"purposes":{"analytics":true}}`)
 	_, page = get(t, c, base+"/page.html")
 	head, _ = parsePage(t, page)
-	upd := text(head[0])
+	upd := escText(head[0])
 	if !strings.Contains(upd, `gtag("consent","update",{"ad_personalization":"denied","ad_storage":"denied","ad_user_data":"denied","analytics_storage":"granted"`) {
 		t.Errorf("server-rendered update: %s", upd)
 	}
@@ -465,5 +460,41 @@ func TestRenewalAndScope(t *testing.T) {
 		if s.Decided != tc.decided {
 			t.Errorf("%s: decided=%v, want %v (the banner must come back once a choice is older than its lifetime)", tc.name, s.Decided, tc.decided)
 		}
+	}
+}
+
+// TestPageCacheKeyedOnEveryState: a page cached before a choice, or in
+// another language, is never revalidated as fresh — not by its ETag, not by
+// its date — while the same state gets its 304.
+func TestPageCacheKeyedOnEveryState(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><html><head><title>t</title></head><body>hi</body></html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\troot * %s\n\tfile_server\n}", port, dir))
+	base := baseURL(port)
+	c := newClient(t)
+	resp, _ := get(t, c, base+"/")
+	undecided, modified := resp.Header.Get("Etag"), resp.Header.Get("Last-Modified")
+	vary := strings.Join(resp.Header.Values("Vary"), ",")
+	if undecided == "" || modified == "" || !strings.Contains(vary, "Cookie") || !strings.Contains(vary, "Accept-Language") ||
+		!strings.Contains(resp.Header.Get("Cache-Control"), "no-cache") {
+		t.Fatalf("page headers: ETag %q Last-Modified %q Vary %q Cache-Control %q", undecided, modified, vary, resp.Header.Get("Cache-Control"))
+	}
+	postChoice(t, c, base, `{"all":false}`) // grants nothing more, but the banner is gone
+	resp, body := get(t, c, base+"/", "If-None-Match", undecided, "If-Modified-Since", modified)
+	refused := resp.Header.Get("Etag")
+	if resp.StatusCode != 200 || refused == undecided || gatewaytest.NoscriptPattern.MatchString(body) {
+		t.Errorf("after Reject all, the page cached before: %d, ETag %q (was %q)", resp.StatusCode, refused, undecided)
+	}
+	if resp, _ := get(t, c, base+"/", "If-None-Match", refused); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("the same state's page: %d, want 304", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, base+"/", "If-None-Match", refused, "Accept-Language", "de"); resp.StatusCode != 200 {
+		t.Errorf("another language revalidated the English page: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, base+"/", "If-Modified-Since", modified); resp.StatusCode != 200 {
+		t.Errorf("a date alone revalidated a page: %d", resp.StatusCode)
 	}
 }

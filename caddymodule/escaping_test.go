@@ -101,12 +101,12 @@ func TestHostileConfigIsEscaped(t *testing.T) {
 			case "img":
 				t.Errorf("scripting %v: injected <img %v>", scripting, n.Attr)
 			case "script":
-				switch src := escAttr(n, "src"); {
+				switch src := attr(n, "src"); {
 				case src != "":
 					if !strings.HasPrefix(src, "/.consent/") {
 						t.Errorf("scripting %v: unexpected script src %q", scripting, src)
 					}
-				case escAttr(n, "id") == "consentgate-config" && escAttr(n, "type") == "application/json":
+				case attr(n, "id") == "consentgate-config" && attr(n, "type") == "application/json":
 					configs++
 					checkConfig(t, escText(n), policyURL, texts, purposeName, purposeDesc, analytics)
 				default:
@@ -114,21 +114,21 @@ func TestHostileConfigIsEscaped(t *testing.T) {
 				}
 			case "iframe":
 				frames++
-				if escAttr(n, "data-consent-vendor") != "hostile-video" {
+				if attr(n, "data-consent-vendor") != "hostile-video" {
 					t.Errorf("the frame of the hostile vendor is not blocked: %v", n.Attr)
 				}
-				checkPlaceholder(t, escAttr(n, "srcdoc"), fmt.Sprintf(texts["placeholder"], vendorName, purposeName))
+				checkPlaceholder(t, attr(n, "srcdoc"), fmt.Sprintf(texts["placeholder"], vendorName, purposeName))
 			case "a":
-				if href := escAttr(n, "href"); href != policyURL {
+				if href := attr(n, "href"); href != policyURL {
 					t.Errorf("link to %q, want the privacy policy %q", href, policyURL)
 				}
 			case "input":
-				if v := escAttr(n, "value"); escAttr(n, "name") == "return" && v != query {
+				if v := attr(n, "value"); attr(n, "name") == "return" && v != query {
 					t.Errorf("the form returns to %q, want %q", v, query)
 				}
 			case "button":
-				if got, want := escText(n), texts[escAttr(n, "value")]; got != want {
-					t.Errorf("button %q reads %q, want %q", escAttr(n, "value"), got, want)
+				if got, want := escText(n), texts[attr(n, "value")]; got != want {
+					t.Errorf("button %q reads %q, want %q", attr(n, "value"), got, want)
 				}
 			}
 		})
@@ -274,7 +274,7 @@ func configText(t *testing.T, body string) string {
 	}
 	var out string
 	escWalk(doc, func(n *xhtml.Node) {
-		if n.Data == "script" && escAttr(n, "id") == "consentgate-config" {
+		if n.Data == "script" && attr(n, "id") == "consentgate-config" {
 			out = escText(n)
 		}
 	})
@@ -289,15 +289,6 @@ func escWalk(n *xhtml.Node, f func(*xhtml.Node)) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		escWalk(c, f)
 	}
-}
-
-func escAttr(n *xhtml.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
 }
 
 // escText is the text content of n.

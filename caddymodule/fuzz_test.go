@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,37 +17,11 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 
-	"github.com/consentgate/consentgate/banner"
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/cookie"
 	"github.com/consentgate/consentgate/consent/policy"
 	"github.com/consentgate/consentgate/consent/proof"
 )
-
-// buildPolicy does what Provision does to get from configuration to a
-// policy (purposes, texts, vendors), without Caddy, keys, store or metrics:
-// all the choice parsers need.
-func (h *Handler) buildPolicy() error {
-	h.setDefaults()
-	if err := h.validatePrefix(); err != nil {
-		return err
-	}
-	purposes, err := mergePurposes(policy.DefaultPurposes(), h.Purposes)
-	if err != nil {
-		return err
-	}
-	if h.locales, err = banner.LoadLocales(h.DefaultLanguage, h.Texts); err != nil {
-		return err
-	}
-	for _, v := range h.Vendors {
-		if err := checkVendor(v); err != nil {
-			return fmt.Errorf("vendor %q: %w", v.ID, err)
-		}
-	}
-	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
-	h.policy, err = policy.New(purposes, vendors, h.locales.Fingerprint())
-	return err
-}
 
 // newChoiceHandler is a handler with an operator purpose and vendor beside
 // the defaults and the catalogue, set up as far as parsing choices needs.

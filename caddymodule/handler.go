@@ -158,26 +158,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // no network I/O.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	h.setDefaults()
-	if err := h.validatePrefix(); err != nil {
-		return err
-	}
-	purposes, err := mergePurposes(policy.DefaultPurposes(), h.Purposes)
-	if err != nil {
-		return err
-	}
-	h.locales, err = banner.LoadLocales(h.DefaultLanguage, h.Texts)
-	if err != nil {
-		return err
-	}
-	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
-	for _, v := range h.Vendors {
-		if err := checkVendor(v); err != nil {
-			return fmt.Errorf("vendor %q: %w", v.ID, err)
-		}
-	}
-	h.policy, err = policy.New(purposes, vendors, h.locales.Fingerprint())
-	if err != nil {
+	if err := h.buildPolicy(); err != nil {
 		return err
 	}
 	keys, err := h.loadKeys()
@@ -196,6 +177,30 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.history = openPolicyHistory(h.policy, h.DefaultLanguage, h.logger)
 	h.metrics = registerMetrics(ctx.GetMetricsRegistry())
 	h.sink, err = h.openSink()
+	return err
+}
+
+// buildPolicy gets from configuration to the policy: defaults, purposes,
+// texts and vendors, each checked.
+func (h *Handler) buildPolicy() error {
+	h.setDefaults()
+	if err := h.validatePrefix(); err != nil {
+		return err
+	}
+	purposes, err := mergePurposes(policy.DefaultPurposes(), h.Purposes)
+	if err != nil {
+		return err
+	}
+	if h.locales, err = banner.LoadLocales(h.DefaultLanguage, h.Texts); err != nil {
+		return err
+	}
+	for _, v := range h.Vendors {
+		if err := checkVendor(v); err != nil {
+			return fmt.Errorf("vendor %q: %w", v.ID, err)
+		}
+	}
+	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
+	h.policy, err = policy.New(purposes, vendors, h.locales.Fingerprint())
 	return err
 }
 

@@ -30,6 +30,24 @@ func (pw *pageWriter) filterSetCookies(hdr http.Header) {
 	hdr["Set-Cookie"] = kept
 }
 
+// markPerVisitor marks a rewritten page (or its 304) as made for this
+// visitor's consent state and language: caches key it on both, tell states
+// apart by ETag, and ask before reusing it, since the visitor's choice may
+// have changed since.
+func markPerVisitor(hdr http.Header, etagSuffix string) {
+	addVary(hdr, "Cookie")
+	addVary(hdr, "Accept-Language")
+	suffixETag(hdr, etagSuffix)
+	cc := strings.ToLower(hdr.Get("Cache-Control"))
+	if !strings.Contains(cc, "no-cache") && !strings.Contains(cc, "no-store") {
+		if cc == "" {
+			hdr.Set("Cache-Control", "no-cache")
+		} else {
+			hdr.Set("Cache-Control", hdr.Get("Cache-Control")+", no-cache")
+		}
+	}
+}
+
 // addVary adds a field to Vary unless it is already covered.
 func addVary(hdr http.Header, field string) {
 	for _, v := range hdr.Values("Vary") {
@@ -55,11 +73,20 @@ func suffixETag(hdr http.Header, suffix string) {
 
 // stripETagSuffix turns the client's If-None-Match back into upstream ETags
 // for the current consent state; tags made for another state are dropped, as
-// they must not match. It returns a function that restores the header.
+// they must not match, and so is If-Modified-Since. It returns a function
+// that restores the headers.
 func stripETagSuffix(hdr http.Header, suffix string) func() {
+	// A date cannot tell consent states apart: only tags decide.
+	since, hasSince := hdr["If-Modified-Since"]
+	delete(hdr, "If-Modified-Since")
+	restoreSince := func() {
+		if hasSince {
+			hdr["If-Modified-Since"] = since
+		}
+	}
 	orig, ok := hdr["If-None-Match"]
 	if !ok {
-		return func() {}
+		return restoreSince
 	}
 	var tags []string
 	for _, v := range orig {
@@ -80,5 +107,8 @@ func stripETagSuffix(hdr http.Header, suffix string) func() {
 	} else {
 		hdr["If-None-Match"] = []string{strings.Join(tags, ", ")}
 	}
-	return func() { hdr["If-None-Match"] = orig }
+	return func() {
+		hdr["If-None-Match"] = orig
+		restoreSince()
+	}
 }

@@ -231,6 +231,12 @@ func serveUpstream(t *testing.T, handlers map[string]http.HandlerFunc) int {
 	for path, h := range handlers {
 		mux.HandleFunc(path, h)
 	}
+	return serveMux(t, mux)
+}
+
+// serveMux runs an in-process upstream and returns its port.
+func serveMux(t *testing.T, mux http.Handler) int {
+	t.Helper()
 	port := freePort(t)
 	srv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: mux}
 	go srv.ListenAndServe()

@@ -90,12 +90,7 @@ func upstream(t *testing.T) int {
 		w.Header().Set("Content-Length", "25")
 		io.WriteString(w, `{"src":"<script src=x>"} `)
 	})
-	port := freePort(t)
-	srv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: mux}
-	go srv.ListenAndServe()
-	t.Cleanup(func() { srv.Close() })
-	waitListening(t, port)
-	return port
+	return serveMux(t, mux)
 }
 
 var (

@@ -76,11 +76,29 @@ func (h *Handler) visit(r *http.Request) visit {
 	default:
 		v.decision = h.policy.Undecided(signal)
 	}
-	v.etagSuffix = "-cg" + v.decision.Key()
-	if v.changedFrom != "" {
-		v.etagSuffix += "c" // the banner carries a "what changed" line
-	}
+	v.etagSuffix = etagSuffix(v)
 	return v
+}
+
+// etagSuffix marks everything a rewritten page depends on besides its URL:
+// the grants, whether the visitor decided (the banner and its form), the
+// honoured signal, the "what changed" line and the language.
+func etagSuffix(v visit) string {
+	var flags [3]byte
+	n := 0
+	if v.decision.Decided {
+		flags[n] = 'd'
+		n++
+	}
+	if v.decision.SignalHonoured {
+		flags[n] = 's'
+		n++
+	}
+	if v.changedFrom != "" {
+		flags[n] = 'c'
+		n++
+	}
+	return "-cg" + v.decision.Key() + string(flags[:n]) + "-" + v.lang
 }
 
 // decodeConsent decodes the consent cookie, whatever its age or policy

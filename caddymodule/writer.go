@@ -102,7 +102,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 	pw.filterSetCookies(hdr)
 	if !pw.rewritable(status, hdr) {
 		if status == http.StatusNotModified && pw.mayRewrite {
-			suffixETag(hdr, pw.visit.etagSuffix)
+			markPerVisitor(hdr, pw.visit.etagSuffix)
 		}
 		pw.state = statePass
 		pw.ResponseWriter.WriteHeader(status)
@@ -111,8 +111,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
 	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
-	addVary(hdr, "Cookie")
-	suffixETag(hdr, pw.visit.etagSuffix)
+	markPerVisitor(hdr, pw.visit.etagSuffix)
 	if enc := hdr.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		hdr.Del("Content-Encoding")
 		pw.startStream(enc)

@@ -58,7 +58,8 @@
 
   function build() {
     var th = cfg.theme || {};
-    root = el("div", { "class": "cg cg-pos-" + (/^(top|center|bottom-left|bottom-right)$/.test(th.position) ? th.position : "bottom") });
+    root = el("div", { "class": "cg cg-pos-" + (/^(top|center|bottom-left|bottom-right)$/.test(th.position) ? th.position : "bottom"),
+      lang: cfg.lang }); // read in its own language, whatever the page's
     [["background", "bg"], ["text", "fg"], ["accent", "accent"]].forEach(function (k) {
       if (th[k[0]]) root.style.setProperty("--cg-" + k[1], th[k[0]]);
     });
@@ -80,7 +81,8 @@
       var c = parseInt(h.substr(i * 2, 2), 16) / 255;
       L += w * (c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
     });
-    return L > 0.179 ? "#111" : "#fff";
+    // Pure black: with #111 some mid-tone accents fall short of 4.5:1.
+    return L > 0.179 ? "#000" : "#fff";
   }
 
   function intro() {

@@ -67,22 +67,20 @@ func appendRecordCanonical(b []byte, r *Record) []byte {
 	w.str("event_id", r.EventID)
 	w.optInt("expires_at", r.ExpiresAt)
 	if r.How != (How{}) {
-		w.key("how")
-		h := objectWriter{b: append(w.b, '{')}
+		h := w.open("how")
 		h.str("action", r.How.Action)
 		h.optStr("control", r.How.Control)
 		h.str("layer", r.How.Layer)
-		w.b = append(h.b, '}')
+		w.close(h)
 	}
 	w.optStr("ip", r.IP)
 	w.str("key_id", r.KeyID)
 	w.optStr("path", r.Path)
 	if r.Policy != (Policy{}) {
-		w.key("policy")
-		p := objectWriter{b: append(w.b, '{')}
+		p := w.open("policy")
 		p.str("hash", r.Policy.Hash)
 		p.str("version", r.Policy.Version)
-		w.b = append(p.b, '}')
+		w.close(p)
 	}
 	w.str("prev", r.Prev)
 	w.optBoolMap("purposes", r.Purposes)
@@ -90,22 +88,20 @@ func appendRecordCanonical(b []byte, r *Record) []byte {
 	w.key("seq")
 	w.b = strconv.AppendUint(w.b, r.Seq, 10)
 	if r.Signals != (Signals{}) {
-		w.key("signals")
-		s := objectWriter{b: append(w.b, '{')}
+		s := w.open("signals")
 		s.bool("dnt", r.Signals.DNT)
 		s.optStr("effect", r.Signals.Effect)
 		s.bool("gpc", r.Signals.GPC)
-		w.b = append(s.b, '}')
+		w.close(s)
 	}
 	w.optStr("site", r.Site)
 	w.optStr("software", r.Software)
 	w.optStr("supersedes", r.Supersedes)
 	if r.Texts != (Texts{}) {
-		w.key("texts")
-		t := objectWriter{b: append(w.b, '{')}
+		t := w.open("texts")
 		t.str("hash", r.Texts.Hash)
 		t.str("lang", r.Texts.Lang)
-		w.b = append(t.b, '}')
+		w.close(t)
 	}
 	w.int("time", r.Time)
 	w.str("type", string(r.Type))
@@ -165,10 +161,18 @@ func (w *objectWriter) optBoolMap(k string, m map[string]bool) {
 		keys = append(keys, id)
 	}
 	slices.Sort(keys) // ASCII keys: byte order is code-unit order
-	w.key(k)
-	inner := objectWriter{b: append(w.b, '{')}
+	inner := w.open(k)
 	for _, id := range keys {
 		inner.bool(id, m[id])
 	}
-	w.b = append(inner.b, '}')
+	w.close(inner)
 }
+
+// open starts member k, an object, whose members the returned writer
+// writes; close ends it.
+func (w *objectWriter) open(k string) objectWriter {
+	w.key(k)
+	return objectWriter{b: append(w.b, '{')}
+}
+
+func (w *objectWriter) close(inner objectWriter) { w.b = append(inner.b, '}') }

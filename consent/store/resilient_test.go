@@ -19,28 +19,7 @@ import (
 func TestResilientSetsAsideRejectedBatches(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	s, err := bolt.Open(filepath.Join(dir, "proofs.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mac, _ := proof.NewMACKey(make([]byte, 32))
-	_, priv, _ := ed25519.GenerateKey(nil)
-	signer, _ := proof.NewSigningKey(priv)
-	newChain := func() *proof.Chain {
-		c, _ := proof.NewChain(proof.ChainConfig{ID: "gw-1", MAC: mac, Signer: signer}, proof.Head{})
-		return c
-	}
-	sealN := func(c *proof.Chain, n int) []proof.Record {
-		var out []proof.Record
-		for range n {
-			r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: "c1", Site: "a.example"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, r)
-		}
-		return out
-	}
+	s, newChain, sealN := testChains(t, dir)
 	good := newChain()
 	if err := s.Append(ctx, sealN(good, 3)); err != nil {
 		t.Fatal(err)
@@ -78,30 +57,13 @@ func TestResilientSetsAsideRejectedBatches(t *testing.T) {
 func TestReplayRejectsOnlyTheBadRecord(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	s, err := bolt.Open(filepath.Join(dir, "proofs.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mac, _ := proof.NewMACKey(make([]byte, 32))
-	_, priv, _ := ed25519.GenerateKey(nil)
-	signer, _ := proof.NewSigningKey(priv)
-	seal := func(c *proof.Chain, n int) []proof.Record {
-		var out []proof.Record
-		for range n {
-			r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: "c1", Site: "a.example"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, r)
-		}
-		return out
-	}
-	good, _ := proof.NewChain(proof.ChainConfig{ID: "gw-1", MAC: mac, Signer: signer}, proof.Head{})
+	s, newChain, seal := testChains(t, dir)
+	good := newChain()
 	stored := seal(good, 2)
 	if err := s.Append(ctx, stored[:1]); err != nil {
 		t.Fatal(err)
 	}
-	rogue, _ := proof.NewChain(proof.ChainConfig{ID: "gw-1", MAC: mac, Signer: signer}, proof.Head{})
+	rogue := newChain()
 	sp, err := spool.Open(filepath.Join(dir, "spool"))
 	if err != nil {
 		t.Fatal(err)
@@ -131,4 +93,33 @@ func TestReplayRejectsOnlyTheBadRecord(t *testing.T) {
 	if _, ok, _ := sp.LastRecord(); ok {
 		t.Errorf("a drained spool still names a last record")
 	}
+}
+
+// testChains opens a bolt store in dir and returns it with a factory for
+// chains "gw-1" (all sharing one key pair) and a function sealing n records.
+func testChains(t *testing.T, dir string) (store.Store, func() *proof.Chain, func(*proof.Chain, int) []proof.Record) {
+	t.Helper()
+	s, err := bolt.Open(filepath.Join(dir, "proofs.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac, _ := proof.NewMACKey(make([]byte, 32))
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer, _ := proof.NewSigningKey(priv)
+	newChain := func() *proof.Chain {
+		c, _ := proof.NewChain(proof.ChainConfig{ID: "gw-1", MAC: mac, Signer: signer}, proof.Head{})
+		return c
+	}
+	seal := func(c *proof.Chain, n int) []proof.Record {
+		var out []proof.Record
+		for range n {
+			r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: "c1", Site: "a.example"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	return s, newChain, seal
 }
