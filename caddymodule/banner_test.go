@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -496,5 +497,51 @@ func TestPageCacheKeyedOnEveryState(t *testing.T) {
 	}
 	if resp, _ := get(t, c, base+"/", "If-Modified-Since", modified); resp.StatusCode != 200 {
 		t.Errorf("a date alone revalidated a page: %d", resp.StatusCode)
+	}
+}
+
+// TestConsentCookieSecureOnHTTPS: over HTTPS the consent cookie is Secure
+// as well as HttpOnly and SameSite=Lax.
+func TestConsentCookieSecureOnHTTPS(t *testing.T) {
+	port := freePort(t)
+	gatewaytest.Start(t, fmt.Sprintf(`{
+	admin off
+	persist_config off
+	skip_install_trust
+	local_certs
+	log {
+		level ERROR
+	}
+}
+https://localhost:%d {
+	tls internal
+	consent
+	respond "ok"
+}`, port))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	var resp *http.Response
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		// The internal CA issues the site's certificate in the background.
+		var err error
+		resp, err = client.Post(fmt.Sprintf("https://localhost:%d/.consent/choice", port), "application/json", strings.NewReader(`{"all":false}`))
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("choice over HTTPS: %v", err)
+		}
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("choice over HTTPS: %d", resp.StatusCode)
+	}
+	var consent *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "consentgate" {
+			consent = c
+		}
+	}
+	if consent == nil || !consent.Secure || !consent.HttpOnly || consent.SameSite != http.SameSiteLaxMode {
+		t.Errorf("consent cookie over HTTPS: %+v", consent)
 	}
 }

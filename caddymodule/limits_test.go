@@ -632,3 +632,43 @@ func TestCompressedPageWindowBounded(t *testing.T) {
 		t.Errorf("the gateway's heap grew by %d MiB for one zstd page with a 64 MiB window", growth>>20)
 	}
 }
+
+// TestReloadKeepsInFlightPages: a page still streaming when the
+// configuration is reloaded is served to its end, rewritten as it started.
+func TestReloadKeepsInFlightPages(t *testing.T) {
+	release := make(chan struct{})
+	up := serveUpstream(t, map[string]http.HandlerFunc{"/slow.html": func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><head><title>slow</title></head><body>"+strings.Repeat("<p>first part</p>", 4000))
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, `<script src="https://connect.facebook.net/en_US/fbevents.js"></script><p>the end</p></body></html>`)
+	}})
+	port := freePort(t)
+	config := func(header string) string {
+		return fmt.Sprintf(":%d {\n\theader X-Config %s\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, header, up)
+	}
+	startCaddy(t, config("one"))
+	resp, err := http.Get(baseURL(port) + "/slow.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 1024)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatalf("first part: %v", err)
+	}
+	startCaddy(t, config("two")) // a graceful reload while the page is in flight
+	close(release)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("the page was cut by the reload: %v", err)
+	}
+	body := string(first) + string(rest)
+	if !strings.HasSuffix(body, "<p>the end</p></body></html>") || !strings.Contains(body, `data-consent-vendor="facebook-pixel"`) {
+		t.Errorf("the in-flight page did not end rewritten: ...%s", body[max(0, len(body)-300):])
+	}
+	if r2, _ := get(t, newClient(t), baseURL(port)+"/slow.html"); r2.Header.Get("X-Config") != "two" {
+		t.Errorf("the reload did not take effect for new requests")
+	}
+}
