@@ -360,3 +360,40 @@ func TestRecordTypesAndVendorOverride(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalDefaultIsRecordedOnce: when a browser starts sending GPC after
+// its visitor granted marketing, the first page view records that the
+// signal switched marketing off (gpc_default, superseding the choice), and
+// later page views record nothing more.
+func TestSignalDefaultIsRecordedOnce(t *testing.T) {
+	base := startSite(t)
+	c := newClient(t)
+	postChoice(t, c, base, `{"purposes":{"analytics":true}}`)
+	get(t, c, base+"/", "Sec-GPC", "1") // nothing the signal switches off
+	postChoice(t, c, base, `{"all":true}`)
+	for range 3 {
+		get(t, c, base+"/", "Sec-GPC", "1")
+	}
+	_, body := get(t, c, base+"/.consent/proofs")
+	var own ownRecords
+	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 3 {
+		t.Fatalf("want the two choices and one gpc_default, got %s", body)
+	}
+	choice, auto := own.Records[1], own.Records[2]
+	if auto.Type != "gpc_default" || auto.Supersedes != choice.EventID || auto.ConsentID != choice.ConsentID ||
+		auto.Purposes["marketing"] || !auto.Purposes["analytics"] || auto.How.Layer != "automatic" || auto.How.Action != "signal" ||
+		!auto.Signals.GPC || auto.Signals.Effect != "default_off" || auto.Path != "/" {
+		t.Errorf("gpc_default record: %+v", auto)
+	}
+	// A new choice under the signal is explicit and starts afresh.
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"purposes":{"marketing":true}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-GPC", "1")
+	do(t, c, req)
+	get(t, c, base+"/", "Sec-GPC", "1")
+	_, body = get(t, c, base+"/.consent/proofs")
+	json.Unmarshal([]byte(body), &own)
+	if n := len(own.Records); n != 4 || own.Records[3].Type != "updated" {
+		t.Errorf("after an explicit opt-in under the signal: %d records, last %+v", n, own.Records[n-1])
+	}
+}

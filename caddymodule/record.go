@@ -74,6 +74,8 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		typ = proof.Withdrawn
 	case c.how.Layer == proof.LayerPlaceholder && c.how.Action == proof.ActionLoadEmbed:
 		typ = proof.PlaceholderAccept
+	case c.how.Layer == proof.LayerAutomatic && c.how.Action == proof.ActionSignal:
+		typ = proof.GPCDefault
 	case prev.ID != "":
 		typ = proof.Updated
 	case !grantsAnything(next):

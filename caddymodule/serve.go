@@ -35,6 +35,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// proxy transport then negotiates gzip itself and hands us plain bytes,
 	// and an outer `encode` compresses what we write.
 	if pw.mayRewrite {
+		h.recordSignalDefault(w, r, &pw.visit)
 		if ae, ok := r.Header["Accept-Encoding"]; ok {
 			delete(r.Header, "Accept-Encoding")
 			defer func() { r.Header["Accept-Encoding"] = ae }()

@@ -33,6 +33,9 @@ type Consent struct {
 	// Event is the id of the proof recording this choice, which the next
 	// choice's proof supersedes.
 	Event string `json:"e,omitempty"`
+	// SignalApplied: a GPC or DNT signal switched off part of this choice,
+	// and that was recorded (a gpc_default proof), once.
+	SignalApplied bool `json:"s,omitempty"`
 }
 
 // KeyPair is one generation of keys: Hash signs (32 or 64 bytes), Block
