@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	cdppage "github.com/chromedp/cdproto/page"
@@ -116,4 +118,45 @@ func TestHashOnlyCSP(t *testing.T) {
 	p.waitFor("the Google tag and its inline setup ran", `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0 &&
 		(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`)
 	p.expectNoViolation("after consent")
+}
+
+// TestCSPReportsFeedTheScan: with the gateway's own policy on (report-only),
+// a third party that page code loads at run time, past every other layer,
+// is reported by the browser and shows up in the third-party scan.
+func TestCSPReportsFeedTheScan(t *testing.T) {
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Run time</title></head><body><main><h1>Run time</h1>` +
+		`<script>setTimeout(function () { var i = new Image(); i.src = 'https://cdn.unknown-widgets.example/pixel.gif'; document.body.appendChild(i); }, 0);</script>` +
+		`</main></body></html>`
+	gatewaytest.Start(t, fmt.Sprintf(`{
+	admin localhost:%d
+	auto_https off
+	persist_config off
+	log {
+		level ERROR
+	}
+}
+:%d {
+	consent {
+		csp report_only
+	}
+	header Content-Type "text/html; charset=utf-8"
+	respond /page.html `+"`%s`"+`
+	respond 404
+}`, adminPort, port, page))
+	gatewaytest.WaitListening(t, port)
+	p := newPage(t, gatewaytest.BaseURL(port))
+	p.open("/page.html")
+	p.waitHosts("the page's run-time image loads (report-only)", "cdn.unknown-widgets.example")
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		resp, body := gatewaytest.Get(t, gatewaytest.NewClient(t), fmt.Sprintf("http://localhost:%d/consent/scan", adminPort))
+		if resp.StatusCode == 200 && strings.Contains(body, `"origin": "cdn.unknown-widgets.example"`) && strings.Contains(body, `"via": "csp-report"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the browser's report did not reach the scan:\n%s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
