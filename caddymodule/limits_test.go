@@ -672,3 +672,22 @@ func TestReloadKeepsInFlightPages(t *testing.T) {
 		t.Errorf("the reload did not take effect for new requests")
 	}
 }
+
+// TestPrivacySignalsReachUpstream: the gateway honours Sec-GPC and DNT and
+// passes them upstream untouched, so the site can honour them too.
+func TestPrivacySignalsReachUpstream(t *testing.T) {
+	seen := make(chan [2]string, 1)
+	up := serveUpstream(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+		seen <- [2]string{r.Header.Get("Sec-GPC"), r.Header.Get("DNT")}
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><head></head><body>ok</body></html>")
+	}})
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
+	if resp, _ := get(t, newClient(t), baseURL(port)+"/", "Sec-GPC", "1", "DNT", "1"); resp.StatusCode != 200 {
+		t.Fatalf("page: %d", resp.StatusCode)
+	}
+	if got := <-seen; got != [2]string{"1", "1"} {
+		t.Errorf("upstream saw Sec-GPC %q and DNT %q, want both 1", got[0], got[1])
+	}
+}

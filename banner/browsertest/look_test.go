@@ -874,3 +874,38 @@ func TestReducedMotion(t *testing.T) {
 		t.Errorf("prefers-reduced-motion: reduce: switching a purpose on starts %d animation(s) or transition(s) in the dialog", n)
 	}
 }
+
+// TestSecondLayerShowsEachVendor: a purpose opens to its vendors as the
+// catalogue describes them: name, company, country, what they do, their
+// cookies with lifetimes, and their privacy policy (opening elsewhere,
+// without the page's referrer).
+func TestSecondLayerShowsEachVendor(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/")
+	p.waitFirstLayer()
+	p.openSettings()
+	p.click("the analytics purpose's Show services button", `document.querySelector('button[aria-controls="cg-v-analytics"]')`)
+	p.waitFor("the analytics vendors appear", `document.querySelectorAll('#cg-v-analytics .cg-vendor').length > 0`)
+	type vendor struct {
+		Text, Href, Rel, Target string
+	}
+	ga := evalJS[vendor](p, `(function () {
+  var v = Array.prototype.filter.call(document.querySelectorAll('#cg-v-analytics .cg-vendor'), function (li) {
+    return li.querySelector('h4').textContent === 'Google Analytics';
+  })[0];
+  if (!v) return {};
+  var a = v.querySelector('a');
+  return {text: v.textContent.replace(/\s+/g, " "), href: a && a.href, rel: a && a.rel, target: a && a.target};
+})()`)
+	for _, want := range []string{"Google Analytics", "Google Ireland Limited", "Ireland", "random ID", "_ga – " + "Lifetime: 2 years", "_gid – Lifetime: 1 day"} {
+		if !strings.Contains(ga.Text, want) {
+			t.Errorf("the Google Analytics entry lacks %q: %q", want, ga.Text)
+		}
+	}
+	if ga.Href != "https://policies.google.com/privacy" || !strings.Contains(ga.Rel, "noopener") || !strings.Contains(ga.Rel, "noreferrer") || ga.Target != "_blank" {
+		t.Errorf("the privacy policy link: %+v", ga)
+	}
+	if marketing := evalJS[int](p, `document.querySelectorAll('#cg-v-marketing .cg-vendor').length`); marketing != 0 {
+		t.Errorf("a closed purpose shows %d vendors", marketing)
+	}
+}
