@@ -84,12 +84,9 @@ func runDashboard(e *env, args []string) int {
 	f.register(e.fs, false)
 	output := e.fs.String("output", "", "write to this file instead of standard output")
 	e.fs.StringVar(output, "o", "", "short for --output")
-	if _, code, ok := e.parse(args, 0); !ok {
+	_, c, code, ok := e.connect(args, 0)
+	if !ok {
 		return code
-	}
-	c, err := newClient(e.conn)
-	if err != nil {
-		return e.fail(err)
 	}
 	resp, err := c.do(http.MethodGet, "/consent/dashboard", e.query(&f), nil, "")
 	if err != nil {

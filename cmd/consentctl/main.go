@@ -189,6 +189,20 @@ func (e *env) query(f *filterFlags) url.Values {
 }
 
 // fail prints an error and returns its exit code.
+// connect parses the command line (flags and want positional arguments)
+// and makes the admin API client. When ok is false the command ends with
+// code.
+func (e *env) connect(args []string, want int) (pos []string, c *client, code int, ok bool) {
+	if pos, code, ok = e.parse(args, want); !ok {
+		return nil, nil, code, false
+	}
+	c, err := newClient(e.conn)
+	if err != nil {
+		return nil, nil, e.fail(err), false
+	}
+	return pos, c, 0, true
+}
+
 func (e *env) fail(err error) int {
 	fmt.Fprintf(e.stderr, "consentctl: %v\n", err)
 	var ce *callError

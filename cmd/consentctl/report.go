@@ -40,12 +40,9 @@ type verifyAnswer struct {
 func runVerify(e *env, args []string) int {
 	chain := e.fs.String("chain", "", "verify this chain only")
 	asJSON := e.fs.Bool("json", false, "print the API's JSON report")
-	if _, code, ok := e.parse(args, 0); !ok {
+	_, c, code, ok := e.connect(args, 0)
+	if !ok {
 		return code
-	}
-	c, err := newClient(e.conn)
-	if err != nil {
-		return e.fail(err)
 	}
 	q := e.query(nil)
 	if *chain != "" {
@@ -144,12 +141,9 @@ func runStats(e *env, args []string) int {
 	var f filterFlags
 	f.register(e.fs, true)
 	asJSON := e.fs.Bool("json", false, "print the API's JSON")
-	if _, code, ok := e.parse(args, 0); !ok {
+	_, c, code, ok := e.connect(args, 0)
+	if !ok {
 		return code
-	}
-	c, err := newClient(e.conn)
-	if err != nil {
-		return e.fail(err)
 	}
 	var raw json.RawMessage
 	if err := c.getJSON(http.MethodGet, "/consent/stats", e.query(&f), nil, "", &raw); err != nil {
@@ -187,13 +181,9 @@ func runStats(e *env, args []string) int {
 }
 
 func runShow(e *env, args []string) int {
-	pos, code, ok := e.parse(args, 1)
+	pos, c, code, ok := e.connect(args, 1)
 	if !ok {
 		return code
-	}
-	c, err := newClient(e.conn)
-	if err != nil {
-		return e.fail(err)
 	}
 	q := e.query(nil)
 	q.Set("id", pos[0])
@@ -209,13 +199,9 @@ func runShow(e *env, args []string) int {
 }
 
 func runErase(e *env, args []string) int {
-	pos, code, ok := e.parse(args, 1)
+	pos, c, code, ok := e.connect(args, 1)
 	if !ok {
 		return code
-	}
-	c, err := newClient(e.conn)
-	if err != nil {
-		return e.fail(err)
 	}
 	// The id goes in the body, which keeps it out of Caddy's request log.
 	body, _ := json.Marshal(map[string]string{"id": pos[0]})
@@ -230,12 +216,9 @@ func runErase(e *env, args []string) int {
 }
 
 func runCheckpoint(e *env, args []string) int {
-	if _, code, ok := e.parse(args, 0); !ok {
+	_, c, code, ok := e.connect(args, 0)
+	if !ok {
 		return code
-	}
-	c, err := newClient(e.conn)
-	if err != nil {
-		return e.fail(err)
 	}
 	var ans struct {
 		Checkpoints []struct {
