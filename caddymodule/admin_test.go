@@ -359,7 +359,7 @@ func TestAdminAPIBadRequests(t *testing.T) {
 // audit, and the API says so.
 func TestAdminAPIWithoutConsent(t *testing.T) {
 	port, adminPort := freePort(t), freePort(t)
-	gatewaytest.Start(t, fmt.Sprintf("{\n\tadmin localhost:%d\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n:%d {\n\trespond ok\n}\n", adminPort, port))
+	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(":%d {\n\trespond ok\n}\n", port))
 	for _, path := range []string{"/consent/export", "/consent/verify", "/consent/dashboard"} {
 		resp, body := adminDo(t, "GET", fmt.Sprintf("http://localhost:%d%s", adminPort, path))
 		if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(body, "no consent handler is configured") {

@@ -18,12 +18,7 @@ func startCSPSite(t *testing.T, pageCSP, extra string) (site, admin string) {
 	if pageCSP != "" {
 		header = fmt.Sprintf("header /page.html Content-Security-Policy %q", pageCSP)
 	}
-	gatewaytest.Start(t, fmt.Sprintf(`{
-	admin localhost:%d
-	auto_https off
-	persist_config off
-}
-:%d {
+	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
 	consent {
 %s
 	}
@@ -31,7 +26,7 @@ func startCSPSite(t *testing.T, pageCSP, extra string) (site, admin string) {
 	respond /page.html `+"`%s`"+`
 	header /page.html Content-Type text/html
 	respond "ok"
-}`, adminPort, port, extra, header, gtagPage))
+}`, port, extra, header, gtagPage))
 	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
 }
 

@@ -78,8 +78,8 @@ func TestProofKeyRotation(t *testing.T) {
 	port, adminPort := freePort(t), freePort(t)
 	db := filepath.Join(t.TempDir(), "proofs.db")
 	config := func(keys string) string {
-		return fmt.Sprintf("{\n\tadmin localhost:%d\n\tauto_https off\n\tpersist_config off\n}\n:%d {\n\tconsent {\n\t\tstore bolt://%s\n\t\tchain rotate-test\n%s\t}\n\trespond \"ok\"\n}",
-			adminPort, port, db, keys)
+		return gatewaytest.Globals(adminPort) + fmt.Sprintf(":%d {\n\tconsent {\n\t\tstore bolt://%s\n\t\tchain rotate-test\n%s\t}\n\trespond \"ok\"\n}",
+			port, db, keys)
 	}
 	base, admin := baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
 	verify := func(when string) {

@@ -31,15 +31,7 @@ func cspPage(nonceAttr string) string {
 func startCSPSite(t *testing.T, policy, page string) string {
 	t.Helper()
 	port := gatewaytest.FreePort(t)
-	gatewaytest.Start(t, fmt.Sprintf(`{
-	admin off
-	auto_https off
-	persist_config off
-	log {
-		level ERROR
-	}
-}
-:%d {
+	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
 	consent {
 		privacy_policy /privacy.html
 	}
@@ -128,22 +120,14 @@ func TestCSPReportsFeedTheScan(t *testing.T) {
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Run time</title></head><body><main><h1>Run time</h1>` +
 		`<script>setTimeout(function () { var i = new Image(); i.src = 'https://cdn.unknown-widgets.example/pixel.gif'; document.body.appendChild(i); }, 0);</script>` +
 		`</main></body></html>`
-	gatewaytest.Start(t, fmt.Sprintf(`{
-	admin localhost:%d
-	auto_https off
-	persist_config off
-	log {
-		level ERROR
-	}
-}
-:%d {
+	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
 	consent {
 		csp report_only
 	}
 	header Content-Type "text/html; charset=utf-8"
 	respond /page.html `+"`%s`"+`
 	respond 404
-}`, adminPort, port, page))
+}`, port, page))
 	gatewaytest.WaitListening(t, port)
 	p := newPage(t, gatewaytest.BaseURL(port))
 	p.open("/page.html")

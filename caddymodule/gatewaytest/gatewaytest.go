@@ -72,7 +72,18 @@ func Start(t testing.TB, caddyfile string) {
 // that turn off the admin endpoint, automatic HTTPS and config autosave.
 func StartSites(t testing.TB, siteBlocks string) {
 	t.Helper()
-	Start(t, "{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n"+siteBlocks)
+	Start(t, Globals(0)+siteBlocks)
+}
+
+// Globals is the global options block of a test gateway: no automatic
+// HTTPS, no config autosave, errors only in the log, and the admin endpoint
+// on localhost:adminPort, or off for 0.
+func Globals(adminPort int) string {
+	admin := "off"
+	if adminPort != 0 {
+		admin = fmt.Sprintf("localhost:%d", adminPort)
+	}
+	return "{\n\tadmin " + admin + "\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n"
 }
 
 // FreePort finds a loopback port nobody listens on.

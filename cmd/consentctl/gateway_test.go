@@ -25,22 +25,14 @@ const okPage = "<html><head></head><body>ok</body></html>"
 // its proofs in the bolt file db, on a chain of its own (the chain head is
 // also kept in the shared data directory), serving page.
 func gatewayCaddyfile(adminPort, port int, db, chain, page string) string {
-	return fmt.Sprintf(`{
-	admin localhost:%d
-	auto_https off
-	persist_config off
-	log {
-		level ERROR
-	}
-}
-:%d {
+	return gatewaytest.Globals(adminPort) + fmt.Sprintf(`:%d {
 	consent {
 		store bolt://%s
 		chain %s
 	}
 	respond %q
 	header Content-Type text/html
-}`, adminPort, port, db, chain, page)
+}`, port, db, chain, page)
 }
 
 // startGateway runs a gateway in the test process; it returns the site's

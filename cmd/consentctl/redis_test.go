@@ -53,12 +53,7 @@ func startProcess(t *testing.T, bin, name, store, chain string, env []string) *g
 		t.Fatal(err)
 	}
 	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	caddyfile := fmt.Sprintf(`{
-	admin localhost:%d
-	auto_https off
-	persist_config off
-}
-:%d {
+	caddyfile := gatewaytest.Globals(adminPort) + fmt.Sprintf(`:%d {
 	consent {
 		store %s
 		chain %s
@@ -68,7 +63,7 @@ func startProcess(t *testing.T, bin, name, store, chain string, env []string) *g
 	respond "<html><head></head><body>%s</body></html>"
 	header Content-Type text/html
 }
-`, adminPort, port, store, chain, name)
+`, port, store, chain, name)
 	cfg := filepath.Join(dir, "Caddyfile")
 	if err := os.WriteFile(cfg, []byte(caddyfile), 0o600); err != nil {
 		t.Fatal(err)
