@@ -17,11 +17,8 @@ import (
 // page is served all the same, and the next page view tries again.
 func (h *Handler) recordSignalDefault(w http.ResponseWriter, r *http.Request, v *visit) {
 	c := v.consent
-	if c.ID == "" || c.SignalApplied || !v.decision.SignalHonoured {
+	if c.ID == "" || c.SignalApplied || !v.decision.SignalTookBack {
 		return
-	}
-	if h.policy.Decide(choiceOf(c), false).Key() == v.decision.Key() {
-		return // the choice granted nothing the signal switches off
 	}
 	next := c
 	next.SignalApplied = true

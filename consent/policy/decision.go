@@ -27,6 +27,9 @@ type Decision struct {
 	// SignalHonoured is true when GPC/DNT switched off a purpose the visitor
 	// had not explicitly opted into under the signal.
 	SignalHonoured bool
+	// SignalTookBack is true when the signal took back something the
+	// choice itself granted (a sale purpose, or a vendor of one).
+	SignalTookBack bool
 }
 
 // Undecided is the decision for a visitor who has not chosen yet: only
@@ -55,10 +58,12 @@ func (p *Policy) Decide(c Choice, signal bool) *Decision {
 	}
 	if signal && !c.UnderSignal {
 		d.SignalHonoured = p.saleMask != 0
+		d.SignalTookBack = d.granted&p.saleMask != 0
 		d.granted &^= p.saleMask
 		for i := range d.vendors {
 			if p.saleMask&(1<<p.vendorPurpose[i]) != 0 {
 				delete(d.vendors, i)
+				d.SignalTookBack = true
 			}
 		}
 	}

@@ -74,6 +74,15 @@ func TestDecisionAndSignals(t *testing.T) {
 	if g.Granted("marketing") || !g.Granted("analytics") || !g.SignalHonoured {
 		t.Errorf("under signal: %v honoured=%v", g.Purposes(), g.SignalHonoured)
 	}
+	if !g.SignalTookBack {
+		t.Error("the signal took marketing back, but the decision does not say so")
+	}
+	if a := p.Decide(policy.Choice{Purposes: []string{"analytics"}}, true); !a.SignalHonoured || a.SignalTookBack {
+		t.Errorf("a choice without a sale purpose: honoured=%v took back=%v", a.SignalHonoured, a.SignalTookBack)
+	}
+	if y := p.Decide(policy.Choice{Vendors: []string{"facebook-pixel"}}, true); !y.SignalTookBack || y.VendorAllowedID("facebook-pixel") {
+		t.Error("the signal did not take back a marketing vendor allowed one by one")
+	}
 	// ...but not an opt-in made while sending it.
 	if e := p.Decide(policy.Choice{Purposes: []string{"marketing"}, UnderSignal: true}, true); !e.Granted("marketing") {
 		t.Error("explicit opt-in under the signal was overridden")
