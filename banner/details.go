@@ -2,7 +2,6 @@ package banner
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/policy"
@@ -15,15 +14,9 @@ import (
 func ShimData(vendors []catalog.Vendor) []byte {
 	rows := make([][4]any, 0, len(vendors))
 	for _, v := range vendors {
-		seen := map[string]bool{}
-		rules := []string{}
-		for _, list := range [][]string{v.Match.URLs, v.Match.Script, v.Match.Frame, v.Match.Image, v.Match.Link} {
-			for _, r := range list {
-				if !strings.HasPrefix(r, "*/") && !seen[r] {
-					seen[r] = true
-					rules = append(rules, r)
-				}
-			}
+		rules := v.Match.HostPatterns()
+		if rules == nil {
+			rules = []string{} // [] in the data, not null
 		}
 		cookies := [][2]any{}
 		for _, c := range v.Cookies {

@@ -124,15 +124,10 @@ func (h *Handler) ownPolicy(d *policy.Decision) string {
 // ruleHosts lists the hosts a vendor's URL rules name.
 func ruleHosts(v catalog.Vendor) []string {
 	var out []string
-	for _, list := range [][]string{v.Match.URLs, v.Match.Script, v.Match.Frame, v.Match.Image, v.Match.Link} {
-		for _, r := range list {
-			if strings.HasPrefix(r, "*/") {
-				continue
-			}
-			host, _, _ := strings.Cut(r, "/")
-			host, _, _ = strings.Cut(host, "?")
-			out = append(out, host)
-		}
+	for _, r := range v.Match.HostPatterns() {
+		host, _, _ := strings.Cut(r, "/")
+		host, _, _ = strings.Cut(host, "?")
+		out = append(out, host)
 	}
 	return out
 }

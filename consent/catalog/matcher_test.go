@@ -347,3 +347,13 @@ func TestMatchAllocs(t *testing.T) {
 		t.Errorf("MatchInline allocates %v times per run", n)
 	}
 }
+
+// HostPatterns gives every pattern naming a host once, across kinds, and
+// leaves out those that match relative URLs.
+func TestHostPatterns(t *testing.T) {
+	r := Rules{URLs: []string{"a.example", "*/piwik.js"}, Script: []string{"b.example/js", "a.example"}, Image: []string{"c.example/px?id="}}
+	got := r.HostPatterns()
+	if want := []string{"a.example", "b.example/js", "c.example/px?id="}; !slices.Equal(got, want) {
+		t.Errorf("HostPatterns() = %q, want %q", got, want)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 )
 
 // The purposes of the built-in catalogue. Operators may declare further ones.
@@ -155,6 +157,21 @@ func (r Rules) lists() [5]ruleList {
 		{"image", kindBit(KindImage), r.Image},
 		{"link", kindBit(KindLink), r.Link},
 	}
+}
+
+// HostPatterns lists the URL patterns that name a host, whatever element
+// kind they are for, each once, in declaration order: all but "*/suffix",
+// which matches first-party and relative URLs too.
+func (r Rules) HostPatterns() []string {
+	var out []string
+	for _, l := range r.lists() {
+		for _, p := range l.patterns {
+			if !strings.HasPrefix(p, "*/") && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // kindSet is a set of Kinds.
