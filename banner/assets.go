@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 )
 
 //go:embed assets/banner.js assets/banner.css assets/shim.js
@@ -36,12 +37,23 @@ const (
 	jsonType = "application/json"
 )
 
+// PlaceholderHead opens the document shown in place of a blocked frame (its
+// srcdoc): the text follows, then "</p>". The gateway writes it for frames
+// blocked in the page and the shim for frames it holds, so that a page's
+// CSP admits its one style by one hash.
+const PlaceholderHead = `<!doctype html><meta charset="utf-8"><style>html,body{height:100%;margin:0}` +
+	`body{display:grid;place-items:safe center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;` +
+	`font:15px/1.4 system-ui,sans-serif;text-align:center}</style><p>`
+
 // NewAssets names every file by its content hash. shimData is the JSON the
 // shim is called with (see ShimData); details holds each language's second
 // layer (see Details).
 func NewAssets(shimData []byte, details map[string][]byte) *Assets {
+	placeholder, _ := json.Marshal(PlaceholderHead + "</p>") // the empty placeholder, escaped for a script
 	shim := append(readAsset("shim.js"), "\n__cgShim("...)
 	shim = append(shim, shimData...)
+	shim = append(shim, ',')
+	shim = append(shim, placeholder...)
 	shim = append(shim, ");\n"...)
 	a := &Assets{
 		Script:  hashed("banner", ".js", jsType, readAsset("banner.js")),

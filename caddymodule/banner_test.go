@@ -14,6 +14,7 @@ import (
 
 	xhtml "golang.org/x/net/html"
 
+	"github.com/consentgate/consentgate/banner"
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/cookie"
 )
@@ -98,13 +99,19 @@ func TestShimComesFirstAndKnowsTheGrants(t *testing.T) {
 		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
 		t.Fatalf("shim: %d %q %q", resp.StatusCode, resp.Header.Get("Cache-Control"), resp.Header.Get("Content-Type"))
 	}
-	call := regexp.MustCompile(`\n__cgShim\((.*)\);\n$`).FindStringSubmatch(shim)
+	call := regexp.MustCompile(`\n__cgShim\((.*),("[^\n]*")\);\n$`).FindStringSubmatch(shim)
 	if call == nil {
 		t.Fatalf("shim does not end with its data call: ...%s", shim[max(0, len(shim)-200):])
 	}
 	var data [][4]json.RawMessage
 	if err := json.Unmarshal([]byte(call[1]), &data); err != nil {
 		t.Fatalf("shim data is not JSON: %v", err)
+	}
+	// Frames the shim holds get the gateway's own placeholder, so one CSP
+	// hash admits the style of both.
+	var placeholder string
+	if err := json.Unmarshal([]byte(call[2]), &placeholder); err != nil || placeholder != banner.PlaceholderHead+"</p>" {
+		t.Errorf("the shim's placeholder %q (%v) is not the gateway's", placeholder, err)
 	}
 	found := map[string]string{}
 	for _, row := range data {

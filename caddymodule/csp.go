@@ -31,7 +31,8 @@ const (
 // placeholderStyleHash allows the blocked-frame placeholder's inline style
 // under a page's strict style-src.
 var placeholderStyleHash = func() string {
-	css := placeholderStyle[strings.Index(placeholderStyle, "<style>")+len("<style>") : strings.Index(placeholderStyle, "</style>")]
+	head := banner.PlaceholderHead
+	css := head[strings.Index(head, "<style>")+len("<style>") : strings.Index(head, "</style>")]
 	sum := sha256.Sum256([]byte(css))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }()

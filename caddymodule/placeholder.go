@@ -9,10 +9,6 @@ import (
 	"github.com/consentgate/consentgate/consent/rewrite"
 )
 
-const placeholderStyle = `<!doctype html><meta charset="utf-8"><style>html,body{height:100%;margin:0}` +
-	`body{display:grid;place-items:safe center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;` +
-	`font:15px/1.4 system-ui,sans-serif;text-align:center}</style><p>`
-
 // placeholder returns the srcdoc writer for blocked frames in one language:
 // a page naming the vendor and the purpose, escaped twice (as HTML text, then
 // as an attribute value) since vendor names come from configuration. Those
@@ -47,7 +43,7 @@ func (h *Handler) renderPlaceholder(lang string) func(rewrite.Verdict) string {
 			purpose = banner.PickText(p.Name, lang, h.DefaultLanguage, p.ID)
 		}
 		text := html.EscapeString(fmt.Sprintf(tmpl, name, purpose))
-		return attrEscaper.Replace(placeholderStyle + text + "</p>")
+		return attrEscaper.Replace(banner.PlaceholderHead + text + "</p>")
 	}
 }
 

@@ -1,7 +1,7 @@
 /* consentgate shim: holds back what page code loads at run time for a
    vendor the visitor has not allowed, and releases it on consent. The
-   gateway appends `__cgShim(<match data>);` (docs/banner.md §3). */
-function __cgShim(data) {
+   gateway appends `__cgShim(<match data>, <placeholder>);` (docs/banner.md §3). */
+function __cgShim(data, PH) {
   "use strict";
   var W = window, D = document, E = Element.prototype, P = "data-consent-";
   if (W.__consentgate || !W.WeakSet) return;
@@ -76,11 +76,8 @@ function __cgShim(data) {
     return v;
   }
 
-  // The frame placeholder; banner.js writes its text. Its CSS is the
-  // gateway's (caddymodule/placeholder.go), which a page's CSP admits by hash.
-  var PH = '<!doctype html><meta charset="utf-8"><style>html,body{height:100%;margin:0}' +
-    "body{display:grid;place-items:safe center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;" +
-    "font:15px/1.4 system-ui,sans-serif;text-align:center}</style><p></p>";
+  // PH, the frame placeholder, is the gateway's own document (its text
+  // empty; banner.js writes it), so a page's CSP admits its style by hash.
 
   // hold neutralises el if its URL attribute name=value loads a blocked
   // vendor (or el is held already), keeping value in data-consent-<name>.
