@@ -133,6 +133,10 @@ func (e *env) parse(args []string, positional int) ([]string, int, bool) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, exitOK, false
 			}
+			if name, undefined := strings.CutPrefix(err.Error(), "flag provided but not defined: "); undefined && positional != 0 {
+				cmd := strings.TrimPrefix(e.fs.Name(), "consentctl ")
+				fmt.Fprintf(e.stderr, "consentctl %s: an argument that starts with \"-\" goes after \"--\": consentctl %s -- %s\n", cmd, cmd, name)
+			}
 			return nil, exitUsage, false
 		}
 		args = e.fs.Args()

@@ -77,7 +77,7 @@ func TestUnreachable(t *testing.T) {
 
 func TestFlagsAfterArguments(t *testing.T) {
 	e := &env{stderr: new(bytes.Buffer)}
-	for _, args := range [][]string{{"id1", "--store", "s"}, {"--store", "s", "id1"}} {
+	for _, args := range [][]string{{"id1", "--store", "s"}, {"--store", "s", "id1"}, {"--store", "s", "--", "id1"}} {
 		e.fs = flag.NewFlagSet("consentctl show", flag.ContinueOnError)
 		e.fs.SetOutput(io.Discard)
 		store := e.fs.String("store", "", "")
@@ -85,6 +85,22 @@ func TestFlagsAfterArguments(t *testing.T) {
 		if !ok || len(pos) != 1 || pos[0] != "id1" || *store != "s" {
 			t.Errorf("%q: %v %q store %q", args, ok, pos, *store)
 		}
+	}
+}
+
+// Consent ids written before ids stopped starting with '-' can still be
+// named, after "--"; without it the error says so.
+func TestDashedConsentID(t *testing.T) {
+	e := &env{stderr: new(bytes.Buffer)}
+	e.fs = flag.NewFlagSet("consentctl show", flag.ContinueOnError)
+	e.fs.SetOutput(io.Discard)
+	e.fs.String("store", "", "")
+	if pos, _, ok := e.parse([]string{"--store", "s", "--", "-W4rZziVt"}, 1); !ok || len(pos) != 1 || pos[0] != "-W4rZziVt" {
+		t.Errorf("after --: %v %q", ok, pos)
+	}
+	code, _, stderr := ctl(t, "show", "-W4rZziVt", "--address", "127.0.0.1:1")
+	if code != exitUsage || !strings.Contains(stderr, `consentctl show -- -W4rZziVt`) {
+		t.Errorf("show -W4rZziVt: exit %d %q; want a hint to put the id after --", code, stderr)
 	}
 }
 

@@ -79,9 +79,17 @@ func ParseKey(s string) ([]byte, error) {
 	return nil, errors.New("key is neither base64 nor hex")
 }
 
-// NewID returns a new random consent id.
+// NewID returns a new random consent id: 128 random bits, base64url.
+// An id that would start with '-' or '_' is drawn again, so that an auditor
+// can pass any id to a command line (consentctl show ID) without it being
+// taken for a flag.
 func NewID() string {
-	return base64.RawURLEncoding.EncodeToString(randomBytes(16))
+	for {
+		id := base64.RawURLEncoding.EncodeToString(randomBytes(16))
+		if id[0] != '-' && id[0] != '_' {
+			return id
+		}
+	}
 }
 
 func randomBytes(n int) []byte {

@@ -84,3 +84,15 @@ func TestBadKeys(t *testing.T) {
 		}
 	}
 }
+
+// Ids go on auditors' command lines: none may look like a flag.
+func TestNewIDNeverLooksLikeAFlag(t *testing.T) {
+	seen := map[string]bool{}
+	for range 5000 {
+		id := NewID()
+		if id[0] == '-' || id[0] == '_' || len(id) != 22 || seen[id] {
+			t.Fatalf("id %q (repeated: %v)", id, seen[id])
+		}
+		seen[id] = true
+	}
+}
