@@ -57,6 +57,47 @@ func whats(cs []control) string {
 	return strings.Join(out, ", ")
 }
 
+// focusRing is how the focused element shows that it has the focus.
+type focusRing struct {
+	What         string  `json:"what"`
+	FocusVisible bool    `json:"focusVisible"`
+	Style        string  `json:"style"`
+	Width        float64 `json:"width"`
+	Color        string  `json:"color"`
+	Background   string  `json:"background"`
+	Ratio        float64 `json:"ratio"`
+}
+
+// focusRingJS measures the outline of the focused element against the
+// background of the dialog it is drawn on (the outline lies outside the
+// element, with an offset).
+const focusRingJS = `(function () {
+  ` + lookContrastJS + `
+  var a = cg.active(), d = a && a.closest('[role=dialog]');
+  if (!a || !d) return {what: cg.describe(a).what};
+  var s = getComputedStyle(a), bg = getComputedStyle(d).backgroundColor;
+  return {what: cg.describe(a).what, focusVisible: a.matches(':focus-visible'), style: s.outlineStyle,
+    width: parseFloat(s.outlineWidth) || 0, color: s.outlineColor, background: bg, ratio: contrast(s.outlineColor, bg)};
+})()`
+
+// expectVisibleFocus fails unless the focused control of the dialog shows
+// an outline at least 2px wide with a contrast of 3:1 or more against the
+// dialog (WCAG 2.2 2.4.7 and 1.4.11).
+func (p *page) expectVisibleFocus(when string) {
+	p.t.Helper()
+	r := evalJS[focusRing](p, focusRingJS)
+	switch {
+	case r.Background == "":
+		p.t.Errorf("%s: focus is on %s, not in a dialog", when, r.What)
+	case !r.FocusVisible:
+		p.t.Errorf("%s: %s has the keyboard focus but does not match :focus-visible", when, r.What)
+	case r.Style == "none" || r.Width < 2:
+		p.t.Errorf("%s: %s has the focus but no visible outline (outline-style %s, width %.1fpx; want a style and at least 2px)", when, r.What, r.Style, r.Width)
+	case r.Ratio < 3:
+		p.t.Errorf("%s: the focus outline of %s (%s) has a contrast of %.2f:1 against the dialog (%s); it needs at least 3:1", when, r.What, r.Color, r.Ratio, r.Background)
+	}
+}
+
 func missingControls(want []control, reached map[int]bool) []string {
 	var out []string
 	for _, c := range want {
@@ -71,9 +112,13 @@ func TestKeyboardOnly(t *testing.T) {
 	p := newPage(t, startShop(t))
 	p.open("/")
 	p.waitFirstLayer()
+	// Focus moves into the dialog as it opens, not only at the first Tab
+	// (which the dialog's trap would pull in anyway).
+	p.waitFor("focus moves into the first layer when it opens", `cg.first().contains(cg.active())`)
+	p.expectVisibleFocus("as the first layer opens")
 
 	// Tab reaches every control of the first layer; if it is modal, focus
-	// stays in it.
+	// stays in it; the focused control is always visibly marked.
 	want := p.tabbables("cg.first()")
 	if len(want) < 3 {
 		t.Fatalf("the first layer must offer at least Accept all, Reject all and Settings to the keyboard; it has %v", want)
@@ -87,6 +132,7 @@ func TestKeyboardOnly(t *testing.T) {
 		f := p.focused()
 		if f.InFirst {
 			entered, reached[f.ID] = true, true
+			p.expectVisibleFocus("first layer, Tab to " + f.What)
 		} else if entered && modal {
 			t.Fatalf("the first layer is a modal dialog, but Tab moved focus out of it to %s", f.What)
 		}
@@ -116,7 +162,12 @@ func TestKeyboardOnly(t *testing.T) {
 			t.Fatalf("Tab moved focus out of the second layer (a modal dialog) to %s", f.What)
 		}
 		reached2[f.ID] = true
+		p.expectVisibleFocus("second layer, Tab to " + f.What)
 	}
+	// In the dark scheme too.
+	p.emulateMedia("dark")
+	p.expectVisibleFocus("second layer, dark scheme")
+	p.emulateMedia("light")
 	if m := missingControls(want2, reached2); len(m) > 0 {
 		t.Errorf("Tab never reached these controls of the second layer: %s", strings.Join(m, "; "))
 	} else {
