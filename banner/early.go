@@ -100,7 +100,7 @@ type ConsentMode struct {
 
 // DefaultConsentModeMap maps every Consent Mode v2 type to a default
 // purpose: advertising types to marketing, analytics to analytics, the rest
-// to functional, and security to necessary (always granted).
+// to functional, and security to necessary (granted in every update).
 func DefaultConsentModeMap() map[string]string {
 	return map[string]string{
 		"ad_storage":              "marketing",
@@ -114,11 +114,12 @@ func DefaultConsentModeMap() map[string]string {
 }
 
 // AppendScript appends the inline script text: dataLayer and gtag as
-// Google's snippet defines them, the default with every type denied but
-// security (the necessary purpose), and the update for a decided visitor.
+// Google's snippet defines them, the default with every type denied (as
+// the issue and Google's basic mode ask; security_storage follows the
+// necessary purpose in the updates), and the update for a decided visitor.
 func (cm *ConsentMode) AppendScript(dst []byte, s State) []byte {
 	dst = append(dst, `window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}gtag("consent","default",`...)
-	dst = cm.appendTypes(dst, func(purpose string) bool { return purpose == "necessary" }, true)
+	dst = cm.appendTypes(dst, func(string) bool { return false }, true)
 	dst = append(dst, ");"...)
 	if cm.Mode == ConsentModeAdvanced {
 		dst = append(dst, `gtag("set","ads_data_redaction",true);`...)

@@ -259,7 +259,8 @@ func TestConsentModeBasic(t *testing.T) {
 	}
 	def := escText(head[0])
 	for _, want := range []string{`"ad_storage":"denied"`, `"ad_user_data":"denied"`, `"ad_personalization":"denied"`,
-		`"analytics_storage":"denied"`, `"security_storage":"granted"`, `"wait_for_update":500`} {
+		`"analytics_storage":"denied"`, `"functionality_storage":"denied"`, `"personalization_storage":"denied"`,
+		`"security_storage":"denied"`, `"wait_for_update":500`} {
 		if !strings.Contains(def, want) {
 			t.Errorf("default lacks %s: %s", want, def)
 		}
@@ -274,7 +275,9 @@ func TestConsentModeBasic(t *testing.T) {
 	_, page = get(t, c, base+"/page.html")
 	head, _ = parsePage(t, page)
 	upd := escText(head[0])
-	if !strings.Contains(upd, `gtag("consent","update",{"ad_personalization":"denied","ad_storage":"denied","ad_user_data":"denied","analytics_storage":"granted"`) {
+	// Every type, in order; security_storage follows the necessary purpose.
+	if !strings.Contains(upd, `gtag("consent","update",{"ad_personalization":"denied","ad_storage":"denied","ad_user_data":"denied","analytics_storage":"granted",`+
+		`"functionality_storage":"denied","personalization_storage":"denied","security_storage":"granted"});`) {
 		t.Errorf("server-rendered update: %s", upd)
 	}
 	var cfg struct {
@@ -328,6 +331,7 @@ func TestBannerTheme(t *testing.T) {
 		"banner {\n\tbackground url(x)\n}",
 		"banner {\n\tcolour #fff\n}",
 		"consent_mode full",
+		"consent_mode basic advanced",
 	} {
 		_, err := gatewaytest.Adapt(":80 {\n\tconsent {\n" + bad + "\n\t}\n}")
 		if err == nil || !strings.Contains(err.Error(), "Caddyfile:") {

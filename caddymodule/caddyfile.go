@@ -47,7 +47,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		signing_key         <seed> [<previous>...]  # Ed25519 seed for checkpoints; older ones still verify
 //		proof_retention     <duration>              # default 3 years after the consent ended
 //		ip_truncate         <ipv4-bits> <ipv6-bits> | off   # default 16 48
-//		consent_mode        basic | advanced        # Google Consent Mode v2; default off
+//		consent_mode        [basic | advanced]      # Google Consent Mode v2; default off, alone: basic
 //		csp                 report_only | enforce [<source>...]  # the gateway's own CSP; default off
 //		banner {
 //			position    bottom | top | center | bottom-left | bottom-right
@@ -95,12 +95,18 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "privacy_policy":
 			err = oneArg(d, &h.PrivacyPolicy)
+			if err == nil {
+				err = withLine(d, checkPrivacyPolicy(h.PrivacyPolicy))
+			}
 		case "default_language":
 			err = oneArg(d, &h.DefaultLanguage)
 		case "cookie_name":
 			err = oneArg(d, &h.CookieName)
 		case "cookie_domain":
 			err = oneArg(d, &h.CookieDomain)
+			if err == nil {
+				err = withLine(d, checkCookieDomain(h.CookieDomain))
+			}
 		case "renew_after":
 			err = durationArg(d, &h.RenewAfter)
 		case "refusal_renew_after":
@@ -121,7 +127,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "ip_truncate":
 			err = h.parseIPTruncate(d)
 		case "consent_mode":
-			err = oneArg(d, &h.ConsentMode)
+			err = optionalArg(d, &h.ConsentMode, banner.ConsentModeBasic)
 			if err == nil && h.ConsentMode != banner.ConsentModeBasic && h.ConsentMode != banner.ConsentModeAdvanced {
 				err = d.Errf("consent_mode %q: use basic or advanced", h.ConsentMode)
 			}
@@ -178,6 +184,27 @@ func (h *Handler) checkPurposeRefs(refs []pendingRef) error {
 func oneArg(d *caddyfile.Dispenser, dst *string) error {
 	if !d.NextArg() {
 		return d.ArgErr()
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	return nil
+}
+
+// withLine gives a check's error the dispenser's file and line.
+func withLine(d *caddyfile.Dispenser, err error) error {
+	if err != nil {
+		return d.Errf("%v", err)
+	}
+	return nil
+}
+
+// optionalArg reads at most one argument, def when there is none.
+func optionalArg(d *caddyfile.Dispenser, dst *string, def string) error {
+	if !d.NextArg() {
+		*dst = def
+		return nil
 	}
 	*dst = d.Val()
 	if d.NextArg() {
@@ -437,21 +464,22 @@ func (h *Handler) parseVendor(d *caddyfile.Dispenser) (pendingRef, error) {
 		}
 	}
 	if err := checkVendor(v); err != nil {
-		return ref, fmt.Errorf("vendor %q: %v, at %s:%d", v.ID, err, ref.file, declared)
+		return ref, fmt.Errorf("%v, at %s:%d", err, ref.file, declared)
 	}
 	h.Vendors = append(h.Vendors, v)
 	return ref, nil
 }
 
 // checkVendor validates an operator vendor: a new one must be complete; an
-// override of a catalogued one only needs valid match rules.
+// override of a catalogued one only needs valid match rules. Its errors
+// start with `vendor "<id>": `, as catalog.Vendor.Validate's do.
 func checkVendor(v catalog.Vendor) error {
 	if !builtinVendorIDs()[v.ID] {
 		if v.Name == "" || v.Purpose == "" {
-			return fmt.Errorf("not in the built-in catalogue, so it needs at least name and purpose")
+			return fmt.Errorf("vendor %q: not in the built-in catalogue, so it needs at least name and purpose", v.ID)
 		}
 		if len(v.Match.URLs)+len(v.Match.Script)+len(v.Match.Frame)+len(v.Match.Image)+len(v.Match.Link)+len(v.Match.Inline) == 0 {
-			return fmt.Errorf("not in the built-in catalogue, so it needs at least one match or inline rule")
+			return fmt.Errorf("vendor %q: not in the built-in catalogue, so it needs at least one match or inline rule", v.ID)
 		}
 		return v.Validate()
 	}

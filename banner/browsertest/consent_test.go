@@ -396,6 +396,41 @@ func findConsent(dl []dlEntry, kind string) int {
 	return -1
 }
 
+// lastConsent is the index of the last gtag('consent', kind, …), or -1.
+func lastConsent(dl []dlEntry, kind string) int {
+	for i := len(dl) - 1; i >= 0; i-- {
+		if a, b := dl[i].command(); a == "consent" && b == kind {
+			return i
+		}
+	}
+	return -1
+}
+
+// consentTypes are the seven Google Consent Mode v2 types.
+var consentTypes = []string{"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage",
+	"functionality_storage", "personalization_storage", "security_storage"}
+
+// expectConsentTypes fails unless params sets every Consent Mode type,
+// the granted ones "granted" and the rest "denied".
+func expectConsentTypes(t *testing.T, what string, params map[string]any, granted ...string) {
+	t.Helper()
+	for _, k := range consentTypes {
+		want := "denied"
+		if slices.Contains(granted, k) {
+			want = "granted"
+		}
+		if params[k] != want {
+			t.Errorf("%s must set %s to %q, it says %v (all: %v)", what, k, want, params[k], params)
+		}
+	}
+}
+
+// waitConsentUpdates waits until the dataLayer holds n consent updates.
+func (p *page) waitConsentUpdates(what string, n int) {
+	p.t.Helper()
+	p.waitFor(what, fmt.Sprintf(`(window.dataLayer || []).filter(function (e) { return e[0] === 'consent' && e[1] === 'update'; }).length >= %d`, n))
+}
+
 func TestConsentModeDefaultComesFirst(t *testing.T) {
 	p := newPage(t, startShop(t, "consent_mode basic"))
 	p.open("/")
@@ -412,14 +447,8 @@ func TestConsentModeDefaultComesFirst(t *testing.T) {
 		t.Errorf("the consent default must be pushed as an Arguments object, as gtag() does; gtag.js ignores %s", dl[0])
 	}
 	def := dl[0].params()
-	for _, k := range []string{"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage", "functionality_storage", "personalization_storage"} {
-		if def[k] != "denied" {
-			t.Errorf("the consent default must deny %s before any choice, it says %v", k, def[k])
-		}
-	}
-	if def["security_storage"] != "granted" {
-		t.Errorf("the consent default must grant security_storage, it says %v", def["security_storage"])
-	}
+	// Every type denied, security_storage too, as the issue asks.
+	expectConsentTypes(t, "the consent default, before any choice", def)
 	if w, _ := def["wait_for_update"].(float64); w <= 0 {
 		t.Errorf("the consent default should carry wait_for_update, it is %v", def["wait_for_update"])
 	}
@@ -449,12 +478,7 @@ func TestConsentModeDefaultComesFirst(t *testing.T) {
 		if !dl[ui].IsArgs {
 			t.Errorf("the consent update must be an Arguments object, as gtag() pushes: %s", dl[ui])
 		}
-		up := dl[ui].params()
-		for _, k := range []string{"ad_storage", "ad_user_data", "ad_personalization", "analytics_storage"} {
-			if up[k] != "granted" {
-				t.Errorf("after Accept all the consent update must grant %s, it says %v", k, up[k])
-			}
-		}
+		expectConsentTypes(t, "after Accept all the consent update", dl[ui].params(), consentTypes...)
 	}
 	for i, e := range dl {
 		if a, _ := e.command(); (a == "config" || a == "js" || a == "event") && i < di {
@@ -471,9 +495,38 @@ func TestConsentModeDefaultComesFirst(t *testing.T) {
 	dl = p.dataLayer("window.dataLayer")
 	if len(dl) < 2 || findConsent(dl, "default") != 0 || findConsent(dl, "update") != 1 {
 		t.Errorf("for a visitor who decided, the page must start with the consent default then the update; its dataLayer is %v", dl)
-	} else if dl[1].params()["analytics_storage"] != "granted" {
-		t.Errorf("the server-rendered update must grant analytics_storage after Accept all: %s", dl[1])
+	} else {
+		expectConsentTypes(t, "after Accept all the server-rendered update", dl[1].params(), consentTypes...)
 	}
+}
+
+// TestConsentModeUpdateOnEveryChoice: with a bare consent_mode line (basic
+// mode), Reject all and a saved selection each push an update: Reject all
+// grants security_storage alone (necessary), a selection of Functional
+// grants functionality_storage and personalization_storage too.
+func TestConsentModeUpdateOnEveryChoice(t *testing.T) {
+	p := newPage(t, startShop(t, "consent_mode"))
+	p.open("/")
+	p.waitFirstLayer()
+	if dl := p.dataLayer("window.dataLayer"); len(dl) == 0 || findConsent(dl, "default") != 0 {
+		t.Fatalf("a bare consent_mode line must turn Consent Mode on (basic): the dataLayer is %v", dl)
+	}
+
+	p.click("the first layer's Reject all button", `cg.control(cg.first(), 'reject_all')`)
+	p.waitConsentUpdates("Reject all pushes a consent update", 1)
+	dl := p.dataLayer("window.dataLayer")
+	expectConsentTypes(t, "after Reject all the consent update", dl[lastConsent(dl, "update")].params(), "security_storage")
+	p.waitBannerGone()
+
+	evalJS[bool](p, `(window.consentgate.open(), true)`)
+	p.waitSecondLayer()
+	p.click("the Functional switch", `cg.toggle(cg.second(), 'functional')`)
+	p.waitFor("the Functional switch turns on", `cg.checked(cg.toggle(cg.second(), 'functional'))`)
+	p.click("the second layer's Save selection button", `cg.control(cg.second(), 'save')`)
+	p.waitConsentUpdates("saving a selection pushes another consent update", 2)
+	dl = p.dataLayer("window.dataLayer")
+	expectConsentTypes(t, "after saving Functional alone the consent update", dl[lastConsent(dl, "update")].params(),
+		"functionality_storage", "personalization_storage", "security_storage")
 }
 
 func findCookie(cs []*network.Cookie, name string) *network.Cookie {
