@@ -407,9 +407,10 @@ func (h *Handler) parseBanner(d *caddyfile.Dispenser) error {
 }
 
 func langText(d *caddyfile.Dispenser, dst *map[string]string) error {
+	setting := d.Val() // RemainingArgs moves on to the last argument
 	args := d.RemainingArgs()
 	if len(args) != 2 {
-		return d.Errf("%s takes a language and a text", d.Val())
+		return d.Errf("%s takes a language and a text", setting)
 	}
 	if *dst == nil {
 		*dst = map[string]string{}

@@ -65,6 +65,35 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"bad store", "consent {\n\tstore mysql://db\n}", `store "mysql://db": want a redis://`, "Caddyfile:3"},
 		{"bad ip_truncate", "consent {\n\tip_truncate 32 48\n}", `ip_truncate: IPv4 bits 0-24`, "Caddyfile:3"},
 		{"bad prefix", "consent {\n\tprefix consent\n}", `prefix must start with '/'`, "Caddyfile:3"},
+		{"javascript privacy_policy", "consent {\n\tprivacy_policy javascript:alert(1)\n}", `privacy_policy "javascript:alert(1)": use an http(s) URL or a path on this site starting with "/"`, "Caddyfile:3"},
+		{"protocol-relative privacy_policy", "consent {\n\tprivacy_policy //evil.example/privacy\n}", `privacy_policy "//evil.example/privacy": use an http(s) URL`, "Caddyfile:3"},
+		{"backslash privacy_policy", "consent {\n\tprivacy_policy `/\\evil.example`\n}", `privacy_policy "/\\evil.example": use an http(s) URL`, "Caddyfile:3"},
+		{"relative privacy_policy", "consent {\n\tprivacy_policy privacy.html\n}", `privacy_policy "privacy.html": use an http(s) URL`, "Caddyfile:3"},
+		{"cookie_domain URL", "consent {\n\tcookie_domain https://example.com:8080/x\n}", `cookie_domain "https://example.com:8080/x": give a bare domain name such as example.com`, "Caddyfile:3"},
+		{"cookie_domain port", "consent {\n\tcookie_domain example.com:8080\n}", `cookie_domain "example.com:8080": give a bare domain name`, "Caddyfile:3"},
+		{"csp mode", "consent {\n\tcsp strict\n}", `csp "strict": use report_only or enforce`, "Caddyfile:3"},
+		{"csp source", "consent {\n\tcsp report_only \"'self'\"\n}", `csp source "'self'": give a host or scheme source such as https://cdn.example.com`, "Caddyfile:3"},
+		{"consent_mode", "consent {\n\tconsent_mode full\n}", `consent_mode "full": use basic or advanced`, "Caddyfile:3"},
+		{"banner position", "consent {\n\tbanner {\n\t\tposition left\n\t}\n}", `banner position "left": use bottom, top, center, bottom-left or bottom-right`, "Caddyfile:4"},
+		{"banner colour", "consent {\n\tbanner {\n\t\taccent \"#blue\"\n\t}\n}", `banner accent colour "#blue": use a hex colour such as #1a1a1a`, "Caddyfile:4"},
+		{"unknown banner setting", "consent {\n\tbanner {\n\t\tcolour fff\n\t}\n}", `unknown banner setting "colour" (position, background, text, accent)`, "Caddyfile:4"},
+		{"banner setting twice", "consent {\n\tbanner {\n\t\taccent fff\n\t}\n\tbanner {\n\t\taccent 000\n\t}\n}", `banner accent is given twice`, "Caddyfile:7"},
+		{"unquoted colour", "consent {\n\tbanner {\n\t\taccent #fff\n\t}\n}", `wrong argument count or unexpected line ending after 'accent'`, "Caddyfile:4"},
+		{"text arguments", "consent {\n\ttext en accept_all\n}", `text takes a language, a key and the text, got 2 arguments`, "Caddyfile:3"},
+		{"key arguments", "consent {\n\tkey AAAA\n}", `key takes a hash key and a block key, got 1 arguments`, "Caddyfile:3"},
+		// Nested settings of purpose and vendor blocks (docs/operators.md).
+		{"purpose name arguments", "consent {\n\tpurpose newsletter {\n\t\tname \"Newsletter tracking\"\n\t}\n}", `name takes a language and a text`, "Caddyfile:4"},
+		{"unknown purpose setting", "consent {\n\tpurpose newsletter {\n\t\tcolour red\n\t}\n}", `unknown purpose setting "colour"`, "Caddyfile:4"},
+		{"vendor twice", "consent {\n\tvendor matomo {\n\t\tmatch stats.example.com\n\t}\n\tvendor matomo {\n\t}\n}", `vendor "matomo" is declared twice`, "Caddyfile:6"},
+		{"unknown vendor setting", "consent {\n\tvendor matomo {\n\t\turl stats.example.com\n\t}\n}", `unknown vendor setting "url"`, "Caddyfile:4"},
+		{"vendor country", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t\tcountry Germany\n\t\tmatch script acme.example\n\t}\n}", `vendor "acme": country "Germany" is not an ISO 3166-1 alpha-2 code`, "Caddyfile:3"},
+		{"vendor policy_url", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t\tpolicy_url acme.example/privacy\n\t\tmatch script acme.example\n\t}\n}", `vendor "acme": policy_url "acme.example/privacy" is not an absolute http(s) URL`, "Caddyfile:3"},
+		{"vendor cookie lifetime", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t\tcookie acme_id 30q\n\t\tmatch script acme.example\n\t}\n}", `vendor "acme": cookies[0] "acme_id": lifetime "30q": want "session" or a number with s, min, h, d, w, mo or y`, "Caddyfile:3"},
+		{"vendor cookie two lifetimes", "consent {\n\tvendor acme {\n\t\tcookie acme_id 1y 2y\n\t}\n}", `cookie "acme_id": unexpected "2y" (lifetime already "1y")`, "Caddyfile:4"},
+		{"vendor match pattern", "consent {\n\tvendor matomo {\n\t\tmatch script https://stats.example.com/\n\t}\n}", `vendor "matomo": match.script[0] "https://stats.example.com/"`, "Caddyfile:3"},
+		{"vendor match without pattern", "consent {\n\tvendor matomo {\n\t\tmatch script\n\t}\n}", `match needs at least one pattern`, "Caddyfile:4"},
+		{"vendor short inline", "consent {\n\tvendor matomo {\n\t\tinline _paq\n\t}\n}", `vendor "matomo": match.inline[0] "_paq": shorter than 6 bytes`, "Caddyfile:3"},
+		{"vendor description arguments", "consent {\n\tvendor matomo {\n\t\tdescription \"Counts visits\"\n\t}\n}", `description takes a language and a text`, "Caddyfile:4"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +107,9 @@ func TestBadCaddyfiles(t *testing.T) {
 			if tc.line != "" && !strings.HasSuffix(err.Error(), "at "+tc.line) {
 				t.Errorf("error %q does not name line %s", err, tc.line)
 			}
+			if strings.Contains(err.Error(), `": vendor "`) {
+				t.Errorf("error %q names the vendor twice", err)
+			}
 		})
 	}
 }
@@ -89,7 +121,21 @@ func TestBadJSONConfig(t *testing.T) {
 		{"bad key", `{"handler":"consent","keys":[{"hash":"short","block":"short"}]}`, `key 1`},
 		{"env key missing", `{"handler":"consent","keys":[{"hash":"{env.CG_TEST_UNSET_KEY}","block":"{env.CG_TEST_UNSET_KEY}"}]}`, `key 1: hash key: empty key`},
 		{"unknown language", `{"handler":"consent","default_language":"tlh"}`, `default language "tlh" has no texts`},
-		{"unknown text key", `{"handler":"consent","texts":{"en":{"no_such_text":"x"}}}`, `unknown text "no_such_text"`},
+		{"unknown text key", `{"handler":"consent","texts":{"en":{"no_such_text":"x"}}}`, `language en: unknown text "no_such_text"`},
+		{"bad cookie_name", `{"handler":"consent","cookie_name":"a;b"}`, `cookie_name "a;b" is not a valid cookie name`},
+		{"bad chain", `{"handler":"consent","chain":"web 1"}`, `chain "web 1": use 1 to 64 of A-Z a-z 0-9 . _ -`},
+		{"short proof_key", `{"handler":"consent","proof_key":"c2hvcnQ="}`, `proof_key (generation 1): proof: MAC key must be at least 32 bytes`},
+		{"previous proof_key not base64", `{"handler":"consent","proof_key":"` + strings.Repeat("a", 64) + `","previous_proof_keys":["!!!!"]}`, `proof_key (generation 2): key is neither base64 nor hex`},
+		{"bad signing_key", `{"handler":"consent","signing_key":"c2hvcnQ="}`, `signing_key (generation 1): want a 32-byte Ed25519 seed, base64 or hex`},
+		{"bad csp", `{"handler":"consent","csp":"strict"}`, `csp "strict": use report_only or enforce`},
+		{"bad csp source", `{"handler":"consent","csp":"enforce","csp_sources":["'self'"]}`, `csp source "'self'": give a host or scheme source`},
+		{"bad consent_mode", `{"handler":"consent","consent_mode":"full"}`, `consent_mode "full": use basic or advanced`},
+		{"bad theme", `{"handler":"consent","theme":{"position":"left"}}`, `banner position "left": use bottom, top, center, bottom-left or bottom-right`},
+		{"bad cookie_domain", `{"handler":"consent","cookie_domain":"https://example.com/"}`, `cookie_domain "https://example.com/": give a bare domain name`},
+		{"javascript privacy_policy", `{"handler":"consent","privacy_policy":"javascript:alert(1)"}`, `privacy_policy "javascript:alert(1)": use an http(s) URL or a path on this site`},
+		{"vendor country", `{"handler":"consent","vendors":[{"id":"acme","name":"Acme","purpose":"analytics","country":"Germany","match":{"script":["acme.example"]}}]}`, `vendor "acme": country "Germany" is not an ISO 3166-1 alpha-2 code`},
+		{"bad purpose id", `{"handler":"consent","purposes":[{"id":"Not Valid"}]}`, `purpose "Not Valid": id must be lower-case letters`},
+		{"necessary sold", `{"handler":"consent","purposes":[{"id":"necessary","sale":true}]}`, `the "necessary" purpose cannot be marked as sale`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +147,9 @@ func TestBadJSONConfig(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q\n does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), `": vendor "`) {
+				t.Errorf("error %q names the vendor twice", err)
 			}
 		})
 	}

@@ -8,9 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -196,7 +199,7 @@ func (h *Handler) buildPolicy() error {
 	}
 	for _, v := range h.Vendors {
 		if err := checkVendor(v); err != nil {
-			return fmt.Errorf("vendor %q: %w", v.ID, err)
+			return err
 		}
 	}
 	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
@@ -241,6 +244,12 @@ func (h *Handler) validatePrefix() error {
 	if h.CookieName != "" && strings.ContainsAny(h.CookieName, "=;, \t\"") {
 		return fmt.Errorf("cookie_name %q is not a valid cookie name", h.CookieName)
 	}
+	if err := checkPrivacyPolicy(h.PrivacyPolicy); err != nil {
+		return err
+	}
+	if err := checkCookieDomain(h.CookieDomain); err != nil {
+		return err
+	}
 	if h.RenewAfter < 0 || h.RefusalRenewAfter < 0 {
 		return fmt.Errorf("renew_after and refusal_renew_after must be positive")
 	}
@@ -263,6 +272,37 @@ func (h *Handler) validatePrefix() error {
 		return h.Theme.Validate()
 	}
 	return nil
+}
+
+// checkPrivacyPolicy: the banner links the policy, so it must be an http(s)
+// URL or a path on the site, never javascript: or another scheme.
+func checkPrivacyPolicy(s string) error {
+	if s == "" {
+		return nil
+	}
+	if strings.HasPrefix(s, "/") {
+		// "//host" and "/\host" lead off the site, and browsers drop tabs
+		// and newlines, which could make either.
+		if len(s) == 1 || s[1] != '/' && s[1] != '\\' && !strings.ContainsFunc(s, unicode.IsControl) {
+			return nil
+		}
+	} else if u, err := url.Parse(s); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		return nil
+	}
+	return fmt.Errorf("privacy_policy %q: use an http(s) URL or a path on this site starting with \"/\"", s)
+}
+
+// cookieDomainRE is a host name in lower case, with the leading dot
+// browsers ignore allowed.
+var cookieDomainRE = regexp.MustCompile(`^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkCookieDomain: the value becomes the cookie's Domain attribute, which
+// takes a bare domain; a URL there would make browsers drop the cookie.
+func checkCookieDomain(s string) error {
+	if s == "" || len(s) <= 254 && cookieDomainRE.MatchString(s) {
+		return nil
+	}
+	return fmt.Errorf("cookie_domain %q: give a bare domain name such as example.com (lower case, no scheme, port or path)", s)
 }
 
 // mergePurposes adds operator purposes to the defaults; one with a default's
