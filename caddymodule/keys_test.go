@@ -70,9 +70,10 @@ func TestKeyRotation(t *testing.T) {
 }
 
 // TestProofKeyRotation: a reload that rotates the proof and signing keys
-// (new first, old kept) goes on with the same chain; later records name the
-// new key, and the whole chain, both generations, verifies — also after a
-// restart that knows the old keys only from the configuration.
+// (new first, old kept) goes on with the same chain; later records and
+// checkpoints name the new key, and the whole chain, both generations of
+// records and a checkpoint signed before the rotation, verifies — also
+// after a restart that knows the old keys only from the configuration.
 func TestProofKeyRotation(t *testing.T) {
 	oldMAC, newMAC, oldSeed, newSeed := randomKey(32), randomKey(32), randomKey(32), randomKey(32)
 	port, adminPort := freePort(t), freePort(t)
@@ -82,31 +83,48 @@ func TestProofKeyRotation(t *testing.T) {
 			port, db, keys)
 	}
 	base, admin := baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
-	verify := func(when string) {
+	verify := func(when string, checkpoints int) {
 		t.Helper()
 		var v struct {
 			OK     bool `json:"ok"`
 			Chains []struct {
-				Records    int  `json:"records"`
-				MACChecked bool `json:"mac_checked"`
+				Records     int  `json:"records"`
+				Checkpoints int  `json:"checkpoints"`
+				MACChecked  bool `json:"mac_checked"`
 			} `json:"chains"`
 		}
 		adminJSON(t, "GET", admin+"/consent/verify?chain=rotate-test", 200, &v)
-		if !v.OK || len(v.Chains) != 1 || !v.Chains[0].MACChecked {
-			t.Errorf("%s: chain does not verify: %+v", when, v)
+		if !v.OK || len(v.Chains) != 1 || !v.Chains[0].MACChecked || v.Chains[0].Checkpoints != checkpoints {
+			t.Errorf("%s: chain does not verify with %d signed checkpoints: %+v", when, checkpoints, v)
 		}
+	}
+	// checkpoint signs the chain's head now and returns the signing key's id.
+	checkpoint := func() string {
+		t.Helper()
+		var cp struct {
+			Checkpoints []struct {
+				KeyID string `json:"key_id"`
+			} `json:"checkpoints"`
+		}
+		adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &cp)
+		if len(cp.Checkpoints) != 1 || cp.Checkpoints[0].KeyID == "" {
+			t.Fatalf("no checkpoint written: %+v", cp)
+		}
+		return cp.Checkpoints[0].KeyID
 	}
 
 	gatewaytest.Start(t, config(fmt.Sprintf("\t\tproof_key %s\n\t\tsigning_key %s\n", oldMAC, oldSeed)))
 	postChoice(t, newClient(t), base, `{"all":true}`)
 	postChoice(t, newClient(t), base, `{"all":false}`)
+	oldCheckpointKey := checkpoint() // signed with the key about to be rotated out of first place
 
 	rotated := config(fmt.Sprintf("\t\tproof_key %s %s\n\t\tsigning_key %s %s\n", newMAC, oldMAC, newSeed, oldSeed))
 	gatewaytest.Start(t, rotated)
 	postChoice(t, newClient(t), base, `{"purposes":{"analytics":true}}`)
-	var cp map[string]any
-	adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &cp)
-	verify("after a reload with rotated keys")
+	if newCheckpointKey := checkpoint(); newCheckpointKey == oldCheckpointKey {
+		t.Errorf("the checkpoint after rotation is signed with the old key %s", oldCheckpointKey)
+	}
+	verify("after a reload with rotated keys", 2)
 
 	var keyIDs = map[string]int{}
 	_, body := adminDo(t, "GET", admin+"/consent/export?format=jsonl&chain=rotate-test")
@@ -123,5 +141,5 @@ func TestProofKeyRotation(t *testing.T) {
 
 	gatewaytest.Stop(t)
 	gatewaytest.Start(t, rotated) // a fresh process state: old keys only from the Caddyfile
-	verify("after a restart")
+	verify("after a restart", 2)
 }
