@@ -19,9 +19,17 @@ var (
 	homeSocial     = []string{"www.facebook.com", "www.youtube.com", "www.instagram.com", "platform.twitter.com"}
 	homeFunctional = []string{"www.gstatic.com"}
 	// contact.html
-	contactAnalytics = []string{"www.googletagmanager.com"}
-	contactSocial    = []string{"connect.facebook.net"}
-	contactMarketing = []string{"widget.manychat.com", "mccdn.me"}
+	contactAnalytics  = []string{"www.googletagmanager.com"}
+	contactSocial     = []string{"connect.facebook.net"}
+	contactMarketing  = []string{"widget.manychat.com", "mccdn.me", "www.facebook.com"} // the Meta Pixel's image tag
+	contactFunctional = []string{"fonts.googleapis.com"}
+)
+
+// The contact page's inert pixel and font stylesheet (the gateway moves
+// their URLs into data-consent-src / data-consent-href until consent).
+const (
+	contactPixel = `document.querySelector('main img[width="1"][height="1"]')`
+	contactFonts = `document.querySelector('link[rel=stylesheet][href*="fonts.googleapis.com"], link[rel=stylesheet][data-consent-href*="fonts.googleapis.com"]')`
 )
 
 func TestFreshVisitMakesNoTrackerRequestAndSetsNoCookie(t *testing.T) {
@@ -91,6 +99,69 @@ func TestAcceptAllLoadsTrackersWithoutReload(t *testing.T) {
 	if consent == nil || !consent.HTTPOnly {
 		t.Errorf("after Accept all the browser must hold the HttpOnly consent cookie; it holds %v", cookieNames(p.cookies()))
 	}
+}
+
+// TestAcceptAllBringsPixelsAndLinksAlive: the contact page's Meta Pixel
+// image and Google Fonts stylesheet, inert before a choice, load after
+// Accept all without a reload: an image request to the pixel, a
+// stylesheet request to Google Fonts.
+func TestAcceptAllBringsPixelsAndLinksAlive(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/contact.html")
+	p.waitFirstLayer()
+	p.expectNoThirdParty("before the visitor chose")
+	type inert struct {
+		Pixel string `json:"pixel"`
+		Fonts string `json:"fonts"`
+	}
+	in := evalJS[inert](p, `{pixel: (function (i) { return i && !i.hasAttribute('src') ? i.getAttribute('data-consent-src') || '' : ''; })(`+contactPixel+`),
+		fonts: (function (l) { return l && !l.hasAttribute('href') ? l.getAttribute('data-consent-href') || '' : ''; })(`+contactFonts+`)}`)
+	if !strings.HasPrefix(in.Pixel, "https://www.facebook.com/tr?") || !strings.HasPrefix(in.Fonts, "https://fonts.googleapis.com/css2?") {
+		t.Fatalf("before a choice the pixel and the font stylesheet must be inert, their URLs kept aside; they are %+v", in)
+	}
+	p.watchChanges()
+	navs := p.navigations()
+
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	p.waitHosts("after Accept all, the pixel and the fonts load", "www.facebook.com", "fonts.googleapis.com")
+	p.waitFor("the pixel's image has loaded", `(function (i) { return i.complete && i.naturalWidth === 1 && /^https:\/\/www\.facebook\.com\/tr\?/.test(i.src); })(`+contactPixel+`)`)
+	p.waitFor("the font stylesheet has loaded", `(function (l) { return !!l.sheet && /^https:\/\/fonts\.googleapis\.com\/css2\?/.test(l.href); })(`+contactFonts+`)`)
+	p.expectNoReload("Accept all", navs)
+	dests := map[string]string{}
+	for _, h := range trackers.Hits() {
+		dests[h.Host+h.Path] = h.Dest
+	}
+	if d := dests["www.facebook.com/tr"]; d != "image" {
+		t.Errorf("the Meta Pixel must be requested as an image, it was %q; the trackers received: %s", d, listOr(hitStrings(trackers.Hits())))
+	}
+	if d := dests["fonts.googleapis.com/css2"]; d != "style" {
+		t.Errorf("Google Fonts must be requested as a stylesheet, it was %q; the trackers received: %s", d, listOr(hitStrings(trackers.Hits())))
+	}
+}
+
+// TestAsyncReleasedScriptDoesNotHoldUpTheNext: of two released scripts, an
+// async one whose answer has not come yet does not keep the next from
+// running (async keeps its meaning); it runs when its answer comes.
+func TestAsyncReleasedScriptDoesNotHoldUpTheNext(t *testing.T) {
+	base := startCSPSite(t, "object-src 'none'", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Async</title>`+
+		`<script async src="https://www.googletagmanager.com/gtag/js?id=G-HELD"></script>`+
+		`<script src="https://connect.facebook.net/en_US/fbevents.js"></script>`+
+		`</head><body><main><h1>Async</h1></main></body></html>`)
+	release := trackers.holdAnswers(t, "id=G-HELD")
+	p := newPage(t, base)
+	p.open("/")
+	p.waitFirstLayer()
+	p.expectNoThirdParty("before consent")
+
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitHosts("after Accept all, the async Google tag is requested (its answer held back)", "www.googletagmanager.com")
+	p.waitFor("the script after the unanswered async one runs", `(window.__tracked || []).indexOf('connect.facebook.net/en_US/fbevents.js') >= 0`)
+	if evalJS[bool](p, `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0`) {
+		t.Fatal("the async Google tag ran though its answer was held back; this test proves nothing")
+	}
+	release()
+	p.waitFor("the async Google tag runs once its answer comes", `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0`)
 }
 
 func TestRejectAllLoadsNothing(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -52,7 +53,8 @@ type recorder struct {
 
 	mu    sync.Mutex
 	hits  []hit
-	noise []hit // the browser's own requests (component updates and the like), ignored
+	noise []hit                    // the browser's own requests (component updates and the like), ignored
+	held  map[string]chan struct{} // query substring → closed once its answers may go (holdAnswers)
 }
 
 func startRecorder() *recorder {
@@ -108,6 +110,41 @@ func (r *recorder) Noise() []hit {
 	return slices.Clone(r.noise)
 }
 
+// holdAnswers makes the recorder keep back its answer to every request
+// whose query contains key (the request itself is recorded at once) until
+// release is called, at the latest when the test ends: a test can then show
+// that nothing waits for that answer.
+func (r *recorder) holdAnswers(t *testing.T, key string) (release func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	r.mu.Lock()
+	if r.held == nil {
+		r.held = map[string]chan struct{}{}
+	}
+	r.held[key] = ch
+	r.mu.Unlock()
+	t.Cleanup(func() {
+		release()
+		r.mu.Lock()
+		delete(r.held, key)
+		r.mu.Unlock()
+	})
+	return release
+}
+
+// heldFor is the channel a request with this query must wait for, or nil.
+func (r *recorder) heldFor(query string) chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for key, ch := range r.held {
+		if strings.Contains(query, key) {
+			return ch
+		}
+	}
+	return nil
+}
+
 // fromPage tells a request a web page made from one the browser makes on its
 // own behalf (component updates, network time, account checks): those carry
 // "Sec-Fetch-Site: none" over https, and neither a Referer nor an Origin.
@@ -145,6 +182,13 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.noise = append(r.noise, h)
 	}
 	r.mu.Unlock()
+	if ch := r.heldFor(h.Query); ch != nil {
+		select {
+		case <-ch:
+		case <-req.Context().Done():
+			return
+		}
+	}
 
 	if origin := req.Header.Get("Origin"); origin != "" {
 		w.Header().Set("Access-Control-Allow-Origin", origin)
