@@ -239,6 +239,21 @@ func TestAcceptingOnePurposeReleasesOnlyItsVendors(t *testing.T) {
 	}
 }
 
+// runTimeHeld are the elements page code adds in TestScriptsAddedAtRunTimeWaitForConsent,
+// by id, with the host each loads from once released.
+var runTimeHeld = []struct{ id, how, host string }{
+	{"rt-frame", "an iframe given its src by the property setter", "player.vimeo.com"},
+	{"rt-img", "an img given its src by setAttribute", "px.ads.linkedin.com"},
+	{"rt-inner", "an img written with innerHTML", "bat.bing.com"},
+	{"rt-adjacent", "an iframe written with insertAdjacentHTML", "www.google.com"},
+}
+
+// heldElement is a JS condition: the element with this id is held (marked
+// with its purpose, no src of its own).
+func heldElement(id string) string {
+	return fmt.Sprintf(`(function (e) { return !!e && e.hasAttribute('data-consent-purpose') && !e.hasAttribute('src'); })(document.getElementById(%q))`, id)
+}
+
 func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
 	p := newPage(t, startShop(t))
 	p.open("/imprint.html")
@@ -259,13 +274,56 @@ func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
   x.open('GET', 'https://stats.g.doubleclick.net/j/collect?t=dc&tid=G-EXAMPLE123');
   x.send();
   window.__beacon = navigator.sendBeacon('https://www.google-analytics.com/g/collect?v=2&en=page_view', 'x');
+  // Two writes of one cookie: replayed in order, the later one wins.
+  document.cookie = '_fbp=fb.1.1700000000.41; Path=/';
   document.cookie = '_fbp=fb.1.1700000000.42; Path=/';
+
+  var f = document.createElement('iframe');
+  f.id = 'rt-frame';
+  f.title = 'Vimeo video';
+  f.src = 'https://player.vimeo.com/video/76979871';
+  document.body.appendChild(f);
+  var i = document.createElement('img');
+  i.id = 'rt-img';
+  i.alt = '';
+  i.setAttribute('src', 'https://px.ads.linkedin.com/collect/?pid=1&fmt=gif');
+  document.body.appendChild(i);
+  var d = document.createElement('div');
+  d.innerHTML = '<img id="rt-inner" alt="" src="https://bat.bing.com/action/0?ti=1&Ver=2">';
+  document.body.appendChild(d);
+  document.body.insertAdjacentHTML('beforeend', '<iframe id="rt-adjacent" title="Map" src="https://www.google.com/maps/embed?pb=1"></iframe>');
   return true;
 })()`)
+	// The page's own code, meanwhile, works as without the shim: its
+	// cookie, a same-origin fetch and XHR, an image written as HTML.
+	evalJS[bool](p, `(function () {
+  document.cookie = 'gp_cart=' + encodeURIComponent('[{"id":3,"qty":1}]') + '; Path=/';
+  window.__own = {};
+  fetch('/style.css').then(function (r) { __own.fetch = r.status; }, function (e) { __own.fetch = String(e); });
+  var x = new XMLHttpRequest();
+  x.onload = function () { __own.xhr = x.status; };
+  x.open('GET', '/imprint.html');
+  x.send();
+  var d = document.createElement('div');
+  d.innerHTML = '<img id="own-img" alt="" src="/img/logo.svg">';
+  document.body.appendChild(d);
+  return true;
+})()`)
+	p.waitFor("before consent, the page's same-origin fetch and XHR answer 200", `window.__own.fetch === 200 && window.__own.xhr === 200`)
+	p.waitFor("before consent, the page's own image written with innerHTML loads",
+		`(function (i) { return i.complete && i.naturalWidth > 0 && i.getAttribute('src') === '/img/logo.svg' && !i.hasAttribute('data-consent-purpose'); })(document.getElementById('own-img'))`)
+	if c := evalJS[string](p, `document.cookie`); !strings.Contains(c, "gp_cart=") {
+		t.Errorf("before consent the page could not store its own cart cookie gp_cart: document.cookie = %q", c)
+	}
 	p.waitIdle()
-	p.expectNoThirdParty("before consent, with a script, an image beacon, a fetch, an XHR and a sendBeacon added at run time")
+	p.expectNoThirdParty("before consent, with a script, an image beacon, a fetch, an XHR, a sendBeacon, frames and images added at run time")
 	if c := evalJS[string](p, `document.cookie`); strings.Contains(c, "_fbp") {
 		t.Errorf("before consent the page could store the Facebook cookie _fbp: document.cookie = %q", c)
+	}
+	for _, e := range runTimeHeld {
+		if !evalJS[bool](p, heldElement(e.id)) {
+			t.Errorf("before consent, %s (#%s) must be held: marked with its purpose and without src", e.how, e.id)
+		}
 	}
 
 	p.watchChanges()
@@ -273,10 +331,17 @@ func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
 	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
 	p.waitBannerGone()
 	p.expectNoReload("Accept all (a reload would drop what the page queued)", navs)
-	p.waitHosts("after Accept all, what the page added at run time is sent",
-		"www.google-analytics.com", "www.facebook.com", "connect.facebook.net", "stats.g.doubleclick.net")
+	hosts := []string{"www.google-analytics.com", "www.facebook.com", "connect.facebook.net", "stats.g.doubleclick.net"}
+	for _, e := range runTimeHeld {
+		hosts = append(hosts, e.host)
+	}
+	p.waitHosts("after Accept all, what the page added at run time is sent", hosts...)
 	p.waitFor("the held script runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
 	p.waitFor("the held fetch resolves for the page's code", `window.__fetched === 204`)
+	for _, e := range runTimeHeld {
+		p.waitFor(fmt.Sprintf("after Accept all, %s (#%s) gets its src back from %s", e.how, e.id, e.host),
+			fmt.Sprintf(`(function (e) { return !!e && !e.hasAttribute('data-consent-purpose') && e.src.indexOf('https://%s/') === 0; })(document.getElementById(%q))`, e.host, e.id))
+	}
 	paths := map[string]bool{}
 	for _, h := range trackers.Hits() {
 		paths[h.Host+h.Path] = true
@@ -286,7 +351,7 @@ func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
 			t.Errorf("after Accept all the held request to %s was never sent; the trackers received: %s", want, listOr(hitStrings(trackers.Hits())))
 		}
 	}
-	p.waitFor("the held cookie write is replayed", `document.cookie.indexOf('_fbp=fb.1.1700000000.42') >= 0`)
+	p.waitFor("the held cookie writes are replayed in order (the later value stays)", `document.cookie.indexOf('_fbp=fb.1.1700000000.42') >= 0`)
 }
 
 func TestWithdrawReloadsAndLeavesNoVendorCookie(t *testing.T) {
