@@ -460,6 +460,27 @@ func TestGlobalPrivacyControl(t *testing.T) {
 		p.expectHostsNotRequested("with Sec-GPC: 1, marketing must stay off", contactMarketing...)
 	})
 
+	t.Run("DNT: 1 alone switches marketing off as Sec-GPC does", func(t *testing.T) {
+		p := newPage(t, base)
+		p.open("/contact.html")
+		p.waitFirstLayer()
+		p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+		p.waitHosts("without a signal, Accept all loads marketing too", slices.Concat(contactAnalytics, contactMarketing)...)
+
+		p.setHeaders("DNT", "1")
+		p.forgetRequests()
+		p.open("/contact.html")
+		if st := p.config().State; !st.Signal || st.Purposes["marketing"] || !st.Purposes["analytics"] {
+			t.Errorf("with DNT: 1 after an Accept all made without it, marketing must be off and the signal noted, analytics stays on: %+v", st)
+		}
+		if evalJS[bool](p, `window.consentgate.granted('marketing')`) {
+			t.Error("window.consentgate.granted('marketing') must be false while DNT: 1 is honoured")
+		}
+		p.waitHosts("analytics, which the signal does not touch, still loads", contactAnalytics...)
+		p.waitIdle()
+		p.expectHostsNotRequested("with DNT: 1, marketing must stay off", contactMarketing...)
+	})
+
 	t.Run("Accept all while sending the signal is an explicit opt-in", func(t *testing.T) {
 		// docs/visitors.md: "If you click Accept all while your browser
 		// sends the signal, that click counts as your explicit choice, and
@@ -474,6 +495,32 @@ func TestGlobalPrivacyControl(t *testing.T) {
 			t.Errorf("after Accept all under the signal, marketing must be granted: %+v", st.Purposes)
 		}
 	})
+}
+
+// TestGPCSwitchesOffOperatorSalePurpose: a purpose the operator marks
+// "sale" is switched off by Sec-GPC like marketing: here the shop moves
+// Mailchimp to its own newsletter purpose.
+func TestGPCSwitchesOffOperatorSalePurpose(t *testing.T) {
+	mailchimp := []string{"cdn-images.mailchimp.com", "s3.amazonaws.com"}
+	p := newPage(t, startShop(t, "purpose newsletter {", "\tname en \"Newsletter tracking\"", "\tsale", "}",
+		"vendor mailchimp {", "\tpurpose newsletter", "}"))
+	p.open("/newsletter.html")
+	p.waitFirstLayer()
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitHosts("without a signal, Accept all loads Mailchimp (newsletter)", mailchimp...)
+	if st := p.apiState(); !st.Purposes["newsletter"] {
+		t.Fatalf("after Accept all the operator's newsletter purpose must be granted: %+v", st.Purposes)
+	}
+
+	p.setHeaders("Sec-GPC", "1")
+	p.forgetRequests()
+	p.open("/newsletter.html")
+	if st := p.config().State; !st.Signal || st.Purposes["newsletter"] || st.Purposes["marketing"] || !st.Purposes["analytics"] {
+		t.Errorf("with Sec-GPC: 1 the sale purpose newsletter must be off like marketing, the signal noted, analytics on: %+v", st)
+	}
+	p.waitHosts("analytics, which the signal does not touch, still loads", "www.googletagmanager.com")
+	p.waitIdle()
+	p.expectHostsNotRequested("with Sec-GPC: 1, the sale purpose's Mailchimp must stay off", mailchimp...)
 }
 
 // dlEntry is one dataLayer entry: gtag() pushes Arguments objects.
