@@ -42,7 +42,9 @@ var placeholderStyleHash = func() string {
 // returns the nonce the injected markup must carry: the page's own, or one
 // made for this response, or "" when no policy restricts scripts.
 func (h *Handler) adaptCSP(hdr http.Header, r *http.Request, d *policy.Decision) string {
-	enforced, reportOnly := hdr.Values("Content-Security-Policy"), hdr.Values("Content-Security-Policy-Report-Only")
+	nonce := h.adaptPageCSP(hdr, r)
+	// Added only now: adaptPageCSP rewrites the header's value slices in
+	// place, and Add under the same name would move them first.
 	if h.CSP != "" {
 		name := "Content-Security-Policy-Report-Only"
 		if h.CSP == cspEnforce {
@@ -50,6 +52,12 @@ func (h *Handler) adaptCSP(hdr http.Header, r *http.Request, d *policy.Decision)
 		}
 		hdr.Add(name, h.ownPolicy(d))
 	}
+	return nonce
+}
+
+// adaptPageCSP adapts the page's own policies in place; see adaptCSP.
+func (h *Handler) adaptPageCSP(hdr http.Header, r *http.Request) string {
+	enforced, reportOnly := hdr.Values("Content-Security-Policy"), hdr.Values("Content-Security-Policy-Report-Only")
 	if len(enforced)+len(reportOnly) == 0 {
 		return ""
 	}

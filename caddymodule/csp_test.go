@@ -9,14 +9,15 @@ import (
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 )
 
-// startCSPSite serves gtagPage with the given page CSP header (if any) and
-// extra consent subdirectives, with an admin endpoint for the scan.
-func startCSPSite(t *testing.T, pageCSP, extra string) (site, admin string) {
+// startCSPSite serves gtagPage with the given page CSP (if any) under the
+// header name (Content-Security-Policy or ...-Report-Only) and extra consent
+// subdirectives, with an admin endpoint for the scan.
+func startCSPSite(t *testing.T, name, pageCSP, extra string) (site, admin string) {
 	t.Helper()
 	port, adminPort := freePort(t), freePort(t)
 	header := ""
 	if pageCSP != "" {
-		header = fmt.Sprintf("header /page.html Content-Security-Policy %q", pageCSP)
+		header = fmt.Sprintf("header /page.html %s %q", name, pageCSP)
 	}
 	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
 	consent {
@@ -30,12 +31,17 @@ func startCSPSite(t *testing.T, pageCSP, extra string) (site, admin string) {
 	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
 }
 
+const (
+	enforcedCSP   = "Content-Security-Policy"
+	reportOnlyCSP = "Content-Security-Policy-Report-Only"
+)
+
 // TestPageNonceCarriedByInjectedMarkup: under a strict nonce-based CSP, the
 // shim, the Consent Mode script, the stylesheet and the banner script carry
 // the page's nonce, and the policy is left exactly as it was.
 func TestPageNonceCarriedByInjectedMarkup(t *testing.T) {
 	const policy = "script-src 'nonce-R4nd0m' 'strict-dynamic'; object-src 'none'; base-uri 'none'"
-	base, _ := startCSPSite(t, policy, "consent_mode basic")
+	base, _ := startCSPSite(t, enforcedCSP, policy, "consent_mode basic")
 	resp, page := get(t, newClient(t), base+"/page.html")
 	if got := resp.Header.Get("Content-Security-Policy"); got != policy {
 		t.Errorf("the page's policy was changed to %q", got)
@@ -64,7 +70,7 @@ func TestPageNonceCarriedByInjectedMarkup(t *testing.T) {
 // for the injected markup alone; a policy relying on 'unsafe-inline' keeps
 // it in force.
 func TestStrictPolicyWithoutNonceGetsOnlyOurs(t *testing.T) {
-	base, _ := startCSPSite(t, "script-src 'sha256-AAAA'; img-src 'self'", "")
+	base, _ := startCSPSite(t, enforcedCSP, "script-src 'sha256-AAAA'; img-src 'self'", "")
 	resp, page := get(t, newClient(t), base+"/page.html")
 	got := resp.Header.Get("Content-Security-Policy")
 	head, _ := parsePage(t, page)
@@ -76,7 +82,7 @@ func TestStrictPolicyWithoutNonceGetsOnlyOurs(t *testing.T) {
 		t.Errorf("a nonce was reused across responses")
 	}
 
-	base, _ = startCSPSite(t, "script-src 'self' 'unsafe-inline' https://www.googletagmanager.com", "")
+	base, _ = startCSPSite(t, enforcedCSP, "script-src 'self' 'unsafe-inline' https://www.googletagmanager.com", "")
 	resp, page = get(t, newClient(t), base+"/page.html")
 	if got := resp.Header.Get("Content-Security-Policy"); got != "script-src 'self' 'unsafe-inline' https://www.googletagmanager.com" {
 		t.Errorf("a policy that already admits the banner was changed: %q", got)
@@ -91,7 +97,7 @@ func TestStrictPolicyWithoutNonceGetsOnlyOurs(t *testing.T) {
 // feed the third-party scan, naming a catalogued tracker that slipped
 // through.
 func TestOwnPolicyAndReports(t *testing.T) {
-	base, admin := startCSPSite(t, "", "csp report_only https://cdn.example.com")
+	base, admin := startCSPSite(t, "", "", "csp report_only https://cdn.example.com")
 	c := newClient(t)
 	resp, _ := get(t, c, base+"/page.html")
 	own := resp.Header.Get("Content-Security-Policy-Report-Only")
@@ -141,5 +147,48 @@ func TestOwnPolicyAndReports(t *testing.T) {
 		if !found[want] {
 			t.Errorf("scan lacks %q: %v", want, found)
 		}
+	}
+}
+
+// TestPagePolicyAdaptedBesideOwnPolicy: with the gateway's own policy on, a
+// page policy under the same header name is still adapted for the banner
+// (its stylesheet by nonce, its fetches to the prefix), and the own policy
+// is added beside it, not in its place.
+func TestPagePolicyAdaptedBesideOwnPolicy(t *testing.T) {
+	const page = "default-src 'none'; script-src 'nonce-R4nd0m'"
+	for _, tt := range []struct{ header, mode string }{
+		{enforcedCSP, "enforce"},
+		{reportOnlyCSP, "report_only"},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			base, _ := startCSPSite(t, tt.header, page, "csp "+tt.mode)
+			resp, body := get(t, newClient(t), base+"/page.html")
+			got := resp.Header.Values(tt.header)
+			if len(got) != 2 {
+				t.Fatalf("%s: %q, want the page's policy and the gateway's", tt.header, got)
+			}
+			head, _ := parsePage(t, body)
+			nonce := ""
+			for _, n := range head {
+				if n.Data == "link" && strings.HasPrefix(attr(n, "href"), "/.consent/") {
+					nonce = attr(n, "nonce")
+				}
+			}
+			if nonce == "" {
+				t.Fatal("the injected stylesheet carries no nonce")
+			}
+			if tt.mode == "enforce" && nonce != "R4nd0m" {
+				t.Errorf("injected markup carries nonce %q, not the page's", nonce)
+			}
+			adapted := got[0]
+			for _, want := range []string{"default-src 'none'", "script-src 'nonce-R4nd0m'", "style-src 'nonce-" + nonce + "'", "connect-src " + base + "/.consent/"} {
+				if !strings.Contains(adapted, want) {
+					t.Errorf("the page's policy lacks %q: %q", want, adapted)
+				}
+			}
+			if own := got[1]; !strings.HasPrefix(own, "default-src 'self' data: blob:") || !strings.Contains(own, "report-uri /.consent/csp-report") {
+				t.Errorf("second policy is not the gateway's own: %q", own)
+			}
+		})
 	}
 }

@@ -30,15 +30,23 @@ func cspPage(nonceAttr string) string {
 // the gateway.
 func startCSPSite(t *testing.T, policy, page string) string {
 	t.Helper()
+	return startCSPSiteWith(t, policy, page, "")
+}
+
+// startCSPSiteWith is startCSPSite with extra consent subdirectives (such
+// as "csp enforce").
+func startCSPSiteWith(t *testing.T, policy, page, extra string) string {
+	t.Helper()
 	port := gatewaytest.FreePort(t)
 	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
 	consent {
 		privacy_policy /privacy.html
+		%s
 	}
 	header Content-Security-Policy %q
 	header Content-Type "text/html; charset=utf-8"
 	respond `+"`%s`"+`
-}`, port, policy, page))
+}`, port, extra, policy, page))
 	gatewaytest.WaitListening(t, port)
 	return gatewaytest.BaseURL(port)
 }
@@ -60,10 +68,21 @@ document.addEventListener('securitypolicyviolation', function (e) {
 
 func (p *page) expectNoViolation(when string) {
 	p.t.Helper()
-	if v := evalJS[[]string](p, `window.__violations || []`); len(v) > 0 {
+	if v := p.violations(); len(v) > 0 {
 		p.t.Errorf("%s the page's policy blocked: %v", when, v)
 	}
 }
+
+// violations lists "directive blocked-URI" for each violation so far.
+func (p *page) violations() []string {
+	p.t.Helper()
+	return evalJS[[]string](p, `window.__violations || []`)
+}
+
+// gtagRan holds once the released Google tag has loaded and its inline
+// setup has run.
+const gtagRan = `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0 &&
+	(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`
 
 // TestStrictCSPWithNonce: under a nonce-based policy with 'strict-dynamic',
 // the banner works, consent activates the blocked Google tag (external and
@@ -84,10 +103,73 @@ func TestStrictCSPWithNonce(t *testing.T) {
 	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
 	p.waitBannerGone()
 	p.waitHosts("after Accept all under a strict CSP, the Google tag loads", "www.googletagmanager.com")
-	p.waitFor("the Google tag and its inline setup ran", `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0 &&
-		(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`)
+	p.waitFor("the Google tag and its inline setup ran", gtagRan)
 	p.expectNoReload("Accept all under a strict CSP", navs)
 	p.expectNoViolation("after consent")
+}
+
+// TestNonceOnlyCSP: under a policy whose script-src is a nonce alone (no
+// 'strict-dynamic', so a script that another script creates runs only if it
+// carries the nonce), consent releases the blocked Google tag in place: the
+// re-created scripts carry the page's nonce.
+func TestNonceOnlyCSP(t *testing.T) {
+	const nonce = "bm9uY2Utb25seQ"
+	base := startCSPSite(t, "script-src 'nonce-"+nonce+"'; object-src 'none'; base-uri 'none'", cspPage(` nonce="`+nonce+`"`))
+	p := newPage(t, base)
+	p.watchViolations()
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("before consent, under a nonce-only CSP")
+	p.expectNoViolation("before consent")
+	p.watchChanges()
+	navs := p.navigations()
+	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	p.waitFor("the released Google tag and its inline setup ran", gtagRan)
+	p.expectNoReload("Accept all under a nonce-only CSP", navs)
+	p.expectNoViolation("after consent")
+}
+
+// TestStrictCSPUnderOwnEnforcedPolicy: a page policy that allows nothing
+// but its nonced scripts, and the gateway's own policy enforced under the
+// same header name. The page's policy is still adapted, so the banner's
+// stylesheet applies and the choice reaches the gateway; the released inline
+// setup runs in place. The Google loader's host is not in the own policy of
+// a page served before consent, so it loads from the next page on.
+func TestStrictCSPUnderOwnEnforcedPolicy(t *testing.T) {
+	const nonce = "b3duLXBvbGljeQ"
+	base := startCSPSiteWith(t, "default-src 'none'; script-src 'nonce-"+nonce+"'; base-uri 'none'", cspPage(` nonce="`+nonce+`"`), "csp enforce")
+	p := newPage(t, base)
+	p.watchViolations()
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitFor("the banner's stylesheet applies", `Array.prototype.some.call(document.styleSheets, function (s) {
+		return s.href && s.href.indexOf('/.consent/') >= 0 && s.cssRules.length > 0; })`)
+	p.waitIdle()
+	p.expectNoThirdParty("before consent, under page and own policies")
+	p.expectNoViolation("before consent")
+	p.watchChanges()
+	navs := p.navigations()
+	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+	p.waitFor("the choice is recorded", `window.consentgate && window.consentgate.state && window.consentgate.state.decided === true`)
+	p.waitFor("the released inline setup ran", `(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`)
+	p.expectNoReload("Accept all under the own policy", navs)
+	for _, v := range p.violations() {
+		// Only the own policy of the page served before consent may object,
+		// and only to the vendor's host.
+		if !strings.Contains(v, "https://www.googletagmanager.com/") {
+			t.Errorf("after consent, a policy blocked %s", v)
+		}
+	}
+
+	p.reload()
+	p.waitFor("the Google tag and its inline setup ran after the next load", gtagRan)
+	p.expectNoViolation("on the next page, under the policies for the consent given")
+	if l := p.layers(); l.First || l.Second {
+		t.Errorf("the banner is shown again after consent: %+v", l)
+	}
 }
 
 // TestHashOnlyCSP: under a policy that allows only the page's inline script
@@ -107,8 +189,7 @@ func TestHashOnlyCSP(t *testing.T) {
 	p.expectNoViolation("before consent")
 	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
 	p.waitBannerGone()
-	p.waitFor("the Google tag and its inline setup ran", `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0 &&
-		(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`)
+	p.waitFor("the Google tag and its inline setup ran", gtagRan)
 	p.expectNoViolation("after consent")
 }
 
