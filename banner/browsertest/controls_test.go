@@ -504,3 +504,92 @@ func TestPlaceholderInATinyFrame(t *testing.T) {
 		t.Errorf("the Like button is still blocked after Always allow: %s", p.describeFrame(facebookFrame))
 	}
 }
+
+// expectLastProof fails unless the visitor's newest proof record names
+// this layer and action, as the control that made the choice says.
+func (p *page) expectLastProof(when, layer, action string) {
+	p.t.Helper()
+	own := p.ownProofs()
+	if n := len(own.Records); n == 0 || own.Records[n-1].How.Layer != layer || own.Records[n-1].How.Action != action {
+		p.t.Errorf("%s the newest proof record must say layer %q, action %q; GET /.consent/proofs (status %d) lists:%s",
+			when, layer, action, own.Status, recordSummary(own.Records))
+	}
+}
+
+// expectNothingGranted fails unless the page's state grants nothing but
+// the necessary purpose.
+func (p *page) expectNothingGranted(when string) {
+	p.t.Helper()
+	st := p.config().State
+	if !st.Decided {
+		p.t.Errorf("%s the page's state must say the visitor decided: %+v", when, st)
+	}
+	for id, granted := range st.Purposes {
+		if granted && id != "necessary" {
+			p.t.Errorf("%s the page's state still grants %s: %+v", when, id, st.Purposes)
+		}
+	}
+}
+
+// TestOperatorPageActionsAndBannerWithdraw: elements on the operator's own
+// page carrying data-consent-action="accept_all" and "reject_all" (the
+// shop's privacy page) make that choice, and the Withdraw button of the
+// banner's second layer withdraws; taking consent back reloads the page.
+func TestOperatorPageActionsAndBannerWithdraw(t *testing.T) {
+	const (
+		pageAccept = `document.querySelector('main [data-consent-action=accept_all]')`
+		pageReject = `document.querySelector('main [data-consent-action=reject_all]')`
+		pageOpen   = `document.querySelector('main [data-consent-action=open]')`
+	)
+	p := newPage(t, startShop(t))
+	p.open("/privacy.html")
+	p.rejectAll()
+
+	// accept_all on the page grants everything, in place.
+	acceptFromPage := func() {
+		t.Helper()
+		p.forgetRequests()
+		p.watchChanges()
+		navs := p.navigations()
+		p.click("the privacy page's Allow all services button", pageAccept)
+		p.waitHosts("after the page's accept_all button, Google Analytics loads", "www.googletagmanager.com")
+		p.expectNoReload("the page's accept_all button (it only grants more)", navs)
+		if st := p.apiState(); !st.Purposes["analytics"] || !st.Purposes["marketing"] || !st.Purposes["social"] || !st.Purposes["functional"] {
+			t.Errorf("after the page's accept_all button every purpose must be granted: %+v", st.Purposes)
+		}
+		p.expectLastProof("after the page's accept_all button,", proof.LayerAPI, proof.ActionAcceptAll)
+	}
+	acceptFromPage()
+
+	// reject_all on the page takes it back: the page reloads, nothing loads.
+	navs := p.navigations()
+	p.forgetRequests()
+	p.click("the privacy page's Refuse all services button", pageReject)
+	p.waitFor("the page's reject_all button reloads the page", `!window.__marker && document.readyState === 'complete'`)
+	p.waitIdle()
+	if p.navigations() == navs {
+		t.Error("the page's reject_all button took consent back; the page must reload")
+	}
+	p.expectNoThirdParty("after the page's reject_all button")
+	p.expectNothingGranted("after the page's reject_all button,")
+	p.expectLastProof("after the page's reject_all button,", proof.LayerAPI, proof.ActionRejectAll)
+
+	// The banner's own Withdraw button, in the second layer.
+	acceptFromPage()
+	p.click("the privacy page's Privacy settings link", pageOpen)
+	p.waitSecondLayer()
+	navs = p.navigations()
+	p.forgetRequests()
+	p.click("the second layer's Withdraw button", `cg.control(cg.second(), 'withdraw')`)
+	p.waitFor("withdrawing from the banner reloads the page", `!window.__marker && document.readyState === 'complete'`)
+	p.waitIdle()
+	if p.navigations() == navs {
+		t.Error("the banner's Withdraw button must reload the page")
+	}
+	p.expectNoThirdParty("after the banner's Withdraw button")
+	p.expectNothingGranted("after the banner's Withdraw button,")
+	p.expectLastProof("after the banner's Withdraw button,", proof.LayerWithdraw, proof.ActionWithdraw)
+	if own := p.ownProofs(); len(own.Records) == 0 || own.Records[len(own.Records)-1].Type != proof.Withdrawn {
+		t.Errorf("the banner's Withdraw button must record a %s proof; GET /.consent/proofs lists:%s", proof.Withdrawn, recordSummary(own.Records))
+	}
+}
