@@ -55,6 +55,40 @@ func TestStoreCluster(t *testing.T) {
 	})
 }
 
+// TestStoreSentinel runs the suite through a real Sentinel that names a
+// password-protected master: the URL gives the Sentinel, the master's name
+// and its password. The outage stops the master.
+func TestStoreSentinel(t *testing.T) {
+	url := func(t *testing.T, password string) string {
+		_, sentinel := sentinelAddrs(t)
+		return "redis+sentinel://:" + password + "@" + sentinel + "/" + sentinelMaster + "/0"
+	}
+	// The password in the URL is what lets the store in.
+	s, err := Open(url(t, "wrong"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Head(t.Context(), "gw-1")
+	s.Close()
+	if err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Fatalf("a wrong password in the URL: %v, want WRONGPASS", err)
+	}
+	storetest.Run(t, storetest.Backend{
+		Open: func(t *testing.T) (store.Store, storetest.Raw) {
+			return openTest(t, url(t, sentinelPassword))
+		},
+		Outage: func(t *testing.T) (store.Store, func(), func()) {
+			s, _ := openTest(t, url(t, sentinelPassword))
+			start := func() {
+				if err := servers.master.Start(); err != nil {
+					t.Error(err)
+				}
+			}
+			return s, servers.master.Stop, start
+		},
+	})
+}
+
 // openTest opens a store under a fresh prefix, deleted when the test ends,
 // and a second client to tamper with its keys.
 func openTest(t testing.TB, url string) (store.Store, rawRedis) {

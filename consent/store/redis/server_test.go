@@ -28,6 +28,9 @@ var servers struct {
 	standalone string // address of a usable standalone server
 	own        []*node
 	cluster    []*node
+	// master and sentinel: a password-protected server and the Sentinel
+	// that names it.
+	master, sentinel *node
 }
 
 func TestMain(m *testing.M) {
@@ -39,6 +42,11 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, n := range append(servers.own, servers.cluster...) {
 		n.Kill()
+	}
+	for _, n := range []*node{servers.sentinel, servers.master} {
+		if n != nil {
+			n.Kill()
+		}
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -105,6 +113,48 @@ func clusterAddrs(t testing.TB) []string {
 		addrs = append(addrs, n.Addr())
 	}
 	return addrs
+}
+
+// Sentinel setup: the master's name and password.
+const (
+	sentinelMaster   = "cgmaster"
+	sentinelPassword = "s3ntinel-test"
+)
+
+// sentinelAddrs starts a password-protected master and a Sentinel that
+// monitors it, and waits until the Sentinel names it; it returns both
+// addresses.
+func sentinelAddrs(t testing.TB) (master, sentinel string) {
+	servers.Lock()
+	defer servers.Unlock()
+	if servers.sentinel == nil {
+		m, err := newNode(servers.dir, "--requirepass", sentinelPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers.master = m
+		s, err := redistest.NewSentinel(servers.dir, sentinelMaster, m.Addr(),
+			"sentinel auth-pass "+sentinelMaster+" "+sentinelPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers.sentinel = s
+		c := goredis.NewSentinelClient(&goredis.Options{Addr: s.Addr(), MaxRetries: -1})
+		defer c.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			addr, err := c.GetMasterAddrByName(context.Background(), sentinelMaster).Result()
+			if err == nil && len(addr) == 2 && addr[0]+":"+addr[1] == m.Addr() {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("sentinel on %s does not name the master %s: %v %v", s.Addr(), m.Addr(), addr, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("started a master on %s and a Sentinel on %s", m.Addr(), s.Addr())
+	}
+	return servers.master.Addr(), servers.sentinel.Addr()
 }
 
 func waitClusterOK(t testing.TB, nodes []*node) {

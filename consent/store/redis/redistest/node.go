@@ -1,6 +1,7 @@
 // Package redistest runs real redis-server processes for tests: on free
 // loopback ports, each with its own data directory, so a test can stop one
-// and start it again with its data (an outage), or build a cluster.
+// and start it again with its data (an outage), or build a cluster or a
+// Sentinel setup.
 package redistest
 
 import (
@@ -23,12 +24,45 @@ type Node struct {
 	Port int
 	dir  string
 	args []string
-	cmd  *exec.Cmd
+	// password is the server's --requirepass, for its own pings and shutdown.
+	password string
+	cmd      *exec.Cmd
 }
 
 // NewNode starts a redis-server on a free loopback port with its data in a
-// directory of its own under dir; extra are more server arguments.
+// directory of its own under dir; extra are more server arguments
+// (--requirepass too).
 func NewNode(dir string, extra ...string) (*Node, error) {
+	return newNode(dir, nil, extra)
+}
+
+// NewSentinel starts a Sentinel (redis-server --sentinel) on a free
+// loopback port, monitoring the master at addr under name with a quorum of
+// one; conf are more lines of its configuration ("sentinel auth-pass NAME
+// PASSWORD" for a master that wants one).
+func NewSentinel(dir, name, addr string, conf ...string) (*Node, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	// Sentinel rewrites its configuration file, so it gets one of its own.
+	f, err := os.CreateTemp(dir, "sentinel-*.conf")
+	if err != nil {
+		return nil, err
+	}
+	lines := append([]string{fmt.Sprintf("sentinel monitor %s %s %s 1", name, host, port)}, conf...)
+	for _, l := range lines {
+		fmt.Fprintln(f, l)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return newNode(dir, []string{f.Name(), "--sentinel"}, nil)
+}
+
+// newNode starts redis-server with lead (a configuration file and mode)
+// first, the node's port, address and data directory next, extra last.
+func newNode(dir string, lead, extra []string) (*Node, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -37,8 +71,13 @@ func NewNode(dir string, extra ...string) (*Node, error) {
 	if err := os.MkdirAll(n.dir, 0o700); err != nil {
 		return nil, err
 	}
-	n.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.dir,
-		"--save", "", "--appendonly", "no", "--protected-mode", "no", "--logfile", "redis.log"}, extra...)
+	for i := 0; i+1 < len(extra); i++ {
+		if extra[i] == "--requirepass" {
+			n.password = extra[i+1]
+		}
+	}
+	n.args = append(append(lead, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.dir,
+		"--save", "", "--appendonly", "no", "--protected-mode", "no", "--logfile", "redis.log"), extra...)
 	return n, n.Start()
 }
 
@@ -61,7 +100,7 @@ func (n *Node) Start() error {
 	if err := n.cmd.Start(); err != nil {
 		return fmt.Errorf("starting redis-server (is it installed?): %w", err)
 	}
-	c := goredis.NewClient(&goredis.Options{Addr: n.Addr(), MaxRetries: -1})
+	c := n.client()
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for c.Ping(context.Background()).Err() != nil {
@@ -77,11 +116,15 @@ func (n *Node) Start() error {
 
 // Stop shuts the server down, saving its data for the next start.
 func (n *Node) Stop() {
-	c := goredis.NewClient(&goredis.Options{Addr: n.Addr(), MaxRetries: -1})
+	c := n.client()
 	_ = c.ShutdownSave(context.Background()).Err() // the connection drops: no reply
 	c.Close()
 	_ = n.cmd.Wait()
 	n.cmd = nil
+}
+
+func (n *Node) client() *goredis.Client {
+	return goredis.NewClient(&goredis.Options{Addr: n.Addr(), Password: n.password, MaxRetries: -1})
 }
 
 // Kill kills the server without letting it save.
