@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 
@@ -99,6 +100,27 @@ func TestAcceptAllLoadsTrackersWithoutReload(t *testing.T) {
 	if consent == nil || !consent.HTTPOnly {
 		t.Errorf("after Accept all the browser must hold the HttpOnly consent cookie; it holds %v", cookieNames(p.cookies()))
 	}
+	expectConsentLifetime(t, p, "after Accept all")
+}
+
+// consentLifetime is how long a choice lasts by default (renew_after and
+// refusal_renew_after): 6 months.
+const consentLifetime = 180 * 24 * time.Hour
+
+// expectConsentLifetime fails unless the browser keeps the consent cookie
+// for the default lifetime from now (Max-Age, give or take a minute for
+// the test's own run).
+func expectConsentLifetime(t *testing.T, p *page, when string) {
+	t.Helper()
+	c := findCookie(p.cookies(), "consentgate")
+	if c == nil {
+		t.Errorf("%s the browser holds no consent cookie", when)
+		return
+	}
+	left := time.Until(time.Unix(int64(c.Expires), 0))
+	if left > consentLifetime+time.Minute || left < consentLifetime-time.Minute {
+		t.Errorf("%s the consent cookie expires in %s; it must last 6 months (%s)", when, left.Round(time.Hour), consentLifetime)
+	}
 }
 
 // TestAcceptAllBringsPixelsAndLinksAlive: the contact page's Meta Pixel
@@ -175,6 +197,7 @@ func TestRejectAllLoadsNothing(t *testing.T) {
 	p.waitIdle()
 	p.expectNoThirdParty("after Reject all")
 	expectOnlyConsentCookie(t, p, "after Reject all")
+	expectConsentLifetime(t, p, "after Reject all")
 	st := p.apiState()
 	for id, granted := range st.Purposes {
 		if granted && id != "necessary" {
@@ -495,6 +518,29 @@ func TestGlobalPrivacyControl(t *testing.T) {
 			t.Errorf("after Accept all under the signal, marketing must be granted: %+v", st.Purposes)
 		}
 	})
+}
+
+// TestPolicyChangeSaysWhatChanged: when the operator adds a vendor after
+// the visitor chose, the banner asks again and its dialog says what is new.
+func TestPolicyChangeSaysWhatChanged(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/contact.html")
+	p.waitFirstLayer()
+	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.waitBannerGone()
+
+	// The same keys and cookie (cookies do not tell ports apart), a policy
+	// with one more vendor.
+	p.base = startShop(t, "vendor acme {", "\tname Acme", "\tpurpose marketing", "\tmatch script acme.example", "}")
+	p.open("/contact.html")
+	p.waitFirstLayer()
+	changed := p.config().State.Changed
+	if !strings.Contains(changed, "Acme") {
+		t.Fatalf("after the policy gained the vendor Acme, the state's changed line must name it; it is %q", changed)
+	}
+	if l := p.layers(); !strings.Contains(normSpace(l.Text), normSpace(changed)) {
+		t.Errorf("the dialog must say what changed (%q); it shows:\n%s", changed, l.Text)
+	}
 }
 
 // TestGPCSwitchesOffOperatorSalePurpose: a purpose the operator marks

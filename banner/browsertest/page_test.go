@@ -417,6 +417,7 @@ type state struct {
 	Purposes map[string]bool `json:"purposes"`
 	Vendors  []string        `json:"vendors"`
 	Signal   bool            `json:"signal"`
+	Changed  string          `json:"changed"` // what changed since the visitor's earlier choice
 }
 
 func (p *page) config() config {
