@@ -612,6 +612,24 @@ func TestLanguageFromAcceptLanguage(t *testing.T) {
 	})
 }
 
+// TestDefaultLanguageFromCaddyfile: the Caddyfile's default_language is
+// what a browser asking for no language the banner has gets; a language
+// it has still wins.
+func TestDefaultLanguageFromCaddyfile(t *testing.T) {
+	p := newPage(t, startShop(t, "default_language de"))
+	for _, tc := range []struct{ header, lang string }{
+		{"ja", "de"},
+		{"fr", "fr"},
+	} {
+		p.setHeaders("Accept-Language", tc.header)
+		p.open("/")
+		p.waitFirstLayer()
+		for _, m := range lookLanguageMismatch(p.lookShownTexts(), tc.lang, lookLocale(t, tc.lang)) {
+			t.Errorf("with default_language de and Accept-Language: %s, the first layer must be in %s: %s", tc.header, tc.lang, m)
+		}
+	}
+}
+
 func TestWithoutJavaScript(t *testing.T) {
 	p := newPage(t, startShop(t))
 	p.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {

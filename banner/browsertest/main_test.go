@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,9 +129,14 @@ var (
 	consentLn = regexp.MustCompile(`(?m)^([ \t]*)consent \{[ \t]*$`)
 )
 
+// shopSettings are the consent block's one-line settings the shop's
+// Caddyfile makes; an extra line for one of them replaces the shop's.
+var shopSettings = []string{"privacy_policy", "default_language"}
+
 // startShop runs the example web shop's own Caddyfile (examples/shop) on a
 // free port, without the admin endpoint, with extra lines added at the top
-// of its consent block (say "consent_mode basic"), and returns its base URL.
+// of its consent block (say "consent_mode basic") or replacing one of
+// shopSettings (say "default_language de"), and returns its base URL.
 func startShop(t *testing.T, extraConsent ...string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot, "examples", "shop", "Caddyfile"))
@@ -149,8 +155,16 @@ func startShop(t *testing.T, extraConsent ...string) string {
 		{siteLine, fmt.Sprintf(":%d {", p)},
 		{rootLine, "${1}" + filepath.Join(repoRoot, "examples", "shop", "site")},
 	}
-	if len(extraConsent) > 0 {
-		edits = append(edits, edit{consentLn, "${0}\n${1}\t" + strings.Join(extraConsent, "\n${1}\t")})
+	var added []string
+	for _, l := range extraConsent {
+		if key, _, _ := strings.Cut(l, " "); slices.Contains(shopSettings, key) {
+			edits = append(edits, edit{regexp.MustCompile(`(?m)^([ \t]*)` + key + `[ \t].*$`), "${1}" + l})
+		} else {
+			added = append(added, l)
+		}
+	}
+	if len(added) > 0 {
+		edits = append(edits, edit{consentLn, "${0}\n${1}\t" + strings.Join(added, "\n${1}\t")})
 	}
 	for _, r := range edits {
 		if !r.re.MatchString(cf) {
