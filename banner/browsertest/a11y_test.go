@@ -295,24 +295,29 @@ func TestAxeFindsNoSeriousViolation(t *testing.T) {
 	}
 }
 
-// screenshotDir is docs/screenshots when CONSENTGATE_SCREENSHOTS=1 (the
-// README shows them), else a temporary directory.
-func screenshotDir(t *testing.T) string {
-	if os.Getenv("CONSENTGATE_SCREENSHOTS") != "1" {
-		return t.TempDir()
+// screenshotDirs are where the screenshots go: artifacts/screenshots in
+// the repository on every run (gitignored; the test run's artifacts, which
+// the README links), and with CONSENTGATE_SCREENSHOTS=1 docs/screenshots
+// too (the copies committed for the README).
+func screenshotDirs(t *testing.T) []string {
+	t.Helper()
+	dirs := []string{filepath.Join(repoRoot, "artifacts", "screenshots")}
+	if os.Getenv("CONSENTGATE_SCREENSHOTS") == "1" {
+		dirs = append(dirs, filepath.Join(repoRoot, "docs", "screenshots"))
 	}
-	dir := filepath.Join(repoRoot, "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	for _, dir := range dirs {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return dir
+	return dirs
 }
 
 type rect struct{ X, Y, W, H float64 }
 
-// shoot saves a screenshot of the viewport and returns the mean luminance
-// (0 black, 1 white) of the layer's area in it.
-func (p *page) shoot(dir, name, layer string) float64 {
+// shoot saves a screenshot of the viewport in every dir and returns the
+// mean luminance (0 black, 1 white) of the layer's area in it.
+func (p *page) shoot(dirs []string, name, layer string) float64 {
 	p.t.Helper()
 	p.waitFor("animations settle", `document.getAnimations().every(function (a) { return a.playState !== 'running'; })`)
 	r := evalJS[rect](p, `(function (d) { var r = d.getBoundingClientRect(); return {X: r.left, Y: r.top, W: r.width, H: r.height}; })(`+layer+`)`)
@@ -320,9 +325,10 @@ func (p *page) shoot(dir, name, layer string) float64 {
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	file := filepath.Join(dir, name)
-	if err := os.WriteFile(file, buf, 0o644); err != nil {
-		p.t.Fatal(err)
+	for _, dir := range dirs {
+		if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
 	}
 	img, err := png.Decode(bytes.NewReader(buf))
 	if err != nil {
@@ -350,21 +356,40 @@ func meanLuminance(img image.Image, r rect) float64 {
 	return sum / float64(n)
 }
 
+// fitViewport makes the viewport tall enough for the whole layer, its
+// overlay's padding included, so a screenshot shows all of it.
+func (p *page) fitViewport(layer string) {
+	p.t.Helper()
+	h := evalJS[int](p, `(function (d) { var o = d.parentElement, s = getComputedStyle(o);
+  return Math.ceil(d.scrollHeight + parseFloat(s.paddingTop) + parseFloat(s.paddingBottom)); })(`+layer+`)`)
+	p.do(chromedp.EmulateViewport(1280, int64(max(800, h))))
+}
+
+// TestScreenshotsOfBothLayersLightAndDark writes first-layer-light.png,
+// first-layer-dark.png, second-layer-light.png and second-layer-dark.png
+// (see screenshotDirs); the second layer is shown whole, down to its Save
+// selection, Accept all and Reject all buttons.
 func TestScreenshotsOfBothLayersLightAndDark(t *testing.T) {
-	dir := screenshotDir(t)
+	dirs := screenshotDirs(t)
 	p := newPage(t, startShop(t))
 	p.open("/")
 	p.waitFirstLayer()
 	lum := map[string]float64{}
 	for _, scheme := range []string{"light", "dark"} {
 		p.emulateMedia(scheme)
-		lum["first-"+scheme] = p.shoot(dir, "first-layer-"+scheme+".png", "cg.first()")
+		lum["first-"+scheme] = p.shoot(dirs, "first-layer-"+scheme+".png", "cg.first()")
 	}
 	p.emulateMedia("light")
 	p.openSettings()
+	p.fitViewport("cg.second()")
+	for _, key := range []string{"save", "accept_all", "reject_all"} {
+		if !evalJS[bool](p, inViewport(`cg.control(cg.second(), '`+key+`')`)) {
+			t.Errorf("the second layer's %s button must be on screen for its screenshot", key)
+		}
+	}
 	for _, scheme := range []string{"light", "dark"} {
 		p.emulateMedia(scheme)
-		lum["second-"+scheme] = p.shoot(dir, "second-layer-"+scheme+".png", "cg.second()")
+		lum["second-"+scheme] = p.shoot(dirs, "second-layer-"+scheme+".png", "cg.second()")
 	}
 	for _, layer := range []string{"first", "second"} {
 		light, dark := lum[layer+"-light"], lum[layer+"-dark"]
@@ -372,5 +397,5 @@ func TestScreenshotsOfBothLayersLightAndDark(t *testing.T) {
 			t.Errorf("the %s layer must turn dark when the system prefers a dark scheme: mean luminance %.2f light, %.2f dark", layer, light, dark)
 		}
 	}
-	t.Logf("screenshots in %s", dir)
+	t.Logf("screenshots in %s", strings.Join(dirs, " and "))
 }

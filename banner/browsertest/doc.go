@@ -22,9 +22,10 @@
 //
 //	npm install --prefix "$HOME/.cache/consentgate-npm" axe-core
 //
-// (or CONSENTGATE_AXE=path/to/axe.min.js); .ci/run installs both. With
-// CONSENTGATE_SCREENSHOTS=1 the screenshots of both banner layers, light and
-// dark, are written to docs/screenshots/ (first-layer-light.png,
-// first-layer-dark.png, second-layer-light.png, second-layer-dark.png);
-// otherwise to a temporary directory.
+// (or CONSENTGATE_AXE=path/to/axe.min.js); .ci/run installs both. Every run
+// writes the screenshots of both banner layers, light and dark
+// (first-layer-light.png, first-layer-dark.png, second-layer-light.png,
+// second-layer-dark.png), to artifacts/screenshots/ in the repository
+// (gitignored); with CONSENTGATE_SCREENSHOTS=1 to docs/screenshots/ too,
+// the copies committed for the README.
 package browsertest
