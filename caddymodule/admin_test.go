@@ -20,9 +20,10 @@ import (
 )
 
 // auditGateway runs a gateway with its admin endpoint on a free loopback
-// port and a bolt store of its own; it returns the site's and the admin
-// endpoint's base URLs and the log file.
-func auditGateway(t *testing.T, chain string) (site, admin, logFile string) {
+// port and a bolt store of its own, and more lines for its consent block;
+// it returns the site's and the admin endpoint's base URLs and the log
+// file.
+func auditGateway(t *testing.T, chain string, consentLines ...string) (site, admin, logFile string) {
 	t.Helper()
 	port, adminPort := freePort(t), freePort(t)
 	dir := t.TempDir()
@@ -41,11 +42,20 @@ func auditGateway(t *testing.T, chain string) (site, admin, logFile string) {
 	consent {
 		store bolt://%s
 		chain %s
-	}
+%s	}
 	respond "<html><head></head><body>ok</body></html>"
 	header Content-Type text/html
-}`, adminPort, logFile, port, filepath.Join(dir, "proofs.db"), chain))
+}`, adminPort, logFile, port, filepath.Join(dir, "proofs.db"), chain, indentLines(consentLines)))
 	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort), logFile
+}
+
+// indentLines puts lines into a consent block.
+func indentLines(lines []string) string {
+	var sb strings.Builder
+	for _, l := range lines {
+		sb.WriteString("\t\t" + l + "\n")
+	}
+	return sb.String()
 }
 
 // adminDo calls the admin API and returns the answer, its body and trailers.

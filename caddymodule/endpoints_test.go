@@ -252,6 +252,8 @@ type ownRecords struct {
 		EventID    string          `json:"event_id"`
 		Supersedes string          `json:"supersedes"`
 		ConsentID  string          `json:"consent_id"`
+		Time       int64           `json:"time"`
+		ExpiresAt  int64           `json:"expires_at"`
 		Path       string          `json:"path"`
 		IP         string          `json:"ip"`
 		UA         string          `json:"ua"`

@@ -24,7 +24,7 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		decisions: register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "caddy_consent_decisions_total",
-			Help: "Consent decisions recorded, by method (accept_all, reject_all, save_selection, withdraw).",
+			Help: "Consent decisions recorded, by method (accept_all, reject_all, save_selection, withdraw, load_embed; signal and expire for automatic ones).",
 		}, []string{"method"})),
 		proofsWritten: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "caddy_consent_proofs_written_total",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/consentgate/consentgate/consent/cookie"
 	"github.com/consentgate/consentgate/consent/policy"
@@ -76,17 +77,23 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		typ = proof.PlaceholderAccept
 	case c.how.Layer == proof.LayerAutomatic && c.how.Action == proof.ActionSignal:
 		typ = proof.GPCDefault
+	case c.how.Layer == proof.LayerAutomatic && c.how.Action == proof.ActionExpire:
+		typ = proof.Expired
 	case prev.ID != "":
 		typ = proof.Updated
 	case !grantsAnything(next):
 		typ = proof.Refused
 	}
-	lifetime := h.lifetime(next)
+	expires := time.Unix(next.Time, 0).Add(h.lifetime(next))
+	if typ == proof.Expired {
+		// When the choice it records ran out, which is before its time.
+		expires = time.Unix(prev.Time, 0).Add(h.lifetime(prev))
+	}
 	rec := proof.Record{
 		Type:       typ,
 		Supersedes: prev.Event,
 		ConsentID:  next.ID,
-		ExpiresAt:  time.Unix(next.Time, 0).Add(lifetime).UnixMilli(),
+		ExpiresAt:  expires.UnixMilli(),
 		Site:       siteOf(r),
 		Path:       proof.CleanPath(c.how.Page),
 		Policy:     proof.Policy{Version: h.policy.Version, Hash: h.policy.Hash},
@@ -109,6 +116,39 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		}
 	}
 	return rec
+}
+
+// recordAutomatic records an event no visitor action caused (layer
+// automatic, action as given): its proof supersedes prev's, and the consent
+// cookie becomes next, which remembers the event so that it is recorded
+// once. It returns next with its event id, or false when nothing was
+// recorded: the page is served all the same, and the next page view tries
+// again.
+func (h *Handler) recordAutomatic(w http.ResponseWriter, r *http.Request, v *visit, prev, next cookie.Consent, action string) (cookie.Consent, bool) {
+	next.Event = proof.NewEventID(time.Now())
+	value, err := h.codec.Encode(next)
+	if err != nil {
+		h.logger.Error("encoding the consent cookie for an automatic proof", zap.String("action", action), zap.Error(err))
+		return next, false
+	}
+	auto := choice{how: how{Layer: proof.LayerAutomatic, Action: action, Page: r.URL.Path}}
+	rec := h.proofOf(r, auto, next, prev, v.decision, signalSent(r), v.lang)
+	rec.EventID = next.Event
+	if _, err := h.sink.record(r.Context(), rec); err != nil {
+		h.metrics.proofErrors.Inc()
+		h.logger.Warn("recording an automatic proof failed; the next page view tries again", zap.String("action", action), zap.Error(err))
+		return next, false
+	}
+	h.metrics.proofsWritten.Inc()
+	h.metrics.decisions.WithLabelValues(action).Inc()
+	h.setConsentCookie(w, r, next, value)
+	return next, true
+}
+
+// signalSent reports whether the request carries a privacy signal (GPC or
+// DNT).
+func signalSent(r *http.Request) bool {
+	return r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1"
 }
 
 func signalEffect(signal, honoured, optedInUnderSignal bool) string {

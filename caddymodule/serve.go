@@ -36,6 +36,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// and an outer `encode` compresses what we write.
 	if pw.mayRewrite {
 		h.recordSignalDefault(w, r, &pw.visit)
+		h.recordExpiry(w, r, &pw.visit)
 		if ae, ok := r.Header["Accept-Encoding"]; ok {
 			delete(r.Header, "Accept-Encoding")
 			defer func() { r.Header["Accept-Encoding"] = ae }()
@@ -59,22 +60,33 @@ type visit struct {
 	// changedFrom is the policy version of an earlier choice that is no
 	// longer valid because the policy changed: the banner says what did.
 	changedFrom string
+	// lapsed is a choice that ran out (older than its lifetime) and whose
+	// expiry is not recorded yet (see recordExpiry).
+	lapsed cookie.Consent
 }
 
 // visit reads the consent cookie and decides. A malformed, tampered, stale or
 // expired cookie means "not decided yet", never an error.
 func (h *Handler) visit(r *http.Request) visit {
-	signal := r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1"
+	signal := signalSent(r)
 	v := visit{lang: h.locales.Pick(r.Header.Get("Accept-Language"))}
 	c, decoded := h.decodeConsent(r)
+	current := time.Since(time.Unix(c.Time, 0)) <= h.lifetime(c)
 	switch {
-	case decoded && c.Version == h.policy.Version && time.Since(time.Unix(c.Time, 0)) <= h.lifetime(c):
+	case decoded && c.Version == h.policy.Version && current:
 		v.consent = c
 		v.decision = h.policy.Decide(choiceOf(c), signal)
-	case decoded && c.Version != h.policy.Version:
-		v.changedFrom = c.Version
-		fallthrough
 	default:
+		// A cookie without a policy version holds no choice: the one it
+		// held ran out, and that was recorded.
+		if decoded && c.Version != "" {
+			if c.Version != h.policy.Version {
+				v.changedFrom = c.Version
+			}
+			if !current {
+				v.lapsed = c
+			}
+		}
 		v.decision = h.policy.Undecided(signal)
 	}
 	v.etagSuffix = etagSuffix(v)

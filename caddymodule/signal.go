@@ -2,9 +2,6 @@ package caddymodule
 
 import (
 	"net/http"
-	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/consentgate/consentgate/consent/proof"
 )
@@ -22,21 +19,7 @@ func (h *Handler) recordSignalDefault(w http.ResponseWriter, r *http.Request, v 
 	}
 	next := c
 	next.SignalApplied = true
-	next.Event = proof.NewEventID(time.Now())
-	value, err := h.codec.Encode(next)
-	if err != nil {
-		h.logger.Error("encoding the consent cookie after a privacy signal", zap.Error(err))
-		return
+	if next, ok := h.recordAutomatic(w, r, v, c, next, proof.ActionSignal); ok {
+		v.consent = next
 	}
-	auto := choice{how: how{Layer: proof.LayerAutomatic, Action: proof.ActionSignal, Page: r.URL.Path}}
-	rec := h.proofOf(r, auto, next, c, v.decision, true, v.lang)
-	rec.EventID = next.Event
-	if _, err := h.sink.record(r.Context(), rec); err != nil {
-		h.logger.Warn("recording that a privacy signal switched purposes off failed; will try again", zap.Error(err))
-		return
-	}
-	h.metrics.proofsWritten.Inc()
-	h.metrics.decisions.WithLabelValues(proof.ActionSignal).Inc()
-	h.setConsentCookie(w, r, next, value)
-	v.consent = next
 }

@@ -16,7 +16,7 @@ const (
 	Updated           EventType = "updated"            // a later choice replacing an earlier one
 	Withdrawn         EventType = "withdrawn"          // consent withdrawn
 	Expired           EventType = "expired"            // the choice ran out (expires_at passed)
-	GPCDefault        EventType = "gpc_default"        // GPC/DNT applied before any choice
+	GPCDefault        EventType = "gpc_default"        // GPC/DNT switched off part of an earlier choice
 	PlaceholderAccept EventType = "placeholder_accept" // two-click embed loaded
 	Erased            EventType = "erased"             // tombstone of an erased record
 )

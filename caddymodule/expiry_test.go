@@ -1,0 +1,134 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/consentgate/consentgate/consent/cookie"
+)
+
+// TestExpiryIsRecordedOnce: a visitor whose choice ran out comes back. The
+// first page view records that it expired (layer automatic, superseding the
+// choice, every optional purpose off), the page views that follow record
+// nothing more, the banner asks again, and the next choice continues the
+// consent id and supersedes the expiry. Stats leave the expiry out (it is
+// nobody's decision); the decisions metric counts it.
+func TestExpiryIsRecordedOnce(t *testing.T) {
+	hash, block := make([]byte, 32), make([]byte, 32)
+	for i := range hash {
+		hash[i], block[i] = byte(7*i), byte(200-i)
+	}
+	site, admin, _ := auditGateway(t, "expiry-test", fmt.Sprintf("key %x %x", hash, block), "renew_after 90d")
+	c := newClient(t)
+	postChoice(t, c, site, `{"purposes":{"analytics":true}}`)
+
+	// 100 days later the browser still sends the cookie: age the choice in it.
+	codec, err := cookie.NewCodec("consentgate", []cookie.KeyPair{{Hash: hash, Block: block}}, 365*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(site)
+	var held cookie.Consent
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "consentgate" {
+			held, err = codec.Decode(ck.Value)
+		}
+	}
+	if err != nil || held.ID == "" {
+		t.Fatalf("no consent cookie after the choice: %v", err)
+	}
+	chosen := time.Now().Add(-100 * 24 * time.Hour).Unix()
+	held.Time = chosen
+	aged, err := codec.Encode(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "consentgate", Value: aged, Path: "/"}})
+
+	for i := range 3 {
+		resp, page := get(t, c, site+"/shop/item?id=3")
+		if resp.StatusCode != 200 || !strings.Contains(page, `"decided":false`) {
+			t.Fatalf("page view %d after expiry: %d, want the banner asking again:\n%.300s", i, resp.StatusCode, page)
+		}
+	}
+	own := ownProofs(t, c, site)
+	if len(own.Records) != 2 {
+		t.Fatalf("want the choice and one expiry, got %+v", own.Records)
+	}
+	choice, expired := own.Records[0], own.Records[1]
+	if expired.Type != "expired" || expired.Supersedes != choice.EventID || expired.ConsentID != choice.ConsentID ||
+		expired.How.Layer != "automatic" || expired.How.Action != "expire" || expired.Path != "/shop/item" ||
+		expired.Purposes["analytics"] || !expired.Purposes["necessary"] {
+		t.Errorf("expiry record: %+v (choice %s)", expired, choice.EventID)
+	}
+	// expires_at says when the choice ran out: 90 days after it was made.
+	if want := time.Unix(chosen, 0).Add(90 * 24 * time.Hour).UnixMilli(); expired.ExpiresAt != want || expired.ExpiresAt >= expired.Time {
+		t.Errorf("expiry record: expires_at %d, want %d (before its time %d)", expired.ExpiresAt, want, expired.Time)
+	}
+	if s := getState(t, c, site); s.Decided || s.Purposes["analytics"] {
+		t.Errorf("state after expiry: %+v", s)
+	}
+
+	// The next choice continues the consent id and supersedes the expiry.
+	postChoice(t, c, site, `{"all":false}`)
+	get(t, c, site+"/")
+	own = ownProofs(t, c, site)
+	if len(own.Records) != 3 {
+		t.Fatalf("after a new choice: %+v", own.Records)
+	}
+	if next := own.Records[2]; next.Type != "updated" || next.Supersedes != expired.EventID || next.ConsentID != choice.ConsentID {
+		t.Errorf("the choice after expiry: %+v (expiry %s)", next, expired.EventID)
+	}
+
+	// Stats count the two decisions, not the expiry.
+	var stats struct {
+		Decisions int                       `json:"decisions"`
+		Totals    map[string]map[string]int `json:"totals"`
+	}
+	adminJSON(t, "GET", admin+"/consent/stats", 200, &stats)
+	want := map[string]int{"decisions": 2, "accepted": 0, "rejected": 1, "custom": 1, "withdrawn": 0, "gpc_defaulted": 0, "granted": 1}
+	if stats.Decisions != 2 || !maps.Equal(stats.Totals["analytics"], want) {
+		t.Errorf("stats: %d decisions, analytics %v; want %v", stats.Decisions, stats.Totals["analytics"], want)
+	}
+	var verified struct {
+		OK     bool `json:"ok"`
+		Chains []struct {
+			Records int `json:"records"`
+		} `json:"chains"`
+	}
+	adminJSON(t, "GET", admin+"/consent/verify", 200, &verified)
+	if !verified.OK || len(verified.Chains) != 1 || verified.Chains[0].Records != 3 {
+		t.Errorf("verify: %+v", verified)
+	}
+	if _, metrics := adminDo(t, "GET", admin+"/metrics"); !strings.Contains(metrics, `caddy_consent_decisions_total{method="expire"} 1`) {
+		t.Errorf("the decisions metric does not count the expiry:\n%s", grepLines(metrics, "caddy_consent_decisions_total"))
+	}
+}
+
+// ownProofs downloads the visitor's own records.
+func ownProofs(t *testing.T, c *http.Client, site string) ownRecords {
+	t.Helper()
+	resp, body := get(t, c, site+"/.consent/proofs")
+	var own ownRecords
+	if err := json.Unmarshal([]byte(body), &own); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("own proofs: %d %v %s", resp.StatusCode, err, body)
+	}
+	return own
+}
+
+// grepLines keeps the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "")
+}
