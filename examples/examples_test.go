@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -435,25 +436,70 @@ func TestInstituteLogsNoFullIP(t *testing.T) {
 	}
 }
 
-// TestReadmeCaddyfiles: every Caddyfile snippet in the README adapts, so the
-// documentation cannot drift from the code. A bare `consent { … }` snippet
-// is put in a site block first.
+// caddyfileSnippet finds the Caddyfile snippets of a Markdown file.
+var caddyfileSnippet = regexp.MustCompile("(?s)```caddyfile\n(.*?)```")
+
+// TestReadmeCaddyfiles: every Caddyfile snippet in the README and the guides
+// in docs/ adapts, so the documentation cannot drift from the code. A bare
+// `consent { … }` snippet is put in a site block first.
 func TestReadmeCaddyfiles(t *testing.T) {
+	docs, _ := filepath.Glob(filepath.Join("docs", "*.md"))
+	total := 0
+	for _, file := range append([]string{"README.md"}, docs...) {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range caddyfileSnippet.FindAllSubmatch(text, -1) {
+			total++
+			if _, err := gatewaytest.Adapt(siteBlock(string(m[1]))); err != nil {
+				t.Errorf("%s, Caddyfile snippet %d does not adapt: %v\n%s", file, i+1, err, m[1])
+			}
+		}
+	}
+	if total < 15 {
+		t.Fatalf("found only %d Caddyfile snippets in README.md and docs/", total)
+	}
+}
+
+// siteBlock puts a bare `consent { … }` snippet into a site block.
+func siteBlock(snippet string) string {
+	if strings.HasPrefix(snippet, "consent") {
+		return ":8080 {\n" + snippet + "}\n"
+	}
+	return snippet
+}
+
+// TestReadmeJSONConfig: the README's JSON config is what its reference
+// Caddyfile snippet adapts to.
+func TestReadmeJSONConfig(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	snippets := regexp.MustCompile("(?s)```caddyfile\n(.*?)```").FindAllSubmatch(readme, -1)
-	if len(snippets) < 3 {
-		t.Fatalf("found %d Caddyfile snippets in the README", len(snippets))
+	_, section, _ := bytes.Cut(readme, []byte("\n## Caddyfile reference\n"))
+	section, _, _ = bytes.Cut(section, []byte("\n## "))
+	snippet := caddyfileSnippet.FindSubmatch(section)
+	doc := regexp.MustCompile("(?s)```json\n(.*?)```").FindSubmatch(section)
+	if snippet == nil || doc == nil {
+		t.Fatal("the README's Caddyfile reference lacks its Caddyfile snippet or its JSON")
 	}
-	for i, m := range snippets {
-		snippet := string(m[1])
-		if strings.HasPrefix(snippet, "consent") {
-			snippet = ":8080 {\n" + snippet + "}\n"
-		}
-		if _, err := gatewaytest.Adapt(snippet); err != nil {
-			t.Errorf("README snippet %d does not adapt: %v\n%s", i+1, err, snippet)
-		}
+	cfg, err := gatewaytest.Adapt(siteBlock(string(snippet[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handlers []any
+	findConsentHandlers(t, cfg, func(h json.RawMessage) {
+		var v any
+		_ = json.Unmarshal(h, &v)
+		handlers = append(handlers, v)
+	})
+	var want any
+	if err := json.Unmarshal(doc[1], &want); err != nil {
+		t.Fatalf("the README's JSON config is not JSON: %v", err)
+	}
+	if len(handlers) != 1 || !reflect.DeepEqual(handlers[0], want) {
+		got, _ := json.MarshalIndent(handlers, "", "  ")
+		t.Errorf("the README's JSON config is not what its Caddyfile snippet adapts to:\n%s", got)
 	}
 }
