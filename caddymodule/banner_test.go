@@ -512,14 +512,20 @@ func TestPageCacheKeyedOnEveryState(t *testing.T) {
 }
 
 // TestConsentCookieSecureOnHTTPS: over HTTPS the consent cookie is Secure
-// as well as HttpOnly and SameSite=Lax.
+// as well as HttpOnly and SameSite=Lax; behind a TLS-terminating proxy it
+// is Secure when the proxy is one of the server's trusted_proxies and says
+// X-Forwarded-Proto: https (the header from anyone else is ignored), and
+// with cookie_secure always it is Secure even over plain HTTP.
 func TestConsentCookieSecureOnHTTPS(t *testing.T) {
-	port := freePort(t)
+	tlsPort, proxiedPort, directPort, alwaysPort := freePort(t), freePort(t), freePort(t), freePort(t)
 	gatewaytest.Start(t, fmt.Sprintf(`{
 	admin off
 	persist_config off
 	skip_install_trust
 	local_certs
+	servers :%d {
+		trusted_proxies static private_ranges
+	}
 	log {
 		level ERROR
 	}
@@ -528,31 +534,74 @@ https://localhost:%d {
 	tls internal
 	consent
 	respond "ok"
-}`, port))
+}
+http://127.0.0.1:%d, http://127.0.0.1:%d {
+	consent
+	respond "ok"
+}
+http://127.0.0.1:%d {
+	consent {
+		cookie_secure always
+	}
+	respond "ok"
+}`, proxiedPort, tlsPort, proxiedPort, directPort, alwaysPort))
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	var resp *http.Response
+	// choose posts a choice and returns the consent cookie it sets.
+	choose := func(url string, headers ...string) (*http.Cookie, error) {
+		req, _ := http.NewRequest("POST", url+"/.consent/choice", strings.NewReader(`{"all":false}`))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return nil, fmt.Errorf("choice: %d", resp.StatusCode)
+		}
+		for _, c := range resp.Cookies() {
+			if c.Name == "consentgate" {
+				return c, nil
+			}
+		}
+		return nil, fmt.Errorf("no consent cookie")
+	}
+
+	var consent *http.Cookie
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		// The internal CA issues the site's certificate in the background.
 		var err error
-		resp, err = client.Post(fmt.Sprintf("https://localhost:%d/.consent/choice", port), "application/json", strings.NewReader(`{"all":false}`))
-		if err == nil {
-			resp.Body.Close()
+		if consent, err = choose(fmt.Sprintf("https://localhost:%d", tlsPort)); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("choice over HTTPS: %v", err)
 		}
 	}
-	if resp.StatusCode != 200 {
-		t.Fatalf("choice over HTTPS: %d", resp.StatusCode)
-	}
-	var consent *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == "consentgate" {
-			consent = c
-		}
-	}
-	if consent == nil || !consent.Secure || !consent.HttpOnly || consent.SameSite != http.SameSiteLaxMode {
+	if !consent.Secure || !consent.HttpOnly || consent.SameSite != http.SameSiteLaxMode {
 		t.Errorf("consent cookie over HTTPS: %+v", consent)
+	}
+
+	for _, tt := range []struct {
+		what    string
+		port    int
+		headers []string
+		secure  bool
+	}{
+		{"from a trusted proxy that terminated TLS", proxiedPort, []string{"X-Forwarded-Proto", "https"}, true},
+		{"from a trusted proxy, plain HTTP", proxiedPort, []string{"X-Forwarded-Proto", "http"}, false},
+		{"from a trusted proxy, no X-Forwarded-Proto", proxiedPort, nil, false},
+		{"X-Forwarded-Proto from an untrusted client", directPort, []string{"X-Forwarded-Proto", "https"}, false},
+		{"cookie_secure always, plain HTTP", alwaysPort, nil, true},
+	} {
+		c, err := choose(baseURL(tt.port), tt.headers...)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.what, err)
+		}
+		if c.Secure != tt.secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+			t.Errorf("%s: consent cookie %+v, want Secure=%v", tt.what, c, tt.secure)
+		}
 	}
 }

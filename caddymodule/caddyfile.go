@@ -40,6 +40,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		refusal_renew_after <duration>              # default 180d
 //		cookie_name         <name>                  # default consentgate
 //		cookie_domain       <domain>
+//		cookie_secure       auto | always           # default auto: Secure over HTTPS, also via trusted_proxies
 //		key                 <hash-key> <block-key>  # repeatable; the first encodes
 //		store               <url>                   # redis://…, rediss://…, redis+sentinel://…, redis+cluster://…, bolt:///path
 //		chain               <id>                    # this instance's proof chain
@@ -106,6 +107,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &h.CookieDomain)
 			if err == nil {
 				err = withLine(d, checkCookieDomain(h.CookieDomain))
+			}
+		case "cookie_secure":
+			err = oneArg(d, &h.CookieSecure)
+			if err == nil {
+				err = withLine(d, checkCookieSecure(h.CookieSecure))
 			}
 		case "renew_after":
 			err = durationArg(d, &h.RenewAfter)

@@ -86,7 +86,7 @@ func newNonce() string {
 }
 
 func originOf(r *http.Request) string {
-	if r.TLS != nil {
+	if viaHTTPS(r) {
 		return "https://" + r.Host
 	}
 	return "http://" + r.Host

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/consentgate/consentgate/banner"
@@ -378,10 +379,39 @@ func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c coo
 		Path:     "/",
 		Domain:   h.CookieDomain,
 		MaxAge:   int(lifetime / time.Second),
-		Secure:   r.TLS != nil,
+		Secure:   h.CookieSecure == cookieSecureAlways || viaHTTPS(r),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// Values of cookie_secure.
+const (
+	cookieSecureAuto   = "auto"
+	cookieSecureAlways = "always"
+)
+
+func checkCookieSecure(v string) error {
+	switch v {
+	case "", cookieSecureAuto, cookieSecureAlways:
+		return nil
+	}
+	return fmt.Errorf("cookie_secure %q: use auto or always", v)
+}
+
+// viaHTTPS reports whether the visitor reached the site over HTTPS: this
+// connection is TLS, or it comes from one of the server's trusted_proxies
+// (which terminated TLS) and says so in X-Forwarded-Proto. From anyone
+// else the header is ignored.
+func viaHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool); !trusted {
+		return false
+	}
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(proto), "https")
 }
 
 func serveAsset(w http.ResponseWriter, r *http.Request, a banner.Asset) {

@@ -61,6 +61,11 @@ type Handler struct {
 	// CookieDomain shares one consent across subdomains (e.g. "example.com").
 	// Default: the host only.
 	CookieDomain string `json:"cookie_domain,omitempty"`
+	// CookieSecure says when the consent cookie is marked Secure: "auto"
+	// (default) when the request came over HTTPS, directly or from one of
+	// the server's trusted_proxies saying X-Forwarded-Proto: https;
+	// "always" for a site that is HTTPS wherever visitors reach it.
+	CookieSecure string `json:"cookie_secure,omitempty"`
 	// Keys sign and encrypt the consent cookie; the first encodes, all
 	// decode (rotation). Values may be {env.NAME} placeholders. Default: keys
 	// generated once and kept in Caddy's data directory.
@@ -248,6 +253,9 @@ func (h *Handler) validatePrefix() error {
 		return err
 	}
 	if err := checkCookieDomain(h.CookieDomain); err != nil {
+		return err
+	}
+	if err := checkCookieSecure(h.CookieSecure); err != nil {
 		return err
 	}
 	if h.RenewAfter < 0 || h.RefusalRenewAfter < 0 {
