@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 )
@@ -51,6 +52,7 @@ func TestFastDigestMatchesGeneralPath(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			r.Signals = Signals{rng.IntN(2) == 0, rng.IntN(2) == 0, str()}
 		}
+		checkStoredJSON(t, r)
 		fast, ok := r.fastDigest()
 		if !ok {
 			continue
@@ -69,6 +71,23 @@ func TestFastDigestMatchesGeneralPath(t *testing.T) {
 	}
 }
 
+// checkStoredJSON: the stored form is json.Marshal's, byte for byte, with
+// and without the seal's fields, so stores and exports keep their format.
+func checkStoredJSON(t testing.TB, r Record) {
+	t.Helper()
+	for _, seal := range []struct{ hash, hmac string }{{"", ""}, {"9f" + r.Site, "<&>" + r.Path}} {
+		r.Hash, r.HMAC = seal.hash, seal.hmac
+		want, err := json.Marshal(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.AppendJSON([]byte("prefix"))
+		if err != nil || string(got) != "prefix"+string(want) {
+			t.Fatalf("AppendJSON:\n got %s (%v)\nwant prefix%s", got, err, want)
+		}
+	}
+}
+
 // Records the direct encoder does not cover take the general path.
 func TestFastDigestDeclines(t *testing.T) {
 	for name, r := range map[string]Record{
@@ -80,6 +99,7 @@ func TestFastDigestDeclines(t *testing.T) {
 		if _, ok := r.fastDigest(); ok {
 			t.Errorf("%s took the direct path", name)
 		}
+		checkStoredJSON(t, r)
 		if _, err := r.digest(); err != nil && name != "huge integer" { // the format allows no such number
 			t.Errorf("%s: %v", name, err)
 		}
@@ -92,6 +112,7 @@ func FuzzFastDigest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, site, path, key string, tm int64, seq uint64) {
 		r := Record{Type: Given, EventID: "e", Site: site, Path: path, Time: tm, Seq: seq, Chain: "c",
 			Purposes: map[string]bool{key: true}, How: How{Layer: path}}
+		checkStoredJSON(t, r)
 		fast, ok := r.fastDigest()
 		if !ok {
 			return

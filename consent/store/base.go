@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -68,7 +67,7 @@ func entryOf(r *proof.Record) (Entry, error) {
 	case r.Seq == 0 || r.EventID == "" || len(r.Hash) != 64 || r.HMAC == "":
 		return Entry{}, fmt.Errorf("%w: record %q is not sealed", ErrInvalid, r.EventID)
 	}
-	data, err := json.Marshal(r)
+	data, err := r.AppendJSON(nil)
 	if err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
