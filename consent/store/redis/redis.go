@@ -80,10 +80,39 @@ func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry
 	if err := e.register(ctx, chain); err != nil {
 		return err
 	}
-	args := make([]any, 0, 6*len(entries))
-	for _, en := range entries {
-		args = append(args, strconv.FormatUint(en.Seq, 10), en.EventID, en.ConsentID,
-			strconv.FormatInt(en.Time, 10), en.Hash, en.JSON)
+	if len(entries) == 0 {
+		return nil
+	}
+	// The argument layout is appendScript's: counts, the seq range and the
+	// top record's head, then the rec, ev and cid pairs.
+	n, m := len(entries), 0
+	seqs := make([]string, n)
+	lowest, top := 0, 0
+	for i, en := range entries {
+		seqs[i] = strconv.FormatUint(en.Seq, 10)
+		if en.ConsentID != "" {
+			m++
+		}
+		if en.Seq < entries[lowest].Seq {
+			lowest = i
+		}
+		if en.Seq > entries[top].Seq {
+			top = i
+		}
+	}
+	args := make([]any, 6, 6+4*n+2*m)
+	args[0], args[1], args[2] = n, m, seqs[lowest]
+	args[3], args[4], args[5] = seqs[top], entries[top].Hash, strconv.FormatInt(entries[top].Time, 10)
+	for i, en := range entries {
+		args = append(args, seqs[i], en.JSON)
+	}
+	for i, en := range entries {
+		args = append(args, en.EventID, seqs[i])
+	}
+	for i, en := range entries {
+		if en.ConsentID != "" {
+			args = append(args, 0, cidMember(en.ConsentID, seqs[i]))
+		}
 	}
 	keys := []string{e.k.rec(chain), e.k.ev(chain), e.k.cid(chain), e.k.meta(chain)}
 	return wrap(appendScript.Run(ctx, e.c, keys, args...).Err())

@@ -3,45 +3,60 @@ package redis
 import goredis "github.com/redis/go-redis/v9"
 
 // appendScript stores a batch of one chain's records atomically.
-// KEYS: rec, ev, cid, meta. ARGV: per record seq, event id, consent id,
-// time, hash, JSON. A record whose event id is stored is a retry and is
-// skipped; a seq holding another event is a conflict and nothing is stored.
-// Writes are grouped into a few multi-field commands per batch. Returns how
-// many records were added.
+//
+// KEYS: rec, ev, cid, meta. ARGV: n (records), m (consent index members),
+// the batch's lowest seq, then its highest seq with that record's hash and
+// time; then n pairs seq, JSON (for rec); n pairs event id, seq (for ev);
+// m pairs 0, "<consent id>\0<seq>" (for cid).
+//
+// A record whose event id is stored is a retry and is skipped; a seq
+// holding another event is a conflict and nothing is stored. Appends keep
+// every stored seq at or below the head in meta, so a batch wholly past the
+// head (the common case: a gateway appending its own chain) is neither, and
+// is written with one multi-field command per key and no per-record work.
+// Returns how many records were added.
 var appendScript = goredis.NewScript(`
 local rec, ev, cid, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local recs, evs, cids = {}, {}, {}
-local head = tonumber(redis.call('HGET', meta, 'seq') or '0')
-local headArgs = nil
-for i = 1, #ARGV, 6 do
-  local seq, id = ARGV[i], ARGV[i+1]
-  if redis.call('HEXISTS', ev, id) == 0 then
+local n, m, lowest, top = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local r0 = 7
+local e0 = r0 + 2 * n
+local c0 = e0 + 2 * n
+local stored = tonumber(redis.call('HGET', meta, 'seq') or '0')
+-- unpack is bounded by Lua's stack: write in slices (of whole pairs).
+local function each(cmd, key, t, first, last)
+  for j = first, last, 1000 do
+    redis.call(cmd, key, unpack(t, j, math.min(j + 999, last)))
+  end
+end
+if lowest > stored then
+  each('HSET', rec, ARGV, r0, e0 - 1)
+  each('HSET', ev, ARGV, e0, c0 - 1)
+  each('ZADD', cid, ARGV, c0, c0 + 2 * m - 1)
+  redis.call('HSET', meta, 'seq', ARGV[4], 'hash', ARGV[5], 'time', ARGV[6])
+  return n
+end
+local recs, evs, cids, added = {}, {}, {}, {}
+for i = 0, n - 1 do
+  local seq, id = ARGV[r0 + 2 * i], ARGV[e0 + 2 * i]
+  if tonumber(seq) > stored or redis.call('HEXISTS', ev, id) == 0 then
     if redis.call('HEXISTS', rec, seq) == 1 then
       return redis.error_reply('CONFLICT seq ' .. seq)
     end
-    recs[#recs+1] = seq; recs[#recs+1] = ARGV[i+5]
-    evs[#evs+1] = id; evs[#evs+1] = seq
-    if ARGV[i+2] ~= '' then
-      cids[#cids+1] = 0; cids[#cids+1] = ARGV[i+2] .. '\0' .. seq
-    end
-    local n = tonumber(seq)
-    if n > head then
-      head = n
-      headArgs = {'seq', seq, 'hash', ARGV[i+4], 'time', ARGV[i+3]}
-    end
+    recs[#recs + 1] = seq; recs[#recs + 1] = ARGV[r0 + 2 * i + 1]
+    evs[#evs + 1] = id; evs[#evs + 1] = seq
+    added[seq] = true
   end
 end
--- unpack is bounded by Lua's stack: write in slices.
-local function each(cmd, key, t)
-  for j = 1, #t, 1000 do
-    redis.call(cmd, key, unpack(t, j, math.min(j + 999, #t)))
+for j = c0, c0 + 2 * m - 1, 2 do
+  if added[string.match(ARGV[j + 1], '%z(%d+)$')] then
+    cids[#cids + 1] = 0; cids[#cids + 1] = ARGV[j + 1]
   end
 end
-each('HSET', rec, recs)
-each('HSET', ev, evs)
-each('ZADD', cid, cids)
-if headArgs then
-  redis.call('HSET', meta, unpack(headArgs))
+each('HSET', rec, recs, 1, #recs)
+each('HSET', ev, evs, 1, #evs)
+each('ZADD', cid, cids, 1, #cids)
+if top > stored and added[ARGV[4]] then
+  redis.call('HSET', meta, 'seq', ARGV[4], 'hash', ARGV[5], 'time', ARGV[6])
 end
 return #recs / 2
 `)
