@@ -106,7 +106,7 @@ func AppendState(dst []byte, s State) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendQuote(dst, p.ID) // ids are validated plain ASCII
+		dst = appendPlainString(dst, p.ID)
 		dst = append(dst, ':')
 		dst = strconv.AppendBool(dst, p.Granted)
 	}
@@ -115,10 +115,10 @@ func AppendState(dst []byte, s State) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = strconv.AppendQuote(dst, id) // vendor ids are validated plain ASCII too
+		dst = appendPlainString(dst, id)
 	}
 	dst = append(dst, `],"policy_version":`...)
-	dst = strconv.AppendQuote(dst, s.PolicyVersion)
+	dst = appendPlainString(dst, s.PolicyVersion)
 	if s.Signal {
 		dst = append(dst, `,"signal":true`...)
 	}
@@ -128,6 +128,21 @@ func AppendState(dst []byte, s State) []byte {
 		dst = append(dst, text...)
 	}
 	return append(dst, '}')
+}
+
+// appendPlainString appends s as a JSON string. Ids and versions are
+// validated plain ASCII that needs no escaping, so they are copied as they
+// are; anything else is escaped for a script element.
+func appendPlainString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			text, _ := json.Marshal(s)
+			return append(dst, text...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // Positions the banner can take.
