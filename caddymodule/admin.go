@@ -37,6 +37,8 @@ func init() {
 //	GET  /consent/show?id=<consent id>&store=
 //	POST /consent/erase?store=   body {"id": "<consent id>"} (or ?id=)
 //	POST /consent/checkpoint?store=
+//	GET  /consent/checkpoints?chain=&store=
+//	GET  /consent/keys?store=
 //	GET  /consent/dashboard?since=&until=&site=&store=
 //
 // Times are RFC 3339 or YYYY-MM-DD (UTC); a date given as until includes
@@ -79,14 +81,16 @@ type adminRoute struct {
 }
 
 var adminRoutes = map[string]adminRoute{
-	"export":     {http.MethodGet, []string{"format", "since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveExport},
-	"verify":     {http.MethodGet, []string{"chain", "store"}, (*AdminAPI).serveVerify},
-	"stats":      {http.MethodGet, []string{"since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveStats},
-	"show":       {http.MethodGet, []string{"id", "store"}, (*AdminAPI).serveShow},
-	"erase":      {http.MethodPost, []string{"id", "store"}, (*AdminAPI).serveErase},
-	"checkpoint": {http.MethodPost, []string{"store"}, (*AdminAPI).serveCheckpoint},
-	"dashboard":  {http.MethodGet, []string{"since", "until", "site", "store"}, (*AdminAPI).serveDashboard},
-	"scan":       {http.MethodGet, []string{"site", "store"}, (*AdminAPI).serveScan},
+	"export":      {http.MethodGet, []string{"format", "since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveExport},
+	"verify":      {http.MethodGet, []string{"chain", "store"}, (*AdminAPI).serveVerify},
+	"stats":       {http.MethodGet, []string{"since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveStats},
+	"show":        {http.MethodGet, []string{"id", "store"}, (*AdminAPI).serveShow},
+	"erase":       {http.MethodPost, []string{"id", "store"}, (*AdminAPI).serveErase},
+	"checkpoint":  {http.MethodPost, []string{"store"}, (*AdminAPI).serveCheckpoint},
+	"checkpoints": {http.MethodGet, []string{"chain", "store"}, (*AdminAPI).serveCheckpoints},
+	"keys":        {http.MethodGet, []string{"store"}, (*AdminAPI).serveKeys},
+	"dashboard":   {http.MethodGet, []string{"since", "until", "site", "store"}, (*AdminAPI).serveDashboard},
+	"scan":        {http.MethodGet, []string{"site", "store"}, (*AdminAPI).serveScan},
 }
 
 // serve dispatches a request under /consent/.
@@ -261,6 +265,9 @@ func (a *AdminAPI) serveShow(w http.ResponseWriter, r *http.Request, stores []*a
 		}
 		ans.Records = append(ans.Records, recs...)
 	}
+	// A look-up hands out personal data, so it is logged like an export;
+	// without the consent id, as for erasures.
+	a.logger.Info("consent records shown", append(who(r), zap.Int("records", len(ans.Records)))...)
 	if len(ans.Records) == 0 {
 		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or erased)")
 	}

@@ -281,6 +281,36 @@ func TestAdminAPI(t *testing.T) {
 	if len(cps.Checkpoints) != 1 || cps.Checkpoints[0].Seq != 5 || cps.Checkpoints[0].Head == "" {
 		t.Errorf("checkpoint: %+v", cps)
 	}
+	// The checkpoints and the key that signed them, for independent
+	// verification.
+	var keys struct {
+		PublicKeys []struct {
+			KeyID     string `json:"key_id"`
+			PublicKey string `json:"public_key"`
+		} `json:"public_keys"`
+		MACKeyIDs []string `json:"mac_key_ids"`
+	}
+	var fields map[string]json.RawMessage
+	adminJSON(t, "GET", admin+"/consent/keys", 200, &fields)
+	adminJSON(t, "GET", admin+"/consent/keys", 200, &keys)
+	if len(fields) != 2 || len(keys.PublicKeys) != 1 || len(keys.PublicKeys[0].PublicKey) != 64 || len(keys.MACKeyIDs) != 1 {
+		t.Fatalf("keys (public keys and MAC key ids, nothing else): %+v %v", keys, slices.Collect(maps.Keys(fields)))
+	}
+	resp, body = adminDo(t, "GET", admin+"/consent/checkpoints?chain=audit-test")
+	var cp struct {
+		Chain string `json:"chain"`
+		Seq   int    `json:"seq"`
+		Head  string `json:"head"`
+		KeyID string `json:"key_id"`
+		Sig   string `json:"sig"`
+	}
+	if err := json.Unmarshal([]byte(body), &cp); resp.StatusCode != 200 || err != nil || strings.Count(body, "\n") != 1 ||
+		cp.Chain != "audit-test" || cp.Seq != 5 || cp.Head != cps.Checkpoints[0].Head || cp.KeyID != keys.PublicKeys[0].KeyID || cp.Sig == "" {
+		t.Errorf("checkpoints export: %d %v %s", resp.StatusCode, err, body)
+	}
+	if _, body := adminDo(t, "GET", admin+"/consent/checkpoints?chain=other"); body != "" {
+		t.Errorf("checkpoints of a chain without any: %q", body)
+	}
 	var erased struct {
 		Erased int `json:"erased"`
 	}
@@ -322,20 +352,32 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("dashboard does not escape the site filter")
 	}
 
-	// Every export was logged with its filter and count.
+	// Every export was logged with what it selected and handed out: the
+	// records, the checkpoints, one consent id's records (without the id).
 	logs, _ := os.ReadFile(logFile)
-	found := false
+	logged := map[string]bool{}
 	for line := range strings.SplitSeq(string(logs), "\n") {
-		if strings.Contains(line, `"msg":"consent export"`) && strings.Contains(line, `"format":"csv"`) &&
-			strings.Contains(line, `"records":5`) && strings.Contains(line, `"remote":"127.0.0.1:`) {
-			found = true
+		if !strings.Contains(line, `"remote":"127.0.0.1:`) {
+			continue
 		}
-		if strings.Contains(line, recs[0].ConsentID) && strings.Contains(line, "erase") {
-			t.Errorf("the erased consent id is in the log: %s", line)
+		switch {
+		case strings.Contains(line, `"msg":"consent export"`) && strings.Contains(line, `"format":"csv"`) && strings.Contains(line, `"records":5`):
+			logged["csv export"] = true
+		case strings.Contains(line, `"msg":"consent export"`) && strings.Contains(line, `"format":"jsonl"`) && strings.Contains(line, `"site":"localhost"`):
+			logged["filtered jsonl export"] = true
+		case strings.Contains(line, `"msg":"consent checkpoints exported"`) && strings.Contains(line, `"checkpoints":1`):
+			logged["checkpoints export"] = true
+		case strings.Contains(line, `"msg":"consent records shown"`) && strings.Contains(line, `"records":2`):
+			logged["show"] = true
+		}
+		if strings.Contains(line, recs[0].ConsentID) {
+			t.Errorf("a consent id is in the log: %s", line)
 		}
 	}
-	if !found {
-		t.Errorf("no log entry for the CSV export in\n%s", logs)
+	for _, what := range []string{"csv export", "filtered jsonl export", "checkpoints export", "show"} {
+		if !logged[what] {
+			t.Errorf("no log entry for the %s in\n%s", what, logs)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,18 +89,39 @@ func runDashboard(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	resp, err := c.do(http.MethodGet, "/consent/dashboard", e.query(&f), nil, "")
+	return e.download(c, "/consent/dashboard", e.query(&f), *output, "the dashboard")
+}
+
+func runCheckpoints(e *env, args []string) int {
+	chain := e.fs.String("chain", "", "checkpoints of this chain only")
+	output := e.fs.String("output", "", "write to this file instead of standard output")
+	e.fs.StringVar(output, "o", "", "short for --output")
+	_, c, code, ok := e.connect(args, 0)
+	if !ok {
+		return code
+	}
+	q := e.query(nil)
+	if *chain != "" {
+		q.Set("chain", *chain)
+	}
+	return e.download(c, "/consent/checkpoints", q, *output, "the checkpoints")
+}
+
+// download saves what the admin API answers at path to output (standard
+// output when empty), never leaving a partial file behind.
+func (e *env) download(c *client, path string, q url.Values, output, what string) int {
+	resp, err := c.do(http.MethodGet, path, q, nil, "")
 	if err != nil {
 		return e.fail(err)
 	}
 	defer resp.Body.Close()
-	out, commit, abort, err := openOutput(*output, e.stdout)
+	out, commit, abort, err := openOutput(output, e.stdout)
 	if err != nil {
 		return e.fail(&callError{exitUsage, err.Error()})
 	}
 	if _, err := io.Copy(out, resp.Body); err != nil {
 		abort()
-		return e.fail(&callError{exitAPI, fmt.Sprintf("reading the dashboard: %v", err)})
+		return e.fail(&callError{exitAPI, fmt.Sprintf("reading %s: %v", what, err)})
 	}
 	if err := commit(); err != nil {
 		return e.fail(&callError{exitAPI, err.Error()})

@@ -221,3 +221,76 @@ func checkTamperReport(t *testing.T, code int, out, alteredEvent string) {
 		}
 	}
 }
+
+// TestIndependentVerification: everything an auditor needs comes through
+// consentctl — the records, the signed checkpoints (one taken on request,
+// one written as the gateway shut down) and the public key — and FORMAT.md's
+// own script re-verifies them without consentgate code; it also notices
+// records cut off at the end, which only checkpoints show.
+func TestIndependentVerification(t *testing.T) {
+	python := "python3"
+	if err := exec.Command(python, "-c", "import cryptography").Run(); err != nil {
+		t.Fatalf("python3 with the cryptography package is needed to run FORMAT.md's script (.ci/run installs python3-cryptography): %v", err)
+	}
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	dir := t.TempDir()
+	caddyfile := gatewayCaddyfile(adminPort, port, filepath.Join(dir, "proofs.db"), "ctl-independent", okPage)
+	admin := fmt.Sprintf("localhost:%d", adminPort)
+	gatewaytest.Start(t, caddyfile)
+	site := gatewaytest.BaseURL(port)
+	for _, choice := range []string{`{"all":true}`, `{"all":false}`, `{"purposes":{"analytics":true}}`} {
+		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, choice)
+	}
+	if code, stdout, _ := ctl(t, "checkpoint", "--address", admin); code != 0 || !strings.Contains(stdout, "checkpoint at seq 3") {
+		t.Fatalf("checkpoint: exit %d %s", code, stdout)
+	}
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true}`)
+	gatewaytest.Stop(t) // writes a checkpoint at seq 4
+	gatewaytest.Start(t, caddyfile)
+
+	file := func(name string) string { return filepath.Join(dir, name) }
+	if code, _, stderr := ctl(t, "export", "--address", admin, "-o", file("records.jsonl")); code != 0 {
+		t.Fatalf("export: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := ctl(t, "checkpoints", "--address", admin, "--chain", "ctl-independent", "-o", file("checkpoints.jsonl")); code != 0 {
+		t.Fatalf("checkpoints: exit %d %s", code, stderr)
+	}
+	code, keys, stderr := ctl(t, "keys", "--address", admin)
+	fields := strings.Fields(keys)
+	if code != 0 || len(fields) != 2 || !strings.HasPrefix(fields[0], "s") || len(fields[1]) != 64 {
+		t.Fatalf("keys: exit %d %q %s", code, keys, stderr)
+	}
+
+	doc, err := os.ReadFile("../../consent/proof/FORMAT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := bytes.Cut(doc, []byte("```python\n"))
+	script, _, ok := bytes.Cut(rest, []byte("```"))
+	if !ok {
+		t.Fatal("FORMAT.md has no python block")
+	}
+	if err := os.WriteFile(file("verify_proofs.py"), script, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	verify := func(records string) (string, int) {
+		cmd := exec.Command(python, file("verify_proofs.py"), records, "--checkpoints", file("checkpoints.jsonl"), "--public-key", fields[1])
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := verify(file("records.jsonl")); code != 0 || !strings.Contains(out, "ctl-independent: OK (4 records, 0 tombstones, 2 checkpoints, HMACs not checked)") {
+		t.Fatalf("FORMAT.md's script on the export: exit %d\n%s", code, out)
+	}
+	data, _ := os.ReadFile(file("records.jsonl"))
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if err := os.WriteFile(file("cut.jsonl"), []byte(strings.Join(lines[:3], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := verify(file("cut.jsonl")); code != 1 || !strings.Contains(out, "ctl-independent: truncated at seq 4") {
+		t.Errorf("FORMAT.md's script on an export cut at the end: exit %d\n%s", code, out)
+	}
+
+	if code, _, stderr := ctl(t, "checkpoints", "--address", admin, "--chain", "no such chain!"); code != exitUsage {
+		t.Errorf("checkpoints of a malformed chain id: exit %d %s", code, stderr)
+	}
+}

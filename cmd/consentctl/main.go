@@ -58,6 +58,10 @@ var commands = []command{
 		"erase one consent id's records (each becomes a tombstone that keeps the chain verifiable)", runErase},
 	{"checkpoint", "",
 		"sign a checkpoint of every chain now", runCheckpoint},
+	{"checkpoints", "[--chain ID] [--output FILE]",
+		"write the signed checkpoints as JSON Lines, to re-verify an export with your own tools", runCheckpoints},
+	{"keys", "[--json]",
+		"print the Ed25519 public keys that verify checkpoints (key id, hex key); compare them with the operator's copy", runKeys},
 	{"dashboard", "[--since T] [--until T] [--site HOST] [--output FILE]",
 		"save the HTML dashboard (charts per day and purpose) to open in a browser", runDashboard},
 	{"scan", "[--site HOST] [--prefix /.consent/] [PAGE-URL...]",
@@ -112,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "consentctl is the auditor's client of consentgate's admin API.\n\nusage: consentctl <command> [flags]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
 Every command takes --address (default %s, Caddy's admin endpoint) and

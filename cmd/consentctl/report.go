@@ -242,6 +242,37 @@ func runCheckpoint(e *env, args []string) int {
 	return exitOK
 }
 
+func runKeys(e *env, args []string) int {
+	asJSON := e.fs.Bool("json", false, "print the API's JSON")
+	_, c, code, ok := e.connect(args, 0)
+	if !ok {
+		return code
+	}
+	var raw json.RawMessage
+	if err := c.getJSON(http.MethodGet, "/consent/keys", e.query(nil), nil, "", &raw); err != nil {
+		return e.fail(err)
+	}
+	if *asJSON {
+		e.stdout.Write(raw)
+		return exitOK
+	}
+	var ans struct {
+		PublicKeys []struct {
+			KeyID     string `json:"key_id"`
+			PublicKey string `json:"public_key"`
+		} `json:"public_keys"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return e.fail(&callError{exitAPI, fmt.Sprintf("unreadable keys: %v", err)})
+	}
+	// One line per key, the hex key second: what verify_proofs.py takes as
+	// --public-key.
+	for _, k := range ans.PublicKeys {
+		fmt.Fprintf(e.stdout, "%s %s\n", k.KeyID, k.PublicKey)
+	}
+	return exitOK
+}
+
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
