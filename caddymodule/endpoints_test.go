@@ -114,9 +114,9 @@ func TestFormChoiceWithoutJavaScript(t *testing.T) {
 }
 
 // TestChoiceRejectsBadInput: every bad post gets a 4xx JSON error and
-// changes nothing.
+// changes nothing: no cookie, no proof in the store.
 func TestChoiceRejectsBadInput(t *testing.T) {
-	base := startSite(t)
+	base, admin, _ := auditGateway(t, "bad-input")
 	cases := []struct {
 		name, ctype, body string
 		headers           map[string]string
@@ -160,6 +160,9 @@ func TestChoiceRejectsBadInput(t *testing.T) {
 	resp, _ := get(t, newClient(t), base+"/.consent/choice")
 	if resp.StatusCode != 405 {
 		t.Errorf("GET choice: %d", resp.StatusCode)
+	}
+	if recs := exportJSONL(t, admin, ""); len(recs) != 0 {
+		t.Errorf("refused choices wrote %d proofs: %+v", len(recs), recs)
 	}
 }
 
