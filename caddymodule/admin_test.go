@@ -28,24 +28,14 @@ func auditGateway(t *testing.T, chain string, consentLines ...string) (site, adm
 	port, adminPort := freePort(t), freePort(t)
 	dir := t.TempDir()
 	logFile = filepath.Join(dir, "caddy.log")
-	gatewaytest.Start(t, fmt.Sprintf(`{
-	admin localhost:%d
-	auto_https off
-	persist_config off
-	log {
-		output file %s
-		format json
-		level INFO
-	}
-}
-:%d {
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
 	consent {
 		store bolt://%s
 		chain %s
 %s	}
 	respond "<html><head></head><body>ok</body></html>"
 	header Content-Type text/html
-}`, adminPort, logFile, port, filepath.Join(dir, "proofs.db"), chain, indentLines(consentLines)))
+}`, port, filepath.Join(dir, "proofs.db"), chain, indentLines(consentLines)))
 	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort), logFile
 }
 

@@ -7,12 +7,16 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store"
 	"github.com/consentgate/consentgate/consent/store/redis"
@@ -22,7 +26,9 @@ import (
 // TestStoreOutageLosesNothing: while consent posts keep coming, the Redis
 // server is shut down, the configuration reloaded, and Redis started again.
 // Every visitor still gets an answer, and afterwards every proof is in the
-// store exactly once and the chain verifies.
+// store exactly once and the chain verifies. The metrics on Caddy's admin
+// endpoint count what was written, spooled and replayed, the store errors
+// and the decisions; the log says when proofs were spooled and replayed.
 func TestStoreOutageLosesNothing(t *testing.T) {
 	node, err := redistest.NewNode(t.TempDir())
 	if err != nil {
@@ -34,9 +40,10 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 	rand.Read(seed)
 	url := "redis://" + node.Addr() + "/0?prefix=outage"
 	t.Setenv("CG_OUTAGE_REDIS", node.Addr()) // placeholders work in the store URL
-	port := freePort(t)
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	config := func(answer string) string {
-		return fmt.Sprintf(`:%d {
+		return gatewaytest.GlobalsLogging(adminPort, logFile) + fmt.Sprintf(`:%d {
 	consent {
 		store %s
 		chain outage-test
@@ -46,7 +53,7 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 	respond %q
 }`, port, "redis://{env.CG_OUTAGE_REDIS}/0?prefix=outage", base64.StdEncoding.EncodeToString(macSecret), base64.StdEncoding.EncodeToString(seed), answer)
 	}
-	startCaddy(t, config("ok"))
+	gatewaytest.Start(t, config("ok"))
 	base := baseURL(port)
 
 	var posted, failed atomic.Int64
@@ -103,7 +110,7 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 	waitFor("posts during the outage", func() bool { return posted.Load() >= during+50 })
 	// A configuration reload while proofs wait in the spool: they stay
 	// there, and posts go on.
-	startCaddy(t, config("reloaded"))
+	gatewaytest.Start(t, config("reloaded"))
 	reloaded := posted.Load()
 	waitFor("posts after a reload during the outage", func() bool { return posted.Load() >= reloaded+50 })
 	if err := node.Start(); err != nil {
@@ -143,4 +150,38 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 		t.Errorf("after the outage: %d posted, report %+v", posted.Load(), report)
 	}
 	t.Logf("%d posts (%d during the outage), all stored once, chain verifies", posted.Load(), after-during)
+
+	_, body := adminDo(t, "GET", fmt.Sprintf("http://localhost:%d/metrics", adminPort))
+	m := func(name string) float64 { return metricValue(t, body, name) }
+	spooled, written := m("caddy_consent_proofs_spooled_total"), m("caddy_consent_proofs_written_total")
+	// Counters of the config running now (registered anew by the reload)
+	// and of the spool and store, which outlive reloads.
+	if spooled < 50 || m("caddy_consent_proofs_replayed_total") != spooled || m("caddy_consent_proofs_pending") != 0 ||
+		m("caddy_consent_store_errors_total") < 1 || m("caddy_consent_proof_errors_total") != 0 ||
+		written < 100 || written > float64(posted.Load()) || m(`caddy_consent_decisions_total{method="save_selection"}`) != written {
+		t.Errorf("metrics after the outage (%d posts):\n%s", posted.Load(), grepLines(body, "caddy_consent_"))
+	}
+	logs, _ := os.ReadFile(logFile)
+	for _, msg := range []string{`"msg":"proof store unavailable, spooling"`, `"msg":"replayed spooled proofs"`} {
+		if !strings.Contains(string(logs), msg) {
+			t.Errorf("the log has no %s", msg)
+		}
+	}
+}
+
+// metricValue reads one sample, by name and labels as exposed, from a
+// Prometheus text page; a missing sample fails the test.
+func metricValue(t *testing.T, page, sample string) float64 {
+	t.Helper()
+	for line := range strings.Lines(page) {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", sample, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no metric %s in\n%s", sample, grepLines(page, "caddy_consent_"))
+	return 0
 }

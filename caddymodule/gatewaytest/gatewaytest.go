@@ -79,11 +79,21 @@ func StartSites(t testing.TB, siteBlocks string) {
 // HTTPS, no config autosave, errors only in the log, and the admin endpoint
 // on localhost:adminPort, or off for 0.
 func Globals(adminPort int) string {
+	return globals(adminPort, "\t\tlevel ERROR\n")
+}
+
+// GlobalsLogging is Globals with the log at INFO, as JSON lines, in
+// logFile: for tests that check what the gateway logs.
+func GlobalsLogging(adminPort int, logFile string) string {
+	return globals(adminPort, fmt.Sprintf("\t\toutput file %s\n\t\tformat json\n\t\tlevel INFO\n", logFile))
+}
+
+func globals(adminPort int, log string) string {
 	admin := "off"
 	if adminPort != 0 {
 		admin = fmt.Sprintf("localhost:%d", adminPort)
 	}
-	return "{\n\tadmin " + admin + "\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n"
+	return "{\n\tadmin " + admin + "\n\tauto_https off\n\tpersist_config off\n\tlog {\n" + log + "\t}\n}\n"
 }
 
 // FreePort finds a loopback port nobody listens on.

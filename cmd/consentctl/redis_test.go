@@ -29,7 +29,7 @@ func redisAddr(t *testing.T) string {
 	}
 	n, err := redistest.NewNode(t.TempDir())
 	if err != nil {
-		t.Skipf("no Redis at 127.0.0.1:6379 and none could be started: %v", err)
+		t.Fatalf("no Redis at 127.0.0.1:6379 and none could be started: %v", err)
 	}
 	t.Cleanup(n.Kill)
 	return n.Addr()
