@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"testing"
@@ -8,14 +9,17 @@ import (
 
 const migrationNonce = "bWlncmF0aW9uLW5vbmNl"
 
+// migrationRecorder defines window.__ran, with which the pages' inline
+// scripts note their runs (window.__runs) and their order.
+const migrationRecorder = `<script nonce="` + migrationNonce + `">window.__runs = {}; window.__order = []; window.__ran = function (k) { __runs[k] = (__runs[k] || 0) + 1; __order.push(k); };</script>`
+
 // migrationPage is a site still carrying the markup of three client-side
 // consent tools (docs/migration.md), under a nonce-based CSP without
 // 'strict-dynamic', so a re-created script runs only if it keeps its nonce.
 // Inline scripts note their runs with window.__ran.
 func migrationPage() string {
 	n := ` nonce="` + migrationNonce + `"`
-	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Migration</title>` +
-		`<script` + n + `>window.__runs = {}; window.__order = []; window.__ran = function (k) { __runs[k] = (__runs[k] || 0) + 1; __order.push(k); };</script>` +
+	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Migration</title>` + migrationRecorder +
 		// Cookiebot, statistics → analytics; a catalogued URL, so the gateway neutralises it too.
 		`<script type="text/plain" data-cookieconsent="statistics"` + n + ` src="https://www.googletagmanager.com/gtag/js?id=G-MIGRATE"></script>` +
 		`<script type="text/plain" data-cookieconsent="statistics"` + n + `>window.__sawGtag = !!window.__gtagSaw; __ran('cookiebot-statistics');</script>` +
@@ -161,4 +165,85 @@ func TestMigrationFromClientSideConsentTools(t *testing.T) {
 		t.Error("on the next visit the inline Cookiebot script after the Google tag ran before it")
 	}
 	p.expectNoViolation("on the next visit")
+}
+
+// aliasPage carries tool markup whose categories are the aliases of
+// docs/migration.md's table, or unknown, and the tools' markup on a
+// <link> (Klaro's data-href) and on images (Cookiebot's
+// data-cookieblock-src, Klaro's data-src).
+func aliasPage() string {
+	script := func(attrs, name string) string {
+		return `<script type="text/plain" ` + attrs + ` nonce="` + migrationNonce + `">__ran('` + name + `');</script>`
+	}
+	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Aliases</title>` + migrationRecorder +
+		// → marketing
+		script(`data-category="ads"`, "cc-ads") +
+		script(`data-category="advertising"`, "cc-advertising") +
+		script(`data-category="Targeting"`, "cc-targeting") +
+		script(`data-cookieconsent="marketing"`, "cookiebot-marketing") +
+		// → functional
+		script(`data-cookieconsent="preferences"`, "cookiebot-preferences") +
+		script(`data-category="functionality"`, "cc-functionality") +
+		script(`data-category="preferences"`, "cc-preferences") +
+		// → analytics, social, unknown, or refused-only: neither
+		script(`data-category="performance"`, "cc-performance") +
+		script(`data-cookieconsent="statistics"`, "cookiebot-statistics") +
+		script(`data-category="social"`, "cc-social") +
+		script(`data-category="misc"`, "cc-unknown") +
+		script(`data-cookieconsent="unclassified"`, "cookiebot-unknown") +
+		script(`data-category="marketing" data-service="!Meta Pixel"`, "cc-not-service") +
+		// Klaro, by a catalogued vendor's name: Google Fonts is functional.
+		`<link rel="stylesheet" data-name="googleFonts" data-href="https://fonts.googleapis.com/css2?family=Migrate">` +
+		`</head><body><main><h1>Aliases</h1>` +
+		`<img alt="" width="1" height="1" data-cookieconsent="marketing" data-cookieblock-src="https://pixel.migrate-ads.example/cookiebot.gif">` +
+		`<img alt="" width="1" height="1" data-name="marketing" data-src="https://pixel.migrate-klaro.example/klaro.gif">` +
+		`</main></body></html>`
+}
+
+// TestMigrationCategoryAliases: the tools' category names map to the
+// policy's purposes as docs/migration.md's table says. Granting Marketing
+// only runs what is marked ads, advertising, targeting or marketing, and
+// loads the marketing-marked images; granting Functional only runs what is
+// marked preferences or functionality and loads the Klaro-marked Google
+// Fonts link. Neither runs analytics, social or unknown categories, nor a
+// CookieConsent "!service".
+func TestMigrationCategoryAliases(t *testing.T) {
+	base := startCSPSite(t, "script-src 'nonce-"+migrationNonce+"'; object-src 'none'; base-uri 'none'", aliasPage())
+	marketingHosts := []string{"pixel.migrate-ads.example", "pixel.migrate-klaro.example"}
+	functionalHosts := []string{"fonts.googleapis.com"}
+	for _, tc := range []struct {
+		purpose         string
+		runs            []string
+		hosts, notHosts []string
+	}{
+		{"marketing", []string{"cc-ads", "cc-advertising", "cc-targeting", "cookiebot-marketing"}, marketingHosts, functionalHosts},
+		{"functional", []string{"cookiebot-preferences", "cc-functionality", "cc-preferences"}, functionalHosts, marketingHosts},
+	} {
+		t.Run(tc.purpose, func(t *testing.T) {
+			p := newPage(t, base)
+			p.watchViolations()
+			p.open("/")
+			p.waitFirstLayer()
+			p.waitIdle()
+			p.expectNoThirdParty("on a first visit, before any choice")
+			p.expectRuns("before any choice,")
+
+			p.watchChanges()
+			navs := p.navigations()
+			p.openSettings()
+			sw := `cg.toggle(cg.second(), '` + tc.purpose + `')`
+			p.click("the "+tc.purpose+" switch", sw)
+			p.waitFor("the "+tc.purpose+" switch turns on", `cg.checked(`+sw+`)`)
+			p.click("the second layer's Save selection button", `cg.control(cg.second(), 'save')`)
+			p.waitBannerGone()
+			p.waitHosts("after allowing "+tc.purpose+" only, its tool-marked elements load", tc.hosts...)
+			names, _ := json.Marshal(tc.runs)
+			p.waitFor("the "+tc.purpose+"-marked inline scripts run", string(names)+`.every(function (k) { return window.__runs[k]; })`)
+			p.waitIdle()
+			p.expectRuns("after allowing "+tc.purpose+" only,", tc.runs...)
+			p.expectHostsNotRequested("after allowing "+tc.purpose+" only, elements marked for other purposes must not load", tc.notHosts...)
+			p.expectNoReload("allowing "+tc.purpose, navs)
+			p.expectNoViolation("after consent")
+		})
+	}
 }
