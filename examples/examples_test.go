@@ -16,6 +16,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"golang.org/x/net/html"
 
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/catalog"
@@ -179,6 +180,11 @@ func TestExamplePages(t *testing.T) {
 					if off := offSite(page, matcher, vendors); len(off) > 0 {
 						t.Errorf("without consent, loads from other hosts:\n  %s", strings.Join(off, "\n  "))
 					}
+					for _, action := range formActions([]byte(body)) {
+						if _, abs := matcher.Host([]byte(action)); abs && matcher.Match(catalog.KindForm, []byte(action)) < 0 {
+							t.Errorf("a form posts to %s, which no vendor covers, so the banner does not name who receives it", action)
+						}
+					}
 					live := page.Trackers(matcher, vendors, func(v catalog.Vendor) bool {
 						return v.Purpose == policy.Necessary
 					})
@@ -209,6 +215,28 @@ func offSite(page htmlcheck.Page, m *catalog.Matcher, vendors []catalog.Vendor) 
 			continue
 		}
 		out = append(out, "<"+l.Tag+"> "+l.URL)
+	}
+	return out
+}
+
+// formActions lists where a page's forms post. A form loads nothing until
+// the visitor sends it, so the gateway never blocks one (htmlcheck does not
+// list them); but whoever receives it must be a vendor of the policy.
+func formActions(page []byte) []string {
+	var out []string
+	z := html.NewTokenizer(bytes.NewReader(page))
+	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+		if tt != html.StartTagToken {
+			continue
+		}
+		name, more := z.TagName()
+		for more && string(name) == "form" {
+			var k, v []byte
+			k, v, more = z.TagAttr()
+			if string(k) == "action" {
+				out = append(out, string(v))
+			}
+		}
 	}
 	return out
 }
