@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func startSite(t *testing.T) string {
@@ -261,12 +262,17 @@ type ownRecords struct {
 		IP         string          `json:"ip"`
 		UA         string          `json:"ua"`
 		Purposes   map[string]bool `json:"purposes"`
+		Vendors    map[string]bool `json:"vendors"`
+		Policy     struct{ Version, Hash string }
+		Texts      struct{ Hash, Lang string }
 		How        struct{ Layer, Action, Control string }
 		Signals    struct {
 			GPC    bool   `json:"gpc"`
+			DNT    bool   `json:"dnt"`
 			Effect string `json:"effect"`
 		} `json:"signals"`
-		Hash string `json:"hash"`
+		Software string `json:"software"`
+		Hash     string `json:"hash"`
 	} `json:"records"`
 }
 
@@ -329,6 +335,65 @@ func TestVisitorProofs(t *testing.T) {
 	}
 	if resp, _ := get(t, c, base+"/.consent/proofs"); resp.StatusCode != 404 {
 		t.Errorf("after erasure the cookie still names a consent: %d", resp.StatusCode)
+	}
+}
+
+// TestIPTruncateOff: with ip_truncate off a proof keeps no address at
+// all; with 24 64, an IPv4 address keeps its /24.
+func TestIPTruncateOff(t *testing.T) {
+	for _, tc := range []struct{ setting, want string }{{"off", ""}, {"24 64", "127.0.0.0/24"}} {
+		port := freePort(t)
+		startCaddy(t, fmt.Sprintf(":%d {\n\tconsent {\n\t\tip_truncate %s\n\t}\n\trespond ok\n}", port, tc.setting))
+		c := newClient(t)
+		postChoice(t, c, baseURL(port), `{"all":true}`)
+		_, body := get(t, c, baseURL(port)+"/.consent/proofs")
+		if got := ownProofs(t, c, baseURL(port)).Records[0].IP; got != tc.want || tc.want == "" && strings.Contains(body, `"ip"`) {
+			t.Errorf("ip_truncate %s: proof ip %q, want %q", tc.setting, got, tc.want)
+		}
+	}
+}
+
+// TestProofRecordsWhatWasShown: a proof names the policy the visitor
+// decided under (as the state endpoint gives it), the language and a hash
+// of the texts they were shown (which differs by language and changes with
+// a text), the vendors allowed one by one, both privacy signals, the
+// software, and when the choice expires.
+func TestProofRecordsWhatWasShown(t *testing.T) {
+	port := freePort(t)
+	base := baseURL(port)
+	site := func(extra string) string {
+		return fmt.Sprintf(":%d {\n\tconsent {\n%s\t}\n\trespond ok\n}", port, extra)
+	}
+	startCaddy(t, site(""))
+	version := getState(t, newClient(t), base).PolicyVersion
+	post := func(lang, choice string, headers ...string) ownRecords {
+		c := newClient(t)
+		req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(choice))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Language", lang)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		if resp, body := do(t, c, req); resp.StatusCode != 200 {
+			t.Fatalf("choice: %d %s", resp.StatusCode, body)
+		}
+		return ownProofs(t, c, base)
+	}
+	en := post("en", `{"purposes":{"analytics":true},"vendors":{"youtube":true}}`, "DNT", "1").Records[0]
+	de := post("de-DE,de;q=0.9", `{"all":false}`).Records[0]
+	if en.Policy.Version != version || len(en.Policy.Hash) != 64 || en.Texts.Lang != "en" || len(en.Texts.Hash) != 64 ||
+		!en.Vendors["youtube"] || len(en.Vendors) != 1 || !en.Signals.DNT || en.Signals.GPC || !strings.HasPrefix(en.Software, "consentgate ") {
+		t.Errorf("proof: %+v", en)
+	}
+	if want := time.UnixMilli(en.Time).Add(180 * 24 * time.Hour).UnixMilli(); en.ExpiresAt > want || en.ExpiresAt < want-1000 {
+		t.Errorf("expires_at %d, want 180 days after %d", en.ExpiresAt, en.Time)
+	}
+	if de.Texts.Lang != "de" || de.Texts.Hash == en.Texts.Hash || de.Policy != en.Policy {
+		t.Errorf("German proof: texts %+v policy %+v; English texts %+v", de.Texts, de.Policy, en.Texts)
+	}
+	startCaddy(t, site("\t\ttext en accept_all \"Sure\"\n"))
+	if again := post("en", `{"all":true}`).Records[0]; again.Texts.Lang != "en" || again.Texts.Hash == en.Texts.Hash {
+		t.Errorf("a changed text left the texts hash as it was: %+v", again.Texts)
 	}
 }
 
