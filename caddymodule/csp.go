@@ -214,9 +214,10 @@ func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", "POST")
 		return writeError(w, http.StatusMethodNotAllowed, "use POST")
 	}
+	limitBodyTime(w)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCSPReport))
 	if err != nil {
-		return writeError(w, http.StatusRequestEntityTooLarge, "report too large")
+		return writeError(w, bodyStatus(err, http.StatusBadRequest), "report not received: "+err.Error())
 	}
 	reports, err := parseCSPReports(r.Header.Get("Content-Type"), body)
 	if err != nil {

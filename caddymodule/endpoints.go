@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,10 @@ const (
 	gpcPath = "/.well-known/gpc.json"
 	// maxChoiceBody bounds a choice post; a real one is a few hundred bytes.
 	maxChoiceBody = 16 << 10
+	// bodyReadTimeout bounds the time to receive a choice or a CSP report
+	// body. Caddy's idle timeouts restart with every byte, so without it a
+	// client sending a byte now and then holds the request for hours.
+	bodyReadTimeout = 10 * time.Second
 )
 
 // serveEndpoint serves everything under the consent prefix.
@@ -81,6 +86,7 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 	if err := checkSameOrigin(r); err != nil {
 		return writeError(w, http.StatusForbidden, err.Error())
 	}
+	limitBodyTime(w)
 	r.Body = http.MaxBytesReader(w, r.Body, maxChoiceBody)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var c choice
@@ -94,12 +100,7 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		return writeError(w, http.StatusUnsupportedMediaType, "send application/json or a form")
 	}
 	if err != nil {
-		status := http.StatusBadRequest
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		return writeError(w, status, err.Error())
+		return writeError(w, bodyStatus(err, http.StatusBadRequest), err.Error())
 	}
 	if c.how.Page == "" {
 		c.how.Page = refererPath(r)
@@ -144,6 +145,27 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := visit{consent: consent, lang: lang, decision: decision}
 	return h.serveState(w, v)
+}
+
+// limitBodyTime gives the client bodyReadTimeout from now to send the
+// request body. Caddy's idle timeouts stay in force; this only tightens them.
+func limitBodyTime(w http.ResponseWriter) {
+	// An error means this writer takes no deadlines (a handler test's
+	// recorder); there is no connection to hold then.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+}
+
+// bodyStatus is the status for an error met reading a request body: too
+// large, too slow, or else the given one.
+func bodyStatus(err error, otherwise int) int {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return http.StatusRequestTimeout
+	}
+	return otherwise
 }
 
 // previousConsent is the choice this browser made before, whatever its

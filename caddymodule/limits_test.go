@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -471,67 +472,174 @@ func TestEndlessPageStopsWithTheClient(t *testing.T) {
 // hold the request (and the upstream) forever: Caddy's write_idle timeout
 // (default 1m, 64 KiB write chunks, here 2s) fails the gateway's write
 // once the socket buffers are full, the proxy cancels the upstream and
-// everything ends. Set CONSENTGATE_SLOW_TESTS=1 to check Caddy's default
-// as well (takes over a minute).
+// everything ends. A client that reads steadily (4 MiB/s; the kernel wakes
+// a blocked write only once half the send buffer has drained, so a few
+// KB/s are not enough) beats the idle timeout and is served on;
+// write_idle's minimum rate (here 32 MiB/s) cuts it off. Set
+// CONSENTGATE_SLOW_TESTS=1 to check Caddy's default as well (takes over a
+// minute).
 func TestSlowClientIsCutOff(t *testing.T) {
-	cases := []struct{ name, timeouts string }{{"write_idle 2s", "\t\ttimeouts {\n\t\t\twrite_idle 2s\n\t\t}\n"}}
-	if os.Getenv("CONSENTGATE_SLOW_TESTS") != "" {
-		cases = append(cases, struct{ name, timeouts string }{"caddy defaults", ""})
+	type reader struct {
+		chunk  int
+		every  time.Duration
+		buffer int // the socket's receive buffer (0: the system's)
 	}
+	// A small buffer fills at once; a steady reader keeps the system's,
+	// as a tiny receive window stalls loopback TCP.
+	byteASecond, steady := reader{1, time.Second, 4 << 10}, reader{64 << 10, 15 * time.Millisecond, 0}
+	cases := []struct {
+		name, timeouts string
+		read           reader
+		cut            bool // else the client must still be served after holdFor
+	}{
+		{"write_idle 2s, a byte a second", "write_idle 2s", byteASecond, true},
+		{"write_idle 3s, 4 MiB/s", "write_idle 3s", steady, false},
+		{"write_idle 3s at least 32 MiB/s, 4 MiB/s", "write_idle 3s 33554432", steady, true},
+	}
+	if os.Getenv("CONSENTGATE_SLOW_TESTS") != "" {
+		cases = append(cases, struct {
+			name, timeouts string
+			read           reader
+			cut            bool
+		}{"caddy defaults", "", byteASecond, true})
+	}
+	const holdFor = 6 * time.Second
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			done := make(chan error, 4)
 			up := streamingUpstream(t, 1, done)
 			port := freePort(t)
+			timeouts := ""
+			if tc.timeouts != "" {
+				timeouts = "\t\ttimeouts {\n\t\t\t" + tc.timeouts + "\n\t\t}\n"
+			}
 			gatewaytest.Start(t, fmt.Sprintf("{\n\tadmin off\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n\tservers {\n%s\t}\n}\n"+
-				":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}\n", tc.timeouts, port, up))
+				":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}\n", timeouts, port, up))
 			baseline := settledGoroutines()
 
-			conn := slowReader(t, port, "/endless.html")
+			conn := slowReader(t, port, "/endless.html", tc.read.buffer)
 			var read atomic.Int64
 			stop := make(chan struct{})
 			go func() {
-				b := make([]byte, 1)
+				b := make([]byte, tc.read.chunk)
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(tc.read.every):
+					}
+					n, err := io.ReadFull(conn, b)
+					read.Add(int64(n))
+					if err != nil {
+						return
+					}
+				}
+			}()
+			limit := 30 * time.Second
+			switch {
+			case tc.timeouts == "":
+				limit = 2 * time.Minute
+			case !tc.cut:
+				limit = holdFor
+			}
+			start := time.Now()
+			select {
+			case <-done:
+				if !tc.cut {
+					t.Fatalf("a client reading %d bytes every %s was cut off after %s (read %d bytes)", tc.read.chunk, tc.read.every, time.Since(start).Round(time.Second), read.Load())
+				}
+				t.Logf("upstream released after %s (client read %d bytes)", time.Since(start).Round(time.Second), read.Load())
+			case <-time.After(limit):
+				if tc.cut {
+					t.Fatalf("a client reading %d bytes every %s still holds the upstream after %s", tc.read.chunk, tc.read.every, limit)
+				}
+				t.Logf("still served after %s (client read %d bytes)", limit, read.Load())
+			}
+			close(stop)
+			conn.Close()
+			if !tc.cut {
+				<-done // the client left: the upstream is cancelled
+			}
+			waitGoroutines(t, baseline)
+		})
+	}
+}
+
+// TestSlowUploadIsCutOff: a client that trickles a choice or a CSP report
+// body, a byte a second (each byte restarts Caddy's read idle timeout, 1
+// minute by default), is answered 408 once the gateway's 10 s for a body
+// have passed, and the connection is let go.
+func TestSlowUploadIsCutOff(t *testing.T) {
+	base := startSite(t)
+	host := strings.TrimPrefix(base, "http://")
+	postChoice(t, newClient(t), base, `{"all":false}`) // warm up before the baseline
+	baseline := settledGoroutines()
+	type answer struct {
+		path, status string
+		after        time.Duration
+		err          error
+	}
+	answers := make(chan answer)
+	paths := map[string]string{"/.consent/choice": "application/json", "/.consent/csp-report": "application/csp-report"}
+	for path, ctype := range paths {
+		go func() {
+			a := answer{path: path}
+			defer func() { answers <- a }()
+			conn, err := net.Dial("tcp", host)
+			if a.err = err; err != nil {
+				return
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nOrigin: %s\r\nContent-Type: %s\r\nContent-Length: 4096\r\n\r\n{", path, host, base, ctype)
+			start := time.Now()
+			stop := make(chan struct{})
+			defer close(stop)
+			go func() {
 				for {
 					select {
 					case <-stop:
 						return
 					case <-time.After(time.Second):
 					}
-					if _, err := conn.Read(b); err != nil {
+					if _, err := conn.Write([]byte(" ")); err != nil {
 						return
 					}
-					read.Add(1)
 				}
 			}()
-			limit := 30 * time.Second
-			if tc.timeouts == "" {
-				limit = 2 * time.Minute
-			}
-			start := time.Now()
-			select {
-			case <-done:
-				t.Logf("upstream released after %s (client read %d bytes)", time.Since(start).Round(time.Second), read.Load())
-			case <-time.After(limit):
-				t.Fatalf("a client reading a byte a second still holds the upstream after %s", limit)
-			}
-			close(stop)
-			conn.Close()
-			waitGoroutines(t, baseline)
-		})
+			conn.SetReadDeadline(start.Add(40 * time.Second))
+			a.status, a.err = bufio.NewReader(conn).ReadString('\n')
+			a.after = time.Since(start)
+		}()
 	}
+	for range paths {
+		a := <-answers
+		switch {
+		case a.err != nil:
+			t.Errorf("%s: no answer to a trickled body after %s: %v", a.path, a.after.Round(time.Second), a.err)
+		case !strings.HasPrefix(a.status, "HTTP/1.1 408 "):
+			t.Errorf("%s: answered %q to a trickled body, want 408", a.path, strings.TrimSpace(a.status))
+		case a.after < 9*time.Second || a.after > 20*time.Second:
+			t.Errorf("%s: answered after %s, want about 10 s", a.path, a.after.Round(time.Second))
+		default:
+			t.Logf("%s: %s after %s", a.path, strings.TrimSpace(a.status), a.after.Round(100*time.Millisecond))
+		}
+	}
+	waitGoroutines(t, baseline)
+	postChoice(t, newClient(t), base, `{"all":true}`) // still serving
 }
 
-// slowReader sends a page request on a connection with a small receive
-// buffer and returns without reading the response.
-func slowReader(t *testing.T, port int, path string) *net.TCPConn {
+// slowReader sends a page request on a connection with the given receive
+// buffer (0: the system's) and returns without reading the response.
+func slowReader(t *testing.T, port int, path string, buffer int) *net.TCPConn {
 	t.Helper()
 	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn := c.(*net.TCPConn)
-	conn.SetReadBuffer(4 << 10)
+	if buffer > 0 {
+		conn.SetReadBuffer(buffer)
+	}
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: text/html\r\n\r\n", path, port)
 	return conn
 }
