@@ -25,7 +25,8 @@ import (
 )
 
 // IsolateDataDirs points Caddy's data and config directories (generated
-// cookie keys, autosaved config) at a fresh temporary directory; call it
+// cookie keys, certificates, autosaved config) at a fresh temporary
+// directory; call it
 // from TestMain and remove the directory afterwards.
 func IsolateDataDirs() (dir string, err error) {
 	dir, err = os.MkdirTemp("", "consentgate-test-")
@@ -34,6 +35,9 @@ func IsolateDataDirs() (dir string, err error) {
 	}
 	os.Setenv("XDG_DATA_HOME", dir)
 	os.Setenv("XDG_CONFIG_HOME", dir)
+	// Caddy set its default storage (certificates, its internal CA) from
+	// the environment as it started: follow the new data directory.
+	caddy.DefaultStorage.Path = caddy.AppDataDir()
 	return dir, nil
 }
 
@@ -62,6 +66,13 @@ func Start(t testing.TB, caddyfile string) {
 	if err != nil {
 		t.Fatalf("adapting Caddyfile: %v\n%s", err, caddyfile)
 	}
+	StartJSON(t, cfg)
+}
+
+// StartJSON runs Caddy with a JSON config (for what the Caddyfile cannot
+// say) and stops it when the test ends.
+func StartJSON(t testing.TB, cfg []byte) {
+	t.Helper()
 	if err := caddy.Load(cfg, true); err != nil {
 		t.Fatalf("loading config: %v", err)
 	}

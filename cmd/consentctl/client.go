@@ -19,7 +19,7 @@ import (
 // client talks to the admin API.
 type client struct {
 	base    string // scheme://host, to which the path is appended
-	origin  string // sent as Origin, as Caddy's own CLI does; "" for sockets
+	origin  string // sent as Origin, as Caddy's own CLI does; "" for sockets and the remote admin
 	address string // as given, for messages
 	http    *http.Client
 }
@@ -61,7 +61,11 @@ func newClient(c connFlags) (*client, error) {
 			return nil, &callError{exitUsage, fmt.Sprintf("--address %q: want host:port, unix//path or an http(s) URL", addr)}
 		}
 		cl.base = u.Scheme + "://" + u.Host
-		cl.origin = cl.base
+		// Caddy's remote admin (https) authenticates client certificates
+		// and refuses any Origin header, having no origins to allow.
+		if u.Scheme == "http" {
+			cl.origin = cl.base
+		}
 	default:
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil || port == "" {

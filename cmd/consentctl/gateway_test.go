@@ -25,7 +25,12 @@ const okPage = "<html><head></head><body>ok</body></html>"
 // its proofs in the bolt file db, on a chain of its own (the chain head is
 // also kept in the shared data directory), serving page.
 func gatewayCaddyfile(adminPort, port int, db, chain, page string) string {
-	return gatewaytest.Globals(adminPort) + fmt.Sprintf(`:%d {
+	return gatewaytest.Globals(adminPort) + siteBlock(port, db, chain, page)
+}
+
+// siteBlock is the site of gatewayCaddyfile.
+func siteBlock(port int, db, chain, page string) string {
+	return fmt.Sprintf(`:%d {
 	consent {
 		store bolt://%s
 		chain %s
