@@ -427,3 +427,25 @@ func eraseBody(t *testing.T, admin, id string, want int, v any) {
 		t.Fatalf("erase: %v in %s", err, body)
 	}
 }
+
+// TestCSVDefusesFormulas: what a visitor controls (the Host header, the
+// control id) reaches the CSV export as text a spreadsheet shows, never
+// as a formula it runs.
+func TestCSVDefusesFormulas(t *testing.T) {
+	site, admin, _ := auditGateway(t, "csv-formulas")
+	req, _ := http.NewRequest("POST", site+"/.consent/choice", strings.NewReader(`{"all":true,"control":"-1-2"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Host = "=1+2"
+	if resp, body := do(t, newClient(t), req); resp.StatusCode != 200 {
+		t.Fatalf("choice: %d %s", resp.StatusCode, body)
+	}
+	_, body := adminDo(t, "GET", admin+"/consent/export?format=csv")
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("csv: %v\n%s", err, body)
+	}
+	col := func(name string) string { return rows[1][slices.Index(caddymodule.CSVColumns, name)] }
+	if col("site") != "'=1+2" || col("control") != "'-1-2" {
+		t.Errorf("site %q, control %q: want them prefixed with an apostrophe", col("site"), col("control"))
+	}
+}

@@ -26,8 +26,7 @@ import (
 
 // IsolateDataDirs points Caddy's data and config directories (generated
 // cookie keys, certificates, autosaved config) at a fresh temporary
-// directory; call it
-// from TestMain and remove the directory afterwards.
+// directory; call it from TestMain and remove the directory afterwards.
 func IsolateDataDirs() (dir string, err error) {
 	dir, err = os.MkdirTemp("", "consentgate-test-")
 	if err != nil {
