@@ -93,7 +93,7 @@ func liveReferences(page []byte) []liveRef {
 	z := html.NewTokenizer(bytes.NewReader(page))
 	runs := false // the last start tag was a script that runs
 	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
-		if tt == html.TextToken && runs {
+		if tt == html.TextToken && runs && !bytes.HasSuffix(z.Raw(), []byte(TailPoison)) { // poisoned: never runs
 			text := z.Raw()
 			refs = append(refs, liveRef{inline: true, what: string(text[:min(len(text), HoldLimit)])})
 		}

@@ -5,8 +5,9 @@
 // # Streaming
 //
 // A Rewriter never holds the page. Between writes it keeps at most an
-// unfinished tag (judged start tags up to TagLimit) or the held text of an
-// inline script or style (up to HoldLimit), in one buffer that otherwise
+// unfinished tag (judged start tags up to TagLimit, or one attribute of a
+// longer one) or the held text of an inline script or style (up to
+// HoldLimit), in one buffer that otherwise
 // gathers the output of a write: under 64 KiB whatever the page. Held bytes
 // are never re-scanned when more arrive, and only the start tags of judged
 // elements are parsed (once complete). A write in which nothing changes is
@@ -66,8 +67,14 @@
 // can restore the element. A script also gets type="text/plain" (its own
 // type attributes renamed), an iframe a srcdoc placeholder naming the
 // vendor (an existing srcdoc renamed). A blocked @import becomes
-// @consentgate-import, which browsers drop. A judged start tag longer than
-// TagLimit passes through unjudged (see Oversized).
+// @consentgate-import, which browsers drop.
+//
+// A judged start tag longer than TagLimit cannot be held whole; it is
+// judged as it streams and fails closed: its first TagLimit bytes as a
+// tag, then each later URL attribute on its own, with the marks going in
+// front of the first one that blocks; a URL too long to judge is blocked
+// unless it is a data: URL, and a script left to run its own text has the
+// text judged as a long script's is. See oversized.go and Oversized.
 //
 // # Injecting
 //

@@ -18,14 +18,19 @@ func parseTag(tag []byte) (ti tagInfo) {
 	it := newAttrIter(tag)
 	ti.nameEnd = it.nameEnd
 	for a, ok := it.next(); ok; a, ok = it.next() {
-		id := attrOf(tag[a.keyStart:a.keyEnd])
-		if id == atNone || ti.has.has(id) {
-			continue
-		}
-		ti.has |= 1 << id
-		ti.val[id] = tag[a.valStart:a.valEnd]
+		ti.add(tag, a)
 	}
 	return ti
+}
+
+// add notes one attribute of tag, unless it is unknown or a repeat.
+func (ti *tagInfo) add(tag []byte, a attr) {
+	id := attrOf(tag[a.keyStart:a.keyEnd])
+	if id == atNone || ti.has.has(id) {
+		return
+	}
+	ti.has |= 1 << id
+	ti.val[id] = tag[a.valStart:a.valEnd]
 }
 
 // judgeTag judges the held start tag of a judged element, which ends just
@@ -188,6 +193,25 @@ func (r *Rewriter) judgeURL(kind catalog.Kind, u []byte, v *Verdict) {
 // URL (and type) attributes renamed so the browser ignores them.
 func (r *Rewriter) emitNeutralised(tag []byte, ti *tagInfo, v Verdict) {
 	r.emit(tag[:ti.nameEnd])
+	r.emitMarks(v, false)
+	rename := specs[r.el].rename
+	prev := ti.nameEnd
+	it := newAttrIter(tag)
+	for a, ok := it.next(); ok; a, ok = it.next() {
+		if id := attrOf(tag[a.keyStart:a.keyEnd]); id != atNone && rename.has(id) {
+			r.emit(tag[prev:a.keyStart])
+			r.emit(renamePrefix)
+			prev = a.keyStart
+		}
+	}
+	r.emit(tag[prev:])
+}
+
+// emitMarks emits the attributes a neutralised element gains: a script's
+// type="text/plain", the data-consent marks, a frame's placeholder. After
+// the tag name each leads with a space; in the middle of a tag (mid),
+// where the space before them is already out, they end with one instead.
+func (r *Rewriter) emitMarks(v Verdict, mid bool) {
 	b := r.tmp[:0]
 	if r.el == elScript {
 		b = append(b, ` type="text/plain"`...)
@@ -206,24 +230,16 @@ func (r *Rewriter) emitNeutralised(tag []byte, ti *tagInfo, v Verdict) {
 		}
 		b = append(b, '"')
 	}
-	r.emit(b)
+	out := b
+	if mid {
+		out = append(b[1:], ' ')
+	}
+	r.emit(out)
 	if cap(b) <= maxTmp {
 		r.tmp = b[:0]
 	} else {
 		r.tmp = nil
 	}
-
-	rename := specs[r.el].rename
-	prev := ti.nameEnd
-	it := newAttrIter(tag)
-	for a, ok := it.next(); ok; a, ok = it.next() {
-		if id := attrOf(tag[a.keyStart:a.keyEnd]); id != atNone && rename.has(id) {
-			r.emit(tag[prev:a.keyStart])
-			r.emit(renamePrefix)
-			prev = a.keyStart
-		}
-	}
-	r.emit(tag[prev:])
 }
 
 // isJavaScript reports whether a script's type makes it a classic or module

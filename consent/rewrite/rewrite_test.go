@@ -2,6 +2,8 @@ package rewrite
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,7 +137,33 @@ var cases = []rwCase{
 	{"lone <", `a <`, ""},
 
 	// limits
-	{"oversized tag", `<img alt="` + long + `" src="` + trk + `"><img src="` + trk + `">`, `<img alt="` + long + `" src="` + trk + `"><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"oversized tag", `<img alt="` + long + `" src="` + trk + `"><img src="` + trk + `">`, `<img alt="` + long + `"` + ads + ` data-consent-src="` + trk + `"><img` + ads + ` data-consent-src="` + trk + `">`},
+	{"oversized tag blocked on its prefix", `<img src="` + trk + `" srcset="` + trk + ` 2x" alt="` + long + `" srcset=x poster=` + trk + `>`,
+		`<img` + ads + ` data-consent-src="` + trk + `" data-consent-srcset="` + trk + ` 2x" alt="` + long + `" data-consent-srcset=x data-consent-poster=` + trk + `>`},
+	{"oversized data: image", `<img src="data:image/png;base64,` + long + `" alt=x><img src=` + trk + `>`, `<img src="data:image/png;base64,` + long + `" alt=x><img` + ads + ` data-consent-src=` + trk + `>`},
+	{"oversized data: image, unquoted", `<img alt=x src= DATA:image/png;base64,` + long + `>`, ""},
+	{"oversized URL", `<img alt=x src="https://cdn.example/x.png?` + long + `">`, `<img alt=x data-consent-purpose="" data-consent-vendor="" data-consent-src="https://cdn.example/x.png?` + long + `">`},
+	{"oversized tracker URL", `<img src="` + trk + `?` + long + `">`, `<img` + ads + ` data-consent-src="` + trk + `?` + long + `">`},
+	{"oversized srcset of data: URLs", `<img src=/a.png srcset="data:image/png;base64,` + long + ` 2x">`, `<img src=/a.png data-consent-purpose="" data-consent-vendor="" data-consent-srcset="data:image/png;base64,` + long + ` 2x">`},
+	{"oversized, allowed then blocked", `<img src="/a.png" alt="` + long + `" srcset="` + trk + ` 2x" src=` + trk + ` poster=` + trk + `>`,
+		`<img src="/a.png" alt="` + long + `"` + ads + ` data-consent-srcset="` + trk + ` 2x" data-consent-src=` + trk + ` data-consent-poster=` + trk + `>`},
+	{"oversized, repeated attribute", `<img src="/a.png" alt="` + long + `" src="` + trk + `">`, ""},
+	{"oversized script src", `<script data-x="` + long + `" src="` + trk + `" type=module></script>`, `<script data-x="` + long + `"` + txt + ads + ` data-consent-src="` + trk + `" data-consent-type=module></script>`},
+	{"oversized script, type first", `<script type="text/javascript" data-x="` + long + `" src="` + trk + `">fbq(1)</script>`,
+		`<script type="text/javascript" data-x="` + long + `"` + txt + ads + ` data-consent-src="` + trk + `">fbq(1)` + TailPoison + `</script>`},
+	{"oversized script allowed", `<script data-x="` + long + `" src="/app.js">fbq(1)</script>`, ""},
+	{"oversized inline script", `<script data-x="` + long + `">fbq(1)</script>`, `<script data-x="` + long + `">fbq(1)` + TailPoison + `</script>`},
+	{"oversized inline script, clean", `<script data-x="` + long + `">var a = 1</script>`, ""},
+	{"oversized template", `<script data-x="` + long + `" type="text/template">fbq(1)</script>`, ""},
+	{"oversized iframe", `<iframe title="` + long + `" src="` + trk + `"></iframe>`,
+		`<iframe title="` + long + `" data-consent-purpose="marketing" data-consent-vendor="ads" srcdoc="` + placeholder(Verdict{Vendor: "ads", VendorName: "Ad network", Purpose: "marketing"}) + `" data-consent-src="` + trk + `"></iframe>`},
+	{"oversized, granted data-consent", `<img data-consent="functional" alt="` + long + `" src="` + trk + `">`, ""},
+	{"oversized, blocked data-consent", `<img data-consent="marketing" alt="` + long + `" src="/a.png">`, `<img data-consent-purpose="marketing" data-consent-vendor="" data-consent="marketing" alt="` + long + `" data-consent-src="/a.png">`},
+	{"oversized link that loads nothing", `<link rel=canonical title="` + long + `" href="` + trk + `">`, ""},
+	{"oversized link", `<link title="` + long + `" rel=stylesheet href="` + trk + `">`, `<link title="` + long + `" rel=stylesheet` + ads + ` data-consent-href="` + trk + `">`},
+	{"oversized form", `<form title="` + long + `" action="` + trk + `"></form>`, ""},
+	{"oversized attribute name", `<img ` + long + `=1 src=` + trk + `>`, `<img ` + long + `=1` + ads + ` data-consent-src=` + trk + `>`},
+	{"oversized unfinished tag", `<img alt="` + long + `" src="` + trk, ""},
 	{"long script judged on prefix", `<script>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`, `<script` + txt + fb + `>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`},
 	{"long script signature past prefix", `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)</script>`, `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)` + TailPoison + `</script>`},
 	{"long script signature across the prefix end", `<script>` + strings.Repeat("x", HoldLimit-2) + `fbq(1)</script>`, `<script>` + strings.Repeat("x", HoldLimit-2) + `fbq(1)` + TailPoison + `</script>`},
@@ -265,8 +293,8 @@ func TestCounters(t *testing.T) {
 	r := New(&bytes.Buffer{}, Options{Judge: newTestJudge()})
 	r.Write([]byte(`<img src="` + trk + `"><img alt="` + long + `" src="` + trk + `"><style>@import "` + trk + `";</style>`))
 	r.Close()
-	if r.Blocked() != 2 || r.Oversized() != 1 {
-		t.Errorf("Blocked() = %d, Oversized() = %d; want 2, 1", r.Blocked(), r.Oversized())
+	if r.Blocked() != 3 || r.Oversized() != 1 {
+		t.Errorf("Blocked() = %d, Oversized() = %d; want 3, 1", r.Blocked(), r.Oversized())
 	}
 }
 
@@ -379,5 +407,57 @@ func TestWriteError(t *testing.T) {
 	}
 	if err := r.Close(); err != errFail {
 		t.Fatalf("Close: %v", err)
+	}
+}
+
+// TestOversizedTagsFailClosed: a tracker padded with a long attribute
+// (before, between or after its own attributes) is not left live as a
+// browser reads the output (x/net/html's tokenizer), however the page is
+// cut into writes; an image whose src is a large data: URL still shows.
+func TestOversizedTagsFailClosed(t *testing.T) {
+	type element struct {
+		name  string
+		attrs []string
+		text  string // script text, with the end tag
+	}
+	elements := []element{
+		{"script", []string{`src="` + trk + `"`, `async`}, "</script>"},
+		{"script", []string{`type="text/javascript"`, `src="` + trk + `"`}, "fbq(1)</script>"},
+		{"script", []string{`id=x`}, "fbq('init', '1')</script>"},
+		{"img", []string{`src="` + trk + `"`, `width=1`}, ""},
+		{"img", []string{`src="/a.png"`, `srcset="/b.png 1x, ` + trk + ` 2x"`}, ""},
+		{"iframe", []string{`src="https://www.youtube.com/embed/x"`, `title=t`}, "</iframe>"},
+		{"embed", []string{`src="` + trk + `"`}, ""},
+		{"object", []string{`data="` + trk + `"`}, "</object>"},
+		{"video", []string{`src="/v.mp4"`, `poster="` + trk + `"`}, "</video>"},
+		{"link", []string{`rel=stylesheet`, `href="https://fonts.googleapis.com/css"`}, ""},
+		{"img", []string{`src="` + trk + `?` + long + `"`}, ""},
+	}
+	pad := `data-pad="` + long + `"`
+	rng := rand.New(rand.NewPCG(7, 7))
+	j := newTestJudge()
+	for _, e := range elements {
+		for at := 0; at <= len(e.attrs); at++ {
+			attrs := slices.Insert(slices.Clone(e.attrs), at, pad)
+			page := []byte("<p>before<" + e.name + " " + strings.Join(attrs, " ") + ">" + e.text + "<p>after")
+			whole := Rewrite(nil, page, Options{Judge: j})
+			for _, maxChunk := range []int{1, 300, 20000, 64 << 10} {
+				got, err := streamed(page, Options{Judge: j}, rng, maxChunk, whole)
+				if err != nil || !bytes.Equal(got, whole) {
+					t.Fatalf("<%s> padded at %d, writes of up to %d: differs from the whole rewrite (%v)", e.name, at, maxChunk, err)
+				}
+			}
+			for _, l := range liveReferences(whole) {
+				if v := j.judgeLive(l); v.Block {
+					t.Errorf("<%s %.60s> padded at %d: %.80s left live (%s)", e.name, strings.Join(e.attrs, " "), at, l.what, v.Vendor)
+				}
+			}
+		}
+	}
+
+	image := `<img alt="a chart" src="data:image/png;base64,` + strings.Repeat("iVBORw0K", 3*TagLimit/8) + `">`
+	var r Rewriter
+	if got := string(r.RewriteAll(nil, []byte(image), Options{Judge: j})); got != image || r.Oversized() != 1 {
+		t.Errorf("a large data: image was changed (oversized %d): %.120q", r.Oversized(), got)
 	}
 }

@@ -10,8 +10,9 @@ import (
 // Limits on what one Rewriter holds back. Together with the output buffer
 // they bound its memory to under 64 KiB whatever the page.
 const (
-	// TagLimit is the longest judged start tag that is held and parsed; a
-	// longer one passes through unchanged and is counted by Oversized.
+	// TagLimit is the longest judged start tag that is held and parsed
+	// whole; a longer one is judged attribute by attribute as it streams,
+	// failing closed (see oversized.go), and counted by Oversized.
 	TagLimit = 16 << 10
 	// HoldLimit is how much of an inline script's or style's text is held
 	// for judging; only that prefix is judged.
@@ -74,6 +75,7 @@ type Rewriter struct {
 	clen    int     // ... and its length, up to 3
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
+	ov      oversized // the oversized start tag being streamed, if on
 
 	// Output and held bytes. Within a Write, p[from:] has not been written
 	// yet. While holding, the token that starts at p[ts] (or in buf, when
@@ -171,7 +173,7 @@ func (r *Rewriter) Close() error {
 func (r *Rewriter) Blocked() int { return r.blocked }
 
 // Oversized is the number of judged start tags longer than TagLimit, which
-// were passed through unjudged.
+// were judged attribute by attribute as they streamed.
 func (r *Rewriter) Oversized() int { return r.oversized }
 
 // heldCap is the memory the Rewriter keeps between writes.

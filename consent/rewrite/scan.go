@@ -215,12 +215,18 @@ func (r *Rewriter) openTag(p []byte) {
 func isHead(name []byte) bool { return len(name) == 4 && hasPrefixFold(name, "head") }
 
 func (r *Rewriter) tag(p []byte, i int) int {
-	j, ev := r.tl.lex(p, i, false)
+	if r.ov.on {
+		return r.oversizedTag(p, i)
+	}
+	end, held := len(p), r.holding && !r.isEnd && r.el.judged()
+	if held {
+		end = min(end, i+TagLimit-r.heldLen(i)) // hold no more than TagLimit
+	}
+	j, ev := r.tl.lex(p[:end], i, false)
 	if ev == lexEnd {
 		r.closeTag(p, j)
-	} else if r.holding && r.heldLen(j) >= TagLimit {
-		r.oversized++
-		r.unhold()
+	} else if held && r.heldLen(j) == TagLimit {
+		r.startOversized(p, j)
 	}
 	return j
 }
@@ -233,12 +239,7 @@ func (r *Rewriter) closeTag(p []byte, j int) {
 		return
 	}
 	if r.holding {
-		if r.heldLen(j) > TagLimit {
-			r.oversized++
-			r.unhold()
-		} else {
-			r.judgeTag(p, j)
-		}
+		r.judgeTag(p, j)
 	}
 	switch r.el {
 	case elHead:
