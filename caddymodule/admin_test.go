@@ -112,7 +112,8 @@ func exportJSONL(t *testing.T, admin, query string) []exportedRecord {
 	return recs
 }
 
-func auditPost(t *testing.T, c *http.Client, base, body string, headers ...string) {
+// auditPost posts a choice, which must be taken, and returns the answer.
+func auditPost(t *testing.T, c *http.Client, base, body string, headers ...string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -120,9 +121,11 @@ func auditPost(t *testing.T, c *http.Client, base, body string, headers ...strin
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	if resp, out := do(t, c, req); resp.StatusCode != 200 {
+	resp, out := do(t, c, req)
+	if resp.StatusCode != 200 {
 		t.Fatalf("choice %s: %d %s", body, resp.StatusCode, out)
 	}
+	return resp
 }
 
 // TestAdminAPI: choices posted through a real gateway are exported as JSON

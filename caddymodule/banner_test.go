@@ -432,7 +432,7 @@ func TestRenewalAndScope(t *testing.T) {
 	for _, tc := range []struct {
 		body   string
 		maxAge int
-	}{{`{"all":true}`, 90 * 86400}, {`{"all":false}`, 30 * 86400}} {
+	}{{`{"all":true}`, (90 + 30) * 86400}, {`{"all":false}`, (30 + 30) * 86400}} { // each lifetime plus 30 days' grace
 		req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(tc.body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Host = "www.example.test"

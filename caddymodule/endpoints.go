@@ -400,7 +400,7 @@ func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c coo
 		Value:    value,
 		Path:     "/",
 		Domain:   h.CookieDomain,
-		MaxAge:   int(lifetime / time.Second),
+		MaxAge:   int((lifetime + cookieGrace) / time.Second),
 		Secure:   h.CookieSecure == cookieSecureAlways || viaHTTPS(r),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,

@@ -56,7 +56,8 @@ func TestStateAndJSONChoice(t *testing.T) {
 	if !s.Decided || !s.Purposes["analytics"] || s.Purposes["marketing"] || !s.Purposes["necessary"] {
 		t.Fatalf("after choice: %+v", s)
 	}
-	// The cookie is HttpOnly, SameSite=Lax, for the whole site.
+	// The cookie is HttpOnly, SameSite=Lax, for the whole site, and lasts
+	// 30 days past the choice's 180 (so that its expiry can be recorded).
 	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"all":false}`))
 	req.Header.Set("Content-Type", "application/json")
 	resp, body := do(t, c, req)
@@ -69,7 +70,7 @@ func TestStateAndJSONChoice(t *testing.T) {
 		t.Errorf("reject-all answer: %+v", after)
 	}
 	set := resp.Header.Get("Set-Cookie")
-	for _, want := range []string{"consentgate=", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=15552000"} {
+	for _, want := range []string{"consentgate=", "Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=18144000"} {
 		if !strings.Contains(set, want) {
 			t.Errorf("Set-Cookie %q lacks %q", set, want)
 		}

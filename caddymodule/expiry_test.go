@@ -133,3 +133,52 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// TestExpiryWithinCookieGrace: the consent cookie lives 30 days past the
+// choice (Max-Age = lifetime + grace), so a browser that keeps it as told
+// still sends it when the visitor comes back after the choice ran out: one
+// expired record is written, the banner asks again and nothing optional
+// is granted. The choice here lasts a second and really ages (nothing is
+// re-encoded), so the gateway's codec must read a cookie older than the
+// longest lifetime.
+func TestExpiryWithinCookieGrace(t *testing.T) {
+	site, admin, _ := auditGateway(t, "grace-test", "renew_after 1s", "refusal_renew_after 1s")
+	const grace = 30 * 24 * 60 * 60 // seconds
+	c := newClient(t)
+	if got := consentMaxAge(t, auditPost(t, c, site, `{"purposes":{"analytics":true}}`)); got != 1+grace {
+		t.Errorf("the choice's cookie: Max-Age %d, want the lifetime plus 30 days, %d", got, 1+grace)
+	}
+	// The choice runs out, and the cookie's signature gets older than the
+	// lifetime (securecookie counts whole seconds).
+	time.Sleep(2100 * time.Millisecond)
+
+	resp, page := get(t, c, site+"/shop/item")
+	if !strings.Contains(page, `"decided":false`) {
+		t.Fatalf("page view after the choice ran out: %d, want the banner asking again:\n%.300s", resp.StatusCode, page)
+	}
+	// The cookie now records the expiry; it lasts as a refusal would.
+	if got := consentMaxAge(t, resp); got != 1+grace {
+		t.Errorf("the cookie after the expiry: Max-Age %d, want %d", got, 1+grace)
+	}
+	get(t, c, site+"/")
+	if s := getState(t, c, site); s.Decided || s.Purposes["analytics"] {
+		t.Errorf("state after expiry: %+v, want undecided with nothing optional granted", s)
+	}
+	recs := exportJSONL(t, admin, "")
+	if len(recs) != 2 || recs[0].Type != "given" || recs[1].Type != "expired" ||
+		recs[1].ConsentID != recs[0].ConsentID || recs[1].Purposes["analytics"] {
+		t.Fatalf("want the choice and one expired record, got %+v", recs)
+	}
+}
+
+// consentMaxAge is the Max-Age of the consent cookie an answer sets.
+func consentMaxAge(t *testing.T, resp *http.Response) int {
+	t.Helper()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "consentgate" {
+			return ck.MaxAge
+		}
+	}
+	t.Fatalf("%s: no consent cookie set", resp.Request.URL)
+	return 0
+}

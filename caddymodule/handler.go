@@ -173,7 +173,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.codec, err = cookie.NewCodec(h.CookieName, keys, max(h.renew, h.renewRefus))
+	h.codec, err = cookie.NewCodec(h.CookieName, keys, max(h.renew, h.renewRefus)+cookieGrace)
 	if err != nil {
 		return err
 	}

@@ -73,13 +73,13 @@ func (h *Handler) visit(r *http.Request) visit {
 	c, decoded := h.decodeConsent(r)
 	current := time.Since(time.Unix(c.Time, 0)) <= h.lifetime(c)
 	switch {
-	case decoded && c.Version == h.policy.Version && current:
+	case decoded && c.HoldsChoice() && c.Version == h.policy.Version && current:
 		v.consent = c
 		v.decision = h.policy.Decide(choiceOf(c), signal)
 	default:
-		// A cookie without a policy version holds no choice: the one it
-		// held ran out, and that was recorded.
-		if decoded && c.Version != "" {
+		// A cookie that holds no choice records one that ran out: nothing
+		// more to say about it.
+		if decoded && c.HoldsChoice() {
 			if c.Version != h.policy.Version {
 				v.changedFrom = c.Version
 			}

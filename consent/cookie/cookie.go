@@ -36,7 +36,16 @@ type Consent struct {
 	// SignalApplied: a GPC or DNT signal switched off part of this choice,
 	// and that was recorded (a gpc_default proof), once.
 	SignalApplied bool `json:"s,omitempty"`
+	// Expired: the choice this cookie held ran out, and that was recorded
+	// (an expired proof, named by Event), once. The cookie holds no choice
+	// then, only the consent id, which the next choice continues.
+	Expired bool `json:"l,omitempty"`
 }
+
+// HoldsChoice reports whether the cookie holds a choice rather than the
+// record of one that ran out. Cookies written before Expired existed said
+// so by leaving Version out.
+func (c Consent) HoldsChoice() bool { return !c.Expired && c.Version != "" }
 
 // KeyPair is one generation of keys: Hash signs (32 or 64 bytes), Block
 // encrypts (32 bytes, AES-256).

@@ -96,3 +96,26 @@ func TestNewIDNeverLooksLikeAFlag(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// A cookie that recorded an expiry holds no choice: marked Expired, or,
+// when written before that field existed, without a policy version.
+func TestHoldsChoice(t *testing.T) {
+	c, _ := NewCodec("cg", []KeyPair{GenerateKeyPair()}, time.Hour)
+	for _, tc := range []struct {
+		in   Consent
+		want bool
+	}{
+		{Consent{ID: "a", Version: "v1", Time: 1}, true},
+		{Consent{ID: "a", Time: 1, Event: "e", Expired: true}, false},
+		{Consent{ID: "a", Time: 1, Event: "e"}, false}, // an older marker
+	} {
+		val, err := c.Encode(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Decode(val)
+		if err != nil || got.Expired != tc.in.Expired || got.HoldsChoice() != tc.want {
+			t.Errorf("%+v decoded to %+v (%v), holds a choice: %v, want %v", tc.in, got, err, got.HoldsChoice(), tc.want)
+		}
+	}
+}
