@@ -42,8 +42,10 @@ var sinks = caddy.NewUsagePool()
 const headSaveEvery = 50 * time.Millisecond
 
 // checkpointEvery is how often each chain gets a signed checkpoint (and the
-// store enforces retention); one is also written at shutdown.
-const checkpointEvery = 6 * time.Hour
+// store enforces retention); one is also written at shutdown. A sink reads
+// it when it opens; it is a variable so that tests can shorten it
+// (export_test.go).
+var checkpointEvery = 6 * time.Hour
 
 // proofSink writes one gateway instance's proofs to one store.
 type proofSink struct {
@@ -180,7 +182,7 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 		Logger: slog.New(zapslog.NewHandler(s.logger.Core())),
 	})
 	s.writer = store.NewBatcher(s.resil, 500)
-	go s.maintain()
+	go s.maintain(checkpointEvery)
 	return s, nil
 }
 
@@ -397,15 +399,16 @@ func (s *proofSink) checkpoint(ctx context.Context) (proof.Checkpoint, error) {
 	return cp, s.resil.PutCheckpoint(ctx, cp)
 }
 
-// maintain writes checkpoints and enforces retention until the sink closes.
-func (s *proofSink) maintain() {
+// maintain writes checkpoints and enforces retention every interval until
+// the sink closes.
+func (s *proofSink) maintain(every time.Duration) {
 	defer close(s.done)
 	defer func() {
 		if p := recover(); p != nil {
 			s.logger.Error("proof maintenance stopped", zap.Any("panic", p))
 		}
 	}()
-	tick := time.NewTicker(checkpointEvery)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	headTick := time.NewTicker(headSaveEvery)
 	defer headTick.Stop()

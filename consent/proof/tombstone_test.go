@@ -63,4 +63,19 @@ func TestAnchorAfterExpiry(t *testing.T) {
 			t.Fatalf("problems %v", rep.Problems)
 		}
 	}
+
+	// Every record expired: the last checkpoint anchors an empty chain if
+	// it is at least the retention old; else the records were cut off.
+	last, _ := c.Checkpoint() // at seq 8
+	now := time.UnixMilli(last.Time)
+	for _, tc := range []struct {
+		age  time.Duration
+		want []ProblemKind
+	}{{time.Hour, nil}, {2 * time.Hour, []ProblemKind{Truncated}}, {0, []ProblemKind{Truncated}}} {
+		rep := verifyRaw("gw-1", []Checkpoint{anchor, last}, nil,
+			VerifyOptions{Keys: k.verifyKeys(), MinAnchorAge: tc.age, Now: now.Add(time.Hour)})
+		if got := kinds(rep); !slices.Equal(got, tc.want) || tc.want == nil && (rep.Anchor == nil || rep.Anchor.Seq != 8) {
+			t.Errorf("no records left, retention %v: problems %v anchor %+v, want %v", tc.age, rep.Problems, rep.Anchor, tc.want)
+		}
+	}
 }

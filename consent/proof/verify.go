@@ -296,9 +296,20 @@ func (v *ChainVerifier) checkCheckpoints(in integrity) {
 func (v *ChainVerifier) Finish() Report {
 	if n := len(v.cps); n > 0 && v.cps[n-1].Seq > v.last {
 		cp := v.cps[n-1]
+		if !v.started && v.opts.MinAnchorAge > 0 && v.opts.Now.Sub(time.UnixMilli(cp.Time)) >= v.opts.MinAnchorAge {
+			// Every record expired: the last checkpoint, old enough, is
+			// where the chain goes on. Without a retention to judge by, an
+			// empty chain is one cut off whole.
+			v.report.Anchor = &cp
+			return v.finish()
+		}
 		v.problem(Truncated, v.last+1, "", fmt.Sprintf("checkpoint of %s names seq %d but records end at seq %d",
 			time.UnixMilli(cp.Time).UTC().Format(time.RFC3339), cp.Seq, v.last))
 	}
+	return v.finish()
+}
+
+func (v *ChainVerifier) finish() Report {
 	slices.SortStableFunc(v.report.Problems, func(a, b Problem) int {
 		return slices.Index(problemOrder, a.Kind) - slices.Index(problemOrder, b.Kind)
 	})
