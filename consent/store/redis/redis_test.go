@@ -2,11 +2,13 @@ package redis
 
 import (
 	"context"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/consentgate/consentgate/consent/store"
+	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 	"github.com/consentgate/consentgate/consent/store/storetest"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -89,11 +91,68 @@ func TestStoreSentinel(t *testing.T) {
 	})
 }
 
+// TestStoreTLS runs the suite through rediss:// to a Redis that speaks only
+// TLS, with certificates of a private CA made for the test: tls_ca trusts
+// it, tls_cert and tls_key are the client certificate Redis asks for. A
+// CA that did not sign the server's certificate, the system's roots, or no
+// client certificate are refused.
+func TestStoreTLS(t *testing.T) {
+	n, ca := tlsServer(t)
+	cert, key, err := ca.Issue("gateway", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := redistest.NewCA(t.TempDir(), "other-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := func(params ...string) string {
+		q := neturl.Values{}
+		for i := 0; i+1 < len(params); i += 2 {
+			q.Set(params[i], params[i+1])
+		}
+		return "rediss://" + n.Addr() + "/0?" + q.Encode()
+	}
+	for _, bad := range []struct{ name, url, want string }{
+		{"another CA", url("tls_ca", other.CertFile, "tls_cert", cert, "tls_key", key), "certificate signed by unknown authority"},
+		{"the system's roots", url("tls_cert", cert, "tls_key", key), "certificate signed by unknown authority"},
+		{"no client certificate", url("tls_ca", ca.CertFile), "certificate required"},
+	} {
+		s, err := Open(bad.url, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Head(t.Context(), "gw-1")
+		s.Close()
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want %q", bad.name, err, bad.want)
+		}
+	}
+	good := url("tls_ca", ca.CertFile, "tls_cert", cert, "tls_key", key)
+	storetest.Run(t, storetest.Backend{
+		Open: func(t *testing.T) (store.Store, storetest.Raw) {
+			return openTest(t, good)
+		},
+		Outage: func(t *testing.T) (store.Store, func(), func()) {
+			s, _ := openTest(t, good)
+			return s, n.Stop, func() {
+				if err := n.Start(); err != nil {
+					t.Error(err)
+				}
+			}
+		},
+	})
+}
+
 // openTest opens a store under a fresh prefix, deleted when the test ends,
 // and a second client to tamper with its keys.
 func openTest(t testing.TB, url string) (store.Store, rawRedis) {
 	prefix := testPrefix()
-	s, err := Open(url+"?prefix="+prefix, Options{})
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := Open(url+sep+"prefix="+prefix, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

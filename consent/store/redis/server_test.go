@@ -31,6 +31,9 @@ var servers struct {
 	// master and sentinel: a password-protected server and the Sentinel
 	// that names it.
 	master, sentinel *node
+	// tls speaks only TLS, with certificates of ca.
+	tls *node
+	ca  *redistest.CA
 }
 
 func TestMain(m *testing.M) {
@@ -43,7 +46,7 @@ func TestMain(m *testing.M) {
 	for _, n := range append(servers.own, servers.cluster...) {
 		n.Kill()
 	}
-	for _, n := range []*node{servers.sentinel, servers.master} {
+	for _, n := range []*node{servers.sentinel, servers.master, servers.tls} {
 		if n != nil {
 			n.Kill()
 		}
@@ -155,6 +158,27 @@ func sentinelAddrs(t testing.TB) (master, sentinel string) {
 		t.Logf("started a master on %s and a Sentinel on %s", m.Addr(), s.Addr())
 	}
 	return servers.master.Addr(), servers.sentinel.Addr()
+}
+
+// tlsServer starts a Redis that speaks only TLS, with certificates of a CA
+// made for the tests (files in the tests' directory), and returns it and
+// the CA.
+func tlsServer(t testing.TB) (*node, *redistest.CA) {
+	servers.Lock()
+	defer servers.Unlock()
+	if servers.tls == nil {
+		ca, err := redistest.NewCA(servers.dir, "test-ca")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := redistest.NewTLSNode(servers.dir, ca)
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers.tls, servers.ca = n, ca
+		t.Logf("started a TLS-only redis-server on %s", n.Addr())
+	}
+	return servers.tls, servers.ca
 }
 
 func waitClusterOK(t testing.TB, nodes []*node) {

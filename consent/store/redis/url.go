@@ -2,9 +2,11 @@ package redis
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +43,10 @@ const (
 // servers (percent-encode special characters); Sentinel's own credentials go
 // in the query. Query parameters: prefix (key prefix, default "cg"),
 // dial_timeout and timeout (Go durations, defaults 2s and 1s), pool_size,
-// sentinel_username, sentinel_password.
+// sentinel_username, sentinel_password; with rediss, tls_ca (PEM file of
+// the CA that signed the servers' certificates, trusted instead of the
+// system's roots) and tls_cert with tls_key (PEM files of a client
+// certificate, for servers that ask for one: Redis does by default).
 func ParseURL(raw string) (*Config, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -82,12 +87,17 @@ func ParseURL(raw string) (*Config, error) {
 		return nil, err
 	}
 	cfg := &Config{Client: opts, Prefix: "cg"}
-	if err := queryParams(rawQuery, cfg); err != nil {
+	var files tlsFiles
+	if err := queryParams(rawQuery, cfg, &files); err != nil {
 		return nil, err
 	}
 	if base == "rediss" {
 		host, _, _ := net.SplitHostPort(addrs[0])
-		opts.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		if opts.TLSConfig, err = files.config(host); err != nil {
+			return nil, err
+		}
+	} else if files != (tlsFiles{}) {
+		return nil, fmt.Errorf("redis store URL: tls_ca, tls_cert and tls_key need rediss://")
 	}
 	opts.IsClusterMode = mode == "cluster"
 	return cfg, nil
@@ -161,7 +171,7 @@ func pathParts(mode, path string, opts *goredis.UniversalOptions) error {
 	return nil
 }
 
-func queryParams(rawQuery string, cfg *Config) error {
+func queryParams(rawQuery string, cfg *Config, files *tlsFiles) error {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return fmt.Errorf("redis store URL: query: %w", err)
@@ -195,11 +205,49 @@ func queryParams(rawQuery string, cfg *Config) error {
 			opts.SentinelUsername = v
 		case "sentinel_password":
 			opts.SentinelPassword = v
+		case "tls_ca":
+			files.ca = v
+		case "tls_cert":
+			files.cert = v
+		case "tls_key":
+			files.key = v
 		default:
 			return fmt.Errorf("redis store URL: unknown parameter %q", key)
 		}
 	}
 	return nil
+}
+
+// tlsFiles are the PEM files a rediss URL names.
+type tlsFiles struct{ ca, cert, key string }
+
+// config is the TLS configuration for servers named host: verified against
+// the system's roots or the private CA, presenting the client certificate
+// if there is one. The files are read now, so a wrong path fails the
+// config load rather than every connection.
+func (f tlsFiles) config(host string) (*tls.Config, error) {
+	cfg := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if f.ca != "" {
+		pem, err := os.ReadFile(f.ca)
+		if err != nil {
+			return nil, fmt.Errorf("redis store URL: tls_ca: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("redis store URL: tls_ca %s holds no PEM certificate", f.ca)
+		}
+	}
+	if (f.cert == "") != (f.key == "") {
+		return nil, fmt.Errorf("redis store URL: tls_cert and tls_key go together")
+	}
+	if f.cert != "" {
+		pair, err := tls.LoadX509KeyPair(f.cert, f.key)
+		if err != nil {
+			return nil, fmt.Errorf("redis store URL: tls_cert and tls_key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
 }
 
 // redact hides a password in a URL for error messages.

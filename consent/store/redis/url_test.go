@@ -51,6 +51,9 @@ func TestParseURL(t *testing.T) {
 	for _, bad := range []string{
 		"127.0.0.1:6379", "http://h", "redis+foo://h", "redis://a,b", "redis://h/x", "redis://h:0",
 		"redis+sentinel://h", "redis+cluster://h/0", "redis://h?prefix={x}", "redis://h?timeout=soon", "redis://h?color=blue",
+		// TLS files: only with rediss, a key with every certificate, files that exist and hold PEM.
+		"redis://h?tls_ca=url_test.go", "rediss://h?tls_cert=url_test.go", "rediss://h?tls_ca=/nonexistent/ca.pem",
+		"rediss://h?tls_ca=url_test.go",
 	} {
 		if _, err := ParseURL(bad); err == nil {
 			t.Errorf("%s: accepted", bad)

@@ -6,6 +6,7 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -24,8 +25,10 @@ type Node struct {
 	Port int
 	dir  string
 	args []string
-	// password is the server's --requirepass, for its own pings and shutdown.
+	// password is the server's --requirepass, and tls the client side of
+	// a TLS-only server, for its own pings and shutdown.
 	password string
+	tls      *tls.Config
 	cmd      *exec.Cmd
 }
 
@@ -33,7 +36,28 @@ type Node struct {
 // directory of its own under dir; extra are more server arguments
 // (--requirepass too).
 func NewNode(dir string, extra ...string) (*Node, error) {
-	return newNode(dir, nil, extra)
+	return newNode(dir, nil, extra, nil)
+}
+
+// NewTLSNode starts a redis-server that speaks only TLS, on a free
+// loopback port, with a server certificate ca issues. Like any Redis with
+// TLS it asks clients for a certificate ca signed; the node's own client
+// presents one.
+func NewTLSNode(dir string, ca *CA, extra ...string) (*Node, error) {
+	cert, key, err := ca.Issue("redis-server", true)
+	if err != nil {
+		return nil, err
+	}
+	clientCert, clientKey, err := ca.Issue("redistest-client", false)
+	if err != nil {
+		return nil, err
+	}
+	client, err := ca.ClientConfig(clientCert, clientKey)
+	if err != nil {
+		return nil, err
+	}
+	files := []string{"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca.CertFile}
+	return newNode(dir, nil, append(files, extra...), client)
 }
 
 // NewSentinel starts a Sentinel (redis-server --sentinel) on a free
@@ -57,17 +81,23 @@ func NewSentinel(dir, name, addr string, conf ...string) (*Node, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	return newNode(dir, []string{f.Name(), "--sentinel"}, nil)
+	return newNode(dir, []string{f.Name(), "--sentinel"}, nil, nil)
 }
 
 // newNode starts redis-server with lead (a configuration file and mode)
 // first, the node's port, address and data directory next, extra last.
-func newNode(dir string, lead, extra []string) (*Node, error) {
+// With client set the port is a TLS one (plain TCP is off) and the node's
+// own client uses it.
+func newNode(dir string, lead, extra []string, client *tls.Config) (*Node, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{Port: port, dir: filepath.Join(dir, strconv.Itoa(port))}
+	n := &Node{Port: port, dir: filepath.Join(dir, strconv.Itoa(port)), tls: client}
+	ports := []string{"--port", strconv.Itoa(port)}
+	if client != nil {
+		ports = []string{"--port", "0", "--tls-port", strconv.Itoa(port)}
+	}
 	if err := os.MkdirAll(n.dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -76,7 +106,7 @@ func newNode(dir string, lead, extra []string) (*Node, error) {
 			n.password = extra[i+1]
 		}
 	}
-	n.args = append(append(lead, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", n.dir,
+	n.args = append(append(append(lead, ports...), "--bind", "127.0.0.1", "--dir", n.dir,
 		"--save", "", "--appendonly", "no", "--protected-mode", "no", "--logfile", "redis.log"), extra...)
 	return n, n.Start()
 }
@@ -124,7 +154,7 @@ func (n *Node) Stop() {
 }
 
 func (n *Node) client() *goredis.Client {
-	return goredis.NewClient(&goredis.Options{Addr: n.Addr(), Password: n.password, MaxRetries: -1})
+	return goredis.NewClient(&goredis.Options{Addr: n.Addr(), Password: n.password, TLSConfig: n.tls, MaxRetries: -1})
 }
 
 // Kill kills the server without letting it save.
