@@ -5,23 +5,27 @@
 //
 //	soakdriver ports N                 print N free loopback TCP ports
 //	soakdriver run   -base URL -duration 45s -workers 8 -hash-key K -block-key K -out run.json
-//	soakdriver check -run run.json -export log.jsonl -verify verify.json [-pending N] [-rejected FILE]
+//	soakdriver check -run run.json -export log.jsonl -verify verify.json [-pending N] [-rejected FILE] [-events FILE]
 //
 // run keeps a visitor (a consent cookie) per worker and now and then starts
 // a new one, so some choices are first choices and some are updates. A
 // connection error is not a 5xx: a refused connection (the gateway is
 // restarting) counts as "unavailable" and is retried; a request cut off
-// after it was sent counts as "interrupted" (its outcome is unknown: a
-// choice may or may not have been recorded). For every acknowledged (2xx)
-// choice it decrypts the consent cookie the answer set, with the keys the
-// script configured, and keeps the consent id and the event id of the proof
-// the gateway recorded.
+// after it was sent counts as "interrupted", with the time it happened,
+// and one that got no answer within the client timeout as "timed out"
+// (either way its outcome is unknown: a choice may or may not have been
+// recorded). For every acknowledged (2xx) choice it decrypts the consent
+// cookie the answer set, with the keys the script configured, and keeps
+// the consent id and the event id of the proof the gateway recorded.
 //
 // check compares those with an export: every acknowledged event must be in
 // the log exactly once, no event id or chain position may occur twice, a
 // consent id may not have more records than posts that could have reached
-// the gateway with it, and the chain must verify. It prints a report and
-// exits 1 if any goal fails.
+// the gateway with it, and the chain must verify. With the script's event
+// log it also checks that pages and choices were served while Redis was
+// down, and that requests were cut off only as the gateway was killed or
+// a server shut down (see placeCuts). A hang fails too: no request may
+// time out. It prints a report and exits 1 if any goal fails.
 package main
 
 import (
@@ -132,24 +136,36 @@ type Sample struct {
 	Detail string `json:"detail"`
 }
 
+// Cut is one interrupted request.
+type Cut struct {
+	At  float64 `json:"at"` // Unix seconds
+	Req string  `json:"request"`
+	Err string  `json:"error"`
+}
+
 // RunResult is what run writes for check.
 type RunResult struct {
 	Duration string `json:"duration"`
 	Workers  int    `json:"workers"`
 
-	Pages            int64 `json:"pages_served"`
-	Page5xx          int64 `json:"page_5xx"`
-	PageOther        int64 `json:"page_other_status"`
-	Choices          int64 `json:"choices_sent"`
-	ChoicesAcked     int64 `json:"choices_acknowledged"`
-	Choice5xx        int64 `json:"choice_5xx"`
-	Choice503        int64 `json:"choice_503_not_recorded"`
-	ChoiceOther      int64 `json:"choice_other_status"`
-	AckUnreadable    int64 `json:"acknowledged_without_readable_cookie"`
-	Unavailable      int64 `json:"unavailable_refused"`
-	Interrupted      int64 `json:"interrupted"`
-	ChoiceUnknown    int64 `json:"choices_outcome_unknown"`
-	NewVisitorUnsure int64 `json:"first_choices_outcome_unknown"`
+	Pages            int64  `json:"pages_served"`
+	Page5xx          int64  `json:"page_5xx"`
+	PageOther        int64  `json:"page_other_status"`
+	Choices          int64  `json:"choices_sent"`
+	ChoicesAcked     int64  `json:"choices_acknowledged"`
+	Choice5xx        int64  `json:"choice_5xx"`
+	Choice503        int64  `json:"choice_503_not_recorded"`
+	ChoiceOther      int64  `json:"choice_other_status"`
+	AckUnreadable    int64  `json:"acknowledged_without_readable_cookie"`
+	Unavailable      int64  `json:"unavailable_refused"`
+	Interrupted      int64  `json:"interrupted"`
+	TimedOut         int64  `json:"timed_out"`
+	ChoiceUnknown    int64  `json:"choices_outcome_unknown"`
+	NewVisitorUnsure int64  `json:"first_choices_outcome_unknown"`
+	Timeout          string `json:"client_timeout"`
+	// Cuts are the interruptions, so check can tell those of a hard kill
+	// from the rest.
+	Cuts []Cut `json:"cuts"`
 
 	Samples  []Sample `json:"samples,omitempty"`
 	Acks     []Ack    `json:"acks"`
@@ -166,11 +182,12 @@ type driver struct {
 	name   string
 	start  time.Time
 
-	pages, page5xx, pageOther                                atomic.Int64
-	choices, acked, choice5xx, choice503, choiceOther, unred atomic.Int64
-	unavailable, interrupted, unknown, firstUnknown          atomic.Int64
+	pages, page5xx, pageOther                                 atomic.Int64
+	choices, acked, choice5xx, choice503, choiceOther, unred  atomic.Int64
+	unavailable, interrupted, timedOut, unknown, firstUnknown atomic.Int64
 
 	mu        sync.Mutex
+	cuts      []Cut
 	samples   []Sample
 	acks      []Ack
 	attempts  Attempts
@@ -189,6 +206,7 @@ func run(args []string) error {
 	think := fs.Duration("think", 0, "pause between a worker's requests")
 	out := fs.String("out", "run.json", "where to write the result")
 	progress := fs.Duration("progress", 5*time.Second, "print counters this often (0: never)")
+	timeout := fs.Duration("timeout", 30*time.Second, "the client timeout: a request not answered by then timed out")
 	fs.Parse(args)
 	if *base == "" {
 		return errors.New("run: -base is required")
@@ -205,7 +223,7 @@ func run(args []string) error {
 	d := &driver{
 		base: strings.TrimSuffix(*base, "/"),
 		client: &http.Client{
-			Timeout: 30 * time.Second,
+			Timeout: *timeout,
 			Transport: &http.Transport{
 				Proxy:               nil,
 				DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
@@ -239,9 +257,9 @@ func run(args []string) error {
 				case <-ctx.Done():
 					return
 				case <-t.C:
-					fmt.Fprintf(os.Stderr, "  [%5.1fs] pages %d (5xx %d), choices %d acked (5xx %d), unavailable %d, interrupted %d\n",
+					fmt.Fprintf(os.Stderr, "  [%5.1fs] pages %d (5xx %d), choices %d acked (5xx %d), unavailable %d, interrupted %d, timed out %d\n",
 						time.Since(d.start).Seconds(), d.pages.Load(), d.page5xx.Load(), d.acked.Load(), d.choice5xx.Load(),
-						d.unavailable.Load(), d.interrupted.Load())
+						d.unavailable.Load(), d.interrupted.Load(), d.timedOut.Load())
 				}
 			}
 		}()
@@ -252,8 +270,9 @@ func run(args []string) error {
 		Pages: d.pages.Load(), Page5xx: d.page5xx.Load(), PageOther: d.pageOther.Load(),
 		Choices: d.choices.Load(), ChoicesAcked: d.acked.Load(), Choice5xx: d.choice5xx.Load(),
 		Choice503: d.choice503.Load(), ChoiceOther: d.choiceOther.Load(), AckUnreadable: d.unred.Load(),
-		Unavailable: d.unavailable.Load(), Interrupted: d.interrupted.Load(),
+		Unavailable: d.unavailable.Load(), Interrupted: d.interrupted.Load(), TimedOut: d.timedOut.Load(),
 		ChoiceUnknown: d.unknown.Load(), NewVisitorUnsure: d.firstUnknown.Load(),
+		Timeout: timeout.String(), Cuts: d.cuts,
 		Samples: d.samples, Acks: d.acks, Attempts: d.attempts, PerSecond: d.perSecond,
 	}
 	data, err := json.Marshal(res)
@@ -295,9 +314,17 @@ type outcome int
 const (
 	answered outcome = iota
 	refused          // never reached the gateway: retry
-	cutOff           // sent, but no answer
+	cutOff           // sent, but the answer was cut off
+	timedOut         // sent, but no answer within the client timeout
 	stopped          // the run ended
 )
+
+func (o outcome) String() string {
+	if o == timedOut {
+		return "timed out"
+	}
+	return "interrupted"
+}
 
 // do sends a request, retrying while connections are refused (the gateway
 // is restarting). It returns the answer, or how it failed.
@@ -306,13 +333,13 @@ func (d *driver) do(ctx context.Context, mk func() *http.Request) (*http.Respons
 		if ctx.Err() != nil {
 			return nil, nil, stopped, nil
 		}
-		resp, err := d.client.Do(mk())
+		req := mk()
+		resp, err := d.client.Do(req)
 		if err == nil {
 			body, rerr := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if rerr != nil {
-				d.interrupted.Add(1)
-				return resp, nil, cutOff, rerr
+				return resp, nil, d.failed(req, rerr), rerr
 			}
 			return resp, body, answered, nil
 		}
@@ -324,9 +351,24 @@ func (d *driver) do(ctx context.Context, mk func() *http.Request) (*http.Respons
 			}
 			continue
 		}
-		d.interrupted.Add(1)
-		return nil, nil, cutOff, err
+		return nil, nil, d.failed(req, err), err
 	}
+}
+
+// failed counts a request that was sent but not answered: timed out (the
+// gateway hung), or cut off, noting when.
+func (d *driver) failed(req *http.Request, err error) outcome {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		d.timedOut.Add(1)
+		return timedOut
+	}
+	d.interrupted.Add(1)
+	c := Cut{At: float64(time.Now().UnixNano()) / 1e9, Req: req.Method + " " + req.URL.Path, Err: err.Error()}
+	d.mu.Lock()
+	d.cuts = append(d.cuts, c)
+	d.mu.Unlock()
+	return cutOff
 }
 
 // notSent reports errors that mean the request never reached a server:
@@ -349,8 +391,8 @@ func (d *driver) page(ctx context.Context, v *visitor, path string) {
 		return req
 	})
 	switch {
-	case how == cutOff:
-		d.sample("page interrupted", path, 0, err.Error())
+	case how == cutOff || how == timedOut:
+		d.sample("page "+how.String(), path, 0, err.Error())
 	case how != answered:
 	case resp.StatusCode >= 500:
 		d.page5xx.Add(1)
@@ -390,12 +432,12 @@ func (d *driver) choice(ctx context.Context, v *visitor, body string) {
 	}
 	d.mu.Unlock()
 	switch {
-	case how == cutOff:
+	case how == cutOff || how == timedOut:
 		d.unknown.Add(1)
 		if v.consentID == "" {
 			d.firstUnknown.Add(1)
 		}
-		d.sample("choice interrupted", "/.consent/choice", 0, err.Error())
+		d.sample("choice "+how.String(), "/.consent/choice", 0, err.Error())
 		return
 	case resp.StatusCode == http.StatusServiceUnavailable:
 		d.choice5xx.Add(1)
@@ -506,7 +548,9 @@ func check(args []string) (bool, error) {
 	pending := fs.Int("pending", 0, "proofs still pending in the spool at the end")
 	rejected := fs.String("rejected", "", "the spool's rejected.log, if any")
 	faults := fs.String("faults", "", "the faults the script injected, for the report")
-	events := fs.String("events", "", "the script's log of Redis going down and up: lines \"down|up UNIX-SECONDS\"")
+	missing := fs.String("missing-faults", "", "faults asked for that never ran")
+	reloadProblems := fs.Int("reload-problems", 0, "reloads that failed or whose new configuration was not served")
+	events := fs.String("events", "", "the script's event log: lines \"EVENT UNIX-SECONDS\", EVENT down|up (Redis), kill|stop|started, reload|reloaded (the gateway)")
 	fs.Parse(args)
 
 	var res RunResult
@@ -599,7 +643,9 @@ func check(args []string) (bool, error) {
 			rejectedRuns, rejectedLost = readRejected(data, lost)
 		}
 	}
-	outagePages, outageAcks, outageSecs := servedWhileDown(*events, res.PerSecond)
+	ev, evErr := readEvents(*events)
+	outagePages, outageAcks, outageSecs := servedWhileDown(ev, res.PerSecond)
+	inKill, inStop, outside := placeCuts(ev, res.Cuts)
 
 	type goal struct {
 		name string
@@ -611,6 +657,11 @@ func check(args []string) (bool, error) {
 	}
 	goals := []goal{
 		{"load ran (pages served and choices acknowledged)", res.Pages > 0 && res.ChoicesAcked > 0},
+		{"every fault asked for ran", *missing == ""},
+		{"every reload succeeded and its new configuration was served", *reloadProblems == 0},
+		{"pages served and choices acknowledged while Redis was down", evErr == nil && (outageSecs == 0 || outagePages > 0 && outageAcks > 0)},
+		{"no request timed out", res.TimedOut == 0},
+		{"no request cut off but as the gateway was killed or a server shut down", evErr == nil && len(outside) == 0},
 		{"no 5xx on pages", res.Page5xx == 0},
 		{"no 5xx on consent posts", res.Choice5xx == 0},
 		{"no unexpected 4xx", res.PageOther == 0 && res.ChoiceOther == 0},
@@ -627,14 +678,29 @@ func check(args []string) (bool, error) {
 	if *faults != "" {
 		fmt.Fprintf(w, "faults injected:              %s\n", *faults)
 	}
+	if *missing != "" {
+		fmt.Fprintf(w, "faults that never ran:        %s\n", *missing)
+	}
+	if *reloadProblems > 0 {
+		fmt.Fprintf(w, "reload problems:              %d (failed, or the new configuration not served)\n", *reloadProblems)
+	}
 	fmt.Fprintf(w, "requests served:              %d (%d pages, %d consent posts acknowledged)\n", res.Pages+res.ChoicesAcked, res.Pages, res.ChoicesAcked)
 	fmt.Fprintf(w, "5xx:                          %d on pages, %d on consent posts (%d were 503 \"could not be recorded\")\n", res.Page5xx, res.Choice5xx, res.Choice503)
 	fmt.Fprintf(w, "other unexpected status:      %d on pages, %d on consent posts\n", res.PageOther, res.ChoiceOther)
-	if *events != "" {
+	switch {
+	case evErr != nil:
+		fmt.Fprintf(w, "event log:                    unreadable (%v)\n", evErr)
+	case *events != "":
 		fmt.Fprintf(w, "while Redis was down (%ds):   %d pages served, %d consent posts acknowledged\n", outageSecs, outagePages, outageAcks)
 	}
 	fmt.Fprintf(w, "unavailable (refused, retried): %d attempts\n", res.Unavailable)
-	fmt.Fprintf(w, "interrupted (no answer):      %d requests, of which %d consent posts with unknown outcome\n", res.Interrupted, res.ChoiceUnknown)
+	fmt.Fprintf(w, "interrupted (cut off):        %d requests: %d as the gateway was killed, %d as a server shut down (stop, reload), %d otherwise\n",
+		res.Interrupted, inKill, inStop, len(outside))
+	for _, c := range outside[:min(10, len(outside))] {
+		fmt.Fprintf(w, "    %s %s: %s\n", time.Unix(0, int64(c.At*1e9)).Format("15:04:05.000"), c.Req, c.Err)
+	}
+	fmt.Fprintf(w, "timed out (after %s):        %d requests\n", res.Timeout, res.TimedOut)
+	fmt.Fprintf(w, "consent posts, outcome unknown: %d (interrupted or timed out)\n", res.ChoiceUnknown)
 	fmt.Fprintf(w, "proofs acknowledged / found:  %d / %d  (lost %d)\n", len(ackedEvents), found, len(lost))
 	fmt.Fprintf(w, "records in the export:        %d (%d consent ids; %d records of unseen ids from %d unanswered first choices)\n", records, len(byConsent), orphans, res.NewVisitorUnsure)
 	fmt.Fprintf(w, "duplicates:                   %d event ids twice, %d chain positions twice, %d records beyond posts\n", dupEvents, dupSeq, extra)
@@ -730,36 +796,89 @@ func readRejected(data []byte, lost []Ack) ([]string, int) {
 	return out, n
 }
 
-// servedWhileDown sums what was served in the whole seconds Redis was down.
-func servedWhileDown(events string, perSecond map[int64][2]int64) (pages, acks, secs int64) {
-	if events == "" {
-		return 0, 0, 0
+// event is one line of the script's event log.
+type event struct {
+	what string  // down, up (Redis); kill, started (the gateway)
+	at   float64 // Unix seconds
+}
+
+// readEvents reads the script's event log ("" means none was given).
+func readEvents(path string) ([]event, error) {
+	if path == "" {
+		return nil, nil
 	}
-	data, err := os.ReadFile(events)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, 0, 0
+		return nil, err
 	}
-	var down float64 = -1
+	var out []event
 	for line := range strings.Lines(string(data)) {
-		var what string
-		var at float64
-		if _, err := fmt.Sscan(line, &what, &at); err != nil {
-			continue
+		var e event
+		if _, err := fmt.Sscan(line, &e.what, &e.at); err != nil {
+			return nil, fmt.Errorf("event log line %q: %w", strings.TrimSpace(line), err)
 		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// windows pairs each start event with the next end event.
+func windows(events []event, start, end string) (w [][2]float64) {
+	from := -1.0
+	for _, e := range events {
 		switch {
-		case what == "down":
-			down = at
-		case what == "up" && down >= 0:
-			for s := int64(down) + 1; float64(s+1) <= at; s++ {
-				c := perSecond[s]
-				pages += c[0]
-				acks += c[1]
-				secs++
-			}
-			down = -1
+		case e.what == start:
+			from = e.at
+		case e.what == end && from >= 0:
+			w = append(w, [2]float64{from, e.at})
+			from = -1
+		}
+	}
+	return w
+}
+
+// servedWhileDown sums what was served in the whole seconds Redis was down.
+func servedWhileDown(events []event, perSecond map[int64][2]int64) (pages, acks, secs int64) {
+	for _, w := range windows(events, "down", "up") {
+		for s := int64(w[0]) + 1; float64(s+1) <= w[1]; s++ {
+			c := perSecond[s]
+			pages += c[0]
+			acks += c[1]
+			secs++
 		}
 	}
 	return pages, acks, secs
+}
+
+// slack widens a window: a connection reset as the process dies or a
+// server shuts down may be noticed a little after the event was logged.
+const slack = 0.5
+
+// placeCuts sorts the interruptions into those of a hard kill of the
+// gateway (from the kill to the gateway answering again), those of a
+// server shutting down (a graceful stop, the old server of a reload), and
+// the rest. A shutdown is not clean at its edge: Go's HTTP server drops,
+// unanswered, a request it reads after its shutdown began (before any
+// handler runs), and a stopping process resets the connections still
+// waiting to be accepted. Browsers resend such a request on a reused
+// connection, but not on a new one; the driver resends none.
+func placeCuts(events []event, cuts []Cut) (inKill, inStop int, outside []Cut) {
+	kills := windows(events, "kill", "started")
+	stops := append(windows(events, "stop", "started"), windows(events, "reload", "reloaded")...)
+	within := func(ws [][2]float64, t float64) bool {
+		return slices.ContainsFunc(ws, func(w [2]float64) bool { return w[0]-slack <= t && t <= w[1]+slack })
+	}
+	for _, c := range cuts {
+		switch {
+		case within(kills, c.At):
+			inKill++
+		case within(stops, c.At):
+			inStop++
+		default:
+			outside = append(outside, c)
+		}
+	}
+	return inKill, inStop, outside
 }
 
 func readJSON(path string, v any) error {
