@@ -34,7 +34,7 @@ func init() {
 //	GET  /consent/export?format=jsonl|csv&since=&until=&site=&purpose=&chain=&store=
 //	GET  /consent/verify?chain=&store=
 //	GET  /consent/stats?since=&until=&site=&purpose=&chain=&store=
-//	GET  /consent/show?id=<consent id>&store=
+//	POST /consent/show?store=    body {"id": "<consent id>"} (or ?id=)
 //	POST /consent/erase?store=   body {"id": "<consent id>"} (or ?id=)
 //	POST /consent/checkpoint?store=
 //	GET  /consent/checkpoints?chain=&store=
@@ -84,7 +84,7 @@ var adminRoutes = map[string]adminRoute{
 	"export":      {http.MethodGet, []string{"format", "since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveExport},
 	"verify":      {http.MethodGet, []string{"chain", "store"}, (*AdminAPI).serveVerify},
 	"stats":       {http.MethodGet, []string{"since", "until", "site", "purpose", "chain", "store"}, (*AdminAPI).serveStats},
-	"show":        {http.MethodGet, []string{"id", "store"}, (*AdminAPI).serveShow},
+	"show":        {http.MethodPost, []string{"id", "store"}, (*AdminAPI).serveShow},
 	"erase":       {http.MethodPost, []string{"id", "store"}, (*AdminAPI).serveErase},
 	"checkpoint":  {http.MethodPost, []string{"store"}, (*AdminAPI).serveCheckpoint},
 	"checkpoints": {http.MethodGet, []string{"chain", "store"}, (*AdminAPI).serveCheckpoints},
@@ -252,6 +252,7 @@ type showAnswer struct {
 }
 
 // serveShow returns the records of one consent id, in every store asked.
+// It is a POST so that the id can come in the body (see consentIDParam).
 func (a *AdminAPI) serveShow(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
 	id, err := consentIDParam(r)
 	if err != nil {
@@ -281,10 +282,8 @@ type eraseAnswer struct {
 }
 
 // serveErase replaces every record of a consent id with its tombstone.
-// The id may come in the body (JSON {"id": …} or a form), which keeps it
-// out of Caddy's request log, or as ?id=.
 func (a *AdminAPI) serveErase(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
-	id, err := eraseIDParam(r)
+	id, err := consentIDParam(r)
 	if err != nil {
 		return err
 	}
@@ -408,13 +407,10 @@ func parseTimeParam(name, v string, end bool) (time.Time, error) {
 	return time.Time{}, apiError(http.StatusBadRequest, "%s %q: give RFC 3339 (2025-01-31T12:00:00Z) or a date (2025-01-31)", name, v)
 }
 
+// consentIDParam takes the consent id from the body, JSON {"id": "…"} or
+// a form with id=…, which keeps it out of Caddy's admin request log (that
+// logs the URI), or from ?id=.
 func consentIDParam(r *http.Request) (string, error) {
-	return checkConsentID(r.URL.Query().Get("id"), "give the consent id as ?id=")
-}
-
-// eraseIDParam takes the consent id from ?id= or from the body: JSON
-// {"id": "…"} or a form with id=….
-func eraseIDParam(r *http.Request) (string, error) {
 	if id := r.URL.Query().Get("id"); id != "" {
 		return checkConsentID(id, "")
 	}

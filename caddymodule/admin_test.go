@@ -242,7 +242,7 @@ func TestAdminAPI(t *testing.T) {
 		ConsentID string           `json:"consent_id"`
 		Records   []exportedRecord `json:"records"`
 	}
-	adminJSON(t, "GET", admin+"/consent/show?id="+recs[0].ConsentID, 200, &shown)
+	postID(t, admin, "show", recs[0].ConsentID, 200, &shown)
 	if len(shown.Records) != 2 || shown.Records[0].EventID != recs[0].EventID || shown.Records[1].Type != "withdrawn" {
 		t.Errorf("show: %+v", shown)
 	}
@@ -307,15 +307,15 @@ func TestAdminAPI(t *testing.T) {
 	var erased struct {
 		Erased int `json:"erased"`
 	}
-	eraseBody(t, admin, recs[0].ConsentID, 200, &erased)
+	postID(t, admin, "erase", recs[0].ConsentID, 200, &erased)
 	if erased.Erased != 2 {
 		t.Errorf("erased %d records, want 2", erased.Erased)
 	}
 	var apiErr struct {
 		Error string `json:"error"`
 	}
-	adminJSON(t, "GET", admin+"/consent/show?id="+recs[0].ConsentID, 404, &apiErr)
-	eraseBody(t, admin, recs[0].ConsentID, 404, &apiErr)
+	postID(t, admin, "show", recs[0].ConsentID, 404, &apiErr)
+	postID(t, admin, "erase", recs[0].ConsentID, 404, &apiErr)
 	adminJSON(t, "GET", admin+"/consent/verify?chain=audit-test", 200, &verified)
 	if !verified.OK || verified.Chains[0].Tombstones != 2 || verified.Chains[0].Records != 5 {
 		t.Errorf("verify after erasure: %+v", verified)
@@ -346,10 +346,17 @@ func TestAdminAPI(t *testing.T) {
 	}
 
 	// Every export was logged with what it selected and handed out: the
-	// records, the checkpoints, one consent id's records (without the id).
+	// records, the checkpoints, one consent id's records. The consent id is
+	// nowhere in the log, Caddy's own admin request log included.
 	logs, _ := os.ReadFile(logFile)
 	logged := map[string]bool{}
 	for line := range strings.SplitSeq(string(logs), "\n") {
+		if strings.Contains(line, recs[0].ConsentID) {
+			t.Errorf("a consent id is in the log: %s", line)
+		}
+		if strings.Contains(line, `"msg":"received request"`) && strings.Contains(line, `"uri":"/consent/show`) {
+			logged["show request"] = true
+		}
 		if !strings.Contains(line, `"remote":"127.0.0.1:`) {
 			continue
 		}
@@ -363,11 +370,8 @@ func TestAdminAPI(t *testing.T) {
 		case strings.Contains(line, `"msg":"consent records shown"`) && strings.Contains(line, `"records":2`):
 			logged["show"] = true
 		}
-		if strings.Contains(line, recs[0].ConsentID) {
-			t.Errorf("a consent id is in the log: %s", line)
-		}
 	}
-	for _, what := range []string{"csv export", "filtered jsonl export", "checkpoints export", "show"} {
+	for _, what := range []string{"csv export", "filtered jsonl export", "checkpoints export", "show", "show request"} {
 		if !logged[what] {
 			t.Errorf("no log entry for the %s in\n%s", what, logs)
 		}
@@ -390,7 +394,8 @@ func TestAdminAPIBadRequests(t *testing.T) {
 		{"GET", "/consent/export?since=2025-02-01&until=2025-01-01", 400, "must be before"},
 		{"GET", "/consent/export?sinse=2025-01-01", 400, `unknown parameter \"sinse\"`},
 		{"GET", "/consent/export?store=redis://nowhere", 404, "unknown store"},
-		{"GET", "/consent/show", 400, "?id="},
+		{"POST", "/consent/show", 400, "in the body"},
+		{"GET", "/consent/show?id=x", 405, "use POST"},
 		{"GET", "/consent/verify?chain=nope", 404, `no chain \"nope\"`},
 	} {
 		resp, body := adminDo(t, tc.method, admin+tc.path)
@@ -413,21 +418,21 @@ func TestAdminAPIWithoutConsent(t *testing.T) {
 	}
 }
 
-// eraseBody asks for an erasure with the id in the body, as consentctl
-// does, which keeps it out of Caddy's request log.
-func eraseBody(t *testing.T, admin, id string, want int, v any) {
+// postID asks the admin route (show, erase) about a consent id given in
+// the body, as consentctl does, which keeps it out of Caddy's request log.
+func postID(t *testing.T, admin, route, id string, want int, v any) {
 	t.Helper()
-	resp, err := http.Post(admin+"/consent/erase", "application/json", strings.NewReader(`{"id":"`+id+`"}`))
+	resp, err := http.Post(admin+"/consent/"+route, "application/json", strings.NewReader(`{"id":"`+id+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
-		t.Fatalf("erase: %d %s, want %d", resp.StatusCode, body, want)
+		t.Fatalf("%s: %d %s, want %d", route, resp.StatusCode, body, want)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		t.Fatalf("erase: %v in %s", err, body)
+		t.Fatalf("%s: %v in %s", route, err, body)
 	}
 }
 

@@ -50,6 +50,36 @@ func startGateway(t *testing.T) (site, admin, db string) {
 	return gatewaytest.BaseURL(port), fmt.Sprintf("localhost:%d", adminPort), db
 }
 
+// TestShowKeepsConsentIDOutOfLog: consentctl show sends the consent id in
+// the request body, so neither Caddy's admin request log (which logs the
+// URI with its query) nor the look-up's audit entry holds it.
+func TestShowKeepsConsentIDOutOfLog(t *testing.T) {
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "caddy.log")
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+
+		siteBlock(port, filepath.Join(dir, "proofs.db"), "ctl-show-log", okPage))
+	admin := fmt.Sprintf("localhost:%d", adminPort)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), gatewaytest.BaseURL(port), `{"all":true}`)
+	code, stdout, stderr := ctl(t, "export", "--address", admin)
+	if code != 0 {
+		t.Fatalf("export: exit %d %s", code, stderr)
+	}
+	rec := readJSONL(t, stdout)[0]
+	if code, stdout, stderr := ctl(t, "show", "--address", admin, rec.ConsentID); code != 0 || !strings.Contains(stdout, rec.EventID) {
+		t.Fatalf("show: exit %d %s %s", code, stdout, stderr)
+	}
+	logs, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(logs), `"uri":"/consent/show`) || !strings.Contains(string(logs), `"msg":"consent records shown"`) {
+		t.Fatalf("the show is not in the log (request and audit entry):\n%s", logs)
+	}
+	for line := range strings.Lines(string(logs)) {
+		if strings.Contains(line, rec.ConsentID) {
+			t.Errorf("the consent id is in the log: %s", line)
+		}
+	}
+}
+
 type record struct {
 	EventID   string `json:"event_id"`
 	Type      string `json:"type"`

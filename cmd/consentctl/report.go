@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -185,9 +186,7 @@ func runShow(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	q := e.query(nil)
-	q.Set("id", pos[0])
-	resp, err := c.do(http.MethodGet, "/consent/show", q, nil, "")
+	resp, err := c.do(http.MethodPost, "/consent/show", e.query(nil), idBody(pos[0]), "application/json")
 	if err != nil {
 		return e.fail(err)
 	}
@@ -203,16 +202,21 @@ func runErase(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	// The id goes in the body, which keeps it out of Caddy's request log.
-	body, _ := json.Marshal(map[string]string{"id": pos[0]})
 	var ans struct {
 		Erased int `json:"erased"`
 	}
-	if err := c.getJSON(http.MethodPost, "/consent/erase", e.query(nil), strings.NewReader(string(body)), "application/json", &ans); err != nil {
+	if err := c.getJSON(http.MethodPost, "/consent/erase", e.query(nil), idBody(pos[0]), "application/json", &ans); err != nil {
 		return e.fail(err)
 	}
 	fmt.Fprintf(e.stdout, "erased %s of consent %s (tombstones keep the chain verifiable)\n", plural(ans.Erased, "record"), pos[0])
 	return exitOK
+}
+
+// idBody carries a consent id in a request body, which keeps it out of
+// Caddy's admin request log (that logs the URI with its query).
+func idBody(id string) io.Reader {
+	body, _ := json.Marshal(map[string]string{"id": id})
+	return bytes.NewReader(body)
 }
 
 func runCheckpoint(e *env, args []string) int {
