@@ -132,6 +132,9 @@ func TestOwnPolicyAndReports(t *testing.T) {
 	if s := post("text/plain", `x`); s != 400 {
 		t.Errorf("wrong content type: %d", s)
 	}
+	if s := post("application/csp-report", `{"csp-report":{"blocked-uri":"`+strings.Repeat("x", 64<<10)+`"}}`); s != 413 {
+		t.Errorf("report over 64 KiB: %d", s)
+	}
 	var rep struct {
 		Entries []struct{ Path, Kind, Origin, Via, Vendor string }
 	}
