@@ -25,9 +25,14 @@ import (
 // file.
 func auditGateway(t *testing.T, chain string, consentLines ...string) (site, admin, logFile string) {
 	t.Helper()
+	return auditGatewayAt(t, filepath.Join(t.TempDir(), "proofs.db"), chain, consentLines...)
+}
+
+// auditGatewayAt is auditGateway with its bolt store in the file db.
+func auditGatewayAt(t *testing.T, db, chain string, consentLines ...string) (site, admin, logFile string) {
+	t.Helper()
 	port, adminPort := freePort(t), freePort(t)
-	dir := t.TempDir()
-	logFile = filepath.Join(dir, "caddy.log")
+	logFile = filepath.Join(t.TempDir(), "caddy.log")
 	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
 	consent {
 		store bolt://%s
@@ -35,7 +40,7 @@ func auditGateway(t *testing.T, chain string, consentLines ...string) (site, adm
 %s	}
 	respond "<html><head></head><body>ok</body></html>"
 	header Content-Type text/html
-}`, port, filepath.Join(dir, "proofs.db"), chain, indentLines(consentLines)))
+}`, port, db, chain, indentLines(consentLines)))
 	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort), logFile
 }
 
@@ -211,16 +216,7 @@ func TestAdminAPI(t *testing.T) {
 	}
 
 	// Stats: per day and purpose, as posted.
-	var stats struct {
-		Decisions int      `json:"decisions"`
-		Purposes  []string `json:"purposes"`
-		Days      []struct {
-			Day       string                    `json:"day"`
-			Decisions int                       `json:"decisions"`
-			Purposes  map[string]map[string]int `json:"purposes"`
-		} `json:"days"`
-		Totals map[string]map[string]int `json:"totals"`
-	}
+	var stats statsAnswer
 	adminJSON(t, "GET", admin+"/consent/stats", 200, &stats)
 	if stats.Decisions != 5 || len(stats.Days) != 1 || stats.Days[0].Day != today || stats.Days[0].Decisions != 5 ||
 		!slices.Equal(stats.Purposes, []string{"analytics", "functional", "marketing", "social"}) {
