@@ -16,6 +16,7 @@ func runExport(e *env, args []string) int {
 	var f filterFlags
 	f.register(e.fs, true)
 	format := e.fs.String("format", "jsonl", "jsonl (one record per line, exactly as stored and hashed) or csv (a header row, then one row per decision)")
+	bom := e.fs.Bool("bom", false, "with --format csv: start with a UTF-8 byte order mark, which Excel needs to read non-ASCII text (page paths) as UTF-8")
 	output := e.fs.String("output", "", "write to this file instead of standard output")
 	e.fs.StringVar(output, "o", "", "short for --output")
 	if _, code, ok := e.parse(args, 0); !ok {
@@ -23,6 +24,10 @@ func runExport(e *env, args []string) int {
 	}
 	if *format != "jsonl" && *format != "csv" {
 		fmt.Fprintf(e.stderr, "consentctl export: --format %q: use jsonl or csv\n", *format)
+		return exitUsage
+	}
+	if *bom && *format != "csv" {
+		fmt.Fprintln(e.stderr, "consentctl export: --bom is for --format csv (a JSON Lines file starts with its first record)")
 		return exitUsage
 	}
 	c, err := newClient(e.conn)
@@ -44,6 +49,14 @@ func runExport(e *env, args []string) int {
 	header := int64(0)
 	if *format == "csv" {
 		header = 1
+	}
+	// Opt-in: a BOM is part of the first cell to readers that do not
+	// expect one (Go's encoding/csv, most scripts).
+	if *bom {
+		if _, err := io.WriteString(out, "\uFEFF"); err != nil {
+			abort()
+			return e.fail(&callError{exitAPI, fmt.Sprintf("writing the output: %v", err)})
+		}
 	}
 	p := newProgress(e.stderr, *output == "" && isTerminal(e.stdout), header)
 	lines, err := copyCounting(out, resp.Body, p)

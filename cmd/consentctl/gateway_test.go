@@ -80,6 +80,26 @@ func TestShowKeepsConsentIDOutOfLog(t *testing.T) {
 	}
 }
 
+// TestExportCSVWithBOM: --bom puts a UTF-8 byte order mark before the CSV
+// (Excel then reads a page path like /café as UTF-8); the rest is the CSV
+// exported without it.
+func TestExportCSVWithBOM(t *testing.T) {
+	site, admin, _ := startGateway(t)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true,"page":"/café"}`)
+	code, plain, stderr := ctl(t, "export", "--address", admin, "--format", "csv")
+	if code != 0 || !strings.HasPrefix(plain, "event_id,") || !strings.Contains(plain, ",/café,") {
+		t.Fatalf("csv export: exit %d %s\n%s", code, stderr, plain)
+	}
+	out := filepath.Join(t.TempDir(), "consent.csv")
+	if code, _, stderr := ctl(t, "export", "--address", admin, "--format", "csv", "--bom", "-o", out); code != 0 {
+		t.Fatalf("csv export with --bom: exit %d %s", code, stderr)
+	}
+	data, _ := os.ReadFile(out)
+	if rest, ok := bytes.CutPrefix(data, []byte("\xEF\xBB\xBF")); !ok || string(rest) != plain {
+		t.Errorf("with --bom: %q, want a byte order mark then\n%q", data, plain)
+	}
+}
+
 type record struct {
 	EventID   string `json:"event_id"`
 	Type      string `json:"type"`

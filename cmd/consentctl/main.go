@@ -46,7 +46,7 @@ type command struct {
 }
 
 var commands = []command{
-	{"export", "[--format jsonl|csv] [--since T] [--until T] [--site HOST] [--purpose ID] [--chain ID] [--output FILE]",
+	{"export", "[--format jsonl|csv [--bom]] [--since T] [--until T] [--site HOST] [--purpose ID] [--chain ID] [--output FILE]",
 		"write the consent records as JSON Lines (verifiable) or CSV (for spreadsheets)", runExport},
 	{"verify", "[--chain ID] [--json]",
 		"walk every hash chain; exit 1 if a record was altered, deleted or the log truncated", runVerify},

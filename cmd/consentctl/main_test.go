@@ -34,6 +34,7 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "usage: consentctl <command>"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"export", "--format", "xml"}, `--format "xml": use jsonl or csv`},
+		{[]string{"export", "--bom"}, "--bom is for --format csv"},
 		{[]string{"export", "--no-such-flag"}, "flag provided but not defined"},
 		{[]string{"verify", "extra"}, `unexpected argument "extra"`},
 		{[]string{"show"}, "want 1 argument(s), got 0"},
