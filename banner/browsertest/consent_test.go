@@ -110,12 +110,16 @@ func TestAcceptAllLoadsTrackersWithoutReload(t *testing.T) {
 }
 
 // consentLifetime is how long a choice lasts by default (renew_after and
-// refusal_renew_after): 6 months.
-const consentLifetime = 180 * 24 * time.Hour
+// refusal_renew_after): 6 months. The cookie outlives it by cookieGrace, so
+// that a visitor coming back after it ran out is recorded as expired.
+const (
+	consentLifetime = 180 * 24 * time.Hour
+	cookieGrace     = 30 * 24 * time.Hour
+)
 
 // expectConsentLifetime fails unless the browser keeps the consent cookie
-// for the default lifetime from now (Max-Age, give or take a minute for
-// the test's own run).
+// for the default lifetime and the grace from now (Max-Age, give or take a
+// minute for the test's own run).
 func expectConsentLifetime(t *testing.T, p *page, when string) {
 	t.Helper()
 	c := findCookie(p.cookies(), "consentgate")
@@ -124,8 +128,8 @@ func expectConsentLifetime(t *testing.T, p *page, when string) {
 		return
 	}
 	left := time.Until(time.Unix(int64(c.Expires), 0))
-	if left > consentLifetime+time.Minute || left < consentLifetime-time.Minute {
-		t.Errorf("%s the consent cookie expires in %s; it must last 6 months (%s)", when, left.Round(time.Hour), consentLifetime)
+	if want := consentLifetime + cookieGrace; left > want+time.Minute || left < want-time.Minute {
+		t.Errorf("%s the consent cookie expires in %s; it must last the 6 months of the choice and 30 days of grace (%s)", when, left.Round(time.Hour), want)
 	}
 }
 
