@@ -10,7 +10,8 @@ package rewrite
 //   - each later attribute is held (up to TagLimit) and judged on its own
 //     when it is a URL attribute met for the first time; once one blocks,
 //     the marks go in front of it, and it and every later URL attribute
-//     are renamed, as in a whole tag;
+//     are renamed, as in a whole tag (a data-consent or rel this late is
+//     not read);
 //   - a URL too long to hold is judged on its first TagLimit bytes, and
 //     blocked whatever they say (naming no vendor) unless it is a data:
 //     URL, which loads nothing; a srcset that long is always blocked
@@ -48,7 +49,7 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 	tag := r.heldPrefix(p, TagLimit)
 	ti, cut := parseTagPrefix(tag)
 	o := &r.ov
-	*o = oversized{on: true, has: ti.has, js: isJavaScript(&ti), typeOut: ti.has.has(atType), src: ti.has.has(atSrc)}
+	*o = oversized{on: true, has: ti.has, js: isJavaScript(&ti)}
 	var v Verdict
 	switch {
 	case r.el == elForm:
@@ -64,10 +65,11 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 	}
 	r.flushBefore(p)
 	if v.Block {
-		o.mode = ovBlocked
+		o.mode = ovBlocked // its type and src renamed, type="text/plain" in front
 		r.blocked++
 		r.emitNeutralised(tag[:cut], &ti, v)
 	} else {
+		o.typeOut, o.src = ti.has.has(atType), ti.has.has(atSrc)
 		r.emit(tag[:cut])
 	}
 	if cut == len(tag) {

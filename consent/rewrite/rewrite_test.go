@@ -151,6 +151,8 @@ var cases = []rwCase{
 	{"oversized script src", `<script data-x="` + long + `" src="` + trk + `" type=module></script>`, `<script data-x="` + long + `"` + txt + ads + ` data-consent-src="` + trk + `" data-consent-type=module></script>`},
 	{"oversized script, type first", `<script type="text/javascript" data-x="` + long + `" src="` + trk + `">fbq(1)</script>`,
 		`<script type="text/javascript" data-x="` + long + `"` + txt + ads + ` data-consent-src="` + trk + `">fbq(1)` + TailPoison + `</script>`},
+	{"oversized script blocked on its prefix", `<script type=text/javascript src="` + trk + `" data-x="` + long + `">fbq(1)</script>`,
+		`<script` + txt + ads + ` data-consent-type=text/javascript data-consent-src="` + trk + `" data-x="` + long + `">fbq(1)</script>`},
 	{"oversized script allowed", `<script data-x="` + long + `" src="/app.js">fbq(1)</script>`, ""},
 	{"oversized inline script", `<script data-x="` + long + `">fbq(1)</script>`, `<script data-x="` + long + `">fbq(1)` + TailPoison + `</script>`},
 	{"oversized inline script, clean", `<script data-x="` + long + `">var a = 1</script>`, ""},
