@@ -7,7 +7,7 @@
 # verifies the chain, and checks every acknowledged choice against it.
 #
 #   bash bench/soak.sh                     # short form (45 s of load), as .ci/run runs it
-#   bash bench/soak.sh --duration 30m      # long form, by hand
+#   bash bench/soak.sh --duration 10m      # long form, by hand (BENCHMARKS.md has a run)
 #   bash bench/soak.sh --duration 5m --workers 16 --every 15 --faults redis,kill --keep
 #
 # --faults is the cycle of faults, in order (default all of them, or
