@@ -515,7 +515,9 @@ func TestPageCacheKeyedOnEveryState(t *testing.T) {
 // as well as HttpOnly and SameSite=Lax; behind a TLS-terminating proxy it
 // is Secure when the proxy is one of the server's trusted_proxies and says
 // X-Forwarded-Proto: https (the header from anyone else is ignored), and
-// with cookie_secure always it is Secure even over plain HTTP.
+// with cookie_secure always it is Secure even over plain HTTP. The cookies
+// the gateway expires follow the same rule: a vendor cookie a choice takes
+// back, and the consent cookie a visitor's erasure forgets.
 func TestConsentCookieSecureOnHTTPS(t *testing.T) {
 	tlsPort, proxiedPort, directPort, alwaysPort := freePort(t), freePort(t), freePort(t), freePort(t)
 	gatewaytest.Start(t, fmt.Sprintf(`{
@@ -546,12 +548,16 @@ http://127.0.0.1:%d {
 	respond "ok"
 }`, proxiedPort, tlsPort, proxiedPort, directPort, alwaysPort))
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	// choose posts a choice and returns the consent cookie it sets.
-	choose := func(url string, headers ...string) (*http.Cookie, error) {
-		req, _ := http.NewRequest("POST", url+"/.consent/choice", strings.NewReader(`{"all":false}`))
+	// send makes a request with the given cookies and returns the cookies
+	// its answer sets, by name.
+	send := func(method, url, body string, cookies []*http.Cookie, headers ...string) (map[string][]*http.Cookie, error) {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
+		}
+		for _, c := range cookies {
+			req.AddCookie(c)
 		}
 		resp, err := client.Do(req)
 		if err != nil {
@@ -559,29 +565,52 @@ http://127.0.0.1:%d {
 		}
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			return nil, fmt.Errorf("choice: %d", resp.StatusCode)
+			return nil, fmt.Errorf("%s %s: %d", method, url, resp.StatusCode)
 		}
+		set := map[string][]*http.Cookie{}
 		for _, c := range resp.Cookies() {
-			if c.Name == "consentgate" {
-				return c, nil
+			set[c.Name] = append(set[c.Name], c)
+		}
+		return set, nil
+	}
+	// check rejects all with a Google Analytics cookie (which the choice
+	// expires), then erases the visitor's records (which forgets the consent
+	// cookie), and fails unless every cookie set is HttpOnly, SameSite=Lax
+	// and Secure exactly when want says.
+	check := func(what, base string, want bool, headers ...string) error {
+		set, err := send("POST", base+"/.consent/choice", `{"all":false}`, []*http.Cookie{{Name: "_ga", Value: "GA1.1.1"}}, headers...)
+		if err != nil {
+			return err
+		}
+		if len(set["consentgate"]) != 1 || len(set["_ga"]) == 0 {
+			t.Fatalf("%s: the choice set %v, want the consent cookie and _ga expired", what, set)
+		}
+		erased, err := send("DELETE", base+"/.consent/proofs", "", set["consentgate"], headers...)
+		if err != nil {
+			t.Fatalf("%s: erasing: %v", what, err)
+		}
+		if len(erased["consentgate"]) != 1 || erased["consentgate"][0].MaxAge >= 0 {
+			t.Fatalf("%s: erasing set %v, want the consent cookie expired", what, erased)
+		}
+		for _, cs := range [][]*http.Cookie{set["consentgate"], set["_ga"], erased["consentgate"]} {
+			for _, c := range cs {
+				if c.Secure != want || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+					t.Errorf("%s: cookie %+v, want Secure=%v, HttpOnly, SameSite=Lax", what, c, want)
+				}
 			}
 		}
-		return nil, fmt.Errorf("no consent cookie")
+		return nil
 	}
 
-	var consent *http.Cookie
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		// The internal CA issues the site's certificate in the background.
-		var err error
-		if consent, err = choose(fmt.Sprintf("https://localhost:%d", tlsPort)); err == nil {
+		err := check("over HTTPS", fmt.Sprintf("https://localhost:%d", tlsPort), true)
+		if err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("choice over HTTPS: %v", err)
 		}
-	}
-	if !consent.Secure || !consent.HttpOnly || consent.SameSite != http.SameSiteLaxMode {
-		t.Errorf("consent cookie over HTTPS: %+v", consent)
 	}
 
 	for _, tt := range []struct {
@@ -596,12 +625,8 @@ http://127.0.0.1:%d {
 		{"X-Forwarded-Proto from an untrusted client", directPort, []string{"X-Forwarded-Proto", "https"}, false},
 		{"cookie_secure always, plain HTTP", alwaysPort, nil, true},
 	} {
-		c, err := choose(baseURL(tt.port), tt.headers...)
-		if err != nil {
+		if err := check(tt.what, baseURL(tt.port), tt.secure, tt.headers...); err != nil {
 			t.Fatalf("%s: %v", tt.what, err)
-		}
-		if c.Secure != tt.secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
-			t.Errorf("%s: consent cookie %+v, want Secure=%v", tt.what, c, tt.secure)
 		}
 	}
 }

@@ -401,10 +401,16 @@ func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c coo
 		Path:     "/",
 		Domain:   h.CookieDomain,
 		MaxAge:   int((lifetime + cookieGrace) / time.Second),
-		Secure:   h.CookieSecure == cookieSecureAlways || viaHTTPS(r),
+		Secure:   h.secureCookies(r),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// secureCookies reports whether the cookies the gateway sets or expires on
+// this request are marked Secure (cookie_secure): one rule for all of them.
+func (h *Handler) secureCookies(r *http.Request) bool {
+	return h.CookieSecure == cookieSecureAlways || viaHTTPS(r)
 }
 
 // Values of cookie_secure.

@@ -61,10 +61,11 @@ type Handler struct {
 	// CookieDomain shares one consent across subdomains (e.g. "example.com").
 	// Default: the host only.
 	CookieDomain string `json:"cookie_domain,omitempty"`
-	// CookieSecure says when the consent cookie is marked Secure: "auto"
-	// (default) when the request came over HTTPS, directly or from one of
-	// the server's trusted_proxies saying X-Forwarded-Proto: https;
-	// "always" for a site that is HTTPS wherever visitors reach it.
+	// CookieSecure says when the consent cookie, and the cookies the
+	// gateway expires, are marked Secure: "auto" (default) when the request
+	// came over HTTPS, directly or from one of the server's trusted_proxies
+	// saying X-Forwarded-Proto: https; "always" for a site that is HTTPS
+	// wherever visitors reach it.
 	CookieSecure string `json:"cookie_secure,omitempty"`
 	// Keys sign and encrypt the consent cookie; the first encodes, all
 	// decode (rotation). Values may be {env.NAME} placeholders. Default: keys

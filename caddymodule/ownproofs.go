@@ -34,7 +34,7 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 			return writeError(w, http.StatusServiceUnavailable, "your records could not be erased right now; please try again")
 		}
 		http.SetCookie(w, &http.Cookie{Name: h.CookieName, Value: "", Path: "/", Domain: h.CookieDomain,
-			MaxAge: -1, Expires: time.Unix(0, 0), Secure: r.TLS != nil, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			MaxAge: -1, Expires: time.Unix(0, 0), Secure: h.secureCookies(r), HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
 	}
 	recs, err := h.sink.store.ByConsentID(r.Context(), consent.ID)

@@ -31,7 +31,7 @@ func (h *Handler) expireVendorCookies(w http.ResponseWriter, r *http.Request, d 
 			http.SetCookie(w, &http.Cookie{
 				Name: c.Name, Path: "/", Domain: domain,
 				MaxAge: -1, Expires: time.Unix(0, 0),
-				Secure: r.TLS != nil, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+				Secure: h.secureCookies(r), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 			})
 		}
 	}
