@@ -59,12 +59,33 @@ const hexDigits = "0123456789abcdef"
 // appendString writes s quoted: only '"', '\\' and control characters are
 // escaped, with the short forms where JSON has them and lowercase \u00xx
 // otherwise (RFC 8785 section 3.2.2.2).
-func appendString(dst []byte, s string) []byte {
+func appendString(dst []byte, s string) []byte { return appendQuoted(dst, s, false) }
+
+// appendMarshalString writes valid UTF-8 s quoted as json.Marshal quotes
+// it: as appendString does, and '<', '>', '&', U+2028 and U+2029 escaped
+// as well.
+func appendMarshalString(dst []byte, s string) []byte { return appendQuoted(dst, s, true) }
+
+func appendQuoted(dst []byte, s string, marshal bool) []byte {
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
+		if c >= utf8.RuneSelf {
+			size := 1
+			if marshal {
+				var r rune
+				if r, size = utf8.DecodeRuneInString(s[i:]); r == '\u2028' || r == '\u2029' {
+					dst = append(dst, s[start:i]...)
+					dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+					start = i + size
+				}
+			}
+			i += size
+			continue
+		}
+		if c >= 0x20 && c != '"' && c != '\\' && (!marshal || c != '<' && c != '>' && c != '&') {
+			i++
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -84,7 +105,8 @@ func appendString(dst []byte, s string) []byte {
 		default:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 		}
-		start = i + 1
+		i++
+		start = i
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -61,54 +62,9 @@ func (r *Record) fastEncodable() bool {
 // without "hash" and "hmac": members in code-unit order, the ones
 // json.Marshal omits left out.
 func appendRecordCanonical(b []byte, r *Record) []byte {
-	w := objectWriter{b: append(b, '{')}
-	w.str("chain", r.Chain)
-	w.optStr("consent_id", r.ConsentID)
-	w.optInt("erased_at", r.ErasedAt)
-	w.str("event_id", r.EventID)
-	w.optInt("expires_at", r.ExpiresAt)
-	if r.How != (How{}) {
-		h := w.open("how")
-		h.str("action", r.How.Action)
-		h.optStr("control", r.How.Control)
-		h.str("layer", r.How.Layer)
-		w.close(h)
-	}
-	w.optStr("ip", r.IP)
-	w.str("key_id", r.KeyID)
-	w.optStr("path", r.Path)
-	if r.Policy != (Policy{}) {
-		p := w.open("policy")
-		p.str("hash", r.Policy.Hash)
-		p.str("version", r.Policy.Version)
-		w.close(p)
-	}
-	w.str("prev", r.Prev)
-	w.optBoolMap("purposes", r.Purposes)
-	w.int("schema", int64(r.Schema))
-	w.key("seq")
-	w.b = strconv.AppendUint(w.b, r.Seq, 10)
-	if r.Signals != (Signals{}) {
-		s := w.open("signals")
-		s.bool("dnt", r.Signals.DNT)
-		s.optStr("effect", r.Signals.Effect)
-		s.bool("gpc", r.Signals.GPC)
-		w.close(s)
-	}
-	w.optStr("site", r.Site)
-	w.optStr("software", r.Software)
-	w.optStr("supersedes", r.Supersedes)
-	if r.Texts != (Texts{}) {
-		t := w.open("texts")
-		t.str("hash", r.Texts.Hash)
-		t.str("lang", r.Texts.Lang)
-		w.close(t)
-	}
-	w.int("time", r.Time)
-	w.str("type", string(r.Type))
-	w.optStr("ua", r.UA)
-	w.optBoolMap("vendors", r.Vendors)
-	return append(w.b, '}')
+	w := objectWriter{b: b}
+	recordFields.write(&w, r)
+	return w.b
 }
 
 // AppendJSON appends r as json.Marshal encodes it, byte for byte: the form
@@ -116,67 +72,132 @@ func appendRecordCanonical(b []byte, r *Record) []byte {
 // their fields (a store append does this for every consent post); the rare
 // record fastDigest declines goes through json.Marshal.
 func (r *Record) AppendJSON(b []byte) ([]byte, error) {
-	if r.Type == Erased || !r.fastEncodable() {
+	if r.Type == Erased || !r.fastEncodable() || !utf8.ValidString(r.Hash) || !utf8.ValidString(r.HMAC) {
 		data, err := json.Marshal(r)
 		return append(b, data...), err
 	}
-	w := objectWriter{b: append(b, '{'), marshal: true}
-	w.int("schema", int64(r.Schema))
-	w.str("event_id", r.EventID)
-	w.str("type", string(r.Type))
-	w.optStr("supersedes", r.Supersedes)
-	w.optStr("consent_id", r.ConsentID)
-	w.int("time", r.Time)
-	w.optInt("expires_at", r.ExpiresAt)
-	w.optStr("site", r.Site)
-	w.optStr("path", r.Path)
-	if r.Policy != (Policy{}) {
-		p := w.open("policy")
-		p.str("version", r.Policy.Version)
-		p.str("hash", r.Policy.Hash)
-		w.close(p)
-	}
-	if r.Texts != (Texts{}) {
-		t := w.open("texts")
-		t.str("hash", r.Texts.Hash)
-		t.str("lang", r.Texts.Lang)
-		w.close(t)
-	}
-	if r.How != (How{}) {
-		h := w.open("how")
-		h.str("layer", r.How.Layer)
-		h.str("action", r.How.Action)
-		h.optStr("control", r.How.Control)
-		w.close(h)
-	}
-	w.optBoolMap("purposes", r.Purposes)
-	w.optBoolMap("vendors", r.Vendors)
-	if r.Signals != (Signals{}) {
-		s := w.open("signals")
-		s.bool("gpc", r.Signals.GPC)
-		s.bool("dnt", r.Signals.DNT)
-		s.optStr("effect", r.Signals.Effect)
-		w.close(s)
-	}
-	w.optStr("software", r.Software)
-	w.optStr("ip", r.IP)
-	w.optStr("ua", r.UA)
-	w.optInt("erased_at", r.ErasedAt)
-	w.str("chain", r.Chain)
-	w.key("seq")
-	w.b = strconv.AppendUint(w.b, r.Seq, 10)
-	w.str("prev", r.Prev)
-	w.str("key_id", r.KeyID)
-	w.str("hash", r.Hash)
-	w.str("hmac", r.HMAC)
-	return append(w.b, '}'), nil
+	w := objectWriter{b: b, marshal: true}
+	recordFields.write(&w, r)
+	return w.b, nil
 }
 
-// objectWriter writes the members of one JSON object, in the order given,
-// escaping strings as RFC 8785 does or, with marshal, as json.Marshal does.
+// A record is written in two orders from one list of its members: as its
+// struct declares them (json.Marshal's order, the stored form) and sorted
+// by name (RFC 8785's order, for the digest: the names are ASCII, so byte
+// order is code-unit order).
+var (
+	recordFields = newFields(
+		field[Record]{name: "schema", value: func(w *objectWriter, r *Record) { w.int(int64(r.Schema)) }},
+		field[Record]{name: "event_id", value: func(w *objectWriter, r *Record) { w.string(r.EventID) }},
+		field[Record]{name: "type", value: func(w *objectWriter, r *Record) { w.string(string(r.Type)) }},
+		field[Record]{name: "supersedes", omit: func(r *Record) bool { return r.Supersedes == "" },
+			value: func(w *objectWriter, r *Record) { w.string(r.Supersedes) }},
+		field[Record]{name: "consent_id", omit: func(r *Record) bool { return r.ConsentID == "" },
+			value: func(w *objectWriter, r *Record) { w.string(r.ConsentID) }},
+		field[Record]{name: "time", value: func(w *objectWriter, r *Record) { w.int(r.Time) }},
+		field[Record]{name: "expires_at", omit: func(r *Record) bool { return r.ExpiresAt == 0 },
+			value: func(w *objectWriter, r *Record) { w.int(r.ExpiresAt) }},
+		field[Record]{name: "site", omit: func(r *Record) bool { return r.Site == "" },
+			value: func(w *objectWriter, r *Record) { w.string(r.Site) }},
+		field[Record]{name: "path", omit: func(r *Record) bool { return r.Path == "" },
+			value: func(w *objectWriter, r *Record) { w.string(r.Path) }},
+		field[Record]{name: "policy", omit: func(r *Record) bool { return r.Policy == (Policy{}) },
+			value: func(w *objectWriter, r *Record) { policyFields.write(w, &r.Policy) }},
+		field[Record]{name: "texts", omit: func(r *Record) bool { return r.Texts == (Texts{}) },
+			value: func(w *objectWriter, r *Record) { textsFields.write(w, &r.Texts) }},
+		field[Record]{name: "how", omit: func(r *Record) bool { return r.How == (How{}) },
+			value: func(w *objectWriter, r *Record) { howFields.write(w, &r.How) }},
+		field[Record]{name: "purposes", omit: func(r *Record) bool { return len(r.Purposes) == 0 },
+			value: func(w *objectWriter, r *Record) { w.boolMap(r.Purposes) }},
+		field[Record]{name: "vendors", omit: func(r *Record) bool { return len(r.Vendors) == 0 },
+			value: func(w *objectWriter, r *Record) { w.boolMap(r.Vendors) }},
+		field[Record]{name: "signals", omit: func(r *Record) bool { return r.Signals == (Signals{}) },
+			value: func(w *objectWriter, r *Record) { signalsFields.write(w, &r.Signals) }},
+		field[Record]{name: "software", omit: func(r *Record) bool { return r.Software == "" },
+			value: func(w *objectWriter, r *Record) { w.string(r.Software) }},
+		field[Record]{name: "ip", omit: func(r *Record) bool { return r.IP == "" },
+			value: func(w *objectWriter, r *Record) { w.string(r.IP) }},
+		field[Record]{name: "ua", omit: func(r *Record) bool { return r.UA == "" },
+			value: func(w *objectWriter, r *Record) { w.string(r.UA) }},
+		field[Record]{name: "erased_at", omit: func(r *Record) bool { return r.ErasedAt == 0 },
+			value: func(w *objectWriter, r *Record) { w.int(r.ErasedAt) }},
+		field[Record]{name: "chain", value: func(w *objectWriter, r *Record) { w.string(r.Chain) }},
+		field[Record]{name: "seq", value: func(w *objectWriter, r *Record) { w.b = strconv.AppendUint(w.b, r.Seq, 10) }},
+		field[Record]{name: "prev", value: func(w *objectWriter, r *Record) { w.string(r.Prev) }},
+		field[Record]{name: "key_id", value: func(w *objectWriter, r *Record) { w.string(r.KeyID) }},
+		// The seal is over everything else.
+		field[Record]{name: "hash", storedOnly: true, value: func(w *objectWriter, r *Record) { w.string(r.Hash) }},
+		field[Record]{name: "hmac", storedOnly: true, value: func(w *objectWriter, r *Record) { w.string(r.HMAC) }},
+	)
+	policyFields = newFields(
+		field[Policy]{name: "version", value: func(w *objectWriter, p *Policy) { w.string(p.Version) }},
+		field[Policy]{name: "hash", value: func(w *objectWriter, p *Policy) { w.string(p.Hash) }},
+	)
+	textsFields = newFields(
+		field[Texts]{name: "hash", value: func(w *objectWriter, t *Texts) { w.string(t.Hash) }},
+		field[Texts]{name: "lang", value: func(w *objectWriter, t *Texts) { w.string(t.Lang) }},
+	)
+	howFields = newFields(
+		field[How]{name: "layer", value: func(w *objectWriter, h *How) { w.string(h.Layer) }},
+		field[How]{name: "action", value: func(w *objectWriter, h *How) { w.string(h.Action) }},
+		field[How]{name: "control", omit: func(h *How) bool { return h.Control == "" },
+			value: func(w *objectWriter, h *How) { w.string(h.Control) }},
+	)
+	signalsFields = newFields(
+		field[Signals]{name: "gpc", value: func(w *objectWriter, s *Signals) { w.bool(s.GPC) }},
+		field[Signals]{name: "dnt", value: func(w *objectWriter, s *Signals) { w.bool(s.DNT) }},
+		field[Signals]{name: "effect", omit: func(s *Signals) bool { return s.Effect == "" },
+			value: func(w *objectWriter, s *Signals) { w.string(s.Effect) }},
+	)
+)
+
+// field is one member of an object's JSON encoding.
+type field[T any] struct {
+	name string
+	// omit reports that json.Marshal leaves the member out (omitempty,
+	// omitzero); nil for a member always written.
+	omit func(*T) bool
+	// storedOnly members are written in the stored form, not the digest.
+	storedOnly bool
+	value      func(*objectWriter, *T)
+}
+
+// fields holds an object's members in both orders.
+type fields[T any] struct{ declared, sorted []field[T] }
+
+func newFields[T any](declared ...field[T]) fields[T] {
+	sorted := slices.Clone(declared)
+	slices.SortFunc(sorted, func(a, b field[T]) int { return strings.Compare(a.name, b.name) })
+	return fields[T]{declared, sorted}
+}
+
+// write writes v's members as an object, in the order w's form wants.
+func (f fields[T]) write(w *objectWriter, v *T) {
+	members := f.sorted
+	if w.marshal {
+		members = f.declared
+	}
+	w.b = append(w.b, '{')
+	some := false
+	for _, m := range members {
+		if (m.storedOnly && !w.marshal) || (m.omit != nil && m.omit(v)) {
+			continue
+		}
+		if some {
+			w.b = append(w.b, ',')
+		}
+		some = true
+		w.string(m.name)
+		w.b = append(w.b, ':')
+		m.value(w, v)
+	}
+	w.b = append(w.b, '}')
+}
+
+// objectWriter writes JSON values, escaping strings as RFC 8785 does or,
+// with marshal, as json.Marshal does.
 type objectWriter struct {
 	b       []byte
-	some    bool
 	marshal bool
 }
 
@@ -188,108 +209,26 @@ func (w *objectWriter) string(s string) {
 	}
 }
 
-func (w *objectWriter) key(k string) {
-	if w.some {
-		w.b = append(w.b, ',')
-	}
-	w.some = true
-	w.string(k)
-	w.b = append(w.b, ':')
-}
+func (w *objectWriter) int(v int64) { w.b = strconv.AppendInt(w.b, v, 10) }
 
-func (w *objectWriter) str(k, v string) {
-	w.key(k)
-	w.string(v)
-}
+func (w *objectWriter) bool(v bool) { w.b = strconv.AppendBool(w.b, v) }
 
-func (w *objectWriter) optStr(k, v string) {
-	if v != "" {
-		w.str(k, v)
-	}
-}
-
-func (w *objectWriter) int(k string, v int64) {
-	w.key(k)
-	w.b = strconv.AppendInt(w.b, v, 10)
-}
-
-func (w *objectWriter) optInt(k string, v int64) {
-	if v != 0 {
-		w.int(k, v)
-	}
-}
-
-func (w *objectWriter) bool(k string, v bool) {
-	w.key(k)
-	w.b = strconv.AppendBool(w.b, v)
-}
-
-func (w *objectWriter) optBoolMap(k string, m map[string]bool) {
-	if len(m) == 0 {
-		return
-	}
+// boolMap writes a map's members sorted by key: ASCII keys, so byte order
+// is code-unit order, and json.Marshal's.
+func (w *objectWriter) boolMap(m map[string]bool) {
 	keys := make([]string, 0, len(m))
 	for id := range m {
 		keys = append(keys, id)
 	}
-	slices.Sort(keys) // ASCII keys: byte order is code-unit order, and json.Marshal's
-	inner := w.open(k)
-	for _, id := range keys {
-		inner.bool(id, m[id])
-	}
-	w.close(inner)
-}
-
-// open starts member k, an object, whose members the returned writer
-// writes; close ends it.
-func (w *objectWriter) open(k string) objectWriter {
-	w.key(k)
-	return objectWriter{b: append(w.b, '{'), marshal: w.marshal}
-}
-
-func (w *objectWriter) close(inner objectWriter) { w.b = append(inner.b, '}') }
-
-// appendMarshalString appends valid UTF-8 s quoted as json.Marshal quotes
-// it: HTML-sensitive bytes, U+2028 and U+2029 escaped as well.
-func appendMarshalString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
+	slices.Sort(keys)
+	w.b = append(w.b, '{')
+	for i, id := range keys {
+		if i > 0 {
+			w.b = append(w.b, ',')
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			start = i + size
-		}
-		i += size
+		w.string(id)
+		w.b = append(w.b, ':')
+		w.bool(m[id])
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	w.b = append(w.b, '}')
 }

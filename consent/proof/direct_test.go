@@ -3,6 +3,9 @@ package proof
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -138,4 +141,31 @@ func BenchmarkDigest(b *testing.B) {
 			r.slowDigest()
 		}
 	})
+}
+
+// The member tables name every field of the structs, in declaration order,
+// so that a field added to Record cannot be left out of its digest.
+func TestFieldTablesMatchStructs(t *testing.T) {
+	check := func(typ reflect.Type, names []string) {
+		var want []string
+		for f := range typ.Fields() {
+			want = append(want, strings.Split(f.Tag.Get("json"), ",")[0])
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: the table lists %q, the struct declares %q", typ.Name(), names, want)
+		}
+	}
+	check(reflect.TypeFor[Record](), fieldNames(recordFields))
+	check(reflect.TypeFor[Policy](), fieldNames(policyFields))
+	check(reflect.TypeFor[Texts](), fieldNames(textsFields))
+	check(reflect.TypeFor[How](), fieldNames(howFields))
+	check(reflect.TypeFor[Signals](), fieldNames(signalsFields))
+}
+
+func fieldNames[T any](f fields[T]) []string {
+	var names []string
+	for _, m := range f.declared {
+		names = append(names, m.name)
+	}
+	return names
 }
