@@ -16,6 +16,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/proof/prooftest"
 )
 
 // okPage is the page gateways in these tests serve unless told otherwise.
@@ -283,10 +284,6 @@ func checkTamperReport(t *testing.T, code int, out, alteredEvent string) {
 // own script re-verifies them without consentgate code; it also notices
 // records cut off at the end, which only checkpoints show.
 func TestIndependentVerification(t *testing.T) {
-	python := "python3"
-	if err := exec.Command(python, "-c", "import cryptography").Run(); err != nil {
-		t.Fatalf("python3 with the cryptography package is needed to run FORMAT.md's script (.ci/run installs python3-cryptography): %v", err)
-	}
 	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
 	dir := t.TempDir()
 	caddyfile := gatewayCaddyfile(adminPort, port, filepath.Join(dir, "proofs.db"), "ctl-independent", okPage)
@@ -316,20 +313,9 @@ func TestIndependentVerification(t *testing.T) {
 		t.Fatalf("keys: exit %d %q %s", code, keys, stderr)
 	}
 
-	doc, err := os.ReadFile("../../consent/proof/FORMAT.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := bytes.Cut(doc, []byte("```python\n"))
-	script, _, ok := bytes.Cut(rest, []byte("```"))
-	if !ok {
-		t.Fatal("FORMAT.md has no python block")
-	}
-	if err := os.WriteFile(file("verify_proofs.py"), script, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	python, script := prooftest.Script(t, dir)
 	verify := func(records string) (string, int) {
-		cmd := exec.Command(python, file("verify_proofs.py"), records, "--checkpoints", file("checkpoints.jsonl"), "--public-key", fields[1])
+		cmd := exec.Command(python, script, records, "--checkpoints", file("checkpoints.jsonl"), "--public-key", fields[1])
 		out, _ := cmd.CombinedOutput()
 		return string(out), cmd.ProcessState.ExitCode()
 	}

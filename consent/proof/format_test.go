@@ -9,32 +9,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/consentgate/consentgate/consent/proof/prooftest"
 )
 
 // TestFormatScript runs the auditor's script from FORMAT.md on records and
 // checkpoints written by this package: a sound export passes, a tampered
 // one fails naming what was done.
 func TestFormatScript(t *testing.T) {
-	python := ""
-	for _, candidate := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(candidate, "-c", "import cryptography").Run() == nil {
-			python = candidate
-			break
-		}
-	}
-	if python == "" {
-		t.Fatal("python3 with the cryptography package is needed to run FORMAT.md's script (.ci/run installs python3-cryptography)")
-	}
-	doc, err := os.ReadFile("FORMAT.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := bytes.Cut(doc, []byte("```python\n"))
-	script, _, ok := bytes.Cut(rest, []byte("```"))
-	if !ok {
-		t.Fatal("FORMAT.md has no python block")
-	}
 	dir := t.TempDir()
+	python, scriptPath := prooftest.Script(t, dir)
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -42,7 +26,6 @@ func TestFormatScript(t *testing.T) {
 		}
 		return p
 	}
-	scriptPath := write("verify_proofs.py", script)
 
 	k := newTestKeys(t)
 	var lines [][]byte
