@@ -210,25 +210,20 @@ type verifyAnswer struct {
 func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
 	want := r.URL.Query().Get("chain")
 	ans := verifyAnswer{OK: true, Chains: []chainReport{}}
-	for _, as := range stores {
+	err := eachChain(r, stores, want, func(as *auditStore, c string) error {
 		// A chain whose start has expired is anchored by a checkpoint at
 		// least as old as the store's retention.
 		opts := proof.VerifyOptions{Keys: auditKeys(), MinAnchorAge: as.retention()}
-		chains, err := as.store.Chains(r.Context())
+		rep, err := store.Verify(r.Context(), as.store, c, opts)
 		if err != nil {
-			return storeError(as, err)
+			return err
 		}
-		for _, c := range chains {
-			if want != "" && c != want {
-				continue
-			}
-			rep, err := store.Verify(r.Context(), as.store, c, opts)
-			if err != nil {
-				return storeError(as, err)
-			}
-			ans.Chains = append(ans.Chains, chainReport{Store: as.name, OK: rep.OK(), Report: rep})
-			ans.OK = ans.OK && rep.OK()
-		}
+		ans.Chains = append(ans.Chains, chainReport{Store: as.name, OK: rep.OK(), Report: rep})
+		ans.OK = ans.OK && rep.OK()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if want != "" && len(ans.Chains) == 0 {
 		return apiError(http.StatusNotFound, "no chain %q in %s", want, storeNames(stores))
@@ -243,6 +238,26 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 		zap.Int("chains", len(ans.Chains)),
 		zap.Int("broken", failed))...)
 	return writeJSON(w, ans)
+}
+
+// eachChain calls fn for every chain of every store, or only for the chain
+// want names; a store's error is answered as the store's.
+func eachChain(r *http.Request, stores []*auditStore, want string, fn func(as *auditStore, chain string) error) error {
+	for _, as := range stores {
+		chains, err := as.store.Chains(r.Context())
+		if err != nil {
+			return storeError(as, err)
+		}
+		for _, c := range chains {
+			if want != "" && c != want {
+				continue
+			}
+			if err := fn(as, c); err != nil {
+				return storeError(as, err)
+			}
+		}
+	}
+	return nil
 }
 
 // showAnswer is the answer of /consent/show.

@@ -26,35 +26,30 @@ func (a *AdminAPI) serveCheckpoints(w http.ResponseWriter, r *http.Request, stor
 	// so that a store error is a proper error, not a cut-off body.
 	var out []byte
 	n := 0
-	for _, as := range stores {
-		chains, err := as.store.Chains(r.Context())
+	err := eachChain(r, stores, want, func(as *auditStore, c string) error {
+		cps, err := as.store.Checkpoints(r.Context(), c)
 		if err != nil {
-			return storeError(as, err)
+			return err
 		}
-		for _, c := range chains {
-			if want != "" && c != want {
-				continue
-			}
-			cps, err := as.store.Checkpoints(r.Context(), c)
+		for _, cp := range cps {
+			line, err := json.Marshal(cp)
 			if err != nil {
-				return storeError(as, err)
+				return err
 			}
-			for _, cp := range cps {
-				line, err := json.Marshal(cp)
-				if err != nil {
-					return err
-				}
-				out = append(append(out, line...), '\n')
-				n++
-			}
+			out = append(append(out, line...), '\n')
+			n++
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	a.logger.Info("consent checkpoints exported", append(who(r), zap.String("chain", want), zap.Int("checkpoints", n))...)
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/jsonl; charset=utf-8")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	_, err := w.Write(out)
+	_, err = w.Write(out)
 	return err
 }
 
