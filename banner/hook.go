@@ -37,6 +37,10 @@ type Page struct {
 	Details     string       `json:"details,omitempty"`
 	Theme       *Theme       `json:"theme,omitempty"`
 	ConsentMode *ConsentMode `json:"consent_mode,omitempty"`
+	// ReloadOnGrant: the page's enforced policy admits only the vendors
+	// granted when it was served (csp enforce), so a choice that grants
+	// more reloads the page instead of activating in place.
+	ReloadOnGrant bool `json:"reload_on_grant,omitempty"`
 }
 
 // State is the visitor's consent as the banner sees it; the signed cookie

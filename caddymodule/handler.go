@@ -393,6 +393,7 @@ func (h *Handler) buildHooks() error {
 			Details:       h.Prefix + h.assets.DetailsName(lang),
 			Theme:         h.Theme,
 			ConsentMode:   cm,
+			ReloadOnGrant: h.CSP == cspEnforce,
 		}
 		for _, p := range h.policy.Purposes {
 			page.Purposes = append(page.Purposes, banner.PurposeView{

@@ -303,10 +303,18 @@
       !all && (old.vendors || []).some(function (v) { return (ns.vendors || []).indexOf(v) < 0; });
   }
 
+  // gained reports whether the new state grants something the old one did
+  // not: under the gateway's enforced policy its hosts load from a new page.
+  function gained(ns, old) {
+    return purposes.some(function (p) { return granted(p.id, ns) && !granted(p.id, old); }) ||
+      (ns.vendors || []).some(function (v) { return (old.vendors || []).indexOf(v) < 0; });
+  }
+
   function applyState(ns, old, withdrew) {
     state = ns;
     updateConsentMode(ns);
-    var reload = withdrew || tookBack(ns, old), g = reload ? W.__consentgate : release(ns);
+    var reload = withdrew || tookBack(ns, old) || cfg.reload_on_grant && gained(ns, old),
+      g = reload ? W.__consentgate : release(ns);
     D.dispatchEvent(new CustomEvent("consentgate:change", { detail: ns }));
     if (reload || !g) return location.reload();
     close();
@@ -375,7 +383,9 @@
       // A frame too short for text and buttons (a like button) keeps the buttons.
       "@media (max-height:150px){body{padding:.2em;font-size:12px}body>p{display:none}.cg-ph{margin:0;flex-wrap:nowrap;min-width:0;max-width:100%}" +
       ".cg-ph button{padding:.1em .5em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}}");
-    if (g && g.activate) {
+    // Loading once grants nothing, so the gateway's enforced policy would
+    // block a vendor's frame: only "always allow" is offered then.
+    if (g && g.activate && !(cfg.reload_on_grant && vendor)) {
       var once = button(t.load_once, null, "cg-once", null);
       once = d.importNode(once, true);
       once.addEventListener("click", function () { g.activate(f); });

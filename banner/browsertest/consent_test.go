@@ -406,11 +406,7 @@ func TestWithdrawReloadsAndLeavesNoVendorCookie(t *testing.T) {
 	navs := p.navigations()
 	p.forgetRequests()
 	p.click("the privacy page's Withdraw consent button", `document.querySelector('main [data-consent-action=withdraw]')`)
-	p.waitFor("withdrawing reloads the page", `!window.__marker && document.readyState === 'complete'`)
-	p.waitIdle()
-	if p.navigations() == navs {
-		t.Error("withdrawing must reload the page (a script cannot be un-run)")
-	}
+	p.waitReloaded("withdrawing reloads the page (a script cannot be un-run)", navs)
 	p.expectNoThirdParty("after withdrawing consent")
 	var left []string
 	for _, c := range p.cookies() {

@@ -134,9 +134,11 @@ func TestNonceOnlyCSP(t *testing.T) {
 // TestStrictCSPUnderOwnEnforcedPolicy: a page policy that allows nothing
 // but its nonced scripts, and the gateway's own policy enforced under the
 // same header name. The page's policy is still adapted, so the banner's
-// stylesheet applies and the choice reaches the gateway; the released inline
-// setup runs in place. The Google loader's host is not in the own policy of
-// a page served before consent, so it loads from the next page on.
+// stylesheet applies and the choice reaches the gateway. The own policy of
+// a page served before consent does not admit the Google loader's host, so
+// Accept all reloads the page: the new one carries the policy for the
+// consent given, and the Google tag loads and runs. Reject all grants
+// nothing new and does not reload.
 func TestStrictCSPUnderOwnEnforcedPolicy(t *testing.T) {
 	const nonce = "b3duLXBvbGljeQ"
 	base := startCSPSiteWith(t, "default-src 'none'; script-src 'nonce-"+nonce+"'; base-uri 'none'", cspPage(` nonce="`+nonce+`"`), "csp enforce")
@@ -152,24 +154,44 @@ func TestStrictCSPUnderOwnEnforcedPolicy(t *testing.T) {
 	p.watchChanges()
 	navs := p.navigations()
 	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
-	p.waitBannerGone()
-	p.waitFor("the choice is recorded", `window.consentgate && window.consentgate.state && window.consentgate.state.decided === true`)
-	p.waitFor("the released inline setup ran", `(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`)
-	p.expectNoReload("Accept all under the own policy", navs)
-	for _, v := range p.violations() {
-		// Only the own policy of the page served before consent may object,
-		// and only to the vendor's host.
-		if !strings.Contains(v, "https://www.googletagmanager.com/") {
-			t.Errorf("after consent, a policy blocked %s", v)
-		}
-	}
-
-	p.reload()
-	p.waitFor("the Google tag and its inline setup ran after the next load", gtagRan)
-	p.expectNoViolation("on the next page, under the policies for the consent given")
+	p.waitReloaded("Accept all under the gateway's enforced policy reloads the page", navs)
+	p.waitHosts("after Accept all and the reload, the Google tag loads", "www.googletagmanager.com")
+	p.waitFor("the Google tag and its inline setup ran", gtagRan)
+	p.expectNoViolation("on the page reloaded under the policies for the consent given")
 	if l := p.layers(); l.First || l.Second {
 		t.Errorf("the banner is shown again after consent: %+v", l)
 	}
+
+	p = newPage(t, base)
+	p.open("/")
+	p.waitFirstLayer()
+	p.watchChanges()
+	navs = p.navigations()
+	p.rejectAll()
+	p.expectNoReload("Reject all under the gateway's enforced policy (it grants nothing)", navs)
+	p.expectNoThirdParty("after Reject all, under page and own policies")
+}
+
+// TestPlaceholderUnderOwnEnforcedPolicy: under the gateway's enforced
+// policy a click-to-load placeholder offers no "Load this once" (it grants
+// nothing, so the policy would block the frame); "Always allow" reloads the
+// page, which then serves the embed and admits its host.
+func TestPlaceholderUnderOwnEnforcedPolicy(t *testing.T) {
+	p := newPage(t, startShop(t, "csp enforce"))
+	p.watchViolations()
+	p.open("/")
+	p.rejectAll()
+	p.waitPlaceholderButton("the YouTube placeholder's Always allow YouTube button", youtubeFrame, alwaysAllowYTName)
+	if evalJS[bool](p, "!!"+placeholderButton(youtubeFrame, loadOnceLabel)) {
+		t.Errorf("under csp enforce the placeholder offers Load this once, which the policy would block: %s", p.describeFrame(youtubeFrame))
+	}
+	p.watchChanges()
+	navs := p.navigations()
+	p.clickInFrame("the YouTube placeholder's Always allow YouTube button", youtubeFrame, alwaysAllowYTName)
+	p.waitReloaded("Always allow YouTube under the gateway's enforced policy reloads the page", navs)
+	p.waitFor("the reloaded page serves the YouTube embed", youtubeLoaded)
+	p.waitHosts("after Always allow YouTube and the reload, the YouTube video loads", "www.youtube.com")
+	p.expectNoViolation("on the page reloaded for the YouTube grant")
 }
 
 // TestHashOnlyCSP: under a policy that allows only the page's inline script

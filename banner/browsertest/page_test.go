@@ -471,6 +471,17 @@ func (p *page) expectNoReload(what string, navsBefore int) {
 	}
 }
 
+// waitReloaded waits until the document marked by watchChanges has been
+// replaced by a fresh load, and fails if the page did not navigate.
+func (p *page) waitReloaded(what string, navsBefore int) {
+	p.t.Helper()
+	p.waitFor(what, `!window.__marker && document.readyState === 'complete'`)
+	p.waitIdle()
+	if p.navigations() == navsBefore {
+		p.t.Errorf("%s: the page did not navigate", what)
+	}
+}
+
 // shownDialog describes the banner layers visible now.
 type shownDialog struct {
 	First  bool   `json:"first"`
