@@ -4,20 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	xhtml "golang.org/x/net/html"
-)
 
-// hostile is what a careless (or compromised) configuration source might
-// put into every text: markup that ends a script element and starts
-// another, that breaks out of an attribute into an element with an event
-// handler, a JavaScript line terminator, and the ends and starts of
-// comments that change how script data is tokenized.
-const hostile = `</script><script>alert(1)</script>"'><img src=x onerror=alert(1)>` + "\u2028" + `--><!--<script>`
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
 
 // TestHostileConfigIsEscaped: every operator text (privacy policy URL, every
 // banner text, purpose names and descriptions, a vendor's name, company,
@@ -28,55 +22,14 @@ const hostile = `</script><script>alert(1)</script>"'><img src=x onerror=alert(1
 // is inert, and the second layer's details hold them exactly. A hostile
 // request URL is escaped in the no-JavaScript form too.
 func TestHostileConfigIsEscaped(t *testing.T) {
-	data, err := os.ReadFile("../banner/locales/en.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var en map[string]string
-	if err := json.Unmarshal(data, &en); err != nil {
-		t.Fatal(err)
-	}
-	texts := map[string]string{}
-	var cf strings.Builder
-	for key, text := range en {
-		// Keep the %s a text formats with, so the banner still can.
-		texts[key] = hostile + " " + key + strings.Repeat(" %s", strings.Count(text, "%s"))
-		fmt.Fprintf(&cf, "\t\ttext en %s `%s`\n", key, texts[key])
-	}
-	var (
-		policyURL    = "https://site.example/privacy?x=" + hostile
-		purposeName  = hostile + " purpose name"
-		purposeDesc  = hostile + " purpose description"
-		analytics    = hostile + " analytics"
-		vendorName   = hostile + " vendor name"
-		company      = hostile + " company"
-		vendorPolicy = "https://vendor.example/privacy?x=" + hostile
-		vendorDesc   = hostile + " vendor description"
-	)
+	h := gatewaytest.NewHostileConfig(t)
 	port := freePort(t)
 	startCaddy(t, fmt.Sprintf(`:%d {
 	consent {
-		privacy_policy `+"`%s`"+`
-%s		purpose hostile {
-			name en `+"`%s`"+`
-			description en `+"`%s`"+`
-		}
-		purpose analytics {
-			name en `+"`%s`"+`
-		}
-		vendor hostile-video {
-			name `+"`%s`"+`
-			company `+"`%s`"+`
-			country DE
-			purpose hostile
-			policy_url `+"`%s`"+`
-			description en `+"`%s`"+`
-			match frame video.hostile.example
-		}
-	}
-	respond `+"`"+`<!DOCTYPE html><html><head><title>t</title></head><body><p id="own">own</p><iframe src="https://video.hostile.example/embed/1"></iframe></body></html>`+"`"+`
+%s	}
+	respond `+"`"+`<!DOCTYPE html><html><head><title>t</title></head><body><p id="own">own</p>%s</body></html>`+"`"+`
 	header Content-Type text/html
-}`, port, policyURL, cf.String(), purposeName, purposeDesc, analytics, vendorName, company, vendorPolicy, vendorDesc))
+}`, port, h.Consent(), gatewaytest.HostileFrame))
 	base := baseURL(port)
 
 	const query = `/?q="><img/src=x/onerror=alert(1)>`
@@ -108,7 +61,7 @@ func TestHostileConfigIsEscaped(t *testing.T) {
 					}
 				case attr(n, "id") == "consentgate-config" && attr(n, "type") == "application/json":
 					configs++
-					checkConfig(t, escText(n), policyURL, texts, purposeName, purposeDesc, analytics)
+					checkConfig(t, escText(n), h)
 				default:
 					t.Errorf("scripting %v: unexpected inline script %q", scripting, escText(n))
 				}
@@ -117,17 +70,17 @@ func TestHostileConfigIsEscaped(t *testing.T) {
 				if attr(n, "data-consent-vendor") != "hostile-video" {
 					t.Errorf("the frame of the hostile vendor is not blocked: %v", n.Attr)
 				}
-				checkPlaceholder(t, attr(n, "srcdoc"), fmt.Sprintf(texts["placeholder"], vendorName, purposeName))
+				checkPlaceholder(t, attr(n, "srcdoc"), fmt.Sprintf(h.Texts["placeholder"], h.VendorName, h.PurposeName))
 			case "a":
-				if href := attr(n, "href"); href != policyURL {
-					t.Errorf("link to %q, want the privacy policy %q", href, policyURL)
+				if href := attr(n, "href"); href != h.PrivacyPolicy {
+					t.Errorf("link to %q, want the privacy policy %q", href, h.PrivacyPolicy)
 				}
 			case "input":
 				if v := attr(n, "value"); attr(n, "name") == "return" && v != query {
 					t.Errorf("the form returns to %q, want %q", v, query)
 				}
 			case "button":
-				if got, want := escText(n), texts[attr(n, "value")]; got != want {
+				if got, want := escText(n), h.Texts[attr(n, "value")]; got != want {
 					t.Errorf("button %q reads %q, want %q", attr(n, "value"), got, want)
 				}
 			}
@@ -146,7 +99,7 @@ func TestHostileConfigIsEscaped(t *testing.T) {
 			})
 			if form == nil {
 				t.Error("no no-JavaScript form")
-			} else if got := escText(form); !strings.Contains(got, texts["text"]+" "+texts["noscript"]) {
+			} else if got := escText(form); !strings.Contains(got, h.Texts["text"]+" "+h.Texts["noscript"]) {
 				t.Errorf("form text %q lacks the configured texts", got)
 			}
 		}
@@ -183,8 +136,8 @@ func TestHostileConfigIsEscaped(t *testing.T) {
 				continue
 			}
 			found = true
-			if p.ID != "hostile" || v.Name != vendorName || v.Company != company || v.PolicyURL != vendorPolicy ||
-				v.Description != vendorDesc || v.Country != "DE" {
+			if p.ID != "hostile" || v.Name != h.VendorName || v.Company != h.Company || v.PolicyURL != h.VendorPolicy ||
+				v.Description != h.VendorDesc || v.Country != "DE" {
 				t.Errorf("details of the hostile vendor under %q: %+v", p.ID, v)
 			}
 		}
@@ -197,7 +150,7 @@ func TestHostileConfigIsEscaped(t *testing.T) {
 // TestHostileCountryRefused: a vendor's country is an ISO code, so markup
 // there is refused when the configuration is read.
 func TestHostileCountryRefused(t *testing.T) {
-	_, err := tryAdapt(":8080\nconsent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t\tcountry `" + hostile + "`\n\t\tmatch script acme.example\n\t}\n}\n")
+	_, err := tryAdapt(":8080\nconsent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t\tcountry `" + gatewaytest.Hostile + "`\n\t\tmatch script acme.example\n\t}\n}\n")
 	if err == nil || !strings.Contains(err.Error(), "ISO 3166-1") {
 		t.Errorf("hostile country: %v", err)
 	}
@@ -206,7 +159,7 @@ func TestHostileCountryRefused(t *testing.T) {
 // checkConfig: the config block holds no '<' (so it cannot end the script
 // element or enter its escaped states) and its JSON holds every text
 // exactly as configured.
-func checkConfig(t *testing.T, block, policyURL string, texts map[string]string, purposeName, purposeDesc, analytics string) {
+func checkConfig(t *testing.T, block string, h gatewaytest.HostileConfig) {
 	t.Helper()
 	if strings.ContainsAny(block, "<\u2028") {
 		t.Errorf("config block holds '<' or U+2028 unescaped: %.200q", block)
@@ -219,20 +172,20 @@ func checkConfig(t *testing.T, block, policyURL string, texts map[string]string,
 	if err := json.Unmarshal([]byte(block), &cfg); err != nil {
 		t.Fatalf("config block is not JSON: %v", err)
 	}
-	if cfg.PrivacyPolicy != policyURL {
+	if cfg.PrivacyPolicy != h.PrivacyPolicy {
 		t.Errorf("privacy_policy %q", cfg.PrivacyPolicy)
 	}
-	for k, want := range texts {
+	for k, want := range h.Texts {
 		if cfg.Texts[k] != want {
 			t.Errorf("text %s = %q, want %q", k, cfg.Texts[k], want)
 		}
 	}
 	i := slices.IndexFunc(cfg.Purposes, func(p struct{ ID, Name, Description string }) bool { return p.ID == "hostile" })
-	if i < 0 || cfg.Purposes[i].Name != purposeName || cfg.Purposes[i].Description != purposeDesc {
+	if i < 0 || cfg.Purposes[i].Name != h.PurposeName || cfg.Purposes[i].Description != h.PurposeDesc {
 		t.Errorf("hostile purpose in config: %+v", cfg.Purposes)
 	}
 	j := slices.IndexFunc(cfg.Purposes, func(p struct{ ID, Name, Description string }) bool { return p.ID == "analytics" })
-	if j < 0 || cfg.Purposes[j].Name != analytics {
+	if j < 0 || cfg.Purposes[j].Name != h.Analytics {
 		t.Errorf("analytics purpose in config: %+v", cfg.Purposes)
 	}
 }

@@ -11,7 +11,8 @@
 // their vendors without a reload, scripts added at run time wait for
 // consent, withdrawing reloads and leaves no vendor cookie, Global Privacy
 // Control and Google Consent Mode behave as documented, the banner works
-// with the keyboard alone and passes axe-core.
+// with the keyboard alone and passes axe-core, and operator texts full of
+// markup and script are shown as text and never run.
 //
 // Run them with
 //

@@ -37,7 +37,8 @@ type page struct {
 	requests []netRequest // everything the page asked the network for
 	inflight map[network.RequestID]bool
 	lastNet  time.Time
-	mainNavs int // main-frame navigations (loads and reloads)
+	mainNavs int      // main-frame navigations (loads and reloads)
+	dialogs  []string // messages of the JavaScript dialogs the page opened
 }
 
 type netRequest struct {
@@ -97,6 +98,11 @@ func (p *page) onEvent(ev any) {
 	case *network.EventLoadingFailed:
 		delete(p.inflight, ev.RequestID)
 		p.lastNet = now
+	case *cdppage.EventJavascriptDialogOpening:
+		p.dialogs = append(p.dialogs, string(ev.Type)+": "+ev.Message)
+		// Dismissed from another goroutine (a listener must not call the
+		// browser), so the page goes on.
+		go chromedp.Call(p.tab, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{})
 	case *cdppage.EventFrameNavigated:
 		if ev.Frame != nil && ev.Frame.ParentID == "" {
 			p.mainNavs++
