@@ -84,51 +84,36 @@ func (p *page) violations() []string {
 const gtagRan = `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0 &&
 	(window.dataLayer || []).some(function (e) { return e[0] === 'config' && e[1] === 'G-CSPTEST'; })`
 
-// TestStrictCSPWithNonce: under a nonce-based policy with 'strict-dynamic',
-// the banner works, consent activates the blocked Google tag (external and
-// inline) without a reload, and the policy blocks nothing the gateway or
-// the banner added.
-func TestStrictCSPWithNonce(t *testing.T) {
-	const nonce = "cHJvb2Ytb2Ytbm9uY2U"
-	base := startCSPSite(t, "script-src 'nonce-"+nonce+"' 'strict-dynamic'; object-src 'none'; base-uri 'none'", cspPage(` nonce="`+nonce+`"`))
-	p := newPage(t, base)
-	p.watchViolations()
-	p.open("/")
-	p.waitFirstLayer()
-	p.waitIdle()
-	p.expectNoThirdParty("before consent, under a strict CSP")
-	p.expectNoViolation("before consent")
-	p.watchChanges()
-	navs := p.navigations()
-	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
-	p.waitBannerGone()
-	p.waitHosts("after Accept all under a strict CSP, the Google tag loads", "www.googletagmanager.com")
-	p.waitFor("the Google tag and its inline setup ran", gtagRan)
-	p.expectNoReload("Accept all under a strict CSP", navs)
-	p.expectNoViolation("after consent")
-}
-
-// TestNonceOnlyCSP: under a policy whose script-src is a nonce alone (no
-// 'strict-dynamic', so a script that another script creates runs only if it
-// carries the nonce), consent releases the blocked Google tag in place: the
-// re-created scripts carry the page's nonce.
-func TestNonceOnlyCSP(t *testing.T) {
-	const nonce = "bm9uY2Utb25seQ"
-	base := startCSPSite(t, "script-src 'nonce-"+nonce+"'; object-src 'none'; base-uri 'none'", cspPage(` nonce="`+nonce+`"`))
-	p := newPage(t, base)
-	p.watchViolations()
-	p.open("/")
-	p.waitFirstLayer()
-	p.waitIdle()
-	p.expectNoThirdParty("before consent, under a nonce-only CSP")
-	p.expectNoViolation("before consent")
-	p.watchChanges()
-	navs := p.navigations()
-	p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
-	p.waitBannerGone()
-	p.waitFor("the released Google tag and its inline setup ran", gtagRan)
-	p.expectNoReload("Accept all under a nonce-only CSP", navs)
-	p.expectNoViolation("after consent")
+// TestNoncedCSP: under a nonce-based policy the banner works, consent
+// activates the blocked Google tag (external and inline) without a reload,
+// and the policy blocks nothing the gateway or the banner added. With
+// 'strict-dynamic' a script another script creates may run; under a nonce
+// alone it runs only if it carries the nonce, so the released scripts must
+// be re-created with the page's nonce.
+func TestNoncedCSP(t *testing.T) {
+	for _, tc := range []struct{ name, nonce, scriptSrc string }{
+		{"with 'strict-dynamic'", "cHJvb2Ytb2Ytbm9uY2U", " 'strict-dynamic'"},
+		{"nonce only", "bm9uY2Utb25seQ", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			policy := "script-src 'nonce-" + tc.nonce + "'" + tc.scriptSrc + "; object-src 'none'; base-uri 'none'"
+			p := newPage(t, startCSPSite(t, policy, cspPage(` nonce="`+tc.nonce+`"`)))
+			p.watchViolations()
+			p.open("/")
+			p.waitFirstLayer()
+			p.waitIdle()
+			p.expectNoThirdParty("before consent, under " + policy)
+			p.expectNoViolation("before consent")
+			p.watchChanges()
+			navs := p.navigations()
+			p.click("Accept all", `cg.control(cg.first(), 'accept_all')`)
+			p.waitBannerGone()
+			p.waitHosts("after Accept all under "+policy+", the Google tag loads", "www.googletagmanager.com")
+			p.waitFor("the released Google tag and its inline setup ran", gtagRan)
+			p.expectNoReload("Accept all under "+policy, navs)
+			p.expectNoViolation("after consent")
+		})
+	}
 }
 
 // TestStrictCSPUnderOwnEnforcedPolicy: a page policy that allows nothing
