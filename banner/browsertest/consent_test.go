@@ -467,48 +467,30 @@ func TestGlobalPrivacyControl(t *testing.T) {
 		}
 	})
 
-	t.Run("an earlier Accept all no longer releases marketing once the signal is sent", func(t *testing.T) {
-		p := newPage(t, base)
-		p.open("/contact.html")
-		p.waitFirstLayer()
-		p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
-		p.waitHosts("without a signal, Accept all loads marketing too", slices.Concat(contactAnalytics, contactMarketing)...)
+	// An earlier Accept all no longer releases marketing once the browser
+	// sends the signal; DNT: 1 alone does as Sec-GPC does.
+	for _, signal := range []string{"Sec-GPC", "DNT"} {
+		t.Run("an earlier Accept all no longer releases marketing once "+signal+": 1 is sent", func(t *testing.T) {
+			p := newPage(t, base)
+			p.open("/contact.html")
+			p.waitFirstLayer()
+			p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+			p.waitHosts("without a signal, Accept all loads marketing too", slices.Concat(contactAnalytics, contactMarketing)...)
 
-		p.setHeaders("Sec-GPC", "1")
-		p.forgetRequests()
-		p.open("/contact.html")
-		cfg := p.config()
-		if !cfg.State.Signal || cfg.State.Purposes["marketing"] || !cfg.State.Purposes["analytics"] {
-			t.Errorf("with Sec-GPC: 1 after an Accept all made without it, marketing must be off and the signal noted, analytics stays on: %+v", cfg.State)
-		}
-		if evalJS[bool](p, `window.consentgate.granted('marketing')`) {
-			t.Error("window.consentgate.granted('marketing') must be false while the signal is honoured")
-		}
-		p.waitHosts("analytics, which the signal does not touch, still loads", contactAnalytics...)
-		p.waitIdle()
-		p.expectHostsNotRequested("with Sec-GPC: 1, marketing must stay off", contactMarketing...)
-	})
-
-	t.Run("DNT: 1 alone switches marketing off as Sec-GPC does", func(t *testing.T) {
-		p := newPage(t, base)
-		p.open("/contact.html")
-		p.waitFirstLayer()
-		p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
-		p.waitHosts("without a signal, Accept all loads marketing too", slices.Concat(contactAnalytics, contactMarketing)...)
-
-		p.setHeaders("DNT", "1")
-		p.forgetRequests()
-		p.open("/contact.html")
-		if st := p.config().State; !st.Signal || st.Purposes["marketing"] || !st.Purposes["analytics"] {
-			t.Errorf("with DNT: 1 after an Accept all made without it, marketing must be off and the signal noted, analytics stays on: %+v", st)
-		}
-		if evalJS[bool](p, `window.consentgate.granted('marketing')`) {
-			t.Error("window.consentgate.granted('marketing') must be false while DNT: 1 is honoured")
-		}
-		p.waitHosts("analytics, which the signal does not touch, still loads", contactAnalytics...)
-		p.waitIdle()
-		p.expectHostsNotRequested("with DNT: 1, marketing must stay off", contactMarketing...)
-	})
+			p.setHeaders(signal, "1")
+			p.forgetRequests()
+			p.open("/contact.html")
+			if st := p.config().State; !st.Signal || st.Purposes["marketing"] || !st.Purposes["analytics"] {
+				t.Errorf("with %s: 1 after an Accept all made without it, marketing must be off and the signal noted, analytics stays on: %+v", signal, st)
+			}
+			if evalJS[bool](p, `window.consentgate.granted('marketing')`) {
+				t.Errorf("window.consentgate.granted('marketing') must be false while %s: 1 is honoured", signal)
+			}
+			p.waitHosts("analytics, which the signal does not touch, still loads", contactAnalytics...)
+			p.waitIdle()
+			p.expectHostsNotRequested("with "+signal+": 1, marketing must stay off", contactMarketing...)
+		})
+	}
 
 	t.Run("Accept all while sending the signal is an explicit opt-in", func(t *testing.T) {
 		// docs/visitors.md: "If you click Accept all while your browser
