@@ -561,34 +561,29 @@ func TestOperatorPageActionsAndBannerWithdraw(t *testing.T) {
 	}
 	acceptFromPage()
 
-	// reject_all on the page takes it back: the page reloads, nothing loads.
-	navs := p.navigations()
-	p.forgetRequests()
-	p.click("the privacy page's Refuse all services button", pageReject)
-	p.waitFor("the page's reject_all button reloads the page", `!window.__marker && document.readyState === 'complete'`)
-	p.waitIdle()
-	if p.navigations() == navs {
-		t.Error("the page's reject_all button took consent back; the page must reload")
+	// takeBack clicks a control that takes consent back: the page reloads,
+	// nothing loads, nothing is granted, and the proof says how.
+	takeBack := func(control, js, layer, action string) {
+		t.Helper()
+		navs := p.navigations()
+		p.forgetRequests()
+		p.click(control, js)
+		p.waitFor(control+" reloads the page", `!window.__marker && document.readyState === 'complete'`)
+		p.waitIdle()
+		if p.navigations() == navs {
+			t.Errorf("%s took consent back; the page must reload", control)
+		}
+		p.expectNoThirdParty("after " + control)
+		p.expectNothingGranted("after " + control + ",")
+		p.expectLastProof("after "+control+",", layer, action)
 	}
-	p.expectNoThirdParty("after the page's reject_all button")
-	p.expectNothingGranted("after the page's reject_all button,")
-	p.expectLastProof("after the page's reject_all button,", proof.LayerAPI, proof.ActionRejectAll)
+	takeBack("the privacy page's Refuse all services button", pageReject, proof.LayerAPI, proof.ActionRejectAll)
 
 	// The banner's own Withdraw button, in the second layer.
 	acceptFromPage()
 	p.click("the privacy page's Privacy settings link", pageOpen)
 	p.waitSecondLayer()
-	navs = p.navigations()
-	p.forgetRequests()
-	p.click("the second layer's Withdraw button", `cg.control(cg.second(), 'withdraw')`)
-	p.waitFor("withdrawing from the banner reloads the page", `!window.__marker && document.readyState === 'complete'`)
-	p.waitIdle()
-	if p.navigations() == navs {
-		t.Error("the banner's Withdraw button must reload the page")
-	}
-	p.expectNoThirdParty("after the banner's Withdraw button")
-	p.expectNothingGranted("after the banner's Withdraw button,")
-	p.expectLastProof("after the banner's Withdraw button,", proof.LayerWithdraw, proof.ActionWithdraw)
+	takeBack("the second layer's Withdraw button", `cg.control(cg.second(), 'withdraw')`, proof.LayerWithdraw, proof.ActionWithdraw)
 	if own := p.ownProofs(); len(own.Records) == 0 || own.Records[len(own.Records)-1].Type != proof.Withdrawn {
 		t.Errorf("the banner's Withdraw button must record a %s proof; GET /.consent/proofs lists:%s", proof.Withdrawn, recordSummary(own.Records))
 	}
