@@ -113,10 +113,7 @@ func runCheckpoints(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	q := e.query(nil)
-	if *chain != "" {
-		q.Set("chain", *chain)
-	}
+	q := e.query(&filterFlags{chain: *chain})
 	return e.download(c, "/consent/checkpoints", q, *output, "the checkpoints")
 }
 

@@ -45,10 +45,7 @@ func runVerify(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	q := e.query(nil)
-	if *chain != "" {
-		q.Set("chain", *chain)
-	}
+	q := e.query(&filterFlags{chain: *chain})
 	var raw json.RawMessage
 	if err := c.getJSON(http.MethodGet, "/consent/verify", q, nil, "", &raw); err != nil {
 		return e.fail(err)
