@@ -106,7 +106,7 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		c.how.Page = refererPath(r)
 	}
 	prev := h.previousConsent(r)
-	signal := r.Header.Get("Sec-GPC") == "1" || r.Header.Get("DNT") == "1"
+	signal := signalSent(r)
 	consent := cookie.Consent{
 		ID:          prev.ID,
 		Version:     h.policy.Version,
