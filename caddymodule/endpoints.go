@@ -120,24 +120,14 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang := h.locales.Pick(r.Header.Get("Accept-Language"))
 	decision := h.policy.Decide(choiceOf(consent), signal)
-	// The cookie names the proof's event, so the event id is made first:
-	// a cookie that cannot be encoded then fails before anything is
-	// recorded.
-	consent.Event = proof.NewEventID(time.Now())
-	value, err := h.codec.Encode(consent)
-	if err != nil {
-		return writeError(w, http.StatusBadRequest, "this choice cannot be stored in a cookie: "+err.Error())
-	}
-	rec := h.proofOf(r, c, consent, prev, decision, signal, lang)
-	rec.EventID = consent.Event
-	if _, err := h.sink.record(r.Context(), rec); err != nil {
-		h.metrics.proofErrors.Inc()
+	consent, err = h.commit(w, r, c, prev, consent, decision, signal, lang)
+	switch {
+	case errors.Is(err, errNotRecorded):
 		h.logger.Error("recording a consent proof failed; the choice was not applied", zap.Error(err))
 		return writeError(w, http.StatusServiceUnavailable, "your choice could not be recorded, so nothing was changed; please try again")
+	case err != nil:
+		return writeError(w, http.StatusBadRequest, "this choice cannot be stored in a cookie: "+err.Error())
 	}
-	h.metrics.proofsWritten.Inc()
-	h.metrics.decisions.WithLabelValues(c.how.Action).Inc()
-	h.setConsentCookie(w, r, consent, value)
 	h.expireVendorCookies(w, r, decision)
 	if c.form {
 		http.Redirect(w, r, c.ret, http.StatusSeeOther)

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -118,6 +119,35 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 	return rec
 }
 
+// errNotRecorded: the proof could be neither stored nor spooled, so the
+// choice it documents must not take effect.
+var errNotRecorded = errors.New("the proof was not recorded")
+
+// commit records a decision and sets the cookie that holds it: the proof of
+// choice c, made under decision d, supersedes prev's and names the event
+// that next, the new cookie, carries. The event id is made first and the
+// cookie encoded before anything is recorded, so a cookie that cannot be
+// encoded fails with nothing written; a proof that cannot be recorded
+// fails with errNotRecorded and no cookie set.
+func (h *Handler) commit(w http.ResponseWriter, r *http.Request, c choice, prev, next cookie.Consent,
+	d *policy.Decision, signal bool, lang string) (cookie.Consent, error) {
+	next.Event = proof.NewEventID(time.Now())
+	value, err := h.codec.Encode(next)
+	if err != nil {
+		return next, err
+	}
+	rec := h.proofOf(r, c, next, prev, d, signal, lang)
+	rec.EventID = next.Event
+	if _, err := h.sink.record(r.Context(), rec); err != nil {
+		h.metrics.proofErrors.Inc()
+		return next, fmt.Errorf("%w: %w", errNotRecorded, err)
+	}
+	h.metrics.proofsWritten.Inc()
+	h.metrics.decisions.WithLabelValues(c.how.Action).Inc()
+	h.setConsentCookie(w, r, next, value)
+	return next, nil
+}
+
 // recordAutomatic records an event no visitor action caused (layer
 // automatic, action as given): its proof supersedes prev's, and the consent
 // cookie becomes next, which remembers the event so that it is recorded
@@ -125,24 +155,15 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 // recorded: the page is served all the same, and the next page view tries
 // again.
 func (h *Handler) recordAutomatic(w http.ResponseWriter, r *http.Request, v *visit, prev, next cookie.Consent, action string) (cookie.Consent, bool) {
-	next.Event = proof.NewEventID(time.Now())
-	value, err := h.codec.Encode(next)
-	if err != nil {
-		h.logger.Error("encoding the consent cookie for an automatic proof", zap.String("action", action), zap.Error(err))
-		return next, false
-	}
 	auto := choice{how: how{Layer: proof.LayerAutomatic, Action: action, Page: r.URL.Path}}
-	rec := h.proofOf(r, auto, next, prev, v.decision, signalSent(r), v.lang)
-	rec.EventID = next.Event
-	if _, err := h.sink.record(r.Context(), rec); err != nil {
-		h.metrics.proofErrors.Inc()
+	next, err := h.commit(w, r, auto, prev, next, v.decision, signalSent(r), v.lang)
+	switch {
+	case errors.Is(err, errNotRecorded):
 		h.logger.Warn("recording an automatic proof failed; the next page view tries again", zap.String("action", action), zap.Error(err))
-		return next, false
+	case err != nil:
+		h.logger.Error("encoding the consent cookie for an automatic proof", zap.String("action", action), zap.Error(err))
 	}
-	h.metrics.proofsWritten.Inc()
-	h.metrics.decisions.WithLabelValues(action).Inc()
-	h.setConsentCookie(w, r, next, value)
-	return next, true
+	return next, err == nil
 }
 
 // signalSent reports whether the request carries a privacy signal (GPC or
