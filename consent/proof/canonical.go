@@ -66,26 +66,39 @@ func appendString(dst []byte, s string) []byte { return appendQuoted(dst, s, fal
 // as well.
 func appendMarshalString(dst []byte, s string) []byte { return appendQuoted(dst, s, true) }
 
+// quoteStops flags, per form (0: RFC 8785, 1: json.Marshal), the bytes
+// appendQuoted cannot copy as they are, so that it copies whole runs
+// between them: every record string is quoted on each consent post, twice.
+// 0xE2 is the first byte of U+2028 and U+2029, which json.Marshal escapes.
+var quoteStops = func() (t [2][256]bool) {
+	for c := range 256 {
+		t[0][c] = c < 0x20 || c == '"' || c == '\\'
+		t[1][c] = t[0][c] || c == '<' || c == '>' || c == '&' || c == 0xE2
+	}
+	return t
+}()
+
 func appendQuoted(dst []byte, s string, marshal bool) []byte {
+	stops := &quoteStops[0]
+	if marshal {
+		stops = &quoteStops[1]
+	}
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= utf8.RuneSelf {
-			size := 1
-			if marshal {
-				var r rune
-				if r, size = utf8.DecodeRuneInString(s[i:]); r == '\u2028' || r == '\u2029' {
-					dst = append(dst, s[start:i]...)
-					dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-					start = i + size
-				}
-			}
-			i += size
+		if !stops[c] {
 			continue
 		}
-		if c >= 0x20 && c != '"' && c != '\\' && (!marshal || c != '<' && c != '>' && c != '&') {
-			i++
+		if c == 0xE2 {
+			// In valid UTF-8 these three bytes are U+2028 or U+2029 wherever
+			// they stand (0xE2 is never a continuation byte).
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[s[i+2]&0xF])
+				i += 2
+				start = i + 1
+			}
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -105,8 +118,7 @@ func appendQuoted(dst []byte, s string, marshal bool) []byte {
 		default:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 		}
-		i++
-		start = i
+		start = i + 1
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
