@@ -3,6 +3,7 @@ package proof
 import (
 	"errors"
 	"fmt"
+	"hash"
 	"regexp"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ type Chain struct {
 	cfg  ChainConfig
 	mu   sync.Mutex
 	head Head
+	mac  hash.Hash // cfg.MAC's HMAC, reused under mu
 }
 
 var chainIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -59,7 +61,7 @@ func NewChain(cfg ChainConfig, head Head) (*Chain, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Chain{cfg: cfg, head: head}, nil
+	return &Chain{cfg: cfg, head: head, mac: cfg.MAC.hmac()}, nil
 }
 
 // ID returns the chain id.
@@ -96,15 +98,12 @@ func (c *Chain) Seal(r Record) (Record, error) {
 	}
 	r.Chain, r.Seq, r.Prev, r.KeyID = c.cfg.ID, c.head.Seq+1, c.head.Hash, c.cfg.MAC.ID
 	r.Hash, r.HMAC = "", ""
-	h, err := r.digest()
+	sum, err := r.digest()
 	if err != nil {
 		return Record{}, err
 	}
-	if r.HMAC, err = macOver(c.cfg.MAC, h); err != nil {
-		return Record{}, err
-	}
-	r.Hash = h
-	c.head = Head{Seq: r.Seq, Hash: h, Time: r.Time}
+	r.Hash, r.HMAC = hexString(sum[:]), macWith(c.mac, sum[:])
+	c.head = Head{Seq: r.Seq, Hash: r.Hash, Time: r.Time}
 	return r, nil
 }
 
@@ -133,7 +132,7 @@ func (c *Chain) Rotate(mac MACKey, signer SigningKey) error {
 		return errors.New("proof: rotating to an empty key")
 	}
 	c.mu.Lock()
-	c.cfg.MAC, c.cfg.Signer = mac, signer
+	c.cfg.MAC, c.cfg.Signer, c.mac = mac, signer, mac.hmac()
 	c.mu.Unlock()
 	return nil
 }

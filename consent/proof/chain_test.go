@@ -2,6 +2,7 @@ package proof
 
 import (
 	"cmp"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -120,7 +121,8 @@ func TestVerifyNamesEachProblem(t *testing.T) {
 			var rec Record
 			_ = json.Unmarshal(r[2], &rec)
 			rec.Purposes["marketing"] = true
-			rec.Hash, _ = rec.digest()
+			d, _ := rec.digest()
+			rec.Hash = hex.EncodeToString(d[:])
 			r[2], _ = json.Marshal(rec)
 			return r, c
 		}, []ProblemKind{BrokenLink, BadHMAC}, 4},

@@ -2,11 +2,11 @@ package proof
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -20,22 +20,43 @@ const maxExactInt = 1 << 53
 // consent post. It reports false for the rare record it does not cover
 // (a tombstone, invalid UTF-8, a non-ASCII map key, an integer past 2^53),
 // which then takes the general path.
-func (r *Record) fastDigest() (string, bool) {
+func (r *Record) fastDigest() ([sha256.Size]byte, bool) {
 	if r.Type == Erased || !r.fastEncodable() {
-		return "", false
+		return [sha256.Size]byte{}, false
 	}
-	buf := buffers.Get().(*[]byte)
-	b := appendRecordCanonical((*buf)[:0], r)
-	sum := sha256.Sum256(b)
-	*buf = b
-	buffers.Put(buf)
-	return hex.EncodeToString(sum[:]), true
+	w := writers.Get().(*objectWriter)
+	w.b, w.marshal = w.b[:0], false
+	recordFields.write(w, r)
+	sum := sha256.Sum256(w.b)
+	writers.Put(w)
+	return sum, true
+}
+
+// stringMembers lists r's strings but the seal's (Hash, HMAC).
+func (r *Record) stringMembers() [20]string {
+	return [...]string{r.EventID, string(r.Type), r.Supersedes, r.ConsentID, r.Site, r.Path,
+		r.Policy.Version, r.Policy.Hash, r.Texts.Hash, r.Texts.Lang, r.How.Layer, r.How.Action, r.How.Control,
+		r.Signals.Effect, r.Software, r.IP, r.UA, r.Chain, r.Prev, r.KeyID}
+}
+
+// sizeHint is about the length of r's stored JSON, so that AppendJSON
+// allocates once rather than growing its buffer a few times.
+func (r *Record) sizeHint() int {
+	const perKey = len(`"":false,`)
+	n := 384 + len(r.Hash) + len(r.HMAC) // 384: member names, punctuation and numbers
+	for _, s := range r.stringMembers() {
+		n += len(s)
+	}
+	for _, m := range []map[string]bool{r.Purposes, r.Vendors} {
+		for k := range m {
+			n += len(k) + perKey
+		}
+	}
+	return n
 }
 
 func (r *Record) fastEncodable() bool {
-	for _, s := range []string{r.EventID, string(r.Type), r.Supersedes, r.ConsentID, r.Site, r.Path,
-		r.Policy.Version, r.Policy.Hash, r.Texts.Hash, r.Texts.Lang, r.How.Layer, r.How.Action, r.How.Control,
-		r.Signals.Effect, r.Software, r.IP, r.UA, r.Chain, r.Prev, r.KeyID} {
+	for _, s := range r.stringMembers() {
 		if !utf8.ValidString(s) {
 			return false
 		}
@@ -58,15 +79,6 @@ func (r *Record) fastEncodable() bool {
 	return true
 }
 
-// appendRecordCanonical appends the canonical encoding of a live record
-// without "hash" and "hmac": members in code-unit order, the ones
-// json.Marshal omits left out.
-func appendRecordCanonical(b []byte, r *Record) []byte {
-	w := objectWriter{b: b}
-	recordFields.write(&w, r)
-	return w.b
-}
-
 // AppendJSON appends r as json.Marshal encodes it, byte for byte: the form
 // the stores keep and exports carry. Live records are written straight from
 // their fields (a store append does this for every consent post); the rare
@@ -76,9 +88,12 @@ func (r *Record) AppendJSON(b []byte) ([]byte, error) {
 		data, err := json.Marshal(r)
 		return append(b, data...), err
 	}
-	w := objectWriter{b: b, marshal: true}
-	recordFields.write(&w, r)
-	return w.b, nil
+	w := writers.Get().(*objectWriter)
+	w.b, w.marshal = slices.Grow(b, r.sizeHint()), true
+	recordFields.write(w, r)
+	b, w.b = w.b, nil // the caller's buffer, not the pool's
+	writers.Put(w)
+	return b, nil
 }
 
 // A record is written in two orders from one list of its members: as its
@@ -201,6 +216,10 @@ type objectWriter struct {
 	marshal bool
 }
 
+// writers are pooled: the field tables' calls make a writer escape, and
+// their buffers are reused for canonical encodings, which are only hashed.
+var writers = sync.Pool{New: func() any { return new(objectWriter) }}
+
 func (w *objectWriter) string(s string) {
 	if w.marshal {
 		w.b = appendMarshalString(w.b, s)
@@ -216,7 +235,8 @@ func (w *objectWriter) bool(v bool) { w.b = strconv.AppendBool(w.b, v) }
 // boolMap writes a map's members sorted by key: ASCII keys, so byte order
 // is code-unit order, and json.Marshal's.
 func (w *objectWriter) boolMap(m map[string]bool) {
-	keys := make([]string, 0, len(m))
+	var room [16]string // policies have a few purposes: no allocation
+	keys := room[:0]
 	for id := range m {
 		keys = append(keys, id)
 	}

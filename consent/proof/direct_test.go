@@ -65,7 +65,7 @@ func TestFastDigestMatchesGeneralPath(t *testing.T) {
 			t.Fatal(err)
 		}
 		if fast != slow {
-			t.Fatalf("record %d: direct digest %s, general path %s\n%+v", i, fast, slow, r)
+			t.Fatalf("record %d: direct digest %x, general path %x\n%+v", i, fast, slow, r)
 		}
 		checked++
 	}
@@ -121,7 +121,7 @@ func FuzzFastDigest(f *testing.F) {
 			return
 		}
 		if slow, err := r.slowDigest(); err != nil || fast != slow {
-			t.Fatalf("direct %s, general %s (%v)", fast, slow, err)
+			t.Fatalf("direct %x, general %x (%v)", fast, slow, err)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"sync"
 )
 
 // Hashing, as FORMAT.md specifies:
@@ -50,9 +49,6 @@ func canonicalWithout(dst []byte, o *value, drop ...string) []byte {
 	return append(dst, '}')
 }
 
-// buffers holds canonical encodings while they are hashed.
-var buffers = sync.Pool{New: func() any { return new([]byte) }}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -72,19 +68,26 @@ func isTombstone(o *value) bool {
 // for a live record its content hash, for a tombstone the digest its HMAC
 // covers.
 func digestValue(o *value) string {
+	sum := digestSum(o)
+	return hexString(sum[:])
+}
+
+// digestSum is digestValue before hex.
+func digestSum(o *value) [sha256.Size]byte {
 	drop := []string{"hash", "hmac"}
 	if isTombstone(o) {
 		drop = drop[1:]
 	}
-	buf := buffers.Get().(*[]byte)
-	*buf = canonicalWithout((*buf)[:0], o, drop...)
-	sum := sha256.Sum256(*buf)
-	buffers.Put(buf)
-	return hex.EncodeToString(sum[:])
+	w := writers.Get().(*objectWriter)
+	w.b = canonicalWithout(w.b[:0], o, drop...)
+	sum := sha256.Sum256(w.b)
+	writers.Put(w)
+	return sum
 }
 
-// digest returns the record's digest (see digestValue).
-func (r *Record) digest() (string, error) {
+// digest returns the record's digest (see digestValue) before hex: sealing
+// MACs the raw bytes.
+func (r *Record) digest() ([sha256.Size]byte, error) {
 	if d, ok := r.fastDigest(); ok {
 		return d, nil
 	}
@@ -93,16 +96,16 @@ func (r *Record) digest() (string, error) {
 
 // slowDigest is the digest the long way round, as FORMAT.md describes it:
 // the record's JSON, parsed and canonicalised.
-func (r *Record) slowDigest() (string, error) {
+func (r *Record) slowDigest() ([sha256.Size]byte, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
-		return "", err
+		return [sha256.Size]byte{}, err
 	}
 	o, err := parseObject(data)
 	if err != nil {
-		return "", err
+		return [sha256.Size]byte{}, err
 	}
-	return digestValue(o), nil
+	return digestSum(o), nil
 }
 
 // macOver computes the HMAC of a hex digest's bytes.
@@ -112,4 +115,11 @@ func macOver(key MACKey, hexDigest string) (string, error) {
 		return "", fmt.Errorf("proof: %q is not a SHA-256 hex digest", hexDigest)
 	}
 	return key.mac(b), nil
+}
+
+// hexString is hex.EncodeToString with one allocation, not two, for a
+// digest or MAC.
+func hexString(b []byte) string {
+	var buf [2 * sha256.Size]byte
+	return string(hex.AppendEncode(buf[:0], b))
 }
