@@ -135,6 +135,8 @@ type Handler struct {
 	history *policyHistory
 	// cspCache holds the gateway's own policy per consent state.
 	cspCache *sync.Map
+	// lengths holds rewritten lengths of streamed pages (lengths.go).
+	lengths *lengthCache
 	// placeholders caches rendered srcdoc placeholders by language, vendor
 	// and purpose.
 	placeholders *sync.Map
@@ -180,6 +182,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.placeholders = new(sync.Map)
 	h.cspCache = new(sync.Map)
+	h.lengths = newLengthCache()
 	if err := h.buildHooks(); err != nil {
 		return err
 	}

@@ -59,6 +59,8 @@ type pageWriter struct {
 	dec        *decoder
 	hook       *[]byte
 	nonce      string // the CSP nonce the injected markup carries, if any
+	lenKey     string // see lengths.go; "" when the length cannot be learnt
+	sent       sentCounter
 }
 
 var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
@@ -108,6 +110,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 		pw.ResponseWriter.WriteHeader(status)
 		return
 	}
+	pw.lenKey = pw.lengthKey(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
 	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
@@ -303,9 +306,11 @@ func (pw *pageWriter) toStream() error {
 
 func (pw *pageWriter) startStream(encoding string) {
 	pw.state = stateStream
+	opts := pw.options()
+	pw.announceLength(len(*pw.hook))
 	pw.ResponseWriter.WriteHeader(pw.status)
 	pw.rw = rewriterPool.Get().(*rewrite.Rewriter)
-	pw.rw.Reset(pw.ResponseWriter, pw.options())
+	pw.rw.Reset(&pw.sent, opts)
 	if encoding != "" {
 		pw.dec = newDecoder(encoding, pw.rw)
 	}
@@ -333,6 +338,9 @@ func (pw *pageWriter) finish() error {
 		}
 		if cerr := pw.rw.Close(); err == nil {
 			err = cerr
+		}
+		if err == nil {
+			err = pw.settleLength(len(*pw.hook))
 		}
 		pw.h.metrics.pagesRewritten.Inc()
 		pw.h.metrics.blocked.Add(float64(pw.rw.Blocked()))

@@ -1,0 +1,146 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// A page too large to buffer is rewritten as it streams, so its length is
+// not known when the headers go out and HTTP/1.1 sends it chunked, which
+// costs a second system call per chunk. But a page that an upstream
+// identifies by a strong ETag is, by that ETag's promise (RFC 9110 8.8.1),
+// the same bytes every time, and the rewriter's output is a function of
+// those bytes and of what the visitor's consent state changes (the ETag
+// suffix names it). So the gateway learns the rewritten length of such a
+// page the first time and sends it with an exact Content-Length after that.
+// The per-request markup (hook, state, nonce) is measured per request, so
+// only the rest is remembered.
+
+// maxLengths bounds the table; past it an arbitrary entry makes room.
+const maxLengths = 4096
+
+// lengthCache maps a page representation and consent state to the length
+// of its rewritten form without the per-request markup.
+type lengthCache struct {
+	mu sync.RWMutex
+	m  map[string]int64
+}
+
+func newLengthCache() *lengthCache { return &lengthCache{m: make(map[string]int64)} }
+
+func (c *lengthCache) get(key string) (int64, bool) {
+	c.mu.RLock()
+	n, ok := c.m[key]
+	c.mu.RUnlock()
+	return n, ok
+}
+
+func (c *lengthCache) learn(key string, n int64) {
+	c.mu.Lock()
+	if _, ok := c.m[key]; !ok && len(c.m) >= maxLengths {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[key] = n
+	c.mu.Unlock()
+}
+
+func (c *lengthCache) forget(key string) {
+	c.mu.Lock()
+	delete(c.m, key)
+	c.mu.Unlock()
+}
+
+// lengthKey names what a streamed page's rewritten length depends on, or
+// is "" when it cannot be known in advance: no strong ETag, or a body the
+// gateway decodes.
+func (pw *pageWriter) lengthKey(hdr http.Header) string {
+	etag, enc := hdr.Get("ETag"), hdr.Get("Content-Encoding")
+	if etag == "" || strings.HasPrefix(etag, "W/") || enc != "" && !strings.EqualFold(enc, "identity") {
+		return ""
+	}
+	return pw.req.Host + "\x00" + pw.req.URL.RequestURI() + "\x00" + etag + "\x00" +
+		hdr.Get("Content-Length") + "\x00" + pw.visit.etagSuffix
+}
+
+// errLengthChanged is what writing past an announced length returns; the
+// proxy then cuts the connection, so the client sees a failed response
+// rather than a silently truncated page.
+var errLengthChanged = errors.New("rewritten page longer than the Content-Length announced for it: " +
+	"the upstream changed the page without changing its strong ETag")
+
+// sentCounter counts what the rewriter sends and holds it to the announced
+// length, if any.
+type sentCounter struct {
+	pw    *pageWriter
+	n     int64
+	limit int64 // -1 when no length was announced
+}
+
+func (c *sentCounter) Write(p []byte) (int, error) {
+	if c.limit >= 0 && c.n+int64(len(p)) > c.limit {
+		c.pw.lengthWrong()
+		return 0, errLengthChanged
+	}
+	n, err := c.pw.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// announceLength sets Content-Length for a streamed page whose rewritten
+// length is known; markup is this request's own injected markup.
+func (pw *pageWriter) announceLength(markup int) {
+	pw.sent = sentCounter{pw: pw, limit: -1}
+	if pw.lenKey == "" {
+		return
+	}
+	if n, ok := pw.h.lengths.get(pw.lenKey); ok {
+		pw.sent.limit = n + int64(markup)
+		pw.Header().Set("Content-Length", strconv.FormatInt(pw.sent.limit, 10))
+	}
+}
+
+// settleLength, once the page is out, learns its length, or makes up for
+// an announced length the page fell short of: the upstream broke its ETag's
+// promise, and trailing spaces after the document are harmless where
+// missing bytes would leave the client waiting.
+func (pw *pageWriter) settleLength(markup int) error {
+	if pw.lenKey == "" {
+		return nil
+	}
+	if pw.sent.limit < 0 {
+		pw.h.lengths.learn(pw.lenKey, pw.sent.n-int64(markup))
+		return nil
+	}
+	short := pw.sent.limit - pw.sent.n
+	if short <= 0 {
+		return nil
+	}
+	pw.lengthWrong()
+	for short > 0 {
+		n, err := pw.ResponseWriter.Write(spaces[:min(short, int64(len(spaces)))])
+		if err != nil {
+			return err
+		}
+		short -= int64(n)
+	}
+	return nil
+}
+
+// lengthWrong drops a length that did not hold and says so once.
+func (pw *pageWriter) lengthWrong() {
+	if pw.lenKey == "" {
+		return
+	}
+	pw.h.lengths.forget(pw.lenKey)
+	pw.h.logger.Warn("page changed under the same strong ETag: its rewritten length was wrong, relearning it",
+		zapString("path", pw.req.URL.Path))
+	pw.lenKey = ""
+}
+
+var spaces = []byte(strings.Repeat(" ", 512))
