@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -191,14 +190,9 @@ func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
 	if err != nil {
 		return choice{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var in jsonChoice
-	if err := dec.Decode(&in); err != nil {
-		return choice{}, fmt.Errorf("malformed choice: %w", err)
-	}
-	if dec.More() {
-		return choice{}, errors.New("malformed choice: trailing data")
+	in, err := decodeChoice(data)
+	if err != nil {
+		return choice{}, err
 	}
 	if err := in.how.validate(); err != nil {
 		return choice{}, err

@@ -276,3 +276,42 @@ func FuzzCaddyfile(f *testing.F) {
 		_ = back.buildPolicy() // may refuse (unknown text key, language), must not panic
 	})
 }
+
+// FuzzScanChoice: whatever the direct choice decoder accepts, encoding/json
+// decodes to the same value, with no error and no trailing data; whatever
+// it declines goes to encoding/json, so errors are the same as ever.
+func FuzzScanChoice(f *testing.F) {
+	for _, s := range []string{
+		`{"purposes":{"analytics":true,"marketing":false},"layer":"second","control":"save"}`,
+		` { "all" : true , "action":"accept_all","page":"/p?q=1" } ` + "\n\t\r",
+		`{"withdraw":false,"vendors":{}}`, `{"purposes":{"a":true,"a":false}}`, `{}`, `{"all":null}`,
+		`{"All":true}`, `{"all":true,"all":false}`, `{"all":true}}`, `{"all":true} x`, `{"layer":"s\u0065"}`,
+		`{"page":"/ä"}`, `{"all":tru}`, `{"purposes":{"a":true,}}`, `{"nope":1}`, `{"all":true,}`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, ok := scanChoice(body)
+		if !ok {
+			return
+		}
+		slow, err := unmarshalChoice(body)
+		if err != nil || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q: direct %+v, encoding/json %+v (%v)", body, fast, slow, err)
+		}
+	})
+}
+
+// What the banner posts takes the direct path.
+func TestScanChoiceTakesBannerBodies(t *testing.T) {
+	for _, s := range []string{
+		`{"purposes":{"analytics":true,"marketing":false},"layer":"second","control":"save"}`,
+		`{"all":true,"layer":"first","action":"accept_all","control":"cg-accept","page":"/shop/item"}`,
+		`{"withdraw":true,"layer":"withdraw","control":"cg-withdraw","page":"/"}`,
+		`{"vendors":{"youtube":true},"layer":"placeholder","action":"load_embed","control":"page","page":"/v"}`,
+	} {
+		if _, ok := scanChoice([]byte(s)); !ok {
+			t.Errorf("%s went to encoding/json", s)
+		}
+	}
+}
