@@ -87,9 +87,11 @@ func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry
 	// top record's head, then the rec, ev and cid pairs.
 	n, m := len(entries), 0
 	seqs := make([]string, n)
+	boxed := make([]any, n) // each seq goes twice into args: box it once
 	lowest, top := 0, 0
 	for i, en := range entries {
 		seqs[i] = strconv.FormatUint(en.Seq, 10)
+		boxed[i] = seqs[i]
 		if en.ConsentID != "" {
 			m++
 		}
@@ -101,13 +103,13 @@ func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry
 		}
 	}
 	args := make([]any, 6, 6+4*n+2*m)
-	args[0], args[1], args[2] = n, m, seqs[lowest]
-	args[3], args[4], args[5] = seqs[top], entries[top].Hash, strconv.FormatInt(entries[top].Time, 10)
+	args[0], args[1], args[2] = n, m, boxed[lowest]
+	args[3], args[4], args[5] = boxed[top], entries[top].Hash, strconv.FormatInt(entries[top].Time, 10)
 	for i, en := range entries {
-		args = append(args, seqs[i], en.JSON)
+		args = append(args, boxed[i], en.JSON)
 	}
 	for i, en := range entries {
-		args = append(args, en.EventID, seqs[i])
+		args = append(args, en.EventID, boxed[i])
 	}
 	for i, en := range entries {
 		if en.ConsentID != "" {
