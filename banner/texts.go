@@ -95,7 +95,7 @@ func (l *Locales) Texts(lang string) Texts { return l.byLang[lang] }
 // language with the highest q-value (primary subtag match), else the fallback.
 func (l *Locales) Pick(acceptLanguage string) string {
 	best, bestQ := l.fallback, 0.0
-	for _, part := range strings.Split(acceptLanguage, ",") {
+	for part := range strings.SplitSeq(acceptLanguage, ",") {
 		tag, q := parseLangRange(part)
 		if q <= bestQ || tag == "" {
 			continue
