@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -175,6 +177,10 @@ func refererPath(r *http.Request) string {
 	return u.Path
 }
 
+// bodyBuffers hold choice bodies while they are decoded (bounded by
+// maxChoiceBody).
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 type jsonChoice struct {
 	All      *bool           `json:"all"`
 	Withdraw bool            `json:"withdraw"`
@@ -185,12 +191,15 @@ type jsonChoice struct {
 
 func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
 	// Read it all: the size limit covers the whole body, not only the
-	// first JSON value in it.
-	data, err := io.ReadAll(body)
-	if err != nil {
+	// first JSON value in it. Decoding copies what it keeps, so the buffer
+	// goes back to the pool.
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer bodyBuffers.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(body); err != nil {
 		return choice{}, err
 	}
-	in, err := decodeChoice(data)
+	in, err := decodeChoice(buf.Bytes())
 	if err != nil {
 		return choice{}, err
 	}
