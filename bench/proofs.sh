@@ -40,6 +40,7 @@ cat > "$work/Caddyfile" <<CADDY
 }
 CADDY
 XDG_DATA_HOME=$work/data "$work/consentgate" run --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 &
+gateway=$!
 for _ in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:9201/ && break; sleep 0.2; done
 
 run() { # port path → "rps p99ms"
@@ -54,5 +55,7 @@ for setup in "bolt 9202" "redis 9203"; do
 	read -r rps p99 <<<"$(run "$port" /.consent/choice)"
 	printf '%-22s %10s %10s %12.2f %12.2f\n' "consent → $name" "$rps" "$p99" "$(echo "$rps / $rrps" | bc -l)" "$(echo "$p99 / $rp99" | bc -l)"
 done
+# Stop the gateway first: it writes a last checkpoint as it shuts down.
+kill "$gateway" && wait "$gateway" || true
 redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" --scan --pattern "{$prefix:*" | xargs -r redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" del >/dev/null
 redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" del "$prefix:chains" >/dev/null
