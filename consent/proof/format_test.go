@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/consentgate/consentgate/consent/proof/prooftest"
 )
@@ -82,5 +83,83 @@ func TestFormatScript(t *testing.T) {
 	out, code = run(tampered)
 	if code != 1 || !strings.Contains(out, "gw-a: altered at seq 3") || !strings.Contains(out, "gw-b: gap at seq 7") {
 		t.Fatalf("tampered export: exit %d\n%s", code, out)
+	}
+}
+
+// TestFormatScriptRetention: the script accepts a chain whose oldest
+// records are gone, or all of whose records are gone, only when the
+// checkpoint standing for them is at least the retention old, as the
+// gateway's verifier does.
+func TestFormatScriptRetention(t *testing.T) {
+	dir := t.TempDir()
+	python, scriptPath := prooftest.Script(t, dir)
+	k := newTestKeys(t)
+	fourYearsAgo := time.Now().Add(-4 * 365 * 24 * time.Hour)
+
+	var records, checkpoints []string
+	// Each chain: three records, a checkpoint, three more, a checkpoint;
+	// the export keeps the last three ("prefix") or none ("gone").
+	for _, tc := range []struct {
+		id   string
+		at   time.Time
+		keep bool
+	}{
+		{"prefix-old", fourYearsAgo, true},
+		{"prefix-young", time.Now(), true},
+		{"gone-old", fourYearsAgo, false},
+		{"gone-young", time.Now(), false},
+	} {
+		c, err := NewChain(ChainConfig{ID: tc.id, MAC: k.mac, Signer: k.signer, Now: func() time.Time { return tc.at }}, Head{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 6 {
+			r := sampleRecord(i)
+			r.Time = tc.at.UnixMilli()
+			sealed, err := c.Seal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := json.Marshal(sealed); tc.keep && i >= 3 {
+				records = append(records, string(data))
+			}
+			if i == 2 || i == 5 {
+				cp, _ := c.Checkpoint()
+				data, _ := json.Marshal(cp)
+				checkpoints = append(checkpoints, string(data))
+			}
+		}
+	}
+	write := func(name string, lines []string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cmd := exec.Command(python, scriptPath, write("records.jsonl", records), "--checkpoints", write("checkpoints.jsonl", checkpoints),
+		"--public-key", hex.EncodeToString(k.signer.Public()), "--mac-key", hex.EncodeToString(k.mac.Secret))
+	data, _ := cmd.CombinedOutput()
+	out := string(data)
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit %d, want 1 (two chains lack records still in retention)", code)
+	}
+	for _, want := range []string{
+		"prefix-old: anchored at checkpoint seq 3 of " + fourYearsAgo.UTC().Format("2006-01-02"),
+		"prefix-old: OK (3 records, 0 tombstones, 2 checkpoints)",
+		"prefix-young: gap at seq 1: seq 1..3 missing before their retention ended",
+		"gone-old: every record expired (last checkpoint seq 6 of " + fourYearsAgo.UTC().Format("2006-01-02"),
+		"gone-young: truncated at seq 1",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// With a retention longer than four years, the old chains are short too.
+	cmd = exec.Command(python, scriptPath, filepath.Join(dir, "records.jsonl"), "--checkpoints", filepath.Join(dir, "checkpoints.jsonl"),
+		"--public-key", hex.EncodeToString(k.signer.Public()), "--retention-days", "2000")
+	data, _ = cmd.CombinedOutput()
+	if out := string(data); !strings.Contains(out, "prefix-old: gap at seq 1") || !strings.Contains(out, "gone-old: truncated at seq 1") {
+		t.Errorf("with --retention-days 2000:\n%s", out)
 	}
 }
