@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,36 +21,12 @@ import (
 // consent id and supersedes the expiry. Stats leave the expiry out (it is
 // nobody's decision); the decisions metric counts it.
 func TestExpiryIsRecordedOnce(t *testing.T) {
-	hash, block := make([]byte, 32), make([]byte, 32)
-	for i := range hash {
-		hash[i], block[i] = byte(7*i), byte(200-i)
-	}
-	site, admin, _ := auditGateway(t, "expiry-test", fmt.Sprintf("key %x %x", hash, block), "renew_after 90d")
+	site, admin, _ := auditGateway(t, "expiry-test", expiryKeys.directive(), "renew_after 90d")
 	c := newClient(t)
 	postChoice(t, c, site, `{"purposes":{"analytics":true}}`)
 
 	// 100 days later the browser still sends the cookie: age the choice in it.
-	codec, err := cookie.NewCodec("consentgate", []cookie.KeyPair{{Hash: hash, Block: block}}, 365*24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(site)
-	var held cookie.Consent
-	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == "consentgate" {
-			held, err = codec.Decode(ck.Value)
-		}
-	}
-	if err != nil || held.ID == "" {
-		t.Fatalf("no consent cookie after the choice: %v", err)
-	}
-	chosen := time.Now().Add(-100 * 24 * time.Hour).Unix()
-	held.Time = chosen
-	aged, err := codec.Encode(held)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Jar.SetCookies(u, []*http.Cookie{{Name: "consentgate", Value: aged, Path: "/"}})
+	chosen := expiryKeys.age(t, c, site, 100*24*time.Hour)
 
 	for i := range 3 {
 		resp, page := get(t, c, site+"/shop/item?id=3")
@@ -110,6 +87,106 @@ func TestExpiryIsRecordedOnce(t *testing.T) {
 	if n := metricValue(t, metrics, `caddy_consent_decisions_total{method="expire"}`); n != 1 {
 		t.Errorf("the decisions metric counts %v expiries, want 1", n)
 	}
+}
+
+// TestRacingPageViewsRecordExpiryOnce: a visitor whose choice ran out
+// comes back with several tabs at once, all carrying the old cookie. One
+// expired record is written, not one per page view, and every page view
+// gets the cookie that names it.
+func TestRacingPageViewsRecordExpiryOnce(t *testing.T) {
+	site, _, _ := auditGateway(t, "expiry-race", expiryKeys.directive(), "renew_after 90d")
+	c := newClient(t)
+	postChoice(t, c, site, `{"purposes":{"analytics":true}}`)
+	expiryKeys.age(t, c, site, 100*24*time.Hour)
+
+	const tabs = 8
+	events := make(chan string, tabs)
+	var wg sync.WaitGroup
+	for i := range tabs {
+		wg.Go(func() {
+			resp, page := get(t, c, fmt.Sprintf("%s/shop/item?id=%d", site, i))
+			if resp.StatusCode != 200 || !strings.Contains(page, `"decided":false`) {
+				t.Errorf("tab %d: %d, want the banner asking again", i, resp.StatusCode)
+			}
+			for _, ck := range resp.Cookies() {
+				if ck.Name == "consentgate" {
+					held, err := expiryKeys.codec(t).Decode(ck.Value)
+					if err != nil || !held.Expired {
+						t.Errorf("tab %d: cookie %+v (%v), want one that records the expiry", i, held, err)
+					}
+					events <- held.Event
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(events)
+	own := ownProofs(t, c, site)
+	if len(own.Records) != 2 || own.Records[1].Type != "expired" {
+		var types []string
+		for _, r := range own.Records {
+			types = append(types, r.Type)
+		}
+		t.Fatalf("want the choice and one expiry, got %v", types)
+	}
+	n := 0
+	for ev := range events {
+		n++
+		if ev != own.Records[1].EventID {
+			t.Errorf("a tab's cookie names event %s, the expiry is %s", ev, own.Records[1].EventID)
+		}
+	}
+	if n != tabs {
+		t.Errorf("%d of %d tabs got a consent cookie", n, tabs)
+	}
+}
+
+// cookieKeys are consent-cookie keys a test gives the gateway, so that it
+// can read and age the cookies the gateway sets.
+type cookieKeys struct{ hash, block []byte }
+
+var expiryKeys = func() cookieKeys {
+	k := cookieKeys{make([]byte, 32), make([]byte, 32)}
+	for i := range k.hash {
+		k.hash[i], k.block[i] = byte(7*i), byte(200-i)
+	}
+	return k
+}()
+
+// directive is the Caddyfile line that gives the gateway these keys.
+func (k cookieKeys) directive() string { return fmt.Sprintf("key %x %x", k.hash, k.block) }
+
+func (k cookieKeys) codec(t *testing.T) *cookie.Codec {
+	codec, err := cookie.NewCodec("consentgate", []cookie.KeyPair{{Hash: k.hash, Block: k.block}}, 365*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codec
+}
+
+// age rewrites the client's consent cookie for site as if its choice had
+// been made age ago, and returns that time (Unix seconds).
+func (k cookieKeys) age(t *testing.T, c *http.Client, site string, age time.Duration) int64 {
+	t.Helper()
+	codec := k.codec(t)
+	u, _ := url.Parse(site)
+	var held cookie.Consent
+	var err error
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "consentgate" {
+			held, err = codec.Decode(ck.Value)
+		}
+	}
+	if err != nil || held.ID == "" {
+		t.Fatalf("no consent cookie after the choice: %v", err)
+	}
+	held.Time = time.Now().Add(-age).Unix()
+	aged, err := codec.Encode(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "consentgate", Value: aged, Path: "/"}})
+	return held.Time
 }
 
 // ownProofs downloads the visitor's own records.

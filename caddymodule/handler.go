@@ -137,6 +137,9 @@ type Handler struct {
 	cspCache *sync.Map
 	// lengths holds rewritten lengths of streamed pages (lengths.go).
 	lengths *lengthCache
+	// automatic keeps racing page views from recording one automatic
+	// event twice (once.go).
+	automatic *onceEvents
 	// placeholders caches rendered srcdoc placeholders by language, vendor
 	// and purpose.
 	placeholders *sync.Map
@@ -183,6 +186,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.placeholders = new(sync.Map)
 	h.cspCache = new(sync.Map)
 	h.lengths = newLengthCache()
+	h.automatic = newOnceEvents()
 	if err := h.buildHooks(); err != nil {
 		return err
 	}

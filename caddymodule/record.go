@@ -155,6 +155,19 @@ func (h *Handler) commit(w http.ResponseWriter, r *http.Request, c choice, prev,
 // recorded: the page is served all the same, and the next page view tries
 // again.
 func (h *Handler) recordAutomatic(w http.ResponseWriter, r *http.Request, v *visit, prev, next cookie.Consent, action string) (cookie.Consent, bool) {
+	key := action + "\x00" + prev.ID + "\x00" + prev.Event
+	once, first := h.automatic.claim(key, time.Now())
+	if !first {
+		// A page view racing the one that records this event: same cookie,
+		// no second record (see onceEvents).
+		done, ok := once.wait(r.Context())
+		if ok {
+			if value, err := h.codec.Encode(done); err == nil {
+				h.setConsentCookie(w, r, done, value)
+			}
+		}
+		return done, ok
+	}
 	auto := choice{how: how{Layer: proof.LayerAutomatic, Action: action, Page: r.URL.Path}}
 	next, err := h.commit(w, r, auto, prev, next, v.decision, signalSent(r), v.lang)
 	switch {
@@ -163,6 +176,7 @@ func (h *Handler) recordAutomatic(w http.ResponseWriter, r *http.Request, v *vis
 	case err != nil:
 		h.logger.Error("encoding the consent cookie for an automatic proof", zap.String("action", action), zap.Error(err))
 	}
+	h.automatic.settle(key, once, next, err == nil)
 	return next, err == nil
 }
 
