@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"errors"
+	"hash/maphash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,22 +24,43 @@ import (
 const maxLengths = 4096
 
 // lengthCache maps a page representation and consent state to the length
-// of its rewritten form without the per-request markup.
+// of its rewritten form without the per-request markup. Keys are 128-bit
+// hashes of what they name, so that long URLs cannot make the table large.
 type lengthCache struct {
-	mu sync.RWMutex
-	m  map[string]int64
+	seeds [2]maphash.Seed
+	mu    sync.RWMutex
+	m     map[lengthKey]int64
 }
 
-func newLengthCache() *lengthCache { return &lengthCache{m: make(map[string]int64)} }
+type lengthKey [2]uint64
 
-func (c *lengthCache) get(key string) (int64, bool) {
+func newLengthCache() *lengthCache {
+	return &lengthCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: make(map[lengthKey]int64)}
+}
+
+// key hashes the parts of a page's identity (see pageWriter.lengthKey).
+func (c *lengthCache) key(parts ...string) lengthKey {
+	var k lengthKey
+	for i, seed := range c.seeds {
+		var h maphash.Hash
+		h.SetSeed(seed)
+		for _, p := range parts {
+			h.WriteString(p)
+			h.WriteByte(0)
+		}
+		k[i] = h.Sum64()
+	}
+	return k
+}
+
+func (c *lengthCache) get(key lengthKey) (int64, bool) {
 	c.mu.RLock()
 	n, ok := c.m[key]
 	c.mu.RUnlock()
 	return n, ok
 }
 
-func (c *lengthCache) learn(key string, n int64) {
+func (c *lengthCache) learn(key lengthKey, n int64) {
 	c.mu.Lock()
 	if _, ok := c.m[key]; !ok && len(c.m) >= maxLengths {
 		for k := range c.m {
@@ -50,22 +72,21 @@ func (c *lengthCache) learn(key string, n int64) {
 	c.mu.Unlock()
 }
 
-func (c *lengthCache) forget(key string) {
+func (c *lengthCache) forget(key lengthKey) {
 	c.mu.Lock()
 	delete(c.m, key)
 	c.mu.Unlock()
 }
 
-// lengthKey names what a streamed page's rewritten length depends on, or
-// is "" when it cannot be known in advance: no strong ETag, or a body the
-// gateway decodes.
-func (pw *pageWriter) lengthKey(hdr http.Header) string {
+// lengthKey names what a streamed page's rewritten length depends on; false
+// when it cannot be known in advance: no strong ETag, or a body the gateway
+// decodes.
+func (pw *pageWriter) lengthKey(hdr http.Header) (lengthKey, bool) {
 	etag, enc := hdr.Get("ETag"), hdr.Get("Content-Encoding")
 	if etag == "" || strings.HasPrefix(etag, "W/") || enc != "" && !strings.EqualFold(enc, "identity") {
-		return ""
+		return lengthKey{}, false
 	}
-	return pw.req.Host + "\x00" + pw.req.URL.RequestURI() + "\x00" + etag + "\x00" +
-		hdr.Get("Content-Length") + "\x00" + pw.visit.etagSuffix
+	return pw.h.lengths.key(pw.req.Host, pw.req.URL.RequestURI(), etag, hdr.Get("Content-Length"), pw.visit.etagSuffix), true
 }
 
 // errLengthChanged is what writing past an announced length returns; the
@@ -96,7 +117,7 @@ func (c *sentCounter) Write(p []byte) (int, error) {
 // length is known; markup is this request's own injected markup.
 func (pw *pageWriter) announceLength(markup int) {
 	pw.sent = sentCounter{pw: pw, limit: -1}
-	if pw.lenKey == "" {
+	if !pw.lenKnown {
 		return
 	}
 	if n, ok := pw.h.lengths.get(pw.lenKey); ok {
@@ -110,7 +131,7 @@ func (pw *pageWriter) announceLength(markup int) {
 // promise, and trailing spaces after the document are harmless where
 // missing bytes would leave the client waiting.
 func (pw *pageWriter) settleLength(markup int) error {
-	if pw.lenKey == "" {
+	if !pw.lenKnown {
 		return nil
 	}
 	if pw.sent.limit < 0 {
@@ -134,13 +155,13 @@ func (pw *pageWriter) settleLength(markup int) error {
 
 // lengthWrong drops a length that did not hold and says so once.
 func (pw *pageWriter) lengthWrong() {
-	if pw.lenKey == "" {
+	if !pw.lenKnown {
 		return
 	}
 	pw.h.lengths.forget(pw.lenKey)
 	pw.h.logger.Warn("page changed under the same strong ETag: its rewritten length was wrong, relearning it",
 		zapString("path", pw.req.URL.Path))
-	pw.lenKey = ""
+	pw.lenKnown = false
 }
 
 var spaces = []byte(strings.Repeat(" ", 512))

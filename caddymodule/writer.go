@@ -58,8 +58,9 @@ type pageWriter struct {
 	rw         *rewrite.Rewriter
 	dec        *decoder
 	hook       *[]byte
-	nonce      string // the CSP nonce the injected markup carries, if any
-	lenKey     string // see lengths.go; "" when the length cannot be learnt
+	nonce      string    // the CSP nonce the injected markup carries, if any
+	lenKey     lengthKey // see lengths.go
+	lenKnown   bool      // lenKey names the page: its length can be learnt
 	sent       sentCounter
 }
 
@@ -110,7 +111,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 		pw.ResponseWriter.WriteHeader(status)
 		return
 	}
-	pw.lenKey = pw.lengthKey(hdr)
+	pw.lenKey, pw.lenKnown = pw.lengthKey(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
 	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
