@@ -78,7 +78,7 @@ func TestAcceptAllLoadsTrackersWithoutReload(t *testing.T) {
 	p.watchChanges()
 	navs := p.navigations()
 
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
 	want := slices.Concat(homeAnalytics, homeSocial, homeFunctional)
 	p.waitHosts("after Accept all, every service of the home page loads", want...)
@@ -154,7 +154,7 @@ func TestAcceptAllBringsPixelsAndLinksAlive(t *testing.T) {
 	p.watchChanges()
 	navs := p.navigations()
 
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
 	p.waitHosts("after Accept all, the pixel and the fonts load", "www.facebook.com", "fonts.googleapis.com")
 	p.waitFor("the pixel's image has loaded", `(function (i) { return i.complete && i.naturalWidth === 1 && /^https:\/\/www\.facebook\.com\/tr\?/.test(i.src); })(`+contactPixel+`)`)
@@ -186,7 +186,7 @@ func TestAsyncReleasedScriptDoesNotHoldUpTheNext(t *testing.T) {
 	p.waitFirstLayer()
 	p.expectNoThirdParty("before consent")
 
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitHosts("after Accept all, the async Google tag is requested (its answer held back)", "www.googletagmanager.com")
 	p.waitFor("the script after the unanswered async one runs", `(window.__tracked || []).indexOf('connect.facebook.net/en_US/fbevents.js') >= 0`)
 	if evalJS[bool](p, `(window.__tracked || []).indexOf('www.googletagmanager.com/gtag/js') >= 0`) {
@@ -201,7 +201,7 @@ func TestRejectAllLoadsNothing(t *testing.T) {
 	p.open("/")
 	p.waitFirstLayer()
 	p.watchChanges()
-	p.click("the first layer's Reject all button", `cg.control(cg.first(), 'reject_all')`)
+	p.clickFirstLayer("reject_all", "Reject all")
 	p.waitBannerGone()
 	p.waitFor("the banner records the choice", `window.consentgate && window.consentgate.state && window.consentgate.state.decided === true`)
 	p.waitIdle()
@@ -361,7 +361,7 @@ func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
 
 	p.watchChanges()
 	navs := p.navigations()
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
 	p.expectNoReload("Accept all (a reload would drop what the page queued)", navs)
 	hosts := []string{"www.google-analytics.com", "www.facebook.com", "connect.facebook.net", "stats.g.doubleclick.net"}
@@ -391,7 +391,7 @@ func TestWithdrawReloadsAndLeavesNoVendorCookie(t *testing.T) {
 	p := newPage(t, startShop(t))
 	p.open("/privacy.html")
 	p.waitFirstLayer()
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
 	p.waitHosts("after Accept all, Google Analytics loads", "www.googletagmanager.com")
 	p.waitFor("the Google tag sets its _ga cookie", `document.cookie.indexOf('_ga=') >= 0`)
@@ -474,7 +474,7 @@ func TestGlobalPrivacyControl(t *testing.T) {
 			p := newPage(t, base)
 			p.open("/contact.html")
 			p.waitFirstLayer()
-			p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+			p.clickFirstLayer("accept_all", "Accept all")
 			p.waitHosts("without a signal, Accept all loads marketing too", slices.Concat(contactAnalytics, contactMarketing)...)
 
 			p.setHeaders(signal, "1")
@@ -500,7 +500,7 @@ func TestGlobalPrivacyControl(t *testing.T) {
 		p.setHeaders("Sec-GPC", "1")
 		p.open("/contact.html")
 		p.waitFirstLayer()
-		p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+		p.clickFirstLayer("accept_all", "Accept all")
 		p.waitHosts("Accept all under the signal loads marketing as documented", slices.Concat(contactAnalytics, contactMarketing)...)
 		if st := p.apiState(); !st.Purposes["marketing"] {
 			t.Errorf("after Accept all under the signal, marketing must be granted: %+v", st.Purposes)
@@ -514,7 +514,7 @@ func TestPolicyChangeSaysWhatChanged(t *testing.T) {
 	p := newPage(t, startShop(t))
 	p.open("/contact.html")
 	p.waitFirstLayer()
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
 
 	// The same keys and cookie (cookies do not tell ports apart), a policy
@@ -540,7 +540,7 @@ func TestGPCSwitchesOffOperatorSalePurpose(t *testing.T) {
 		"vendor mailchimp {", "\tpurpose newsletter", "}"))
 	p.open("/newsletter.html")
 	p.waitFirstLayer()
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitHosts("without a signal, Accept all loads Mailchimp (newsletter)", mailchimp...)
 	if st := p.apiState(); !st.Purposes["newsletter"] {
 		t.Fatalf("after Accept all the operator's newsletter purpose must be granted: %+v", st.Purposes)
@@ -684,7 +684,7 @@ func TestConsentModeDefaultComesFirst(t *testing.T) {
 		t.Errorf("the inline consent default script must come before the first Google tag in the document (default at script #%d, Google tag at #%d)", o.Default, o.Tag)
 	}
 
-	p.click("the first layer's Accept all button", `cg.control(cg.first(), 'accept_all')`)
+	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitFor("the Google tag runs after Accept all", `window.__gtagSaw`)
 	p.waitFor("the dataLayer gets a consent update", `(window.dataLayer || []).some(function (e) { return e[0] === 'consent' && e[1] === 'update'; })`)
 	dl = p.dataLayer("window.dataLayer")
@@ -729,7 +729,7 @@ func TestConsentModeUpdateOnEveryChoice(t *testing.T) {
 		t.Fatalf("a bare consent_mode line must turn Consent Mode on (basic): the dataLayer is %v", dl)
 	}
 
-	p.click("the first layer's Reject all button", `cg.control(cg.first(), 'reject_all')`)
+	p.clickFirstLayer("reject_all", "Reject all")
 	p.waitConsentUpdates("Reject all pushes a consent update", 1)
 	dl := p.dataLayer("window.dataLayer")
 	expectConsentTypes(t, "after Reject all the consent update", dl[lastConsent(dl, "update")].params(), "security_storage")

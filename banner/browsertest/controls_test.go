@@ -168,7 +168,7 @@ func (p *page) reload() {
 func (p *page) rejectAll() {
 	p.t.Helper()
 	p.waitFirstLayer()
-	p.click("the first layer's Reject all button", `cg.control(cg.first(), 'reject_all')`)
+	p.clickFirstLayer("reject_all", "Reject all")
 	p.waitBannerGone()
 	p.waitFor("the banner records Reject all", `window.consentgate && window.consentgate.state && window.consentgate.state.decided === true`)
 	p.waitIdle()

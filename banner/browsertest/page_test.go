@@ -249,6 +249,13 @@ func (p *page) click(what, elementExpr string) {
 	p.do(chromedp.MouseClickXY(pt.X, pt.Y))
 }
 
+// clickFirstLayer clicks the first layer's button for control
+// (accept_all, reject_all, settings), named label on screen.
+func (p *page) clickFirstLayer(control, label string) {
+	p.t.Helper()
+	p.click("the first layer's "+label+" button", "cg.control(cg.first(), '"+control+"')")
+}
+
 // key presses one key (kb.Tab, kb.Enter, kb.Escape), with modifiers.
 func (p *page) key(k string, mods ...chromedp.Modifier) {
 	p.t.Helper()
@@ -518,7 +525,7 @@ func (p *page) waitBannerGone() {
 // openSettings goes from the first layer to the second with its Settings button.
 func (p *page) openSettings() {
 	p.t.Helper()
-	p.click("the first layer's Settings button", `cg.control(cg.first(), 'settings')`)
+	p.clickFirstLayer("settings", "Settings")
 	p.waitSecondLayer()
 }
 
