@@ -38,7 +38,7 @@ func newLengthCache() *lengthCache {
 	return &lengthCache{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, m: make(map[lengthKey]int64)}
 }
 
-// key hashes the parts of a page's identity (see pageWriter.lengthKey).
+// key hashes the parts of a page's identity (see pageWriter.learnableKey).
 func (c *lengthCache) key(parts ...string) lengthKey {
 	var k lengthKey
 	for i, seed := range c.seeds {
@@ -78,10 +78,10 @@ func (c *lengthCache) forget(key lengthKey) {
 	c.mu.Unlock()
 }
 
-// lengthKey names what a streamed page's rewritten length depends on; false
+// learnableKey names what a streamed page's rewritten length depends on; false
 // when it cannot be known in advance: no strong ETag, or a body the gateway
 // decodes.
-func (pw *pageWriter) lengthKey(hdr http.Header) (lengthKey, bool) {
+func (pw *pageWriter) learnableKey(hdr http.Header) (lengthKey, bool) {
 	etag, enc := hdr.Get("ETag"), hdr.Get("Content-Encoding")
 	if etag == "" || strings.HasPrefix(etag, "W/") || enc != "" && !strings.EqualFold(enc, "identity") {
 		return lengthKey{}, false
@@ -114,14 +114,14 @@ func (c *sentCounter) Write(p []byte) (int, error) {
 }
 
 // announceLength sets Content-Length for a streamed page whose rewritten
-// length is known; markup is this request's own injected markup.
-func (pw *pageWriter) announceLength(markup int) {
+// length is known, adding this request's own injected markup (pw.hook).
+func (pw *pageWriter) announceLength() {
 	pw.sent = sentCounter{pw: pw, limit: -1}
 	if !pw.lenKnown {
 		return
 	}
 	if n, ok := pw.h.lengths.get(pw.lenKey); ok {
-		pw.sent.limit = n + int64(markup)
+		pw.sent.limit = n + int64(len(*pw.hook))
 		pw.Header().Set("Content-Length", strconv.FormatInt(pw.sent.limit, 10))
 	}
 }
@@ -130,12 +130,12 @@ func (pw *pageWriter) announceLength(markup int) {
 // an announced length the page fell short of: the upstream broke its ETag's
 // promise, and trailing spaces after the document are harmless where
 // missing bytes would leave the client waiting.
-func (pw *pageWriter) settleLength(markup int) error {
+func (pw *pageWriter) settleLength() error {
 	if !pw.lenKnown {
 		return nil
 	}
 	if pw.sent.limit < 0 {
-		pw.h.lengths.learn(pw.lenKey, pw.sent.n-int64(markup))
+		pw.h.lengths.learn(pw.lenKey, pw.sent.n-int64(len(*pw.hook)))
 		return nil
 	}
 	short := pw.sent.limit - pw.sent.n

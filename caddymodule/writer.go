@@ -111,7 +111,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 		pw.ResponseWriter.WriteHeader(status)
 		return
 	}
-	pw.lenKey, pw.lenKnown = pw.lengthKey(hdr)
+	pw.lenKey, pw.lenKnown = pw.learnableKey(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
 	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
@@ -308,7 +308,7 @@ func (pw *pageWriter) toStream() error {
 func (pw *pageWriter) startStream(encoding string) {
 	pw.state = stateStream
 	opts := pw.options()
-	pw.announceLength(len(*pw.hook))
+	pw.announceLength()
 	pw.ResponseWriter.WriteHeader(pw.status)
 	pw.rw = rewriterPool.Get().(*rewrite.Rewriter)
 	pw.rw.Reset(&pw.sent, opts)
@@ -341,7 +341,7 @@ func (pw *pageWriter) finish() error {
 			err = cerr
 		}
 		if err == nil {
-			err = pw.settleLength(len(*pw.hook))
+			err = pw.settleLength()
 		}
 		pw.h.metrics.pagesRewritten.Inc()
 		pw.h.metrics.blocked.Add(float64(pw.rw.Blocked()))
