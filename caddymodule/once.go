@@ -16,8 +16,9 @@ import (
 // its cookie instead of writing the same event again, which would fork the
 // consent's history.
 type onceEvents struct {
-	mu sync.Mutex
-	m  map[string]*onceEvent
+	mu    sync.Mutex
+	m     map[string]*onceEvent
+	swept time.Time // the last sweep of old entries
 }
 
 type onceEvent struct {
@@ -41,7 +42,10 @@ func (o *onceEvents) claim(key string, now time.Time) (*onceEvent, bool) {
 	if e, ok := o.m[key]; ok && now.Sub(e.at) < onceKeep {
 		return e, false
 	}
-	if len(o.m) >= 1024 {
+	// Sweep old entries once the table is sizeable, at most every
+	// onceKeep/8, so that a claim is not a walk of the whole table.
+	if len(o.m) >= 1024 && now.Sub(o.swept) >= onceKeep/8 {
+		o.swept = now
 		for k, e := range o.m {
 			if now.Sub(e.at) >= onceKeep {
 				delete(o.m, k)
