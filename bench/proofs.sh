@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Consent posts per second and p99 through the gateway, each sealed into a
 # proof and stored (embedded bolt file, then Redis), against Caddy's own
-# `respond` answering 204 in the same process and run.
+# `respond` answering 204 in the same process and run. A second `respond`
+# row answers with as many bytes as the gateway does (a Set-Cookie and the
+# JSON state of the same lengths): that is the floor for the work of
+# answering, so the rest of the gap is the gateway's own work and the store.
 #
 #   bash bench/proofs.sh                      # 20 s per run, 32 connections
 #   DURATION=60s CONNS=64 REDIS=127.0.0.1:6379 bash bench/proofs.sh
@@ -16,6 +19,10 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 prefix="bench$$"
 go build -o "$work/consentgate" ./cmd/consentgate
+# The lengths of a real answer to bench/choice.lua: a 320-byte cookie value
+# and a 164-byte state.
+cookie="consentgate=$(printf 'x%.0s' $(seq 320)); Path=/; Max-Age=18144000; HttpOnly; SameSite=Lax"
+state='{"decided":true,"purposes":{"necessary":true,"functional":false,"analytics":true,"marketing":false,"social":false},"vendors":[],"policy_version":"0123456789abcdef"}'
 cat > "$work/Caddyfile" <<CADDY
 {
 	admin off
@@ -24,6 +31,12 @@ cat > "$work/Caddyfile" <<CADDY
 }
 :9201 {
 	respond 204
+}
+:9204 {
+	header Set-Cookie "$cookie"
+	header Cache-Control no-store
+	header Content-Type application/json
+	respond \`$state\` 200
 }
 :9202 {
 	consent {
@@ -50,10 +63,10 @@ run() { # port path → "rps p99ms"
 read -r rrps rp99 <<<"$(run 9201 /)"
 printf '%-22s %10s %10s %12s %12s\n' setup "req/s" "p99 ms" "rps ratio" "p99 ratio"
 printf '%-22s %10s %10s\n' "respond 204" "$rrps" "$rp99"
-for setup in "bolt 9202" "redis 9203"; do
-	read -r name port <<<"$setup"
-	read -r rps p99 <<<"$(run "$port" /.consent/choice)"
-	printf '%-22s %10s %10s %12.2f %12.2f\n' "consent → $name" "$rps" "$p99" "$(echo "$rps / $rrps" | bc -l)" "$(echo "$p99 / $rp99" | bc -l)"
+for setup in "respond_(same_bytes) 9204 /" "consent_→_bolt 9202 /.consent/choice" "consent_→_redis 9203 /.consent/choice"; do
+	read -r name port path <<<"$setup"
+	read -r rps p99 <<<"$(run "$port" "$path")"
+	printf '%-22s %10s %10s %12.2f %12.2f\n' "${name//_/ }" "$rps" "$p99" "$(echo "$rps / $rrps" | bc -l)" "$(echo "$p99 / $rp99" | bc -l)"
 done
 # Stop the gateway first: it writes a last checkpoint as it shuts down.
 kill "$gateway" && wait "$gateway" || true
