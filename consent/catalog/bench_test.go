@@ -46,9 +46,18 @@ gtag('consent', 'default', {analytics_storage: 'denied'}); var cart = window.car
 document.querySelectorAll('.product a').forEach(function (a) { a.addEventListener('click', function (e) {
   window.location.href = a.getAttribute('href') + '?ref=grid&utm_source=google'; }); });
 `
+	// The worst case for skipping ahead: every signature's first half, over
+	// and over, so that a signature may start almost anywhere.
+	var heads strings.Builder
+	for _, v := range Builtin() {
+		for _, sig := range v.Match.Inline {
+			heads.WriteString(sig[:len(sig)/2])
+		}
+	}
 	cases := []struct{ name, text string }{
 		{"gtm-snippet", gtm},
 		{"near-misses-64KiB", strings.Repeat(chunk, 64<<10/len(chunk))},
+		{"signature-heads-64KiB", strings.Repeat(heads.String(), 64<<10/heads.Len())},
 	}
 	if corpus := corpusInlineScripts(b); corpus != "" {
 		cases = append(cases, struct{ name, text string }{"corpus-scripts", corpus})

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,7 +31,9 @@ func FuzzMatch(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, kind uint8, raw string) {
 		got := m.Match(Kind(kind), []byte(raw))
-		m.MatchInline([]byte(raw), nil)
+		if got, want := m.MatchInline([]byte(raw), nil), refInline(vendors, raw); !slices.Equal(got, want) {
+			t.Errorf("MatchInline(%q) = %v, reference says %v", raw, got, want)
+		}
 		m.Host([]byte(raw))
 		want, ok := ref.match(Kind(kind), raw)
 		if ok && got != want {
