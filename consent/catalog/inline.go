@@ -40,6 +40,10 @@ type inlineIndex struct {
 	skip   [skipSize]uint8
 }
 
+// A window must hold four bytes; this fails to compile where minInline is
+// lowered below that.
+const _ = uint(minInline - 4)
+
 const (
 	rowMask   = 1<<24 - 1
 	depthBits = 24
@@ -108,8 +112,8 @@ func newInlineIndex(sigs []signature) (*inlineIndex, error) {
 	return ix, nil
 }
 
-// fillSkip sets window and skip from the signatures, which are at least
-// three bytes long.
+// fillSkip sets window and skip from the signatures, which Validate holds
+// to at least minInline bytes; shift reads a window's last four.
 func (ix *inlineIndex) fillSkip(sigs []signature) {
 	if len(sigs) == 0 {
 		return
