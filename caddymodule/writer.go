@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,13 +36,16 @@ type writerState uint8
 const (
 	stateNew    writerState = iota // no final status yet
 	statePass                      // not rewritten: bytes go straight through
+	stateSniff                     // untyped: its first bytes, held in buf, will tell
 	stateBuffer                    // rewritten, small so far: held in buf
 	stateStream                    // rewritten, streaming through the rewriter
 	stateDone
 )
 
 // pageWriter wraps the response of a page request. It decides at WriteHeader
-// whether the body is rewritten, and never buffers what it does not rewrite.
+// whether the body is rewritten, and never buffers what it does not rewrite
+// beyond the first sniffLen bytes of a body whose type the upstream left
+// unsaid, which a browser would sniff.
 type pageWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	h          *Handler
@@ -103,14 +105,30 @@ func (pw *pageWriter) WriteHeader(status int) {
 	pw.status = status
 	hdr := pw.Header()
 	pw.filterSetCookies(hdr)
-	if !pw.rewritable(status, hdr) {
-		if status == http.StatusNotModified && pw.mayRewrite {
-			markPerVisitor(hdr, pw.visit.etagSuffix)
-		}
-		pw.state = statePass
-		pw.ResponseWriter.WriteHeader(status)
-		return
+	switch pw.bodyKind(status, hdr) {
+	case bodyPage:
+		pw.beginRewrite(hdr)
+	case bodyUntyped:
+		pw.state = stateSniff
+		pw.buf = (*bufPool.Get().(*[]byte))[:0]
+		pw.bufSince = time.Now()
+	default:
+		pw.pass()
 	}
+}
+
+// pass sends the status; the body goes straight through.
+func (pw *pageWriter) pass() {
+	if pw.status == http.StatusNotModified && pw.mayRewrite {
+		markPerVisitor(pw.Header(), pw.visit.etagSuffix)
+	}
+	pw.state = statePass
+	pw.ResponseWriter.WriteHeader(pw.status)
+}
+
+// beginRewrite readies the headers of a page to be rewritten and the buffer
+// or stream its body goes to.
+func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	pw.lenKey, pw.lenKnown = pw.learnableKey(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
@@ -123,26 +141,75 @@ func (pw *pageWriter) WriteHeader(status int) {
 	}
 	hdr.Del("Content-Encoding")
 	pw.state = stateBuffer
-	pw.buf = (*bufPool.Get().(*[]byte))[:0]
-	pw.bufSince = time.Now()
+	if pw.buf == nil { // a sniffed page keeps the bytes it was sniffed by
+		pw.buf = (*bufPool.Get().(*[]byte))[:0]
+		pw.bufSince = time.Now()
+	}
 }
 
-// rewritable: 2xx HTML bodies to GET, in an encoding we can undo.
-func (pw *pageWriter) rewritable(status int, hdr http.Header) bool {
+type bodyKind uint8
+
+const (
+	bodyOther   bodyKind = iota // passed through
+	bodyPage                    // rewritten
+	bodyUntyped                 // sniffed: rewritten if a browser would take it for a page
+)
+
+// bodyKind: 2xx HTML bodies to GET, in an encoding we can undo, are pages.
+// The type is read as a browser reads it, so that no page a browser would
+// render slips through for a malformed or missing Content-Type.
+func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 	if !pw.mayRewrite || status < 200 || status > 299 ||
 		status == http.StatusNoContent || status == http.StatusResetContent || status == http.StatusPartialContent {
-		return false
+		return bodyOther
 	}
-	mt, _, err := mime.ParseMediaType(hdr.Get("Content-Type"))
-	if err != nil || (mt != "text/html" && mt != "application/xhtml+xml") {
-		return false
-	}
-	if enc := hdr.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") && !canDecode(enc) {
+	enc := hdr.Get("Content-Encoding")
+	encoded := enc != "" && !strings.EqualFold(enc, "identity")
+	if encoded && !canDecode(enc) {
 		pw.h.logger.Warn("page passed through unrewritten: unsupported Content-Encoding",
 			zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
-		return false
+		return bodyOther
 	}
-	return true
+	switch mimeEssence(hdr.Values("Content-Type")) {
+	case "text/html", "application/xhtml+xml":
+		return bodyPage
+	case "":
+		_, labelled := hdr["Content-Type"]
+		switch {
+		case labelled && strings.EqualFold(strings.TrimSpace(hdr.Get("X-Content-Type-Options")), "nosniff"):
+			return bodyOther // browsers do not sniff a page out of it
+		case encoded:
+			pw.h.logger.Warn("page passed through unrewritten: compressed body without a Content-Type",
+				zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
+			return bodyOther
+		}
+		return bodyUntyped
+	}
+	return bodyOther
+}
+
+// sniffLen is how much of an untyped body browsers (and net/http, which
+// would label it on the way out) look at to tell a page.
+const sniffLen = 512
+
+// settleType decides, from the held first bytes of an untyped body, whether
+// it is a page, as a browser sniffing it would, and sends what it holds on
+// if not.
+func (pw *pageWriter) settleType() error {
+	held := pw.buf
+	if ct := http.DetectContentType(held); strings.HasPrefix(ct, "text/html") {
+		hdr := pw.Header()
+		if _, labelled := hdr["Content-Type"]; !labelled {
+			hdr.Set("Content-Type", ct) // as net/http would label it passed through
+		}
+		pw.beginRewrite(hdr)
+		return nil
+	}
+	pw.buf = nil
+	pw.pass()
+	_, err := pw.ResponseWriter.Write(held)
+	pw.putBuf(held)
+	return err
 }
 
 func (pw *pageWriter) Write(p []byte) (int, error) {
@@ -152,6 +219,17 @@ func (pw *pageWriter) Write(p []byte) (int, error) {
 	switch pw.state {
 	case statePass:
 		return pw.ResponseWriter.Write(p)
+	case stateSniff:
+		n := min(len(p), sniffLen-len(pw.buf))
+		pw.buf = append(pw.buf, p[:n]...)
+		if len(pw.buf) < sniffLen {
+			return n, nil
+		}
+		if err := pw.settleType(); err != nil {
+			return 0, err
+		}
+		m, err := pw.Write(p[n:])
+		return n + m, err
 	case stateBuffer:
 		if len(pw.buf)+len(p) <= smallPage {
 			pw.buf = append(pw.buf, p...)
@@ -192,12 +270,19 @@ func (pw *pageWriter) FlushError() error {
 	switch pw.state {
 	case stateNew, stateDone:
 		return nil
-	case stateBuffer:
+	case stateSniff, stateBuffer:
 		if time.Since(pw.bufSince) < flushGrace {
 			return nil
 		}
-		if err := pw.toStream(); err != nil {
-			return err
+		if pw.state == stateSniff {
+			if err := pw.settleType(); err != nil {
+				return err
+			}
+		}
+		if pw.state == stateBuffer {
+			if err := pw.toStream(); err != nil {
+				return err
+			}
 		}
 	}
 	if pw.state == stateStream {
@@ -320,6 +405,12 @@ func (pw *pageWriter) startStream(encoding string) {
 // finish completes the response after next returned without error.
 func (pw *pageWriter) finish() error {
 	var err error
+	if pw.state == stateSniff {
+		if err := pw.settleType(); err != nil {
+			pw.state = stateDone
+			return err
+		}
+	}
 	switch pw.state {
 	case stateBuffer:
 		out := outPool.Get().(*[]byte)
@@ -356,7 +447,7 @@ func (pw *pageWriter) abort() {
 	if pw.dec != nil {
 		pw.dec.Abort()
 	}
-	if pw.state == stateBuffer {
+	if pw.state == stateBuffer || pw.state == stateSniff {
 		pw.putBuf(pw.buf)
 	}
 	pw.state = stateDone

@@ -1,0 +1,97 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProxyReadsContentTypeAsBrowsersDo: a page reaches the browser as a
+// page whatever is wrong with its Content-Type, so the gateway must rewrite
+// it whenever a browser would render it as HTML: a malformed parameter, a
+// list of types (the last valid one counts), no type at all (browsers, and
+// net/http on the way out, sniff the body). Bodies a browser would not take
+// for a page pass through byte for byte.
+func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
+	small, big := trackerPage(200), trackerPage(100<<10)
+	const text = "Plain words for a plain file, with a <b>bracket</b> in the middle.\n"
+	const data = `{"html":"<script src=https://www.google-analytics.com/analytics.js></script>"}`
+	type upstreamCase struct {
+		types    []string // Content-Type lines; nil sends none at all
+		nosniff  bool
+		body     string
+		dribble  bool // the first 64 bytes, a flush, a pause past the gateway's flush grace, the rest
+		rewrite  bool
+		wantType string // the Content-Type the client gets, when it is not the upstream's
+	}
+	cases := map[string]upstreamCase{
+		"bad-charset-param":    {types: []string{"text/html; charset"}, body: small, rewrite: true},
+		"unterminated-quote":   {types: []string{`text/html; charset="utf-8`}, body: small, rewrite: true},
+		"list-last-is-html":    {types: []string{"text/plain, text/html"}, body: small, rewrite: true},
+		"two-lines":            {types: []string{"text/plain", "TEXT/HTML ;charset=utf-8"}, body: big, rewrite: true},
+		"quoted-comma":         {types: []string{`text/html; x="a,b"`}, body: small, rewrite: true},
+		"none-small":           {body: small, rewrite: true, wantType: "text/html; charset=utf-8"},
+		"none-big":             {body: big, rewrite: true, wantType: "text/html; charset=utf-8"},
+		"none-dribbled":        {body: big, dribble: true, rewrite: true, wantType: "text/html; charset=utf-8"},
+		"empty":                {types: []string{""}, body: small, rewrite: true},
+		"unparsable":           {types: []string{"html"}, body: small, rewrite: true},
+		"list-last-is-text":    {types: []string{"text/html, text/plain"}, body: small},
+		"comma-in-quotes-only": {types: []string{`text/plain; x="y,text/html"`}, body: small},
+		"none-text":            {body: text, wantType: "text/plain; charset=utf-8"},
+		"none-json":            {body: data, wantType: "text/plain; charset=utf-8"},
+		"none-empty-body":      {body: ""},
+		"empty-nosniff":        {types: []string{""}, nosniff: true, body: small},
+	}
+	mux := http.NewServeMux()
+	for name, c := range cases {
+		mux.HandleFunc("/"+name, func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = c.types // nil: none, and net/http adds none
+			if c.nosniff {
+				w.Header().Set("X-Content-Type-Options", "nosniff")
+			}
+			if !c.dribble {
+				io.WriteString(w, c.body)
+				return
+			}
+			io.WriteString(w, c.body[:64])
+			w.(http.Flusher).Flush()
+			time.Sleep(60 * time.Millisecond)
+			io.WriteString(w, c.body[64:])
+		})
+	}
+	up := serveMux(t, mux)
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
+	client := newClient(t)
+	for name, c := range cases {
+		resp, body := get(t, client, baseURL(port)+"/"+name)
+		if got, want := resp.Header.Values("Content-Type"), c.types; c.wantType != "" {
+			if len(got) != 1 || got[0] != c.wantType {
+				t.Errorf("%s: Content-Type %q, want %q", name, got, c.wantType)
+			}
+		} else if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: Content-Type %q, want the upstream's %q", name, got, want)
+		}
+		if !c.rewrite {
+			if body != c.body {
+				t.Errorf("%s: body changed: %s", name, firstDiff(body, c.body))
+			}
+			if strings.Contains(resp.Header.Get("Vary"), "Cookie") {
+				t.Errorf("%s: passed-through body got Vary: Cookie", name)
+			}
+			continue
+		}
+		if live := liveTrackers([]byte(body)); len(live) > 0 {
+			t.Errorf("%s: trackers live without consent:\n%s", name, strings.Join(live, "\n"))
+		}
+		if n := len(hookPattern.FindAllStringIndex(body, -1)); n != 1 {
+			t.Errorf("%s: banner hook injected %d times, want once", name, n)
+		}
+		if !strings.HasSuffix(body, "</html>\n") {
+			t.Errorf("%s: body incomplete (%d bytes)", name, len(body))
+		}
+	}
+}
