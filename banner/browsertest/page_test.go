@@ -332,32 +332,37 @@ func (p *page) expectOnlyThirdParty(when string, allowed ...string) {
 		when, listOr(log), listOr(hitStrings(recorded)))
 }
 
-// hostsRequested are the hosts the tracker recorder received page requests for.
-func hostsRequested() map[string]bool {
-	m := map[string]bool{}
-	for _, h := range trackers.Hits() {
-		m[h.Host] = true
-	}
-	return m
-}
-
 // waitHosts waits until the recorder has received a request for every host.
 func (p *page) waitHosts(what string, hosts ...string) {
 	p.t.Helper()
+	p.waitHits(what, func(h hit) []string { return []string{h.Host} }, hosts...)
+}
+
+// waitQueries waits until the recorder has received a request whose query
+// has each of the given parameters ("f=1").
+func (p *page) waitQueries(what string, params ...string) {
+	p.t.Helper()
+	p.waitHits(what, func(h hit) []string { return strings.Split(h.Query, "&") }, params...)
+}
+
+// waitHits waits until each wanted key is among the keys of the requests
+// the recorder has received.
+func (p *page) waitHits(what string, keys func(hit) []string, want ...string) {
+	p.t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		seen := hostsRequested()
-		var missing []string
-		for _, h := range hosts {
-			if !seen[h] {
-				missing = append(missing, h)
+		seen := map[string]bool{}
+		for _, h := range trackers.Hits() {
+			for _, k := range keys(h) {
+				seen[k] = true
 			}
 		}
+		missing := slices.DeleteFunc(slices.Clone(want), func(k string) bool { return seen[k] })
 		if len(missing) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			p.t.Fatalf("%s: no request reached %s within %s.\nthe trackers received: %s",
+			p.t.Fatalf("%s: no request for %s within %s.\nthe trackers received: %s",
 				what, strings.Join(missing, ", "), waitTimeout, listOr(hitStrings(trackers.Hits())))
 		}
 		time.Sleep(50 * time.Millisecond)

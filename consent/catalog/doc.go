@@ -28,7 +28,12 @@
 // URLs are taken as written in HTML attributes: http, https, protocol-relative
 // ("//host/x") or relative; the host may be mixed case, carry a port, userinfo
 // or a trailing dot; "&amp;" reads as "&". Any other scheme (data:, blob:,
-// javascript:) never matches.
+// javascript:) never matches. What a browser undoes before it loads a URL is
+// undone first, so that no spelling it loads escapes a pattern: character
+// references ("https:&#47;&#47;host"), tabs and newlines anywhere,
+// backslashes for slashes ("\\host\x"), any number of slashes after
+// "https:" (even none), a percent-encoded or non-ASCII host (mapped to ASCII
+// as IDNA lookups map it: "ｇoogle" is "google").
 //
 // When several patterns match, the longest pattern wins, so
 // "googletagmanager.com/gtag/js?id=AW-" (Google Ads) beats

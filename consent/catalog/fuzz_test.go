@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"html"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,7 +76,11 @@ func (r *refMatcher) match(kind Kind, raw string) (vendor int, ok bool) {
 	if !refURLChars.MatchString(s) || strings.HasPrefix(s, "///") {
 		return 0, false
 	}
-	u, err := url.Parse(strings.ReplaceAll(s, "&amp;", "&"))
+	s = strings.ReplaceAll(s, "&amp;", "&")
+	if html.UnescapeString(s) != s {
+		return 0, false // other character references: browsers decode them, net/url does not
+	}
+	u, err := url.Parse(s)
 	if err != nil {
 		return 0, false
 	}

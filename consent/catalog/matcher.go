@@ -6,8 +6,9 @@ import (
 )
 
 // Matcher recognises vendors by URL, inline script and cookie name. It is
-// immutable and safe for concurrent use; Match and MatchInline do not
-// allocate (beyond growing dst).
+// immutable and safe for concurrent use; MatchInline does not allocate
+// (beyond growing dst), nor does Match for a URL written plainly (one that
+// must be decoded as a browser would is copied first).
 type Matcher struct {
 	// hosts maps a pattern host to its rules, best first.
 	hosts map[string][]urlRule

@@ -121,6 +121,28 @@ func TestMatchURLForms(t *testing.T) {
 		"https://www.google-analytics.com?x=1",
 		"https://www.google-analytics.com#frag",
 		"https://www.google-analytics.com/g/collect?v=2&amp;tid=G-1",
+		// Spellings a browser still loads (banner/browsertest's
+		// TestTrackerSpellingsBrowsersLoadAreBlocked shows Chromium doing so).
+		"https:&#47;&#47;www.google-analytics.com/analytics.js",
+		"https&#x3A;//www.google-analytics.com/analytics.js",
+		"&#104;ttps://www.google-analytics.com/analytics.js",
+		"https://www.google&#45;analytics.com/analytics.js",
+		"&sol;&sol;www.google-analytics.com/analytics.js",
+		`https:\\www.google-analytics.com\analytics.js`,
+		`\\www.google-analytics.com/analytics.js`,
+		`/\www.google-analytics.com/analytics.js`,
+		"https:///www.google-analytics.com/analytics.js",
+		"///www.google-analytics.com/analytics.js",
+		"https://www.google-\nanalytics.com/analytics.js",
+		"https://www.google-&#10;analytics.com/analytics.js",
+		"ht\ttps://www.google-analytics.com/analytics.js",
+		"https://www.google%2Danalytics.com/analytics.js",
+		"https://www.%67oogle-analytics.com/analytics.js",
+		"https:www.google-analytics.com/analytics.js", // from a page not on https
+		"https:/www.google-analytics.com/analytics.js",
+		"https://www.google-analytics.com&#63;f=1",
+		"https://www.ｇoogle-analytics.com/analytics.js", // full-width g
+		"https://www.google-analytics。com/analytics.js", // ideographic full stop
 	} {
 		if got := m.Match(KindScript, []byte(u)); vendorID(vendors, got) != "google-analytics" {
 			t.Errorf("Match(%q) = %s, want google-analytics", u, vendorID(vendors, got))
@@ -147,9 +169,10 @@ func TestMatchNegative(t *testing.T) {
 		"javascript:void(0)",
 		"blob:https://www.google-analytics.com/uuid",
 		"mailto:x@google-analytics.com",
-		"https:www.google-analytics.com/analytics.js",
 		"https://",
 		"//",
+		"https://www.google-analytics.com%2Fanalytics.js", // a host with a slash: browsers load nothing
+		"https://www.google-analytics.com%zz/analytics.js",
 		"https://[::1]/analytics.js",
 		"https://com/x",
 		"\x00\xff\xfe<>\"'",
@@ -314,7 +337,8 @@ func TestHost(t *testing.T) {
 		"/relative/path":                   "",
 		"relative.js":                      "",
 		"data:text/html,<p>hi</p>":         "",
-		"https:///nohost":                  "",
+		"https:///nohost":                  "nohost", // browsers skip the extra slash
+		"https:///":                        "",
 		"":                                 "",
 		"ftp://files.example.com/file.txt": "",
 	}

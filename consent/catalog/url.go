@@ -1,6 +1,12 @@
 package catalog
 
-import "bytes"
+import (
+	"bytes"
+	"html"
+	"net/url"
+
+	"golang.org/x/net/idna"
+)
 
 // urlParts is a URL as written in an HTML attribute, split without copying.
 type urlParts struct {
@@ -15,8 +21,18 @@ type urlParts struct {
 
 // splitURL splits an http(s), protocol-relative or relative URL. It reports
 // false for empty input and for any other scheme (data:, javascript:, ...).
+//
+// It reads the URL as a browser does, so that no spelling a browser loads
+// gets past the catalogue: character references decoded, tabs and newlines
+// dropped, backslashes taken for slashes, any number of slashes after
+// "https:" (or none), a percent-encoded or non-ASCII host decoded and mapped
+// as IDNA maps it. A URL that needs any of this is copied; a plainly written
+// one is split in place.
 func splitURL(s []byte) (u urlParts, ok bool) {
 	s = trimControlAndSpace(s)
+	if needsBrowserReading(s) {
+		s = trimControlAndSpace(browserReading(s))
+	}
 	if len(s) == 0 {
 		return u, false
 	}
@@ -25,21 +41,89 @@ func splitURL(s []byte) (u urlParts, ok bool) {
 		if !bytes.EqualFold(scheme, []byte("https")) && !bytes.EqualFold(scheme, []byte("http")) {
 			return u, false
 		}
+		// Browsers read an authority after "https:" however many slashes
+		// follow, even none when the page is not itself on https.
 		s = s[n+1:]
-		if !bytes.HasPrefix(s, []byte("//")) {
-			return u, false // "https:path" is relative to the page in browsers; too odd to attribute
-		}
 	} else if !bytes.HasPrefix(s, []byte("//")) {
 		u.rest = cutFragment(s)
 		return u, true
 	}
-	s = s[2:]
-	end := bytes.IndexAny(s, `/?#\`)
+	for len(s) > 0 && s[0] == '/' {
+		s = s[1:]
+	}
+	end := bytes.IndexAny(s, "/?#")
 	if end < 0 {
 		end = len(s)
 	}
 	u.host, u.rest, u.abs = hostOf(s[:end]), cutFragment(s[end:]), true
+	if needsHostDecoding(u.host) {
+		u.host = decodeHost(u.host)
+	}
 	return u, true
+}
+
+// needsBrowserReading reports whether s holds anything a browser undoes
+// before it parses the URL: a character reference other than "&amp;"
+// (which matching reads as "&"), a tab or newline, a backslash. It runs on
+// every URL, so it leaves the looking to IndexByte.
+func needsBrowserReading(s []byte) bool {
+	for _, c := range []byte{'\\', '\t', '\n', '\r'} {
+		if bytes.IndexByte(s, c) >= 0 {
+			return true
+		}
+	}
+	for i := bytes.IndexByte(s, '&'); i >= 0; i = bytes.IndexByte(s, '&') {
+		if !bytes.HasPrefix(s[i:], []byte("&amp;")) {
+			return true
+		}
+		s = s[i+len("&amp;"):]
+	}
+	return false
+}
+
+// browserReading is s with its character references decoded (as in an
+// attribute value), then tabs and newlines dropped and backslashes before
+// the query or fragment turned into slashes, as URL parsing does for http(s).
+func browserReading(s []byte) []byte {
+	out := make([]byte, 0, len(s))
+	inPath := true
+	for _, c := range []byte(html.UnescapeString(string(s))) {
+		switch {
+		case c == '\t' || c == '\n' || c == '\r':
+			continue
+		case c == '?' || c == '#':
+			inPath = false
+		case c == '\\' && inPath:
+			c = '/'
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// needsHostDecoding reports whether a host is percent-encoded or not ASCII.
+func needsHostDecoding(host []byte) bool {
+	var all byte
+	for _, c := range host {
+		all |= c
+	}
+	return all >= 0x80 || bytes.IndexByte(host, '%') >= 0
+}
+
+// decodeHost percent-decodes a host and maps it to ASCII as browsers do
+// (UTS #46: full-width letters, ideographic full stops, upper case). A host
+// that does not survive this is returned as written: it matches nothing,
+// and browsers do not load it.
+func decodeHost(host []byte) []byte {
+	decoded, err := url.PathUnescape(string(host))
+	if err != nil {
+		return host
+	}
+	ascii, err := idna.Lookup.ToASCII(decoded)
+	if err != nil {
+		return host
+	}
+	return []byte(ascii)
 }
 
 // path is rest without the query.

@@ -56,8 +56,11 @@
 //     third-party scan); a form is never neutralised, since it sends
 //     nothing until the visitor submits it.
 //
-// URLs are passed as written: quotes stripped, not entity-decoded. Only the
-// first occurrence of an attribute is judged, as only it is used.
+// URLs are passed as written: quotes stripped, not entity-decoded (the
+// judge reads them as browsers do). A srcset is decoded before it is split
+// into candidates, since a reference may spell the comma between two; its
+// candidates are passed with each '&' written as "&amp;". Only the first
+// occurrence of an attribute is judged, as only it is used.
 //
 // # Neutralising
 //

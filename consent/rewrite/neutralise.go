@@ -164,6 +164,7 @@ func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
 			r.judgeURL(spec.kind, u, &v)
 			continue
 		}
+		u = decodedSrcset(u)
 		for i := 0; ; {
 			var c []byte
 			if c, i = nextCandidate(u, i); c == nil {

@@ -107,6 +107,8 @@ var cases = []rwCase{
 	{"img srcset", `<img src="/a.png" srcset="/a.png 1x, ` + trk + ` 2x">`, `<img` + ads + ` data-consent-src="/a.png" data-consent-srcset="/a.png 1x, ` + trk + ` 2x">`},
 	{"img srcset allowed", `<img srcset="/a.png 1x,/b.png 2x, /c(1).png 3x">`, ""},
 	{"img srcset commas", `<img srcset="/a.png,` + trk + `,/b.png">`, `<img` + ads + ` data-consent-srcset="/a.png,` + trk + `,/b.png">`},
+	// Browsers decode references before they split a srcset: "&#44;" parts candidates too.
+	{"img srcset comma as a reference", `<img srcset="/a.png 3x&#44; ` + trk + ` 1x">`, `<img` + ads + ` data-consent-srcset="/a.png 3x&#44; ` + trk + ` 1x">`},
 	{"video poster", `<video poster="` + trk + `" src="/v.mp4" controls></video>`, `<video` + ads + ` data-consent-poster="` + trk + `" data-consent-src="/v.mp4" controls></video>`},
 	{"image is img", `<IMAGE src="` + trk + `">`, `<IMAGE` + ads + ` data-consent-src="` + trk + `">`},
 	{"audio", `<audio src="` + trk + `"></audio>`, `<audio` + ads + ` data-consent-src="` + trk + `"></audio>`},

@@ -1,6 +1,10 @@
 package rewrite
 
-import "bytes"
+import (
+	"bytes"
+	"html"
+	"strings"
+)
 
 // nextCandidate returns the URL of the first srcset candidate at or after
 // s[i] and where the next one may begin, or nil if there is none. It splits
@@ -31,4 +35,15 @@ func nextCandidate(s []byte, i int) ([]byte, int) {
 		}
 	}
 	return u, j
+}
+
+// decodedSrcset is a srcset value with its character references decoded,
+// as browsers read it before splitting it (a reference may spell the comma
+// or space between candidates), with each '&' written back as "&amp;",
+// which URL matching reads as '&'. A value without '&' is returned as is.
+func decodedSrcset(s []byte) []byte {
+	if bytes.IndexByte(s, '&') < 0 {
+		return s
+	}
+	return []byte(strings.ReplaceAll(html.UnescapeString(string(s)), "&", "&amp;"))
 }

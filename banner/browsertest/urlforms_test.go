@@ -1,0 +1,73 @@
+package browsertest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
+
+// trackerSpellings are ways of writing a tracker's URL in an attribute that
+// a browser still loads: character references, backslashes for slashes,
+// tabs and newlines (which URL parsing drops), a percent-encoded or
+// full-width host, and the slashes after "https:" missing or doubled. Each
+// asks for its own f=N, so the network log says which one got through.
+var trackerSpellings = []string{
+	`<script src="https:&#47;&#47;www.google-analytics.com/analytics.js?f=1"></script>`,
+	`<script src="https&#x3A;//www.google-analytics.com/analytics.js?f=2"></script>`,
+	`<script src="&#104;ttps://www.google-analytics.com/analytics.js?f=3"></script>`,
+	`<script src="https://www.google&#45;analytics.com/analytics.js?f=4"></script>`,
+	`<script src="https://WWW.GOOGLE&#x2D;ANALYTICS.COM/analytics.js?f=5"></script>`,
+	`<script src="&sol;&sol;www.google-analytics.com/analytics.js?f=6"></script>`,
+	`<script src="https:\\www.google-analytics.com\analytics.js?f=7"></script>`,
+	`<script src="\\www.google-analytics.com/analytics.js?f=8"></script>`,
+	`<script src="/\www.google-analytics.com/analytics.js?f=9"></script>`,
+	`<script src="https:///www.google-analytics.com/analytics.js?f=10"></script>`,
+	"<script src=\"https://www.google-\nanalytics.com/analytics.js?f=11\"></script>",
+	`<script src="https://www.google-&#10;analytics.com/analytics.js?f=12"></script>`,
+	"<script src=\"ht\ttps://www.google-analytics.com/analytics.js?f=13\"></script>",
+	`<script src="https://www.google%2Danalytics.com/analytics.js?f=14"></script>`,
+	`<script src="https:www.google-analytics.com/analytics.js?f=15"></script>`,
+	`<script src="https:/www.google-analytics.com/analytics.js?f=16"></script>`,
+	`<script src="https://www.google-analytics.com&#63;f=17"></script>`,
+	`<script src="https://www.ｇoogle-analytics.com/analytics.js?f=18"></script>`,
+	`<script src="https://www.%67oogle-analytics.com/analytics.js?f=19"></script>`,
+	`<script src="https://www.google-analytics.com\@cdn.example/analytics.js?f=20"></script>`,
+	`<img alt="" src="https:&#47;&#47;www.facebook.com/tr?id=1&amp;ev=PageView&amp;f=21">`,
+	`<img alt="" src="\\www.facebook.com\tr?id=1&amp;f=22">`,
+	`<iframe title="video" src="https:\\www.youtube.com\embed\dQw4w9WgXcQ?f=23"></iframe>`,
+	`<link rel="stylesheet" href="https://fonts.googleapis.com&#47;css2?family=Roboto&amp;f=24">`,
+	// A reference spells the comma between two candidates; at 1x the browser picks the tracker.
+	`<img alt="" src="/nothing.gif" srcset="/nothing.gif 3x&#44; https://www.facebook.com/tr?id=1&amp;f=25 1x">`,
+}
+
+// TestTrackerSpellingsBrowsersLoadAreBlocked: however a tracker's URL is
+// spelt, if Chromium would load it, the gateway holds it back until consent;
+// after Accept all, each of them loads, so the page really asked for them.
+func TestTrackerSpellingsBrowsersLoadAreBlocked(t *testing.T) {
+	port := gatewaytest.FreePort(t)
+	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Spellings</title></head>` +
+		`<body><main><h1>Tracker URLs, spelt oddly</h1>` + strings.Join(trackerSpellings, "\n") + `</main></body></html>`
+	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
+	consent
+	header Content-Type "text/html; charset=utf-8"
+	respond `+"`%s`"+`
+}`, port, page))
+	gatewaytest.WaitListening(t, port)
+	p := newPage(t, gatewaytest.BaseURL(port))
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("on a page whose tracker URLs are spelt oddly, before any choice")
+
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	var loads []string
+	for i := range trackerSpellings {
+		if f := fmt.Sprintf("f=%d", i+1); f != "f=20" { // Chromium does not load "host\@other"
+			loads = append(loads, f)
+		}
+	}
+	p.waitQueries("after Accept all, every spelling loads", loads...)
+}
