@@ -39,17 +39,19 @@
 // Each element below asks the Judge, unless it carries data-consent, in
 // which case Judge.JudgePurpose decides:
 //
-//   - <script src>: KindScript. An inline script of a JavaScript type
+//   - <script src> (and href or xlink:href, from which a script inside
+//     <svg> loads): KindScript. An inline script of a JavaScript type
 //     (absent, empty, module or a JavaScript MIME type) is judged on its
 //     text; a longer one on its first HoldLimit bytes, then piece by piece
 //     as the rest streams (see TailPoison).
 //   - <iframe src>, <embed src>, <object data>: KindFrame.
-//   - <img src srcset> (and <image>, which parsers turn into <img>), <video>,
-//     <audio>, <source>, <track> (src, srcset, poster; every srcset
-//     candidate): KindImage.
-//   - <link href> whose rel includes stylesheet, preconnect, dns-prefetch,
-//     preload, prefetch, modulepreload, prerender, icon or manifest:
-//     KindLink.
+//   - <img src srcset> (and <image>, which parsers turn into <img>, or an
+//     SVG image with href or xlink:href), <video>, <audio>, <source>,
+//     <track> (src, srcset, poster; every srcset candidate), <input src>
+//     (type=image loads it): KindImage.
+//   - <link href> (and imagesrcset, a preload's candidates) whose rel
+//     includes stylesheet, preconnect, dns-prefetch, preload, prefetch,
+//     modulepreload, prerender, icon or manifest: KindLink.
 //   - @import url(X), url("X") or "X" in an inline <style> (its first
 //     HoldLimit bytes): KindLink.
 //   - <form action>: KindForm, only reported to Options.OnURL (for the

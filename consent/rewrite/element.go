@@ -23,7 +23,8 @@ const (
 	elIframe
 	elEmbed
 	elObject
-	elMedia // img (and image, which the parser turns into img), video, audio, source, track
+	elMedia // img (and image, which the parser turns into img, or an SVG image), video, audio, source, track
+	elInput // <input type=image> loads its src
 	elLink
 	elForm // judged only to report its action to OnURL (the third-party scan); never blocked
 	numElems
@@ -48,7 +49,7 @@ var elemNames = [...]struct {
 	{"textarea", elTextarea}, {"title", elTitle}, {"plaintext", elPlaintext},
 	{"script", elScript}, {"iframe", elIframe}, {"embed", elEmbed}, {"object", elObject},
 	{"img", elMedia}, {"image", elMedia}, {"video", elMedia}, {"audio", elMedia},
-	{"source", elMedia}, {"track", elMedia}, {"link", elLink}, {"form", elForm},
+	{"source", elMedia}, {"track", elMedia}, {"input", elInput}, {"link", elLink}, {"form", elForm},
 }
 
 // maxName is the length of the longest name in elemNames ("plaintext").
@@ -101,6 +102,8 @@ const (
 	atRel
 	atConsent // data-consent: the operator's own marking
 	atAction
+	atXlinkHref   // an SVG script's or image's URL, as href is
+	atImagesrcset // a preload link's srcset
 	numAttrs
 	atNone = numAttrs
 )
@@ -146,6 +149,10 @@ func attrOf(key []byte) attrID {
 		return atConsent
 	case "action":
 		return atAction
+	case "xlink:href":
+		return atXlinkHref
+	case "imagesrcset":
+		return atImagesrcset
 	}
 	return atNone
 }
@@ -157,14 +164,24 @@ type judgedSpec struct {
 	rename attrSet // renamed with the data-consent- prefix when blocked
 }
 
-var media = setOf(atSrc, atSrcset, atPoster)
+// Inside <svg>, a script and an image take their URL from href or
+// xlink:href; elsewhere browsers ignore those, so judging them costs nothing.
+var (
+	media  = setOf(atSrc, atSrcset, atPoster, atHref, atXlinkHref)
+	script = setOf(atSrc, atHref, atXlinkHref)
+	link   = setOf(atHref, atImagesrcset)
+)
 
 var specs = [...]judgedSpec{
-	elScript: {catalog.KindScript, setOf(atSrc), setOf(atSrc, atType)},
+	elScript: {catalog.KindScript, script, script | setOf(atType)},
 	elIframe: {catalog.KindFrame, setOf(atSrc), setOf(atSrc, atSrcdoc)},
 	elEmbed:  {catalog.KindFrame, setOf(atSrc), setOf(atSrc)},
 	elObject: {catalog.KindFrame, setOf(atData), setOf(atData)},
 	elMedia:  {catalog.KindImage, media, media},
-	elLink:   {catalog.KindLink, setOf(atHref), setOf(atHref)},
+	elInput:  {catalog.KindImage, setOf(atSrc), setOf(atSrc)},
+	elLink:   {catalog.KindLink, link, link},
 	elForm:   {catalog.KindForm, setOf(atAction), 0},
 }
+
+// isSrcset reports whether an attribute holds srcset candidates.
+func isSrcset(id attrID) bool { return id == atSrcset || id == atImagesrcset }

@@ -46,6 +46,9 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 	case ti.has.has(atConsent):
 		v = r.judge.JudgePurpose(ti.val[atConsent])
 	case r.el == elScript && !ti.has.has(atSrc):
+		if v = r.judgeURLs(&ti); v.Block { // an SVG script's href
+			break
+		}
 		if isJavaScript(&ti) {
 			r.tagLen = len(tag) // hold on through the text
 			return
@@ -160,7 +163,7 @@ func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
 			continue
 		}
 		u := ti.val[id]
-		if id != atSrcset {
+		if !isSrcset(id) {
 			r.judgeURL(spec.kind, u, &v)
 			continue
 		}

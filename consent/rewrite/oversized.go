@@ -167,7 +167,7 @@ func (r *Rewriter) judgeValue(id attrID, val []byte, complete bool) Verdict {
 	ti := tagInfo{has: 1 << id}
 	ti.val[id] = val
 	v := r.judgeURLs(&ti)
-	if complete || v.Block || id != atSrcset && hasPrefixFold(skipHTMLSpace(val), "data:") {
+	if complete || v.Block || !isSrcset(id) && hasPrefixFold(skipHTMLSpace(val), "data:") {
 		return v
 	}
 	if _, none := r.judge.(nopJudge); none {
