@@ -47,6 +47,8 @@ var trackerSpellings = []string{
 	`<svg width="10" height="10"><image href="https://www.facebook.com/tr?f=28" width="5" height="5"/></svg>`,
 	`<input type="image" alt="Go" src="https://www.facebook.com/tr?f=29">`,
 	`<link rel="preload" as="image" imagesrcset="https://www.facebook.com/tr?f=30 1x">`,
+	// A frame whose document is written into its srcdoc.
+	`<iframe title="widget" srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script src=&quot;https://www.google-analytics.com/analytics.js?f=31&quot;&gt;&lt;/script&gt;"></iframe>`,
 }
 
 // TestTrackerSpellingsBrowsersLoadAreBlocked: however a tracker's URL is

@@ -44,7 +44,9 @@
 //     (absent, empty, module or a JavaScript MIME type) is judged on its
 //     text; a longer one on its first HoldLimit bytes, then piece by piece
 //     as the rest streams (see TailPoison).
-//   - <iframe src>, <embed src>, <object data>: KindFrame.
+//   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's
+//     srcdoc is judged as the document it holds: whatever in it would be
+//     blocked blocks the frame (not within an oversized tag).
 //   - <img src srcset> (and <image>, which parsers turn into <img>, or an
 //     SVG image with href or xlink:href), <video>, <audio>, <source>,
 //     <track> (src, srcset, poster; every srcset candidate), <input src>

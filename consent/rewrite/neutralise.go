@@ -56,6 +56,9 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 	case r.el == elLink && !loadsResource(ti.val[atRel]):
 	default:
 		v = r.judgeURLs(&ti)
+		if !v.Block && r.el == elIframe && ti.has.has(atSrcdoc) {
+			v = r.judgeSrcdoc(ti.val[atSrcdoc])
+		}
 	}
 	r.settle(p, j, tag, &ti, v)
 }

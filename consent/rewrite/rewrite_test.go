@@ -102,6 +102,9 @@ var cases = []rwCase{
 	// other elements
 	{"iframe srcdoc renamed", `<iframe srcdoc="<p>hi" src="https://www.youtube.com/embed/x" width=560></iframe>`,
 		`<iframe data-consent-purpose="media" data-consent-vendor="youtube" srcdoc="` + placeholder(newTestJudge().verdict("youtube")) + `" data-consent-srcdoc="<p>hi" data-consent-src="https://www.youtube.com/embed/x" width=560></iframe>`},
+	{"iframe srcdoc with a tracker", `<iframe srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;" width=560></iframe>`,
+		`<iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;" width=560></iframe>`},
+	{"iframe srcdoc without one", `<iframe srcdoc="&lt;p&gt;hi&lt;script src=&quot;/app.js&quot;&gt;&lt;/script&gt;"></iframe>`, ""},
 	{"embed", `<embed type="video/x" src="` + trk + `">`, `<embed` + ads + ` type="video/x" data-consent-src="` + trk + `">`},
 	{"object", `<object data="` + trk + `" type="a/b"></object>`, `<object` + ads + ` data-consent-data="` + trk + `" type="a/b"></object>`},
 	{"img srcset", `<img src="/a.png" srcset="/a.png 1x, ` + trk + ` 2x">`, `<img` + ads + ` data-consent-src="/a.png" data-consent-srcset="/a.png 1x, ` + trk + ` 2x">`},
