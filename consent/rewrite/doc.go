@@ -63,8 +63,11 @@
 // URLs are passed as written: quotes stripped, not entity-decoded (the
 // judge reads them as browsers do). A srcset is decoded before it is split
 // into candidates, since a reference may spell the comma between two; its
-// candidates are passed with each '&' written as "&amp;". Only the first
-// occurrence of an attribute is judged, as only it is used.
+// candidates are passed with each '&' written as "&amp;". The values that
+// decide whether an element loads at all (a script's type, a link's rel,
+// data-consent) are read with their references decoded, as browsers read
+// them. Only the first occurrence of an attribute is judged, as only it is
+// used.
 //
 // # Neutralising
 //

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"html"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 )
@@ -44,7 +45,7 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 	case r.el == elForm:
 		r.judgeURLs(&ti) // for OnURL only: a form loads nothing until it is sent
 	case ti.has.has(atConsent):
-		v = r.judge.JudgePurpose(ti.val[atConsent])
+		v = r.judge.JudgePurpose(attrText(ti.val[atConsent]))
 	case r.el == elScript && !ti.has.has(atSrc):
 		if v = r.judgeURLs(&ti); v.Block { // an SVG script's href
 			break
@@ -256,7 +257,7 @@ func isJavaScript(ti *tagInfo) bool {
 	if !ti.has.has(atType) {
 		return true
 	}
-	t := ti.val[atType]
+	t := attrText(ti.val[atType])
 	if k := bytes.IndexByte(t, ';'); k >= 0 {
 		t = t[:k]
 	}
@@ -268,6 +269,16 @@ func isJavaScript(ti *tagInfo) bool {
 }
 
 var renamePrefix = []byte("data-consent-")
+
+// attrText is an attribute's value as the browser reads it, its character
+// references decoded ("text&#47;javascript" is a script type): a copy when
+// it has any, else the value itself.
+func attrText(v []byte) []byte {
+	if bytes.IndexByte(v, '&') < 0 {
+		return v
+	}
+	return []byte(html.UnescapeString(string(v)))
+}
 
 // equalFoldAny reports whether b equals one of the lower-case ASCII words,
 // ignoring ASCII case.
@@ -306,6 +317,7 @@ var jsTypes = [...]string{
 // loadsResource reports whether a link's rel makes the browser fetch its
 // href (or connect to its origin).
 func loadsResource(rel []byte) bool {
+	rel = attrText(rel)
 	for i := 0; i < len(rel); {
 		i = skipSpace(rel, i)
 		j := skipClass(rel, i, cSpace)

@@ -55,7 +55,7 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 	case r.el == elForm:
 		r.judgeURLs(&ti) // for OnURL only, as in judgeTag
 	case ti.has.has(atConsent):
-		if v = r.judge.JudgePurpose(ti.val[atConsent]); !v.Block {
+		if v = r.judge.JudgePurpose(attrText(ti.val[atConsent])); !v.Block {
 			o.mode = ovLive
 		}
 	case r.el == elLink && ti.has.has(atRel) && !loadsResource(ti.val[atRel]):

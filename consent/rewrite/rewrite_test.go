@@ -105,6 +105,10 @@ var cases = []rwCase{
 	{"iframe srcdoc with a tracker", `<iframe srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;" width=560></iframe>`,
 		`<iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;" width=560></iframe>`},
 	{"iframe srcdoc without one", `<iframe srcdoc="&lt;p&gt;hi&lt;script src=&quot;/app.js&quot;&gt;&lt;/script&gt;"></iframe>`, ""},
+	// Browsers decode references in every attribute value, the ones that decide included.
+	{"script type as references", `<script type="text&#47;javascript">gtag('config', 'G-1');</script>`,
+		`<script type="text/plain" data-consent-purpose="analytics" data-consent-vendor="google-analytics" data-consent-type="text&#47;javascript">gtag('config', 'G-1');</script>`},
+	{"link rel as references", `<link rel="style&#115;heet" href="` + trk + `">`, `<link` + ads + ` rel="style&#115;heet" data-consent-href="` + trk + `">`},
 	{"embed", `<embed type="video/x" src="` + trk + `">`, `<embed` + ads + ` type="video/x" data-consent-src="` + trk + `">`},
 	{"object", `<object data="` + trk + `" type="a/b"></object>`, `<object` + ads + ` data-consent-data="` + trk + `" type="a/b"></object>`},
 	{"img srcset", `<img src="/a.png" srcset="/a.png 1x, ` + trk + ` 2x">`, `<img` + ads + ` data-consent-src="/a.png" data-consent-srcset="/a.png 1x, ` + trk + ` 2x">`},

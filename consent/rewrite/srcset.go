@@ -1,10 +1,6 @@
 package rewrite
 
-import (
-	"bytes"
-	"html"
-	"strings"
-)
+import "bytes"
 
 // nextCandidate returns the URL of the first srcset candidate at or after
 // s[i] and where the next one may begin, or nil if there is none. It splits
@@ -45,5 +41,5 @@ func decodedSrcset(s []byte) []byte {
 	if bytes.IndexByte(s, '&') < 0 {
 		return s
 	}
-	return []byte(strings.ReplaceAll(html.UnescapeString(string(s)), "&", "&amp;"))
+	return bytes.ReplaceAll(attrText(s), []byte("&"), []byte("&amp;"))
 }
