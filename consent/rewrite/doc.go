@@ -41,7 +41,8 @@
 //
 //   - <script src> (and href or xlink:href, from which a script inside
 //     <svg> loads): KindScript. An inline script of a JavaScript type
-//     (absent, empty, module or a JavaScript MIME type) is judged on its
+//     (absent, empty, module, a JavaScript MIME type, or text/partytown,
+//     which Partytown runs in a worker) is judged on its
 //     text; a longer one on its first HoldLimit bytes, then piece by piece
 //     as the rest streams (see TailPoison).
 //   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's

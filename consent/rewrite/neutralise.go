@@ -251,8 +251,8 @@ func (r *Rewriter) emitMarks(v Verdict, mid bool) {
 }
 
 // isJavaScript reports whether a script's type makes it a classic or module
-// script: absent, empty, "module" or a JavaScript MIME type. Parameters are
-// ignored, which errs towards judging.
+// script: absent, empty, "module" or a JavaScript MIME type, or one that
+// Partytown runs. Parameters are ignored, which errs towards judging.
 func isJavaScript(ti *tagInfo) bool {
 	if !ti.has.has(atType) {
 		return true
@@ -312,6 +312,9 @@ var jsTypes = [...]string{
 	"text/jscript", "text/livescript",
 	"text/javascript1.0", "text/javascript1.1", "text/javascript1.2", "text/javascript1.3",
 	"text/javascript1.4", "text/javascript1.5",
+	// Not run by the browser itself, but by Partytown's worker, which
+	// Next.js, Astro and others use to load Google's tags off the main thread.
+	"text/partytown",
 }
 
 // loadsResource reports whether a link's rel makes the browser fetch its

@@ -108,6 +108,8 @@ var cases = []rwCase{
 	// Browsers decode references in every attribute value, the ones that decide included.
 	{"script type as references", `<script type="text&#47;javascript">gtag('config', 'G-1');</script>`,
 		`<script type="text/plain" data-consent-purpose="analytics" data-consent-vendor="google-analytics" data-consent-type="text&#47;javascript">gtag('config', 'G-1');</script>`},
+	{"partytown snippet", `<script type="text/partytown">gtag('config', 'G-1');</script>`,
+		`<script type="text/plain" data-consent-purpose="analytics" data-consent-vendor="google-analytics" data-consent-type="text/partytown">gtag('config', 'G-1');</script>`},
 	{"link rel as references", `<link rel="style&#115;heet" href="` + trk + `">`, `<link` + ads + ` rel="style&#115;heet" data-consent-href="` + trk + `">`},
 	{"embed", `<embed type="video/x" src="` + trk + `">`, `<embed` + ads + ` type="video/x" data-consent-src="` + trk + `">`},
 	{"object", `<object data="` + trk + `" type="a/b"></object>`, `<object` + ads + ` data-consent-data="` + trk + `" type="a/b"></object>`},
