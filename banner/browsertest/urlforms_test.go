@@ -53,6 +53,11 @@ var trackerSpellings = []string{
 	// References in the attributes that decide whether something loads.
 	`<link rel="style&#115;heet" href="https://fonts.googleapis.com/css2?family=Roboto&amp;f=31">`,
 	`<script type="text&#47;javascript">window.__typedRan = true; window.gtag = window.gtag || function () {}; gtag('js', new Date()); gtag('config', 'G-ABC123');</script>`,
+	// An image a style attribute loads, as Taboola's thumbnails do.
+	`<span style="display:inline-block;width:5px;height:5px;background-image: url(&quot;https://images.taboola.com/taboola/image/fetch/x.jpg?f=33&quot;)"></span>`,
+	`<div style="width:5px;height:5px;background:#000 URL(https://www.facebook.com/tr?f=34) no-repeat"></div>`,
+	// And one a style element loads, as Taboola's and Changyan's widget styles do.
+	`<style>.cg-probe{width:5px;height:5px;background:url(//cdn.taboola.com/libtrc/static/thumbnails/x.png?f=35) no-repeat}</style><div class="cg-probe"></div>`,
 	// A frame whose document is written into its srcdoc.
 	`<iframe title="widget" srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script src=&quot;https://www.google-analytics.com/analytics.js?f=32&quot;&gt;&lt;/script&gt;"></iframe>`,
 }
@@ -84,10 +89,10 @@ func TestTrackerSpellingsBrowsersLoadAreBlocked(t *testing.T) {
 
 	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
-	// An SVG script and a preload do not fetch again when their URL comes
-	// back; they load from the next page view on, which the gateway no
-	// longer rewrites.
-	nextView := []string{"f=26", "f=27", "f=30"}
+	// An SVG script, a preload and a style element's url() are not brought
+	// back in place; they load from the next page view on, which the
+	// gateway no longer rewrites.
+	nextView := []string{"f=26", "f=27", "f=30", "f=35"}
 	var now []string
 	for _, s := range trackerSpellings {
 		if f := fParam.FindString(s); f != "" && !slices.Contains(nextView, f) {

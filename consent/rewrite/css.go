@@ -2,44 +2,65 @@ package rewrite
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 )
 
-// importRename is inserted after the '@' of a blocked @import: browsers drop
-// the unknown at-rule, and the banner can restore it.
-var importRename = []byte("consentgate-")
+// cssRename is inserted after the '@' of a blocked @import, and before the
+// "url(" of a blocked url(): browsers drop the unknown at-rule, and the
+// declaration with an unknown function.
+var cssRename = []byte("consentgate-")
 
-// neutraliseImports judges the @import rules in css, the prefix to judge of
-// the held text of a style element, which ends before p[i], and emits the
-// text with the blocked rules renamed.
-func (r *Rewriter) neutraliseImports(p []byte, i int, css []byte) {
-	prev := 0 // css[:prev] is emitted; 0 until an import is blocked
+// neutraliseCSS judges the @import rules (KindLink) and the other url()s
+// (KindImage) in css, the prefix to judge of the held text of a style
+// element, which ends before p[i], and emits the text with the blocked ones
+// renamed.
+func (r *Rewriter) neutraliseCSS(p []byte, i int, css []byte) {
+	var buf [16]int
+	at := buf[:0]       // where cssRename goes
+	var spans [8][2]int // the first imports' extent: their url() is theirs
+	imports := spans[:0]
 	im := newImportScanner(css)
-	for {
-		at, u := im.next()
-		if at < 0 {
-			break
+	for k, u := im.next(); k >= 0; k, u = im.next() {
+		end := cap(css) - cap(u) + len(u) // u is a slice of css
+		imports = append(imports, [2]int{k, end})
+		if r.blocks(catalog.KindLink, u) {
+			at = append(at, k+1)
 		}
-		var v Verdict
-		r.judgeURL(catalog.KindLink, u, &v)
-		if !v.Block {
-			continue
-		}
-		if prev == 0 {
-			r.flushBefore(p)
-		}
-		r.blocked++
-		r.emit(css[prev : at+1])
-		r.emit(importRename)
-		prev = at + 1
 	}
-	if prev == 0 {
+	cssURLs(css, func(k int, u []byte) {
+		for _, s := range imports {
+			if s[0] <= k && k < s[1] {
+				return
+			}
+		}
+		if r.blocks(catalog.KindImage, u) {
+			at = append(at, k)
+		}
+	})
+	if len(at) == 0 {
 		r.unhold()
 		return
 	}
+	slices.Sort(at)
+	r.flushBefore(p)
+	prev := 0
+	for _, k := range at {
+		r.blocked++
+		r.emit(css[prev:k])
+		r.emit(cssRename)
+		prev = k
+	}
 	r.emitHeldFrom(p, i, prev)
 	r.drop(i)
+}
+
+// blocks judges one URL of a style element's text.
+func (r *Rewriter) blocks(kind catalog.Kind, u []byte) bool {
+	var v Verdict
+	r.judgeURL(kind, u, &v)
+	return v.Block
 }
 
 // importScanner finds @import rules outside comments. (Strings are not
@@ -98,7 +119,12 @@ func importURL(b []byte) ([]byte, bool) {
 	if i == 0 || !hasPrefixFold(b[i:], "url(") {
 		return nil, false // "@imports", or no URL
 	}
-	i = skipSpace(b, i+len("url("))
+	return urlArgument(b[i+len("url("):])
+}
+
+// urlArgument reads the URL of a url() from what follows "url(".
+func urlArgument(b []byte) ([]byte, bool) {
+	i := skipSpace(b, 0)
 	if i < len(b) && (b[i] == '"' || b[i] == '\'') {
 		return quoted(b, i)
 	}
@@ -107,6 +133,53 @@ func importURL(b []byte) ([]byte, bool) {
 		j++
 	}
 	return b[i:j], j < len(b)
+}
+
+// cssURLs calls f with the URL of every url() (any case) in css outside
+// comments, and where its "url(" begins.
+func cssURLs(css []byte, f func(at int, url []byte)) {
+	comment := index(css, 0, "/*")
+	for i := 0; ; {
+		k := bytes.IndexByte(css[i:], '(')
+		if k < 0 {
+			return
+		}
+		k += i
+		if comment >= 0 && comment < k {
+			end := index(css, comment+2, "*/")
+			if end < 0 {
+				return
+			}
+			i = end + 2
+			comment = index(css, i, "/*")
+			continue
+		}
+		i = k + 1
+		if at := k + 1 - len("url("); at >= 0 && hasPrefixFold(css[at:], "url(") {
+			if u, _ := urlArgument(css[i:]); len(u) > 0 {
+				f(at, u)
+			}
+		}
+	}
+}
+
+// mayLoad reports whether a style attribute's value may load an image:
+// it has url( in it (any case), or a character reference, which may spell
+// one.
+func mayLoad(style []byte) bool {
+	if bytes.IndexByte(style, '&') >= 0 {
+		return true
+	}
+	for i := 0; ; {
+		k := bytes.IndexByte(style[i:], '(')
+		if k < 0 {
+			return false
+		}
+		i += k + 1
+		if i >= len("url(") && hasPrefixFold(style[i-len("url("):], "url(") {
+			return true
+		}
+	}
 }
 
 // quoted returns the string quoted at b[i].

@@ -26,6 +26,9 @@ const (
 	elMedia // img (and image, which the parser turns into img, or an SVG image), video, audio, source, track
 	elInput // <input type=image> loads its src
 	elLink
+	// Any other element whose start tag the fast path leaves to the general
+	// one: its style attribute may load an image with url().
+	elStyled
 	elForm // judged only to report its action to OnURL (the third-party scan); never blocked
 	numElems
 )
@@ -104,6 +107,7 @@ const (
 	atAction
 	atXlinkHref   // an SVG script's or image's URL, as href is
 	atImagesrcset // a preload link's srcset
+	atStyle       // url() in it loads
 	numAttrs
 	atNone = numAttrs
 )
@@ -153,6 +157,8 @@ func attrOf(key []byte) attrID {
 		return atXlinkHref
 	case "imagesrcset":
 		return atImagesrcset
+	case "style":
+		return atStyle
 	}
 	return atNone
 }
@@ -180,6 +186,7 @@ var specs = [...]judgedSpec{
 	elMedia:  {catalog.KindImage, media, media},
 	elInput:  {catalog.KindImage, setOf(atSrc), setOf(atSrc)},
 	elLink:   {catalog.KindLink, link, link},
+	elStyled: {catalog.KindImage, setOf(atStyle), setOf(atStyle)},
 	elForm:   {catalog.KindForm, setOf(atAction), 0},
 }
 

@@ -71,7 +71,7 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 	tok := r.heldPrefix(p, min(bodyEnd, r.tagLen+HoldLimit))
 	body := tok[r.tagLen:]
 	if r.el == elStyle {
-		r.neutraliseImports(p, i, body)
+		r.neutraliseCSS(p, i, body)
 		return
 	}
 	tag := tok[:r.tagLen]
@@ -167,6 +167,10 @@ func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
 			continue
 		}
 		u := ti.val[id]
+		if id == atStyle {
+			cssURLs(attrText(u), func(_ int, url []byte) { r.judgeURL(spec.kind, url, &v) })
+			continue
+		}
 		if !isSrcset(id) {
 			r.judgeURL(spec.kind, u, &v)
 			continue

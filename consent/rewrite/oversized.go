@@ -167,7 +167,9 @@ func (r *Rewriter) judgeValue(id attrID, val []byte, complete bool) Verdict {
 	ti := tagInfo{has: 1 << id}
 	ti.val[id] = val
 	v := r.judgeURLs(&ti)
-	if complete || v.Block || !isSrcset(id) && hasPrefixFold(skipHTMLSpace(val), "data:") {
+	// A style too long to hold is judged on the url()s seen: failing
+	// closed would strip many a page's long inline style of data: images.
+	if complete || v.Block || id == atStyle || !isSrcset(id) && hasPrefixFold(skipHTMLSpace(val), "data:") {
 		return v
 	}
 	if _, none := r.judge.(nopJudge); none {

@@ -108,6 +108,13 @@ var cases = []rwCase{
 	// Browsers decode references in every attribute value, the ones that decide included.
 	{"script type as references", `<script type="text&#47;javascript">gtag('config', 'G-1');</script>`,
 		`<script type="text/plain" data-consent-purpose="analytics" data-consent-vendor="google-analytics" data-consent-type="text&#47;javascript">gtag('config', 'G-1');</script>`},
+	// A style attribute's url() loads an image, on any element.
+	{"style url", `<span class="thumb" style="background-image: url(&quot;` + trk + `&quot;)">x</span>`,
+		`<span` + ads + ` class="thumb" data-consent-style="background-image: url(&quot;` + trk + `&quot;)">x</span>`},
+	{"style URL upper case, unquoted", `<div style="background:#000 URL(` + trk + `) no-repeat">`, `<div` + ads + ` data-consent-style="background:#000 URL(` + trk + `) no-repeat">`},
+	{"style url as a reference", `<div style="background:url&#40;` + trk + `)">`, `<div` + ads + ` data-consent-style="background:url&#40;` + trk + `)">`},
+	{"style url first-party", `<div style="background:url('/a.png')" onclick="go(1)">`, ""},
+	{"style without url", `<a href="/x?a=1&amp;b=2" style="color:red">`, ""},
 	{"partytown snippet", `<script type="text/partytown">gtag('config', 'G-1');</script>`,
 		`<script type="text/plain" data-consent-purpose="analytics" data-consent-vendor="google-analytics" data-consent-type="text/partytown">gtag('config', 'G-1');</script>`},
 	{"link rel as references", `<link rel="style&#115;heet" href="` + trk + `">`, `<link` + ads + ` rel="style&#115;heet" data-consent-href="` + trk + `">`},
@@ -138,6 +145,9 @@ var cases = []rwCase{
 	// @import
 	{"import forms", `<style>@import url(` + trk + `);@import url("` + trk + `") screen;@import url( '` + trk + `' );@import "` + trk + `";@import '` + trk + `';@IMPORT "` + trk + `";@import "/local.css";</style>`,
 		`<style>@consentgate-import url(` + trk + `);@consentgate-import url("` + trk + `") screen;@consentgate-import url( '` + trk + `' );@consentgate-import "` + trk + `";@consentgate-import '` + trk + `';@consentgate-IMPORT "` + trk + `";@import "/local.css";</style>`},
+	{"style url()", `<style>.a{background:url(` + trk + `) no-repeat}.b{background:url(/local.png)}.c{background-image:URL("` + trk + `")}</style>`,
+		`<style>.a{background:consentgate-url(` + trk + `) no-repeat}.b{background:url(/local.png)}.c{background-image:consentgate-URL("` + trk + `")}</style>`},
+	{"style url() in a comment", `<style>/* .a{background:url(` + trk + `)} */ .b{color:red}</style>`, ""},
 	{"import in comment", `<style>/* @import "` + trk + `"; */ @importx "` + trk + `"; @import"` + trk + `";</style>`, `<style>/* @import "` + trk + `"; */ @importx "` + trk + `"; @consentgate-import"` + trk + `";</style>`},
 	{"import unterminated style", `<style>@import "` + trk + `";`, `<style>@consentgate-import "` + trk + `";`},
 

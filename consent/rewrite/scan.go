@@ -116,13 +116,17 @@ func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 	} else if classify(p[k:n]) != elOther {
 		return i, false
 	}
-	if j, ok := skipAttrs(p, n); ok {
+	j, ok, styleURL := skipAttrs(p, n)
+	if ok && (end || !styleURL) {
 		if r.trace != nil {
 			r.traceTag(end, r.pos+int64(i), j)
 		}
 		return j, true
 	}
-	// The tag goes on in the next write: lex what is here resumably.
+	if !end {
+		return i, false // a start tag with url() in it, or going on in the next write: held and judged
+	}
+	// The end tag goes on in the next write: lex what is here resumably.
 	r.tl.st = tsBeforeAttr
 	j, ev := r.tl.lex(p, n, false)
 	if ev == lexEnd {
@@ -199,7 +203,9 @@ func (r *Rewriter) openTag(p []byte) {
 	r.el = elOther
 	name := r.name[:r.nameLen]
 	if !r.isEnd {
-		r.el = classify(name)
+		if r.el = classify(name); r.el == elOther {
+			r.el = elStyled // plainTag left it here: it may have url() in its style
+		}
 	} else if isHead(name) {
 		r.injectHook(p, r.ts)
 	}

@@ -178,46 +178,53 @@ func (t *tagLexer) lex(p []byte, i int, attrs bool) (int, lexEvent) {
 
 // skipAttrs finds the end of a tag from p[i], just after its name, by the
 // same grammar as lex (without its resumable state): it returns the index
-// just past the tag's '>', or false if p ends first.
-func skipAttrs(p []byte, i int) (int, bool) {
+// just past the tag's '>', or false if p ends first; and whether a style
+// attribute may load an image (see mayLoad).
+func skipAttrs(p []byte, i int) (end int, ok, styleURL bool) {
 	for i < len(p) {
 		c := p[i]
 		switch {
 		case c == '>':
-			return i + 1, true
+			return i + 1, true, styleURL
 		case class[c]&(cSpace|cSlash) != 0:
 			i++
 			continue
 		}
 		// An attribute name: any byte starts one, '=' included.
+		name := i
 		i = skipClass(p, i+1, keyStop)
+		style := i-name == len("style") && hasPrefixFold(p[name:], "style")
 		if i < len(p) && class[p[i]]&cSpace != 0 {
 			i = skipSpace(p, i+1)
 		}
 		if i >= len(p) {
-			return i, false
+			return i, false, styleURL
 		}
 		if p[i] != '=' {
 			continue // '/', '>' or the next name is read between attributes
 		}
 		i = skipSpace(p, i+1)
 		if i >= len(p) {
-			return i, false
+			return i, false, styleURL
 		}
+		v := i
 		switch c := p[i]; {
 		case c == '>': // "a=>": an empty value, and the tag's end
-			return i + 1, true
+			return i + 1, true, styleURL
 		case c == '"' || c == '\'':
 			j := bytes.IndexByte(p[i+1:], c)
 			if j < 0 {
-				return len(p), false
+				return len(p), false, styleURL
 			}
 			i += j + 2
 		default:
 			i = skipClass(p, i+1, valStop)
 		}
+		if style && !styleURL {
+			styleURL = mayLoad(p[v:i])
+		}
 	}
-	return i, false
+	return i, false, styleURL
 }
 
 func (t *tagLexer) noValue(i int) (int, lexEvent) {

@@ -14,6 +14,9 @@ type token struct {
 	name       string // lower-case tag name
 	start, end int
 	raw        string
+	// styleURL: a start tag whose (first) style attribute has url() in it,
+	// which may load an image.
+	styleURL bool
 }
 
 // xnetTokens tokenizes src with x/net/html, the reference. Like the
@@ -37,8 +40,15 @@ func xnetTokens(src []byte) []token {
 		off = t.end
 		switch tt {
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, _ := z.TagName()
+			name, more := z.TagName()
 			t.name = string(name)
+			for seen := false; more; {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				if string(k) == "style" && !seen {
+					seen, t.styleURL = true, strings.Contains(strings.ToLower(string(v)), "url(")
+				}
+			}
 			if tt != html.EndTagToken && t.name == "noscript" {
 				z.NextIsNotRawText()
 			}
@@ -164,7 +174,7 @@ func sameOutsideJudged(in, out []token) error {
 			return fmt.Errorf("token %d: %v %q became %v %q", k, a.typ, a.raw, b.typ, b.raw)
 		}
 		if isStart(a) {
-			if classify([]byte(a.name)).judged() {
+			if classify([]byte(a.name)).judged() || a.styleURL {
 				continue
 			}
 		}
@@ -189,4 +199,5 @@ func isStart(t token) bool {
 	return t.typ == html.StartTagToken || t.typ == html.SelfClosingTagToken
 }
 
-func unimport(s string) string { return strings.ReplaceAll(s, "@"+string(importRename), "@") }
+// unimport undoes what neutraliseCSS inserts.
+func unimport(s string) string { return strings.ReplaceAll(s, string(cssRename), "") }
