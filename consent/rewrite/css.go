@@ -164,22 +164,13 @@ func cssURLs(css []byte, f func(at int, url []byte)) {
 }
 
 // mayLoad reports whether a style attribute's value may load an image:
-// it has url( in it (any case), or a character reference, which may spell
-// one.
+// it has a url() in it, or a character reference, which may spell one.
 func mayLoad(style []byte) bool {
-	if bytes.IndexByte(style, '&') >= 0 {
-		return true
+	found := bytes.IndexByte(style, '&') >= 0
+	if !found {
+		cssURLs(style, func(int, []byte) { found = true })
 	}
-	for i := 0; ; {
-		k := bytes.IndexByte(style[i:], '(')
-		if k < 0 {
-			return false
-		}
-		i += k + 1
-		if i >= len("url(") && hasPrefixFold(style[i-len("url("):], "url(") {
-			return true
-		}
-	}
+	return found
 }
 
 // quoted returns the string quoted at b[i].
