@@ -44,7 +44,7 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 	switch {
 	case r.el == elForm:
 		r.judgeURLs(&ti) // for OnURL only: a form loads nothing until it is sent
-	case ti.has.has(atConsent):
+	case ti.has.has(atConsent) && r.el != elStyled: // (the fast path passes a plain element's mark by)
 		v = r.judge.JudgePurpose(attrText(ti.val[atConsent]))
 	case r.el == elScript && !ti.has.has(atSrc):
 		if v = r.judgeURLs(&ti); v.Block { // an SVG script's href

@@ -54,7 +54,7 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 	switch {
 	case r.el == elForm:
 		r.judgeURLs(&ti) // for OnURL only, as in judgeTag
-	case ti.has.has(atConsent):
+	case ti.has.has(atConsent) && r.el != elStyled:
 		if v = r.judge.JudgePurpose(attrText(ti.val[atConsent])); !v.Block {
 			o.mode = ovLive
 		}

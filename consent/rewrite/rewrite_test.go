@@ -113,6 +113,7 @@ var cases = []rwCase{
 		`<span` + ads + ` class="thumb" data-consent-style="background-image: url(&quot;` + trk + `&quot;)">x</span>`},
 	{"style URL upper case, unquoted", `<div style="background:#000 URL(` + trk + `) no-repeat">`, `<div` + ads + ` data-consent-style="background:#000 URL(` + trk + `) no-repeat">`},
 	{"style url as a reference", `<div style="background:url&#40;` + trk + `)">`, `<div` + ads + ` data-consent-style="background:url&#40;` + trk + `)">`},
+	{"marked div, loading nothing", `<div data-consent="marketing" class="promo"><p>x</p></div>`, ""},
 	{"style url first-party", `<div style="background:url('/a.png')" onclick="go(1)">`, ""},
 	{"style without url", `<a href="/x?a=1&amp;b=2" style="color:red">`, ""},
 	{"partytown snippet", `<script type="text/partytown">gtag('config', 'G-1');</script>`,
