@@ -7,18 +7,23 @@ import (
 	"github.com/consentgate/consentgate/consent/catalog"
 )
 
-// cssRename is inserted after the '@' of a blocked @import, and before the
-// "url(" of a blocked url(): browsers drop the unknown at-rule, and the
-// declaration with an unknown function.
+// cssRename is inserted after the '@' of a blocked @import: browsers drop
+// the unknown at-rule.
 var cssRename = []byte("consentgate-")
+
+// cssEdit is an insertion into the text of a style element.
+type cssEdit struct {
+	at  int
+	ins []byte
+}
 
 // neutraliseCSS judges the @import rules (KindLink) and the other url()s
 // (KindImage) in css, the prefix to judge of the held text of a style
 // element, which ends before p[i], and emits the text with the blocked ones
-// renamed.
+// renamed (cssRename, cssArgRename).
 func (r *Rewriter) neutraliseCSS(p []byte, i int, css []byte) {
-	var buf [16]int
-	at := buf[:0]       // where cssRename goes
+	var buf [16]cssEdit
+	edits := buf[:0]
 	var spans [8][2]int // the first imports' extent: their url() is theirs
 	imports := spans[:0]
 	im := newImportScanner(css)
@@ -26,7 +31,7 @@ func (r *Rewriter) neutraliseCSS(p []byte, i int, css []byte) {
 		end := cap(css) - cap(u) + len(u) // u is a slice of css
 		imports = append(imports, [2]int{k, end})
 		if r.blocks(catalog.KindLink, u) {
-			at = append(at, k+1)
+			edits = append(edits, cssEdit{k + 1, cssRename})
 		}
 	}
 	cssURLs(css, func(k int, u []byte) {
@@ -36,21 +41,21 @@ func (r *Rewriter) neutraliseCSS(p []byte, i int, css []byte) {
 			}
 		}
 		if r.blocks(catalog.KindImage, u) {
-			at = append(at, k)
+			edits = append(edits, cssEdit{k + len("url("), cssArgRename})
 		}
 	})
-	if len(at) == 0 {
+	if len(edits) == 0 {
 		r.unhold()
 		return
 	}
-	slices.Sort(at)
+	slices.SortFunc(edits, func(a, b cssEdit) int { return a.at - b.at })
 	r.flushBefore(p)
 	prev := 0
-	for _, k := range at {
+	for _, e := range edits {
 		r.blocked++
-		r.emit(css[prev:k])
-		r.emit(cssRename)
-		prev = k
+		r.emit(css[prev:e.at])
+		r.emit(e.ins)
+		prev = e.at
 	}
 	r.emitHeldFrom(p, i, prev)
 	r.drop(i)

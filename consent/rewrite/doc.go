@@ -56,7 +56,8 @@
 //     includes stylesheet, preconnect, dns-prefetch, preload, prefetch,
 //     modulepreload, prerender, icon or manifest: KindLink.
 //   - @import url(X), url("X") or "X" in an inline <style> (its first
-//     HoldLimit bytes): KindLink; every other url() there: KindImage.
+//     HoldLimit bytes): KindLink; every other url() there, all through
+//     the text: KindImage.
 //   - url() in the style attribute of any element: KindImage.
 //   - <form action>: KindForm, only reported to Options.OnURL (for the
 //     third-party scan); a form is never neutralised, since it sends
@@ -80,8 +81,8 @@
 // type attributes renamed), an iframe a srcdoc placeholder naming the
 // vendor (an existing srcdoc renamed). A blocked @import becomes
 // @consentgate-import, which browsers drop, and a blocked url() in a style
-// element consentgate-url(), which drops its declaration; a style attribute
-// is renamed like a URL attribute.
+// element url(consentgate:…), which names nothing a browser fetches; a style
+// attribute is renamed like a URL attribute.
 //
 // A judged start tag longer than TagLimit cannot be held whole; it is
 // judged as it streams and fails closed: its first TagLimit bytes as a

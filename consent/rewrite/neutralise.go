@@ -84,6 +84,15 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 // live is then tail-scanned; a possible end tag at its end stays held, so
 // that TailPoison can still go in front of it.
 func (r *Rewriter) decideLongBody(p []byte, j int) {
+	if r.el == elStyle {
+		// The prefix is decided; the rest is judged as it streams.
+		prefix := r.heldPrefix(p, r.tagLen+HoldLimit)
+		r.startCSSTail(prefix)
+		rest := r.restAfterPrefix()
+		r.decideBody(p, rest, r.tagLen+HoldLimit)
+		r.cssTailText(p, rest, j)
+		return
+	}
 	if r.el != elScript {
 		r.decideBody(p, j, r.tagLen+HoldLimit)
 		return

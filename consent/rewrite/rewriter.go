@@ -75,6 +75,7 @@ type Rewriter struct {
 	clen    int     // ... and its length, up to 3
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
+	css     cssTail
 	ov      oversized // the oversized start tag being streamed, if on
 
 	// Output and held bytes. Within a Write, p[from:] has not been written
@@ -153,6 +154,9 @@ func (r *Rewriter) Close() error {
 	}
 	r.closed = true
 	r.from, r.ts = 0, 0
+	if r.css.on {
+		r.endCSSTail(nil, 0, 0) // the page ends inside a long style
+	}
 	if r.tail.on {
 		r.closeTail()
 	} else if r.holding {

@@ -278,6 +278,10 @@ func (r *Rewriter) rawText(p []byte, i int) int {
 			r.tailText(p, i, j, r.raw.pending())
 			return j
 		}
+		if r.css.on {
+			r.cssTailText(p, i, j)
+			return j
+		}
 		// Decide as soon as the prefix to judge is certain, so that a long
 		// text is not held.
 		if r.holding && r.heldLen(j)-r.tagLen-r.raw.pending() >= HoldLimit {
@@ -289,8 +293,12 @@ func (r *Rewriter) rawText(p []byte, i int) int {
 	switch bodyLen := r.heldLen(j) - endTagLen - r.tagLen; {
 	case r.tail.on:
 		r.endTail(p, i, max(j-endTagLen, r.from))
+	case r.css.on:
+		r.endCSSTail(p, i, max(j-endTagLen, i))
 	case r.holding && r.el == elScript && bodyLen > HoldLimit && j-endTagLen >= r.ts:
 		r.decideEndedLongScript(p, j-endTagLen)
+	case r.holding && r.el == elStyle && bodyLen > HoldLimit && j-endTagLen >= r.ts:
+		r.decideEndedLongStyle(p, j-endTagLen)
 	case r.holding:
 		r.decideBody(p, j, r.heldLen(j)-endTagLen)
 	}

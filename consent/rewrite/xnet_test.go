@@ -199,5 +199,7 @@ func isStart(t token) bool {
 	return t.typ == html.StartTagToken || t.typ == html.SelfClosingTagToken
 }
 
-// unimport undoes what neutraliseCSS inserts.
-func unimport(s string) string { return strings.ReplaceAll(s, string(cssRename), "") }
+// unimport undoes what neutraliseCSS and the CSS tail insert.
+func unimport(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, string(cssRename), ""), string(cssArgRename), "")
+}
