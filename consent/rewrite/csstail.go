@@ -25,7 +25,8 @@ var cssArgRename = []byte("consentgate:")
 // junk) is judged on its beginning.
 const maxCSSArg = 2 << 10
 
-// startCSSTail turns the tail on after the prefix, which ends in prev.
+// startCSSTail turns the tail on after the prefix judged whole, whose last
+// bytes may begin a "url(".
 func (r *Rewriter) startCSSTail(prefix []byte) {
 	r.css = cssTail{on: true}
 	r.css.push(prefix)
