@@ -28,8 +28,7 @@ func (r *Rewriter) neutraliseCSS(p []byte, i int, css []byte) {
 	imports := spans[:0]
 	im := newImportScanner(css)
 	for k, u := im.next(); k >= 0; k, u = im.next() {
-		end := cap(css) - cap(u) + len(u) // u is a slice of css
-		imports = append(imports, [2]int{k, end})
+		imports = append(imports, [2]int{k, endIn(css, u)})
 		if r.blocks(catalog.KindLink, u) {
 			edits = append(edits, cssEdit{k + 1, cssRename})
 		}

@@ -80,7 +80,7 @@ func (r *Rewriter) argEnd(p []byte, end int) (int, bool) {
 	if !ok {
 		return end, len(arg) >= maxCSSArg
 	}
-	n := cap(arg) - cap(u) + len(u) // u is a slice of arg
+	n := endIn(arg, u)
 	if n < len(arg) && (arg[n] == '"' || arg[n] == '\'') {
 		n++ // a quoted URL's closing quote
 	}
@@ -109,11 +109,17 @@ func (r *Rewriter) decideArg(p []byte, stop int) {
 // HoldLimit and ends at the end tag at p[endTag]: its prefix as a short
 // one's, the rest as the tail.
 func (r *Rewriter) decideEndedLongStyle(p []byte, endTag int) {
-	prefix := r.heldPrefix(p, r.tagLen+HoldLimit)
-	r.startCSSTail(prefix)
-	rest := r.restAfterPrefix()
+	r.endCSSTail(p, r.decideStylePrefix(p), endTag)
+}
+
+// decideStylePrefix decides the first HoldLimit bytes of a held style's
+// text as a short style's, turns the tail on after them, and returns where
+// in p the text after them begins.
+func (r *Rewriter) decideStylePrefix(p []byte) (rest int) {
+	r.startCSSTail(r.heldPrefix(p, r.tagLen+HoldLimit))
+	rest = r.restAfterPrefix()
 	r.decideBody(p, rest, r.tagLen+HoldLimit)
-	r.endCSSTail(p, rest, endTag)
+	return rest
 }
 
 // endCSSTail finishes tail mode where the style's text ends, at p[end]:

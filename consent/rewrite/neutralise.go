@@ -85,12 +85,7 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 // that TailPoison can still go in front of it.
 func (r *Rewriter) decideLongBody(p []byte, j int) {
 	if r.el == elStyle {
-		// The prefix is decided; the rest is judged as it streams.
-		prefix := r.heldPrefix(p, r.tagLen+HoldLimit)
-		r.startCSSTail(prefix)
-		rest := r.restAfterPrefix()
-		r.decideBody(p, rest, r.tagLen+HoldLimit)
-		r.cssTailText(p, rest, j)
+		r.cssTailText(p, r.decideStylePrefix(p), j) // the rest is judged as it streams
 		return
 	}
 	if r.el != elScript {

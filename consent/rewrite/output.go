@@ -92,6 +92,9 @@ func follows(a, b []byte) bool {
 	return len(b) > 0 && len(rest) >= len(b) && &rest[0] == &b[0]
 }
 
+// endIn is the index in s just past sub, which is a slice of s.
+func endIn(s, sub []byte) int { return cap(s) - cap(sub) + len(sub) }
+
 // within reports whether b is a part of p.
 func within(p, b []byte) bool {
 	x := cap(p) - cap(b)

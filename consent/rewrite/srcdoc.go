@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"html"
 	"io"
 
 	"github.com/consentgate/consentgate/consent/catalog"
@@ -16,7 +15,7 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 	}
 	j := firstBlock{Judge: r.judge}
 	nested := New(io.Discard, Options{Judge: &j})
-	nested.Write([]byte(html.UnescapeString(string(doc))))
+	nested.Write(attrText(doc))
 	nested.Close()
 	return j.v
 }
