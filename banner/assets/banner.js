@@ -19,6 +19,11 @@
     if (text != null) e.textContent = text;
     return e;
   }
+  // own resolves a path of this site against the page's own URL: a
+  // <base href> naming another host must not send a choice there.
+  function own(path) {
+    try { return new URL(path, location.href).href; } catch (e) { return path; }
+  }
   function add(parent) {
     for (var i = 1; i < arguments.length; i++) if (arguments[i]) parent.appendChild(arguments[i]);
     return parent;
@@ -87,7 +92,7 @@
 
   function intro() {
     var p = el("p", { id: "cg-desc" }, t.text + " ");
-    if (cfg.privacy_policy) add(p, el("a", { href: cfg.privacy_policy, "class": "cg-link" }, t.policy_link));
+    if (cfg.privacy_policy) add(p, el("a", { href: own(cfg.privacy_policy), "class": "cg-link" }, t.policy_link));
     var frag = add(D.createDocumentFragment(), p);
     if (state.signal) add(frag, el("p", { "class": "cg-note" }, t.signal));
     if (state.changed) add(frag, el("p", { "class": "cg-note" }, state.changed));
@@ -146,7 +151,7 @@
   // getDetails loads the vendor list once (content-hashed, cached).
   function getDetails() {
     if (!details) {
-      details = cfg.details ? fetch(cfg.details, { credentials: "same-origin" }).then(function (r) {
+      details = cfg.details ? fetch(own(cfg.details), { credentials: "same-origin" }).then(function (r) {
         if (!r.ok) throw r.status;
         return r.json();
       }) : Promise.reject(0);
@@ -272,7 +277,7 @@
     if (pending) return pending;
     if (errBox) errBox.textContent = "";
     var before = state;
-    pending = fetch(cfg.prefix + "choice", {
+    pending = fetch(own(cfg.prefix + "choice"), {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body)

@@ -60,6 +60,13 @@ var trackerSpellings = []string{
 	`<style>.cg-probe{width:5px;height:5px;background:url(//cdn.taboola.com/libtrc/static/thumbnails/x.png?f=35) no-repeat}</style><div class="cg-probe"></div>`,
 	// … far into a long one (the gateway judges the first 16 KiB whole, the rest as it streams).
 	`<style>` + strings.Repeat(".cg-pad{color:#123}\n", 1200) + `.cg-far{width:5px;height:5px;background:url("https://www.facebook.com/tr?f=36")}</style><div class="cg-far"></div>`,
+	// Images a table's or a cell's background attribute loads, and a style
+	// on elements the gateway knows by name (a textarea, an img whose own
+	// src is first-party).
+	`<table background="https://www.facebook.com/tr?f=37" width="5" height="5"><tr><td>x</td></tr></table>`,
+	`<table><tr><td background="https:&#47;&#47;www.facebook.com/tr?f=38" width="5" height="5">x</td></tr></table>`,
+	`<textarea style="width:5px;height:5px;background:url(https://www.facebook.com/tr?f=39)">x</textarea>`,
+	`<img alt="" src="/nothing.gif" style="width:5px;height:5px;background:url('https://www.facebook.com/tr?f=40')">`,
 	// A frame whose document is written into its srcdoc.
 	`<iframe title="widget" srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script src=&quot;https://www.google-analytics.com/analytics.js?f=32&quot;&gt;&lt;/script&gt;"></iframe>`,
 }
@@ -105,4 +112,39 @@ func TestTrackerSpellingsBrowsersLoadAreBlocked(t *testing.T) {
 	p.waitFor("after Accept all, the snippet whose script type is spelt with a reference runs", `window.__typedRan === true`)
 	p.reload()
 	p.waitQueries("after Accept all and a reload, the SVG scripts and the preload load too", nextView...)
+}
+
+// TestBaseNamingATrackerHost: a page whose <base href> names a tracker's
+// host loads that tracker through plain relative URLs. Before a choice
+// none of them loads; the banner still comes from the gateway (its hook
+// goes in front of the base) and posts the choice there, not to the
+// tracker's host; after Accept all, the page's relative tracker URLs load.
+func TestBaseNamingATrackerHost(t *testing.T) {
+	port := gatewaytest.FreePort(t)
+	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Base</title>` +
+		`<base href="https://www.google-analytics.com/"><script async src="analytics.js?f=41"></script></head>` +
+		`<body><main><h1>A page on another base</h1><img alt="" src="collect?f=42" width="1" height="1">` +
+		`<table><tr><td background="/collect?f=43" width="5" height="5">x</td></tr></table></main></body></html>`
+	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
+	consent
+	header Content-Type "text/html; charset=utf-8"
+	respond `+"`%s`"+`
+}`, port, page))
+	gatewaytest.WaitListening(t, port)
+	p := newPage(t, gatewaytest.BaseURL(port))
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("on a page whose base names a tracker's host, before any choice")
+
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.waitQueries("after Accept all, the relative tracker URLs load from the base's host", "f=41", "f=42", "f=43")
+	p.reload()
+	if cfg := p.config(); !cfg.State.Decided {
+		t.Error("after Accept all and a reload, the gateway does not know of the choice: it was not posted to the gateway")
+	}
+	if log, _ := p.thirdParty(); slices.ContainsFunc(log, func(s string) bool { return strings.Contains(s, "/.consent/") }) {
+		t.Errorf("the gateway's own URLs went to the base's host:\n  %s", strings.Join(log, "\n  "))
+	}
 }

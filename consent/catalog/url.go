@@ -206,3 +206,47 @@ func hasUpper(b []byte) bool {
 	}
 	return false
 }
+
+// NamesHost reports whether u, read as a browser reads it, is an absolute
+// http(s) or protocol-relative URL with a host.
+func NamesHost(u []byte) bool {
+	p, ok := splitURL(u)
+	return ok && p.abs && len(p.host) > 0
+}
+
+// Resolve returns ref as a browser resolves it against base, the URL a
+// page's <base href> names, when base is an absolute http(s) URL and ref is
+// a relative one: "//host/path?query", which is all matching reads.
+// Otherwise it returns ref as it is: relative to the page itself, or
+// absolute already. (Dot segments are left as written.)
+func Resolve(base, ref []byte) []byte {
+	b, ok := splitURL(base)
+	if !ok || !b.abs || len(b.host) == 0 {
+		return ref
+	}
+	r, ok := splitURL(ref)
+	if !ok || r.abs {
+		return ref
+	}
+	out := make([]byte, 0, len("//[]/")+len(b.host)+len(b.rest)+len(r.rest))
+	out = append(out, "//"...)
+	if bytes.IndexByte(b.host, ':') >= 0 {
+		out = append(append(append(out, '['), b.host...), ']') // IPv6
+	} else {
+		out = append(out, b.host...)
+	}
+	if len(r.rest) == 0 || r.rest[0] != '/' {
+		dir := b.path()
+		switch {
+		case len(r.rest) == 0: // only a fragment: the base itself
+			dir = b.rest
+		case r.rest[0] != '?':
+			dir = dir[:bytes.LastIndexByte(dir, '/')+1] // a path goes after the base's last '/'
+		}
+		if len(dir) == 0 || dir[0] != '/' {
+			out = append(out, '/')
+		}
+		out = append(out, dir...)
+	}
+	return append(out, r.rest...)
+}

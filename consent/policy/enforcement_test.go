@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -205,4 +206,30 @@ func nodeCheck(t *testing.T, node, script string) error {
 func firstLine(b []byte) string {
 	s, _, _ := strings.Cut(string(b), "\n")
 	return s
+}
+
+// TestLoadsThroughBaseAndBackground: a page whose <base href> names a
+// tracker's host loads that tracker through plain relative URLs, and legacy
+// background attributes and styles of any element load images; x/net/html
+// (resolving against the base itself) finds none of them live without
+// consent, and all of them as they were with everything granted.
+func TestLoadsThroughBaseAndBackground(t *testing.T) {
+	p := builtinPolicy(t)
+	none, all := p.Undecided(false), granting(p, p.PurposeIDs()...)
+	page := []byte(`<!doctype html><html><head><title>t</title>` +
+		`<base href="https://www.google-analytics.com/"><script async src="analytics.js"></script></head>` +
+		`<body background="https://www.facebook.com/tr?id=1&amp;ev=PageView">` +
+		`<table><tr><td background="//www.facebook.com/tr?id=2">x</td></tr></table>` +
+		`<textarea style="background:url(https://www.facebook.com/tr?id=3)"></textarea></body></html>`)
+	before := liveTrackers(p, page, none) // once per parse, scripting on and off
+	slices.Sort(before)
+	if before = slices.Compact(before); len(before) != 4 {
+		t.Fatalf("the page should load four trackers unrewritten, x/net/html finds %d:\n  %s", len(before), strings.Join(before, "\n  "))
+	}
+	if live := liveTrackers(p, rewritten(page, none), none); len(live) > 0 {
+		t.Errorf("without consent, still live:\n  %s", strings.Join(live, "\n  "))
+	}
+	if !bytes.Equal(withoutHook(t, rewritten(page, all)), page) {
+		t.Error("with everything granted, the output is not the input plus the hook")
+	}
 }

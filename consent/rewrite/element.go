@@ -1,6 +1,10 @@
 package rewrite
 
-import "github.com/consentgate/consentgate/consent/catalog"
+import (
+	"bytes"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
 
 // elem is what the scanner needs to know about a start tag's name. Every
 // name not listed is elOther: its tag is only skipped.
@@ -9,6 +13,7 @@ type elem uint8
 const (
 	elOther elem = iota
 	elHead       // Early goes after it
+	elBase       // its href is the base of the relative URLs after it
 	elBody       // Early before it, Hook after it
 	elStyle      // @import in its text is judged
 	// Elements whose text, up to the end tag, is not markup.
@@ -29,7 +34,7 @@ const (
 	// Any other element whose start tag the fast path leaves to the general
 	// one: its style attribute may load an image with url().
 	elStyled
-	elForm // judged only to report its action to OnURL (the third-party scan); never blocked
+	elForm // its action is judged only to be reported to OnURL (the third-party scan)
 	numElems
 )
 
@@ -47,7 +52,7 @@ var elemNames = [...]struct {
 	name string
 	el   elem
 }{
-	{"head", elHead}, {"body", elBody}, {"style", elStyle},
+	{"head", elHead}, {"base", elBase}, {"body", elBody}, {"style", elStyle},
 	{"xmp", elXmp}, {"noembed", elNoembed}, {"noframes", elNoframes},
 	{"textarea", elTextarea}, {"title", elTitle}, {"plaintext", elPlaintext},
 	{"script", elScript}, {"iframe", elIframe}, {"embed", elEmbed}, {"object", elObject},
@@ -89,7 +94,31 @@ func classify(name []byte) elem {
 	return elOther
 }
 
-func (e elem) judged() bool { return e >= elScript }
+// judged reports whether a start tag of e is held and judged. Every
+// element's style (and a table's or body's background) may load an image,
+// so every element the scanner knows by name is; the others (elOther) are
+// passed by on the fast path unless their attributes may load (elStyled).
+func (e elem) judged() bool { return specs[e].urls != 0 }
+
+// readsMark reports whether data-consent on e decides it: on the elements
+// that load something of their own. The others are judged on their style
+// and background only, as the fast path passes a plain element's mark by.
+func (e elem) readsMark() bool { return e >= elScript && e <= elLink }
+
+// renamedWhenBlocked reports whether attribute id, with value val, is
+// renamed in a blocked element e. A style or background is renamed only
+// when it may load: a placeholder keeps its size and look.
+func (e elem) renamedWhenBlocked(id attrID, val []byte) bool {
+	switch {
+	case !specs[e].rename.has(id):
+		return false
+	case id == atStyle:
+		return mayLoad(val)
+	case id == atBackground:
+		return len(bytes.Trim(val, "\"'")) > 0
+	}
+	return true
+}
 
 // attrID names the attributes a judged element is read for.
 type attrID uint8
@@ -108,6 +137,7 @@ const (
 	atXlinkHref   // an SVG script's or image's URL, as href is
 	atImagesrcset // a preload link's srcset
 	atStyle       // url() in it loads
+	atBackground  // body's and table cells' image: a URL
 	numAttrs
 	atNone = numAttrs
 )
@@ -159,6 +189,8 @@ func attrOf(key []byte) attrID {
 		return atImagesrcset
 	case "style":
 		return atStyle
+	case "background":
+		return atBackground
 	}
 	return atNone
 }
@@ -172,23 +204,32 @@ type judgedSpec struct {
 
 // Inside <svg>, a script and an image take their URL from href or
 // xlink:href; elsewhere browsers ignore those, so judging them costs nothing.
+// Every element that renders may load an image from its style (and a body
+// or table cell from its background); a script and a link render nothing.
 var (
-	media  = setOf(atSrc, atSrcset, atPoster, atHref, atXlinkHref)
+	styled = setOf(atStyle, atBackground)
+	media  = setOf(atSrc, atSrcset, atPoster, atHref, atXlinkHref) | styled
 	script = setOf(atSrc, atHref, atXlinkHref)
 	link   = setOf(atHref, atImagesrcset)
 )
 
-var specs = [...]judgedSpec{
-	elScript: {catalog.KindScript, script, script | setOf(atType)},
-	elIframe: {catalog.KindFrame, setOf(atSrc), setOf(atSrc, atSrcdoc)},
-	elEmbed:  {catalog.KindFrame, setOf(atSrc), setOf(atSrc)},
-	elObject: {catalog.KindFrame, setOf(atData), setOf(atData)},
-	elMedia:  {catalog.KindImage, media, media},
-	elInput:  {catalog.KindImage, setOf(atSrc), setOf(atSrc)},
-	elLink:   {catalog.KindLink, link, link},
-	elStyled: {catalog.KindImage, setOf(atStyle), setOf(atStyle)},
-	elForm:   {catalog.KindForm, setOf(atAction), 0},
-}
+var specs = func() (s [numElems]judgedSpec) {
+	for e := elHead; e < elScript; e++ {
+		s[e] = judgedSpec{catalog.KindImage, styled, styled}
+	}
+	s[elScript] = judgedSpec{catalog.KindScript, script, script | setOf(atType)}
+	s[elIframe] = judgedSpec{catalog.KindFrame, setOf(atSrc) | styled, setOf(atSrc, atSrcdoc) | styled}
+	s[elEmbed] = judgedSpec{catalog.KindFrame, setOf(atSrc) | styled, setOf(atSrc) | styled}
+	s[elObject] = judgedSpec{catalog.KindFrame, setOf(atData) | styled, setOf(atData) | styled}
+	s[elMedia] = judgedSpec{catalog.KindImage, media, media}
+	s[elInput] = judgedSpec{catalog.KindImage, setOf(atSrc) | styled, setOf(atSrc) | styled}
+	s[elLink] = judgedSpec{catalog.KindLink, link, link}
+	s[elStyled] = judgedSpec{catalog.KindImage, styled, styled}
+	// A form's action is judged only to be reported to OnURL (the
+	// third-party scan): a form loads nothing until it is sent.
+	s[elForm] = judgedSpec{catalog.KindForm, setOf(atAction) | styled, styled}
+	return s
+}()
 
 // isSrcset reports whether an attribute holds srcset candidates.
 func isSrcset(id attrID) bool { return id == atSrcset || id == atImagesrcset }

@@ -40,11 +40,14 @@ func (ti *tagInfo) add(tag []byte, a attr) {
 func (r *Rewriter) judgeTag(p []byte, j int) {
 	tag := r.heldPrefix(p, r.heldLen(j))
 	ti := parseTag(tag)
+	if r.el == elBase && r.noteBase(&ti) {
+		// The hook's URLs are the gateway's own: they must not resolve
+		// against a base naming another host, so they go in front of it.
+		r.injectHook(p, r.ts)
+	}
 	var v Verdict
 	switch {
-	case r.el == elForm:
-		r.judgeURLs(&ti) // for OnURL only: a form loads nothing until it is sent
-	case ti.has.has(atConsent) && r.el != elStyled: // (the fast path passes a plain element's mark by)
+	case ti.has.has(atConsent) && r.el.readsMark(): // (the fast path passes a plain element's mark by)
 		v = r.judge.JudgePurpose(attrText(ti.val[atConsent]))
 	case r.el == elScript && !ti.has.has(atSrc):
 		if v = r.judgeURLs(&ti); v.Block { // an SVG script's href
@@ -162,6 +165,20 @@ func (r *Rewriter) settle(p []byte, i int, tag []byte, ti *tagInfo, v Verdict) {
 	r.drop(i)
 }
 
+// noteBase keeps the href of the page's first <base> that has one: the
+// relative URLs after it load from there, which may be a third party. It
+// reports whether this base names a host.
+func (r *Rewriter) noteBase(ti *tagInfo) bool {
+	if r.baseSet || !ti.has.has(atHref) {
+		return false
+	}
+	r.baseSet = true
+	if href := ti.val[atHref]; catalog.NamesHost(href) {
+		r.base = append([]byte(nil), href...) // kept beyond this write
+	}
+	return r.base != nil
+}
+
 // judgeURLs judges every URL attribute of the element; the first blocking
 // verdict wins, but all are judged so that OnURL sees each.
 func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
@@ -171,11 +188,17 @@ func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
 			continue
 		}
 		u := ti.val[id]
-		if id == atStyle {
-			cssURLs(attrText(u), func(_ int, url []byte) { r.judgeURL(spec.kind, url, &v) })
+		switch {
+		case id == atStyle:
+			cssURLs(attrText(u), func(_ int, url []byte) { r.judgeURL(catalog.KindImage, url, &v) })
 			continue
-		}
-		if !isSrcset(id) {
+		case id == atBackground:
+			r.judgeURL(catalog.KindImage, u, &v)
+			continue
+		case id == atAction:
+			r.judgeURL(spec.kind, u, &Verdict{}) // reported, never blocking
+			continue
+		case !isSrcset(id):
 			r.judgeURL(spec.kind, u, &v)
 			continue
 		}
@@ -195,6 +218,9 @@ func (r *Rewriter) judgeURL(kind catalog.Kind, u []byte, v *Verdict) {
 	if len(u) == 0 {
 		return
 	}
+	if r.base != nil {
+		u = catalog.Resolve(r.base, u)
+	}
 	got := r.judge.JudgeURL(kind, u)
 	if r.opt.OnURL != nil {
 		r.opt.OnURL(kind, u, got)
@@ -210,11 +236,10 @@ func (r *Rewriter) judgeURL(kind catalog.Kind, u []byte, v *Verdict) {
 func (r *Rewriter) emitNeutralised(tag []byte, ti *tagInfo, v Verdict) {
 	r.emit(tag[:ti.nameEnd])
 	r.emitMarks(v, false)
-	rename := specs[r.el].rename
 	prev := ti.nameEnd
 	it := newAttrIter(tag)
 	for a, ok := it.next(); ok; a, ok = it.next() {
-		if id := attrOf(tag[a.keyStart:a.keyEnd]); id != atNone && rename.has(id) {
+		if id := attrOf(tag[a.keyStart:a.keyEnd]); id != atNone && r.el.renamedWhenBlocked(id, tag[a.valStart:a.valEnd]) {
 			r.emit(tag[prev:a.keyStart])
 			r.emit(renamePrefix)
 			prev = a.keyStart

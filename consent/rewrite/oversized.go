@@ -52,9 +52,7 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 	*o = oversized{on: true, has: ti.has, js: isJavaScript(&ti)}
 	var v Verdict
 	switch {
-	case r.el == elForm:
-		r.judgeURLs(&ti) // for OnURL only, as in judgeTag
-	case ti.has.has(atConsent) && r.el != elStyled:
+	case ti.has.has(atConsent) && r.el.readsMark():
 		if v = r.judge.JudgePurpose(attrText(ti.val[atConsent])); !v.Block {
 			o.mode = ovLive
 		}
@@ -128,7 +126,7 @@ func (r *Rewriter) decideAttr(p []byte, j int, complete bool) {
 	o.has |= 1 << id
 	spec := &specs[r.el]
 	switch {
-	case o.mode == ovLive, o.mode == ovBlocked && !spec.rename.has(id):
+	case o.mode == ovLive, o.mode == ovBlocked && !r.el.renamedWhenBlocked(id, val):
 		r.unhold()
 		return
 	case o.mode == ovBlocked:
@@ -146,7 +144,7 @@ func (r *Rewriter) decideAttr(p []byte, j int, complete bool) {
 			return
 		}
 		v := r.judgeValue(id, val, complete)
-		if !v.Block || r.el == elForm {
+		if !v.Block {
 			o.src = o.src || id == atSrc
 			r.unhold()
 			return

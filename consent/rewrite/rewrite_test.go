@@ -113,6 +113,33 @@ var cases = []rwCase{
 		`<span` + ads + ` class="thumb" data-consent-style="background-image: url(&quot;` + trk + `&quot;)">x</span>`},
 	{"style URL upper case, unquoted", `<div style="background:#000 URL(` + trk + `) no-repeat">`, `<div` + ads + ` data-consent-style="background:#000 URL(` + trk + `) no-repeat">`},
 	{"style url as a reference", `<div style="background:url&#40;` + trk + `)">`, `<div` + ads + ` data-consent-style="background:url&#40;` + trk + `)">`},
+	// A background attribute loads an image on a body and table cells; a
+	// style loads on any element that renders, the ones the scanner knows
+	// by name included. A style that loads nothing stays, so a blocked
+	// element keeps its look.
+	{"body background", `<body background="` + trk + `" class=x>`, `<body` + ads + ` data-consent-background="` + trk + `" class=x>`},
+	{"td background unquoted, upper case", `<table><tr><TD BACKGROUND=` + trk + `>x</td></tr></table>`, `<table><tr><TD` + ads + ` data-consent-BACKGROUND=` + trk + `>x</td></tr></table>`},
+	{"table background first-party", `<table background="/bg.png"><tr><td background="">x</td></tr></table>`, ""},
+	{"background as references", `<td background="https:&#47;&#47;tracker.example/bg.png">`, `<td` + ads + ` data-consent-background="https:&#47;&#47;tracker.example/bg.png">`},
+	{"body style url", `<body style="background:url(` + trk + `)">`, `<body` + ads + ` data-consent-style="background:url(` + trk + `)">`},
+	{"textarea style url", `<textarea style="background:url('` + trk + `')">a<b</textarea>`, `<textarea` + ads + ` data-consent-style="background:url('` + trk + `')">a<b</textarea>`},
+	{"img style url, src first-party", `<img src="/a.png" style="background:url(` + trk + `)">`, `<img` + ads + ` data-consent-src="/a.png" data-consent-style="background:url(` + trk + `)">`},
+	{"iframe style url", `<iframe src="/local" style="background:url(` + trk + `)"></iframe>`,
+		`<iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-src="/local" data-consent-style="background:url(` + trk + `)"></iframe>`},
+	{"blocked img keeps a plain style", `<img style="width:1px" src="` + trk + `">`, `<img` + ads + ` style="width:1px" data-consent-src="` + trk + `">`},
+	{"form style url", `<form action="/s" style="background:url(` + trk + `)"></form>`, `<form` + ads + ` action="/s" data-consent-style="background:url(` + trk + `)"></form>`},
+	{"marked body", `<body data-consent="marketing" style="color:red">x`, ""},
+	// After a <base href> naming another host, relative URLs load from it.
+	{"base to a tracker", `<base href="https://tracker.example/lib/"><script src="x.js"></script><img src="/p.gif">`,
+		`<base href="https://tracker.example/lib/"><script` + txt + ads + ` data-consent-src="x.js"></script><img` + ads + ` data-consent-src="/p.gif">`},
+	{"base as references, style url", `<BASE HREF="https:&#47;&#47;tracker.example"><style>.a{background:url(a.png)}</style>`,
+		`<BASE HREF="https:&#47;&#47;tracker.example"><style>.a{background:url(consentgate:a.png)}</style>`},
+	{"base to a tracker, srcdoc", `<base href="//tracker.example/"><iframe srcdoc="&lt;script src=x.js&gt;&lt;/script&gt;"></iframe>`,
+		`<base href="//tracker.example/"><iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;script src=x.js&gt;&lt;/script&gt;"></iframe>`},
+	{"before the base", `<script src="a.js"></script><base href="https://tracker.example/">`, ""},
+	{"only the first base with an href counts", `<base target=_top><base href="/"><base href="https://tracker.example/"><script src="a.js"></script>`, ""},
+	{"base elsewhere", `<base href="https://cdn.example/"><script src="a.js"></script><script src="` + trk + `"></script>`,
+		`<base href="https://cdn.example/"><script src="a.js"></script><script` + txt + ads + ` data-consent-src="` + trk + `"></script>`},
 	{"marked div, loading nothing", `<div data-consent="marketing" class="promo"><p>x</p></div>`, ""},
 	{"style url first-party", `<div style="background:url('/a.png')" onclick="go(1)">`, ""},
 	{"style without url", `<a href="/x?a=1&amp;b=2" style="color:red">`, ""},
@@ -250,6 +277,10 @@ func TestInjection(t *testing.T) {
 		{"headx is not head", `<headx></headx><body>`, `<headx></headx>E<body>H`},
 		{"unfinished body tag", `<p><body x`, `<p>E<body xH`},
 		{"in noscript", `<noscript><link rel=stylesheet href=a.css></noscript>`, `<noscript>E<link rel=stylesheet href=a.css></noscript>H`},
+		// The hook's relative URLs must not resolve against another host.
+		{"base naming a host", `<head><meta charset=utf-8><base href="https://cdn.example/"><title>t</title></head>`, `<head>E<meta charset=utf-8>H<base href="https://cdn.example/"><title>t</title></head>`},
+		{"base naming a host, no head", `<base href=//cdn.example/><script src=a.js></script>`, `EH<base href=//cdn.example/><script src=a.js></script>`},
+		{"relative base", `<head><base href="/app/"></head>`, `<head>E<base href="/app/">H</head>`},
 	}
 	for _, tt := range tests {
 		got := string(Rewrite(nil, []byte(tt.in), Options{Early: []byte("E"), Hook: []byte("H")}))

@@ -77,6 +77,8 @@ type Rewriter struct {
 	tail    tailScan
 	css     cssTail
 	ov      oversized // the oversized start tag being streamed, if on
+	baseSet bool      // the page's <base href> has been met ...
+	base    []byte    // ... and names this absolute URL (nil: relative URLs stay the page's)
 
 	// Output and held bytes. Within a Write, p[from:] has not been written
 	// yet. While holding, the token that starts at p[ts] (or in buf, when

@@ -116,15 +116,15 @@ func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 	} else if classify(p[k:n]) != elOther {
 		return i, false
 	}
-	j, ok, styleURL := skipAttrs(p, n)
-	if ok && (end || !styleURL) {
+	j, ok, loads := skipAttrs(p, n)
+	if ok && (end || !loads) {
 		if r.trace != nil {
 			r.traceTag(end, r.pos+int64(i), j)
 		}
 		return j, true
 	}
 	if !end {
-		return i, false // a start tag with url() in it, or going on in the next write: held and judged
+		return i, false // a start tag that may load, or going on in the next write: held and judged
 	}
 	// The end tag goes on in the next write: lex what is here resumably.
 	r.tl.st = tsBeforeAttr

@@ -15,6 +15,7 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 	}
 	j := firstBlock{Judge: r.judge}
 	nested := New(io.Discard, Options{Judge: &j})
+	nested.baseSet, nested.base = r.baseSet, r.base // a srcdoc document has its parent's base
 	nested.Write(attrText(doc))
 	nested.Close()
 	return j.v

@@ -178,14 +178,15 @@ func (t *tagLexer) lex(p []byte, i int, attrs bool) (int, lexEvent) {
 
 // skipAttrs finds the end of a tag from p[i], just after its name, by the
 // same grammar as lex (without its resumable state): it returns the index
-// just past the tag's '>', or false if p ends first; and whether a style
-// attribute may load an image (see mayLoad).
-func skipAttrs(p []byte, i int) (end int, ok, styleURL bool) {
+// just past the tag's '>', or false if p ends first; and whether an
+// attribute may load an image: a style that may (see mayLoad), or a
+// background with a value.
+func skipAttrs(p []byte, i int) (end int, ok, loads bool) {
 	for i < len(p) {
 		c := p[i]
 		switch {
 		case c == '>':
-			return i + 1, true, styleURL
+			return i + 1, true, loads
 		case class[c]&(cSpace|cSlash) != 0:
 			i++
 			continue
@@ -194,37 +195,42 @@ func skipAttrs(p []byte, i int) (end int, ok, styleURL bool) {
 		name := i
 		i = skipClass(p, i+1, keyStop)
 		style := i-name == len("style") && hasPrefixFold(p[name:], "style")
+		background := i-name == len("background") && hasPrefixFold(p[name:], "background")
 		if i < len(p) && class[p[i]]&cSpace != 0 {
 			i = skipSpace(p, i+1)
 		}
 		if i >= len(p) {
-			return i, false, styleURL
+			return i, false, loads
 		}
 		if p[i] != '=' {
 			continue // '/', '>' or the next name is read between attributes
 		}
 		i = skipSpace(p, i+1)
 		if i >= len(p) {
-			return i, false, styleURL
+			return i, false, loads
 		}
 		v := i
 		switch c := p[i]; {
 		case c == '>': // "a=>": an empty value, and the tag's end
-			return i + 1, true, styleURL
+			return i + 1, true, loads
 		case c == '"' || c == '\'':
 			j := bytes.IndexByte(p[i+1:], c)
 			if j < 0 {
-				return len(p), false, styleURL
+				return len(p), false, loads
 			}
 			i += j + 2
 		default:
 			i = skipClass(p, i+1, valStop)
 		}
-		if style && !styleURL {
-			styleURL = mayLoad(p[v:i])
+		switch {
+		case loads:
+		case style:
+			loads = mayLoad(p[v:i])
+		case background:
+			loads = len(bytes.Trim(p[v:i], `"'`)) > 0
 		}
 	}
-	return i, false, styleURL
+	return i, false, loads
 }
 
 func (t *tagLexer) noValue(i int) (int, lexEvent) {

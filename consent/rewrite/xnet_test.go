@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+
+	"github.com/consentgate/consentgate/consent/catalog"
 )
 
 // token is one token of x/net/html's Tokenizer with its place in the input.
@@ -14,9 +16,12 @@ type token struct {
 	name       string // lower-case tag name
 	start, end int
 	raw        string
-	// styleURL: a start tag whose (first) style attribute has url() in it,
-	// which may load an image.
-	styleURL bool
+	// loads: a start tag whose (first) style attribute has url() in it,
+	// or whose background has a value, which may load an image.
+	loads bool
+	// href: a start tag's (first) href, when it has one.
+	href    string
+	hasHref bool
 }
 
 // xnetTokens tokenizes src with x/net/html, the reference. Like the
@@ -42,11 +47,18 @@ func xnetTokens(src []byte) []token {
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, more := z.TagName()
 			t.name = string(name)
-			for seen := false; more; {
+			for style, background := false, false; more; {
 				var k, v []byte
 				k, v, more = z.TagAttr()
-				if string(k) == "style" && !seen {
-					seen, t.styleURL = true, strings.Contains(strings.ToLower(string(v)), "url(")
+				switch {
+				case string(k) == "style" && !style:
+					style = true
+					t.loads = t.loads || strings.Contains(strings.ToLower(string(v)), "url(")
+				case string(k) == "background" && !background:
+					background = true
+					t.loads = t.loads || strings.TrimSpace(string(v)) != ""
+				case string(k) == "href" && !t.hasHref:
+					t.href, t.hasHref = string(v), true
 				}
 			}
 			if tt != html.EndTagToken && t.name == "noscript" {
@@ -101,6 +113,7 @@ func traced(src []byte, opt Options) ([]byte, []tagSpan) {
 // that may never come (and browsers drop such a tag).
 func expectInjected(src []byte, toks []token, early, hook string) string {
 	e, h := -1, -1
+	baseSeen := false
 	for _, t := range toks {
 		if t.typ == html.ErrorToken {
 			t = unfinishedTag(t)
@@ -122,6 +135,16 @@ func expectInjected(src []byte, toks []token, early, hook string) string {
 				}
 				if h < 0 {
 					h = t.end
+				}
+			case "base":
+				// Both go in front of the first base with an href, when it
+				// names a host. (Its href is given to NamesHost as written,
+				// with x/net/html's decoding of references undone.)
+				if t.hasHref && !baseSeen {
+					baseSeen = true
+					if catalog.NamesHost([]byte(strings.ReplaceAll(t.href, "&", "&amp;"))) && h < 0 {
+						h = t.start
+					}
 				}
 			}
 		case html.EndTagToken:
@@ -161,8 +184,9 @@ func unfinishedTag(t token) token {
 }
 
 // sameOutsideJudged checks that out, the rewrite of in, tokenizes like in,
-// token for token and byte for byte, except for the start tags of judged
-// elements (same name), @import renames in style text and TailPoison at the
+// token for token and byte for byte, except for the start tags of elements
+// that load something of their own or may load an image from their style or
+// background (same name), @import renames in style text and TailPoison at the
 // end of an oversized script's text.
 func sameOutsideJudged(in, out []token) error {
 	if len(in) != len(out) {
@@ -174,7 +198,7 @@ func sameOutsideJudged(in, out []token) error {
 			return fmt.Errorf("token %d: %v %q became %v %q", k, a.typ, a.raw, b.typ, b.raw)
 		}
 		if isStart(a) {
-			if classify([]byte(a.name)).judged() || a.styleURL {
+			if classify([]byte(a.name)).readsMark() || a.loads {
 				continue
 			}
 		}

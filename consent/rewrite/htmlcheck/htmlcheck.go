@@ -6,6 +6,7 @@ package htmlcheck
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -42,6 +43,20 @@ func isJS(typ string) bool {
 type Page struct {
 	Loads   []Load
 	Scripts []string // inline scripts that would run
+
+	base     *url.URL // the first <base href> met in the walk, if it names a host
+	baseSeen bool
+}
+
+// load notes a URL the page loads, resolved against the base when it is
+// relative and the page's base names a host.
+func (p *Page) load(kind catalog.Kind, tag, u string) {
+	if p.base != nil {
+		if ref, err := url.Parse(strings.TrimSpace(u)); err == nil && !ref.IsAbs() && ref.Host == "" {
+			u = p.base.ResolveReference(ref).String()
+		}
+	}
+	p.Loads = append(p.Loads, Load{kind, tag, u})
 }
 
 // Inspect parses the page twice, as a browser with scripting on and one with
@@ -54,6 +69,7 @@ func Inspect(page []byte) Page {
 		if err != nil {
 			continue // x/net/html only fails on reader errors
 		}
+		p.base, p.baseSeen = nil, false
 		walk(doc, scripting, &p)
 	}
 	return p
@@ -87,15 +103,30 @@ func visit(n *html.Node, scripting bool, p *Page) {
 			if k == "srcset" {
 				for _, cand := range strings.Split(v, ",") {
 					if f := strings.Fields(cand); len(f) > 0 {
-						p.Loads = append(p.Loads, Load{kind, n.Data, f[0]})
+						p.load(kind, n.Data, f[0])
 					}
 				}
 				continue
 			}
-			p.Loads = append(p.Loads, Load{kind, n.Data, v})
+			p.load(kind, n.Data, v)
+		}
+	}
+	if n.Data != "script" && n.Data != "link" { // they render nothing
+		add(catalog.KindImage, "background")
+		if style, ok := attr(n, "style"); ok {
+			for _, u := range cssURLs(style) {
+				p.load(catalog.KindImage, n.Data, u)
+			}
 		}
 	}
 	switch n.Data {
+	case "base":
+		if href, ok := attr(n, "href"); ok && !p.baseSeen {
+			p.baseSeen = true
+			if b, err := url.Parse(strings.TrimSpace(href)); err == nil && b.Host != "" {
+				p.base = b
+			}
+		}
 	case "script":
 		typ, _ := attr(n, "type")
 		if !scripting || !isJS(typ) {
@@ -136,9 +167,29 @@ func visit(n *html.Node, scripting bool, p *Page) {
 	case "style":
 		if n.FirstChild != nil {
 			for _, u := range cssImports(n.FirstChild.Data) {
-				p.Loads = append(p.Loads, Load{catalog.KindLink, "style", u})
+				p.load(catalog.KindLink, "style", u)
 			}
 		}
+	}
+}
+
+// cssURLs finds the arguments of url() in a style attribute.
+func cssURLs(style string) []string {
+	var urls []string
+	for {
+		i := strings.Index(strings.ToLower(style), "url(")
+		if i < 0 {
+			return urls
+		}
+		style = style[i+len("url("):]
+		end := strings.IndexByte(style, ')')
+		if end < 0 {
+			return urls
+		}
+		if u := strings.Trim(strings.TrimSpace(style[:end]), `"'`); u != "" {
+			urls = append(urls, u)
+		}
+		style = style[end:]
 	}
 }
 
