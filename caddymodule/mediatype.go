@@ -13,17 +13,36 @@ import (
 // parameters (a browser ignores a malformed charset where mime.ParseMediaType
 // fails). "" means no part parses, and the browser will sniff the body.
 func mimeEssence(lines []string) string {
-	essence := ""
+	essence, _ := lastMIMEType(lines)
+	return essence
+}
+
+// lastMIMEType is the part of the Content-Type lines that counts, and its
+// essence (see mimeEssence).
+func lastMIMEType(lines []string) (essence, part string) {
 	for _, line := range lines {
 		for line != "" {
-			var part string
-			part, line = cutOutsideQuotes(line)
-			if e, ok := parseEssence(part); ok && e != "*/*" {
-				essence = e
+			var p string
+			p, line = cutOutsideQuotes(line)
+			if e, ok := parseEssence(p); ok && e != "*/*" {
+				essence, part = e, p
 			}
 		}
 	}
-	return essence
+	return essence, part
+}
+
+// charsetLabel is the charset parameter of the Content-Type that counts,
+// lower-cased, or "".
+func charsetLabel(lines []string) string {
+	_, part := lastMIMEType(lines)
+	for _, param := range strings.Split(part, ";")[1:] {
+		name, value, _ := strings.Cut(param, "=")
+		if strings.EqualFold(strings.Trim(name, httpSpace), "charset") {
+			return strings.ToLower(strings.Trim(value, httpSpace+`"`))
+		}
+	}
+	return ""
 }
 
 // cutOutsideQuotes cuts a header line at its first comma outside a quoted

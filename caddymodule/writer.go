@@ -58,6 +58,8 @@ type pageWriter struct {
 	buf        []byte
 	bufSince   time.Time
 	rw         *rewrite.Rewriter
+	gate       charsetGate // in front of rw: a UTF-16 page is turned into UTF-8
+	label      byteOrder   // the UTF-16 byte order the Content-Type names, if any
 	dec        *decoder
 	hook       *[]byte
 	nonce      string    // the CSP nonce the injected markup carries, if any
@@ -134,6 +136,10 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	hdr.Del("Accept-Ranges")
 	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
 	markPerVisitor(hdr, pw.visit.etagSuffix)
+	if pw.label = labelOrder(charsetLabel(hdr.Values("Content-Type"))); pw.label != notUTF16 {
+		essence, _ := lastMIMEType(hdr.Values("Content-Type"))
+		hdr.Set("Content-Type", essence+"; charset=utf-8") // what goes out is UTF-8
+	}
 	if enc := hdr.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
 		hdr.Del("Content-Encoding")
 		pw.startStream(enc)
@@ -243,7 +249,7 @@ func (pw *pageWriter) Write(p []byte) (int, error) {
 		if pw.dec != nil {
 			return pw.dec.Write(p)
 		}
-		return pw.rw.Write(p)
+		return pw.gate.Write(p)
 	}
 	return 0, http.ErrBodyNotAllowed
 }
@@ -290,7 +296,7 @@ func (pw *pageWriter) FlushError() error {
 			if err := pw.dec.Flush(); err != nil {
 				return err
 			}
-		} else if err := pw.rw.Flush(); err != nil {
+		} else if err := pw.gate.Flush(); err != nil {
 			return err
 		}
 	}
@@ -385,7 +391,7 @@ func (pw *pageWriter) toStream() error {
 	buf := pw.buf
 	pw.buf = nil
 	pw.startStream("")
-	_, err := pw.rw.Write(buf)
+	_, err := pw.gate.Write(buf)
 	pw.putBuf(buf)
 	return err
 }
@@ -397,8 +403,9 @@ func (pw *pageWriter) startStream(encoding string) {
 	pw.ResponseWriter.WriteHeader(pw.status)
 	pw.rw = rewriterPool.Get().(*rewrite.Rewriter)
 	pw.rw.Reset(&pw.sent, opts)
+	pw.gate = charsetGate{dst: pw.rw, label: pw.label}
 	if encoding != "" {
-		pw.dec = newDecoder(encoding, pw.rw)
+		pw.dec = newDecoder(encoding, &pw.gate)
 	}
 }
 
@@ -413,8 +420,12 @@ func (pw *pageWriter) finish() error {
 	}
 	switch pw.state {
 	case stateBuffer:
+		page := pw.buf
+		if o := pageOrder(page, pw.label); o != notUTF16 {
+			page = toUTF8(page, o)
+		}
 		out := outPool.Get().(*[]byte)
-		*out = pw.rewriteWhole((*out)[:0], pw.buf)
+		*out = pw.rewriteWhole((*out)[:0], page)
 		pw.Header().Set("Content-Length", strconv.Itoa(len(*out)))
 		pw.ResponseWriter.WriteHeader(pw.status)
 		_, err = pw.ResponseWriter.Write(*out)
@@ -427,6 +438,9 @@ func (pw *pageWriter) finish() error {
 	case stateStream:
 		if pw.dec != nil {
 			err = pw.dec.Close()
+		}
+		if cerr := pw.gate.Close(); err == nil {
+			err = cerr
 		}
 		if cerr := pw.rw.Close(); err == nil {
 			err = cerr

@@ -19,10 +19,12 @@
     if (text != null) e.textContent = text;
     return e;
   }
-  // own resolves a path of this site against the page's own URL: a
-  // <base href> naming another host must not send a choice there.
-  function own(path) {
-    try { return new URL(path, location.href).href; } catch (e) { return path; }
+  // own resolves a relative URL against the page's own URL, not its base:
+  // a <base href> naming another host must not send a choice there. An
+  // absolute URL is left exactly as configured.
+  function own(u) {
+    if (/^([a-z][a-z0-9+.-]*:|\/\/)/i.test(u)) return u;
+    try { return new URL(u, location.href).href; } catch (e) { return u; }
   }
   function add(parent) {
     for (var i = 1; i < arguments.length; i++) if (arguments[i]) parent.appendChild(arguments[i]);
