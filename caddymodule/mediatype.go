@@ -36,7 +36,10 @@ func lastMIMEType(lines []string) (essence, part string) {
 // lower-cased, or "".
 func charsetLabel(lines []string) string {
 	_, part := lastMIMEType(lines)
-	for _, param := range strings.Split(part, ";")[1:] {
+	_, params, _ := strings.Cut(part, ";")
+	for params != "" {
+		var param string
+		param, params, _ = strings.Cut(params, ";")
 		name, value, _ := strings.Cut(param, "=")
 		if strings.EqualFold(strings.Trim(name, httpSpace), "charset") {
 			return strings.ToLower(strings.Trim(value, httpSpace+`"`))

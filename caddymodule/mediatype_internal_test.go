@@ -32,3 +32,44 @@ func TestMimeEssence(t *testing.T) {
 		}
 	}
 }
+
+func TestCharsetLabelAndByteOrder(t *testing.T) {
+	tests := []struct {
+		lines []string
+		label string
+		order byteOrder
+	}{
+		{[]string{"text/html; charset=UTF-16"}, "utf-16", utf16LE},
+		{[]string{`text/html;charset="utf-16be"`}, "utf-16be", utf16BE},
+		{[]string{"text/html; q=1; Charset = ucs-2 "}, "ucs-2", utf16LE},
+		{[]string{"text/html; charset=utf-16, text/html; charset=utf-8"}, "utf-8", notUTF16}, // the last type counts
+		{[]string{"text/html; charset=utf-8"}, "utf-8", notUTF16},
+		{[]string{"text/html"}, "", notUTF16},
+		{nil, "", notUTF16},
+	}
+	for _, tt := range tests {
+		label := charsetLabel(tt.lines)
+		if label != tt.label || labelOrder(label) != tt.order {
+			t.Errorf("%q: label %q (order %d), want %q (order %d)", tt.lines, label, labelOrder(label), tt.label, tt.order)
+		}
+	}
+}
+
+func TestPageOrder(t *testing.T) {
+	tests := []struct {
+		head  string
+		label byteOrder
+		want  byteOrder
+	}{
+		{"\xff\xfe<\x00", notUTF16, utf16LE},
+		{"\xfe\xff\x00<", utf16LE, utf16BE},  // the BOM beats the label
+		{"\xef\xbb\xbf<", utf16LE, notUTF16}, // a UTF-8 BOM too
+		{"<\x00!\x00", utf16LE, utf16LE},     // no BOM: the label
+		{"<!DOCTYPE", notUTF16, notUTF16},
+	}
+	for _, tt := range tests {
+		if got := pageOrder([]byte(tt.head), tt.label); got != tt.want {
+			t.Errorf("%q with label %d: %d, want %d", tt.head, tt.label, got, tt.want)
+		}
+	}
+}
