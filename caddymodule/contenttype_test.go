@@ -1,7 +1,6 @@
 package caddymodule_test
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -62,12 +61,10 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 			io.WriteString(w, c.body[64:])
 		})
 	}
-	up := serveMux(t, mux)
-	port := freePort(t)
-	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
+	base := consentProxy(t, mux)
 	client := newClient(t)
 	for name, c := range cases {
-		resp, body := get(t, client, baseURL(port)+"/"+name)
+		resp, body := get(t, client, base+"/"+name)
 		if got, want := resp.Header.Values("Content-Type"), c.types; c.wantType != "" {
 			if len(got) != 1 || got[0] != c.wantType {
 				t.Errorf("%s: Content-Type %q, want %q", name, got, c.wantType)

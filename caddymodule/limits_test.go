@@ -228,6 +228,15 @@ func serveUpstream(t *testing.T, handlers map[string]http.HandlerFunc) int {
 }
 
 // serveMux runs an in-process upstream and returns its port.
+// consentProxy starts a Caddy with a bare consent in front of mux and
+// returns its base URL.
+func consentProxy(t *testing.T, mux http.Handler) string {
+	up := serveMux(t, mux)
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
+	return baseURL(port)
+}
+
 func serveMux(t *testing.T, mux http.Handler) int {
 	t.Helper()
 	port := freePort(t)

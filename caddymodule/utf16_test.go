@@ -3,7 +3,6 @@ package caddymodule_test
 import (
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,12 +74,10 @@ func TestUTF16PagesAreRewritten(t *testing.T) {
 			w.Write(body)
 		})
 	}
-	up := serveMux(t, mux)
-	port := freePort(t)
-	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
+	base := consentProxy(t, mux)
 	client := newClient(t)
 	for name, c := range cases {
-		resp, body := get(t, client, baseURL(port)+"/"+name)
+		resp, body := get(t, client, base+"/"+name)
 		if got := resp.Header.Get("Content-Type"); got != c.wantType {
 			t.Errorf("%s: Content-Type %q, want %q", name, got, c.wantType)
 		}

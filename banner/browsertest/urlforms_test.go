@@ -78,19 +78,9 @@ var fParam = regexp.MustCompile(`f=[0-9]+`)
 // spelt, if Chromium would load it, the gateway holds it back until consent;
 // after Accept all, each of them loads, so the page really asked for them.
 func TestTrackerSpellingsBrowsersLoadAreBlocked(t *testing.T) {
-	port := gatewaytest.FreePort(t)
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Spellings</title></head>` +
 		`<body><main><h1>Tracker URLs, spelt oddly</h1>` + strings.Join(trackerSpellings, "\n") + `</main></body></html>`
-	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
-	consent
-	header Content-Type "text/html; charset=utf-8"
-	respond `+"`%s`"+`
-}`, port, page))
-	gatewaytest.WaitListening(t, port)
-	p := newPage(t, gatewaytest.BaseURL(port))
-	p.open("/")
-	p.waitFirstLayer()
-	p.waitIdle()
+	p := openServed(t, page)
 	p.expectNoThirdParty("on a page whose tracker URLs are spelt oddly, before any choice")
 	if evalJS[bool](p, `window.__typedRan === true`) {
 		t.Error("before any choice, the Google tag snippet whose script type is spelt with a reference ran")
@@ -120,21 +110,11 @@ func TestTrackerSpellingsBrowsersLoadAreBlocked(t *testing.T) {
 // goes in front of the base) and posts the choice there, not to the
 // tracker's host; after Accept all, the page's relative tracker URLs load.
 func TestBaseNamingATrackerHost(t *testing.T) {
-	port := gatewaytest.FreePort(t)
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Base</title>` +
 		`<base href="https://www.google-analytics.com/"><script async src="analytics.js?f=41"></script></head>` +
 		`<body><main><h1>A page on another base</h1><img alt="" src="collect?f=42" width="1" height="1">` +
 		`<table><tr><td background="/collect?f=43" width="5" height="5">x</td></tr></table></main></body></html>`
-	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
-	consent
-	header Content-Type "text/html; charset=utf-8"
-	respond `+"`%s`"+`
-}`, port, page))
-	gatewaytest.WaitListening(t, port)
-	p := newPage(t, gatewaytest.BaseURL(port))
-	p.open("/")
-	p.waitFirstLayer()
-	p.waitIdle()
+	p := openServed(t, page)
 	p.expectNoThirdParty("on a page whose base names a tracker's host, before any choice")
 
 	p.clickFirstLayer("accept_all", "Accept all")
@@ -147,4 +127,22 @@ func TestBaseNamingATrackerHost(t *testing.T) {
 	if log, _ := p.thirdParty(); slices.ContainsFunc(log, func(s string) bool { return strings.Contains(s, "/.consent/") }) {
 		t.Errorf("the gateway's own URLs went to the base's host:\n  %s", strings.Join(log, "\n  "))
 	}
+}
+
+// openServed serves page through a gateway with no other configuration,
+// opens it in Chromium and waits for the banner's first layer and for the
+// network to settle.
+func openServed(t *testing.T, page string) *page {
+	port := gatewaytest.FreePort(t)
+	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
+	consent
+	header Content-Type "text/html; charset=utf-8"
+	respond `+"`%s`"+`
+}`, port, page))
+	gatewaytest.WaitListening(t, port)
+	p := newPage(t, gatewaytest.BaseURL(port))
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	return p
 }
