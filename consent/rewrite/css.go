@@ -177,6 +177,10 @@ func mayLoad(style []byte) bool {
 	return found
 }
 
+// backgroundMayLoad reports whether a background attribute's value (quoted
+// or not) names anything to load.
+func backgroundMayLoad(v []byte) bool { return len(bytes.Trim(v, "\"' \t\n\f\r")) > 0 }
+
 // quoted returns the string quoted at b[i].
 func quoted(b []byte, i int) ([]byte, bool) {
 	j := bytes.IndexByte(b[i+1:], b[i])

@@ -1,10 +1,6 @@
 package rewrite
 
-import (
-	"bytes"
-
-	"github.com/consentgate/consentgate/consent/catalog"
-)
+import "github.com/consentgate/consentgate/consent/catalog"
 
 // elem is what the scanner needs to know about a start tag's name. Every
 // name not listed is elOther: its tag is only skipped.
@@ -115,7 +111,7 @@ func (e elem) renamedWhenBlocked(id attrID, val []byte) bool {
 	case id == atStyle:
 		return mayLoad(val)
 	case id == atBackground:
-		return len(bytes.Trim(val, "\"'")) > 0
+		return backgroundMayLoad(val)
 	}
 	return true
 }

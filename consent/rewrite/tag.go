@@ -227,7 +227,7 @@ func skipAttrs(p []byte, i int) (end int, ok, loads bool) {
 		case style:
 			loads = mayLoad(p[v:i])
 		case background:
-			loads = len(bytes.Trim(p[v:i], `"'`)) > 0
+			loads = backgroundMayLoad(p[v:i])
 		}
 	}
 	return i, false, loads

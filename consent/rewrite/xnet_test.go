@@ -56,7 +56,7 @@ func xnetTokens(src []byte) []token {
 					t.loads = t.loads || strings.Contains(strings.ToLower(string(v)), "url(")
 				case string(k) == "background" && !background:
 					background = true
-					t.loads = t.loads || strings.TrimSpace(string(v)) != ""
+					t.loads = t.loads || len(v) > 0 // (a superset of what the rewriter judges)
 				case string(k) == "href" && !t.hasHref:
 					t.href, t.hasHref = string(v), true
 				}
