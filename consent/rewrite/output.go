@@ -220,7 +220,9 @@ func (r *Rewriter) injectHook(p []byte, i int) {
 func (r *Rewriter) injectBody(p []byte, i int) {
 	r.injectHook(p, i)
 	if !r.bodyDone {
-		r.insertAt(p, i, r.opt.Body)
+		if r.base == nil { // see Options.Body
+			r.insertAt(p, i, r.opt.Body)
+		}
 		r.bodyDone = true
 	}
 }

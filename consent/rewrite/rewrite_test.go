@@ -307,6 +307,9 @@ func TestBodyInjection(t *testing.T) {
 		{"body in a comment or script", `<!--<body>--><script>"<body>"</script><body>`, `<!--<body>-->E<script>"<body>"</script><body>HB`},
 		{"unfinished body tag", `<body x`, `E<body xHB`},
 		{"twice", `<body><body>`, `E<body>HB<body>`},
+		// A form posting to a relative action would post to the base's host.
+		{"after a base naming a host", `<head><base href="https://cdn.example/"></head><body>x`, `<head>EH<base href="https://cdn.example/"></head><body>x`},
+		{"after a relative base", `<head><base href="/a/"></head><body>x`, `<head>E<base href="/a/">H</head><body>Bx`},
 	}
 	for _, tt := range tests {
 		got := string(Rewrite(nil, []byte(tt.in), Options{Early: []byte("E"), Hook: []byte("H"), Body: []byte("B")}))

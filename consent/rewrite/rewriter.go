@@ -38,7 +38,8 @@ type Options struct {
 	// Body is injected once: right after the <body> start tag (after Hook
 	// if that goes there too), or else at Close after Hook. It is for
 	// content, such as the banner's <noscript> form, that belongs in the
-	// body.
+	// body. It is left out after a <base href> that names another host:
+	// its relative URLs (the form's action) would resolve there.
 	Body []byte
 	// Placeholder appends the attribute-escaped srcdoc value shown in place
 	// of a blocked iframe. Nil means DefaultPlaceholder.
