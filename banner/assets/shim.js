@@ -37,7 +37,8 @@ function __cgShim(data, PH) {
   // A URL's vendor: longest rule wins, then the earlier vendor.
   function match(url) {
     var s = String(url && url.url || url), u, h, pq, best, len = -1, k;
-    if (s.indexOf("//") < 0) return;
+    // a relative URL is the page's own, unless a <base href> names another host
+    if (s.indexOf("//") < 0 && D.baseURI.indexOf(location.origin + "/") == 0) return;
     try { u = new URL(s, D.baseURI); } catch (e) { return; }
     if (!/^https?:$/.test(u.protocol)) return;
     h = u.hostname.replace(/\.$/, "");
@@ -260,7 +261,7 @@ function __cgShim(data, PH) {
   // el's attributes as they were before it was neutralised (for a tool's
   // markup: as that tool restores them).
   function orig(el) {
-    var o = Object.create(null), k, ours = { type: el.tagName == "SCRIPT", srcdoc: el.tagName == "IFRAME" && HA.call(el, P + "purpose") };
+    var o = Object.create(null), k, ours = { type: isScript(el), srcdoc: el.tagName == "IFRAME" && HA.call(el, P + "purpose") };
     [].forEach.call(el.attributes, function (a) {
       var n = a.name, x = n.slice(P.length), pre = n.indexOf(P) == 0;
       if (pre && (x == "purpose" || x == "vendor")) return;
@@ -279,21 +280,32 @@ function __cgShim(data, PH) {
     [].slice.call(el.attributes).forEach(function (a) {
       if (!o.some(function (x) { return x[0] == a.name; })) RA.call(el, a.name);
     });
-    o.forEach(function (x) { if (GA.call(el, x[0]) !== x[1]) SA.call(el, x[0], x[1]); });
+    o.forEach(function (x) { if (GA.call(el, x[0]) !== x[1]) put(el, x[0], x[1]); });
     if (el.tagName == "SOURCE" && p && p.load) p.load();
-    if (/^(EMBED|OBJECT)$/.test(el.tagName) && p) p.replaceChild(el.cloneNode(true), el);
+    // these fetch when inserted, not when their attributes come back
+    if ((/^(EMBED|OBJECT)$/.test(el.tagName) || el.tagName == "LINK" && /\b(preload|prefetch)\b/i.test(el.rel)) && p)
+      p.replaceChild(el.cloneNode(true), el);
   }
-  // rerun replaces a parsed script (it runs only once) with a fresh copy;
-  // it resolves when the next may go.
+  // put sets an attribute as the parser would have: xlink:href in the
+  // XLink namespace, where SVG looks for it.
+  function put(el, n, v) {
+    if (n == "xlink:href") el.setAttributeNS("http://www.w3.org/1999/xlink", n, v);
+    else SA.call(el, n, v);
+  }
+  // isScript: an HTML script, or an SVG one (whose tagName is lower case).
+  function isScript(el) { return el.localName == "script"; }
+  // rerun replaces a parsed script (it runs only once) with a fresh copy in
+  // its own namespace (an SVG script loads its href); it resolves when the
+  // next may go.
   function rerun(el) {
     return new Promise(function (done) {
-      var p = el.parentNode, n = D.createElement("script"), wait;
+      var p = el.parentNode, n = D.createElementNS(el.namespaceURI, "script"), wait;
       if (!p) return done();
-      orig(el).forEach(function (x) { SA.call(n, x[0], x[1]); });
+      orig(el).forEach(function (x) { put(n, x[0], x[1]); });
       if (!HA.call(n, "async")) n.async = false;
-      wait = HA.call(n, "src") && !n.async;
+      wait = (HA.call(n, "src") || HA.call(n, "href") || HA.call(n, "xlink:href")) && !n.async;
       busy.add(n);
-      n.text = el.text;
+      n.textContent = el.textContent;
       if (el.nonce) n.nonce = el.nonce;
       if (wait) { n.addEventListener("load", done); n.addEventListener("error", done); }
       p.replaceChild(n, el);
@@ -305,14 +317,29 @@ function __cgShim(data, PH) {
   function activate(el) {
     if (busy.has(el)) return;
     busy.add(el);
-    if (el.tagName != "SCRIPT") return restore(el);
+    if (!isScript(el)) return restore(el);
     chain = chain.then(function () {
       return mine.has(el) || !el.isConnected ? restore(el) : rerun(el);
     }).catch(function () {});
   }
 
+  // unstyle undoes, in the page's style elements, what the gateway did to
+  // url()s and @imports of vendors now allowed: url(consentgate:…) and
+  // @consentgate-import (docs/banner.md §4). A changed sheet loads them.
+  var CSSURL = /(url\()consentgate:([^)]*\))/gi, CSSIMPORT = /@consentgate-(import\s*(?:url\(\s*)?(["']?)([^"'\s;)]*))/gi;
+  function unquote(a) { return a.replace(/\)$/, "").trim().replace(/^(["'])(.*)\1$/, "$2"); }
+  function unstyle() {
+    [].forEach.call(D.getElementsByTagName("style"), function (st) {
+      var t = st.textContent, u;
+      if (t.indexOf("consentgate") < 0) return;
+      u = t.replace(CSSURL, function (m, f, a) { return blocked(unquote(a)) ? m : f + a; })
+        .replace(CSSIMPORT, function (m, rest, q, url) { return blocked(url) ? m : "@" + rest; });
+      if (u != t) st.textContent = u;
+    });
+  }
+
   // release activates all now allowed: held calls and cookies, then
-  // elements in document order, scripts one by one. every lists the
+  // elements in document order, scripts one by one, and style sheets. every lists the
   // policy's purposes (for tool markup of unknown category).
   function release(ps, vs, every) {
     (ps || []).forEach(function (p) { purposes.add(p); });
@@ -326,6 +353,7 @@ function __cgShim(data, PH) {
     held = held.filter(function (el) { return HA.call(el, P + "purpose"); });
     held.forEach(function (el) { if (!el.isConnected) els.push(el); });
     els.forEach(function (el) { if (ok(el)) activate(el); });
+    unstyle();
   }
 
   W.__consentgate = {
