@@ -327,13 +327,16 @@ function __cgShim(data, PH) {
   // url()s and @imports of vendors now allowed: url(consentgate:…) and
   // @consentgate-import (docs/banner.md §4). A changed sheet loads them.
   var CSSURL = /(url\()consentgate:([^)]*\))/gi, CSSIMPORT = /@consentgate-(import\s*(?:url\(\s*)?(["']?)([^"'\s;)]*))/gi;
+  // allowed: the URL's vendor is known here and now allowed (one the shim
+  // cannot name stays as the gateway left it, until the next page view).
+  function allowed(url) { var v = match(url); return !!v && allow(v); }
   function unquote(a) { return a.replace(/\)$/, "").trim().replace(/^(["'])(.*)\1$/, "$2"); }
   function unstyle() {
     [].forEach.call(D.getElementsByTagName("style"), function (st) {
       var t = st.textContent, u;
       if (t.indexOf("consentgate") < 0) return;
-      u = t.replace(CSSURL, function (m, f, a) { return blocked(unquote(a)) ? m : f + a; })
-        .replace(CSSIMPORT, function (m, rest, q, url) { return blocked(url) ? m : "@" + rest; });
+      u = t.replace(CSSURL, function (m, f, a) { return allowed(unquote(a)) ? f + a : m; })
+        .replace(CSSIMPORT, function (m, rest, q, url) { return allowed(url) ? "@" + rest : m; });
       if (u != t) st.textContent = u;
     });
   }

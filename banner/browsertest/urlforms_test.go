@@ -146,3 +146,21 @@ func openServed(t *testing.T, page string) *page {
 	p.waitIdle()
 	return p
 }
+
+// TestStyleURLsReleasedPerVendor: a style element's url()s come back, in
+// place, for the vendors the visitor allows, and only for those.
+func TestStyleURLsReleasedPerVendor(t *testing.T) {
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Styles</title>`+
+		`<style>.cg-a{width:5px;height:5px;background:url("https://www.google-analytics.com/collect?f=51")}`+
+		`.cg-m{width:5px;height:5px;background:url(https://www.facebook.com/tr?f=52)}</style></head>`+
+		`<body><main><h1>Two styled boxes</h1><div class="cg-a"></div><div class="cg-m"></div></main></body></html>`)
+	p.expectNoThirdParty("on a page whose style element names two trackers, before any choice")
+	p.openSettings()
+	p.click("the Analytics switch", `cg.toggle(cg.second(), 'analytics')`)
+	p.waitFor("the Analytics switch turns on", `cg.checked(cg.toggle(cg.second(), 'analytics'))`)
+	p.click("the second layer's Save selection button", `cg.control(cg.second(), 'save')`)
+	p.waitBannerGone()
+	p.waitQueries("after allowing Analytics only, its style url() loads without a reload", "f=51")
+	p.waitIdle()
+	p.expectHostsNotRequested("after allowing Analytics only, the marketing style url() stays blocked", "www.facebook.com")
+}
