@@ -2,9 +2,9 @@ package catalog
 
 import (
 	"bytes"
-	"html"
 	"net/url"
 
+	"golang.org/x/net/html"
 	"golang.org/x/net/idna"
 )
 
@@ -82,7 +82,7 @@ func needsBrowserReading(s []byte) bool {
 }
 
 // browserReading is s with its character references decoded (as in an
-// attribute value), then tabs and newlines dropped and backslashes before
+// attribute value, by x/net/html, which reads "&#1y" as browsers do), then tabs and newlines dropped and backslashes before
 // the query or fragment turned into slashes, as URL parsing does for http(s).
 func browserReading(s []byte) []byte {
 	out := make([]byte, 0, len(s))
