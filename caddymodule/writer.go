@@ -101,6 +101,9 @@ func (pw *pageWriter) WriteHeader(status int) {
 		return
 	}
 	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
+		if pw.mayRewrite {
+			pw.filterLinks(pw.Header()) // Early Hints: a browser preloads from them
+		}
 		pw.ResponseWriter.WriteHeader(status) // informational: the final status is still to come
 		return
 	}
@@ -132,6 +135,7 @@ func (pw *pageWriter) pass() {
 // or stream its body goes to.
 func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	pw.lenKey, pw.lenKnown = pw.learnableKey(hdr)
+	pw.filterLinks(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
 	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)

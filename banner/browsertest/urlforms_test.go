@@ -129,16 +129,17 @@ func TestBaseNamingATrackerHost(t *testing.T) {
 	}
 }
 
-// openServed serves page through a gateway with no other configuration,
-// opens it in Chromium and waits for the banner's first layer and for the
-// network to settle.
-func openServed(t *testing.T, page string) *page {
+// openServed serves page through a gateway with no other configuration
+// (but the Caddyfile directives in extra), opens it in Chromium and waits
+// for the banner's first layer and for the network to settle.
+func openServed(t *testing.T, page string, extra ...string) *page {
 	port := gatewaytest.FreePort(t)
 	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
 	consent
 	header Content-Type "text/html; charset=utf-8"
+	%s
 	respond `+"`%s`"+`
-}`, port, page))
+}`, port, strings.Join(extra, "\n\t"), page))
 	gatewaytest.WaitListening(t, port)
 	p := newPage(t, gatewaytest.BaseURL(port))
 	p.open("/")
@@ -163,4 +164,19 @@ func TestStyleURLsReleasedPerVendor(t *testing.T) {
 	p.waitQueries("after allowing Analytics only, its style url() loads without a reload", "f=51")
 	p.waitIdle()
 	p.expectHostsNotRequested("after allowing Analytics only, the marketing style url() stays blocked", "www.facebook.com")
+}
+
+// TestLinkHeaderPreloadsOfTrackersWait: Chromium preloads from a page's
+// Link header before it reads the page; without consent the gateway drops
+// the trackers' links, and after Accept all the next page view has them.
+func TestLinkHeaderPreloadsOfTrackersWait(t *testing.T) {
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hints</title></head>`+
+		`<body><main><h1>A page whose headers preload</h1></main></body></html>`,
+		`header Link "<https://www.google-analytics.com/analytics.js?f=61>; rel=preload; as=script"`,
+		`header +Link "<https://www.facebook.com/tr?f=62>; rel=preload; as=image"`)
+	p.expectNoThirdParty("on a page whose Link header preloads trackers, before any choice")
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.reload()
+	p.waitQueries("after Accept all, the next page view preloads from its Link header", "f=61", "f=62")
 }

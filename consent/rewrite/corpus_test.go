@@ -135,7 +135,7 @@ func liveReferences(page []byte) []liveRef {
 				urls = append(urls, string(c))
 			}
 		case "link":
-			if loadsResource([]byte(attr["rel"])) {
+			if LoadsResource([]byte(attr["rel"])) {
 				kind, urls = catalog.KindLink, []string{attr["href"]}
 			}
 		}

@@ -58,7 +58,7 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 			r.tagLen = len(tag) // hold on through the text
 			return
 		}
-	case r.el == elLink && !loadsResource(ti.val[atRel]):
+	case r.el == elLink && !LoadsResource(ti.val[atRel]):
 	default:
 		v = r.judgeURLs(&ti)
 		if !v.Block && r.el == elIframe && ti.has.has(atSrcdoc) {
@@ -354,7 +354,7 @@ var jsTypes = [...]string{
 
 // loadsResource reports whether a link's rel makes the browser fetch its
 // href (or connect to its origin).
-func loadsResource(rel []byte) bool {
+func LoadsResource(rel []byte) bool {
 	rel = attrText(rel)
 	for i := 0; i < len(rel); {
 		i = skipSpace(rel, i)

@@ -56,7 +56,7 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 		if v = r.judge.JudgePurpose(attrText(ti.val[atConsent])); !v.Block {
 			o.mode = ovLive
 		}
-	case r.el == elLink && ti.has.has(atRel) && !loadsResource(ti.val[atRel]):
+	case r.el == elLink && ti.has.has(atRel) && !LoadsResource(ti.val[atRel]):
 		o.mode = ovLive
 	default:
 		v = r.judgeURLs(&ti)
