@@ -65,7 +65,7 @@ function __cgShim(data, PH) {
   // Elements: neutralised exactly as the gateway does (docs/banner.md §4).
   var SA = E.setAttribute, GA = E.getAttribute, HA = E.hasAttribute, RA = E.removeAttribute;
   var URLS = { src: 1, srcset: 1, href: 1, data: 1, poster: 1 };
-  var REN = { src: 1, srcset: 1, href: 1, "xlink:href": 1, imagesrcset: 1, style: 1, background: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
+  var REN = { src: 1, srcset: 1, href: 1, "xlink:href": 1, imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
   var TAGS = { SCRIPT: 1, IFRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
   var mine = new WeakSet(), held = [];
 

@@ -180,3 +180,19 @@ func TestLinkHeaderPreloadsOfTrackersWait(t *testing.T) {
 	p.reload()
 	p.waitQueries("after Accept all, the next page view preloads from its Link header", "f=61", "f=62")
 }
+
+// TestLinkPingsWaitForConsent: Chromium posts to a link's ping URLs when the
+// link is followed (hyperlink auditing); a tracker's ping waits for consent.
+func TestLinkPingsWaitForConsent(t *testing.T) {
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pings</title></head>`+
+		`<body><main><h1>A link that pings</h1><p><a id="pinger" href="#next" ping="https://www.facebook.com/tr?f=63">Next</a></p>`+
+		`<p id="next">Here.</p></main></body></html>`)
+	// (The first layer covers the page, as it should: the page follows it.)
+	evalJS[bool](p, `document.getElementById("pinger").click(), true`)
+	p.waitIdle()
+	p.expectNoThirdParty("after following a link whose ping is a tracker's, before any choice")
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.click("the pinging link", `document.getElementById("pinger")`)
+	p.waitQueries("after Accept all, following the link sends its ping", "f=63")
+}

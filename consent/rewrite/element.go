@@ -110,7 +110,7 @@ func (e elem) renamedWhenBlocked(id attrID, val []byte) bool {
 		return false
 	case id == atStyle:
 		return mayLoad(val)
-	case id == atBackground:
+	case id == atBackground, id == atPing:
 		return backgroundMayLoad(val)
 	}
 	return true
@@ -134,6 +134,7 @@ const (
 	atImagesrcset // a preload link's srcset
 	atStyle       // url() in it loads
 	atBackground  // body's and table cells' image: a URL
+	atPing        // a link's hyperlink-auditing URLs, posted to on a click
 	numAttrs
 	atNone = numAttrs
 )
@@ -187,6 +188,8 @@ func attrOf(key []byte) attrID {
 		return atStyle
 	case "background":
 		return atBackground
+	case "ping":
+		return atPing
 	}
 	return atNone
 }
@@ -220,7 +223,9 @@ var specs = func() (s [numElems]judgedSpec) {
 	s[elMedia] = judgedSpec{catalog.KindImage, media, media}
 	s[elInput] = judgedSpec{catalog.KindImage, setOf(atSrc) | styled, setOf(atSrc) | styled}
 	s[elLink] = judgedSpec{catalog.KindLink, link, link}
-	s[elStyled] = judgedSpec{catalog.KindImage, styled, styled}
+	// Any other element: its style; a body's or cell's background; a
+	// link's (a, area) ping, which browsers post to when it is followed.
+	s[elStyled] = judgedSpec{catalog.KindImage, styled | setOf(atPing), styled | setOf(atPing)}
 	// A form's action is judged only to be reported to OnURL (the
 	// third-party scan): a form loads nothing until it is sent.
 	s[elForm] = judgedSpec{catalog.KindForm, setOf(atAction) | styled, styled}

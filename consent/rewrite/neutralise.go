@@ -196,6 +196,13 @@ func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
 		case id == atBackground:
 			r.judgeURL(catalog.KindImage, u, &v)
 			continue
+		case id == atPing: // URLs separated by spaces
+			for i := skipSpace(u, 0); i < len(u); i = skipSpace(u, i) {
+				j := skipClass(u, i, cSpace)
+				r.judgeURL(catalog.KindImage, u[i:j], &v)
+				i = j
+			}
+			continue
 		case id == atAction:
 			r.judgeURL(spec.kind, u, &Verdict{}) // reported, never blocking
 			continue

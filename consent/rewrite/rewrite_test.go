@@ -128,6 +128,9 @@ var cases = []rwCase{
 		`<iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-src="/local" data-consent-style="background:url(` + trk + `)"></iframe>`},
 	{"blocked img keeps a plain style", `<img style="width:1px" src="` + trk + `">`, `<img` + ads + ` style="width:1px" data-consent-src="` + trk + `">`},
 	{"form style url", `<form action="/s" style="background:url(` + trk + `)"></form>`, `<form` + ads + ` action="/s" data-consent-style="background:url(` + trk + `)"></form>`},
+	// A link's ping is posted to when the link is followed.
+	{"a ping", `<a href="/next" ping="/count https://tracker.example/ping?id=1">next</a>`, `<a` + ads + ` href="/next" data-consent-ping="/count https://tracker.example/ping?id=1">next</a>`},
+	{"area ping first-party", `<map><area href="/x" ping="/count" PING="https://tracker.example/p"></map>`, ""},
 	{"marked body", `<body data-consent="marketing" style="color:red">x`, ""},
 	// After a <base href> naming another host, relative URLs load from it.
 	{"base to a tracker", `<base href="https://tracker.example/lib/"><script src="x.js"></script><img src="/p.gif">`,

@@ -179,8 +179,8 @@ func (t *tagLexer) lex(p []byte, i int, attrs bool) (int, lexEvent) {
 // skipAttrs finds the end of a tag from p[i], just after its name, by the
 // same grammar as lex (without its resumable state): it returns the index
 // just past the tag's '>', or false if p ends first; and whether an
-// attribute may load an image: a style that may (see mayLoad), or a
-// background with a value.
+// attribute may load: a style that may (see mayLoad), or a background or
+// ping with a value.
 func skipAttrs(p []byte, i int) (end int, ok, loads bool) {
 	for i < len(p) {
 		c := p[i]
@@ -195,7 +195,8 @@ func skipAttrs(p []byte, i int) (end int, ok, loads bool) {
 		name := i
 		i = skipClass(p, i+1, keyStop)
 		style := i-name == len("style") && hasPrefixFold(p[name:], "style")
-		background := i-name == len("background") && hasPrefixFold(p[name:], "background")
+		background := i-name == len("background") && hasPrefixFold(p[name:], "background") ||
+			i-name == len("ping") && hasPrefixFold(p[name:], "ping")
 		if i < len(p) && class[p[i]]&cSpace != 0 {
 			i = skipSpace(p, i+1)
 		}

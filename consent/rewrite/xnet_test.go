@@ -54,8 +54,8 @@ func xnetTokens(src []byte) []token {
 				case string(k) == "style" && !style:
 					style = true
 					t.loads = t.loads || strings.Contains(strings.ToLower(string(v)), "url(")
-				case string(k) == "background" && !background:
-					background = true
+				case string(k) == "background" && !background, string(k) == "ping":
+					background = background || string(k) == "background"
 					t.loads = t.loads || len(v) > 0 // (a superset of what the rewriter judges)
 				case string(k) == "href" && !t.hasHref:
 					t.href, t.hasHref = string(v), true

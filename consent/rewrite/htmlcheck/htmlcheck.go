@@ -120,6 +120,12 @@ func visit(n *html.Node, scripting bool, p *Page) {
 		}
 	}
 	switch n.Data {
+	case "a", "area": // a ping is posted to when the link is followed
+		if ping, ok := attr(n, "ping"); ok {
+			for _, u := range strings.Fields(ping) {
+				p.load(catalog.KindImage, n.Data, u)
+			}
+		}
 	case "base":
 		if href, ok := attr(n, "href"); ok && !p.baseSeen {
 			p.baseSeen = true
