@@ -67,6 +67,9 @@ var trackerSpellings = []string{
 	`<table><tr><td background="https:&#47;&#47;www.facebook.com/tr?f=38" width="5" height="5">x</td></tr></table>`,
 	`<textarea style="width:5px;height:5px;background:url(https://www.facebook.com/tr?f=39)">x</textarea>`,
 	`<img alt="" src="/nothing.gif" style="width:5px;height:5px;background:url('https://www.facebook.com/tr?f=40')">`,
+	// Frames whose document is a data: URL (HTML, or SVG in an embed).
+	`<iframe title="data" src="data:text/html,%3Cscript%20src=%22https://www.google-analytics.com/analytics.js?f=45%22%3E%3C/script%3E"></iframe>`,
+	`<embed type="image/svg+xml" width="5" height="5" src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'%3E%3Cimage href='https://www.facebook.com/tr?f=46' width='5' height='5'/%3E%3C/svg%3E">`,
 	// A frame whose document is written into its srcdoc.
 	`<iframe title="widget" srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script src=&quot;https://www.google-analytics.com/analytics.js?f=32&quot;&gt;&lt;/script&gt;"></iframe>`,
 }

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -228,6 +229,32 @@ func TestLoadsThroughBaseAndBackground(t *testing.T) {
 	}
 	if live := liveTrackers(p, rewritten(page, none), none); len(live) > 0 {
 		t.Errorf("without consent, still live:\n  %s", strings.Join(live, "\n  "))
+	}
+	if !bytes.Equal(withoutHook(t, rewritten(page, all)), page) {
+		t.Error("with everything granted, the output is not the input plus the hook")
+	}
+}
+
+// TestDataURLFramesAreJudgedAsDocuments: a frame whose URL is a data: URL
+// of an HTML or SVG document loads what that document names; with the real
+// catalogue, such frames are blocked for the vendor inside, and left alone
+// when it is granted or when nothing inside is a vendor's.
+func TestDataURLFramesAreJudgedAsDocuments(t *testing.T) {
+	p := builtinPolicy(t)
+	none, all := p.Undecided(false), granting(p, p.PurposeIDs()...)
+	svg := base64.StdEncoding.EncodeToString([]byte(`<svg xmlns="http://www.w3.org/2000/svg"><image href="https://www.facebook.com/tr?id=1&amp;ev=PageView"/></svg>`))
+	page := []byte(`<!doctype html><html><head><title>t</title></head><body>` +
+		`<iframe src="data:text/html,%3Cscript%20async%20src=%22https://www.googletagmanager.com/gtag/js?id=G-1%22%3E%3C/script%3E"></iframe>` +
+		`<embed type="image/svg+xml" src="data:image/svg+xml;base64,` + svg + `">` +
+		`<iframe src="data:text/html,%3Cp%3Ehello%3C/p%3E"></iframe></body></html>`)
+	out := string(rewritten(page, none))
+	for _, want := range []string{`<iframe data-consent-purpose="analytics" data-consent-vendor="google-analytics"`, `<embed data-consent-purpose="marketing" data-consent-vendor="facebook-pixel"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("without consent, the output lacks %s:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, `<iframe src="data:text/html,%3Cp%3Ehello%3C/p%3E">`) {
+		t.Error("a data: frame naming no vendor was changed")
 	}
 	if !bytes.Equal(withoutHook(t, rewritten(page, all)), page) {
 		t.Error("with everything granted, the output is not the input plus the hook")

@@ -62,7 +62,10 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 	default:
 		v = r.judgeURLs(&ti)
 		if !v.Block && r.el == elIframe && ti.has.has(atSrcdoc) {
-			v = r.judgeSrcdoc(ti.val[atSrcdoc])
+			v = r.judgeSrcdoc(attrText(ti.val[atSrcdoc]))
+		}
+		if !v.Block && specs[r.el].kind == catalog.KindFrame {
+			v = r.judgeDataFrame(&ti)
 		}
 	}
 	r.settle(p, j, tag, &ti, v)

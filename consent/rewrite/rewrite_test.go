@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"encoding/base64"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -104,6 +105,12 @@ var cases = []rwCase{
 		`<iframe data-consent-purpose="media" data-consent-vendor="youtube" srcdoc="` + placeholder(newTestJudge().verdict("youtube")) + `" data-consent-srcdoc="<p>hi" data-consent-src="https://www.youtube.com/embed/x" width=560></iframe>`},
 	{"iframe srcdoc with a tracker", `<iframe srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;" width=560></iframe>`,
 		`<iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;" width=560></iframe>`},
+	// A frame whose URL is a data: URL of an HTML document loads what it names.
+	{"iframe data: URL with a tracker", `<iframe src="data:text/html,%3Cscript%20src=` + trk + `%3E%3C/script%3E"></iframe>`,
+		`<iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-src="data:text/html,%3Cscript%20src=` + trk + `%3E%3C/script%3E"></iframe>`},
+	{"object data: URL in base64", `<object data="data:text/html;charset=utf-8 ; BASE64,` + base64.StdEncoding.EncodeToString([]byte(`<img src="`+trk+`">`)) + `"></object>`,
+		`<object` + ads + ` data-consent-data="data:text/html;charset=utf-8 ; BASE64,` + base64.StdEncoding.EncodeToString([]byte(`<img src="`+trk+`">`)) + `"></object>`},
+	{"iframe data: URL without one", `<iframe src="data:text/html,&lt;p&gt;hi&lt;script src=/a.js&gt;&lt;/script&gt;"></iframe><embed src="data:image/svg+xml,%3Csvg/%3E">`, ""},
 	{"iframe srcdoc without one", `<iframe srcdoc="&lt;p&gt;hi&lt;script src=&quot;/app.js&quot;&gt;&lt;/script&gt;"></iframe>`, ""},
 	// Browsers decode references in every attribute value, the ones that decide included.
 	{"script type as references", `<script type="text&#47;javascript">gtag('config', 'G-1');</script>`,

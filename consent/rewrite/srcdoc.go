@@ -1,14 +1,18 @@
 package rewrite
 
 import (
+	"bytes"
+	"encoding/base64"
 	"io"
+	"strings"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 )
 
-// judgeSrcdoc judges the document an iframe's srcdoc holds, as the frame
-// would load it: the first element in it that the judge blocks blocks the
-// whole frame, until that element's vendor or purpose is granted.
+// judgeSrcdoc judges the document an iframe's srcdoc holds (its references
+// decoded), as the frame would load it: the first element in it that the
+// judge blocks blocks the whole frame, until that element's vendor or
+// purpose is granted.
 func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 	if _, none := r.judge.(nopJudge); none {
 		return Verdict{}
@@ -16,9 +20,99 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 	j := firstBlock{Judge: r.judge}
 	nested := New(io.Discard, Options{Judge: &j})
 	nested.baseSet, nested.base = r.baseSet, r.base // a srcdoc document has its parent's base
-	nested.Write(attrText(doc))
+	nested.Write(doc)
 	nested.Close()
 	return j.v
+}
+
+// judgeDataFrame judges a frame (iframe, embed, object) whose URL is a
+// data: URL of an HTML document, as a srcdoc: browsers load what that
+// document names.
+func (r *Rewriter) judgeDataFrame(ti *tagInfo) Verdict {
+	for _, id := range [...]attrID{atSrc, atData} {
+		if !specs[r.el].urls.has(id) || !ti.has.has(id) {
+			continue
+		}
+		if doc, ok := dataHTML(attrText(ti.val[id])); ok {
+			return r.judgeSrcdoc(doc)
+		}
+	}
+	return Verdict{}
+}
+
+// dataHTML is the document of a data: URL whose type is HTML, XHTML or SVG
+// (which a frame loads as a document, scripts and all), decoded from base64
+// or percent-encoding, as Fetch reads it.
+func dataHTML(u []byte) ([]byte, bool) {
+	u = bytes.TrimLeft(u, " \t\n\f\r")
+	if !hasPrefixFold(u, "data:") {
+		return nil, false
+	}
+	header, body, ok := bytes.Cut(u[len("data:"):], []byte(","))
+	if !ok {
+		return nil, false
+	}
+	// ";base64" at the end of the header (spaces around allowed) says how
+	// the body is encoded; the rest is the type.
+	header = bytes.TrimRight(header, " ")
+	b64 := false
+	if n := len(header) - len("base64"); n >= 0 && hasPrefixFold(header[n:], "base64") {
+		if k := bytes.TrimRight(header[:n], " "); len(k) > 0 && k[len(k)-1] == ';' {
+			header, b64 = k[:len(k)-1], true
+		}
+	}
+	typ, _, _ := bytes.Cut(header, []byte(";"))
+	if !equalFoldAny(bytes.TrimSpace(typ), []string{"text/html", "application/xhtml+xml", "image/svg+xml"}) {
+		return nil, false
+	}
+	body = percentDecoded(body)
+	if !b64 {
+		return body, true
+	}
+	// Forgiving base64: spaces ignored, padding optional.
+	enc := strings.Map(dropSpace, string(body))
+	if len(enc)%4 == 0 {
+		enc = strings.TrimSuffix(strings.TrimSuffix(enc, "="), "=")
+	}
+	out, err := base64.RawStdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, false // browsers load nothing from it either
+	}
+	return out, true
+}
+
+// percentDecoded decodes %XX escapes, leaving any other '%' as it is.
+func percentDecoded(b []byte) []byte {
+	if bytes.IndexByte(b, '%') < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] == '%' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]) {
+			out = append(out, unhex(b[i+1])<<4|unhex(b[i+2]))
+			i += 2
+			continue
+		}
+		out = append(out, b[i])
+	}
+	return out
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= lower(c) && lower(c) <= 'f' }
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return lower(c) - 'a' + 10
+}
+
+// dropSpace drops ASCII whitespace, which forgiving base64 ignores.
+func dropSpace(c rune) rune {
+	if c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' {
+		return -1
+	}
+	return c
 }
 
 // firstBlock asks another Judge and keeps the first verdict that blocks.
