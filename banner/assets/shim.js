@@ -326,16 +326,18 @@ function __cgShim(data, PH) {
   // unstyle undoes, in the page's style elements, what the gateway did to
   // url()s and @imports of vendors now allowed: url(consentgate:…) and
   // @consentgate-import (docs/banner.md §4). A changed sheet loads them.
-  var CSSURL = /(url\()consentgate:([^)]*\))/gi, CSSIMPORT = /@consentgate-(import\s*(?:url\(\s*)?(["']?)([^"'\s;)]*))/gi;
+  // The gateway writes "consentgate:" right after a url()'s "(" or an
+  // image-set() string's opening quote, and "consentgate-" after the "@"
+  // of an @import (its name maybe spelt with escapes).
+  var CSSURL = /([("'])consentgate:(\s*["']?)([^"')\s]*)/g, CSSIMPORT = /@consentgate-((?:[\w-]|\\[^\n])+\s*(?:url\(\s*)?(["']?)([^"'\s;)]*))/gi;
   // allowed: the URL's vendor is known here and now allowed (one the shim
   // cannot name stays as the gateway left it, until the next page view).
   function allowed(url) { var v = match(url); return !!v && allow(v); }
-  function unquote(a) { return a.replace(/\)$/, "").trim().replace(/^(["'])(.*)\1$/, "$2"); }
   function unstyle() {
     [].forEach.call(D.getElementsByTagName("style"), function (st) {
       var t = st.textContent, u;
       if (t.indexOf("consentgate") < 0) return;
-      u = t.replace(CSSURL, function (m, f, a) { return allowed(unquote(a)) ? f + a : m; })
+      u = t.replace(CSSURL, function (m, open, q, url) { return allowed(url) ? open + q + url : m; })
         .replace(CSSIMPORT, function (m, rest, q, url) { return allowed(url) ? "@" + rest : m; });
       if (u != t) st.textContent = u;
     });

@@ -60,6 +60,11 @@ var trackerSpellings = []string{
 	`<style>.cg-probe{width:5px;height:5px;background:url(//cdn.taboola.com/libtrc/static/thumbnails/x.png?f=35) no-repeat}</style><div class="cg-probe"></div>`,
 	// … far into a long one (the gateway judges the first 16 KiB whole, the rest as it streams).
 	`<style>` + strings.Repeat(".cg-pad{color:#123}\n", 1200) + `.cg-far{width:5px;height:5px;background:url("https://www.facebook.com/tr?f=36")}</style><div class="cg-far"></div>`,
+	// image-set() strings, and a url() and an @import spelt with CSS escapes.
+	`<div style="width:5px;height:5px;background-image:image-set(&quot;https://www.facebook.com/tr?f=47&quot; 1x)"></div>`,
+	`<style>.cg-esc{width:5px;height:5px;background:u\72l(https://www.facebook.com/tr?f=48)}</style><div class="cg-esc"></div>`,
+	`<style>.cg-set{width:5px;height:5px;background:-webkit-image-set("https://www.facebook.com/tr?f=49" 1x)}</style><div class="cg-set"></div>`,
+	`<style>@\69mport "https://fonts.googleapis.com/css2?family=Roboto&f=50";</style>`,
 	// Images a table's or a cell's background attribute loads, and a style
 	// on elements the gateway knows by name (a textarea, an img whose own
 	// src is first-party).

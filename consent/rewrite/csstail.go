@@ -6,14 +6,16 @@ import (
 	"github.com/consentgate/consentgate/consent/catalog"
 )
 
-// cssTail judges the url()s in the text of a style element past its first
-// HoldLimit bytes, as it streams: from each "url(" it holds the argument
-// (at most maxCSSArg bytes) until it ends, and if it names a blocked vendor,
-// puts cssArgRename in front of it.
+// cssTail judges the URLs in the text of a style element past its first
+// HoldLimit bytes, as it streams: from each "url(" it holds the argument,
+// and from each "image-set(" all its arguments (at most maxCSSArg bytes),
+// until they end, and puts cssArgRename in front of each URL in them that
+// names a blocked vendor.
 type cssTail struct {
 	on    bool
-	ctx   [3]byte // the last three bytes of text seen, lower-cased
-	inArg bool    // holding a url() argument
+	ctx   [maxFuncName]byte // the last bytes of text seen: a function's name
+	inArg bool              // holding a function's arguments
+	fn    cssFunc           // whose
 }
 
 // cssArgRename goes at the start of a blocked url()'s argument, which then
@@ -33,9 +35,12 @@ func (r *Rewriter) startCSSTail(prefix []byte) {
 }
 
 func (c *cssTail) push(b []byte) {
-	for _, x := range b[max(0, len(b)-len(c.ctx)):] {
-		c.ctx[0], c.ctx[1], c.ctx[2] = c.ctx[1], c.ctx[2], lower(x)
+	if len(b) >= len(c.ctx) {
+		copy(c.ctx[:], b[len(b)-len(c.ctx):])
+		return
 	}
+	copy(c.ctx[:], c.ctx[len(b):])
+	copy(c.ctx[len(c.ctx)-len(b):], b)
 }
 
 // cssTailText scans style text p[i:end] in tail mode.
@@ -58,12 +63,12 @@ func (r *Rewriter) cssTailText(p []byte, i, end int) {
 		}
 		k += i
 		c.push(p[i:k])
-		isURL := c.ctx == [3]byte{'u', 'r', 'l'}
+		fn := funcBefore(c.ctx[:])
 		c.push(p[k : k+1])
 		i = k + 1
-		if isURL {
+		if fn != cssOther {
 			r.startHold(i)
-			c.inArg = true
+			c.inArg, c.fn = true, fn
 		}
 	}
 }
@@ -76,33 +81,67 @@ func (r *Rewriter) argEnd(p []byte, end int) (int, bool) {
 	if r.inBuf { // the argument began in an earlier write: look without moving it
 		arg = append(r.buf[:len(r.buf):len(r.buf)], arg...)
 	}
+	var n int
+	if r.css.fn == cssImageSet {
+		if n = setEnd(arg); n < 0 {
+			return end, len(arg) >= maxCSSArg
+		}
+		return end - len(arg) + n, true
+	}
 	u, ok := urlArgument(arg)
 	if !ok {
 		return end, len(arg) >= maxCSSArg
 	}
-	n := endIn(arg, u)
+	n = endIn(arg, u)
 	if n < len(arg) && (arg[n] == '"' || arg[n] == '\'') {
 		n++ // a quoted URL's closing quote
 	}
 	return end - len(arg) + n, true
 }
 
-// decideArg judges the held argument, which ends before p[stop], and emits
-// it, renamed if it is blocked.
+// setEnd is the index of the ')' that closes an image-set() whose
+// arguments begin b, or -1 if b ends first.
+func setEnd(b []byte) int {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case '"', '\'':
+			if i = stringEnd(b, i); i < 0 {
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+// decideArg judges the held arguments, which end before p[stop], and emits
+// them with each blocked URL renamed.
 func (r *Rewriter) decideArg(p []byte, stop int) {
 	r.css.inArg = false
-	r.css.ctx = [3]byte{}
+	r.css.ctx = [maxFuncName]byte{}
 	arg := r.heldPrefix(p, r.heldLen(stop))
-	u, _ := urlArgument(arg)
-	if len(u) == 0 || !r.blocks(catalog.KindImage, u) {
-		r.unhold()
-		return
+	var buf [4]cssEdit
+	edits := buf[:0]
+	judge := func(at int, u []byte) { // u as CSS reads it
+		if len(u) > 0 && r.blocks(catalog.KindImage, u) {
+			edits = append(edits, cssEdit{at, cssArgRename})
+		}
 	}
-	r.blocked++
-	r.flushBefore(p)
-	r.emit(cssArgRename)
-	r.emitHeldFrom(p, stop, 0)
-	r.drop(stop)
+	if r.css.fn == cssImageSet {
+		setStrings(arg, func(at int, s []byte) { judge(at, cssText(s)) })
+		cssURLs(arg, judge) // a url() among them
+	} else {
+		u, _ := urlArgument(arg)
+		judge(0, cssText(u))
+	}
+	r.emitEdited(p, stop, arg, edits)
 }
 
 // decideEndedLongStyle decides a held style whose text is longer than

@@ -76,7 +76,6 @@ type Rewriter struct {
 	clen    int     // ... and its length, up to 3
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
-	css     cssTail
 	ov      oversized // the oversized start tag being streamed, if on
 	baseSet bool      // the page's <base href> has been met ...
 	base    []byte    // ... and names this absolute URL (nil: relative URLs stay the page's)
@@ -99,6 +98,8 @@ type Rewriter struct {
 	pos      int64 // offset of the current p
 	tagStart int64 // offset of the current tag's '<'
 	trace    func(end bool, start, stop int64)
+
+	css cssTail // (last: its window is cold, and would push the hot fields apart)
 }
 
 // New returns a Rewriter writing the rewritten page to w.

@@ -33,7 +33,13 @@ func (r *Rewriter) judgeDataFrame(ti *tagInfo) Verdict {
 		if !specs[r.el].urls.has(id) || !ti.has.has(id) {
 			continue
 		}
-		if doc, ok := dataHTML(attrText(ti.val[id])); ok {
+		// Decoded only when it may be a data: URL (perhaps spelt with a
+		// reference): most frame URLs are not, and many have "&amp;" in them.
+		v := skipHTMLSpace(ti.val[id])
+		if !hasPrefixFold(v, "data") && bytes.IndexByte(v[:min(len(v), len("&#100;ata:"))], '&') < 0 {
+			continue
+		}
+		if doc, ok := dataHTML(attrText(v)); ok {
 			return r.judgeSrcdoc(doc)
 		}
 	}

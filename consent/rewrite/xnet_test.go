@@ -16,8 +16,9 @@ type token struct {
 	name       string // lower-case tag name
 	start, end int
 	raw        string
-	// loads: a start tag whose (first) style attribute has url() in it,
-	// or whose background has a value, which may load an image.
+	// loads: a start tag whose (first) style attribute has url() or
+	// image-set() in it (or an escape), or whose background or ping has a
+	// value: it may load.
 	loads bool
 	// href: a start tag's (first) href, when it has one.
 	href    string
@@ -53,7 +54,8 @@ func xnetTokens(src []byte) []token {
 				switch {
 				case string(k) == "style" && !style:
 					style = true
-					t.loads = t.loads || strings.Contains(strings.ToLower(string(v)), "url(")
+					lv := strings.ToLower(string(v)) // a superset of what loads: escapes may spell a url(
+					t.loads = t.loads || strings.Contains(lv, "url(") || strings.Contains(lv, "image-set(") || strings.Contains(lv, `\`)
 				case string(k) == "background" && !background, string(k) == "ping":
 					background = background || string(k) == "background"
 					t.loads = t.loads || len(v) > 0 // (a superset of what the rewriter judges)
