@@ -186,7 +186,7 @@ func cssURLs(css []byte, f func(ins int, url []byte)) {
 				f(i, cssText(u))
 			}
 		case cssImageSet:
-			setStrings(css[i:], func(at int, s []byte) { f(i+at, cssText(s)) })
+			setArgs(css[i:], func(at int, s []byte) { f(i+at, cssText(s)) })
 		}
 	}
 }
@@ -327,10 +327,12 @@ func cssText(u []byte) []byte {
 	return out
 }
 
-// setStrings calls f with each string in the arguments of an image-set(),
-// whose text follows in b, up to the ')' that closes it: where its text
-// begins in b, and the text. (Nested url()s are found as any other.)
-func setStrings(b []byte, f func(at int, s []byte)) {
+// setArgs walks the arguments of an image-set() whose text follows in b
+// and returns the index of the ')' that closes it, or -1 if b ends first.
+// It calls f, if not nil, with each string in them: where its text begins
+// in b, and the text (one cut off where b ends, too). (Nested url()s are
+// found as any other.)
+func setArgs(b []byte, f func(at int, s []byte)) int {
 	depth := 0
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
@@ -338,19 +340,24 @@ func setStrings(b []byte, f func(at int, s []byte)) {
 			depth++
 		case ')':
 			if depth == 0 {
-				return
+				return i
 			}
 			depth--
 		case '"', '\'':
-			end := stringEnd(b, i)
-			if end < 0 {
-				f(i+1, b[i+1:]) // cut off where b ends: judged on what there is
-				return
+			end, text := stringEnd(b, i), b[i+1:]
+			if end >= 0 {
+				text = b[i+1 : end]
 			}
-			f(i+1, b[i+1:end])
+			if f != nil {
+				f(i+1, text)
+			}
+			if end < 0 {
+				return -1
+			}
 			i = end
 		}
 	}
+	return -1
 }
 
 // stringEnd is the index of the quote that closes the CSS string opening

@@ -83,7 +83,7 @@ func (r *Rewriter) argEnd(p []byte, end int) (int, bool) {
 	}
 	var n int
 	if r.css.fn == cssImageSet {
-		if n = setEnd(arg); n < 0 {
+		if n = setArgs(arg, nil); n < 0 {
 			return end, len(arg) >= maxCSSArg
 		}
 		return end - len(arg) + n, true
@@ -97,28 +97,6 @@ func (r *Rewriter) argEnd(p []byte, end int) (int, bool) {
 		n++ // a quoted URL's closing quote
 	}
 	return end - len(arg) + n, true
-}
-
-// setEnd is the index of the ')' that closes an image-set() whose
-// arguments begin b, or -1 if b ends first.
-func setEnd(b []byte) int {
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '(':
-			depth++
-		case ')':
-			if depth == 0 {
-				return i
-			}
-			depth--
-		case '"', '\'':
-			if i = stringEnd(b, i); i < 0 {
-				return -1
-			}
-		}
-	}
-	return -1
 }
 
 // decideArg judges the held arguments, which end before p[stop], and emits
@@ -135,7 +113,7 @@ func (r *Rewriter) decideArg(p []byte, stop int) {
 		}
 	}
 	if r.css.fn == cssImageSet {
-		setStrings(arg, func(at int, s []byte) { judge(at, cssText(s)) })
+		setArgs(arg, func(at int, s []byte) { judge(at, cssText(s)) })
 		cssURLs(arg, judge) // a url() among them
 	} else {
 		u, _ := urlArgument(arg)

@@ -26,8 +26,8 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 }
 
 // judgeDataFrame judges a frame (iframe, embed, object) whose URL is a
-// data: URL of an HTML document, as a srcdoc: browsers load what that
-// document names.
+// data: URL of a document (see dataHTML), as a srcdoc: browsers load what
+// that document names.
 func (r *Rewriter) judgeDataFrame(ti *tagInfo) Verdict {
 	for _, id := range [...]attrID{atSrc, atData} {
 		if !specs[r.el].urls.has(id) || !ti.has.has(id) {
