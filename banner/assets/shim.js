@@ -344,8 +344,8 @@ function __cgShim(data, PH) {
   }
 
   // release activates all now allowed: held calls and cookies, then
-  // elements in document order, scripts one by one, and style sheets. every lists the
-  // policy's purposes (for tool markup of unknown category).
+  // elements in document order, scripts one by one, then style sheets.
+  // every lists the policy's purposes (for tool markup of unknown category).
   function release(ps, vs, every) {
     (ps || []).forEach(function (p) { purposes.add(p); });
     (vs || []).forEach(function (v) { vendors.add(v); });
