@@ -48,6 +48,16 @@ func markPerVisitor(hdr http.Header, etagSuffix string) {
 	}
 }
 
+// markSheetPerVisitor marks a rewritten style sheet as made for this
+// visitor's consent state: caches key it on the cookie, and tell states
+// apart by ETag. Unlike a page it keeps the upstream's caching otherwise:
+// a sheet is fetched on every page view, and the key on the cookie already
+// makes a browser fetch it again once the choice changes.
+func markSheetPerVisitor(hdr http.Header, etagSuffix string) {
+	addVary(hdr, "Cookie")
+	suffixETag(hdr, etagSuffix)
+}
+
 // addVary adds a field to Vary unless it is already covered.
 func addVary(hdr http.Header, field string) {
 	for _, v := range hdr.Values("Vary") {

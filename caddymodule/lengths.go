@@ -113,6 +113,15 @@ func (c *sentCounter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// markupLen is the length of this request's own injected markup (none in a
+// style sheet).
+func (pw *pageWriter) markupLen() int64 {
+	if pw.hook == nil {
+		return 0
+	}
+	return int64(len(*pw.hook))
+}
+
 // announceLength sets Content-Length for a streamed page whose rewritten
 // length is known, adding this request's own injected markup (pw.hook).
 func (pw *pageWriter) announceLength() {
@@ -121,7 +130,7 @@ func (pw *pageWriter) announceLength() {
 		return
 	}
 	if n, ok := pw.h.lengths.get(pw.lenKey); ok {
-		pw.sent.limit = n + int64(len(*pw.hook))
+		pw.sent.limit = n + pw.markupLen()
 		pw.Header().Set("Content-Length", strconv.FormatInt(pw.sent.limit, 10))
 	}
 }
@@ -135,7 +144,7 @@ func (pw *pageWriter) settleLength() error {
 		return nil
 	}
 	if pw.sent.limit < 0 {
-		pw.h.lengths.learn(pw.lenKey, pw.sent.n-int64(len(*pw.hook)))
+		pw.h.lengths.learn(pw.lenKey, pw.sent.n-pw.markupLen())
 		return nil
 	}
 	short := pw.sent.limit - pw.sent.n

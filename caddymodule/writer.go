@@ -52,6 +52,7 @@ type pageWriter struct {
 	req        *http.Request
 	visit      visit
 	mayRewrite bool   // a GET that could be a page
+	sheet      bool   // the body is a style sheet, rewritten as one
 	site       string // the request's host, for the third-party scan
 	state      writerState
 	status     int
@@ -111,6 +112,9 @@ func (pw *pageWriter) WriteHeader(status int) {
 	hdr := pw.Header()
 	pw.filterSetCookies(hdr)
 	switch pw.bodyKind(status, hdr) {
+	case bodySheet:
+		pw.sheet = true
+		pw.beginRewrite(hdr)
 	case bodyPage:
 		pw.beginRewrite(hdr)
 	case bodyUntyped:
@@ -138,8 +142,12 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	pw.filterLinks(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
-	pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
-	markPerVisitor(hdr, pw.visit.etagSuffix)
+	if pw.sheet {
+		markSheetPerVisitor(hdr, pw.visit.etagSuffix)
+	} else {
+		pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
+		markPerVisitor(hdr, pw.visit.etagSuffix)
+	}
 	if pw.label = labelOrder(charsetLabel(hdr.Values("Content-Type"))); pw.label != notUTF16 {
 		essence, _ := lastMIMEType(hdr.Values("Content-Type"))
 		hdr.Set("Content-Type", essence+"; charset=utf-8") // what goes out is UTF-8
@@ -162,6 +170,7 @@ type bodyKind uint8
 const (
 	bodyOther   bodyKind = iota // passed through
 	bodyPage                    // rewritten
+	bodySheet                   // a style sheet: rewritten as one (@import, url())
 	bodyUntyped                 // sniffed: rewritten if a browser would take it for a page
 )
 
@@ -183,6 +192,8 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 	switch mimeEssence(hdr.Values("Content-Type")) {
 	case "text/html", "application/xhtml+xml":
 		return bodyPage
+	case "text/css": // a first-party sheet that @imports Google Fonts loads them as a page would
+		return bodySheet
 	case "":
 		_, labelled := hdr["Content-Type"]
 		switch {
@@ -310,6 +321,9 @@ func (pw *pageWriter) FlushError() error {
 // options are the rewriter's options for this request.
 func (pw *pageWriter) options() rewrite.Options {
 	h, v := pw.h, pw.visit
+	if pw.sheet {
+		return rewrite.Options{Judge: h.judge(v.decision), OnURL: pw.noteThirdParty, Sheet: true}
+	}
 	state := h.state(v)
 	// Early, hook and body markup share one pooled buffer.
 	buf := hookPool.Get().(*[]byte)

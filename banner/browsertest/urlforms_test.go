@@ -204,3 +204,38 @@ func TestLinkPingsWaitForConsent(t *testing.T) {
 	p.click("the pinging link", `document.getElementById("pinger")`)
 	p.waitQueries("after Accept all, following the link sends its ping", "f=63")
 }
+
+// TestSiteStyleSheetsWait: a theme's own style sheet that @imports Google
+// Fonts and puts a vendor's image in a url() loads them as a page would;
+// through the gateway neither is fetched before a choice, and after Accept
+// all the next page view (whose sheet is fetched again: it varies on the
+// cookie) loads both.
+func TestSiteStyleSheetsWait(t *testing.T) {
+	port := gatewaytest.FreePort(t)
+	sheet := `@import url("https://fonts.googleapis.com/css2?family=Roboto&f=64");` + "\n" +
+		`.cg-promo{width:5px;height:5px;background:url(https://www.facebook.com/tr?f=65)}`
+	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Theme</title>` +
+		`<link rel="stylesheet" href="/theme.css"></head>` +
+		`<body><main><h1>A themed page</h1><div class="cg-promo"></div></main></body></html>`
+	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
+	consent
+	handle /theme.css {
+		header Content-Type "text/css; charset=utf-8"
+		respond * `+"`%s`"+` 200
+	}
+	handle {
+		header Content-Type "text/html; charset=utf-8"
+		respond `+"`%s`"+`
+	}
+}`, port, sheet, page))
+	gatewaytest.WaitListening(t, port)
+	p := newPage(t, gatewaytest.BaseURL(port))
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("on a page whose own style sheet imports Google Fonts, before any choice")
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.reload()
+	p.waitQueries("after Accept all, the next page view's sheet loads Google Fonts and the image", "f=64", "f=65")
+}

@@ -41,8 +41,12 @@ func (s *rawScanner) reset(name string, script bool) {
 
 // scan advances over p from i. When the closing end tag is found it returns
 // true and the index of the byte after "</name" (the end tag's first byte
-// after its name, not consumed).
+// after its name, not consumed). With no name (a style sheet, Options.Sheet)
+// the text never ends.
 func (s *rawScanner) scan(p []byte, i int) (int, bool) {
+	if s.name == "" {
+		return len(p), false
+	}
 	for i < len(p) {
 		switch s.st {
 		case rsText:

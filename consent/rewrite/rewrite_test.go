@@ -551,3 +551,30 @@ func TestOversizedTagsFailClosed(t *testing.T) {
 		t.Errorf("a large data: image was changed (oversized %d): %.120q", r.Oversized(), got)
 	}
 }
+
+// TestSheet: a style sheet is judged as the text of a <style> element, in
+// its first HoldLimit bytes and in the rest, however it is written in
+// pieces; "</style>" in it ends nothing, and nothing is injected.
+func TestSheet(t *testing.T) {
+	pad := strings.Repeat(".a{color:red}\n", HoldLimit/14+1)
+	sheet := `@import url("` + trk + `");@import "/local.css";` + "\n" + `.b{background:url(` + trk + `)}</style><script src="` + trk + `"></script>` + pad + `.c{background:image-set("` + trk + `" 1x)}.d{background:url(/ok.png)}`
+	want := `@consentgate-import url("` + trk + `");@import "/local.css";` + "\n" + `.b{background:url(consentgate:` + trk + `)}</style><script src="` + trk + `"></script>` + pad + `.c{background:image-set("consentgate:` + trk + `" 1x)}.d{background:url(/ok.png)}`
+	opt := Options{Judge: newTestJudge(), Sheet: true}
+	if got := string(Rewrite(nil, []byte(sheet), opt)); got != want {
+		t.Errorf("whole:\n got %.400q\nwant %.400q", got, want)
+	}
+	for _, size := range []int{1, 7, 300} {
+		var out bytes.Buffer
+		r := New(&out, opt)
+		for i := 0; i < len(sheet); i += size {
+			r.Write([]byte(sheet[i:min(i+size, len(sheet))]))
+		}
+		r.Close()
+		if out.String() != want {
+			t.Errorf("in writes of %d bytes: differs at byte %d", size, mismatch(out.Bytes(), []byte(want)))
+		}
+	}
+	if got := string(Rewrite(nil, []byte(sheet), Options{Judge: nopJudge{}, Sheet: true, Hook: []byte("H")})); got != sheet {
+		t.Errorf("judging nothing, a sheet changed: %.200q", got)
+	}
+}

@@ -46,6 +46,10 @@ type Options struct {
 	Placeholder func(dst []byte, v Verdict) []byte
 	// OnURL, if set, observes every URL judged. It must not retain url.
 	OnURL func(kind catalog.Kind, url []byte, v Verdict)
+	// Sheet says the input is a style sheet (text/css), not a page: it is
+	// read as the text of a <style> element that never ends (its @imports,
+	// url()s and image-set() strings judged), and nothing is injected.
+	Sheet bool
 }
 
 // ErrClosed is returned by Write after Close.
@@ -119,6 +123,12 @@ func (r *Rewriter) Reset(w io.Writer, opt Options) {
 	r.earlyDone = len(opt.Early) == 0
 	r.hookDone = len(opt.Hook) == 0
 	r.bodyDone = len(opt.Body) == 0
+	if opt.Sheet {
+		r.earlyDone, r.hookDone, r.bodyDone = true, true, true
+		r.st, r.el = stRaw, elStyle
+		r.raw.reset("", false)
+		r.startHold(0) // the text from the first byte, as after <style>
+	}
 }
 
 // Write rewrites p. It returns len(p) unless writing to the underlying
