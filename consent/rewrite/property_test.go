@@ -64,7 +64,7 @@ func streamed(src []byte, opt Options, rng *rand.Rand, maxChunk int, want []byte
 
 // checkProperties checks the rewriter's properties on one input:
 // chunking does not change the output, a judge that blocks nothing only
-// injects, tags are where x/net/html finds them, and nothing but judged
+// injects (and, reading it as a style sheet, changes nothing), tags are where x/net/html finds them, and nothing but judged
 // start tags and @import rules changes when everything is blocked.
 func checkProperties(src []byte, rng *rand.Rand, rounds int) error {
 	opt := Options{Judge: hashJudge{}, Early: []byte(testEarly), Hook: []byte(testHook)}
@@ -85,6 +85,12 @@ func checkProperties(src []byte, rng *rand.Rand, rounds int) error {
 	if want := expectInjected(src, toks, testEarly, testHook); string(id) != want {
 		return fmt.Errorf("blocking nothing: output differs from input with injections at byte %d", mismatch(id, []byte(want)))
 	}
+
+	// Read as a style sheet, it is unchanged when nothing is blocked.
+	if sheet := Rewrite(nil, src, Options{Judge: nopJudge{}, Sheet: true, Hook: []byte(testHook)}); !bytes.Equal(sheet, src) {
+		return fmt.Errorf("as a sheet, blocking nothing: output differs from input at byte %d", mismatch(sheet, src))
+	}
+	Rewrite(nil, src, Options{Judge: blockAll{}, Sheet: true}) // and never panics when all is blocked
 
 	out, tags := traced(src, Options{Judge: blockAll{}})
 	if want := xnetTags(toks); !slices.Equal(tags, want) {
