@@ -228,9 +228,14 @@ func funcBefore(b []byte) cssFunc {
 	return cssOther
 }
 
-func mayBeInName(c byte) bool {
-	return isAlpha(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '\\' || c >= 0x80 || class[c]&cSpace != 0
+// isNameByte reports whether c may be in a CSS identifier as it stands.
+func isNameByte(c byte) bool {
+	return isAlpha(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c >= 0x80
 }
+
+// mayBeInName reports whether c may be in an identifier spelt with escapes:
+// a name byte, a backslash, or the space that ends a hex escape.
+func mayBeInName(c byte) bool { return isNameByte(c) || c == '\\' || class[c]&cSpace != 0 }
 
 // identEndingAt appends to dst the longest CSS identifier that b ends
 // with, its escapes decoded and lower-cased; nothing if b ends in no
@@ -259,7 +264,7 @@ func identAt(name, b []byte) ([]byte, int) {
 			}
 			name = utf8.AppendRune(name, unicode.ToLower(r))
 			n += k
-		case isAlpha(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c >= 0x80:
+		case isNameByte(c):
 			name = append(name, lower(c))
 			n++
 		default:
