@@ -52,3 +52,49 @@ func TestResolveAgreesWithNetURL(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesHost(t *testing.T) {
+	tests := map[string]bool{
+		"https://cdn.example/":        true,
+		"//cdn.example":               true,
+		"https:&#47;&#47;cdn.example": true,
+		"https://[2001:db8::1]/":      true,
+		"/local/":                     false,
+		"https://":                    false,
+		"http:\x00":                   false,
+		"http:\x000":                  false, // a NUL is U+FFFD to the tokenizer: no host
+		"http:\uFFFD0":                false,
+		"https://a b/":                false,
+		"https://a^b/":                false,
+		"mailto:x@cdn.example":        false,
+	}
+	for u, want := range tests {
+		if got := NamesHost([]byte(u)); got != want {
+			t.Errorf("NamesHost(%q) = %v, want %v", u, got, want)
+		}
+	}
+}
+
+// TestAttrValue: references decode as in an attribute value, as browsers
+// (and x/net/html's tokenizer) decode them there.
+func TestAttrValue(t *testing.T) {
+	tests := map[string]string{
+		"https://a.example/x":         "https://a.example/x",
+		"https:&#47;&#47;a.example/x": "https://a.example/x",
+		"/x?a=1&amp;b=2":              "/x?a=1&b=2",
+		"/x?a=1&utm_source=y":         "/x?a=1&utm_source=y",
+		"/x?a=1&notify=1":             "/x?a=1&notify=1", // legacy "&not" before a letter stays
+		"/x?a=1&copy=2":               "/x?a=1&copy=2",   // ... and before '='
+		"&lt00":                       "&lt00",
+		"&lt-":                        "<-",
+		"&#1y":                        "\x01y",
+		"a\x00b":                      "a\uFFFDb",
+		`say "&notit"`:                `say "&notit"`,
+		`it's"&lt0"'x'`:               `it's"&lt0"'x'`, // unquoted
+	}
+	for in, want := range tests {
+		if got := string(AttrValue([]byte(in))); got != want {
+			t.Errorf("AttrValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

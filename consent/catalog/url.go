@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"net/url"
+	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/idna"
@@ -29,10 +30,10 @@ type urlParts struct {
 // as IDNA maps it. A URL that needs any of this is copied; a plainly written
 // one is split in place.
 func splitURL(s []byte) (u urlParts, ok bool) {
-	s = trimControlAndSpace(s)
 	if needsBrowserReading(s) {
-		s = trimControlAndSpace(browserReading(s))
+		s = browserReading(s)
 	}
+	s = trimControlAndSpace(s)
 	if len(s) == 0 {
 		return u, false
 	}
@@ -64,10 +65,10 @@ func splitURL(s []byte) (u urlParts, ok bool) {
 
 // needsBrowserReading reports whether s holds anything a browser undoes
 // before it parses the URL: a character reference other than "&amp;"
-// (which matching reads as "&"), a tab or newline, a backslash. It runs on
-// every URL, so it leaves the looking to IndexByte.
+// (which matching reads as "&"), a NUL, a tab or newline, a backslash. It
+// runs on every URL, so it leaves the looking to IndexByte.
 func needsBrowserReading(s []byte) bool {
-	for _, c := range []byte{'\\', '\t', '\n', '\r'} {
+	for _, c := range []byte{'\\', '\t', '\n', '\r', 0} {
 		if bytes.IndexByte(s, c) >= 0 {
 			return true
 		}
@@ -81,13 +82,13 @@ func needsBrowserReading(s []byte) bool {
 	return false
 }
 
-// browserReading is s with its character references decoded (as in an
-// attribute value, by x/net/html, which reads "&#1y" as browsers do), then tabs and newlines dropped and backslashes before
-// the query or fragment turned into slashes, as URL parsing does for http(s).
+// browserReading is s as the HTML tokenizer leaves an attribute value (see
+// AttrValue), then as URL parsing reads it for http(s): tabs and newlines
+// dropped, backslashes before the query or fragment turned into slashes.
 func browserReading(s []byte) []byte {
 	out := make([]byte, 0, len(s))
 	inPath := true
-	for _, c := range []byte(html.UnescapeString(string(s))) {
+	for _, c := range AttrValue(s) {
 		switch {
 		case c == '\t' || c == '\n' || c == '\r':
 			continue
@@ -100,6 +101,78 @@ func browserReading(s []byte) []byte {
 	}
 	return out
 }
+
+// AttrValue is an attribute's value, as written in the page, the way the
+// HTML tokenizer reads it: character references decoded as in an attribute
+// (a legacy one without ';' before a letter, digit or '=' stays as written,
+// "&lt00"), a NUL read as U+FFFD. x/net/html's tokenizer itself reads it; a
+// value without '&' or NUL is returned as it is.
+func AttrValue(raw []byte) []byte {
+	if bytes.IndexByte(raw, '&') < 0 && bytes.IndexByte(raw, 0) < 0 {
+		return raw
+	}
+	if !legacyRefAmbiguous(raw) { // decoded the same in text and attribute
+		return []byte(html.UnescapeString(strings.ReplaceAll(string(raw), "\x00", "\uFFFD")))
+	}
+	// The value goes back in a tag as it could have been written: quoted
+	// with a quote it lacks, or else unquoted (it then has no space or '>').
+	var q []byte
+	switch {
+	case bytes.IndexByte(raw, '"') < 0:
+		q = []byte{'"'}
+	case bytes.IndexByte(raw, '\'') < 0:
+		q = []byte{'\''}
+	case bytes.ContainsAny(raw, " \t\n\f\r>"): // not from a real attribute
+		return []byte(html.UnescapeString(strings.ReplaceAll(string(raw), "\x00", "\uFFFD")))
+	}
+	tag := append(append(append(append([]byte("<a v="), q...), raw...), q...), ' ', '>')
+	z := html.NewTokenizer(bytes.NewReader(tag))
+	if z.Next() != html.StartTagToken {
+		return raw // not reached: the tag is well formed
+	}
+	_, v, _ := z.TagAttr()
+	return v
+}
+
+// legacyRefAmbiguous reports whether s has what may be a legacy named
+// reference without ';' ("&lt0", "&notify"): only there does an attribute
+// value decode otherwise than text. ("&utm_source=" is not one.)
+func legacyRefAmbiguous(s []byte) bool {
+	for i := bytes.IndexByte(s, '&'); i >= 0; {
+		j := i + 1
+		for j < len(s) && ('a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || '0' <= s[j] && s[j] <= '9') {
+			j++
+		}
+		if j > i+1 && (j == len(s) || s[j] != ';') && hasLegacyName(s[i+1:j]) {
+			return true
+		}
+		k := bytes.IndexByte(s[j:], '&')
+		if k < 0 {
+			return false
+		}
+		i = j + k
+	}
+	return false
+}
+
+// hasLegacyName reports whether run begins with the name of a reference
+// HTML decodes even without ';' (the legacy ones, as x/net/html lists them).
+func hasLegacyName(run []byte) bool {
+	for _, name := range legacyNames {
+		if bytes.HasPrefix(run, []byte(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+var legacyNames = strings.Fields(`AElig AMP Aacute Acirc Agrave Aring Atilde Auml COPY Ccedil ETH Eacute
+Ecirc Egrave Euml GT Iacute Icirc Igrave Iuml LT Ntilde Oacute Ocirc Ograve Oslash Otilde Ouml
+QUOT REG THORN Uacute Ucirc Ugrave Uuml Yacute aacute acirc acute aelig agrave amp aring atilde
+auml brvbar ccedil cedil cent copy curren deg divide eacute ecirc egrave eth euml frac12 frac14
+frac34 gt iacute icirc iexcl igrave iquest iuml laquo lt macr micro middot nbsp not ntilde oacute
+ocirc ograve ordf ordm oslash otilde ouml para plusmn pound quot raquo reg sect shy sup1 sup2 sup3
+szlig thorn times uacute ucirc ugrave uml uuml yacute yen yuml`)
 
 // needsHostDecoding reports whether a host is percent-encoded or not ASCII.
 func needsHostDecoding(host []byte) bool {
@@ -208,10 +281,24 @@ func hasUpper(b []byte) bool {
 }
 
 // NamesHost reports whether u, read as a browser reads it, is an absolute
-// http(s) or protocol-relative URL with a host.
+// http(s) or protocol-relative URL with a valid host. (A host with a
+// control character, a forbidden one, or one that does not map to ASCII
+// fails the browser's URL parser: such a URL names nothing.)
 func NamesHost(u []byte) bool {
 	p, ok := splitURL(u)
-	return ok && p.abs && len(p.host) > 0
+	return ok && p.abs && len(p.host) > 0 && parsableHost(p.host)
+}
+
+// parsableHost reports whether a host, as splitURL leaves it, is ASCII without
+// the URL standard's forbidden domain code points (an IPv6 address keeps
+// its colons, its brackets gone).
+func parsableHost(h []byte) bool {
+	for _, c := range h {
+		if c <= ' ' || c >= 0x7F || bytes.IndexByte([]byte("#%/<>?@[\\]^|"), c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Resolve returns ref as a browser resolves it against base, the URL a

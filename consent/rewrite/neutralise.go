@@ -3,8 +3,6 @@ package rewrite
 import (
 	"bytes"
 
-	"golang.org/x/net/html"
-
 	"github.com/consentgate/consentgate/consent/catalog"
 )
 
@@ -316,14 +314,8 @@ var renamePrefix = []byte("data-consent-")
 
 // attrText is an attribute's value as the browser reads it, its character
 // references decoded ("text&#47;javascript" is a script type): a copy when
-// it has any, else the value itself. (x/net/html decodes as browsers do
-// where the standard library's html does not: "&#1y" is "\x01y".)
-func attrText(v []byte) []byte {
-	if bytes.IndexByte(v, '&') < 0 {
-		return v
-	}
-	return []byte(html.UnescapeString(string(v)))
-}
+// it has any, else the value itself (see catalog.AttrValue).
+func attrText(v []byte) []byte { return catalog.AttrValue(v) }
 
 // equalFoldAny reports whether b equals one of the lower-case ASCII words,
 // ignoring ASCII case.
