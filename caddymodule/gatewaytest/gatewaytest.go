@@ -173,10 +173,20 @@ func Get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Res
 func Do(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
 	t.Helper()
 	resp, err := c.Do(req)
-	if err != nil && (req.Method == http.MethodGet || req.Method == http.MethodHead) &&
-		(errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
+	if unanswered(err) && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
 		resp, err = c.Do(req)
 	}
+	return readAll(t, req, resp, err)
+}
+
+// unanswered reports whether a request's connection was closed before any
+// answer came.
+func unanswered(err error) bool {
+	return err != nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET))
+}
+
+func readAll(t testing.TB, req *http.Request, resp *http.Response, err error) (*http.Response, string) {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
@@ -196,7 +206,17 @@ func PostChoice(t testing.TB, c *http.Client, base, body string) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", base)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, out := Do(t, c, req)
+	resp, err := c.Do(req)
+	if unanswered(err) {
+		// Right after a reload, the old server may close a connection it
+		// accepted but never read from (see Do): nothing was recorded, so
+		// the choice is posted once more (the body is read again from
+		// GetBody, which NewRequest sets for a strings.Reader).
+		body2, _ := req.GetBody()
+		req.Body = body2
+		resp, err = c.Do(req)
+	}
+	resp, out := readAll(t, req, resp, err)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("choice %s: %d %s", body, resp.StatusCode, out)
 	}
