@@ -112,7 +112,7 @@ func AttrValue(raw []byte) []byte {
 		return raw
 	}
 	if !legacyRefAmbiguous(raw) { // decoded the same in text and attribute
-		return []byte(html.UnescapeString(strings.ReplaceAll(string(raw), "\x00", "\uFFFD")))
+		return unescapedAsText(raw)
 	}
 	// The value goes back in a tag as it could have been written: quoted
 	// with a quote it lacks, or else unquoted (it then has no space or '>').
@@ -123,7 +123,7 @@ func AttrValue(raw []byte) []byte {
 	case bytes.IndexByte(raw, '\'') < 0:
 		q = []byte{'\''}
 	case bytes.ContainsAny(raw, " \t\n\f\r>"): // not from a real attribute
-		return []byte(html.UnescapeString(strings.ReplaceAll(string(raw), "\x00", "\uFFFD")))
+		return unescapedAsText(raw)
 	}
 	tag := append(append(append(append([]byte("<a v="), q...), raw...), q...), ' ', '>')
 	z := html.NewTokenizer(bytes.NewReader(tag))
@@ -132,6 +132,12 @@ func AttrValue(raw []byte) []byte {
 	}
 	_, v, _ := z.TagAttr()
 	return v
+}
+
+// unescapedAsText is raw with its references decoded as in text, and a
+// NUL read as U+FFFD.
+func unescapedAsText(raw []byte) []byte {
+	return []byte(html.UnescapeString(strings.ReplaceAll(string(raw), "\x00", "\uFFFD")))
 }
 
 // legacyRefAmbiguous reports whether s has what may be a legacy named
@@ -280,13 +286,20 @@ func hasUpper(b []byte) bool {
 	return false
 }
 
-// NamesHost reports whether u, read as a browser reads it, is an absolute
-// http(s) or protocol-relative URL with a valid host. (A host with a
-// control character, a forbidden one, or one that does not map to ASCII
-// fails the browser's URL parser: such a URL names nothing.)
-func NamesHost(u []byte) bool {
-	p, ok := splitURL(u)
-	return ok && p.abs && len(p.host) > 0 && parsableHost(p.host)
+// Base is the base URL a page's <base href> sets when it names a host:
+// relative URLs after it load from there.
+type Base struct{ u urlParts }
+
+// ParseBase reads a <base href> value as a browser does. It reports false
+// when the value names no host the URL parser would take (a host with a
+// control character, a forbidden one, or one that does not map to ASCII):
+// relative URLs then stay the page's own. The Base keeps its own copy.
+func ParseBase(href []byte) (*Base, bool) {
+	p, ok := splitURL(href)
+	if !ok || !p.abs || len(p.host) == 0 || !parsableHost(p.host) {
+		return nil, false
+	}
+	return &Base{urlParts{host: bytes.Clone(p.host), rest: bytes.Clone(p.rest), abs: true}}, true
 }
 
 // parsableHost reports whether a host, as splitURL leaves it, is ASCII without
@@ -301,32 +314,28 @@ func parsableHost(h []byte) bool {
 	return true
 }
 
-// Resolve returns ref as a browser resolves it against base, the URL a
-// page's <base href> names, when base is an absolute http(s) URL and ref is
-// a relative one: "//host/path?query", which is all matching reads.
-// Otherwise it returns ref as it is: relative to the page itself, or
-// absolute already. (Dot segments are left as written.)
-func Resolve(base, ref []byte) []byte {
-	b, ok := splitURL(base)
-	if !ok || !b.abs || len(b.host) == 0 {
-		return ref
-	}
+// Resolve returns ref as a browser resolves it against b when ref is a
+// relative URL: "//host/path?query", which is all matching reads.
+// Otherwise it returns ref as it is: absolute already, or not http(s).
+// (Dot segments are left as written.)
+func (b *Base) Resolve(ref []byte) []byte {
 	r, ok := splitURL(ref)
 	if !ok || r.abs {
 		return ref
 	}
-	out := make([]byte, 0, len("//[]/")+len(b.host)+len(b.rest)+len(r.rest))
+	host, rest := b.u.host, b.u.rest
+	out := make([]byte, 0, len("//[]/")+len(host)+len(rest)+len(r.rest))
 	out = append(out, "//"...)
-	if bytes.IndexByte(b.host, ':') >= 0 {
-		out = append(append(append(out, '['), b.host...), ']') // IPv6
+	if bytes.IndexByte(host, ':') >= 0 {
+		out = append(append(append(out, '['), host...), ']') // IPv6
 	} else {
-		out = append(out, b.host...)
+		out = append(out, host...)
 	}
 	if len(r.rest) == 0 || r.rest[0] != '/' {
-		dir := b.path()
+		dir := b.u.path()
 		switch {
 		case len(r.rest) == 0: // only a fragment: the base itself
-			dir = b.rest
+			dir = rest
 		case r.rest[0] != '?':
 			dir = dir[:bytes.LastIndexByte(dir, '/')+1] // a path goes after the base's last '/'
 		}

@@ -175,9 +175,7 @@ func (r *Rewriter) noteBase(ti *tagInfo) bool {
 		return false
 	}
 	r.baseSet = true
-	if href := ti.val[atHref]; catalog.NamesHost(href) {
-		r.base = append([]byte(nil), href...) // kept beyond this write
-	}
+	r.base, _ = catalog.ParseBase(ti.val[atHref])
 	return r.base != nil
 }
 
@@ -228,7 +226,7 @@ func (r *Rewriter) judgeURL(kind catalog.Kind, u []byte, v *Verdict) {
 		return
 	}
 	if r.base != nil {
-		u = catalog.Resolve(r.base, u)
+		u = r.base.Resolve(u)
 	}
 	got := r.judge.JudgeURL(kind, u)
 	if r.opt.OnURL != nil {

@@ -80,9 +80,9 @@ type Rewriter struct {
 	clen    int     // ... and its length, up to 3
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
-	ov      oversized // the oversized start tag being streamed, if on
-	baseSet bool      // the page's <base href> has been met ...
-	base    []byte    // ... and names this absolute URL (nil: relative URLs stay the page's)
+	ov      oversized     // the oversized start tag being streamed, if on
+	baseSet bool          // the page's <base href> has been met ...
+	base    *catalog.Base // ... and names a host (nil: relative URLs stay the page's)
 
 	// Output and held bytes. Within a Write, p[from:] has not been written
 	// yet. While holding, the token that starts at p[ts] (or in buf, when

@@ -140,11 +140,11 @@ func expectInjected(src []byte, toks []token, early, hook string) string {
 				}
 			case "base":
 				// Both go in front of the first base with an href, when it
-				// names a host. (Its href is given to NamesHost as written,
+				// names a host. (Its href is given to ParseBase as written,
 				// with x/net/html's decoding of references undone.)
 				if t.hasHref && !baseSeen {
 					baseSeen = true
-					if catalog.NamesHost([]byte(strings.ReplaceAll(t.href, "&", "&amp;"))) && h < 0 {
+					if _, ok := catalog.ParseBase([]byte(strings.ReplaceAll(t.href, "&", "&amp;"))); ok && h < 0 {
 						h = t.start
 					}
 				}
