@@ -101,22 +101,9 @@ func parseLinks(line string) ([]linkValue, bool) {
 		links = append(links, linkValue{
 			raw: strings.TrimRight(line[start:min(i, len(line))], httpSpace),
 			uri: strings.Trim(uri, httpSpace),
-			rel: linkParam(line[params:min(i, len(line))], "rel"),
+			rel: paramValue(line[params:min(i, len(line))], "rel"),
 		})
 	}
-}
-
-// linkParam is the value of a link's parameter, unquoted, or "".
-func linkParam(params, name string) string {
-	for params != "" {
-		var p string
-		p, params, _ = strings.Cut(params, ";")
-		k, v, _ := strings.Cut(p, "=")
-		if strings.EqualFold(strings.Trim(k, httpSpace), name) {
-			return strings.Trim(strings.Trim(v, httpSpace), `"`)
-		}
-	}
-	return ""
 }
 
 // anyURI reports whether f holds for a URI written <…> in line.

@@ -37,12 +37,18 @@ func lastMIMEType(lines []string) (essence, part string) {
 func charsetLabel(lines []string) string {
 	_, part := lastMIMEType(lines)
 	_, params, _ := strings.Cut(part, ";")
+	return strings.ToLower(paramValue(params, "charset"))
+}
+
+// paramValue is the value of the named parameter (any case) in a header's
+// ";"-separated parameters, spaces and quotes trimmed, or "".
+func paramValue(params, name string) string {
 	for params != "" {
 		var param string
 		param, params, _ = strings.Cut(params, ";")
-		name, value, _ := strings.Cut(param, "=")
-		if strings.EqualFold(strings.Trim(name, httpSpace), "charset") {
-			return strings.ToLower(strings.Trim(value, httpSpace+`"`))
+		k, v, _ := strings.Cut(param, "=")
+		if strings.EqualFold(strings.Trim(k, httpSpace), name) {
+			return strings.Trim(v, httpSpace+`"`)
 		}
 	}
 	return ""
