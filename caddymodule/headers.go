@@ -82,10 +82,15 @@ func suffixETag(hdr http.Header, suffix string) {
 }
 
 // stripETagSuffix turns the client's If-None-Match back into upstream ETags
-// for the current consent state; tags made for another state are dropped, as
-// they must not match, and so is If-Modified-Since. It returns a function
-// that restores the headers.
-func stripETagSuffix(hdr http.Header, suffix string) func() {
+// for the current consent state, and reports whether it named one (the
+// cached answer is then the gateway's). Tags made for another state are
+// dropped, as they must not match, and so is If-Modified-Since. For a
+// navigation or a sheet, so is a tag the gateway did not make: every page
+// and sheet it sends carries its mark, so such a tag names a copy cached
+// before the gateway stood in front of the site, unrewritten, which must not
+// be shown again. (A navigation to a PDF or an image then gets it whole
+// rather than a 304.) It returns a function that restores the headers.
+func stripETagSuffix(hdr http.Header, suffix string, dest destination) (restore func(), ours bool) {
 	// A date cannot tell consent states apart: only tags decide.
 	since, hasSince := hdr["If-Modified-Since"]
 	delete(hdr, "If-Modified-Since")
@@ -96,8 +101,9 @@ func stripETagSuffix(hdr http.Header, suffix string) func() {
 	}
 	orig, ok := hdr["If-None-Match"]
 	if !ok {
-		return restoreSince
+		return restoreSince, false
 	}
+	rendered := dest == destDocument || dest == destStyle
 	var tags []string
 	for _, v := range orig {
 		for _, t := range strings.Split(v, ",") {
@@ -105,8 +111,11 @@ func stripETagSuffix(hdr http.Header, suffix string) func() {
 			switch {
 			case strings.HasSuffix(t, suffix+`"`):
 				tags = append(tags, t[:len(t)-len(suffix)-1]+`"`)
+				ours = true
 			case strings.Contains(t, "-cg") && strings.HasSuffix(t, `"`):
 				// another consent state's tag: cannot match this page
+			case rendered && t != "*":
+				// cached before the gateway: must not match either
 			default:
 				tags = append(tags, t)
 			}
@@ -120,5 +129,5 @@ func stripETagSuffix(hdr http.Header, suffix string) func() {
 	return func() {
 		hdr["If-None-Match"] = orig
 		restoreSince()
-	}
+	}, ours
 }

@@ -41,7 +41,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			delete(r.Header, "Accept-Encoding")
 			defer func() { r.Header["Accept-Encoding"] = ae }()
 		}
-		restore := stripETagSuffix(r.Header, visit.etagSuffix)
+		restore, ours := stripETagSuffix(r.Header, visit.etagSuffix, pw.dest)
+		pw.ownTag = ours
 		defer restore()
 	}
 	if err := next.ServeHTTP(pw, r); err != nil {

@@ -51,9 +51,11 @@ type pageWriter struct {
 	h          *Handler
 	req        *http.Request
 	visit      visit
-	mayRewrite bool   // a GET that could be a page
-	sheet      bool   // the body is a style sheet, rewritten as one
-	site       string // the request's host, for the third-party scan
+	mayRewrite bool        // a GET that could be a page or a sheet
+	dest       destination // what the browser will make of the answer
+	ownTag     bool        // If-None-Match names what the gateway made for this state: a 304 is marked as that was
+	sheet      bool        // the body is a style sheet, rewritten as one
+	site       string      // the request's host, for the third-party scan
 	state      writerState
 	status     int
 	buf        []byte
@@ -78,22 +80,16 @@ var (
 
 func (h *Handler) newPageWriter(w http.ResponseWriter, r *http.Request, v visit) *pageWriter {
 	pw := pageWriterPool.Get().(*pageWriter)
+	dest := destinationOf(r)
 	*pw = pageWriter{
 		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 		h:                     h,
 		req:                   r,
 		visit:                 v,
-		mayRewrite:            r.Method == http.MethodGet && acceptsHTML(r),
+		dest:                  dest,
+		mayRewrite:            dest.mayBePage(r),
 	}
 	return pw
-}
-
-// acceptsHTML is true for requests that may get a page back: browsers send
-// text/html in Accept for navigations and frames; clients that send no
-// Accept at all get pages too.
-func acceptsHTML(r *http.Request) bool {
-	a := r.Header.Get("Accept")
-	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*")
 }
 
 // WriteHeader decides whether the body will be rewritten.
@@ -126,10 +122,17 @@ func (pw *pageWriter) WriteHeader(status int) {
 	}
 }
 
-// pass sends the status; the body goes straight through.
+// pass sends the status; the body goes straight through. A 304 keeps the
+// cached answer's marks only if that answer was the gateway's: an image's
+// or a script's 304 goes out as upstream sent it, so its caching is the
+// site's own.
 func (pw *pageWriter) pass() {
-	if pw.status == http.StatusNotModified && pw.mayRewrite {
-		markPerVisitor(pw.Header(), pw.visit.etagSuffix)
+	if pw.status == http.StatusNotModified && pw.ownTag {
+		if pw.dest == destStyle {
+			markSheetPerVisitor(pw.Header(), pw.visit.etagSuffix)
+		} else {
+			markPerVisitor(pw.Header(), pw.visit.etagSuffix)
+		}
 	}
 	pw.state = statePass
 	pw.ResponseWriter.WriteHeader(pw.status)

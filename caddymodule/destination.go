@@ -1,0 +1,54 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+)
+
+// destination is what the browser will make of the answer to a request, as
+// far as the gateway needs to know: whether it may be shown as a page, read
+// as a style sheet, or neither.
+type destination uint8
+
+const (
+	destAny      destination = iota // fetch(), XHR, or a client that does not say: may be a page
+	destDocument                    // a navigation or a frame: shown as a page if it is one
+	destStyle                       // a style sheet
+	destMedia                       // an image, a script, a font…: never shown as a page nor read as a sheet
+)
+
+// destinationOf reads Sec-Fetch-Dest, which browsers send to secure
+// origins, or else the Accept header browsers send for each kind of
+// request. A destination it does not know may be a page.
+func destinationOf(r *http.Request) destination {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "document", "iframe", "frame", "embed", "object":
+		return destDocument
+	case "style":
+		return destStyle
+	case "image", "script", "font", "audio", "video", "track", "manifest",
+		"worker", "sharedworker", "serviceworker", "audioworklet", "paintworklet", "report", "json":
+		return destMedia
+	}
+	accept := r.Header.Get("Accept")
+	switch {
+	case strings.Contains(accept, "text/html"):
+		return destDocument
+	case strings.HasPrefix(accept, "text/css"):
+		return destStyle
+	case strings.HasPrefix(accept, "image/"):
+		return destMedia
+	}
+	return destAny
+}
+
+// mayBePage reports whether the answer may be a page or a sheet the
+// gateway rewrites: only then do the request's conditional headers and the
+// answer's caching depend on the visitor's consent.
+func (d destination) mayBePage(r *http.Request) bool {
+	if d == destMedia || r.Method != http.MethodGet {
+		return false
+	}
+	a := r.Header.Get("Accept")
+	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*") || d == destStyle
+}
