@@ -147,11 +147,14 @@ function __cgShim(data, PH) {
     // Markup naming a rule host is neutralised in an inert template first.
     // innerHTML scripts never run; those of a contextual fragment do.
     var tpl = D.createElement("template"), IH;
-    var clean = function (html) {
+    var names = function (html) {
       var hs = typeof html == "string" && html.match(/\/\/[\w.-]+/g);
-      if (!hs || !hs.some(function (h) {
+      return hs && hs.some(function (h) {
         for (h = h.slice(2).toLowerCase(); h; h = h.slice(h.indexOf(".") + 1 || h.length)) if (hosts.has(h)) return true;
-      })) return html;
+      });
+    };
+    var clean = function (html) {
+      if (!names(html)) return html;
       IH.set.call(tpl, html);
       return scan(tpl.content) ? IH.get.call(tpl) : html;
     };
@@ -162,6 +165,24 @@ function __cgShim(data, PH) {
       var IA = E.insertAdjacentHTML;
       E.insertAdjacentHTML = function (p, x) { return IA.call(this, p, clean(x)); };
     }
+    // document.write: its markup goes on to the parser as written, so only
+    // the start tags that would load a blocked vendor are replaced, each
+    // by its neutralised form. (A tag split over two writes is not read.)
+    var TAG = /<(script|iframe|img|embed|object|link|source)(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
+    var tags = function (html) {
+      return !names(html) ? html : html.replace(TAG, function (t, n) {
+        IH.set.call(tpl, t);
+        if (!scan(tpl.content, true)) return t;
+        var h = IH.get.call(tpl), end = "</" + n.toLowerCase() + ">";
+        return h.slice(-end.length) == end ? h.slice(0, -end.length) : h;
+      });
+    };
+    if (IH) {
+      ["write", "writeln"].forEach(function (m) {
+        var f = Document.prototype[m];
+        if (f) Document.prototype[m] = function () { return f.call(this, tags([].join.call(arguments, ""))); };
+      });
+    }
     var CF = W.Range && Range.prototype.createContextualFragment;
     if (CF) {
       Range.prototype.createContextualFragment = function () {
@@ -170,7 +191,7 @@ function __cgShim(data, PH) {
         return f;
       };
     }
-    // Anything else (document.write, adopted nodes): held once inserted.
+    // Anything else (adopted nodes, say): held once inserted.
     new MutationObserver(function (ms) {
       ms.forEach(function (m) {
         m.addedNodes.forEach(function (n) { if (n.nodeType == 1) scan(n); });

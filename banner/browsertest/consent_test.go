@@ -785,3 +785,37 @@ func catalogCookie(name string) string {
 }
 
 func normSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// TestDocumentWriteWaitsForConsent: a first-party script that writes
+// trackers' markup with document.write (old ad and analytics snippets do)
+// gets each loading tag neutralised before the parser reads it, so nothing
+// is requested and the written script does not run; the rest of what it
+// writes appears as written. Accept all brings each back in place.
+func TestDocumentWriteWaitsForConsent(t *testing.T) {
+	// The script names its trackers as a script that builds URLs would,
+	// so that only the shim, not the gateway's reading of the page, can
+	// catch them.
+	writer := `var h = 'https://www.', q = '?f=';
+document.write('<script id="dw-s" src="' + h + 'google-analytics.com/analytics.js' + q + '91"><\/script>');
+document.write('<p id="dw-own">Written ', 'by the page', '</p><img id="dw-i" alt="" src="' + h + 'facebook.com/tr' + q + '92">');
+document.writeln('<iframe id="dw-f" title="Video" src="https://player.vimeo.com/video/1' + q + '93"></iframe>');`
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Written</title></head>`+
+		`<body><main><h1>A page that writes</h1><script src="/w.js"></script></main></body></html>`,
+		"handle /w.js {\n\t\theader Content-Type text/javascript\n\t\trespond `"+writer+"`\n\t}")
+	p.expectNoThirdParty("on a page whose script writes trackers with document.write, before any choice")
+	for _, id := range []string{"dw-s", "dw-i", "dw-f"} {
+		if !evalJS[bool](p, heldElement(id)) {
+			t.Errorf("before consent, #%s written with document.write must be held: marked with its purpose and without src", id)
+		}
+	}
+	if got := evalJS[string](p, `(document.getElementById('dw-own') || {}).textContent || ''`); got != "Written by the page" {
+		t.Errorf("the page's own written text: %q", got)
+	}
+	if evalJS[bool](p, `(window.__tracked || []).length > 0`) {
+		t.Error("before consent, the written tracker script ran")
+	}
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.waitQueries("after Accept all, what document.write wrote loads in place", "f=91", "f=92", "f=93")
+	p.waitFor("the written script runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
+}
