@@ -66,7 +66,7 @@ function __cgShim(data, PH) {
   var SA = E.setAttribute, GA = E.getAttribute, HA = E.hasAttribute, RA = E.removeAttribute;
   var URLS = { src: 1, srcset: 1, href: 1, data: 1, poster: 1 };
   var REN = { src: 1, srcset: 1, href: 1, "xlink:href": 1, imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
-  var TAGS = { SCRIPT: 1, IFRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
+  var TAGS = { SCRIPT: 1, IFRAME: 1, FRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
   var mine = new WeakSet(), held = [];
 
   function blockedAttr(name, value) {
@@ -110,7 +110,7 @@ function __cgShim(data, PH) {
     return true;
   }
 
-  var SEL = "iframe[src],img[src],img[srcset],embed[src],object[data],link[href],source[src],source[srcset]";
+  var SEL = "iframe[src],frame[src],img[src],img[srcset],embed[src],object[data],link[href],source[src],source[srcset]";
   // scan holds blocked elements in root (scripts only if they have not run).
   function scan(root, scripts) {
     var sel = scripts ? SEL + ",script[src]" : SEL, els = [].slice.call(root.querySelectorAll(sel)), c = 0;
@@ -134,7 +134,7 @@ function __cgShim(data, PH) {
   }
 
   if (hosts.size) {
-    ("HTMLScriptElement src,HTMLIFrameElement src,HTMLImageElement src,HTMLImageElement srcset," +
+    ("HTMLScriptElement src,HTMLIFrameElement src,HTMLFrameElement src,HTMLImageElement src,HTMLImageElement srcset," +
      "HTMLEmbedElement src,HTMLObjectElement data,HTMLLinkElement href,HTMLSourceElement src,HTMLSourceElement srcset")
       .split(",").forEach(function (p) {
         p = p.split(" ");
@@ -168,7 +168,7 @@ function __cgShim(data, PH) {
     // document.write: its markup goes on to the parser as written, so only
     // the start tags that would load a blocked vendor are replaced, each
     // by its neutralised form. (A tag split over two writes is not read.)
-    var TAG = /<(script|iframe|img|embed|object|link|source)(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
+    var TAG = /<(script|i?frame|img|embed|object|link|source)(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
     var tags = function (html) {
       return !names(html) ? html : html.replace(TAG, function (t, n) {
         IH.set.call(tpl, t);

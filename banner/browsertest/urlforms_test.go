@@ -75,6 +75,8 @@ var trackerSpellings = []string{
 	// Frames whose document is a data: URL (HTML, or SVG in an embed).
 	`<iframe title="data" src="data:text/html,%3Cscript%20src=%22https://www.google-analytics.com/analytics.js?f=45%22%3E%3C/script%3E"></iframe>`,
 	`<embed type="image/svg+xml" width="5" height="5" src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'%3E%3Cimage href='https://www.facebook.com/tr?f=46' width='5' height='5'/%3E%3C/svg%3E">`,
+	// An image an SVG filter loads.
+	`<svg width="10" height="10"><filter id="cg-fe"><feImage href="https://www.facebook.com/tr?f=71" width="5" height="5"/></filter><rect width="10" height="10" filter="url(#cg-fe)"/></svg>`,
 	// A frame whose document is written into its srcdoc.
 	`<iframe title="widget" srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script src=&quot;https://www.google-analytics.com/analytics.js?f=32&quot;&gt;&lt;/script&gt;"></iframe>`,
 }
@@ -238,4 +240,27 @@ func TestSiteStyleSheetsWait(t *testing.T) {
 	p.waitBannerGone()
 	p.reload()
 	p.waitQueries("after Accept all, the next page view's sheet loads Google Fonts and the image", "f=64", "f=65")
+}
+
+// TestFramesetFramesWaitForConsent: a frameset page (old sites still have
+// them) loads its frames' documents; a tracker's frame waits for consent
+// like an iframe. A frameset shows no banner, so the choice is posted as the
+// banner would post it.
+func TestFramesetFramesWaitForConsent(t *testing.T) {
+	port := gatewaytest.FreePort(t)
+	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
+	consent
+	header Content-Type "text/html; charset=utf-8"
+	respond /menu `+"`"+`<!doctype html><html lang="en"><head><title>Menu</title></head><body><p>Menu</p></body></html>`+"`"+`
+	respond `+"`"+`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Frames</title></head><frameset cols="50%%,50%%"><frame src="/menu" title="Menu"><frame title="Video" src="https://www.youtube.com/embed/dQw4w9WgXcQ?f=72"></frameset></html>`+"`"+`
+}`, port))
+	gatewaytest.WaitListening(t, port)
+	p := newPage(t, gatewaytest.BaseURL(port))
+	p.open("/")
+	p.expectNoThirdParty("on a frameset page with a video frame, before any choice")
+	if got := evalJS[float64](p, `fetch('/.consent/choice', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"all":true}'}).then(function (r) { return r.status; })`); got != 200 {
+		t.Fatalf("posting Accept all: %v", got)
+	}
+	p.reload()
+	p.waitQueries("after Accept all, the frameset's video frame loads", "f=72")
 }

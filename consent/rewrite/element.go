@@ -22,9 +22,9 @@ const (
 	// Judged elements: their start tags are held, parsed and maybe neutralised.
 	elScript
 	elIframe
-	elEmbed
+	elEmbed // embed, and a frameset's frame
 	elObject
-	elMedia // img (and image, which the parser turns into img, or an SVG image), video, audio, source, track
+	elMedia // img (and image, which the parser turns into img, or an SVG image), video, audio, source, track, SVG feImage
 	elInput // <input type=image> loads its src
 	elLink
 	// Any other element whose start tag the fast path leaves to the general
@@ -54,6 +54,9 @@ var elemNames = [...]struct {
 	{"script", elScript}, {"iframe", elIframe}, {"embed", elEmbed}, {"object", elObject},
 	{"img", elMedia}, {"image", elMedia}, {"video", elMedia}, {"audio", elMedia},
 	{"source", elMedia}, {"track", elMedia}, {"input", elInput}, {"link", elLink}, {"form", elForm},
+	// A frameset's frame loads its src as an embed does; an SVG filter's
+	// feImage loads its href as an SVG image does.
+	{"frame", elEmbed}, {"feimage", elMedia},
 }
 
 // maxName is the length of the longest name in elemNames ("plaintext").

@@ -370,4 +370,6 @@ func LoadsResource(rel []byte) bool {
 var loadingRels = [...]string{
 	"stylesheet", "preconnect", "dns-prefetch", "preload", "prefetch",
 	"modulepreload", "prerender", "icon", "manifest",
+	// Safari fetches these for the home screen, the pinned tab and startup.
+	"apple-touch-icon", "apple-touch-icon-precomposed", "apple-touch-startup-image", "mask-icon",
 }

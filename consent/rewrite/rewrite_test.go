@@ -174,6 +174,11 @@ var cases = []rwCase{
 	{"audio", `<audio src="` + trk + `"></audio>`, `<audio` + ads + ` data-consent-src="` + trk + `"></audio>`},
 	{"picture source", `<picture><source srcset="` + trk + `"><img src="/a.png"></picture>`, `<picture><source` + ads + ` data-consent-srcset="` + trk + `"><img src="/a.png"></picture>`},
 	{"track", `<track src="` + trk + `" kind=captions>`, `<track` + ads + ` data-consent-src="` + trk + `" kind=captions>`},
+	{"frameset frame", `<frameset cols="50%,50%"><frame src="/menu.html"><FRAME name=main SRC=` + trk + `></frameset>`,
+		`<frameset cols="50%,50%"><frame src="/menu.html"><FRAME` + ads + ` name=main data-consent-SRC=` + trk + `></frameset>`},
+	{"svg feImage", `<svg><filter id="f"><feImage href="` + trk + `"/></filter></svg>`, `<svg><filter id="f"><feImage` + ads + ` data-consent-href="` + trk + `"/></filter></svg>`},
+	{"link apple-touch-icon", `<link rel="apple-touch-icon" sizes="180x180" href="` + trk + `"><link rel=mask-icon href="` + trk + `" color="#000">`,
+		`<link` + ads + ` rel="apple-touch-icon" sizes="180x180" data-consent-href="` + trk + `"><link` + ads + ` rel=mask-icon data-consent-href="` + trk + `" color="#000">`},
 	{"link stylesheet", `<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">`, ""}, // functional: granted
 	{"link preconnect", `<link rel=preconnect href="` + trk + `">`, `<link` + ads + ` rel=preconnect data-consent-href="` + trk + `">`},
 	{"link icon", `<LINK REL="Shortcut  ICON" HREF="` + trk + `">`, `<LINK` + ads + ` REL="Shortcut  ICON" data-consent-HREF="` + trk + `">`},

@@ -27,6 +27,7 @@ type Load struct {
 var loadingRels = map[string]bool{
 	"stylesheet": true, "preconnect": true, "dns-prefetch": true, "preload": true,
 	"prefetch": true, "modulepreload": true, "prerender": true, "icon": true, "manifest": true,
+	"apple-touch-icon": true, "apple-touch-icon-precomposed": true, "apple-touch-startup-image": true, "mask-icon": true,
 }
 
 // jsTypes are script types a browser executes.
@@ -150,8 +151,10 @@ func visit(n *html.Node, scripting bool, p *Page) {
 		if _, ok := attr(n, "srcdoc"); !ok { // srcdoc wins over src
 			add(catalog.KindFrame, "src")
 		}
-	case "embed":
+	case "embed", "frame":
 		add(catalog.KindFrame, "src")
+	case "feImage": // in an SVG filter
+		add(catalog.KindImage, "href")
 	case "object":
 		add(catalog.KindFrame, "data")
 	case "img":
