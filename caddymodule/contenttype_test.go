@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -90,5 +91,92 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 		if !strings.HasSuffix(body, "</html>\n") {
 			t.Errorf("%s: body incomplete (%d bytes)", name, len(body))
 		}
+	}
+}
+
+// TestCompressedBodiesWithoutATypeAreSniffed: a browser undoes a body's
+// Content-Encoding before it sniffs an unlabelled body, so a compressed page
+// without a Content-Type is a page to it. The gateway decodes the beginning
+// to decide the same way: such pages are rewritten in every encoding, also
+// when their first compressed bytes, which decode to nothing yet, come alone
+// before a flush; anything else (JSON, a body whose beginning does not
+// decode) passes byte for byte, still compressed. (A gzip body reaches the
+// gateway decoded: Caddy's proxy transport asks for gzip and undoes it.)
+func TestCompressedBodiesWithoutATypeAreSniffed(t *testing.T) {
+	small, big := trackerPage(200), trackerPage(100<<10)
+	type upstreamCase struct {
+		enc, body string
+		dribble   bool // the first 20 compressed bytes, a flush, a pause past the gateway's flush grace, the rest
+		corrupt   bool // the compressed body cut to its first half and its bytes flipped after the header
+		typed     bool // labelled text/html after all
+		rewrite   bool
+	}
+	cases := map[string]upstreamCase{
+		"gzip-big":      {enc: "gzip", body: big, rewrite: true},
+		"br-big":        {enc: "br", body: big, rewrite: true},
+		"zstd-small":    {enc: "zstd", body: small, rewrite: true},
+		"deflate-big":   {enc: "deflate", body: big, rewrite: true},
+		"zstd-dribbled": {enc: "zstd", body: big, dribble: true, rewrite: true},
+		"zstd-json":     {enc: "zstd", body: `{"html":"<script src=https://www.google-analytics.com/analytics.js></script>"}`},
+		"br-text":       {enc: "br", body: "Plain words, with a <b>bracket</b> in them.\n"},
+		"br-corrupt":    {enc: "br", body: big, corrupt: true},
+		"deflate-typed": {enc: "deflate", body: big, typed: true, rewrite: true},
+	}
+	compressed := map[string][]byte{}
+	mux := http.NewServeMux()
+	for name, c := range cases {
+		var b bytes.Buffer
+		zw := encoder(c.enc, &b)
+		io.WriteString(zw, c.body)
+		zw.Close()
+		z := b.Bytes()
+		if c.corrupt {
+			z = z[:len(z)/2]
+			for i := 10; i < len(z); i++ {
+				z[i] ^= 0x5a
+			}
+		}
+		compressed[name] = z
+		mux.HandleFunc("/"+name, func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = nil // none, and net/http adds none
+			if c.typed {
+				w.Header().Set("Content-Type", "text/html")
+			}
+			w.Header().Set("Content-Encoding", c.enc)
+			if !c.dribble {
+				w.Write(z)
+				return
+			}
+			w.Write(z[:20])
+			w.(http.Flusher).Flush()
+			time.Sleep(60 * time.Millisecond)
+			w.Write(z[20:])
+		})
+	}
+	base := consentProxy(t, mux)
+	client := newClient(t)
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			resp, body := get(t, client, base+"/"+name, "Accept-Encoding", c.enc)
+			if !c.rewrite {
+				if !bytes.Equal([]byte(body), compressed[name]) || resp.Header.Get("Content-Encoding") != c.enc {
+					t.Errorf("not passed through as sent (Content-Encoding %q, %d bytes, sent %d)",
+						resp.Header.Get("Content-Encoding"), len(body), len(compressed[name]))
+				}
+				return
+			}
+			if enc := resp.Header.Get("Content-Encoding"); enc != "" {
+				t.Fatalf("Content-Encoding %q; the gateway sends what it rewrote uncompressed when no encode directive asks", enc)
+			}
+			if live := liveTrackers([]byte(body)); len(live) > 0 {
+				t.Errorf("trackers live without consent:\n%s", strings.Join(live, "\n"))
+			}
+			if n := len(hookPattern.FindAllStringIndex(body, -1)); n != 1 {
+				t.Errorf("banner hook injected %d times, want once", n)
+			}
+			if !strings.HasSuffix(body, "</html>\n") {
+				t.Errorf("body incomplete (%d bytes)", len(body))
+			}
+		})
 	}
 }

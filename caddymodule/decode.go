@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"compress/flate"
 	"fmt"
 	"io"
@@ -58,34 +59,11 @@ func (d *decoder) run(encoding string, pr *io.PipeReader) {
 		d.done <- err
 	}()
 	var src io.Reader
-	switch encoding {
-	case "gzip", "x-gzip":
-		var zr *gzip.Reader
-		if zr, err = gzip.NewReader(pr); err != nil {
-			return
-		}
-		defer zr.Close()
-		src = zr
-	case "br":
-		src = brotli.NewReader(pr)
-	case "zstd":
-		var zr *zstd.Decoder
-		if zr, err = zstd.NewReader(pr, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			// The window HTTP allows (RFC 9659), as browsers do: an upstream
-			// asking for more cannot make each page cost that much memory.
-			zstd.WithDecoderMaxWindow(8<<20)); err != nil {
-			return
-		}
-		defer zr.Close()
-		src = zr
-	case "deflate":
-		fr := flate.NewReader(pr)
-		defer fr.Close()
-		src = fr
-	default:
-		err = fmt.Errorf("unsupported content encoding %q", encoding)
+	var closeSrc func()
+	if src, closeSrc, err = decompressor(encoding, pr); err != nil {
 		return
 	}
+	defer closeSrc()
 	buf := make([]byte, 16<<10)
 	for {
 		n, rerr := src.Read(buf)
@@ -111,6 +89,53 @@ func (d *decoder) run(encoding string, pr *io.PipeReader) {
 			return
 		}
 	}
+}
+
+// decompressor reads what src holds encoded with encoding (lower case);
+// done releases it.
+func decompressor(encoding string, src io.Reader) (r io.Reader, done func(), err error) {
+	switch encoding {
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, func() { zr.Close() }, nil
+	case "br":
+		return brotli.NewReader(src), func() {}, nil
+	case "zstd":
+		zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			// The window HTTP allows (RFC 9659), as browsers do: an upstream
+			// asking for more cannot make each page cost that much memory.
+			zstd.WithDecoderMaxWindow(8<<20))
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, zr.Close, nil
+	case "deflate":
+		fr := flate.NewReader(src)
+		return fr, func() { fr.Close() }, nil
+	}
+	return nil, nil, fmt.Errorf("unsupported content encoding %q", encoding)
+}
+
+// decodedPrefix is as much of the first n decoded bytes of a body as its
+// first compressed bytes, held, give: what a browser sniffing a compressed
+// body looks at. A corrupt beginning gives what decoded before it.
+func decodedPrefix(encoding string, held []byte, n int) (prefix []byte) {
+	defer func() {
+		if recover() != nil {
+			prefix = nil // a decompressor that panics on a corrupt body tells nothing
+		}
+	}()
+	r, done, err := decompressor(strings.ToLower(strings.TrimSpace(encoding)), bytes.NewReader(held))
+	if err != nil {
+		return nil
+	}
+	defer done()
+	out := make([]byte, n)
+	k, _ := io.ReadFull(r, out)
+	return out[:k]
 }
 
 // Write hands compressed bytes to the decoding goroutine; it returns once

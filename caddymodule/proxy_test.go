@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -73,15 +74,7 @@ func upstream(t *testing.T) int {
 		enc := strings.TrimPrefix(r.URL.Path, "/forced/")
 		w.Header().Set("Content-Type", "text/html")
 		w.Header().Set("Content-Encoding", enc)
-		var zw io.WriteCloser
-		switch enc {
-		case "gzip":
-			zw = gzip.NewWriter(w)
-		case "br":
-			zw = brotli.NewWriter(w)
-		case "zstd":
-			zw, _ = zstd.NewWriter(w)
-		}
+		zw := encoder(enc, w)
 		io.WriteString(zw, big)
 		zw.Close()
 	})
@@ -91,6 +84,23 @@ func upstream(t *testing.T) int {
 		io.WriteString(w, `{"src":"<script src=x>"} `)
 	})
 	return serveMux(t, mux)
+}
+
+// encoder compresses what is written to it into w with a Content-Encoding.
+func encoder(enc string, w io.Writer) io.WriteCloser {
+	switch enc {
+	case "gzip":
+		return gzip.NewWriter(w)
+	case "br":
+		return brotli.NewWriter(w)
+	case "zstd":
+		zw, _ := zstd.NewWriter(w)
+		return zw
+	case "deflate":
+		fw, _ := flate.NewWriter(w, flate.DefaultCompression)
+		return fw
+	}
+	panic("no encoder for " + enc)
 }
 
 var (

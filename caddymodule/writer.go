@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"io"
+	"math/bits"
 	"net/http"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 		essence, _ := lastMIMEType(hdr.Values("Content-Type"))
 		hdr.Set("Content-Type", essence+"; charset=utf-8") // what goes out is UTF-8
 	}
-	if enc := hdr.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+	if enc := pw.encoding(); enc != "" {
 		hdr.Del("Content-Encoding")
 		pw.startStream(enc)
 		return
@@ -185,9 +186,7 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 		status == http.StatusNoContent || status == http.StatusResetContent || status == http.StatusPartialContent {
 		return bodyOther
 	}
-	enc := hdr.Get("Content-Encoding")
-	encoded := enc != "" && !strings.EqualFold(enc, "identity")
-	if encoded && !canDecode(enc) {
+	if enc := pw.encoding(); enc != "" && !canDecode(enc) {
 		pw.h.logger.Warn("page passed through unrewritten: unsupported Content-Encoding",
 			zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
 		return bodyOther
@@ -202,10 +201,6 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 		switch {
 		case labelled && strings.EqualFold(strings.TrimSpace(hdr.Get("X-Content-Type-Options")), "nosniff"):
 			return bodyOther // browsers do not sniff a page out of it
-		case encoded:
-			pw.h.logger.Warn("page passed through unrewritten: compressed body without a Content-Type",
-				zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
-			return bodyOther
 		}
 		return bodyUntyped
 	}
@@ -213,20 +208,74 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 }
 
 // sniffLen is how much of an untyped body browsers (and net/http, which
-// would label it on the way out) look at to tell a page.
+// would label it on the way out) look at to tell a page. Of a compressed
+// one, up to smallPage bytes are held until they decode to something.
 const sniffLen = 512
+
+// sniffHold is how many bytes of an untyped body are held to sniff it.
+func (pw *pageWriter) sniffHold() int {
+	if pw.encoding() != "" {
+		return smallPage
+	}
+	return sniffLen
+}
+
+// sniff holds the first bytes of an untyped body until they tell whether
+// it is a page. What a compressed body holds is decoded each time it
+// doubles.
+func (pw *pageWriter) sniff(p []byte) (int, error) {
+	encoded, hold, before := pw.encoding() != "", pw.sniffHold(), len(pw.buf)
+	n := min(len(p), hold-before)
+	pw.buf = append(pw.buf, p[:n]...)
+	full := len(pw.buf) >= hold
+	if !full && (!encoded || bits.Len(uint(before)) == bits.Len(uint(len(pw.buf)))) {
+		return n, nil
+	}
+	if err := pw.settleType(full); err != nil {
+		return 0, err
+	}
+	if pw.state == stateSniff || n == len(p) {
+		return n, nil // nothing decodes yet, or nothing more to write
+	}
+	m, err := pw.Write(p[n:])
+	return n + m, err
+}
+
+// encoding is the body's Content-Encoding, "" if none or identity.
+func (pw *pageWriter) encoding() string {
+	enc := pw.Header().Get("Content-Encoding")
+	if strings.EqualFold(enc, "identity") {
+		return ""
+	}
+	return enc
+}
 
 // settleType decides, from the held first bytes of an untyped body, whether
 // it is a page, as a browser sniffing it would, and sends what it holds on
-// if not.
-func (pw *pageWriter) settleType() error {
-	held := pw.buf
-	if ct := http.DetectContentType(held); strings.HasPrefix(ct, "text/html") {
+// if not. Unless the body is all held (final), a compressed beginning that
+// decodes to nothing yet is left undecided.
+func (pw *pageWriter) settleType(final bool) error {
+	held, sniffed := pw.buf, pw.buf
+	if enc := pw.encoding(); enc != "" {
+		if sniffed = decodedPrefix(enc, held, sniffLen); len(sniffed) == 0 && !final {
+			return nil
+		} else if len(sniffed) == 0 && len(held) > 0 {
+			pw.h.logger.Warn("body passed through unrewritten: compressed, without a Content-Type, and its beginning does not decode",
+				zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
+		}
+	}
+	if ct := http.DetectContentType(sniffed); len(sniffed) > 0 && strings.HasPrefix(ct, "text/html") {
 		hdr := pw.Header()
 		if _, labelled := hdr["Content-Type"]; !labelled {
 			hdr.Set("Content-Type", ct) // as net/http would label it passed through
 		}
 		pw.beginRewrite(hdr)
+		if pw.dec != nil { // compressed: what was held is decoded first
+			pw.buf = nil
+			_, err := pw.dec.Write(held)
+			pw.putBuf(held)
+			return err
+		}
 		return nil
 	}
 	pw.buf = nil
@@ -244,16 +293,7 @@ func (pw *pageWriter) Write(p []byte) (int, error) {
 	case statePass:
 		return pw.ResponseWriter.Write(p)
 	case stateSniff:
-		n := min(len(p), sniffLen-len(pw.buf))
-		pw.buf = append(pw.buf, p[:n]...)
-		if len(pw.buf) < sniffLen {
-			return n, nil
-		}
-		if err := pw.settleType(); err != nil {
-			return 0, err
-		}
-		m, err := pw.Write(p[n:])
-		return n + m, err
+		return pw.sniff(p)
 	case stateBuffer:
 		if len(pw.buf)+len(p) <= smallPage {
 			pw.buf = append(pw.buf, p...)
@@ -299,8 +339,11 @@ func (pw *pageWriter) FlushError() error {
 			return nil
 		}
 		if pw.state == stateSniff {
-			if err := pw.settleType(); err != nil {
+			if err := pw.settleType(false); err != nil {
 				return err
+			}
+			if pw.state == stateSniff {
+				return nil // nothing to tell a page by yet: the flush waits
 			}
 		}
 		if pw.state == stateBuffer {
@@ -434,7 +477,7 @@ func (pw *pageWriter) startStream(encoding string) {
 func (pw *pageWriter) finish() error {
 	var err error
 	if pw.state == stateSniff {
-		if err := pw.settleType(); err != nil {
+		if err := pw.settleType(true); err != nil {
 			pw.state = stateDone
 			return err
 		}
