@@ -87,7 +87,8 @@ func (j *testJudge) judgeLive(l liveRef) Verdict {
 }
 
 // liveReferences lists what the page would load and run, by x/net/html's
-// tokenizer (reading <noscript> as markup, as browsers without scripts do).
+// tokenizer (reading <noscript> as markup, as browsers without scripts do),
+// and what the documents its frames hold (srcdoc, data: URLs) would.
 func liveReferences(page []byte) []liveRef {
 	var refs []liveRef
 	z := html.NewTokenizer(bytes.NewReader(page))
@@ -122,10 +123,18 @@ func liveReferences(page []byte) []liveRef {
 			src, ok := attr["src"]
 			runs = !ok
 			kind, urls = catalog.KindScript, []string{src}
-		case "iframe", "embed":
-			kind, urls = catalog.KindFrame, []string{attr["src"]}
-		case "object":
-			kind, urls = catalog.KindFrame, []string{attr["data"]}
+		case "iframe", "embed", "object":
+			key := "src"
+			if tok.Data == "object" {
+				key = "data"
+			}
+			kind, urls = catalog.KindFrame, []string{attr[key]}
+			// The document the frame holds loads what it names.
+			if doc, ok := attr["srcdoc"]; ok && tok.Data == "iframe" {
+				refs = append(refs, liveReferences([]byte(doc))...)
+			} else if doc, ok := dataHTML([]byte(attr[key])); ok {
+				refs = append(refs, liveReferences(doc)...)
+			}
 		case "img", "video", "audio", "source", "track":
 			kind, urls = catalog.KindImage, []string{attr["src"], attr["poster"]}
 			for c, i := []byte(nil), 0; ; {

@@ -46,8 +46,9 @@
 //     text; a longer one on its first HoldLimit bytes, then piece by piece
 //     as the rest streams (see TailPoison).
 //   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's
-//     srcdoc is judged as the document it holds: whatever in it would be
-//     blocked blocks the frame (not within an oversized tag).
+//     srcdoc, and a frame's data: URL of an HTML, XHTML or SVG document,
+//     are judged as the document they hold: whatever in it would be
+//     blocked blocks the frame.
 //   - <img src srcset> (and <image>, which parsers turn into <img>, or an
 //     SVG image with href or xlink:href), <video>, <audio>, <source>,
 //     <track> (src, srcset, poster; every srcset candidate), <input src>
@@ -86,10 +87,12 @@
 //
 // A judged start tag longer than TagLimit cannot be held whole; it is
 // judged as it streams and fails closed: its first TagLimit bytes as a
-// tag, then each later URL attribute on its own, with the marks going in
-// front of the first one that blocks; a URL too long to judge is blocked
-// unless it is a data: URL, and a script left to run its own text has the
-// text judged as a long script's is. See oversized.go and Oversized.
+// tag, then each later URL attribute (or srcdoc) on its own, with the
+// marks going in front of the first one that blocks; a URL or srcdoc too
+// long to judge is blocked unless it is a data: URL of anything but a
+// frame's document, and a script left to run its own text has the text
+// judged as a long script's is. An oversized <base> takes the hook in
+// front of it. See oversized.go and Oversized.
 //
 // # Injecting
 //

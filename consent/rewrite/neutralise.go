@@ -39,11 +39,7 @@ func (ti *tagInfo) add(tag []byte, a attr) {
 func (r *Rewriter) judgeTag(p []byte, j int) {
 	tag := r.heldPrefix(p, r.heldLen(j))
 	ti := parseTag(tag)
-	if r.el == elBase && r.noteBase(&ti) {
-		// The hook's URLs are the gateway's own: they must not resolve
-		// against a base naming another host, so they go in front of it.
-		r.injectHook(p, r.ts)
-	}
+	r.baseTag(p, &ti)
 	var v Verdict
 	switch {
 	case ti.has.has(atConsent) && r.el.readsMark(): // (the fast path passes a plain element's mark by)
@@ -58,13 +54,7 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 		}
 	case r.el == elLink && !LoadsResource(ti.val[atRel]):
 	default:
-		v = r.judgeURLs(&ti)
-		if !v.Block && r.el == elIframe && ti.has.has(atSrcdoc) {
-			v = r.judgeSrcdoc(attrText(ti.val[atSrcdoc]))
-		}
-		if !v.Block && specs[r.el].kind == catalog.KindFrame {
-			v = r.judgeDataFrame(&ti)
-		}
+		v = r.judgeLoads(&ti)
 	}
 	r.settle(p, j, tag, &ti, v)
 }
@@ -167,16 +157,43 @@ func (r *Rewriter) settle(p []byte, i int, tag []byte, ti *tagInfo, v Verdict) {
 	r.drop(i)
 }
 
+// baseTag notes the href of a <base> start tag held up to r.ts (see
+// noteBase). The hook's URLs are the gateway's own: they must not resolve
+// against a base naming another host, so the hook goes in front of it.
+func (r *Rewriter) baseTag(p []byte, ti *tagInfo) {
+	if r.el == elBase && ti.has.has(atHref) && r.noteBase(ti.val[atHref]) {
+		r.injectHook(p, r.ts)
+	}
+}
+
 // noteBase keeps the href of the page's first <base> that has one: the
 // relative URLs after it load from there, which may be a third party. It
-// reports whether this base names a host.
-func (r *Rewriter) noteBase(ti *tagInfo) bool {
-	if r.baseSet || !ti.has.has(atHref) {
+// reports whether this base names a host. A relative one keeps the base
+// there was: a srcdoc document's own relative base resolves against its
+// parent's.
+func (r *Rewriter) noteBase(href []byte) bool {
+	if r.baseSet {
 		return false
 	}
 	r.baseSet = true
-	r.base, _ = catalog.ParseBase(ti.val[atHref])
-	return r.base != nil
+	b, ok := catalog.ParseBase(href)
+	if ok {
+		r.base = b
+	}
+	return ok
+}
+
+// judgeLoads judges what an element loads: its URL attributes and, for a
+// frame, the document its srcdoc or data: URL holds.
+func (r *Rewriter) judgeLoads(ti *tagInfo) Verdict {
+	v := r.judgeURLs(ti)
+	if !v.Block && r.el == elIframe && ti.has.has(atSrcdoc) {
+		v = r.judgeSrcdoc(attrText(ti.val[atSrcdoc]))
+	}
+	if !v.Block && specs[r.el].kind == catalog.KindFrame {
+		v = r.judgeDataFrame(ti)
+	}
+	return v
 }
 
 // judgeURLs judges every URL attribute of the element; the first blocking

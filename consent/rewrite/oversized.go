@@ -6,16 +6,23 @@ package rewrite
 // third party unjudged either, so it fails closed as it streams:
 //
 //   - its first TagLimit bytes are judged as usual on the attributes
-//     complete in them, and go out neutralised if that blocks;
+//     complete in them (a frame's srcdoc or data: document included), and
+//     go out neutralised if that blocks;
 //   - each later attribute is held (up to TagLimit) and judged on its own
-//     when it is a URL attribute met for the first time; once one blocks,
-//     the marks go in front of it, and it and every later URL attribute
-//     are renamed, as in a whole tag (a data-consent or rel this late is
-//     not read);
+//     when it is a URL attribute (or an iframe's srcdoc) met for the first
+//     time; once one blocks, the marks go in front of it, and it and every
+//     later URL attribute are renamed, as in a whole tag (a data-consent
+//     or rel this late is not read);
 //   - a URL too long to hold is judged on its first TagLimit bytes, and
 //     blocked whatever they say (naming no vendor) unless it is a data:
-//     URL, which loads nothing; a srcset that long is always blocked
-//     (unless Options.Judge is nil: then nothing is);
+//     URL that loads nothing from elsewhere: any but a frame's document
+//     (HTML, XHTML, SVG, whose type is in those bytes); a srcset or srcdoc
+//     that long is always blocked (unless Options.Judge is nil: then
+//     nothing is);
+//   - a <base> takes the hook in front of it unless a base came before,
+//     whatever its href names (read on its first TagLimit bytes, perhaps
+//     only once the tag has begun to go out), and is the base of the URLs
+//     after it;
 //   - a script left without a live src, whose text would therefore run,
 //     has its text judged as it streams, as a long inline script's is
 //     (see TailPoison).
@@ -50,6 +57,14 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 	ti, cut := parseTagPrefix(tag)
 	o := &r.ov
 	*o = oversized{on: true, has: ti.has, js: isJavaScript(&ti)}
+	if r.el == elBase && !r.baseSet {
+		// Its href may come too late to be read before the tag goes out:
+		// the hook goes in front whatever it names (see baseTag).
+		r.injectHook(p, r.ts)
+		if ti.has.has(atHref) {
+			r.noteBase(ti.val[atHref])
+		}
+	}
 	var v Verdict
 	switch {
 	case ti.has.has(atConsent) && r.el.readsMark():
@@ -59,7 +74,7 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 	case r.el == elLink && ti.has.has(atRel) && !LoadsResource(ti.val[atRel]):
 		o.mode = ovLive
 	default:
-		v = r.judgeURLs(&ti)
+		v = r.judgeLoads(&ti)
 	}
 	r.flushBefore(p)
 	if v.Block {
@@ -125,6 +140,9 @@ func (r *Rewriter) decideAttr(p []byte, j int, complete bool) {
 	first := !o.has.has(id)
 	o.has |= 1 << id
 	spec := &specs[r.el]
+	if r.el == elBase && id == atHref && first {
+		r.noteBase(val) // (its host is in the beginning held)
+	}
 	switch {
 	case o.mode == ovLive, o.mode == ovBlocked && !r.el.renamedWhenBlocked(id, val):
 		r.unhold()
@@ -139,7 +157,8 @@ func (r *Rewriter) decideAttr(p []byte, j int, complete bool) {
 		if r.el == elScript && id == atType {
 			o.js, o.typeOut = isJavaScript(&tagInfo{has: 1 << atType, val: [numAttrs][]byte{atType: val}}), true
 		}
-		if !spec.urls.has(id) {
+		srcdoc := r.el == elIframe && id == atSrcdoc
+		if !spec.urls.has(id) && !srcdoc {
 			r.unhold()
 			return
 		}
@@ -164,16 +183,35 @@ func (r *Rewriter) decideAttr(p []byte, j int, complete bool) {
 func (r *Rewriter) judgeValue(id attrID, val []byte, complete bool) Verdict {
 	ti := tagInfo{has: 1 << id}
 	ti.val[id] = val
+	if complete {
+		return r.judgeLoads(&ti)
+	}
 	v := r.judgeURLs(&ti)
 	// A style too long to hold is judged on the url()s seen: failing
 	// closed would strip many a page's long inline style of data: images.
-	if complete || v.Block || id == atStyle || !isSrcset(id) && hasPrefixFold(skipHTMLSpace(val), "data:") {
+	if v.Block || id == atStyle || r.dataLoadsNothing(id, val) {
 		return v
 	}
 	if _, none := r.judge.(nopJudge); none {
 		return v // nothing is judged at all (Options.Judge is nil)
 	}
 	return Verdict{Block: true} // too long to judge: no vendor named, never released
+}
+
+// dataLoadsNothing reports whether URL attribute id, too long to hold and
+// beginning with val, is a data: URL that loads nothing from elsewhere: any
+// but a frame's, whose document (HTML, XHTML, SVG) may load what it names.
+// The type is in the header at its start; a header too long to hold may be
+// a document's.
+func (r *Rewriter) dataLoadsNothing(id attrID, val []byte) bool {
+	if id == atSrcdoc || isSrcset(id) || !hasPrefixFold(skipHTMLSpace(val), "data:") {
+		return false
+	}
+	if !r.isFrameURL(id) {
+		return true
+	}
+	doc, _, _, ok := dataHeader(attrText(val))
+	return ok && !doc
 }
 
 // endOversized finishes an oversized start tag that ends just before p[j].

@@ -26,6 +26,13 @@ type rwCase struct {
 
 var long = strings.Repeat("a", TagLimit)
 
+// Documents in data: URLs that load the tracker, in base64: only judging
+// the document finds it.
+var (
+	htmlTracker = "data:text/html;base64," + base64.StdEncoding.EncodeToString([]byte(`<script src="`+trk+`"></script>`))
+	svgTracker  = "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(`<svg><image href="`+trk+`"/></svg>`))
+)
+
 var cases = []rwCase{
 	// script src
 	{"script src", `<script src="` + trk + `"></script>`, `<script` + txt + ads + ` data-consent-src="` + trk + `"></script>`},
@@ -252,6 +259,37 @@ var cases = []rwCase{
 	{"oversized form", `<form title="` + long + `" action="` + trk + `"></form>`, ""},
 	{"oversized attribute name", `<img ` + long + `=1 src=` + trk + `>`, `<img ` + long + `=1` + ads + ` data-consent-src=` + trk + `>`},
 	{"oversized unfinished tag", `<img alt="` + long + `" src="` + trk, ""},
+	// A frame's document is judged in an oversized tag too: a srcdoc or a
+	// data: URL held whole, whether in the first TagLimit bytes or later.
+	{"oversized iframe, srcdoc after the padding", `<iframe title="` + long + `" srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;"></iframe>`,
+		`<iframe title="` + long + `"` + ` data-consent-purpose="marketing" data-consent-vendor="ads" srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;"></iframe>`},
+	{"oversized iframe, srcdoc before the padding", `<iframe srcdoc='<img src="` + trk + `">' title="` + long + `"></iframe>`,
+		`<iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc='<img src="` + trk + `">' title="` + long + `"></iframe>`},
+	{"oversized iframe, clean srcdoc", `<iframe title="` + long + `" srcdoc="&lt;img src=/a.png&gt;"></iframe><iframe srcdoc="&lt;p&gt;" title="` + long + `"></iframe>`, ""},
+	{"oversized embed, data: document after the padding", `<embed title="` + long + `" src="` + svgTracker + `">`,
+		`<embed title="` + long + `"` + ` data-consent-purpose="marketing" data-consent-vendor="ads" data-consent-src="` + svgTracker + `">`},
+	{"oversized object, data: document before the padding", `<object data="` + htmlTracker + `" title="` + long + `"></object>`,
+		`<object` + ads + ` data-consent-data="` + htmlTracker + `" title="` + long + `"></object>`},
+	// A frame's data: URL too long to hold: a document's fails closed, as
+	// any over-long URL does; any other type loads nothing from elsewhere.
+	{"over-long data: HTML frame", `<iframe src=" DATA:text/html;charset=utf-8,` + long + `"></iframe>`,
+		`<iframe data-consent-purpose="" data-consent-vendor="" srcdoc="` + placeholder(Verdict{}) + `" data-consent-src=" DATA:text/html;charset=utf-8,` + long + `"></iframe>`},
+	{"over-long data: SVG embed in base64", `<embed type="image/svg+xml" src="data:image/svg+xml;base64,` + long + `">`,
+		`<embed type="image/svg+xml" data-consent-purpose="" data-consent-vendor="" data-consent-src="data:image/svg+xml;base64,` + long + `">`},
+	{"over-long data: header", `<object data="data:` + long + `"></object>`, `<object data-consent-purpose="" data-consent-vendor="" data-consent-data="data:` + long + `"></object>`},
+	{"over-long data: image in frames", `<iframe src="data:image/png;base64,` + long + `"></iframe><object data="data:text/plain,` + long + `"></object>`, ""},
+	{"over-long srcdoc", `<iframe srcdoc="&lt;p&gt;` + long + `"></iframe>`,
+		`<iframe data-consent-purpose="" data-consent-vendor="" srcdoc="` + placeholder(Verdict{}) + `" data-consent-srcdoc="&lt;p&gt;` + long + `"></iframe>`},
+	// A <base href> in an oversized tag is the base of the URLs after it.
+	{"oversized base, href after the padding", `<base target="` + long + `" href="https://tracker.example/"><script src="x.js"></script>`,
+		`<base target="` + long + `" href="https://tracker.example/"><script` + txt + ads + ` data-consent-src="x.js"></script>`},
+	{"oversized base, href before the padding", `<base href="//tracker.example/lib/" target="` + long + `"><img src="p.gif">`,
+		`<base href="//tracker.example/lib/" target="` + long + `"><img` + ads + ` data-consent-src="p.gif">`},
+	{"oversized base, over-long href", `<base href="https://tracker.example/` + long + `"><img src="p.gif">`,
+		`<base href="https://tracker.example/` + long + `"><img` + ads + ` data-consent-src="p.gif">`},
+	{"oversized base after the first", `<base href="/"><base target="` + long + `" href="https://tracker.example/"><img src="p.gif">`, ""},
+	{"oversized base without href, then a base", `<base target="` + long + `"><base href="https://tracker.example/"><img src="p.gif">`,
+		`<base target="` + long + `"><base href="https://tracker.example/"><img` + ads + ` data-consent-src="p.gif">`},
 	{"long script judged on prefix", `<script>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`, `<script` + txt + fb + `>fbq(1);` + strings.Repeat("x", HoldLimit) + `</script>`},
 	{"long script signature past prefix", `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)</script>`, `<script>` + strings.Repeat("x", HoldLimit) + `fbq(1)` + TailPoison + `</script>`},
 	{"long script signature across the prefix end", `<script>` + strings.Repeat("x", HoldLimit-2) + `fbq(1)</script>`, `<script>` + strings.Repeat("x", HoldLimit-2) + `fbq(1)` + TailPoison + `</script>`},
@@ -310,6 +348,11 @@ func TestInjection(t *testing.T) {
 		{"base naming a host", `<head><meta charset=utf-8><base href="https://cdn.example/"><title>t</title></head>`, `<head>E<meta charset=utf-8>H<base href="https://cdn.example/"><title>t</title></head>`},
 		{"base naming a host, no head", `<base href=//cdn.example/><script src=a.js></script>`, `EH<base href=//cdn.example/><script src=a.js></script>`},
 		{"relative base", `<head><base href="/app/"></head>`, `<head>E<base href="/app/">H</head>`},
+		// An oversized base's href may come after its first TagLimit bytes
+		// have gone out: the hook goes in front of it in any case.
+		{"oversized base", `<head><base target="` + long + `" href="https://cdn.example/"></head>`, `<head>EH<base target="` + long + `" href="https://cdn.example/"></head>`},
+		{"oversized relative base", `<head><base href="/app/" target="` + long + `"></head>`, `<head>EH<base href="/app/" target="` + long + `"></head>`},
+		{"oversized base after a base", `<head><base href="/app/"><base target="` + long + `"></head>`, `<head>E<base href="/app/"><base target="` + long + `">H</head>`},
 	}
 	for _, tt := range tests {
 		got := string(Rewrite(nil, []byte(tt.in), Options{Early: []byte("E"), Hook: []byte("H")}))
@@ -526,6 +569,9 @@ func TestOversizedTagsFailClosed(t *testing.T) {
 		{"object", []string{`data="` + trk + `"`}, "</object>"},
 		{"video", []string{`src="/v.mp4"`, `poster="` + trk + `"`}, "</video>"},
 		{"link", []string{`rel=stylesheet`, `href="https://fonts.googleapis.com/css"`}, ""},
+		{"iframe", []string{`srcdoc="&lt;p&gt;hi&lt;img src=&quot;` + trk + `&quot;&gt;"`, `title=t`}, "</iframe>"},
+		{"iframe", []string{`src="` + htmlTracker + `"`}, "</iframe>"},
+		{"embed", []string{`type="image/svg+xml"`, `src="` + svgTracker + `"`}, ""},
 		{"img", []string{`src="` + trk + `?` + long + `"`}, ""},
 	}
 	pad := `data-pad="` + long + `"`

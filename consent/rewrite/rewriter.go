@@ -83,6 +83,7 @@ type Rewriter struct {
 	ov      oversized     // the oversized start tag being streamed, if on
 	baseSet bool          // the page's <base href> has been met ...
 	base    *catalog.Base // ... and names a host (nil: relative URLs stay the page's)
+	inFrame bool          // the document of a frame (see frameRewriter)
 
 	// Output and held bytes. Within a Write, p[from:] has not been written
 	// yet. While holding, the token that starts at p[ts] (or in buf, when

@@ -18,11 +18,27 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 		return Verdict{}
 	}
 	j := firstBlock{Judge: r.judge}
-	nested := New(io.Discard, Options{Judge: &j})
-	nested.baseSet, nested.base = r.baseSet, r.base // a srcdoc document has its parent's base
+	nested := r.frameRewriter(io.Discard, Options{Judge: &j})
 	nested.Write(doc)
 	nested.Close()
 	return j.v
+}
+
+// frameRewriter returns a Rewriter for a document a frame of this page
+// holds. The document falls back on the page's base. An over-long srcdoc in
+// it is not rewritten in place again but blocks its frame, so that nesting
+// stays bounded.
+func (r *Rewriter) frameRewriter(w io.Writer, opt Options) *Rewriter {
+	nested := New(w, opt)
+	nested.baseSet, nested.base = r.baseSet, r.base
+	nested.inFrame = true
+	return nested
+}
+
+// isFrameURL reports whether attribute id is the URL of the element's
+// frame (an iframe's or embed's src, an object's data).
+func (r *Rewriter) isFrameURL(id attrID) bool {
+	return specs[r.el].kind == catalog.KindFrame && (id == atSrc || id == atData) && specs[r.el].urls.has(id)
 }
 
 // judgeDataFrame judges a frame (iframe, embed, object) whose URL is a
@@ -30,7 +46,7 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 // that document names.
 func (r *Rewriter) judgeDataFrame(ti *tagInfo) Verdict {
 	for _, id := range [...]attrID{atSrc, atData} {
-		if !specs[r.el].urls.has(id) || !ti.has.has(id) {
+		if !r.isFrameURL(id) || !ti.has.has(id) {
 			continue
 		}
 		// Decoded only when it may be a data: URL (perhaps spelt with a
@@ -50,25 +66,8 @@ func (r *Rewriter) judgeDataFrame(ti *tagInfo) Verdict {
 // (which a frame loads as a document, scripts and all), decoded from base64
 // or percent-encoding, as Fetch reads it.
 func dataHTML(u []byte) ([]byte, bool) {
-	u = bytes.TrimLeft(u, " \t\n\f\r")
-	if !hasPrefixFold(u, "data:") {
-		return nil, false
-	}
-	header, body, ok := bytes.Cut(u[len("data:"):], []byte(","))
-	if !ok {
-		return nil, false
-	}
-	// ";base64" at the end of the header (spaces around allowed) says how
-	// the body is encoded; the rest is the type.
-	header = bytes.TrimRight(header, " ")
-	b64 := false
-	if n := len(header) - len("base64"); n >= 0 && hasPrefixFold(header[n:], "base64") {
-		if k := bytes.TrimRight(header[:n], " "); len(k) > 0 && k[len(k)-1] == ';' {
-			header, b64 = k[:len(k)-1], true
-		}
-	}
-	typ, _, _ := bytes.Cut(header, []byte(";"))
-	if !equalFoldAny(bytes.TrimSpace(typ), []string{"text/html", "application/xhtml+xml", "image/svg+xml"}) {
+	doc, body, b64, ok := dataHeader(u)
+	if !ok || !doc {
 		return nil, false
 	}
 	body = percentDecoded(body)
@@ -85,6 +84,32 @@ func dataHTML(u []byte) ([]byte, bool) {
 		return nil, false // browsers load nothing from it either
 	}
 	return out, true
+}
+
+// dataHeader reads the header of a data: URL: whether its type is one a
+// frame loads as a document, what follows the header's ',', and whether
+// that is base64. It reports false when u is no data: URL or its header
+// does not end in u.
+func dataHeader(u []byte) (doc bool, body []byte, b64, ok bool) {
+	u = bytes.TrimLeft(u, " \t\n\f\r")
+	if !hasPrefixFold(u, "data:") {
+		return false, nil, false, false
+	}
+	header, body, ok := bytes.Cut(u[len("data:"):], []byte(","))
+	if !ok {
+		return false, nil, false, false
+	}
+	// ";base64" at the end of the header (spaces around allowed) says how
+	// the body is encoded; the rest is the type.
+	header = bytes.TrimRight(header, " ")
+	if n := len(header) - len("base64"); n >= 0 && hasPrefixFold(header[n:], "base64") {
+		if k := bytes.TrimRight(header[:n], " "); len(k) > 0 && k[len(k)-1] == ';' {
+			header, b64 = k[:len(k)-1], true
+		}
+	}
+	typ, _, _ := bytes.Cut(header, []byte(";"))
+	doc = equalFoldAny(bytes.TrimSpace(typ), []string{"text/html", "application/xhtml+xml", "image/svg+xml"})
+	return doc, body, b64, true
 }
 
 // percentDecoded decodes %XX escapes, leaving any other '%' as it is.

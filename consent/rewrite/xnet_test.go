@@ -141,7 +141,12 @@ func expectInjected(src []byte, toks []token, early, hook string) string {
 			case "base":
 				// Both go in front of the first base with an href, when it
 				// names a host. (Its href is given to ParseBase as written,
-				// with x/net/html's decoding of references undone.)
+				// with x/net/html's decoding of references undone.) An
+				// oversized one before it takes them in front whatever it
+				// names: its href may come too late to be read in time.
+				if !baseSeen && len(t.raw) > TagLimit && h < 0 {
+					h = t.start
+				}
 				if t.hasHref && !baseSeen {
 					baseSeen = true
 					if _, ok := catalog.ParseBase([]byte(strings.ReplaceAll(t.href, "&", "&amp;"))); ok && h < 0 {
