@@ -260,3 +260,33 @@ func TestDataURLFramesAreJudgedAsDocuments(t *testing.T) {
 		t.Error("with everything granted, the output is not the input plus the hook")
 	}
 }
+
+// TestSrcdocsOfAnyLengthAreJudged: with the real catalogue, a frame's
+// srcdoc loads its trackers whatever the tag's length: a small one in an
+// oversized tag blocks its frame; one too long to hold is rewritten in
+// place. Without consent none is left live; with everything granted the
+// page is the input plus the hook.
+func TestSrcdocsOfAnyLengthAreJudged(t *testing.T) {
+	p := builtinPolicy(t)
+	none, all := p.Undecided(false), granting(p, p.PurposeIDs()...)
+	padding := strings.Repeat("&lt;p&gt;Lorem ipsum &amp;amp; dolor.&lt;/p&gt;\n", rewrite.TagLimit/30)
+	page := []byte(`<!doctype html><html><head><title>t</title></head><body>` +
+		`<iframe title="` + strings.Repeat("w", rewrite.TagLimit) + `" srcdoc="&lt;script async src=&quot;https://www.googletagmanager.com/gtag/js?id=G-1&quot;&gt;&lt;/script&gt;"></iframe>` +
+		`<iframe title="long" srcdoc="` + padding + `&lt;img alt='' src=&quot;https://www.facebook.com/tr?id=1&amp;amp;ev=PageView&quot;&gt;` +
+		`&lt;script&gt;gtag('config', 'G-2');&lt;/script&gt;"></iframe></body></html>`)
+	before := liveTrackers(p, page, none)
+	slices.Sort(before)
+	if before = slices.Compact(before); len(before) != 3 {
+		t.Fatalf("the page should load three trackers unrewritten, x/net/html finds %d:\n  %s", len(before), strings.Join(before, "\n  "))
+	}
+	out := rewritten(page, none)
+	if live := liveTrackers(p, out, none); len(live) > 0 {
+		t.Errorf("without consent, still live:\n  %s", strings.Join(live, "\n  "))
+	}
+	if !bytes.Contains(out, []byte(`<iframe title="long" srcdoc="`+padding+`&lt;img data-consent-purpose=&quot;marketing&quot;`)) {
+		t.Error("the long srcdoc's frame did not keep its document")
+	}
+	if !bytes.Equal(withoutHook(t, rewritten(page, all)), page) {
+		t.Error("with everything granted, the output is not the input plus the hook")
+	}
+}

@@ -8,7 +8,8 @@
 // unfinished tag (judged start tags up to TagLimit, or one attribute of a
 // longer one) or the held text of an inline script or style (up to
 // HoldLimit), in one buffer that otherwise
-// gathers the output of a write: under 64 KiB whatever the page. Held bytes
+// gathers the output of a write: under 64 KiB whatever the page (under
+// 160 KiB while an over-long srcdoc is rewritten in place). Held bytes
 // are never re-scanned when more arrive, and only the start tags of judged
 // elements are parsed (once complete). A write in which nothing changes is
 // passed on straight from the caller's slice; otherwise its output is
@@ -88,11 +89,14 @@
 // A judged start tag longer than TagLimit cannot be held whole; it is
 // judged as it streams and fails closed: its first TagLimit bytes as a
 // tag, then each later URL attribute (or srcdoc) on its own, with the
-// marks going in front of the first one that blocks; a URL or srcdoc too
-// long to judge is blocked unless it is a data: URL of anything but a
-// frame's document, and a script left to run its own text has the text
-// judged as a long script's is. An oversized <base> takes the hook in
-// front of it. See oversized.go and Oversized.
+// marks going in front of the first one that blocks; a URL too long to
+// judge is blocked unless it is a data: URL of anything but a frame's
+// document, and a script left to run its own text has the text judged as
+// a long script's is. A srcdoc too long to hold is rewritten in place: its
+// document goes through a nested Rewriter as it streams (see
+// srcdocstream.go); in that document, one more is blocked instead. An
+// oversized <base> takes the hook in front of it. See oversized.go and
+// Oversized.
 //
 // # Injecting
 //

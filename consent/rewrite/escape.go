@@ -13,39 +13,48 @@ func appendAttrEscaped(dst []byte, s string) []byte { return appendEscaped(dst, 
 // same in any ASCII-compatible charset the page may use. Each reference
 // begins with amp: "&amp;" escapes text twice, for HTML inside an attribute.
 func appendEscaped(dst []byte, s, amp string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			dst = append(dst, amp...)
-			dst = append(dst, "#x"...)
-			dst = strconv.AppendUint(dst, uint64(r), 16)
-			dst = append(dst, ';')
-			i += n
-			continue
-		}
-		var ref string
-		switch c {
-		case '&':
-			ref = "amp;"
-		case '"':
-			ref = "quot;"
-		case '\'':
-			ref = "#39;"
-		case '<':
-			ref = "lt;"
-		case '>':
-			ref = "gt;"
-		default:
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		dst = append(dst, amp...)
-		dst = append(dst, ref...)
-		i++
+	for _, c := range s {
+		dst = appendEscapedRune(dst, c, amp, false)
 	}
 	return dst
+}
+
+// appendValueEscaped appends b (UTF-8) escaped as appendEscaped escapes it
+// once, for an attribute value; in an unquoted one (unquoted), white space
+// too, which would end it.
+func appendValueEscaped(dst, b []byte, unquoted bool) []byte {
+	for i := 0; i < len(b); {
+		c, n := utf8.DecodeRune(b[i:])
+		dst = appendEscapedRune(dst, c, "&", unquoted)
+		i += n
+	}
+	return dst
+}
+
+// appendEscapedRune appends c, or the reference that escapes it (see
+// appendEscaped), as white space is when space.
+func appendEscapedRune(dst []byte, c rune, amp string, space bool) []byte {
+	var ref string
+	switch {
+	case c >= utf8.RuneSelf || space && class[c]&cSpace != 0:
+		dst = append(dst, amp...)
+		dst = append(dst, "#x"...)
+		dst = strconv.AppendUint(dst, uint64(c), 16)
+		return append(dst, ';')
+	case c == '&':
+		ref = "amp;"
+	case c == '"':
+		ref = "quot;"
+	case c == '\'':
+		ref = "#39;"
+	case c == '<':
+		ref = "lt;"
+	case c == '>':
+		ref = "gt;"
+	default:
+		return append(dst, byte(c))
+	}
+	return append(append(dst, amp...), ref...)
 }
 
 // DefaultPlaceholder appends the srcdoc shown in place of a blocked iframe:

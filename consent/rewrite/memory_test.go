@@ -3,6 +3,7 @@ package rewrite
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -83,4 +84,58 @@ func TestMemoryBound(t *testing.T) {
 		t.Errorf("Blocked() = %d, Oversized() = %d", r.Blocked(), r.Oversized())
 	}
 	t.Logf("%d MB, held capacity at most %d bytes, %d blocked", size>>20, maxHeld, r.Blocked())
+}
+
+// TestMemoryLongSrcdoc: a srcdoc of many megabytes is rewritten in place
+// within bounded memory, even where the nested document holds long
+// scripts written with a reference every few bytes.
+func TestMemoryLongSrcdoc(t *testing.T) {
+	size := 40 << 20
+	if testing.Short() {
+		size = 4 << 20
+	}
+	block := `&lt;p&gt;text &amp;amp; more&lt;img src=&quot;https://tracker.example/p.gif&quot;&gt;` +
+		`&lt;script&gt;` + strings.Repeat(`a=&quot;&lt;b&gt;&quot;;`, HoldLimit/4) + `&lt;/script&gt;` +
+		`&lt;img alt=&quot;` + strings.Repeat("&#39;", TagLimit/2) + `&quot; src=https://tracker.example/q.gif&gt;` + "\n"
+	page := io.MultiReader(strings.NewReader(`<p>a page<iframe title="widget" srcdoc="`),
+		io.LimitReader(&repeatReader{text: block}, int64(size)), strings.NewReader(`"></iframe><img src="https://tracker.example/p.gif">`))
+	r := New(io.Discard, Options{Judge: newTestJudge(), Early: []byte(testEarly), Hook: []byte(testHook)})
+	buf := make([]byte, 32<<10)
+	maxHeld := 0
+	for {
+		n, err := page.Read(buf)
+		if n > 0 {
+			r.Write(buf[:n])
+			maxHeld = max(maxHeld, r.heldCap())
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if maxHeld > 160<<10 || r.heldCap() > 64<<10 {
+		t.Errorf("held capacity reached %d bytes, more than 160 KiB (%d at the end)", maxHeld, r.heldCap())
+	}
+	if want := 2*(size/len(block)) + 1; r.Blocked() < want {
+		t.Errorf("Blocked() = %d, want at least %d", r.Blocked(), want)
+	}
+	t.Logf("%d MB of srcdoc, held capacity at most %d bytes, %d blocked", size>>20, maxHeld, r.Blocked())
+}
+
+// repeatReader reads a text over and over.
+type repeatReader struct {
+	text string
+	at   int
+}
+
+func (s *repeatReader) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k := copy(p[n:], s.text[s.at:])
+		n += k
+		s.at = (s.at + k) % len(s.text)
+	}
+	return n, nil
 }

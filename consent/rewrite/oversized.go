@@ -16,9 +16,13 @@ package rewrite
 //   - a URL too long to hold is judged on its first TagLimit bytes, and
 //     blocked whatever they say (naming no vendor) unless it is a data:
 //     URL that loads nothing from elsewhere: any but a frame's document
-//     (HTML, XHTML, SVG, whose type is in those bytes); a srcset or srcdoc
-//     that long is always blocked (unless Options.Judge is nil: then
-//     nothing is);
+//     (HTML, XHTML, SVG, whose type is in those bytes); a srcset that long
+//     is always blocked (unless Options.Judge is nil: then nothing is);
+//   - an iframe's srcdoc that long (while the element is undecided) is
+//     rewritten in place as it streams, its frame left live (see
+//     srcdocStream); within such a srcdoc's document, where nesting must
+//     stop, or before its value has begun, it blocks the frame, naming no
+//     vendor;
 //   - a <base> takes the hook in front of it unless a base came before,
 //     whatever its href names (read on its first TagLimit bytes, perhaps
 //     only once the tag has begun to go out), and is the base of the URLs
@@ -113,6 +117,8 @@ func (r *Rewriter) oversizedTag(p []byte, i int) int {
 		}
 		j, ev := r.tl.lex(p[:end], i, true)
 		switch {
+		case r.sd != nil:
+			r.srcdocText(p, i, j, ev == lexAttr)
 		case ev == lexEnd: // not reached: '>' is met between attributes above
 			r.endOversized(p, j)
 			return j
@@ -161,6 +167,9 @@ func (r *Rewriter) decideAttr(p []byte, j int, complete bool) {
 		if !spec.urls.has(id) && !srcdoc {
 			r.unhold()
 			return
+		}
+		if srcdoc && !complete && r.startSrcdoc(p, j, val) {
+			return // rewritten in place as it streams
 		}
 		v := r.judgeValue(id, val, complete)
 		if !v.Block {

@@ -278,8 +278,9 @@ var cases = []rwCase{
 		`<embed type="image/svg+xml" data-consent-purpose="" data-consent-vendor="" data-consent-src="data:image/svg+xml;base64,` + long + `">`},
 	{"over-long data: header", `<object data="data:` + long + `"></object>`, `<object data-consent-purpose="" data-consent-vendor="" data-consent-data="data:` + long + `"></object>`},
 	{"over-long data: image in frames", `<iframe src="data:image/png;base64,` + long + `"></iframe><object data="data:text/plain,` + long + `"></object>`, ""},
-	{"over-long srcdoc", `<iframe srcdoc="&lt;p&gt;` + long + `"></iframe>`,
-		`<iframe data-consent-purpose="" data-consent-vendor="" srcdoc="` + placeholder(Verdict{}) + `" data-consent-srcdoc="&lt;p&gt;` + long + `"></iframe>`},
+	// A srcdoc too long to hold is rewritten in place (see srcdoc_test.go).
+	{"over-long srcdoc", `<iframe srcdoc="&lt;p&gt;` + long + `&lt;img src=` + trk + `&gt;"></iframe>`,
+		`<iframe srcdoc="&lt;p&gt;` + long + `&lt;img data-consent-purpose=&quot;marketing&quot; data-consent-vendor=&quot;ads&quot; data-consent-src=` + trk + `&gt;"></iframe>`},
 	// A <base href> in an oversized tag is the base of the URLs after it.
 	{"oversized base, href after the padding", `<base target="` + long + `" href="https://tracker.example/"><script src="x.js"></script>`,
 		`<base target="` + long + `" href="https://tracker.example/"><script` + txt + ads + ` data-consent-src="x.js"></script>`},

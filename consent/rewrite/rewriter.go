@@ -8,7 +8,9 @@ import (
 )
 
 // Limits on what one Rewriter holds back. Together with the output buffer
-// they bound its memory to under 64 KiB whatever the page.
+// they bound its memory to under 64 KiB whatever the page (and to under
+// 160 KiB while an over-long srcdoc is rewritten in place, by a nested
+// Rewriter).
 const (
 	// TagLimit is the longest judged start tag that is held and parsed
 	// whole; a longer one is judged attribute by attribute as it streams,
@@ -81,6 +83,7 @@ type Rewriter struct {
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
 	ov      oversized     // the oversized start tag being streamed, if on
+	sd      *srcdocStream // its over-long srcdoc being rewritten in place, if any
 	baseSet bool          // the page's <base href> has been met ...
 	base    *catalog.Base // ... and names a host (nil: relative URLs stay the page's)
 	inFrame bool          // the document of a frame (see frameRewriter)
@@ -172,6 +175,9 @@ func (r *Rewriter) Close() error {
 	if r.css.on {
 		r.endCSSTail(nil, 0, 0) // the page ends inside a long style
 	}
+	if r.sd != nil {
+		r.endSrcdoc() // the page ends inside an over-long srcdoc
+	}
 	if r.tail.on {
 		r.closeTail()
 	} else if r.holding {
@@ -200,6 +206,9 @@ func (r *Rewriter) heldCap() int {
 	n := cap(r.mem) + cap(r.tmp)
 	if len(r.buf) > 0 && cap(r.buf) != cap(r.mem) { // buf outgrew mem
 		n += cap(r.buf)
+	}
+	if r.sd != nil {
+		n += r.sd.size()
 	}
 	return n
 }

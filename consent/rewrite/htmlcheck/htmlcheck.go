@@ -76,6 +76,20 @@ func Inspect(page []byte) Page {
 	return p
 }
 
+// frameDoc adds what the document a frame holds (its srcdoc, of any
+// length) would load and run. The document falls back on the page's base;
+// its own first <base href> counts in it alone.
+func (p *Page) frameDoc(doc string, scripting bool) {
+	root, err := html.ParseWithOptions(strings.NewReader(doc), html.ParseOptionEnableScripting(scripting))
+	if err != nil {
+		return
+	}
+	base, seen := p.base, p.baseSeen
+	p.baseSeen = false
+	walk(root, scripting, p)
+	p.base, p.baseSeen = base, seen
+}
+
 func walk(n *html.Node, scripting bool, p *Page) {
 	if n.Type == html.ElementNode {
 		visit(n, scripting, p)
@@ -148,7 +162,9 @@ func visit(n *html.Node, scripting bool, p *Page) {
 			p.Scripts = append(p.Scripts, n.FirstChild.Data)
 		}
 	case "iframe":
-		if _, ok := attr(n, "srcdoc"); !ok { // srcdoc wins over src
+		if doc, ok := attr(n, "srcdoc"); ok { // srcdoc wins over src
+			p.frameDoc(doc, scripting)
+		} else {
 			add(catalog.KindFrame, "src")
 		}
 	case "embed", "frame":
