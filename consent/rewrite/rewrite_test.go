@@ -153,6 +153,12 @@ var cases = []rwCase{
 		`<BASE HREF="https:&#47;&#47;tracker.example"><style>.a{background:url(consentgate:a.png)}</style>`},
 	{"base to a tracker, srcdoc", `<base href="//tracker.example/"><iframe srcdoc="&lt;script src=x.js&gt;&lt;/script&gt;"></iframe>`,
 		`<base href="//tracker.example/"><iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;script src=x.js&gt;&lt;/script&gt;"></iframe>`},
+	// A srcdoc document's own base comes first; a relative one resolves
+	// against the page's.
+	{"srcdoc with its own base", `<base href="https://cdn.example/"><iframe srcdoc="&lt;base href=https://tracker.example/&gt;&lt;script src=x.js&gt;&lt;/script&gt;"></iframe><img src=x.png>`,
+		`<base href="https://cdn.example/"><iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;base href=https://tracker.example/&gt;&lt;script src=x.js&gt;&lt;/script&gt;"></iframe><img src=x.png>`},
+	{"srcdoc with a relative base", `<base href="https://tracker.example/"><iframe srcdoc="&lt;base href=/lib/&gt;&lt;img src=p.gif&gt;"></iframe>`,
+		`<base href="https://tracker.example/"><iframe` + ads + ` srcdoc="` + placeholder(newTestJudge().verdict("ads")) + `" data-consent-srcdoc="&lt;base href=/lib/&gt;&lt;img src=p.gif&gt;"></iframe>`},
 	{"before the base", `<script src="a.js"></script><base href="https://tracker.example/">`, ""},
 	{"only the first base with an href counts", `<base target=_top><base href="/"><base href="https://tracker.example/"><script src="a.js"></script>`, ""},
 	{"base elsewhere", `<base href="https://cdn.example/"><script src="a.js"></script><script src="` + trk + `"></script>`,

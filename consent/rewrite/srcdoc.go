@@ -25,12 +25,13 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 }
 
 // frameRewriter returns a Rewriter for a document a frame of this page
-// holds. The document falls back on the page's base. An over-long srcdoc in
-// it is not rewritten in place again but blocks its frame, so that nesting
-// stays bounded.
+// holds. The document falls back on the page's base, but its own first
+// <base href> is its base, as in browsers. An over-long srcdoc in it is not
+// rewritten in place again but blocks its frame, so that nesting stays
+// bounded.
 func (r *Rewriter) frameRewriter(w io.Writer, opt Options) *Rewriter {
 	nested := New(w, opt)
-	nested.baseSet, nested.base = r.baseSet, r.base
+	nested.base = r.base
 	nested.inFrame = true
 	return nested
 }
