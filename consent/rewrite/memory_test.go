@@ -139,3 +139,20 @@ func (s *repeatReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// TestMemoryLongName: a start tag's name longer than TagLimit, ending
+// with a write, is not held whole.
+func TestMemoryLongName(t *testing.T) {
+	var out bytes.Buffer
+	r := New(&out, Options{Judge: newTestJudge()})
+	name := bytes.Repeat([]byte("x"), 1<<20)
+	r.Write(append([]byte("<p>a<img"), name...))
+	if r.heldCap() > 64<<10 {
+		t.Errorf("held capacity %d bytes after a name of 1 MiB", r.heldCap())
+	}
+	r.Write([]byte(" style=background:url(https://tracker.example/x.js)>"))
+	r.Close()
+	if want := "<p>a<img" + string(name) + ads + " data-consent-style=background:url(https://tracker.example/x.js)>"; out.String() != want {
+		t.Errorf("got %.40q…%q", out.String(), out.String()[len(out.String())-100:])
+	}
+}

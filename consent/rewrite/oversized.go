@@ -53,8 +53,8 @@ type oversized struct {
 	src     bool    // a script's src went out live
 }
 
-// startOversized takes over a judged start tag whose held first TagLimit
-// bytes end at p[j] with the tag still open.
+// startOversized takes over a judged start tag held to p[j], still open,
+// whose held bytes have reached TagLimit (or passed it, in its name).
 func (r *Rewriter) startOversized(p []byte, j int) {
 	r.oversized++
 	tag := r.heldPrefix(p, TagLimit)
@@ -90,6 +90,7 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 		r.emit(tag[:cut])
 	}
 	if cut == len(tag) {
+		r.emitHeldFrom(p, j, cut) // the rest of a long name
 		r.drop(j)
 	} else {
 		r.forgetHeld(cut) // the unfinished attribute stays held
@@ -100,6 +101,12 @@ func (r *Rewriter) startOversized(p []byte, j int) {
 // each attribute until it is judged.
 func (r *Rewriter) oversizedTag(p []byte, i int) int {
 	for i < len(p) {
+		if r.tl.st == tsName { // the rest of a long name: attributes are held from their start
+			if i = skipClass(p, i, nameStop); i < len(p) {
+				r.tl.st = tsBeforeAttr
+			}
+			continue
+		}
 		if !r.holding && r.tl.st == tsBeforeAttr {
 			i = skipSpaceSlash(p, i)
 			if i == len(p) {

@@ -265,6 +265,10 @@ var cases = []rwCase{
 	{"oversized form", `<form title="` + long + `" action="` + trk + `"></form>`, ""},
 	{"oversized attribute name", `<img ` + long + `=1 src=` + trk + `>`, `<img ` + long + `=1` + ads + ` data-consent-src=` + trk + `>`},
 	{"oversized unfinished tag", `<img alt="` + long + `" src="` + trk, ""},
+	// A name alone longer than TagLimit (it made the scanner loop forever).
+	{"oversized tag name", `<iframe` + long + `x style="background:url(` + trk + `)"><img src=` + trk + `>`,
+		`<iframe` + long + `x` + ads + ` data-consent-style="background:url(` + trk + `)"><img` + ads + ` data-consent-src=` + trk + `>`},
+	{"oversized unfinished tag name", `<p>a<img` + long + `b`, ""},
 	// A frame's document is judged in an oversized tag too: a srcdoc or a
 	// data: URL held whole, whether in the first TagLimit bytes or later.
 	{"oversized iframe, srcdoc after the padding", `<iframe title="` + long + `" srcdoc="&lt;p&gt;hi&lt;script src=&quot;` + trk + `&quot;&gt;&lt;/script&gt;"></iframe>`,

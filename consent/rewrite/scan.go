@@ -189,11 +189,9 @@ func (r *Rewriter) tagName(p []byte, i int) int {
 	}
 	r.openTag(p)
 	r.st = stTag
-	if j == len(p) {
-		r.tl.st = tsName // an uninteresting name goes on
-		return j
+	if r.tl.st = tsBeforeAttr; j == len(p) {
+		r.tl.st = tsName // an uninteresting name goes on (held no further than TagLimit)
 	}
-	r.tl.st = tsBeforeAttr
 	return r.tag(p, j)
 }
 
@@ -226,12 +224,13 @@ func (r *Rewriter) tag(p []byte, i int) int {
 	}
 	end, held := len(p), r.holding && !r.isEnd && r.el.judged()
 	if held {
-		end = min(end, i+TagLimit-r.heldLen(i)) // hold no more than TagLimit
+		// Hold no more than TagLimit (a name alone may have passed it).
+		end = min(end, i+max(0, TagLimit-r.heldLen(i)))
 	}
 	j, ev := r.tl.lex(p[:end], i, false)
 	if ev == lexEnd {
 		r.closeTag(p, j)
-	} else if held && r.heldLen(j) == TagLimit {
+	} else if held && r.heldLen(j) >= TagLimit {
 		r.startOversized(p, j)
 	}
 	return j
