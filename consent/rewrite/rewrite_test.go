@@ -419,6 +419,24 @@ func TestSplitWrites(t *testing.T) {
 	}
 }
 
+// TestTailPoisonInTwoWrites: a long script judged by its tail gets
+// TailPoison right before its end tag wherever the page is cut in two, a
+// '<' of its text ending the first write included.
+func TestTailPoisonInTwoWrites(t *testing.T) {
+	page := `<script>` + strings.Repeat("x", HoldLimit) + `a<b<<c fbq(1) <x</script><p>`
+	want := `<script>` + strings.Repeat("x", HoldLimit) + `a<b<<c fbq(1) <x` + TailPoison + `</script><p>`
+	for cut := len(page) - 30; cut < len(page); cut++ {
+		var out bytes.Buffer
+		r := New(&out, Options{Judge: newTestJudge()})
+		r.Write([]byte(page[:cut]))
+		r.Write([]byte(page[cut:]))
+		r.Close()
+		if out.String() != want {
+			t.Errorf("cut at %d: got …%q", cut, out.String()[HoldLimit:])
+		}
+	}
+}
+
 func TestFlushKeepsUnfinishedTag(t *testing.T) {
 	var out bytes.Buffer
 	r := New(&out, Options{Judge: newTestJudge()})

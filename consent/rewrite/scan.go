@@ -291,6 +291,9 @@ func (r *Rewriter) rawText(p []byte, i int) int {
 	endTagLen := len("</") + len(r.raw.name)
 	switch bodyLen := r.heldLen(j) - endTagLen - r.tagLen; {
 	case r.tail.on:
+		if r.holding && r.heldLen(j) > endTagLen {
+			r.unhold() // the '<' held at the end of the last write was text
+		}
 		r.endTail(p, i, max(j-endTagLen, r.from))
 	case r.css.on:
 		r.endCSSTail(p, i, max(j-endTagLen, i))
