@@ -96,7 +96,8 @@ func TestMemoryLongSrcdoc(t *testing.T) {
 	}
 	block := `&lt;p&gt;text &amp;amp; more&lt;img src=&quot;https://tracker.example/p.gif&quot;&gt;` +
 		`&lt;script&gt;` + strings.Repeat(`a=&quot;&lt;b&gt;&quot;;`, HoldLimit/4) + `&lt;/script&gt;` +
-		`&lt;img alt=&quot;` + strings.Repeat("&#39;", TagLimit/2) + `&quot; src=https://tracker.example/q.gif&gt;` + "\n"
+		`&lt;img alt=&quot;` + strings.Repeat("&#39;", TagLimit/2) + `&quot; src=https://tracker.example/q.gif&gt;` + "\n" +
+		`&lt;script&gt;` + strings.Repeat("&#x00003c;", HoldLimit+1) + `&lt;/script&gt;` // a reference for every byte held
 	page := io.MultiReader(strings.NewReader(`<p>a page<iframe title="widget" srcdoc="`),
 		io.LimitReader(&repeatReader{text: block}, int64(size)), strings.NewReader(`"></iframe><img src="https://tracker.example/p.gif">`))
 	r := New(io.Discard, Options{Judge: newTestJudge(), Early: []byte(testEarly), Hook: []byte(testHook)})

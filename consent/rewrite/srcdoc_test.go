@@ -21,6 +21,7 @@ var inPlaceDocs = []struct{ name, doc string }{
 	{"inline script", `<script>var a = "<b>" && 1;` + strings.Repeat("x", HoldLimit) + `fbq(1)</script>` + pad},
 	// Held by nested while the units wait, written past queueSoft bytes.
 	{"inline script written with many references", `<script>` + strings.Repeat(`a="<b>";`, HoldLimit/4) + `fbq(1)</script>` + pad},
+	{"inline script of characters written as references", `<script>` + strings.Repeat("é<€", HoldLimit/5) + `fbq(1)</script>` + pad},
 	{"style import", `<style>@import "` + trk + `";</style>` + pad},
 	{"frame in the frame", pad + `<iframe srcdoc="&lt;img src=` + trk + `&gt;" title='t'></iframe>`},
 	{"over-long srcdoc in the frame", `<iframe srcdoc="` + pad + `<img src=` + trk + `>"></iframe>`},

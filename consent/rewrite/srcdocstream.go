@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -27,7 +28,7 @@ import (
 // Memory stays bounded: the nested Rewriter's own, plus the units given
 // to it that it has not yet put out (at most what it holds). Those are
 // kept as written up to queueSoft bytes; past that, references waiting are
-// kept decoded, and go out re-encoded.
+// kept decoded, in runs, and go out re-encoded.
 
 const (
 	maxRef    = 40       // longest reference held as written (a name is at most 32 bytes)
@@ -46,11 +47,10 @@ type srcdocStream struct {
 
 	feed []byte // decoded, not yet given to nested
 
-	// q holds the units given to nested and not yet matched, from q[qh]: a
-	// plain run (header byte < 0x80, its length, then the bytes), or one
-	// reference, NUL or '&' that is none (header 0x80|len(enc), then
-	// len(dec), enc and dec; enc left out once kept decoded). k bytes of
-	// the head unit's dec are matched, those before from gone out.
+	// q holds the units given to nested and not yet matched, from q[qh],
+	// each behind a header byte: recPlain, recDecoded or recUnit (see
+	// there). k bytes of the head's decoded bytes are matched, those
+	// before from gone out.
 	q           []byte
 	qh, k, from int
 	split       bool // the head unit was cut by an insertion: it goes out re-encoded
@@ -62,6 +62,14 @@ type srcdocStream struct {
 
 	out []byte // output gathered for r
 }
+
+// Kinds of record in srcdocStream.q, by the top bits of their header
+// byte; the low bits are a length.
+const (
+	recPlain   = 0x00 // a run without references (length 1-0x7F), as written
+	recDecoded = 0x80 // a run kept decoded (length 1-0x3F), to go out re-encoded
+	recUnit    = 0xC0 // one reference, NUL or '&' that is none: len(enc), then len(dec), enc and dec
+)
 
 // startSrcdoc begins rewriting in place an iframe's srcdoc too long to
 // hold, whose value has begun: the held attribute ends with val, before
@@ -248,7 +256,7 @@ func (s *srcdocStream) plain(b []byte) {
 	for len(b) > 0 {
 		n := min(len(b), 0x7F)
 		s.room(1 + n)
-		s.q = append(append(s.q, byte(n)), b[:n]...)
+		s.q = append(append(s.q, recPlain|byte(n)), b[:n]...)
 		s.give(b[:n])
 		b = b[n:]
 	}
@@ -257,7 +265,7 @@ func (s *srcdocStream) plain(b []byte) {
 // unit queues one unit written enc and read dec, and gives it to nested.
 func (s *srcdocStream) unit(enc, dec []byte) {
 	s.room(2 + len(enc) + len(dec))
-	s.q = append(append(s.q, 0x80|byte(len(enc)), byte(len(dec))), enc...)
+	s.q = append(append(s.q, recUnit|byte(len(enc)), byte(len(dec))), enc...)
 	s.q = append(s.q, dec...)
 	s.give(dec)
 }
@@ -284,57 +292,70 @@ func (s *srcdocStream) room(n int) {
 	if len(s.q)+n > queueSoft {
 		s.keepDecoded()
 	}
-	if len(s.q)+n > cap(s.q) { // (what waits decoded is less than queueSoft: what nested holds)
-		s.q = append(make([]byte, 0, max(len(s.q)+n, min(2*cap(s.q), queueSoft))), s.q...)
+	if len(s.q)+n > cap(s.q) { // (kept decoded, what waits is less than queueSoft: what nested holds)
+		size := min(2*cap(s.q), queueSoft)
+		if size < len(s.q)+n {
+			size = 2 * (len(s.q) + n)
+		}
+		s.q = append(make([]byte, 0, size), s.q...)
 	}
 }
 
-// keepDecoded drops the written form of every unit waiting after the head
-// (which may be partly matched): they will go out re-encoded.
+// keepDecoded keeps every unit waiting after the head (which may be
+// partly matched) decoded, in runs: they will go out re-encoded.
 func (s *srcdocStream) keepDecoded() {
 	if s.qh == len(s.q) {
 		return
 	}
-	w := s.qh + s.unitLen(s.qh)
+	w := s.qh + s.recordLen(s.qh)
+	run := -1 // the header of the run being filled
 	for i := w; i < len(s.q); {
-		n, h := s.unitLen(i), s.q[i]
-		if h <= 0x80 { // a plain run, or kept decoded already
-			w += copy(s.q[w:], s.q[i:i+n])
-			i += n
+		n := s.recordLen(i)
+		_, dec, kind := s.record(i)
+		i += n
+		if kind == recPlain {
+			w += copy(s.q[w:], s.q[i-n:i])
+			run = -1
 			continue
 		}
-		dec := s.q[i+n-int(s.q[i+1]) : i+n]
-		s.q[w], s.q[w+1] = 0x80, byte(len(dec))
-		w += 2 + copy(s.q[w+2:], dec)
-		i += n
+		// A unit's characters stay whole in one run. (The run is written
+		// no further than the record is read: it takes fewer bytes.)
+		if run < 0 || int(s.q[run]&0x3F)+len(dec) > 0x3F {
+			run, s.q[w] = w, recDecoded
+			w++
+		}
+		w += copy(s.q[w:], dec)
+		s.q[run] += byte(len(dec))
 	}
 	s.q = s.q[:w]
 }
 
-func (s *srcdocStream) unitLen(i int) int {
-	if h := int(s.q[i]); h < 0x80 {
-		return 1 + h
+// recordLen is the length of the record at q[i].
+func (s *srcdocStream) recordLen(i int) int {
+	switch h := s.q[i]; h &^ 0x3F {
+	case recUnit:
+		return 2 + int(h&0x3F) + int(s.q[i+1])
+	case recDecoded:
+		return 1 + int(h&0x3F)
 	}
-	return 2 + int(s.q[i]&0x7F) + int(s.q[i+1])
+	return 1 + int(s.q[i])
 }
 
-// head is the first unit waiting: as written (nil once kept decoded) and
-// decoded; plain for a run.
-func (s *srcdocStream) head() (enc, dec []byte, plain, ok bool) {
-	if s.qh == len(s.q) {
-		return nil, nil, false, false
+// record reads the record at q[i]: as written (for a unit) and decoded.
+func (s *srcdocStream) record(i int) (enc, dec []byte, kind byte) {
+	h := s.q[i]
+	switch kind = h &^ 0x3F; kind {
+	case recUnit:
+		e := i + 2 + int(h&0x3F)
+		return s.q[i+2 : e], s.q[e : e+int(s.q[i+1])], kind
+	case recDecoded:
+		return nil, s.q[i+1 : i+1+int(h&0x3F)], kind
 	}
-	i := s.qh
-	if h := int(s.q[i]); h < 0x80 {
-		run := s.q[i+1 : i+1+h]
-		return run, run, true, true
-	}
-	e, d := i+2+int(s.q[i]&0x7F), int(s.q[i+1])
-	return s.q[i+2 : e], s.q[e : e+d], false, true
+	return nil, s.q[i+1 : i+1+int(h)], recPlain
 }
 
 func (s *srcdocStream) pop() {
-	s.qh += s.unitLen(s.qh)
+	s.qh += s.recordLen(s.qh)
 	s.k, s.from, s.split = 0, 0, false
 }
 
@@ -343,51 +364,67 @@ func (s *srcdocStream) pop() {
 func (s *srcdocStream) Write(b []byte) (int, error) {
 	n := len(b)
 	for len(b) > 0 {
-		enc, dec, plain, ok := s.head()
-		switch {
-		case !ok:
+		if s.qh == len(s.q) { // all inserted
 			s.escaped(b)
-			b = nil
-		case plain:
-			m := 0
-			for m < len(b) && s.k+m < len(dec) && b[m] == dec[s.k+m] {
-				m++
-			}
-			if m == 0 {
-				s.escaped(b[:1])
-				b = b[1:]
-				break
-			}
-			s.asWritten(dec[s.k : s.k+m])
-			s.k += m
-			b = b[m:]
-			if s.k == len(dec) {
-				s.pop()
-			}
-		case b[0] == dec[s.k]:
-			s.k++
-			b = b[1:]
-			if s.k == len(dec) {
-				s.unitOut(enc, dec)
-				s.pop()
-			}
-		default: // an insertion before the unit, or cutting it
+			break
+		}
+		enc, dec, kind := s.record(s.qh)
+		m := 0
+		for m < len(b) && s.k+m < len(dec) && b[m] == dec[s.k+m] {
+			m++
+		}
+		if m == 0 { // an insertion, before the head or cutting it
 			if s.k > s.from {
 				s.escaped(dec[s.from:s.k])
 				s.from, s.split = s.k, true
 			}
 			s.escaped(b[:1])
 			b = b[1:]
+			continue
+		}
+		s.k += m
+		b = b[m:]
+		done := s.k == len(dec)
+		switch {
+		case kind == recPlain:
+			s.asWritten(dec[s.from:s.k])
+			s.from = s.k
+		case kind == recDecoded: // (a character cut between writes waits for its end)
+			cut := s.k
+			if !done {
+				cut = runeCut(dec[:s.k], s.from)
+			}
+			s.escaped(dec[s.from:cut])
+			s.from = cut
+		case done:
+			s.unitOut(enc, dec)
+		}
+		if done {
+			s.pop()
 		}
 	}
 	s.flush()
 	return n, nil
 }
 
+// runeCut is where b[from:] ends, but for a last UTF-8 character it lacks
+// the end of.
+func runeCut(b []byte, from int) int {
+	for i := len(b) - 1; i >= max(from, len(b)-utf8.UTFMax+1); i-- {
+		if utf8.RuneStart(b[i]) {
+			if utf8.FullRune(b[i:]) {
+				break
+			}
+			return i
+		}
+	}
+	return len(b)
+}
+
 // unitOut emits a unit matched whole.
 func (s *srcdocStream) unitOut(enc, dec []byte) {
 	switch {
-	case s.split || len(enc) == 0:
+	case s.split:
 		s.escaped(dec[s.from:])
 	case enc[len(enc)-1] == ';':
 		s.asWritten(enc)
