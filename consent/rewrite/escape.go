@@ -14,6 +14,10 @@ func appendAttrEscaped(dst []byte, s string) []byte { return appendEscaped(dst, 
 // begins with amp: "&amp;" escapes text twice, for HTML inside an attribute.
 func appendEscaped(dst []byte, s, amp string) []byte {
 	for _, c := range s {
+		if c < utf8.RuneSelf && c != '&' && c != '"' && c != '\'' && c != '<' && c != '>' {
+			dst = append(dst, byte(c)) // (most bytes: no call)
+			continue
+		}
 		dst = appendEscapedRune(dst, c, amp, false)
 	}
 	return dst

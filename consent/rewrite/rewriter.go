@@ -83,10 +83,8 @@ type Rewriter struct {
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
 	ov      oversized     // the oversized start tag being streamed, if on
-	sd      *srcdocStream // its over-long srcdoc being rewritten in place, if any
 	baseSet bool          // the page's <base href> has been met ...
 	base    *catalog.Base // ... and names a host (nil: relative URLs stay the page's)
-	inFrame bool          // the document of a frame (see frameRewriter)
 
 	// Output and held bytes. Within a Write, p[from:] has not been written
 	// yet. While holding, the token that starts at p[ts] (or in buf, when
@@ -108,6 +106,9 @@ type Rewriter struct {
 	trace    func(end bool, start, stop int64)
 
 	css cssTail // (last: its window is cold, and would push the hot fields apart)
+
+	sd      *srcdocStream // the oversized tag's over-long srcdoc being rewritten in place, if any
+	inFrame bool          // the document of a frame (see frameRewriter)
 }
 
 // New returns a Rewriter writing the rewritten page to w.
