@@ -99,6 +99,9 @@ func TestAttrValue(t *testing.T) {
 		"&#1y":                        "\x01y",
 		"a\x00b":                      "a\uFFFDb",
 		`say "&notit"`:                `say "&notit"`,
+		"/x?&notit;":                  "/x?&notit;", // no reference is named "notit": the legacy "&not" before 'i' stays
+		"/x?&notin;":                  "/x?\u2209",  // a whole reference whose name begins with a legacy one
+		"/x?&not;":                    "/x?\u00ac",
 		`it's"&lt0"'x'`:               `it's"&lt0"'x'`, // unquoted
 	}
 	for in, want := range tests {

@@ -141,15 +141,16 @@ func unescapedAsText(raw []byte) []byte {
 }
 
 // legacyRefAmbiguous reports whether s has what may be a legacy named
-// reference without ';' ("&lt0", "&notify"): only there does an attribute
-// value decode otherwise than text. ("&utm_source=" is not one.)
+// reference without ';' ("&lt0", "&notify", "&notit;", whose name is no
+// reference's): only there does an attribute value decode otherwise than
+// text. ("&utm_source=" is not one, nor "&notin;".)
 func legacyRefAmbiguous(s []byte) bool {
 	for i := bytes.IndexByte(s, '&'); i >= 0; {
 		j := i + 1
 		for j < len(s) && ('a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || '0' <= s[j] && s[j] <= '9') {
 			j++
 		}
-		if j > i+1 && (j == len(s) || s[j] != ';') && hasLegacyName(s[i+1:j]) {
+		if j > i+1 && hasLegacyName(s[i+1:j]) && (j == len(s) || s[j] != ';' || !isReferenceName(s[i+1:j])) {
 			return true
 		}
 		k := bytes.IndexByte(s[j:], '&')
@@ -159,6 +160,14 @@ func legacyRefAmbiguous(s []byte) bool {
 		i = j + k
 	}
 	return false
+}
+
+// isReferenceName reports whether "&name;" is a whole named reference:
+// decoded, nothing of the name is left. (No reference decodes to a text
+// ending in ';' but "&semi;", which is then taken for none: harmless, the
+// tokenizer decides.)
+func isReferenceName(name []byte) bool {
+	return !strings.HasSuffix(html.UnescapeString("&"+string(name)+";"), ";")
 }
 
 // hasLegacyName reports whether run begins with the name of a reference
