@@ -347,8 +347,8 @@ function __cgShim(data, PH) {
   // unstyle undoes, in the page's style elements, what the gateway did to
   // url()s and @imports of vendors now allowed: url(consentgate:…) and
   // @consentgate-import (docs/banner.md §4). A changed sheet loads them.
-  // The gateway writes "consentgate:" right after a url()'s "(" or an
-  // image-set() string's opening quote, and "consentgate-" after the "@"
+  // The gateway writes "consentgate:" where a url()'s or an image-set()
+  // string's URL begins (after any quote), and "consentgate-" after the "@"
   // of an @import (its name maybe spelt with escapes).
   var CSSURL = /([("'])consentgate:(\s*["']?)([^"')\s]*)/g, CSSIMPORT = /@consentgate-((?:[\w-]|\\[^\n])+\s*(?:url\(\s*)?(["']?)([^"'\s;)]*))/gi;
   // allowed: the URL's vendor is known here and now allowed (one the shim

@@ -76,17 +76,17 @@ func (r *Rewriter) blocks(kind catalog.Kind, u []byte) bool {
 	return v.Block
 }
 
-// importScanner finds @import rules outside comments. (Strings are not
-// tracked: "@import" inside one is too rare to matter.)
+// importScanner finds @import rules: an "@import" that CSS reads as one,
+// outside comments, strings and url tokens. The text is read up to each
+// "@import" found, and only then.
 type importScanner struct {
-	css     []byte
-	i       int
-	comment int // index of the first "/*" at or after i, or -1
+	css  []byte
+	i    int
+	lx   cssLexer // read up to lxAt
+	lxAt int
 }
 
-func newImportScanner(css []byte) importScanner {
-	return importScanner{css: css, comment: index(css, 0, "/*")}
-}
+func newImportScanner(css []byte) importScanner { return importScanner{css: css} }
 
 // next returns the index of the next @import's '@' and its URL, or -1.
 func (s *importScanner) next() (int, []byte) {
@@ -97,17 +97,6 @@ func (s *importScanner) next() (int, []byte) {
 			return -1, nil
 		}
 		at := s.i + k
-		if s.comment >= 0 && s.comment < s.i {
-			s.comment = index(css, s.i, "/*")
-		}
-		if s.comment >= 0 && s.comment < at {
-			end := index(css, s.comment+2, "*/")
-			if end < 0 {
-				return -1, nil
-			}
-			s.i = end + 2
-			continue
-		}
 		s.i = at + 1
 		n := len("import")
 		if !hasPrefixFold(css[s.i:], "import") {
@@ -120,17 +109,30 @@ func (s *importScanner) next() (int, []byte) {
 				continue
 			}
 		}
-		if u, ok := importURL(css[s.i+n:]); ok {
+		if !s.atKeyword(at) {
+			continue
+		}
+		if u, _ := importURL(css[s.i+n:]); u != nil { // (one cut off where css ends too)
 			return at, u
 		}
 	}
 	return -1, nil
 }
 
-// importURL reads the URL of an @import rule from what follows "@import":
-// url(X), url("X") or "X".
+// atKeyword reports whether the '@' at css[at] is read in data and not
+// escaped, so that it begins an at-keyword.
+func (s *importScanner) atKeyword(at int) bool {
+	for s.lxAt < at {
+		s.lxAt, _ = s.lx.nextIn(s.css[:at], s.lxAt, 0)
+	}
+	return s.lx.st == lxData && !s.lx.bsOdd
+}
+
+// importURL reads the URL of an @import rule from what follows "@import"
+// (after white space and comments): url(X), url("X") or "X"; nil if none
+// follows, and false with what b holds of one it cuts off.
 func importURL(b []byte) ([]byte, bool) {
-	i := skipSpace(b, 0)
+	i := skipGap(b, 0)
 	if i == len(b) {
 		return nil, false
 	}
@@ -143,6 +145,20 @@ func importURL(b []byte) ([]byte, bool) {
 	return urlArgument(b[i+len("url("):])
 }
 
+// skipGap skips the white space and comments from b[i].
+func skipGap(b []byte, i int) int {
+	for {
+		i = skipSpace(b, i)
+		if !bytes.HasPrefix(b[i:], []byte("/*")) {
+			return i
+		}
+		if i = index(b, i+2, "*/"); i < 0 {
+			return len(b)
+		}
+		i += 2
+	}
+}
+
 // urlArgument reads the URL of a url() from what follows "url(".
 func urlArgument(b []byte) ([]byte, bool) {
 	i := skipSpace(b, 0)
@@ -150,40 +166,52 @@ func urlArgument(b []byte) ([]byte, bool) {
 		return quoted(b, i)
 	}
 	j := i
-	for j < len(b) && b[j] != ')' && class[b[j]]&cSpace == 0 {
-		j++
+	for {
+		for j < len(b) && !urlStops[b[j]] {
+			j++
+		}
+		if j == len(b) || b[j] != '\\' {
+			return b[i:j], j < len(b)
+		}
+		_, n := cssEscape(b[j:])
+		j += max(n, 1) // an escaped ')' or space, or the space that ends a hex escape, is the URL's
 	}
-	return b[i:j], j < len(b)
 }
+
+// urlStops are the bytes where an unquoted URL ends, or has an escape.
+var urlStops = func() (t [256]bool) {
+	for _, c := range []byte(") \t\n\f\r\\") {
+		t[c] = true
+	}
+	return t
+}()
 
 // cssURLs calls f with every URL that css, outside comments, loads: the
 // argument of each url() and each string in an image-set() (or
 // -webkit-image-set()), read as CSS reads them (function names in any case
 // or spelt with escapes, "u\72l(", and escapes in the URL decoded). ins is
-// where in css the URL begins: right after the url()'s '(' or the string's
-// opening quote, where cssArgRename goes to block it.
+// where in css the URL's text begins (after any opening quote), where
+// cssArgRename goes to block it: there it changes no token's extent.
 func cssURLs(css []byte, f func(ins int, url []byte)) {
-	comment := index(css, 0, "/*")
+	comments := newCSSComments(css)
 	for i := 0; ; {
 		k := bytes.IndexByte(css[i:], '(')
 		if k < 0 {
 			return
 		}
 		k += i
-		if comment >= 0 && comment < k {
-			end := index(css, comment+2, "*/")
+		if end, ok := comments.skip(k); ok {
 			if end < 0 {
 				return
 			}
-			i = end + 2
-			comment = index(css, i, "/*")
+			i = end
 			continue
 		}
 		i = k + 1
 		switch funcBefore(css[max(0, k-maxFuncName):k]) {
 		case cssURL:
 			if u, _ := urlArgument(css[i:]); len(u) > 0 {
-				f(i, cssText(u))
+				f(endIn(css, u)-len(u), cssText(u))
 			}
 		case cssImageSet:
 			setArgs(css[i:], func(at int, s []byte) { f(i+at, cssText(s)) })
@@ -228,9 +256,10 @@ func funcBefore(b []byte) cssFunc {
 	return cssOther
 }
 
-// isNameByte reports whether c may be in a CSS identifier as it stands.
+// isNameByte reports whether c may be in a CSS identifier as it stands (a
+// NUL reads as U+FFFD).
 func isNameByte(c byte) bool {
-	return isAlpha(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c >= 0x80
+	return isAlpha(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c >= 0x80 || c == 0
 }
 
 // mayBeInName reports whether c may be in an identifier spelt with escapes:
@@ -294,7 +323,10 @@ func cssEscape(b []byte) (rune, int) {
 		r = r<<4 | rune(unhex(c))
 	}
 	if k < len(b) && class[b[k]]&cSpace != 0 {
-		k++ // one whitespace ends a hex escape
+		k++ // one whitespace ends a hex escape ("\r\n" is one)
+		if b[k-1] == '\r' && k < len(b) && b[k] == '\n' {
+			k++
+		}
 	}
 	if r == 0 || r > unicode.MaxRune || 0xD800 <= r && r <= 0xDFFF {
 		r = unicode.ReplacementChar
@@ -332,52 +364,37 @@ func cssText(u []byte) []byte {
 	return out
 }
 
-// setArgs walks the arguments of an image-set() whose text follows in b
-// and returns the index of the ')' that closes it, or -1 if b ends first.
-// It calls f, if not nil, with each string in them: where its text begins
-// in b, and the text (one cut off where b ends, too). (Nested url()s are
-// found as any other.)
-func setArgs(b []byte, f func(at int, s []byte)) int {
+// setArgs calls f with each string in the arguments of an image-set()
+// whose text follows in b, up to the ')' that closes it: where its text
+// begins in b, and the text (one cut off where b ends, too). (Nested url()s
+// are found as any other.)
+func setArgs(b []byte, f func(at int, s []byte)) {
+	var lx cssLexer
 	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '(':
+	for i := 0; i < len(b); {
+		k, ev := lx.nextIn(b, i, evClose|evString|evURLEnd)
+		i = k
+		switch ev {
+		case evParen:
 			depth++
-		case ')':
+		case evClose, evURLEnd:
 			if depth == 0 {
-				return i
+				return
 			}
 			depth--
-		case '"', '\'':
-			end, text := stringEnd(b, i), b[i+1:]
-			if end >= 0 {
-				text = b[i+1 : end]
-			}
-			if f != nil {
-				f(i+1, text)
-			}
+		case evString:
+			end := stringEnd(b, k, b[k-1])
 			if end < 0 {
-				return -1
+				f(k, b[k:])
+				return
 			}
-			i = end
+			f(k, b[k:end])
+			lx.st, i = lxData, end
+			if b[end] == b[k-1] {
+				i++ // the closing quote (a newline ending the string is read as any)
+			}
 		}
 	}
-	return -1
-}
-
-// stringEnd is the index of the quote that closes the CSS string opening
-// at b[i], skipping escaped characters, or -1 if b ends first.
-func stringEnd(b []byte, i int) int {
-	q := b[i]
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case q:
-			return i
-		}
-	}
-	return -1
 }
 
 func hasSuffixFold(b []byte, suffix string) bool {
@@ -398,13 +415,15 @@ func mayLoad(style []byte) bool {
 // or not) names anything to load.
 func backgroundMayLoad(v []byte) bool { return len(bytes.Trim(v, "\"' \t\n\f\r")) > 0 }
 
-// quoted returns the string quoted at b[i].
+// quoted returns the text of the string quoted at b[i] (up to the newline
+// that ends it if it is not closed), and false if b ends first (then the
+// text up to there, all of it when b ends the style text too).
 func quoted(b []byte, i int) ([]byte, bool) {
-	j := bytes.IndexByte(b[i+1:], b[i])
+	j := stringEnd(b, i+1, b[i])
 	if j < 0 {
-		return nil, false
+		return b[i+1:], false
 	}
-	return b[i+1 : i+1+j], true
+	return b[i+1 : j], true
 }
 
 func index(b []byte, i int, sep string) int {

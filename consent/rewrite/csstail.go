@@ -1,38 +1,42 @@
 package rewrite
 
 import (
-	"bytes"
-
 	"github.com/consentgate/consentgate/consent/catalog"
 )
 
 // cssTail judges the URLs in the text of a style element past its first
-// HoldLimit bytes, as it streams: from each "url(" it holds the argument,
-// and from each "image-set(" all its arguments (at most maxCSSArg bytes),
-// until they end, and puts cssArgRename in front of each URL in them that
-// names a blocked vendor.
+// HoldLimit bytes, as it streams. It follows the text with a cssLexer, so
+// that comments and strings hide what they hide, and holds each URL that
+// loads (a url()'s argument, from right after its '(', or a string in an
+// image-set(), from right after its quote) until it ends, or for at most
+// maxCSSArg bytes; then puts cssArgRename in front of it if it names a
+// blocked vendor.
 type cssTail struct {
 	on    bool
+	held  tailHeld // the URL being held, if any
+	depth int      // within an image-set(): how deep in parentheses (0 outside)
+	lx    cssLexer
 	ctx   [maxFuncName]byte // the last bytes of text seen: a function's name
-	inArg bool              // holding a function's arguments
-	fn    cssFunc           // whose
 }
 
-// cssArgRename goes at the start of a blocked url()'s argument, which then
-// names no fetchable URL (or is no longer a valid url()), so the browser
-// loads nothing and drops the declaration.
+type tailHeld uint8
+
+const (
+	heldNone   tailHeld = iota
+	heldURL             // a url()'s argument
+	heldString          // the text of an image-set()'s string
+)
+
+// cssArgRename goes at the start of a blocked URL's text in a url() or an
+// image-set() string (inside its quotes), which then names no fetchable
+// URL, so the browser loads nothing; no token of the text changes extent
+// (written before a quote, it would make a bad url token end at the first
+// ')' in the string, and what followed in the string would be read as CSS).
 var cssArgRename = []byte("consentgate:")
 
-// maxCSSArg bounds a held url() argument: a longer one (a data: URL, or
-// junk) is judged on its beginning.
+// maxCSSArg bounds a held URL: a longer one (a data: URL, or junk) is
+// judged on its beginning.
 const maxCSSArg = 2 << 10
-
-// startCSSTail turns the tail on after the prefix judged whole, whose last
-// bytes may begin a "url(".
-func (r *Rewriter) startCSSTail(prefix []byte) {
-	r.css = cssTail{on: true}
-	r.css.push(prefix)
-}
 
 func (c *cssTail) push(b []byte) {
 	if len(b) >= len(c.ctx) {
@@ -43,81 +47,96 @@ func (c *cssTail) push(b []byte) {
 	copy(c.ctx[len(c.ctx)-len(b):], b)
 }
 
+// step reads style text b from i up to the next point that matters to the
+// tail, and returns it: where a URL to hold begins (hold), or where the held
+// one ends (decide), or the end of b.
+func (c *cssTail) step(b []byte, i int) (k int, hold, decide bool) {
+	want := evString | evStringEnd | evURLEnd
+	if c.depth > 0 {
+		want |= evClose
+	}
+	k, ev := c.lx.next(b, i, want)
+	if ev != evParen {
+		c.push(b[i:k])
+	}
+	switch ev {
+	case evParen:
+		c.push(b[i : k-1])
+		name := c.ctx[:]
+		if c.depth > 0 {
+			c.depth++
+		}
+		switch {
+		case urlName(name):
+			c.lx.openURL()
+			hold = c.held == heldNone
+			if hold {
+				c.held = heldURL
+			}
+		case c.depth == 0 && funcBefore(name) == cssImageSet:
+			c.depth = 1
+		}
+		c.push(b[k-1 : k])
+	case evString:
+		hold = c.depth > 0 && c.held == heldNone
+		if hold {
+			c.held = heldString
+		}
+	case evClose:
+		c.depth--
+	case evURLEnd, evStringEnd:
+		if ev == evURLEnd && c.depth > 0 {
+			c.depth-- // the url( that opened it counted
+		}
+		decide = c.held != heldNone
+	}
+	return k, hold, decide
+}
+
+// follow reads the first bytes of a long style's text, which are judged
+// whole, as the tail reads text, so that the tail goes on from there. (A
+// URL they cut is not held: it was judged on its beginning.)
+func (c *cssTail) follow(prefix []byte) {
+	for i := 0; i < len(prefix); {
+		i, _, _ = c.step(prefix, i)
+	}
+	c.held = heldNone
+}
+
 // cssTailText scans style text p[i:end] in tail mode.
 func (r *Rewriter) cssTailText(p []byte, i, end int) {
 	c := &r.css
+	c.lx.newPiece()
 	for i < end {
-		if c.inArg {
-			stop, ok := r.argEnd(p, end)
-			if !ok {
-				return // the argument goes on in the next write
-			}
-			r.decideArg(p, stop)
-			i = stop
-			continue
+		k, hold, decide := c.step(p[:end], i)
+		if hold {
+			r.startHold(k)
 		}
-		k := bytes.IndexByte(p[i:end], '(')
-		if k < 0 {
-			c.push(p[i:end])
-			return
+		if decide {
+			r.decideArg(p, k)
 		}
-		k += i
-		c.push(p[i:k])
-		fn := funcBefore(c.ctx[:])
-		c.push(p[k : k+1])
-		i = k + 1
-		if fn != cssOther {
-			r.startHold(i)
-			c.inArg, c.fn = true, fn
-		}
+		i = k
+	}
+	if c.held != heldNone && r.heldLen(end) >= maxCSSArg {
+		r.decideArg(p, end) // on its beginning; the lexer reads the rest
 	}
 }
 
-// argEnd finds where the held argument's URL ends in p (whose bytes up to
-// end have arrived), or false if it goes on; one grown past maxCSSArg ends
-// at end.
-func (r *Rewriter) argEnd(p []byte, end int) (int, bool) {
-	arg := p[r.ts:end]
-	if r.inBuf { // the argument began in an earlier write: look without moving it
-		arg = append(r.buf[:len(r.buf):len(r.buf)], arg...)
-	}
-	var n int
-	if r.css.fn == cssImageSet {
-		if n = setArgs(arg, nil); n < 0 {
-			return end, len(arg) >= maxCSSArg
-		}
-		return end - len(arg) + n, true
-	}
-	u, ok := urlArgument(arg)
-	if !ok {
-		return end, len(arg) >= maxCSSArg
-	}
-	n = endIn(arg, u)
-	if n < len(arg) && (arg[n] == '"' || arg[n] == '\'') {
-		n++ // a quoted URL's closing quote
-	}
-	return end - len(arg) + n, true
-}
-
-// decideArg judges the held arguments, which end before p[stop], and emits
-// them with each blocked URL renamed.
+// decideArg judges the held URL, which ends before p[stop] (or is cut off
+// there), and emits it, renamed if it is blocked.
 func (r *Rewriter) decideArg(p []byte, stop int) {
-	r.css.inArg = false
-	r.css.ctx = [maxFuncName]byte{}
 	arg := r.heldPrefix(p, r.heldLen(stop))
-	var buf [4]cssEdit
-	edits := buf[:0]
-	judge := func(at int, u []byte) { // u as CSS reads it
-		if len(u) > 0 && r.blocks(catalog.KindImage, u) {
-			edits = append(edits, cssEdit{at, cssArgRename})
-		}
+	u := arg
+	if r.css.held == heldURL {
+		u, _ = urlArgument(arg)
+	} else if end := stringEnd(arg, 0, r.css.lx.quote); end >= 0 {
+		u = arg[:end]
 	}
-	if r.css.fn == cssImageSet {
-		setArgs(arg, func(at int, s []byte) { judge(at, cssText(s)) })
-		cssURLs(arg, judge) // a url() among them
-	} else {
-		u, _ := urlArgument(arg)
-		judge(0, cssText(u))
+	r.css.held = heldNone
+	var buf [1]cssEdit
+	edits := buf[:0]
+	if len(u) > 0 && r.blocks(catalog.KindImage, cssText(u)) {
+		edits = append(edits, cssEdit{endIn(arg, u) - len(u), cssArgRename})
 	}
 	r.emitEdited(p, stop, arg, edits)
 }
@@ -133,17 +152,22 @@ func (r *Rewriter) decideEndedLongStyle(p []byte, endTag int) {
 // text as a short style's, turns the tail on after them, and returns where
 // in p the text after them begins.
 func (r *Rewriter) decideStylePrefix(p []byte) (rest int) {
-	r.startCSSTail(r.heldPrefix(p, r.tagLen+HoldLimit))
+	r.heldPrefix(p, r.tagLen+HoldLimit)
 	rest = r.restAfterPrefix()
-	r.decideBody(p, rest, r.tagLen+HoldLimit)
+	// All that is held: the prefix, and maybe the start of what looked like
+	// an end tag, which the tail must read too.
+	prefix := r.heldPrefix(p, r.heldLen(rest))
+	r.css = cssTail{on: true}
+	r.css.follow(prefix)
+	r.neutraliseCSS(p, rest, prefix)
 	return rest
 }
 
 // endCSSTail finishes tail mode where the style's text ends, at p[end]:
-// an argument still open is judged on what it holds.
+// a URL still held is judged on what it holds.
 func (r *Rewriter) endCSSTail(p []byte, i, end int) {
 	r.cssTailText(p, i, end)
-	if r.css.inArg {
+	if r.css.held != heldNone {
 		r.decideArg(p, end)
 	}
 	r.css.on = false

@@ -59,7 +59,8 @@
 //     modulepreload, prerender, icon or manifest: KindLink.
 //   - @import url(X), url("X") or "X" in an inline <style> (its first
 //     HoldLimit bytes): KindLink; every other url() there, all through
-//     the text: KindImage.
+//     the text: KindImage. Comments are where CSS reads them: a "/*"
+//     inside a string or a url token opens none.
 //   - url() in the style attribute of any element: KindImage.
 //   - <form action>: KindForm, only reported to Options.OnURL (for the
 //     third-party scan); a form is never neutralised, since it sends
@@ -83,7 +84,8 @@
 // type attributes renamed), an iframe a srcdoc placeholder naming the
 // vendor (an existing srcdoc renamed). A blocked @import becomes
 // @consentgate-import, which browsers drop, and a blocked url() in a style
-// element url(consentgate:…), which names nothing a browser fetches; a style
+// element url(consentgate:…) or url("consentgate:…"), which names nothing a
+// browser fetches (an image-set() string too: "consentgate:…"); a style
 // attribute is renamed like a URL attribute.
 //
 // A judged start tag longer than TagLimit cannot be held whole; it is

@@ -33,6 +33,14 @@ var (
 	svgTracker  = "data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(`<svg><image href="`+trk+`"/></svg>`))
 )
 
+// ga is a URL testJudge blocks in style text, gaMarks its marks; stylePad
+// fills a style's first HoldLimit bytes.
+var (
+	ga       = "https://www.google-analytics.com/collect"
+	gaMarks  = ` data-consent-purpose="analytics" data-consent-vendor="google-analytics"`
+	stylePad = strings.Repeat(".p{color:red}\n", HoldLimit/14+1)
+)
+
 var cases = []rwCase{
 	// script src
 	{"script src", `<script src="` + trk + `"></script>`, `<script` + txt + ads + ` data-consent-src="` + trk + `"></script>`},
@@ -202,16 +210,16 @@ var cases = []rwCase{
 	{"import forms", `<style>@import url(` + trk + `);@import url("` + trk + `") screen;@import url( '` + trk + `' );@import "` + trk + `";@import '` + trk + `';@IMPORT "` + trk + `";@import "/local.css";</style>`,
 		`<style>@consentgate-import url(` + trk + `);@consentgate-import url("` + trk + `") screen;@consentgate-import url( '` + trk + `' );@consentgate-import "` + trk + `";@consentgate-import '` + trk + `';@consentgate-IMPORT "` + trk + `";@import "/local.css";</style>`},
 	{"style url()", `<style>.a{background:url(` + trk + `) no-repeat}.b{background:url(/local.png)}.c{background-image:URL("` + trk + `")}</style>`,
-		`<style>.a{background:url(consentgate:` + trk + `) no-repeat}.b{background:url(/local.png)}.c{background-image:URL(consentgate:"` + trk + `")}</style>`},
+		`<style>.a{background:url(consentgate:` + trk + `) no-repeat}.b{background:url(/local.png)}.c{background-image:URL("consentgate:` + trk + `")}</style>`},
 	{"style url() past the first HoldLimit bytes", `<style>` + strings.Repeat(".a{color:red}", HoldLimit/13+1) + `.b{background:url( ` + trk + ` )}.c{background:url(/ok.png)}.d{background:url("` + trk + `")}</style>`,
-		`<style>` + strings.Repeat(".a{color:red}", HoldLimit/13+1) + `.b{background:url(consentgate: ` + trk + ` )}.c{background:url(/ok.png)}.d{background:url(consentgate:"` + trk + `")}</style>`},
+		`<style>` + strings.Repeat(".a{color:red}", HoldLimit/13+1) + `.b{background:url( consentgate:` + trk + ` )}.c{background:url(/ok.png)}.d{background:url("consentgate:` + trk + `")}</style>`},
 	// Strings in an image-set() load; CSS reads names and URLs with their escapes decoded.
 	{"style image-set strings", `<style>.a{background-image:image-set("` + trk + `" 1x, "/b.png" 2x, url(` + trk + `) 3x)}.b{background:-WEBKIT-image-set('` + trk + `' type("image/png") 1x)}</style>`,
 		`<style>.a{background-image:image-set("consentgate:` + trk + `" 1x, "/b.png" 2x, url(consentgate:` + trk + `) 3x)}.b{background:-WEBKIT-image-set('consentgate:` + trk + `' type("image/png") 1x)}</style>`},
 	{"style url spelt with escapes", `<style>.a{background:u\72l(` + trk + `)}.b{background:\75 RL("` + trk + `")}</style>`,
-		`<style>.a{background:u\72l(consentgate:` + trk + `)}.b{background:\75 RL(consentgate:"` + trk + `")}</style>`},
+		`<style>.a{background:u\72l(consentgate:` + trk + `)}.b{background:\75 RL("consentgate:` + trk + `")}</style>`},
 	{"style url with escapes in it", `<style>.a{background:url("https:\2f\2ftracker.example/x.png")}.b{background:url(https\:\/\/tracker.example/y.png)}</style>`,
-		`<style>.a{background:url(consentgate:"https:\2f\2ftracker.example/x.png")}.b{background:url(consentgate:https\:\/\/tracker.example/y.png)}</style>`},
+		`<style>.a{background:url("consentgate:https:\2f\2ftracker.example/x.png")}.b{background:url(consentgate:https\:\/\/tracker.example/y.png)}</style>`},
 	{"import spelt with an escape", `<style>@\69mport "` + trk + `";@IM\50ORT url("https\3a//tracker.example/a.css");</style>`,
 		`<style>@consentgate-\69mport "` + trk + `";@consentgate-IM\50ORT url("https\3a//tracker.example/a.css");</style>`},
 	{"escaped paren opens nothing", `<style>.a{content:url\(` + trk + `)}</style>`, ""},
@@ -222,6 +230,32 @@ var cases = []rwCase{
 	{"style url() in a comment", `<style>/* .a{background:url(` + trk + `)} */ .b{color:red}</style>`, ""},
 	{"import in comment", `<style>/* @import "` + trk + `"; */ @importx "` + trk + `"; @import"` + trk + `";</style>`, `<style>/* @import "` + trk + `"; */ @importx "` + trk + `"; @consentgate-import"` + trk + `";</style>`},
 	{"import unterminated style", `<style>@import "` + trk + `";`, `<style>@consentgate-import "` + trk + `";`},
+	// A "/*" in a string or a url token opens no comment: what follows is judged.
+	{"comment opener in a double-quoted string", `<style>.a{content:"/*"}.b{background:url(` + ga + `)}@import "` + ga + `";</style>`,
+		`<style>.a{content:"/*"}.b{background:url(consentgate:` + ga + `)}@consentgate-import "` + ga + `";</style>`},
+	{"comment opener in a single-quoted string", `<style>.a{content:'/*'}.b{background:url('` + ga + `')}@import url(` + ga + `);.c{} /* */</style>`,
+		`<style>.a{content:'/*'}.b{background:url('consentgate:` + ga + `')}@consentgate-import url(` + ga + `);.c{} /* */</style>`},
+	{"comment opener in a url token", `<style>.a{background:url(//cdn.example/a/*b.png)}.b{background:url(` + ga + `)}@import '` + ga + `';/* */</style>`,
+		`<style>.a{background:url(//cdn.example/a/*b.png)}.b{background:url(consentgate:` + ga + `)}@consentgate-import '` + ga + `';/* */</style>`},
+	{"comment opener after an escaped quote", `<style>.a{content:"\"}/*"}.b{background:url(` + ga + `)}</style>`,
+		`<style>.a{content:"\"}/*"}.b{background:url(consentgate:` + ga + `)}</style>`},
+	{"comment opener in a string a newline ends", "<style>.a{content:\"/*\n}.b{background:url(" + ga + ")}.c{content:\"*/\"}</style>",
+		"<style>.a{content:\"/*\n}.b{background:url(consentgate:" + ga + ")}.c{content:\"*/\"}</style>"},
+	// A quote in a comment opens no string; a url() in one loads nothing.
+	{"quote in a comment", `<style>/* don't */.b{background:url(` + ga + `)}</style>`, `<style>/* don't */.b{background:url(consentgate:` + ga + `)}</style>`},
+	{"url() in a comment with a quote", `<style>/* it's url(` + ga + `) */.c{color:red}</style>`, ""},
+	{"import after a comment", `<style>@import/**/"` + ga + `";@import /* " */ url(` + ga + `);</style>`,
+		`<style>@consentgate-import/**/"` + ga + `";@consentgate-import /* " */ url(` + ga + `);</style>`},
+	{"style attribute with a comment opener in a string", `<div style='content:"/*";background:url(` + ga + `)'>`,
+		`<div` + gaMarks + ` data-consent-style='content:"/*";background:url(` + ga + `)'>`},
+	{"unquoted url with a hex escape a space ends", `<style>.a{background:url(https://www.google-analytic\73 .com/collect)}</style>`,
+		`<style>.a{background:url(consentgate:https://www.google-analytic\73 .com/collect)}</style>`},
+	// Past the first HoldLimit bytes too.
+	{"long style, url( in a comment before a quote", `<style>` + stylePad + `/* url(" */ .b{background:url(` + ga + `)} .c{content:"x"}</style>`,
+		`<style>` + stylePad + `/* url(" */ .b{background:url(consentgate:` + ga + `)} .c{content:"x"}</style>`},
+	{"long style, url() string ended by a newline", `<style>` + stylePad + ".a{background:url(\"\n)} .b{background:url(" + ga + `)} .c{content:"x"}</style>`,
+		`<style>` + stylePad + ".a{background:url(\"\n)} .b{background:url(consentgate:" + ga + `)} .c{content:"x"}</style>`},
+	{"long style, url() in a comment", `<style>` + stylePad + `/* .b{background:url(` + ga + `)} */</style>`, ""},
 
 	// charsets
 	{"bom and windows-1252", "\xef\xbb\xbf<html><title>caf\xe9 \x80\x9f\xff</title><p>na\xefve</p><img alt=\"\xe9\" src=\"" + trk + "\">",
