@@ -20,12 +20,17 @@ type cssEdit struct {
 }
 
 // neutraliseCSS judges the @import rules (KindLink) and the other url()s
-// (KindImage) in css, the prefix to judge of the held text of a style
-// element, which ends before p[i], and emits the text with the blocked ones
-// renamed (cssRename, cssArgRename).
+// (KindImage) in css, the text to judge of a style element (or a style's
+// prefix), which ends before p[i], and emits the held text with the blocked
+// ones renamed (cssRename, cssArgRename).
 func (r *Rewriter) neutraliseCSS(p []byte, i int, css []byte) {
 	var buf [16]cssEdit
-	edits := buf[:0]
+	r.emitEdited(p, i, css, r.cssEdits(buf[:0], css))
+}
+
+// cssEdits appends to edits those that neutralise what css loads from a
+// blocked vendor.
+func (r *Rewriter) cssEdits(edits []cssEdit, css []byte) []cssEdit {
 	var spans [8][2]int // the first imports' extent: their url() is theirs
 	imports := spans[:0]
 	im := newImportScanner(css)
@@ -45,7 +50,7 @@ func (r *Rewriter) neutraliseCSS(p []byte, i int, css []byte) {
 			edits = append(edits, cssEdit{k, cssArgRename})
 		}
 	})
-	r.emitEdited(p, i, css, edits)
+	return edits
 }
 
 // emitEdited emits the held token, which ends before p[i] and begins with
@@ -56,6 +61,21 @@ func (r *Rewriter) emitEdited(p []byte, i int, text []byte, edits []cssEdit) {
 		r.unhold()
 		return
 	}
+	r.emitHeldFrom(p, i, r.emitEdits(p, text, edits))
+	r.drop(i)
+}
+
+// emitEditedTo emits the held token's first n bytes, text[:n], with each
+// edit (all before n) inserted, and goes on holding the rest.
+func (r *Rewriter) emitEditedTo(p []byte, text []byte, edits []cssEdit, n int) {
+	r.emit(text[r.emitEdits(p, text, edits):n])
+	r.holdFrom(n)
+}
+
+// emitEdits emits what waits before the held token, then the token's text
+// up to its last edit with the edits inserted, and returns where in text
+// the bytes still to emit begin.
+func (r *Rewriter) emitEdits(p []byte, text []byte, edits []cssEdit) int {
 	slices.SortFunc(edits, func(a, b cssEdit) int { return a.at - b.at })
 	r.flushBefore(p)
 	prev := 0
@@ -65,8 +85,7 @@ func (r *Rewriter) emitEdited(p []byte, i int, text []byte, edits []cssEdit) {
 		r.emit(e.ins)
 		prev = e.at
 	}
-	r.emitHeldFrom(p, i, prev)
-	r.drop(i)
+	return prev
 }
 
 // blocks judges one URL of a style element's text.

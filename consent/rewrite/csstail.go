@@ -94,13 +94,21 @@ func (c *cssTail) step(b []byte, i int) (k int, hold, decide bool) {
 }
 
 // follow reads the first bytes of a long style's text, which are judged
-// whole, as the tail reads text, so that the tail goes on from there. (A
-// URL they cut is not held: it was judged on its beginning.)
-func (c *cssTail) follow(prefix []byte) {
+// whole, as the tail reads text, and returns where in them a URL still open
+// at their end begins (the tail holds it from there), or len(prefix).
+func (c *cssTail) follow(prefix []byte) int {
+	at := len(prefix)
 	for i := 0; i < len(prefix); {
-		i, _, _ = c.step(prefix, i)
+		k, hold, decide := c.step(prefix, i)
+		if hold {
+			at = k
+		}
+		if decide {
+			c.held, at = heldNone, len(prefix)
+		}
+		i = k
 	}
-	c.held = heldNone
+	return at
 }
 
 // cssTailText scans style text p[i:end] in tail mode.
@@ -150,7 +158,8 @@ func (r *Rewriter) decideEndedLongStyle(p []byte, endTag int) {
 
 // decideStylePrefix decides the first HoldLimit bytes of a held style's
 // text as a short style's, turns the tail on after them, and returns where
-// in p the text after them begins.
+// in p the text after them begins. A URL that they cut is left held, for
+// the tail to judge whole.
 func (r *Rewriter) decideStylePrefix(p []byte) (rest int) {
 	r.heldPrefix(p, r.tagLen+HoldLimit)
 	rest = r.restAfterPrefix()
@@ -158,8 +167,14 @@ func (r *Rewriter) decideStylePrefix(p []byte) (rest int) {
 	// an end tag, which the tail must read too.
 	prefix := r.heldPrefix(p, r.heldLen(rest))
 	r.css = cssTail{on: true}
-	r.css.follow(prefix)
-	r.neutraliseCSS(p, rest, prefix)
+	cut := r.css.follow(prefix)
+	var buf [16]cssEdit
+	edits := r.cssEdits(buf[:0], prefix[:cut])
+	if r.css.held == heldNone {
+		r.emitEdited(p, rest, prefix, edits)
+	} else {
+		r.emitEditedTo(p, prefix, edits, cut)
+	}
 	return rest
 }
 

@@ -157,6 +157,21 @@ func (r *Rewriter) unhold() {
 	r.holding = false
 }
 
+// holdFrom goes on holding the held token from its byte n, the bytes
+// before having been emitted.
+func (r *Rewriter) holdFrom(n int) {
+	if r.inBuf {
+		if n < len(r.buf) {
+			r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+			return
+		}
+		n -= len(r.buf)
+		r.buf, r.inBuf = r.buf[:0], false
+	}
+	r.ts += n
+	r.from = r.ts
+}
+
 // flushBefore writes what waits before the held token, so that something
 // can be emitted in front of it.
 func (r *Rewriter) flushBefore(p []byte) { r.insertAt(p, r.ts, nil) }

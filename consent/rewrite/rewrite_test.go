@@ -250,12 +250,16 @@ var cases = []rwCase{
 		`<div` + gaMarks + ` data-consent-style='content:"/*";background:url(` + ga + `)'>`},
 	{"unquoted url with a hex escape a space ends", `<style>.a{background:url(https://www.google-analytic\73 .com/collect)}</style>`,
 		`<style>.a{background:url(consentgate:https://www.google-analytic\73 .com/collect)}</style>`},
-	// Past the first HoldLimit bytes too.
+	// Past the first HoldLimit bytes too; and a url() or image-set() they cut is judged whole.
 	{"long style, url( in a comment before a quote", `<style>` + stylePad + `/* url(" */ .b{background:url(` + ga + `)} .c{content:"x"}</style>`,
 		`<style>` + stylePad + `/* url(" */ .b{background:url(consentgate:` + ga + `)} .c{content:"x"}</style>`},
 	{"long style, url() string ended by a newline", `<style>` + stylePad + ".a{background:url(\"\n)} .b{background:url(" + ga + `)} .c{content:"x"}</style>`,
 		`<style>` + stylePad + ".a{background:url(\"\n)} .b{background:url(consentgate:" + ga + `)} .c{content:"x"}</style>`},
 	{"long style, url() in a comment", `<style>` + stylePad + `/* .b{background:url(` + ga + `)} */</style>`, ""},
+	{"url() cut by the first HoldLimit bytes", `<style>` + strings.Repeat("x", HoldLimit-10) + `;b:url(` + ga + `)}</style>`,
+		`<style>` + strings.Repeat("x", HoldLimit-10) + `;b:url(consentgate:` + ga + `)}</style>`},
+	{"image-set() string cut by the first HoldLimit bytes", `<style>` + strings.Repeat("x", HoldLimit-20) + `;b:image-set("` + ga + `" 1x)}</style>`,
+		`<style>` + strings.Repeat("x", HoldLimit-20) + `;b:image-set("consentgate:` + ga + `" 1x)}</style>`},
 
 	// charsets
 	{"bom and windows-1252", "\xef\xbb\xbf<html><title>caf\xe9 \x80\x9f\xff</title><p>na\xefve</p><img alt=\"\xe9\" src=\"" + trk + "\">",
