@@ -210,7 +210,9 @@ func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
 			cssURLs(attrText(u), func(_ int, url []byte) { r.judgeURL(catalog.KindImage, url, &v) })
 			continue
 		case id == atBackground:
-			r.judgeURL(catalog.KindImage, u, &v)
+			if backgroundMayLoad(u) { // as the fast path reads it: "" or " " loads nothing
+				r.judgeURL(catalog.KindImage, u, &v)
+			}
 			continue
 		case id == atPing: // URLs separated by spaces
 			for i := skipSpace(u, 0); i < len(u); i = skipSpace(u, i) {
