@@ -6,9 +6,13 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/consentgate/consentgate/consent/catalog"
+	"github.com/consentgate/consentgate/consent/rewrite/htmlcheck/csscheck"
 )
 
 // hashJudge blocks about half of what it is asked, by a hash of the bytes,
@@ -65,7 +69,9 @@ func streamed(src []byte, opt Options, rng *rand.Rand, maxChunk int, want []byte
 // checkProperties checks the rewriter's properties on one input:
 // chunking does not change the output, a judge that blocks nothing only
 // injects (and, reading it as a style sheet, changes nothing), tags are where x/net/html finds them, and nothing but judged
-// start tags and @import rules changes when everything is blocked.
+// start tags and @import rules changes when everything is blocked, when
+// no style text (nor the input read as a style sheet, or as the end of a
+// long one) loads anything as the CSS reference (csscheck) reads it.
 func checkProperties(src []byte, rng *rand.Rand, rounds int) error {
 	opt := Options{Judge: hashJudge{}, Early: []byte(testEarly), Hook: []byte(testHook)}
 	whole := Rewrite(nil, src, opt)
@@ -90,13 +96,62 @@ func checkProperties(src []byte, rng *rand.Rand, rounds int) error {
 	if sheet := Rewrite(nil, src, Options{Judge: nopJudge{}, Sheet: true, Hook: []byte(testHook)}); !bytes.Equal(sheet, src) {
 		return fmt.Errorf("as a sheet, blocking nothing: output differs from input at byte %d", mismatch(sheet, src))
 	}
-	Rewrite(nil, src, Options{Judge: blockAll{}, Sheet: true}) // and never panics when all is blocked
+	if l, ok := liveCSS(Rewrite(nil, src, Options{Judge: blockAll{}, Sheet: true})); ok {
+		return fmt.Errorf("as a sheet, blocking all: it still loads %q (at %d)", l.URL, l.At)
+	}
+	// So as the rest of a long sheet, whose first bytes are white space up
+	// to somewhere in src's first 64, judged as it streams, in writes of any
+	// size.
+	pad := HoldLimit - len(src)%64
+	long := append(bytes.Repeat([]byte(" "), pad), src...)
+	all := Options{Judge: blockAll{}, Sheet: true}
+	tail := Rewrite(nil, long, all)
+	if l, ok := liveCSS(tail); ok {
+		return fmt.Errorf("as the rest of a long sheet, blocking all: it still loads %q (at %d)", l.URL, l.At-pad)
+	}
+	var got bytes.Buffer
+	r := New(&got, all)
+	small := max(7, len(src)>>6) // (writes of a few bytes for a fuzz input, not for a page)
+	for p := long; len(p) > 0; {
+		n := min(len(p), 1+rng.IntN(small))
+		if len(p) == len(long) { // the white space in one write, up to near its end
+			n = pad - rng.IntN(16)
+		}
+		r.Write(p[:n])
+		p = p[n:]
+	}
+	if r.Close(); !bytes.Equal(got.Bytes(), tail) {
+		return fmt.Errorf("as the rest of a long sheet, in small writes: output differs from Rewrite at byte %d", mismatch(got.Bytes(), tail)-pad)
+	}
 
 	out, tags := traced(src, Options{Judge: blockAll{}})
 	if want := xnetTags(toks); !slices.Equal(tags, want) {
 		return fmt.Errorf("tags differ from x/net/html:\n got %v\nwant %v", tags, want)
 	}
-	return sameOutsideJudged(toks, xnetTokens(out))
+	outToks := xnetTokens(out)
+	for k, t := range outToks {
+		if t.typ == html.TextToken && k > 0 && isStart(outToks[k-1]) && outToks[k-1].name == "style" {
+			if l, ok := liveCSS([]byte(t.raw)); ok {
+				return fmt.Errorf("blocking all: a style element still loads %q (at %d of its text)", l.URL, l.At)
+			}
+		}
+	}
+	return sameOutsideJudged(toks, outToks)
+}
+
+// liveCSS finds a URL that CSS text, rewritten with everything blocked,
+// still loads as csscheck reads it. (An @import is judged only in the first
+// HoldLimit bytes: one in a longer text is not looked at.)
+func liveCSS(css []byte) (csscheck.Load, bool) {
+	for _, l := range csscheck.Loads(string(css)) {
+		if l.Import && len(css) > HoldLimit {
+			continue
+		}
+		if !strings.HasPrefix(l.URL, string(cssArgRename)) {
+			return l, true
+		}
+	}
+	return csscheck.Load{}, false
 }
 
 func mismatch(a, b []byte) int {

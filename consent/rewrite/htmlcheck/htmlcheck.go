@@ -14,6 +14,7 @@ import (
 
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/rewrite"
+	"github.com/consentgate/consentgate/consent/rewrite/htmlcheck/csscheck"
 )
 
 // Load is one resource the page would fetch.
@@ -129,8 +130,10 @@ func visit(n *html.Node, scripting bool, p *Page) {
 	if n.Data != "script" && n.Data != "link" { // they render nothing
 		add(catalog.KindImage, "background")
 		if style, ok := attr(n, "style"); ok {
-			for _, u := range cssURLs(style) {
-				p.load(catalog.KindImage, n.Data, u)
+			for _, l := range csscheck.Loads(style) {
+				if !l.Import { // (an @import in a style attribute imports nothing)
+					p.load(catalog.KindImage, n.Data, l.URL)
+				}
 			}
 		}
 	}
@@ -191,54 +194,14 @@ func visit(n *html.Node, scripting bool, p *Page) {
 		}
 	case "style":
 		if n.FirstChild != nil {
-			for _, u := range cssImports(n.FirstChild.Data) {
-				p.load(catalog.KindLink, "style", u)
+			for _, l := range csscheck.Loads(n.FirstChild.Data) {
+				if l.Import {
+					p.load(catalog.KindLink, "style", l.URL)
+				} else {
+					p.load(catalog.KindImage, "style", l.URL)
+				}
 			}
 		}
-	}
-}
-
-// cssURLs finds the arguments of url() in a style attribute.
-func cssURLs(style string) []string {
-	var urls []string
-	for {
-		i := strings.Index(strings.ToLower(style), "url(")
-		if i < 0 {
-			return urls
-		}
-		style = style[i+len("url("):]
-		end := strings.IndexByte(style, ')')
-		if end < 0 {
-			return urls
-		}
-		if u := strings.Trim(strings.TrimSpace(style[:end]), `"'`); u != "" {
-			urls = append(urls, u)
-		}
-		style = style[end:]
-	}
-}
-
-// cssImports finds the URLs of @import rules in a style sheet.
-func cssImports(css string) []string {
-	var urls []string
-	for {
-		i := strings.Index(strings.ToLower(css), "@import")
-		if i < 0 {
-			return urls
-		}
-		css = strings.TrimLeft(css[i+len("@import"):], " \t\r\n")
-		u := css
-		if strings.HasPrefix(strings.ToLower(u), "url(") {
-			u = strings.TrimLeft(u[4:], " \t")
-			end := strings.IndexByte(u, ')')
-			if end < 0 {
-				return urls
-			}
-			u = strings.TrimSpace(u[:end])
-		} else if end := strings.IndexAny(u, "; \n"); end >= 0 {
-			u = u[:end]
-		}
-		urls = append(urls, strings.Trim(u, `"'`))
 	}
 }
 
