@@ -100,6 +100,39 @@ func TestCorpusEnforcement(t *testing.T) {
 	}
 }
 
+// TestStyleCommentsAndStrings: with the built-in catalogue, the url()s and
+// @imports of a style element are judged however comments, strings and
+// url tokens surround them: a "/*" in a string or a url token opens no
+// comment, a quote in a comment opens no string. Without consent none of
+// them is live as htmlcheck reads the output; with everything granted the
+// page is untouched.
+func TestStyleCommentsAndStrings(t *testing.T) {
+	p := builtinPolicy(t)
+	none, all := p.Undecided(false), granting(p, p.PurposeIDs()...)
+	ga, fonts := "https://www.google-analytics.com/collect", "https://fonts.googleapis.com/css?family=X"
+	styles := []string{
+		`@import "` + fonts + `";.a{content:"/*"}.b{background:url(` + ga + `)}`,
+		`.a{content:'/*'}.b{background:url('` + ga + `')}@import url(` + fonts + `);.c{} /* */`,
+		`.a{background:url(//cdn.example/a/*b.png)}.b{background:url(` + ga + `)}/* */`,
+		`.a{content:"\"}/*"}.b{background:url(` + ga + `)}`,
+		".a{content:\"/*\n}.b{background:url(" + ga + ")} .c{content:\"*/\"}",
+		`/* don't */ @import/**/"` + fonts + `"; .b{background:url(` + ga + `)}`,
+		strings.Repeat(".p{color:red}\n", 1200) + `/* url(" */ .b{background:url(` + ga + `)} .c{content:"x"}`,
+	}
+	for _, css := range styles {
+		page := []byte("<!doctype html><html><head><style>" + css + "</style></head><body></body></html>")
+		if len(liveTrackers(p, page, none)) == 0 {
+			t.Errorf("%.80q: htmlcheck finds nothing to block in the page", css)
+		}
+		if live := liveTrackers(p, rewritten(page, none), none); len(live) > 0 {
+			t.Errorf("%.80q: without consent, still live:\n  %s", css, strings.Join(live, "\n  "))
+		}
+		if !bytes.Equal(withoutHook(t, rewritten(page, all)), page) {
+			t.Errorf("%.80q: with everything granted, the output is not the input plus the hook", css)
+		}
+	}
+}
+
 // alsoRE finds a snippet's note that it legitimately loads other vendors too.
 var alsoRE = regexp.MustCompile(`<!--\s*also:\s*([a-z0-9, _-]+?)\s*-->`)
 
