@@ -65,6 +65,11 @@ var trackerSpellings = []string{
 	`<style>.cg-esc{width:5px;height:5px;background:u\72l(https://www.facebook.com/tr?f=48)}</style><div class="cg-esc"></div>`,
 	`<style>.cg-set{width:5px;height:5px;background:-webkit-image-set("https://www.facebook.com/tr?f=49" 1x)}</style><div class="cg-set"></div>`,
 	`<style>@\69mport "https://fonts.googleapis.com/css2?family=Roboto&f=50";</style>`,
+	// A "/*" in a CSS string opens no comment: the rule after it applies.
+	// So in a long style element, where a url( in a real comment, with a
+	// quote after it, opens nothing either.
+	`<style>.cg-str::before{content:"/*"}.cg-str{width:5px;height:5px;background:url(https://www.facebook.com/tr?f=81)}</style><div class="cg-str"></div>`,
+	`<style>` + strings.Repeat(".cg-pad{color:#123}\n", 1200) + `/* see url(" */ .cg-cmt{width:5px;height:5px;background:url(https://www.facebook.com/tr?f=82)} .cg-cmt::after{content:"x"}</style><div class="cg-cmt"></div>`,
 	// Images a table's or a cell's background attribute loads, and a style
 	// on elements the gateway knows by name (a textarea, an img whose own
 	// src is first-party).
