@@ -287,8 +287,8 @@ func mayBeInName(c byte) bool { return isNameByte(c) || c == '\\' || class[c]&cS
 
 // identEndingAt appends to dst the longest CSS identifier that b ends
 // with, its escapes decoded and lower-cased; nothing if b ends in no
-// identifier, or in an escape (then the '(' after b is escaped too, and
-// opens nothing).
+// identifier. (If b ends in a backslash, the '(' after b is escaped and
+// opens nothing: the name ends in U+FFFD, which names no function.)
 func identEndingAt(dst, b []byte) []byte {
 	for start := range b {
 		if name, n := identAt(dst, b[start:]); n == len(b)-start && n > 0 {
@@ -324,9 +324,13 @@ func identAt(name, b []byte) ([]byte, int) {
 
 // cssEscape reads the escape at the start of b ("\72 " or "\(") as CSS
 // does: the character it stands for and its length, or 0 if it is none (a
-// backslash before a newline, or at the end).
+// backslash before a newline). A backslash that ends b stands for U+FFFD,
+// as at the end of the text (outside a string: see cssString).
 func cssEscape(b []byte) (rune, int) {
-	if len(b) < 2 || b[1] == '\n' || b[1] == '\r' || b[1] == '\f' {
+	if len(b) < 2 {
+		return unicode.ReplacementChar, 1
+	}
+	if b[1] == '\n' || b[1] == '\r' || b[1] == '\f' {
 		return 0, 0
 	}
 	k := 1
@@ -367,7 +371,7 @@ func cssText(u []byte) []byte {
 			continue
 		}
 		r, k := cssEscape(u[i:])
-		if k == 0 { // an escaped newline is dropped with its backslash; a lone one too
+		if k == 0 { // an escaped newline is dropped with its backslash
 			i++
 			if i < len(u) && (u[i] == '\r' || u[i] == '\n' || u[i] == '\f') {
 				i++
@@ -402,12 +406,10 @@ func setArgs(b []byte, f func(at int, s []byte)) {
 			}
 			depth--
 		case evString:
-			end := stringEnd(b, k, b[k-1])
-			if end < 0 {
-				f(k, b[k:])
+			text, end := cssString(b, k, b[k-1])
+			if f(k, text); end < 0 {
 				return
 			}
-			f(k, b[k:end])
 			lx.st, i = lxData, end
 			if b[end] == b[k-1] {
 				i++ // the closing quote (a newline ending the string is read as any)
@@ -438,11 +440,8 @@ func backgroundMayLoad(v []byte) bool { return len(bytes.Trim(v, "\"' \t\n\f\r")
 // that ends it if it is not closed), and false if b ends first (then the
 // text up to there, all of it when b ends the style text too).
 func quoted(b []byte, i int) ([]byte, bool) {
-	j := stringEnd(b, i+1, b[i])
-	if j < 0 {
-		return b[i+1:], false
-	}
-	return b[i+1 : j], true
+	text, end := cssString(b, i+1, b[i])
+	return text, end >= 0
 }
 
 func index(b []byte, i int, sep string) int {

@@ -46,6 +46,7 @@ func TestCSSText(t *testing.T) {
 		`\0 x`:                         "\uFFFDx",
 		`\110000`:                      "\uFFFD",
 		`\1F600`:                       "\U0001F600",
+		`a\`:                           "a\uFFFD", // a backslash at the end (of a url token)
 	}
 	for in, want := range tests {
 		if got := string(cssText([]byte(in))); got != want {
@@ -72,7 +73,7 @@ func TestURLName(t *testing.T) {
 	}
 }
 
-func TestStringEnd(t *testing.T) {
+func TestCSSString(t *testing.T) {
 	tests := map[string]int{ // the string opens at 0; -1: it does not end
 		`"abc"x`:           4,
 		`'a"b'`:            4,
@@ -89,9 +90,13 @@ func TestStringEnd(t *testing.T) {
 		`"\"`:              -1,
 		"\"\\0000041\nb\"": 9, // six hex digits at most: the seventh is text
 	}
+	// Cut off, a string's text leaves out a backslash at the very end.
+	if text, _ := cssString([]byte(`"a\\\`), 1, '"'); string(text) != `a\\` {
+		t.Errorf("cssString(%q) = %q, want %q", `"a\\\`, text, `a\\`)
+	}
 	for s, want := range tests {
-		if got := stringEnd([]byte(s), 1, s[0]); got != want {
-			t.Errorf("stringEnd(%q) = %d, want %d", s, got, want)
+		if _, got := cssString([]byte(s), 1, s[0]); got != want {
+			t.Errorf("cssString(%q) ends at %d, want %d", s, got, want)
 		}
 	}
 }

@@ -306,15 +306,20 @@ func hasNewline(b []byte) bool {
 	return bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 || bytes.IndexByte(b, '\f') >= 0
 }
 
-// stringEnd is the index of the quote q that closes the CSS string whose
-// text begins at b[i], or of the newline that ends it first, or -1 if b
-// ends first.
-func stringEnd(b []byte, i int, q byte) int {
+// cssString returns the text of the CSS string that begins at b[i], closed
+// by q, and the index of the quote that closes it or of the newline that
+// ends it first; or, if b ends first, its text up to there and -1 (without
+// a backslash at the very end, which escapes nothing there: at the end of
+// the text CSS drops it).
+func cssString(b []byte, i int, q byte) ([]byte, int) {
 	lx := cssLexer{st: lxString, quote: q}
 	if k, ok := lx.stringText(b, i); ok {
-		return k
+		return b[i:k], k
 	}
-	return -1
+	if lx.esc == escStart {
+		return b[i : len(b)-1], -1
+	}
+	return b[i:], -1
 }
 
 // cssComments finds the comments of CSS text held whole, in order. The

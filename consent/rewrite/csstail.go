@@ -137,8 +137,8 @@ func (r *Rewriter) decideArg(p []byte, stop int) {
 	u := arg
 	if r.css.held == heldURL {
 		u, _ = urlArgument(arg)
-	} else if end := stringEnd(arg, 0, r.css.lx.quote); end >= 0 {
-		u = arg[:end]
+	} else {
+		u, _ = cssString(arg, 0, r.css.lx.quote)
 	}
 	r.css.held = heldNone
 	var buf [1]cssEdit
