@@ -69,7 +69,7 @@ func (r *Rewriter) emitEdited(p []byte, i int, text []byte, edits []cssEdit) {
 // edit (all before n) inserted, and goes on holding the rest.
 func (r *Rewriter) emitEditedTo(p []byte, text []byte, edits []cssEdit, n int) {
 	r.emit(text[r.emitEdits(p, text, edits):n])
-	r.holdFrom(n)
+	r.forgetHeld(n)
 }
 
 // emitEdits emits what waits before the held token, then the token's text

@@ -157,18 +157,19 @@ func (r *Rewriter) unhold() {
 	r.holding = false
 }
 
-// holdFrom goes on holding the held token from its byte n, the bytes
-// before having been emitted.
-func (r *Rewriter) holdFrom(n int) {
+// forgetHeld drops the first k bytes of the held token, which the caller
+// has emitted; the rest stays held.
+func (r *Rewriter) forgetHeld(k int) {
 	if r.inBuf {
-		if n < len(r.buf) {
-			r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+		if k < len(r.buf) {
+			r.buf = r.buf[:copy(r.buf, r.buf[k:])]
 			return
 		}
-		n -= len(r.buf)
-		r.buf, r.inBuf = r.buf[:0], false
+		k -= len(r.buf)
+		r.buf = r.buf[:0]
+		r.inBuf = false
 	}
-	r.ts += n
+	r.ts += k
 	r.from = r.ts
 }
 

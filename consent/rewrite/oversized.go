@@ -272,22 +272,6 @@ func splitAttr(a []byte) (key, val []byte) {
 	return nil, nil // a name longer than any we know
 }
 
-// forgetHeld drops the first k bytes of the held token, which the caller
-// has emitted; the rest stays held.
-func (r *Rewriter) forgetHeld(k int) {
-	if r.inBuf {
-		if k < len(r.buf) {
-			r.buf = r.buf[:copy(r.buf, r.buf[k:])]
-			return
-		}
-		k -= len(r.buf)
-		r.buf = r.buf[:0]
-		r.inBuf = false
-	}
-	r.ts += k
-	r.from = r.ts
-}
-
 func skipSpaceSlash(p []byte, i int) int {
 	for i < len(p) && class[p[i]]&(cSpace|cSlash) != 0 {
 		i++
