@@ -30,6 +30,7 @@ func (r *Rewriter) judgeSrcdoc(doc []byte) Verdict {
 // rewritten in place again but blocks its frame, so that nesting stays
 // bounded.
 func (r *Rewriter) frameRewriter(w io.Writer, opt Options) *Rewriter {
+	opt.OnURL = r.opt.OnURL // the third-party scan sees what the frame loads
 	nested := New(w, opt)
 	nested.base = r.base
 	nested.inFrame = true

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/consentgate/consentgate/consent/catalog"
 )
 
 // pad makes a srcdoc document too long to hold.
@@ -150,5 +152,23 @@ func TestLongSrcdocNesting(t *testing.T) {
 	got := srcdocOf(t, Rewrite(nil, []byte(in), Options{Judge: newTestJudge()}))
 	if string(got) != want {
 		t.Errorf("nested over-long srcdoc:\n got %.300q\nwant %.300q", got, want)
+	}
+}
+
+// TestFrameDocumentsReportTheirURLs: what a srcdoc (held or rewritten in
+// place) or a data: frame's document loads is reported to OnURL as the
+// page's own URLs are, so the third-party scan lists its hosts too.
+func TestFrameDocumentsReportTheirURLs(t *testing.T) {
+	in := `<iframe srcdoc="&lt;img src=https://cdn.example/a.png&gt;"></iframe>` +
+		`<iframe srcdoc="` + html.EscapeString(pad+`<script src="https://cdn.example/b.js"></script>`) + `"></iframe>` +
+		`<iframe src="data:text/html,%3Clink rel=stylesheet href=https://cdn.example/c.css%3E"></iframe>`
+	seen := map[string]bool{}
+	Rewrite(nil, []byte(in), Options{Judge: newTestJudge(), OnURL: func(k catalog.Kind, u []byte, v Verdict) {
+		seen[k.String()+" "+string(u)] = true
+	}})
+	for _, want := range []string{"image https://cdn.example/a.png", "script https://cdn.example/b.js", "link https://cdn.example/c.css"} {
+		if !seen[want] {
+			t.Errorf("OnURL never saw %q; it saw %v", want, seen)
+		}
 	}
 }
