@@ -165,15 +165,21 @@ func Get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Res
 	return Do(t, c, req)
 }
 
-// Do sends a request and reads the whole answer. A GET or HEAD whose
-// connection is closed unanswered is sent once more, as browsers do: right
-// after a test loads a new config, the old config's server may still accept
-// a connection and then close it as Caddy shuts that server down (a race
-// Caddy's own reload leaves open), which says nothing about the gateway.
+// Do sends a request and reads the whole answer. A request whose
+// connection is closed unanswered is sent once more, as browsers do for a
+// GET: right after a test loads a new config, the old config's server may
+// still accept a connection and then close it unread as Caddy shuts that
+// server down (a race Caddy's own reload leaves open), which says nothing
+// about the gateway. Nothing was read, so nothing was recorded: a POST is
+// sent again too, its body read again from GetBody (NewRequest sets it for
+// a strings.Reader or bytes.Reader).
 func Do(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string) {
 	t.Helper()
 	resp, err := c.Do(req)
-	if unanswered(err) && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+	if unanswered(err) && (req.Body == nil || req.GetBody != nil) {
+		if req.GetBody != nil {
+			req.Body, _ = req.GetBody()
+		}
 		resp, err = c.Do(req)
 	}
 	return readAll(t, req, resp, err)
@@ -206,17 +212,7 @@ func PostChoice(t testing.TB, c *http.Client, base, body string) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", base)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.Do(req)
-	if unanswered(err) {
-		// Right after a reload, the old server may close a connection it
-		// accepted but never read from (see Do): nothing was recorded, so
-		// the choice is posted once more (the body is read again from
-		// GetBody, which NewRequest sets for a strings.Reader).
-		body2, _ := req.GetBody()
-		req.Body = body2
-		resp, err = c.Do(req)
-	}
-	resp, out := readAll(t, req, resp, err)
+	resp, out := Do(t, c, req)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("choice %s: %d %s", body, resp.StatusCode, out)
 	}
