@@ -212,19 +212,14 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 // one, up to smallPage bytes are held until they decode to something.
 const sniffLen = 512
 
-// sniffHold is how many bytes of an untyped body are held to sniff it.
-func (pw *pageWriter) sniffHold() int {
-	if pw.encoding() != "" {
-		return smallPage
-	}
-	return sniffLen
-}
-
 // sniff holds the first bytes of an untyped body until they tell whether
 // it is a page. What a compressed body holds is decoded each time it
 // doubles.
 func (pw *pageWriter) sniff(p []byte) (int, error) {
-	encoded, hold, before := pw.encoding() != "", pw.sniffHold(), len(pw.buf)
+	encoded, hold, before := pw.encoding() != "", sniffLen, len(pw.buf)
+	if encoded {
+		hold = smallPage
+	}
 	n := min(len(p), hold-before)
 	pw.buf = append(pw.buf, p[:n]...)
 	full := len(pw.buf) >= hold
