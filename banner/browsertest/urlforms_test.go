@@ -165,18 +165,20 @@ func TestBaseNamingATrackerHost(t *testing.T) {
 // (but the Caddyfile directives in extra), opens it in Chromium and waits
 // for the banner's first layer and for the network to settle.
 func openServed(t *testing.T, page string, extra ...string) *page {
+	p := openSite(t, strings.Join(extra, "\n\t")+"\n\theader Content-Type \"text/html; charset=utf-8\"\n\trespond `"+page+"`")
+	p.waitFirstLayer()
+	p.waitIdle()
+	return p
+}
+
+// openSite starts a gateway site of `consent` and the Caddyfile directives
+// given, and opens its front page in Chromium.
+func openSite(t *testing.T, directives string) *page {
 	port := gatewaytest.FreePort(t)
-	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
-	consent
-	header Content-Type "text/html; charset=utf-8"
-	%s
-	respond `+"`%s`"+`
-}`, port, strings.Join(extra, "\n\t"), page))
+	gatewaytest.StartSites(t, fmt.Sprintf(":%d {\n\tconsent\n\t%s\n}", port, directives))
 	gatewaytest.WaitListening(t, port)
 	p := newPage(t, gatewaytest.BaseURL(port))
 	p.open("/")
-	p.waitFirstLayer()
-	p.waitIdle()
 	return p
 }
 
@@ -235,26 +237,19 @@ func TestLinkPingsWaitForConsent(t *testing.T) {
 // all the next page view (whose sheet is fetched again: it varies on the
 // cookie) loads both.
 func TestSiteStyleSheetsWait(t *testing.T) {
-	port := gatewaytest.FreePort(t)
 	sheet := `@import url("https://fonts.googleapis.com/css2?family=Roboto&f=64");` + "\n" +
 		`.cg-promo{width:5px;height:5px;background:url(https://www.facebook.com/tr?f=65)}`
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Theme</title>` +
 		`<link rel="stylesheet" href="/theme.css"></head>` +
 		`<body><main><h1>A themed page</h1><div class="cg-promo"></div></main></body></html>`
-	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
-	consent
-	handle /theme.css {
+	p := openSite(t, fmt.Sprintf(`handle /theme.css {
 		header Content-Type "text/css; charset=utf-8"
 		respond * `+"`%s`"+` 200
 	}
 	handle {
 		header Content-Type "text/html; charset=utf-8"
 		respond `+"`%s`"+`
-	}
-}`, port, sheet, page))
-	gatewaytest.WaitListening(t, port)
-	p := newPage(t, gatewaytest.BaseURL(port))
-	p.open("/")
+	}`, sheet, page))
 	p.waitFirstLayer()
 	p.waitIdle()
 	p.expectNoThirdParty("on a page whose own style sheet imports Google Fonts, before any choice")
@@ -269,16 +264,9 @@ func TestSiteStyleSheetsWait(t *testing.T) {
 // like an iframe. A frameset shows no banner, so the choice is posted as the
 // banner would post it.
 func TestFramesetFramesWaitForConsent(t *testing.T) {
-	port := gatewaytest.FreePort(t)
-	gatewaytest.StartSites(t, fmt.Sprintf(`:%d {
-	consent
-	header Content-Type "text/html; charset=utf-8"
+	p := openSite(t, `header Content-Type "text/html; charset=utf-8"
 	respond /menu `+"`"+`<!doctype html><html lang="en"><head><title>Menu</title></head><body><p>Menu</p></body></html>`+"`"+`
-	respond `+"`"+`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Frames</title></head><frameset cols="50%%,50%%"><frame src="/menu" title="Menu"><frame title="Video" src="https://www.youtube.com/embed/dQw4w9WgXcQ?f=72"></frameset></html>`+"`"+`
-}`, port))
-	gatewaytest.WaitListening(t, port)
-	p := newPage(t, gatewaytest.BaseURL(port))
-	p.open("/")
+	respond `+"`"+`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Frames</title></head><frameset cols="50%,50%"><frame src="/menu" title="Menu"><frame title="Video" src="https://www.youtube.com/embed/dQw4w9WgXcQ?f=72"></frameset></html>`+"`")
 	p.expectNoThirdParty("on a frameset page with a video frame, before any choice")
 	if got := evalJS[float64](p, `fetch('/.consent/choice', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"all":true}'}).then(function (r) { return r.status; })`); got != 200 {
 		t.Fatalf("posting Accept all: %v", got)
