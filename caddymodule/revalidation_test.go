@@ -2,7 +2,6 @@ package caddymodule_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"net/http"
 	"os"
@@ -22,7 +21,7 @@ func revalidationSite(t *testing.T) (plain, gated string) {
 	t.Helper()
 	dir := t.TempDir()
 	var js bytes.Buffer
-	zw := gzip.NewWriter(&js)
+	zw := encoder("gzip", &js)
 	zw.Write([]byte("console.log('first party');\n"))
 	zw.Close()
 	for name, body := range map[string][]byte{
