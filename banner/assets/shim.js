@@ -65,7 +65,8 @@ function __cgShim(data, PH) {
   // Elements: neutralised exactly as the gateway does (docs/banner.md §4).
   var SA = E.setAttribute, GA = E.getAttribute, HA = E.hasAttribute, RA = E.removeAttribute;
   var URLS = { src: 1, srcset: 1, href: 1, data: 1, poster: 1 };
-  var REN = { src: 1, srcset: 1, href: 1, "xlink:href": 1, imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
+  // The gateway's renamed attributes (xlink:href is kept as xlink-href, an XML name).
+  var REN = { src: 1, srcset: 1, href: 1, "xlink-href": "xlink:href", imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
   var TAGS = { SCRIPT: 1, IFRAME: 1, FRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
   var mine = new WeakSet(), held = [];
 
@@ -286,7 +287,7 @@ function __cgShim(data, PH) {
     [].forEach.call(el.attributes, function (a) {
       var n = a.name, x = n.slice(P.length), pre = n.indexOf(P) == 0;
       if (pre && (x == "purpose" || x == "vendor")) return;
-      if (pre && REN[x]) n = x;
+      if (pre && REN[x]) n = REN[x] === 1 ? x : REN[x];
       else if (ours[n]) return;
       // <script type="text/plain" data-consent="…"> is meant to run
       if (!ours.type || n != "type" || !PLAIN.test(a.value)) o[n] = a.value;

@@ -48,7 +48,7 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 		if v = r.judgeURLs(&ti); v.Block { // an SVG script's href
 			break
 		}
-		if isJavaScript(&ti) {
+		if isJavaScript(&ti) && r.rawEndName() != "" {
 			r.tagLen = len(tag) // hold on through the text
 			return
 		}
@@ -265,10 +265,10 @@ func (r *Rewriter) emitNeutralised(tag []byte, ti *tagInfo, v Verdict) {
 	prev := ti.nameEnd
 	it := newAttrIter(tag)
 	for a, ok := it.next(); ok; a, ok = it.next() {
-		if id := attrOf(tag[a.keyStart:a.keyEnd]); id != atNone && r.el.renamedWhenBlocked(id, tag[a.valStart:a.valEnd]) {
+		key := tag[a.keyStart:a.keyEnd]
+		if id := attrOf(key); id != atNone && r.el.renamedWhenBlocked(id, tag[a.valStart:a.valEnd]) {
 			r.emit(tag[prev:a.keyStart])
-			r.emit(renamePrefix)
-			prev = a.keyStart
+			prev = a.keyStart + r.emitRenamedKey(key)
 		}
 	}
 	r.emit(tag[prev:])
@@ -328,6 +328,25 @@ func isJavaScript(ti *tagInfo) bool {
 }
 
 var renamePrefix = []byte("data-consent-")
+
+// emitRenamedKey emits the start of the renamed form of attribute key: the
+// data-consent- prefix and, for a name with a namespace prefix, that prefix
+// and a '-' in place of its ':' (xlink:href becomes data-consent-xlink-href:
+// in XML, "data-consent-xlink:" would name an undeclared prefix and break
+// the document). It returns how many bytes of key it emitted; the caller
+// emits the rest.
+func (r *Rewriter) emitRenamedKey(key []byte) int {
+	r.emit(renamePrefix)
+	k := bytes.IndexByte(key, ':')
+	if k < 0 {
+		return 0
+	}
+	r.emit(key[:k])
+	r.emit(dash)
+	return k + 1
+}
+
+var dash = []byte("-")
 
 // attrText is an attribute's value as the browser reads it, its character
 // references decoded ("text&#47;javascript" is a script type): a copy when

@@ -189,8 +189,7 @@ func (r *Rewriter) decideAttr(p []byte, j int, complete bool) {
 		r.flushBefore(p)
 		r.emitMarks(v, true)
 	}
-	r.emit(renamePrefix)
-	r.emitHeldFrom(p, j, 0)
+	r.emitHeldFrom(p, j, r.emitRenamedKey(key))
 	r.drop(j)
 }
 
@@ -237,7 +236,7 @@ func (r *Rewriter) endOversized(p []byte, j int) {
 	// A script that will run its own text, with our type="text/plain" not
 	// in front of its type: the text is judged as it streams.
 	runsText := !o.src && o.js && (o.mode == ovUndecided || o.mode == ovBlocked && o.typeOut)
-	if r.el == elScript && runsText {
+	if r.el == elScript && runsText && r.rawEndName() != "" {
 		r.startTail(nil)
 	}
 	r.closeTag(p, j)

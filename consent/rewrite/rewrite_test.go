@@ -185,7 +185,7 @@ var cases = []rwCase{
 	// Browsers decode references before they split a srcset: "&#44;" parts candidates too.
 	{"img srcset comma as a reference", `<img srcset="/a.png 3x&#44; ` + trk + ` 1x">`, `<img` + ads + ` data-consent-srcset="/a.png 3x&#44; ` + trk + ` 1x">`},
 	{"svg script href", `<svg><script href="` + trk + `"></script></svg>`, `<svg><script type="text/plain"` + ads + ` data-consent-href="` + trk + `"></script></svg>`},
-	{"svg script xlink:href", `<svg><script xlink:href="` + trk + `"></script></svg>`, `<svg><script type="text/plain"` + ads + ` data-consent-xlink:href="` + trk + `"></script></svg>`},
+	{"svg script xlink:href", `<svg><script xlink:href="` + trk + `"></script></svg>`, `<svg><script type="text/plain"` + ads + ` data-consent-xlink-href="` + trk + `"></script></svg>`},
 	{"svg image href", `<svg><image href="` + trk + `"/></svg>`, `<svg><image` + ads + ` data-consent-href="` + trk + `"/></svg>`},
 	{"input type=image", `<input type="image" alt="Go" src="` + trk + `">`, `<input` + ads + ` type="image" alt="Go" data-consent-src="` + trk + `">`},
 	{"input allowed", `<input type="image" alt="Go" src="/go.png">`, ""},

@@ -48,6 +48,13 @@ type Options struct {
 	Placeholder func(dst []byte, v Verdict) []byte
 	// OnURL, if set, observes every URL judged. It must not retain url.
 	OnURL func(kind catalog.Kind, url []byte, v Verdict)
+	// XML says the page is an XML document (XHTML or SVG): markup is read
+	// inside every element but a script and a style, a start tag that
+	// closes itself has no content, and Early, Hook and Body that find no
+	// place in the page are left out rather than put after its root
+	// element, where they would break it. What the Rewriter inserts is XML
+	// either way; so must Early, Hook and Body be.
+	XML bool
 	// Sheet says the input is a style sheet (text/css), not a page: it is
 	// read as the text of a <style> element that never ends (its @imports,
 	// url()s and image-set() strings judged), and nothing is injected.
@@ -190,7 +197,9 @@ func (r *Rewriter) Close() error {
 			r.unhold()
 		}
 	}
-	r.injectBody(nil, 0)
+	if !r.opt.XML {
+		r.injectBody(nil, 0)
+	}
 	r.flushOut()
 	return r.err
 }

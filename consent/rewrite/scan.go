@@ -188,7 +188,7 @@ func (r *Rewriter) tagName(p []byte, i int) int {
 		return j // hold on: the name goes on in the next write
 	}
 	r.openTag(p)
-	r.st = stTag
+	r.st, r.tl.slash = stTag, false
 	if r.tl.st = tsBeforeAttr; j == len(p) {
 		r.tl.st = tsName // an uninteresting name goes on (held no further than TagLimit)
 	}
@@ -252,15 +252,30 @@ func (r *Rewriter) closeTag(p []byte, j int) {
 	case elBody:
 		r.injectBody(p, j)
 	case elPlaintext:
-		r.st = stPlain
-	case elStyle:
-		r.tagLen = 0
-		r.startHold(j) // its text, for @import
+		if !r.opt.XML {
+			r.st = stPlain
+		}
 	}
-	if name := rawEnd[r.el]; name != "" {
+	if name := r.rawEndName(); name != "" {
+		if r.el == elStyle {
+			r.tagLen = 0
+			r.startHold(j) // its text, for @import
+		}
 		r.raw.reset(name, r.el == elScript)
 		r.st = stRaw
 	}
+}
+
+// rawEndName is the end tag that closes the text of the element whose start
+// tag was just read, or "" if markup follows. An XML parser reads markup
+// inside every element: only a script's and a style's content is text,
+// there by convention, and none follows a tag that closes itself
+// (<script src="…"/>).
+func (r *Rewriter) rawEndName() string {
+	if r.opt.XML && (r.tl.slash || r.el != elScript && r.el != elStyle) {
+		return ""
+	}
+	return rawEnd[r.el]
 }
 
 // traceTag reports a tag from stream offset start to p[j], for tests.

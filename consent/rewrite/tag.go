@@ -71,9 +71,10 @@ const (
 // attribute, which is how a complete start tag is parsed (the spans in a are
 // then offsets into that tag).
 type tagLexer struct {
-	st tagState
-	q  byte // the quote of tsQuoted
-	a  attr
+	st    tagState
+	q     byte // the quote of tsQuoted
+	slash bool // the byte before a '>' in tsBeforeAttr was '/': the tag closes itself (<script/>, in XML)
+	a     attr
 }
 
 // lex advances over p from i.
@@ -92,8 +93,10 @@ func (t *tagLexer) lex(p []byte, i int, attrs bool) (int, lexEvent) {
 			case c == '>':
 				return i + 1, lexEnd
 			case class[c]&(cSpace|cSlash) != 0:
+				t.slash = c == '/'
 				i++
 			default: // any other byte, '=' included, starts a name
+				t.slash = false
 				t.a = attr{keyStart: i}
 				t.st = tsKey
 				i++

@@ -1,0 +1,110 @@
+package rewrite
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"regexp"
+	"testing"
+)
+
+// XML documents (XHTML and SVG served as such) are read as an XML parser
+// reads them: markup inside every element but a script and a style, and
+// no content after a tag that closes itself.
+var xmlCases = []rwCase{
+	{"self-closing script, then an image", `<svg xmlns="http://www.w3.org/2000/svg"><script href="/a.js"/><image href="` + trk + `"/></svg>`,
+		`<svg xmlns="http://www.w3.org/2000/svg"><script href="/a.js"/><image` + ads + ` data-consent-href="` + trk + `"/></svg>`},
+	{"self-closing blocked script", `<script src="` + trk + `"/><p/>`, `<script` + txt + ads + ` data-consent-src="` + trk + `"/><p/>`},
+	{"self-closing inline script, then an image", `<script/><img src="` + trk + `"/>`, `<script/><img` + ads + ` data-consent-src="` + trk + `"/>`},
+	{"self-closing style, then an image", `<style/><img src="` + trk + `"/>`, `<style/><img` + ads + ` data-consent-src="` + trk + `"/>`},
+	{"markup in a title", `<title><img src="` + trk + `"/></title>`, `<title><img` + ads + ` data-consent-src="` + trk + `"/></title>`},
+	{"markup in a textarea", `<textarea><img src="` + trk + `"/></textarea>`, `<textarea><img` + ads + ` data-consent-src="` + trk + `"/></textarea>`},
+	{"markup after plaintext", `<plaintext/><img src="` + trk + `"/>`, `<plaintext/><img` + ads + ` data-consent-src="` + trk + `"/>`},
+	{"markup in an iframe", `<iframe src="/f"><img src="` + trk + `"/></iframe>`, `<iframe src="/f"><img` + ads + ` data-consent-src="` + trk + `"/></iframe>`},
+	{"style in CDATA", `<style><![CDATA[@import url("` + trk + `");]]></style>`, `<style><![CDATA[@consentgate-import url("` + trk + `");]]></style>`},
+	{"script text is still judged", `<script>fbq(1);</script>`, `<script` + txt + fb + `>fbq(1);</script>`},
+	{"xlink:href keeps its name an XML name", `<svg xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="` + trk + `"/></svg>`,
+		`<svg xmlns:xlink="http://www.w3.org/1999/xlink"><image` + ads + ` data-consent-xlink-href="` + trk + `"/></svg>`},
+}
+
+func TestRewriteXML(t *testing.T) {
+	opt := Options{Judge: newTestJudge(), XML: true}
+	for _, c := range xmlCases {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		if got := string(Rewrite(nil, []byte(c.in), opt)); got != want {
+			t.Errorf("%s:\n  in %.300q\n got %.300q\nwant %.300q", c.name, c.in, got, want)
+		}
+		var out bytes.Buffer
+		r := New(&out, opt)
+		for i := range len(c.in) {
+			r.Write([]byte{c.in[i]})
+		}
+		r.Close()
+		if got := out.String(); got != want {
+			t.Errorf("%s, byte by byte:\n got %.300q\nwant %.300q", c.name, got, want)
+		}
+	}
+}
+
+// TestXMLStaysWellFormed: a well-formed XHTML page with trackers of every
+// kind stays well-formed XML once they are neutralised and the injections
+// are in, and they go nowhere when the page has no head or body to put
+// them in (after the root element they would break the document).
+func TestXMLStaysWellFormed(t *testing.T) {
+	page := `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" xmlns:xlink="http://www.w3.org/1999/xlink">
+<head><title>t</title>
+<script async="async" src="` + trk + `"></script>
+<script src="` + trk + `"/>
+<link rel="stylesheet" href="` + trk + `"/>
+<style>@import url("` + trk + `"); p{background:url(` + trk + `)}</style>
+</head>
+<body style="background:url(` + trk + `)">
+<iframe width="560" src="` + trk + `"></iframe>
+<iframe src="` + trk + `"/>
+<img src="` + trk + `" srcset="` + trk + ` 2x" alt=""/>
+<object data="` + trk + `"></object><embed src="` + trk + `"/>
+<svg xmlns="http://www.w3.org/2000/svg"><image xlink:href="` + trk + `"/><script href="` + trk + `"/></svg>
+<script>fbq(1);</script>
+</body>
+</html>`
+	early, hook, body := `<script src="/e.js" data-x="a"></script>`, `<link rel="stylesheet" href="/b.css"/>`, `<p>no script</p>`
+	for _, tt := range []struct{ name, in string }{
+		{"page", page},
+		{"no head or body", `<svg xmlns="http://www.w3.org/2000/svg"><image href="` + trk + `"/></svg>`},
+	} {
+		out := Rewrite(nil, []byte(tt.in), Options{Judge: newTestJudge(), XML: true, Early: []byte(early), Hook: []byte(hook), Body: []byte(body)})
+		if err := wellFormed(out); err != nil {
+			t.Errorf("%s: not well-formed XML: %v\n%s", tt.name, err, out)
+		}
+		if live := neutralised.ReplaceAll(out, nil); bytes.Contains(live, []byte(trk)) {
+			t.Errorf("%s: a tracker stays live:\n%s", tt.name, out)
+		}
+		if tt.name == "page" && !(bytes.Contains(out, []byte(early)) && bytes.Contains(out, []byte(hook+"</head>"))) {
+			t.Errorf("%s: injections missing:\n%s", tt.name, out)
+		}
+	}
+}
+
+// neutralised matches what the rewriter made inert: a renamed attribute
+// and its value, an @import renamed, a url() marked.
+var neutralised = regexp.MustCompile(`data-consent-[a-z-]+="[^"]*"|@consentgate-import url\("[^"]*"\)|consentgate:` + regexp.QuoteMeta(trk))
+
+// wellFormed parses b strictly as XML, as a browser does an XHTML or SVG
+// document.
+func wellFormed(b []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = true
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
