@@ -82,6 +82,13 @@ var trackerSpellings = []string{
 	`<embed type="image/svg+xml" width="5" height="5" src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'%3E%3Cimage href='https://www.facebook.com/tr?f=46' width='5' height='5'/%3E%3C/svg%3E">`,
 	// An image an SVG filter loads.
 	`<svg width="10" height="10"><filter id="cg-fe"><feImage href="https://www.facebook.com/tr?f=71" width="5" height="5"/></filter><rect width="10" height="10" filter="url(#cg-fe)"/></svg>`,
+	// In SVG the parser reads markup in a title or xmp, and a title or
+	// style that closes itself has no content.
+	`<svg width="10" height="10"><title/></svg><img alt="" src="https://www.facebook.com/tr?f=91">`,
+	`<svg width="10" height="10"><style/><image href="https://www.facebook.com/tr?f=92" width="5" height="5"/></svg>`,
+	`<svg width="10" height="10"><title><img alt="" src="https://www.facebook.com/tr?f=93"></title></svg>`,
+	`<svg width="10" height="10"><script/><image href="https://www.facebook.com/tr?f=94" width="5" height="5"/></svg>`,
+	`<svg width="10" height="10"><xmp><img alt="" src="https://www.facebook.com/tr?f=95"></xmp></svg>`,
 	// A frame whose document is written into its srcdoc.
 	`<iframe title="widget" srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script src=&quot;https://www.google-analytics.com/analytics.js?f=32&quot;&gt;&lt;/script&gt;"></iframe>`,
 	// … in a tag made longer than the gateway holds by another attribute,

@@ -35,6 +35,18 @@
 // Manager frames hide there. Only the start tags of the elements below are
 // parsed; all other tags are skipped.
 //
+// In SVG and MathML inside a page, the tree builder has the tokenizer read
+// markup where it would read raw text (a title, textarea, xmp, iframe…),
+// and a tag that closes itself (<title/>, <style/>) has no content. The
+// Rewriter follows that from the tags that open and close SVG and MathML,
+// their HTML integration points and the HTML tags that break out of them
+// (see foreign.go, tested against x/net/html's parser). A script's and a
+// style's text there stay raw text, to be judged.
+//
+// With Options.XML (an XHTML or SVG document) the input is read as an XML
+// parser reads it: markup inside every element but a script and a style,
+// and no content after a tag that closes itself.
+//
 // # Judging
 //
 // Each element below asks the Judge, unless it carries data-consent, in
@@ -79,7 +91,8 @@
 //
 // A blocked element gets data-consent-purpose and data-consent-vendor
 // inserted after its tag name, and its URL attributes renamed with the
-// prefix "data-consent-" (every occurrence); values are kept, so the banner
+// prefix "data-consent-" (every occurrence; xlink:href becomes
+// data-consent-xlink-href, an XML name); values are kept, so the banner
 // can restore the element. A script also gets type="text/plain" (its own
 // type attributes renamed), an iframe a srcdoc placeholder naming the
 // vendor (an existing srcdoc renamed). A blocked @import becomes
@@ -108,5 +121,6 @@
 // Options.Hook goes before </head>, or else after the <body> start tag.
 // Options.Body goes after the <body> start tag (after Hook, if Hook goes
 // there too). Whichever has not found its place by Close is written there,
-// in the order Early, Hook, Body.
+// in the order Early, Hook, Body; in an XML document it is left out, since
+// after the root element it would break the document.
 package rewrite

@@ -57,6 +57,8 @@ var elemNames = [...]struct {
 	// A frameset's frame loads its src as an embed does; an SVG filter's
 	// feImage loads its href as an SVG image does.
 	{"frame", elEmbed}, {"feimage", elMedia},
+	// SVG and MathML change how what follows is read (see foreign.go).
+	{"svg", elStyled}, {"math", elStyled},
 }
 
 // maxName is the length of the longest name in elemNames ("plaintext").

@@ -79,16 +79,17 @@ type Rewriter struct {
 
 	// Scanner state, resumable between writes.
 	st      state
-	name    [maxName + 1]byte // the start of the tag name read so far ...
-	nameLen int               // ... and its length; maxName+1 means longer
-	isEnd   bool              // the current tag is an end tag
-	el      elem              // the current start tag's element
+	name    [maxForeignName + 1]byte // the start of the tag name read so far ...
+	nameLen int                      // ... and its length; maxForeignName+1 means longer
+	isEnd   bool                     // the current tag is an end tag
+	el      elem                     // the current start tag's element
 	tl      tagLexer
 	raw     rawScanner
 	ctail   [3]byte // last bytes of the current comment's text ...
 	clen    int     // ... and its length, up to 3
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
+	fs      foreignStack  // SVG and MathML content the scanner is in
 	ov      oversized     // the oversized start tag being streamed, if on
 	baseSet bool          // the page's <base href> has been met ...
 	base    *catalog.Base // ... and names a host (nil: relative URLs stay the page's)

@@ -91,7 +91,7 @@ func (r *Rewriter) text(p []byte, i int) int {
 // returns false and the general path takes the tag from its '<'.
 func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 	k := i + 1
-	if k >= len(p) {
+	if k >= len(p) || r.fs.n > 0 { // (in SVG or MathML every tag is followed)
 		return i, false
 	}
 	c := p[k]
@@ -184,7 +184,7 @@ func (r *Rewriter) tagName(p []byte, i int) int {
 	j := skipClass(p, i, nameStop)
 	copy(r.name[r.nameLen:], p[i:j])
 	r.nameLen = min(r.nameLen+j-i, len(r.name))
-	if j == len(p) && r.nameLen <= maxName {
+	if j == len(p) && r.nameLen <= maxForeignName {
 		return j // hold on: the name goes on in the next write
 	}
 	r.openTag(p)
@@ -241,8 +241,11 @@ func (r *Rewriter) closeTag(p []byte, j int) {
 	r.st = stText
 	r.traceTag(r.isEnd, r.tagStart, j)
 	if r.isEnd || r.el == elOther {
+		r.noteForeign(p, j)
 		return
 	}
+	raw, markup := r.rawEndName(), r.opt.XML || r.fs.foreign() // as the content around the tag has it
+	r.noteForeign(p, j)
 	if r.holding {
 		r.judgeTag(p, j)
 	}
@@ -252,11 +255,11 @@ func (r *Rewriter) closeTag(p []byte, j int) {
 	case elBody:
 		r.injectBody(p, j)
 	case elPlaintext:
-		if !r.opt.XML {
+		if !markup {
 			r.st = stPlain
 		}
 	}
-	if name := r.rawEndName(); name != "" {
+	if name := raw; name != "" {
 		if r.el == elStyle {
 			r.tagLen = 0
 			r.startHold(j) // its text, for @import
@@ -267,12 +270,13 @@ func (r *Rewriter) closeTag(p []byte, j int) {
 }
 
 // rawEndName is the end tag that closes the text of the element whose start
-// tag was just read, or "" if markup follows. An XML parser reads markup
-// inside every element: only a script's and a style's content is text,
-// there by convention, and none follows a tag that closes itself
-// (<script src="…"/>).
+// tag was just read, or "" if markup follows. An XML parser, and an HTML
+// one in SVG or MathML (see foreign.go), reads markup inside every element:
+// only a script's and a style's content is read as text here (as CSS, or
+// judged as a script), and none follows a tag that closes itself
+// (<script src="…"/>, <title/>).
 func (r *Rewriter) rawEndName() string {
-	if r.opt.XML && (r.tl.slash || r.el != elScript && r.el != elStyle) {
+	if (r.opt.XML || r.fs.foreign()) && (r.tl.slash || r.el != elScript && r.el != elStyle) {
 		return ""
 	}
 	return rawEnd[r.el]

@@ -107,4 +107,3 @@ func wellFormed(b []byte) error {
 		}
 	}
 }
-

@@ -29,8 +29,14 @@ type token struct {
 // rewriter, and unlike x/net/html's default, it reads <noscript> content as
 // markup (NextIsNotRawText after each <noscript> start tag). What follows
 // the last token (an unfinished tag) is an ErrorToken.
+//
+// In SVG and MathML the parser reads markup where the tokenizer alone would
+// read raw text (x/net/html's parser tells its tokenizer so): the parser
+// itself says where that is (see markupInForeign).
 func xnetTokens(src []byte) []token {
 	z := html.NewTokenizer(bytes.NewReader(src))
+	lsrc := bytes.ToLower(src)
+	foreign := bytes.Contains(lsrc, []byte("<svg")) || bytes.Contains(lsrc, []byte("<math"))
 	var toks []token
 	off := 0
 	for {
@@ -63,7 +69,7 @@ func xnetTokens(src []byte) []token {
 					t.href, t.hasHref = string(v), true
 				}
 			}
-			if tt != html.EndTagToken && t.name == "noscript" {
+			if tt != html.EndTagToken && (t.name == "noscript" || foreign && markupInForeign(src[:t.end], t)) {
 				z.NextIsNotRawText()
 			}
 		}
@@ -241,4 +247,68 @@ func isStart(t token) bool {
 // unimport undoes what neutraliseCSS and the CSS tail insert.
 func unimport(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, string(cssRename), ""), string(cssArgRename), "")
+}
+
+// rawTextNames are the elements whose content the tokenizer alone reads as
+// raw text.
+var rawTextNames = map[string]bool{"script": true, "style": true, "title": true, "textarea": true,
+	"xmp": true, "iframe": true, "noembed": true, "noframes": true, "plaintext": true}
+
+// markupInForeign reports whether x/net/html's parser, having read prefix
+// (which ends with the start tag t), makes t an SVG or MathML element whose
+// content is markup. It parses the prefix with t marked by an attribute and
+// followed by a probe element, and looks at where they went. One exception
+// is the rewriter's, documented in foreign.go: an SVG or MathML script's
+// or style's content stays raw text unless its tag closed itself.
+func markupInForeign(prefix []byte, t token) bool {
+	if !rawTextNames[t.name] {
+		return false
+	}
+	nameEnd := t.start + 1 + len(t.name)
+	doc := append(append(append([]byte{}, prefix[:nameEnd]...), " data-xnet-probe "...), prefix[nameEnd:]...)
+	doc = append(doc, "<xnet-child>"...)
+	root, err := html.ParseWithOptions(bytes.NewReader(doc), html.ParseOptionEnableScripting(false))
+	if err != nil {
+		return false
+	}
+	n := findProbe(root)
+	if n == nil || n.Namespace == "" {
+		return false
+	}
+	open := n.FirstChild != nil && n.FirstChild.Type == html.ElementNode && n.FirstChild.Data == "xnet-child"
+	return !open || t.name != "script" && t.name != "style"
+}
+
+func findProbe(n *html.Node) *html.Node {
+	if n.Type == html.ElementNode {
+		for _, a := range n.Attr {
+			if a.Key == "data-xnet-probe" {
+				return n
+			}
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if f := findProbe(c); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// moreMarkupInForeign reports whether the rewriter's tags differ from
+// x/net/html's parser's only as foreign.go allows: in a page with SVG or
+// MathML, it may read as markup what the parser reads as raw text (it
+// finds every tag the parser does, and more), never the other way round.
+func moreMarkupInForeign(src []byte, got, want []tagSpan) bool {
+	lsrc := bytes.ToLower(src)
+	if !bytes.Contains(lsrc, []byte("<svg")) && !bytes.Contains(lsrc, []byte("<math")) {
+		return false
+	}
+	k := 0
+	for _, g := range got {
+		if k < len(want) && g == want[k] {
+			k++
+		}
+	}
+	return k == len(want)
 }
