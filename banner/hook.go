@@ -64,7 +64,8 @@ type PurposeState struct {
 
 // Hook renders the markup injected before </head>: the stylesheet, the
 // deferred script and a JSON config block. Everything but the state and the
-// nonce is rendered once.
+// nonce is rendered once. It is XML as well as HTML (a valued defer, a link
+// that closes itself), as an XHTML page is parsed as XML.
 type Hook struct {
 	link, script, config []byte // each open where a nonce may follow
 }
@@ -78,7 +79,7 @@ func NewHook(a *Assets, p Page) (*Hook, error) {
 	pre := html.EscapeString(p.Prefix)
 	h := &Hook{
 		link:   []byte(`<link rel="stylesheet" href="` + pre + a.Style.Name + `"`),
-		script: []byte(`><script defer src="` + pre + a.Script.Name + `"`),
+		script: []byte(` /><script defer="" src="` + pre + a.Script.Name + `"`),
 	}
 	h.config = append(h.config, `></script><script type="application/json" id="consentgate-config">`...)
 	h.config = append(h.config, page[:len(page)-1]...) // the page object, still open

@@ -20,7 +20,7 @@ import (
 
 const corpusDir = "../../../shared/corpus"
 
-var hook = []byte(`<script defer src="/.consent/banner.js"></script>`)
+var hook = []byte(`<script defer="" src="/.consent/banner.js"></script>`)
 
 func builtinPolicy(t testing.TB) *policy.Policy {
 	t.Helper()
