@@ -55,7 +55,7 @@ type pageWriter struct {
 	mayRewrite bool        // a GET that could be a page or a sheet
 	dest       destination // what the browser will make of the answer
 	ownTag     bool        // If-None-Match names what the gateway made for this state: a 304 is marked as that was
-	sheet      bool        // the body is a style sheet, rewritten as one
+	kind       bodyKind    // what the body is rewritten as, once that is known
 	site       string      // the request's host, for the third-party scan
 	state      writerState
 	status     int
@@ -108,11 +108,14 @@ func (pw *pageWriter) WriteHeader(status int) {
 	pw.status = status
 	hdr := pw.Header()
 	pw.filterSetCookies(hdr)
-	switch pw.bodyKind(status, hdr) {
-	case bodySheet:
-		pw.sheet = true
-		pw.beginRewrite(hdr)
-	case bodyPage:
+	if status >= 200 && status <= 299 && pw.req.Method == http.MethodGet && mimeEssence(hdr.Values("Content-Type")) == "image/svg+xml" {
+		// An SVG is rewritten as a document and sent whole as an image: a
+		// browser must not take one form from its cache for the other.
+		addVary(hdr, "Sec-Fetch-Dest")
+	}
+	switch kind := pw.bodyKind(status, hdr); kind {
+	case bodyPage, bodyXHTML, bodySVG, bodySheet:
+		pw.kind = kind
 		pw.beginRewrite(hdr)
 	case bodyUntyped:
 		pw.state = stateSniff
@@ -146,9 +149,12 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	pw.filterLinks(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
-	if pw.sheet {
+	switch pw.kind {
+	case bodySheet:
 		markSheetPerVisitor(hdr, pw.visit.etagSuffix)
-	} else {
+	case bodySVG: // nothing injected: its CSP stays as it is
+		markPerVisitor(hdr, pw.visit.etagSuffix)
+	default:
 		pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
 		markPerVisitor(hdr, pw.visit.etagSuffix)
 	}
@@ -173,14 +179,19 @@ type bodyKind uint8
 
 const (
 	bodyOther   bodyKind = iota // passed through
-	bodyPage                    // rewritten
+	bodyPage                    // an HTML page: rewritten, the banner injected
+	bodyXHTML                   // an XHTML page: rewritten as XML, the banner injected without the no-JS form
+	bodySVG                     // an SVG document: rewritten as XML, nothing injected
 	bodySheet                   // a style sheet: rewritten as one (@import, url())
 	bodyUntyped                 // sniffed: rewritten if a browser would take it for a page
 )
 
 // bodyKind: 2xx HTML bodies to GET, in an encoding we can undo, are pages.
 // The type is read as a browser reads it, so that no page a browser would
-// render slips through for a malformed or missing Content-Type.
+// render slips through for a malformed or missing Content-Type. An SVG is
+// a document only where a browser shows it as one (a navigation, a frame,
+// an object): as an image it loads nothing, and scripts that fetch() it
+// read it as data.
 func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 	if !pw.mayRewrite || status < 200 || status > 299 ||
 		status == http.StatusNoContent || status == http.StatusResetContent || status == http.StatusPartialContent {
@@ -192,8 +203,15 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 		return bodyOther
 	}
 	switch mimeEssence(hdr.Values("Content-Type")) {
-	case "text/html", "application/xhtml+xml":
+	case "text/html":
 		return bodyPage
+	case "application/xhtml+xml":
+		return bodyXHTML
+	case "image/svg+xml":
+		if pw.dest == destDocument {
+			return bodySVG
+		}
+		return bodyOther
 	case "text/css": // a first-party sheet that @imports Google Fonts loads them as a page would
 		return bodySheet
 	case "":
@@ -264,6 +282,7 @@ func (pw *pageWriter) settleType(final bool) error {
 		if _, labelled := hdr["Content-Type"]; !labelled {
 			hdr.Set("Content-Type", ct) // as net/http would label it passed through
 		}
+		pw.kind = bodyPage
 		pw.beginRewrite(hdr)
 		if pw.dec != nil { // compressed: what was held is decoded first
 			pw.buf = nil
@@ -362,8 +381,12 @@ func (pw *pageWriter) FlushError() error {
 // options are the rewriter's options for this request.
 func (pw *pageWriter) options() rewrite.Options {
 	h, v := pw.h, pw.visit
-	if pw.sheet {
+	switch pw.kind {
+	case bodySheet:
 		return rewrite.Options{Judge: h.judge(v.decision), OnURL: pw.noteThirdParty, Sheet: true}
+	case bodySVG:
+		// No banner: the document is shown whole once a choice reloads it.
+		return rewrite.Options{Judge: h.judge(v.decision), Placeholder: h.placeholder(v.lang), OnURL: pw.noteThirdParty, XML: true}
 	}
 	state := h.state(v)
 	// Early, hook and body markup share one pooled buffer.
@@ -372,7 +395,7 @@ func (pw *pageWriter) options() rewrite.Options {
 	early := len(b)
 	b = h.hooks[v.lang].Append(b, state, pw.nonce)
 	hook := len(b)
-	if !state.Decided {
+	if !state.Decided && pw.kind != bodyXHTML { // XHTML has no noscript
 		b = h.noscripts[v.lang].Append(b, pw.req.URL.RequestURI())
 	}
 	*buf = b
@@ -384,6 +407,7 @@ func (pw *pageWriter) options() rewrite.Options {
 		Body:        b[hook:],
 		Placeholder: h.placeholder(v.lang),
 		OnURL:       pw.noteThirdParty,
+		XML:         pw.kind == bodyXHTML,
 	}
 }
 
