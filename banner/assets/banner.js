@@ -365,7 +365,7 @@
 
   D.addEventListener("click", function (ev) {
     var e = ev.target.closest && ev.target.closest("[" + ACTION + "]");
-    if (!e || /^(INPUT|SELECT|TEXTAREA)$/.test(e.tagName)) return;
+    if (!e || /^(input|select|textarea)$/.test(e.localName)) return;
     var a = e.getAttribute(ACTION);
     if (!/^(accept_all|reject_all|open|withdraw)$/.test(a)) return;
     ev.preventDefault();
@@ -375,7 +375,7 @@
   // --- click-to-load placeholders ----------------------------------------
 
   function blockedFrame(f) {
-    return f.tagName == "IFRAME" && f.hasAttribute("data-consent-purpose") && f.hasAttribute("srcdoc");
+    return f.localName == "iframe" && f.hasAttribute("data-consent-purpose") && f.hasAttribute("srcdoc");
   }
   function decorate(f) {
     var d;
@@ -432,7 +432,7 @@
   }
   // A placeholder's document loads after the page's, or is replaced later
   // (frames the shim held): load events are caught on the way down.
-  D.addEventListener("load", function (ev) { if (ev.target.tagName == "IFRAME") decorate(ev.target); }, true);
+  D.addEventListener("load", function (ev) { if (ev.target.localName == "iframe") decorate(ev.target); }, true);
 
   // --- public API and start ----------------------------------------------
 

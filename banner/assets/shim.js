@@ -68,6 +68,9 @@ function __cgShim(data, PH) {
   // The gateway's renamed attributes (xlink:href is kept as xlink-href, an XML name).
   var REN = { src: 1, srcset: 1, href: 1, "xlink-href": "xlink:href", imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
   var TAGS = { SCRIPT: 1, IFRAME: 1, FRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
+  // T is el's tagName as an HTML document has it: an XHTML (XML) document
+  // keeps the case (and prefix) written. An SVG element's stays lower case.
+  function T(el) { return el.namespaceURI == "http://www.w3.org/1999/xhtml" ? el.localName.toUpperCase() : el.tagName; }
   var mine = new WeakSet(), held = [];
 
   function blockedAttr(name, value) {
@@ -84,7 +87,7 @@ function __cgShim(data, PH) {
   // hold neutralises el if its URL attribute name=value loads a blocked
   // vendor (or el is held already), keeping value in data-consent-<name>.
   function hold(el, name, value) {
-    var t = el.tagName, v, n;
+    var t = T(el), v, n;
     if (!TAGS[t] || !URLS[name]) return false;
     // rel=me, canonical…: nothing loads
     if (t == "LINK" && /\S/.test(GA.call(el, "rel") || "") &&
@@ -142,7 +145,7 @@ function __cgShim(data, PH) {
         define(W[p[0]] && W[p[0]].prototype, p[1], function (x, set) { hold(this, p[1], x) || set.call(this, x); });
       });
     E.setAttribute = function (n, x) {
-      if (!TAGS[this.tagName] || !hold(this, String(n).toLowerCase(), x)) return SA.apply(this, arguments);
+      if (!TAGS[T(this)] || !hold(this, String(n).toLowerCase(), x)) return SA.apply(this, arguments);
     };
 
     // Markup naming a rule host is neutralised in an inert template first.
@@ -160,7 +163,7 @@ function __cgShim(data, PH) {
       return scan(tpl.content) ? IH.get.call(tpl) : html;
     };
     IH = define(E, "innerHTML", function (x, set) {
-      set.call(this, /^(SCRIPT|STYLE|TEXTAREA|TITLE|XMP)$/.test(this.tagName) ? x : clean(x));
+      set.call(this, /^(SCRIPT|STYLE|TEXTAREA|TITLE|XMP)$/.test(T(this)) ? x : clean(x));
     });
     if (IH) {
       var IA = E.insertAdjacentHTML;
@@ -257,10 +260,10 @@ function __cgShim(data, PH) {
   // or null if el carries none (a script: none that has not run).
   function mig(el) {
     var c = GA.call(el, "data-cookieconsent"), k = GA.call(el, "data-category"), n = GA.call(el, "data-name"), v;
-    if (!el.matches(MIG) || el.tagName == "SCRIPT" && !PLAIN.test(GA.call(el, HA.call(el, P + "purpose") ? P + "type" : "type"))) return null;
+    if (!el.matches(MIG) || T(el) == "SCRIPT" && !PLAIN.test(GA.call(el, HA.call(el, P + "purpose") ? P + "type" : "type"))) return null;
     if (c != null) return /ignore/i.test(c) ? null : [c.split(",").map(purpose)];
     // "!analytics": runs when refused, which consentgate never does
-    if (k != null && el.tagName == "SCRIPT") return /^\s*!/.test(k) || /^\s*!/.test(GA.call(el, "data-service")) ? null : [[purpose(k)]];
+    if (k != null && T(el) == "SCRIPT") return /^\s*!/.test(k) || /^\s*!/.test(GA.call(el, "data-service")) ? null : [[purpose(k)]];
     if (v = ids.get(norm(n))) return [[v[1]], v];
     n = n.trim().toLowerCase();
     return [[n == "necessary" || all.indexOf(n) >= 0 ? n : ""]];
@@ -283,7 +286,7 @@ function __cgShim(data, PH) {
   // el's attributes as they were before it was neutralised (for a tool's
   // markup: as that tool restores them).
   function orig(el) {
-    var o = Object.create(null), k, ours = { type: isScript(el), srcdoc: el.tagName == "IFRAME" && HA.call(el, P + "purpose") };
+    var o = Object.create(null), k, ours = { type: isScript(el), srcdoc: T(el) == "IFRAME" && HA.call(el, P + "purpose") };
     [].forEach.call(el.attributes, function (a) {
       var n = a.name, x = n.slice(P.length), pre = n.indexOf(P) == 0;
       if (pre && (x == "purpose" || x == "vendor")) return;
@@ -303,9 +306,10 @@ function __cgShim(data, PH) {
       if (!o.some(function (x) { return x[0] == a.name; })) RA.call(el, a.name);
     });
     o.forEach(function (x) { if (GA.call(el, x[0]) !== x[1]) put(el, x[0], x[1]); });
-    if (el.tagName == "SOURCE" && p && p.load) p.load();
+    var t = T(el);
+    if (t == "SOURCE" && p && p.load) p.load();
     // these fetch when inserted, not when their attributes come back
-    if ((/^(EMBED|OBJECT)$/.test(el.tagName) || el.tagName == "LINK" && /\b(preload|prefetch)\b/i.test(el.rel)) && p)
+    if ((/^(EMBED|OBJECT)$/.test(t) || t == "LINK" && /\b(preload|prefetch)\b/i.test(el.rel)) && p)
       p.replaceChild(el.cloneNode(true), el);
   }
   // put sets an attribute as the parser would have: xlink:href in the
