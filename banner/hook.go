@@ -62,12 +62,14 @@ type PurposeState struct {
 	Granted bool
 }
 
-// Hook renders the markup injected before </head>: the stylesheet, the
-// deferred script and a JSON config block. Everything but the state and the
+// Hook renders the markup injected before </head>: the stylesheet, a JSON
+// config block and the deferred script. Everything but the state and the
 // nonce is rendered once. It is XML as well as HTML (a valued defer, a link
-// that closes itself), as an XHTML page is parsed as XML.
+// that closes itself), as an XHTML page is parsed as XML; and the config
+// comes before the script, as Chromium's XML parser runs a deferred script
+// as soon as it has it.
 type Hook struct {
-	link, script, config []byte // each open where a nonce may follow
+	link, config, script []byte // link and script open where a nonce may follow
 }
 
 // NewHook prepares the hook for one language.
@@ -79,9 +81,9 @@ func NewHook(a *Assets, p Page) (*Hook, error) {
 	pre := html.EscapeString(p.Prefix)
 	h := &Hook{
 		link:   []byte(`<link rel="stylesheet" href="` + pre + a.Style.Name + `"`),
-		script: []byte(` /><script defer="" src="` + pre + a.Script.Name + `"`),
+		script: []byte(`}</script><script defer="" src="` + pre + a.Script.Name + `"`),
 	}
-	h.config = append(h.config, `></script><script type="application/json" id="consentgate-config">`...)
+	h.config = append(h.config, ` /><script type="application/json" id="consentgate-config">`...)
 	h.config = append(h.config, page[:len(page)-1]...) // the page object, still open
 	h.config = append(h.config, `,"state":`...)
 	return h, nil
@@ -92,11 +94,11 @@ func NewHook(a *Assets, p Page) (*Hook, error) {
 func (h *Hook) Append(dst []byte, s State, nonce string) []byte {
 	dst = append(dst, h.link...)
 	dst = appendNonce(dst, nonce)
-	dst = append(dst, h.script...)
-	dst = appendNonce(dst, nonce)
 	dst = append(dst, h.config...)
 	dst = AppendState(dst, s)
-	return append(dst, "}</script>"...)
+	dst = append(dst, h.script...)
+	dst = appendNonce(dst, nonce)
+	return append(dst, "></script>"...)
 }
 
 // AppendState appends the state as the JSON object

@@ -219,7 +219,7 @@ func PostChoice(t testing.TB, c *http.Client, base, body string) {
 }
 
 // HookPattern matches the banner hook the gateway injects before </head>.
-var HookPattern = regexp.MustCompile(`<link rel="stylesheet" href="/\.consent/banner\.[0-9a-f]+\.css"(?: nonce="[^"]*")? /><script defer="" src="/\.consent/banner\.[0-9a-f]+\.js"(?: nonce="[^"]*")?></script><script type="application/json" id="consentgate-config">[^<]*</script>`)
+var HookPattern = regexp.MustCompile(`<link rel="stylesheet" href="/\.consent/banner\.[0-9a-f]+\.css"(?: nonce="[^"]*")? /><script type="application/json" id="consentgate-config">[^<]*</script><script defer="" src="/\.consent/banner\.[0-9a-f]+\.js"(?: nonce="[^"]*")?></script>`)
 
 // EarlyPattern matches what the gateway injects first into the head: the
 // Consent Mode default (when on) and the shim.
