@@ -377,12 +377,17 @@ var cases = []rwCase{
 func placeholder(v Verdict) string { return string(DefaultPlaceholder(nil, v)) }
 
 func TestRewrite(t *testing.T) {
+	checkCases(t, cases, Options{Judge: newTestJudge()})
+}
+
+// checkCases rewrites each case whole and a byte at a time.
+func checkCases(t *testing.T, cases []rwCase, opt Options) {
+	t.Helper()
 	for _, c := range cases {
 		want := c.want
 		if want == "" {
 			want = c.in
 		}
-		opt := Options{Judge: newTestJudge()}
 		if got := string(Rewrite(nil, []byte(c.in), opt)); got != want {
 			t.Errorf("%s:\n  in %.300q\n got %.300q\nwant %.300q", c.name, c.in, got, want)
 		}

@@ -28,25 +28,7 @@ var xmlCases = []rwCase{
 }
 
 func TestRewriteXML(t *testing.T) {
-	opt := Options{Judge: newTestJudge(), XML: true}
-	for _, c := range xmlCases {
-		want := c.want
-		if want == "" {
-			want = c.in
-		}
-		if got := string(Rewrite(nil, []byte(c.in), opt)); got != want {
-			t.Errorf("%s:\n  in %.300q\n got %.300q\nwant %.300q", c.name, c.in, got, want)
-		}
-		var out bytes.Buffer
-		r := New(&out, opt)
-		for i := range len(c.in) {
-			r.Write([]byte{c.in[i]})
-		}
-		r.Close()
-		if got := out.String(); got != want {
-			t.Errorf("%s, byte by byte:\n got %.300q\nwant %.300q", c.name, got, want)
-		}
-	}
+	checkCases(t, xmlCases, Options{Judge: newTestJudge(), XML: true})
 }
 
 // TestXMLStaysWellFormed: a well-formed XHTML page with trackers of every
