@@ -31,6 +31,9 @@ const (
 	// one: its style attribute may load an image with url().
 	elStyled
 	elForm // its action is judged only to be reported to OnURL (the third-party scan)
+	// svg and math: read as elStyled, and they change how what follows is
+	// read (see foreign.go).
+	elForeign
 	numElems
 )
 
@@ -57,8 +60,7 @@ var elemNames = [...]struct {
 	// A frameset's frame loads its src as an embed does; an SVG filter's
 	// feImage loads its href as an SVG image does.
 	{"frame", elEmbed}, {"feimage", elMedia},
-	// SVG and MathML change how what follows is read (see foreign.go).
-	{"svg", elStyled}, {"math", elStyled},
+	{"svg", elForeign}, {"math", elForeign},
 }
 
 // maxName is the length of the longest name in elemNames ("plaintext").
@@ -234,6 +236,7 @@ var specs = func() (s [numElems]judgedSpec) {
 	// A form's action is judged only to be reported to OnURL (the
 	// third-party scan): a form loads nothing until it is sent.
 	s[elForm] = judgedSpec{catalog.KindForm, setOf(atAction) | styled, styled}
+	s[elForeign] = s[elStyled]
 	return s
 }()
 

@@ -85,26 +85,40 @@ func (s *foreignStack) breakOut() {
 	}
 }
 
-// noteForeign follows the tag that ends before p[j] (its name in r.name)
-// into, within and out of foreign content.
+// noteForeign follows the tag that ends before p[j], read on the general
+// path (its name in r.name; its text held, for a start tag that was).
 func (r *Rewriter) noteForeign(p []byte, j int) {
-	s := &r.fs
-	if r.opt.XML || s.n == 0 && r.isEnd {
+	if r.opt.XML || r.fs.n == 0 && (r.isEnd || r.el != elForeign) {
+		return
+	}
+	var tag []byte
+	if r.holding {
+		tag = r.heldPrefix(p, r.heldLen(j))
+	}
+	r.fs.note(r.name[:min(r.nameLen, maxForeignName)], r.isEnd, r.tl.slash, tag)
+}
+
+// note follows a tag into, within and out of foreign content: its name
+// (any case, cut to maxForeignName), whether it is an end tag or closes
+// itself, and its text from '<' (nil if not at hand: read as having no
+// attributes).
+func (s *foreignStack) note(rawName []byte, isEnd, slash bool, tag []byte) {
+	if s.n == 0 && isEnd {
 		return
 	}
 	var lb [maxForeignName]byte
-	name := lb[:min(r.nameLen, maxForeignName)]
+	name := lb[:min(len(rawName), maxForeignName)]
 	for i := range name {
-		name[i] = lower(r.name[i])
+		name[i] = lower(rawName[i])
 	}
 	switch {
 	case s.n == 0:
-		r.htmlStart(name) // an HTML start tag at the page's level
-	case s.foreign() && !r.isEnd:
-		r.foreignStart(p, j, name)
-	case s.e[s.n-1].integration && !r.isEnd:
-		r.htmlStart(name)
-	case r.isEnd && s.e[s.n-1].integration && s.e[s.n-1].html > 0:
+		s.htmlStart(name, slash) // an HTML start tag at the page's level
+	case s.foreign() && !isEnd:
+		s.foreignStart(name, slash, tag)
+	case s.e[s.n-1].integration && !isEnd:
+		s.htmlStart(name, slash)
+	case isEnd && s.e[s.n-1].integration && s.e[s.n-1].html > 0:
 		s.e[s.n-1].html-- // an HTML end tag inside the integration point
 	case string(name) == "br" || string(name) == "p":
 		s.breakOut()
@@ -116,11 +130,10 @@ func (r *Rewriter) noteForeign(p []byte, j int) {
 // htmlStart follows an HTML start tag: an svg or math opens foreign
 // content; any other element that has content counts as HTML open in the
 // integration point around it, if any.
-func (r *Rewriter) htmlStart(name []byte) {
-	s := &r.fs
+func (s *foreignStack) htmlStart(name []byte, slash bool) {
 	switch {
 	case string(name) == "svg" || string(name) == "math":
-		if !r.tl.slash {
+		if !slash {
 			ns := nsSVG
 			if string(name) == "math" {
 				ns = nsMath
@@ -133,14 +146,13 @@ func (r *Rewriter) htmlStart(name []byte) {
 }
 
 // foreignStart follows a start tag in foreign content.
-func (r *Rewriter) foreignStart(p []byte, j int, name []byte) {
-	s := &r.fs
-	if r.breaksOut(p, j, name) {
+func (s *foreignStack) foreignStart(name []byte, slash bool, tag []byte) {
+	if breaksOut(name, tag) {
 		s.breakOut()
-		r.htmlStart(name)
+		s.htmlStart(name, slash)
 		return
 	}
-	if r.tl.slash {
+	if slash {
 		return
 	}
 	top := &s.e[s.n-1]
@@ -148,7 +160,7 @@ func (r *Rewriter) foreignStart(p []byte, j int, name []byte) {
 	if string(name) == "svg" && ns == nsMath && top.is([]byte("annotation-xml")) {
 		ns = nsSVG // the one place SVG starts inside MathML
 	}
-	s.push(name, ns, r.integrationPoint(p, j, name, ns))
+	s.push(name, ns, integrationPoint(name, ns, tag))
 }
 
 // endForeign follows an end tag in foreign content: it closes the foreign
@@ -170,14 +182,14 @@ func (s *foreignStack) endForeign(name []byte) {
 // integrationPoint reports whether a start tag in foreign content opens an
 // element in which HTML is read: SVG's foreignObject, desc and title;
 // MathML's text elements; an annotation-xml whose encoding is HTML.
-func (r *Rewriter) integrationPoint(p []byte, j int, name []byte, ns namespace) bool {
+func integrationPoint(name []byte, ns namespace, tag []byte) bool {
 	switch n := string(name); {
 	case ns == nsSVG:
 		return n == "foreignobject" || n == "desc" || n == "title"
 	case n == "mi", n == "mo", n == "mn", n == "ms", n == "mtext":
 		return true
 	case n == "annotation-xml":
-		enc := bytes.TrimSpace(r.heldAttr(p, j, "encoding"))
+		enc := bytes.TrimSpace(attrValue(tag, "encoding"))
 		return equalFoldAny(enc, []string{"text/html", "application/xhtml+xml"})
 	}
 	return false
@@ -186,9 +198,9 @@ func (r *Rewriter) integrationPoint(p []byte, j int, name []byte, ns namespace) 
 // breaksOut reports whether a start tag in foreign content ends it, as
 // the parser has it: the HTML elements below, and a font that says how
 // text looks.
-func (r *Rewriter) breaksOut(p []byte, j int, name []byte) bool {
+func breaksOut(name, tag []byte) bool {
 	if string(name) == "font" {
-		return r.heldAttr(p, j, "color") != nil || r.heldAttr(p, j, "face") != nil || r.heldAttr(p, j, "size") != nil
+		return attrValue(tag, "color") != nil || attrValue(tag, "face") != nil || attrValue(tag, "size") != nil
 	}
 	return breakout[string(name)]
 }
@@ -206,14 +218,13 @@ func setOfNames(names string) map[string]bool {
 	return m
 }
 
-// heldAttr is the value of the first attribute named key (any case) of the
-// start tag that ends before p[j], or nil if it has none or was not held
-// (an oversized tag); a present but empty value is non-nil.
-func (r *Rewriter) heldAttr(p []byte, j int, key string) []byte {
-	if !r.holding {
+// attrValue is the value of the first attribute named key (any case) of
+// tag, the text of a start tag from its '<', or nil if it has none (or tag
+// is nil); a present but empty value is non-nil.
+func attrValue(tag []byte, key string) []byte {
+	if tag == nil {
 		return nil
 	}
-	tag := r.heldPrefix(p, r.heldLen(j))
 	it := newAttrIter(tag)
 	for a, ok := it.next(); ok; a, ok = it.next() {
 		if k := tag[a.keyStart:a.keyEnd]; len(k) == len(key) && hasPrefixFold(k, key) {

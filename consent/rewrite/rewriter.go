@@ -89,7 +89,6 @@ type Rewriter struct {
 	clen    int     // ... and its length, up to 3
 	tagLen  int     // length of the held start tag whose text is being held
 	tail    tailScan
-	fs      foreignStack  // SVG and MathML content the scanner is in
 	ov      oversized     // the oversized start tag being streamed, if on
 	baseSet bool          // the page's <base href> has been met ...
 	base    *catalog.Base // ... and names a host (nil: relative URLs stay the page's)
@@ -117,6 +116,8 @@ type Rewriter struct {
 
 	sd      *srcdocStream // the oversized tag's over-long srcdoc being rewritten in place, if any
 	inFrame bool          // the document of a frame (see frameRewriter)
+
+	fs foreignStack // SVG and MathML content the scanner is in (last: large, and cold on most pages)
 }
 
 // New returns a Rewriter writing the rewritten page to w.

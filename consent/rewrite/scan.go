@@ -91,7 +91,7 @@ func (r *Rewriter) text(p []byte, i int) int {
 // returns false and the general path takes the tag from its '<'.
 func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 	k := i + 1
-	if k >= len(p) || r.fs.n > 0 { // (in SVG or MathML every tag is followed)
+	if k >= len(p) {
 		return i, false
 	}
 	c := p[k]
@@ -109,15 +109,19 @@ func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 	if n == len(p) {
 		return i, false
 	}
+	el := elOther
 	if end {
 		if n-k == 4 && isHead(p[k:n]) {
 			return i, false
 		}
-	} else if classify(p[k:n]) != elOther {
+	} else if el = classify(p[k:n]); el != elOther && el != elForeign {
 		return i, false
 	}
 	j, ok, loads := skipAttrs(p, n)
 	if ok && (end || !loads) {
+		if !r.opt.XML && (r.fs.n > 0 || el == elForeign) { // see foreign.go
+			r.fs.note(p[k:n], end, selfClosing(p[i:j], n-i), p[i:j])
+		}
 		if r.trace != nil {
 			r.traceTag(end, r.pos+int64(i), j)
 		}

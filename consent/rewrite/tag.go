@@ -276,3 +276,15 @@ func (it *attrIter) next() (attr, bool) {
 	it.i = j
 	return it.lx.a, ev == lexAttr
 }
+
+// selfClosing reports whether a whole tag, its name ending at tag[nameEnd],
+// closes itself: "/>" as the tokenizer reads it, not the end of an
+// unquoted value.
+func selfClosing(tag []byte, nameEnd int) bool {
+	if len(tag) < 2 || tag[len(tag)-2] != '/' {
+		return false
+	}
+	lx := tagLexer{st: tsBeforeAttr}
+	_, ev := lx.lex(tag, nameEnd, false)
+	return ev == lexEnd && lx.slash
+}
