@@ -61,12 +61,13 @@ im.alt = ""; im.setAttribute("src", "https://" + host + "/tr?f=105"); document.b
 
 // TestSVGDocumentsWaitForConsent: an SVG shown as a document (in an
 // <object>, in an <iframe>, navigated to) loads what it names: here a
-// Google Fonts @import, a pixel as an <image> (href and xlink:href) and a
-// script. Through the gateway none of it loads before a choice and the SVG
+// Google Fonts sheet (an xml-stylesheet instruction, and an @import), a
+// pixel as an <image> (href and xlink:href) and a script. Through the gateway none of it loads before a choice and the SVG
 // still renders; after Accept all, the next view loads all of it. The same
 // SVG as an <img> loads nothing either way.
 func TestSVGDocumentsWaitForConsent(t *testing.T) {
 	svg := `<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet type="text/css" href="https://fonts.googleapis.com/css2?f=117"?>
 <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="100" viewBox="0 0 200 100">
 <style>@import url("https://fonts.googleapis.com/css2?f=111"); text { font-family: Roboto, sans-serif }</style>
 <rect width="200" height="100" fill="#eee"/><text x="10" y="50">An SVG badge</text>
@@ -109,10 +110,10 @@ func TestSVGDocumentsWaitForConsent(t *testing.T) {
 	p.waitBannerGone()
 	p.forgetRequests()
 	p.reload()
-	p.waitQueries("after Accept all and a reload, the framed SVGs load their font sheet, pixels and script", "f=111", "f=112", "f=113", "f=114")
+	p.waitQueries("after Accept all and a reload, the framed SVGs load their font sheet, pixels and script", "f=111", "f=112", "f=113", "f=114", "f=117")
 	p.forgetRequests()
 	p.open("/badge.svg")
-	p.waitQueries("after Accept all, the SVG navigated to loads its font sheet, pixels and script", "f=111", "f=112", "f=113", "f=114")
+	p.waitQueries("after Accept all, the SVG navigated to loads its font sheet, pixels and script", "f=111", "f=112", "f=113", "f=114", "f=117")
 }
 
 // TestSVGCachedAsImageIsNotShownAsDocument: an SVG shown as an <img> is

@@ -74,6 +74,9 @@
 //     the text: KindImage. Comments are where CSS reads them: a "/*"
 //     inside a string or a url token opens none.
 //   - url() in the style attribute of any element: KindImage.
+//   - <?xml-stylesheet href?> in an XML document (Options.XML): KindLink;
+//     blocked, its href is renamed like an attribute, which leaves an
+//     instruction the browser ignores.
 //   - <form action>: KindForm, only reported to Options.OnURL (for the
 //     third-party scan); a form is never neutralised, since it sends
 //     nothing until the visitor submits it.

@@ -34,6 +34,8 @@ const (
 	// svg and math: read as elStyled, and they change how what follows is
 	// read (see foreign.go).
 	elForeign
+	// <?xml-stylesheet href?> in an XML document: a style sheet.
+	elXMLStylesheet
 	numElems
 )
 
@@ -237,6 +239,7 @@ var specs = func() (s [numElems]judgedSpec) {
 	// third-party scan): a form loads nothing until it is sent.
 	s[elForm] = judgedSpec{catalog.KindForm, setOf(atAction) | styled, styled}
 	s[elForeign] = s[elStyled]
+	s[elXMLStylesheet] = judgedSpec{catalog.KindLink, setOf(atHref), setOf(atHref)}
 	return s
 }()
 

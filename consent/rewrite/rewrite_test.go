@@ -371,6 +371,7 @@ var cases = []rwCase{
 	// elements, stays in SVG and judges the title's text (see foreign.go).
 	{"svg closed by its parent", `<div><svg><g></div><title><img src=` + trk + `></title>`, `<div><svg><g></div><title><img` + ads + ` data-consent-src=` + trk + `></title>`},
 	{"math annotation-xml html", `<math><annotation-xml encoding="Text/HTML"><title><img src=` + trk + `></title></annotation-xml></math>`, ""},
+	{"processing instruction in HTML", `<?xml-stylesheet href="` + trk + `"?>`, ""}, // a bogus comment
 	{"long style import past prefix", `<style>` + strings.Repeat("x", HoldLimit) + `@import "` + trk + `";</style>`, ""},
 }
 

@@ -82,6 +82,7 @@ type Rewriter struct {
 	name    [maxForeignName + 1]byte // the start of the tag name read so far ...
 	nameLen int                      // ... and its length; maxForeignName+1 means longer
 	isEnd   bool                     // the current tag is an end tag
+	pi      bool                     // the current tag is a processing instruction (XML only)
 	el      elem                     // the current start tag's element
 	tl      tagLexer
 	raw     rawScanner

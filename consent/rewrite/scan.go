@@ -145,7 +145,7 @@ func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 func (r *Rewriter) afterLT(p []byte, i int) int {
 	switch c := p[i]; {
 	case isAlpha(c):
-		r.isEnd = false
+		r.isEnd, r.pi = false, false
 		return r.startName(p, i)
 	case c == '/':
 		r.st = stEndOpen
@@ -153,6 +153,9 @@ func (r *Rewriter) afterLT(p []byte, i int) int {
 	case c == '!':
 		r.st = stBang
 		i++
+	case c == '?' && r.opt.XML: // a processing instruction: an xml-stylesheet loads
+		r.isEnd, r.pi = false, true
+		return r.startName(p, i+1)
 	case c == '?':
 		r.st = stBogus
 	default: // the '<' was text; c is read again
@@ -165,7 +168,7 @@ func (r *Rewriter) afterLT(p []byte, i int) int {
 func (r *Rewriter) afterEndOpen(p []byte, i int) int {
 	switch c := p[i]; {
 	case isAlpha(c):
-		r.isEnd = true
+		r.isEnd, r.pi = true, false
 		return r.startName(p, i)
 	case c == '>': // "</>" is nothing
 		r.st = stText
@@ -191,6 +194,11 @@ func (r *Rewriter) tagName(p []byte, i int) int {
 	if j == len(p) && r.nameLen <= maxForeignName {
 		return j // hold on: the name goes on in the next write
 	}
+	if r.pi && !isXMLStylesheet(r.name[:r.nameLen]) {
+		r.unhold() // any other processing instruction loads nothing
+		r.st = stBogus
+		return j
+	}
 	r.openTag(p)
 	r.st, r.tl.slash = stTag, false
 	if r.tl.st = tsBeforeAttr; j == len(p) {
@@ -204,7 +212,9 @@ func (r *Rewriter) tagName(p []byte, i int) int {
 func (r *Rewriter) openTag(p []byte) {
 	r.el = elOther
 	name := r.name[:r.nameLen]
-	if !r.isEnd {
+	if r.pi {
+		r.el = elXMLStylesheet
+	} else if !r.isEnd {
 		if r.el = classify(name); r.el == elOther {
 			r.el = elStyled // plainTag left it here: it may have url() in its style
 		}
@@ -218,6 +228,12 @@ func (r *Rewriter) openTag(p []byte) {
 	if !r.el.judged() {
 		r.unhold()
 	}
+}
+
+// isXMLStylesheet reports whether a processing instruction's target is
+// xml-stylesheet, whose href an XML document loads as a style sheet.
+func isXMLStylesheet(name []byte) bool {
+	return len(name) == len("xml-stylesheet") && string(name) == "xml-stylesheet"
 }
 
 func isHead(name []byte) bool { return len(name) == 4 && hasPrefixFold(name, "head") }

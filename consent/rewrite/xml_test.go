@@ -23,6 +23,11 @@ var xmlCases = []rwCase{
 	{"markup in an iframe", `<iframe src="/f"><img src="` + trk + `"/></iframe>`, `<iframe src="/f"><img` + ads + ` data-consent-src="` + trk + `"/></iframe>`},
 	{"style in CDATA", `<style><![CDATA[@import url("` + trk + `");]]></style>`, `<style><![CDATA[@consentgate-import url("` + trk + `");]]></style>`},
 	{"script text is still judged", `<script>fbq(1);</script>`, `<script` + txt + fb + `>fbq(1);</script>`},
+	// A processing instruction: an xml-stylesheet loads its href.
+	{"xml-stylesheet", `<?xml version="1.0"?><?xml-stylesheet type="text/css" href="` + trk + `"?><svg/>`,
+		`<?xml version="1.0"?><?xml-stylesheet` + ads + ` type="text/css" data-consent-href="` + trk + `"?><svg/>`},
+	{"xml-stylesheet, first-party", `<?xml-stylesheet href="/site.css"?><?other href="` + trk + `"?><svg/>`, ""},
+	{"xml-stylesheet, other case", `<?XML-STYLESHEET href="` + trk + `"?><svg/>`, ""},
 	{"xlink:href keeps its name an XML name", `<svg xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="` + trk + `"/></svg>`,
 		`<svg xmlns:xlink="http://www.w3.org/1999/xlink"><image` + ads + ` data-consent-xlink-href="` + trk + `"/></svg>`},
 }
@@ -37,6 +42,7 @@ func TestRewriteXML(t *testing.T) {
 // them in (after the root element they would break the document).
 func TestXMLStaysWellFormed(t *testing.T) {
 	page := `<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet href="` + trk + `" type="text/css"?>
 <!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" xmlns:xlink="http://www.w3.org/1999/xlink">
 <head><title>t</title>
