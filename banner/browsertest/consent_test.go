@@ -257,8 +257,8 @@ func TestAcceptingOnePurposeReleasesOnlyItsVendors(t *testing.T) {
 	p.waitBannerGone()
 	p.waitHosts("after allowing Analytics only, Google Analytics loads", contactAnalytics...)
 	p.waitIdle()
-	p.expectHostsNotRequested("after allowing Analytics only, no marketing or social service may load",
-		slices.Concat(contactMarketing, contactSocial, []string{"facebook.com"})...)
+	p.expectHostsNotRequested("after allowing Analytics only, no marketing, social or functional service may load",
+		slices.Concat(contactMarketing, contactSocial, contactFunctional, []string{"facebook.com"})...)
 	p.expectNoReload("saving a selection that only grants more", navs)
 
 	st := p.apiState()

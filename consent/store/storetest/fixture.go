@@ -50,7 +50,6 @@ func newClock(t time.Time) *clock {
 
 func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
 func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
-func (c *clock) set(t time.Time)         { c.ms.Store(t.UnixMilli()) }
 
 func (k keys) chain(t testing.TB, id string, head proof.Head, now func() time.Time) *proof.Chain {
 	c, err := proof.NewChain(proof.ChainConfig{ID: id, MAC: k.mac, Signer: k.signer, Now: now}, head)
