@@ -2,9 +2,7 @@ package caddymodule_test
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/rewrite/htmlcheck/xmlcheck"
 )
 
 // xhtmlPage is an XHTML page with trackers of each kind, as a site serving
@@ -60,20 +59,6 @@ func xmlSite(t *testing.T) string {
 	return baseURL(port)
 }
 
-// wellFormed parses b strictly as XML, as a browser does an XHTML or SVG
-// document: an error is what the browser would show instead.
-func wellFormed(b string) error {
-	d := xml.NewDecoder(strings.NewReader(b))
-	d.Strict = true
-	for {
-		if _, err := d.Token(); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
-	}
-}
-
 // inert matches what the gateway made inert: a renamed attribute and an
 // @import renamed.
 var inert = regexp.MustCompile(`data-consent-[a-z-]+="[^"]*"|@consentgate-import url\("[^"]*"\)`)
@@ -104,7 +89,7 @@ func TestXHTMLPageStaysXML(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/xhtml+xml") {
 		t.Fatalf("%d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	if err := wellFormed(body); err != nil {
+	if err := xmlcheck.WellFormed(body); err != nil {
 		t.Errorf("the rewritten page is not well-formed XML: %v\n%s", err, body)
 	}
 	if !hookPattern.MatchString(body) || !gatewaytest.EarlyPattern.MatchString(body) {
@@ -122,7 +107,7 @@ func TestXHTMLPageStaysXML(t *testing.T) {
 
 	postChoice(t, c, base, `{"all":true}`)
 	_, body = get(t, c, base+"/shop.xhtml", asPage...)
-	if err := wellFormed(body); err != nil {
+	if err := xmlcheck.WellFormed(body); err != nil {
 		t.Errorf("after consent, the page is not well-formed XML: %v\n%s", err, body)
 	}
 	if got := gatewaytest.WithoutHook(t, body); got != xhtmlPage {
@@ -146,7 +131,7 @@ func TestSVGDocumentsAreRewritten(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("%s: %d", dest, resp.StatusCode)
 		}
-		if err := wellFormed(body); err != nil {
+		if err := xmlcheck.WellFormed(body); err != nil {
 			t.Errorf("%s: not well-formed XML: %v\n%s", dest, err, body)
 		}
 		if live := liveHosts(body); len(live) > 0 {

@@ -2,10 +2,12 @@ package rewrite
 
 import (
 	"bytes"
-	"encoding/xml"
-	"io"
+	"hash/fnv"
+	"math/rand/v2"
 	"regexp"
 	"testing"
+
+	"github.com/consentgate/consentgate/consent/rewrite/htmlcheck/xmlcheck"
 )
 
 // XML documents (XHTML and SVG served as such) are read as an XML parser
@@ -66,7 +68,7 @@ func TestXMLStaysWellFormed(t *testing.T) {
 		{"no head or body", `<svg xmlns="http://www.w3.org/2000/svg"><image href="` + trk + `"/></svg>`},
 	} {
 		out := Rewrite(nil, []byte(tt.in), Options{Judge: newTestJudge(), XML: true, Early: []byte(early), Hook: []byte(hook), Body: []byte(body)})
-		if err := wellFormed(out); err != nil {
+		if err := xmlcheck.WellFormed(string(out)); err != nil {
 			t.Errorf("%s: not well-formed XML: %v\n%s", tt.name, err, out)
 		}
 		if live := neutralised.ReplaceAll(out, nil); bytes.Contains(live, []byte(trk)) {
@@ -82,16 +84,29 @@ func TestXMLStaysWellFormed(t *testing.T) {
 // and its value, an @import renamed, a url() marked.
 var neutralised = regexp.MustCompile(`data-consent-[a-z-]+="[^"]*"|@consentgate-import url\("[^"]*"\)|consentgate:` + regexp.QuoteMeta(trk))
 
-// wellFormed parses b strictly as XML, as a browser does an XHTML or SVG
-// document.
-func wellFormed(b []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	for {
-		if _, err := d.Token(); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
-		}
+// FuzzRewriteXML: a well-formed XML document stays well-formed, whatever
+// is blocked (names and vendors with quotes, '<' and '&' in them) and
+// wherever the writes end, and nothing but what is blocked changes.
+func FuzzRewriteXML(f *testing.F) {
+	for _, c := range xmlCases {
+		f.Add([]byte(c.in))
 	}
+	f.Add([]byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><style>@import url(a);p{background:url(b)}</style><image xlink:href="c" style="fill:url(d)"/><script href="e"/><foreignObject><iframe src="f"/></foreignObject></svg>`))
+	early, hook, body := []byte(`<script src="/e.js"></script>`), []byte(`<link rel="stylesheet" href="/b.css"/>`), []byte(`<p>b</p>`)
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if xmlcheck.WellFormed(string(src)) != nil {
+			return
+		}
+		opt := Options{Judge: hashJudge{}, XML: true, Early: early, Hook: hook, Body: body}
+		whole := Rewrite(nil, src, opt)
+		if err := xmlcheck.WellFormed(string(whole)); err != nil {
+			t.Fatalf("%v\ninput  %q\noutput %q", err, src, whole)
+		}
+		h := fnv.New64a()
+		h.Write(src)
+		rng := rand.New(rand.NewPCG(h.Sum64(), 5))
+		if got, err := streamed(src, opt, rng, 7, whole); err != nil || !bytes.Equal(got, whole) {
+			t.Fatalf("in writes of up to 7 bytes: %v, output differs at byte %d\ninput %q", err, mismatch(got, whole), src)
+		}
+	})
 }
