@@ -171,7 +171,7 @@ function __cgShim(data, PH) {
     }
     // document.write: its markup goes on to the parser as written, so only
     // the start tags that would load a blocked vendor are replaced, each
-    // by its neutralised form. (A tag split over two writes is not read.)
+    // by its neutralised form.
     var TAG = /<(script|i?frame|img|embed|object|link|source)(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
     var tags = function (html) {
       return !names(html) ? html : html.replace(TAG, function (t, n) {
@@ -181,11 +181,35 @@ function __cgShim(data, PH) {
         return h.slice(-end.length) == end ? h.slice(0, -end.length) : h;
       });
     };
-    if (IH) {
-      ["write", "writeln"].forEach(function (m) {
-        var f = Document.prototype[m];
-        if (f) Document.prototype[m] = function () { return f.call(this, tags([].join.call(arguments, ""))); };
+    // A write may end inside such a start tag (or its name), which the
+    // parser would finish with what comes next: that tail is held, per
+    // document, and judged with the next write. When the script ends, the
+    // parser reads on into the page's own markup: the tail goes to it then,
+    // unless it names a catalogued host (dropped, lest it load). One
+    // written by no script (into an opened document) waits for the next
+    // write; close() drops it, as the parser drops an unfinished tag.
+    var OPEN = /<(?:([a-z]+)([\s/](?:[^>"']|"[^"]*"|'[^']*')*(?:"[^"]*|'[^']*)?)?)?$/i,
+      LOADS = " script iframe frame img embed object link source ", DP = Document.prototype, DW = DP.write,
+      DC = DP.close, tails = new WeakMap(), soon = Promise.resolve();
+    if (IH && DW) {
+      ["write", "writeln"].forEach(function (m, nl) {
+        DP[m] = function () {
+          var d = this, r = tails.get(d), c = d.currentScript, s = [].join.call(arguments, "") + (nl ? "\n" : ""), t = -1, x;
+          tails.delete(d);
+          if (r && r[1] == c) s = r[0] + s;
+          if ((x = OPEN.exec(s)) && LOADS.indexOf(" " + (x[1] || "").toLowerCase() + (x[2] ? " " : "")) >= 0) t = x.index;
+          x = DW.call(d, tags(t < 0 ? s : s.slice(0, t)));
+          // held only now: what scripts written just now write comes first
+          if (t >= 0) {
+            tails.set(d, r = [s.slice(t), c]);
+            if (c) soon.then(function () {
+              if (tails.get(d) == r) { tails.delete(d); names(r[0]) || DW.call(d, r[0]); }
+            });
+          }
+          return x;
+        };
       });
+      DP.close = function () { tails.delete(this); return DC.apply(this, arguments); };
     }
     var CF = W.Range && Range.prototype.createContextualFragment;
     if (CF) {
