@@ -819,3 +819,75 @@ document.writeln('<iframe id="dw-f" title="Video" src="https://player.vimeo.com/
 	p.waitQueries("after Accept all, what document.write wrote loads in place", "f=91", "f=92", "f=93")
 	p.waitFor("the written script runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
 }
+
+// TestSplitDocumentWriteWaitsForConsent: a tracker's start tag that a script
+// writes in pieces, over several document.write calls, is held like a whole
+// one (the parser joins the pieces, so the shim does too), also when a
+// script written just before it writes too, and in a second document
+// between writes to the page. Text written in pieces appears as written; a
+// tag of the page's own that its markup finishes after the script still
+// does; a tracker tag that nothing finishes never loads. Accept all brings
+// the joined tags back in place.
+func TestSplitDocumentWriteWaitsForConsent(t *testing.T) {
+	// No piece names a whole tracker host, so that only the joined markup
+	// does.
+	writer := `var h = 'https://www.', q = '?f=';
+document.write('<p id="dw-own"');
+document.write(' class="own">Split over ');
+document.write('writes, 1 <');
+document.write(' 2</p>');
+document.write('<script id="dw-s" src="' + h + 'google-an');
+document.write('alytics.com/analytics.js' + q + '94"');
+document.write('><\/script>');
+document.writeln('<img id="dw-i" alt=""');
+document.write(' src="' + h + 'faceb');
+document.write('ook.com/tr' + q + '95"');
+document.writeln('>');
+document.write('<script>document.write("<b id=dw-inner>Inner</b>")<\/script><img id="dw-n" alt="" src="' + h + 'faceb');
+document.write('ook.com/tr' + q + '98">');
+var x = document.implementation.createHTMLDocument('');
+x.open();
+x.write('<img id="dw-x" alt="" src="' + h + 'faceb');
+document.write('<p id="dw-between">Between</p>');
+x.write('ook.com/tr' + q + '96">');
+x.close();
+window.__otherHeld = x.getElementById('dw-x').hasAttribute('data-consent-purpose');
+document.write('<img id="dw-late" alt="');`
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Written in pieces</title></head>`+
+		`<body><main><h1>A page that writes in pieces</h1>`+
+		`<script>`+writer+`</script>finished by the page">`+
+		`<script>document.write('<img id="dw-lost" alt="" src="https://www.' + 'facebook.com/tr?f=97')</script>`+
+		`<p id="dw-after">After</p></main></body></html>`)
+	p.expectNoThirdParty("on a page whose script writes trackers in pieces with document.write, before any choice")
+	for _, id := range []string{"dw-s", "dw-i", "dw-n"} {
+		if !evalJS[bool](p, heldElement(id)) {
+			t.Errorf("before consent, #%s written in pieces with document.write must be held: marked with its purpose and without src", id)
+		}
+	}
+	if evalJS[bool](p, `(window.__tracked || []).length > 0`) {
+		t.Error("before consent, the tracker script written in pieces ran")
+	}
+	if !evalJS[bool](p, `window.__otherHeld === true`) {
+		t.Error("a tracker image written in pieces into another document, between writes to the page, must be held there too")
+	}
+	for id, want := range map[string]string{
+		"dw-own":     "Split over writes, 1 < 2",
+		"dw-between": "Between",
+		"dw-inner":   "Inner",
+		"dw-after":   "After",
+	} {
+		if got := evalJS[string](p, fmt.Sprintf(`(document.getElementById(%q) || {}).textContent || ''`, id)); got != want {
+			t.Errorf("the page's own text #%s: %q, want %q", id, got, want)
+		}
+	}
+	if got := evalJS[string](p, `(document.getElementById('dw-late') || {}).alt || ''`); got != "finished by the page" {
+		t.Errorf("an image tag the script leaves for the page's markup to finish: alt %q, want %q", got, "finished by the page")
+	}
+	if evalJS[bool](p, `!!document.getElementById('dw-lost')`) {
+		t.Error("a tracker tag that no later write finishes must be dropped, not joined with the page's markup")
+	}
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.waitQueries("after Accept all, what document.write wrote in pieces loads in place", "f=94", "f=95", "f=98")
+	p.waitFor("the script written in pieces runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
+}
