@@ -13,7 +13,7 @@ import "bytes"
 // start tag opens an element unless it closes itself, an end tag closes up
 // to the element of its name, and the HTML tags that break out close them
 // all), and marks the integration points, in which HTML is read again.
-// HTML elements there are only counted.
+// HTML elements there are only noted.
 //
 // Approximations, all on the side of reading markup (judging more):
 //   - HTML elements are not followed: an end tag in foreign content that
@@ -21,16 +21,21 @@ import "bytes"
 //     though it may close an HTML element around the SVG (</div> in
 //     <div><svg>), and the SVG with it.
 //
-// One more is not on that side: in an integration point an HTML end tag
-// is taken to close the innermost HTML element open there, which a stray
-// end tag does not; a later end tag of the SVG may then be taken to close
-// it where the parser ignores it. TestForeignContentAgainstParser mixes
-// these tags at random: in about 1 in 100,000 mixes this reads raw text
-// where the parser reads markup. No page seen does that.
+//   - Once an HTML element has opened in an integration point, only the
+//     integration point's own end tag is taken to leave it (to foreign
+//     content again), though the parser may leave it by an end tag of the
+//     SVG once the HTML is closed (and ignores the integration point's
+//     own while it is not). Either way the parser reads HTML where this
+//     reads HTML, or markup where it reads raw text.
 //   - A script's and a style's text in foreign content stays raw text (a
 //     style's @import is judged as CSS), though the parser would read a
 //     tag in it.
 //   - Past maxOpen elements, deeper ones are not followed.
+//
+// TestForeignContentAgainstParser mixes these tags at random: about one
+// mix in 300,000 is read as raw text where the parser reads markup (an
+// end tag that closes an HTML element around the SVG, then an SVG title
+// holding an xmp). No page seen does that.
 
 // maxOpen bounds the foreign elements followed.
 const maxOpen = 32
@@ -48,7 +53,7 @@ const (
 )
 
 // openElem is an SVG or MathML element open. In an integration point,
-// html counts the HTML elements open inside it.
+// html counts the HTML elements opened inside it (none are taken to close).
 type openElem struct {
 	name        [maxForeignName]byte
 	n           uint8
@@ -119,7 +124,13 @@ func (s *foreignStack) note(rawName []byte, isEnd, slash bool, tag []byte) {
 	case s.e[s.n-1].integration && !isEnd:
 		s.htmlStart(name, slash)
 	case isEnd && s.e[s.n-1].integration && s.e[s.n-1].html > 0:
-		s.e[s.n-1].html-- // an HTML end tag inside the integration point
+		// HTML is open in the integration point: only its own end tag is
+		// taken to close it (the parser ignores that one while an HTML
+		// element is still open, and reads on as HTML); any other closes
+		// HTML, which is not followed (see above).
+		if s.e[s.n-1].is(name) {
+			s.n--
+		}
 	case string(name) == "br" || string(name) == "p":
 		s.breakOut()
 	default:
