@@ -35,11 +35,12 @@ const (
 type writerState uint8
 
 const (
-	stateNew    writerState = iota // no final status yet
-	statePass                      // not rewritten: bytes go straight through
-	stateSniff                     // untyped: its first bytes, held in buf, will tell
-	stateBuffer                    // rewritten, small so far: held in buf
-	stateStream                    // rewritten, streaming through the rewriter
+	stateNew     writerState = iota // no final status yet
+	statePass                       // not rewritten: bytes go straight through
+	stateSniff                      // untyped: its first bytes, held in buf, will tell
+	stateBuffer                     // rewritten, small so far: held in buf
+	stateStream                     // rewritten, streaming through the rewriter
+	stateDiscard                    // answered in place of upstream (a held redirect): its body goes nowhere
 	stateDone
 )
 
@@ -108,6 +109,9 @@ func (pw *pageWriter) WriteHeader(status int) {
 	pw.status = status
 	hdr := pw.Header()
 	pw.filterSetCookies(hdr)
+	if pw.redirectHeld(status, hdr) {
+		return
+	}
 	if status >= 200 && status <= 299 && pw.req.Method == http.MethodGet && mimeEssence(hdr.Values("Content-Type")) == "image/svg+xml" {
 		// An SVG is rewritten as a document and sent whole as an image: a
 		// browser must not take one form from its cache for the other.
@@ -306,6 +310,8 @@ func (pw *pageWriter) Write(p []byte) (int, error) {
 	switch pw.state {
 	case statePass:
 		return pw.ResponseWriter.Write(p)
+	case stateDiscard:
+		return len(p), nil
 	case stateSniff:
 		return pw.sniff(p)
 	case stateBuffer:
@@ -346,7 +352,7 @@ type writerOnly struct{ io.Writer }
 // no-op; a small page is held for flushGrace first.
 func (pw *pageWriter) FlushError() error {
 	switch pw.state {
-	case stateNew, stateDone:
+	case stateNew, stateDone, stateDiscard:
 		return nil
 	case stateSniff, stateBuffer:
 		if time.Since(pw.bufSince) < flushGrace {

@@ -281,3 +281,33 @@ func TestFramesetFramesWaitForConsent(t *testing.T) {
 	p.reload()
 	p.waitQueries("after Accept all, the frameset's video frame loads", "f=72")
 }
+
+// TestRedirectsToTrackersWait: a pixel and a tag script behind the site's
+// own paths, which the application redirects to the vendors. The page
+// names only first-party URLs; before a choice the gateway holds the
+// redirects back, so the browser loads nothing from the vendors; after
+// Accept all the next view follows them.
+func TestRedirectsToTrackersWait(t *testing.T) {
+	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirects</title></head>` +
+		`<body><main><h1>A pixel and a tag behind the site's own paths</h1>` +
+		`<img alt="" width="1" height="1" src="/px"><script src="/tag.js"></script></main></body></html>`
+	p := openSite(t, fmt.Sprintf(`handle /px {
+		header Location "https://www.facebook.com/tr?f=121"
+		respond 302
+	}
+	handle /tag.js {
+		header Location "https://www.google-analytics.com/analytics.js?f=122"
+		respond 307
+	}
+	handle {
+		header Content-Type "text/html; charset=utf-8"
+		respond `+"`%s`"+`
+	}`, page))
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("on a page whose pixel and tag redirect to the vendors, before any choice")
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.reload()
+	p.waitQueries("after Accept all and a reload, the redirected pixel and tag load", "f=121", "f=122")
+}
