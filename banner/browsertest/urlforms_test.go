@@ -249,21 +249,33 @@ func TestSiteStyleSheetsWait(t *testing.T) {
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Theme</title>` +
 		`<link rel="stylesheet" href="/theme.css"></head>` +
 		`<body><main><h1>A themed page</h1><div class="cg-promo"></div></main></body></html>`
-	p := openSite(t, fmt.Sprintf(`handle /theme.css {
-		header Content-Type "text/css; charset=utf-8"
+	p := openSite(t, pageAnd(page, "/theme.css", "text/css; charset=utf-8", sheet))
+	p.heldUntilAccepted("a page whose own style sheet imports Google Fonts and an image", "f=64", "f=65")
+}
+
+// pageAnd is the directives of a site that serves page at / and body, of
+// type ctype, at path.
+func pageAnd(page, path, ctype, body string) string {
+	return fmt.Sprintf(`handle %s {
+		header Content-Type "%s"
 		respond * `+"`%s`"+` 200
 	}
 	handle {
 		header Content-Type "text/html; charset=utf-8"
 		respond `+"`%s`"+`
-	}`, sheet, page))
+	}`, path, ctype, body, page)
+}
+
+// heldUntilAccepted: the page (what) loads nothing from a third party
+// before a choice, and after Accept all its next view loads the queries.
+func (p *page) heldUntilAccepted(what string, queries ...string) {
 	p.waitFirstLayer()
 	p.waitIdle()
-	p.expectNoThirdParty("on a page whose own style sheet imports Google Fonts, before any choice")
+	p.expectNoThirdParty(what + ", before any choice")
 	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
 	p.reload()
-	p.waitQueries("after Accept all, the next page view's sheet loads Google Fonts and the image", "f=64", "f=65")
+	p.waitQueries("after Accept all and a reload, "+what+": it loads", queries...)
 }
 
 // TestFramesetFramesWaitForConsent: a frameset page (old sites still have
@@ -303,11 +315,5 @@ func TestRedirectsToTrackersWait(t *testing.T) {
 		header Content-Type "text/html; charset=utf-8"
 		respond `+"`%s`"+`
 	}`, page))
-	p.waitFirstLayer()
-	p.waitIdle()
-	p.expectNoThirdParty("on a page whose pixel and tag redirect to the vendors, before any choice")
-	p.clickFirstLayer("accept_all", "Accept all")
-	p.waitBannerGone()
-	p.reload()
-	p.waitQueries("after Accept all and a reload, the redirected pixel and tag load", "f=121", "f=122")
+	p.heldUntilAccepted("a page whose pixel and tag redirect to the vendors", "f=121", "f=122")
 }

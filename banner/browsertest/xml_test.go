@@ -1,7 +1,6 @@
 package browsertest
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,14 +79,7 @@ func TestSVGDocumentsWaitForConsent(t *testing.T) {
 		`<object id="o" data="/badge.svg" type="image/svg+xml" width="200" height="100"></object>` +
 		`<iframe id="f" title="Badge" src="/badge.svg" width="200" height="100"></iframe>` +
 		`<img alt="Badge" src="/badge.svg?img" width="200" height="100"></main></body></html>`
-	p := openSite(t, fmt.Sprintf(`handle /badge.svg {
-		header Content-Type "image/svg+xml"
-		respond * `+"`%s`"+` 200
-	}
-	handle {
-		header Content-Type "text/html; charset=utf-8"
-		respond `+"`%s`"+`
-	}`, svg, page))
+	p := openSite(t, pageAnd(page, "/badge.svg", "image/svg+xml", svg))
 	p.waitFirstLayer()
 	framed := func(id string) string {
 		return `(function (e) { var d = e && (e.contentDocument || (e.getSVGDocument && e.getSVGDocument()));` +
