@@ -53,6 +53,17 @@ var (
 	asPage   = []string{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8", "Sec-Fetch-Dest", "document"}
 )
 
+// nonPages are requests for what a browser never shows as a page: an
+// image (with and without Sec-Fetch-Dest) and a fetch().
+var nonPages = []struct {
+	name    string
+	headers []string
+}{
+	{"image", asImage},
+	{"image, no Sec-Fetch-Dest", asImage[:2]},
+	{"fetch()", asFetch},
+}
+
 func with(h []string, more ...string) []string { return append(append([]string(nil), h...), more...) }
 
 // TestSubresourcesKeepTheSitesCaching: the gateway marks as per-visitor
@@ -64,14 +75,7 @@ func with(h []string, more ...string) []string { return append(append([]string(n
 func TestSubresourcesKeepTheSitesCaching(t *testing.T) {
 	_, base := revalidationSite(t)
 	c := newClient(t)
-	for _, tc := range []struct {
-		name    string
-		headers []string
-	}{
-		{"image", asImage},
-		{"image, no Sec-Fetch-Dest", asImage[:2]},
-		{"fetch()", asFetch},
-	} {
+	for _, tc := range nonPages {
 		resp, _ := get(t, c, base+"/logo.png", tc.headers...)
 		tag := resp.Header.Get("Etag")
 		if resp.StatusCode != 200 || tag == "" || strings.Contains(tag, "-cg") {
