@@ -3,6 +3,8 @@ package rewrite
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -32,11 +34,14 @@ type token struct {
 //
 // In SVG and MathML the parser reads markup where the tokenizer alone would
 // read raw text (x/net/html's parser tells its tokenizer so): the parser
-// itself says where that is (see markupInForeign).
+// itself says where that is (see foreignRawTags).
 func xnetTokens(src []byte) []token {
 	z := html.NewTokenizer(bytes.NewReader(src))
 	lsrc := bytes.ToLower(src)
-	foreign := bytes.Contains(lsrc, []byte("<svg")) || bytes.Contains(lsrc, []byte("<math"))
+	var foreign map[int]bool
+	if bytes.Contains(lsrc, []byte("<svg")) || bytes.Contains(lsrc, []byte("<math")) {
+		foreign = foreignRawTags(src)
+	}
 	var toks []token
 	off := 0
 	for {
@@ -69,7 +74,11 @@ func xnetTokens(src []byte) []token {
 					t.href, t.hasHref = string(v), true
 				}
 			}
-			if tt != html.EndTagToken && (t.name == "noscript" || foreign && markupInForeign(src[:t.end], t)) {
+			// (The rewriter's approximation, documented in foreign.go: an
+			// SVG or MathML script's or style's content stays raw text
+			// unless its tag closed itself.)
+			if tt != html.EndTagToken && (t.name == "noscript" || foreign[t.start] &&
+				(tt == html.SelfClosingTagToken || t.name != "script" && t.name != "style")) {
 				z.NextIsNotRawText()
 			}
 		}
@@ -254,45 +263,49 @@ func unimport(s string) string {
 var rawTextNames = map[string]bool{"script": true, "style": true, "title": true, "textarea": true,
 	"xmp": true, "iframe": true, "noembed": true, "noframes": true, "plaintext": true}
 
-// markupInForeign reports whether x/net/html's parser, having read prefix
-// (which ends with the start tag t), makes t an SVG or MathML element whose
-// content is markup. It parses the prefix with t marked by an attribute and
-// followed by a probe element, and looks at where they went. One exception
-// is the rewriter's, documented in foreign.go: an SVG or MathML script's
-// or style's content stays raw text unless its tag closed itself.
-func markupInForeign(prefix []byte, t token) bool {
-	if !rawTextNames[t.name] {
-		return false
+// rawTextStart finds the text of a start tag whose element's content the
+// tokenizer alone reads as raw text: "<", the name, and what ends a name.
+var rawTextStart = regexp.MustCompile(`(?i)<(script|style|title|textarea|xmp|iframe|noembed|noframes|plaintext)[\t\n\f\r />]`)
+
+// foreignRawTags returns the offsets in src of the start tags of raw-text
+// elements that x/net/html's parser makes SVG or MathML elements. It
+// parses src once, each such name in it (tag or not) marked by an unquoted
+// attribute, which changes no tree where it lands in text, a comment or
+// another tag, and looks up the namespace of each element marked.
+func foreignRawTags(src []byte) map[int]bool {
+	var doc []byte
+	var offs []int
+	prev := 0
+	for _, m := range rawTextStart.FindAllIndex(src, -1) {
+		nameEnd := m[1] - 1
+		doc = append(doc, src[prev:nameEnd]...)
+		doc = append(doc, " data-xnet-probe="...)
+		doc = strconv.AppendInt(doc, int64(len(offs)), 10)
+		doc = append(doc, ' ')
+		offs = append(offs, m[0])
+		prev = nameEnd
 	}
-	nameEnd := t.start + 1 + len(t.name)
-	doc := append(append(append([]byte{}, prefix[:nameEnd]...), " data-xnet-probe "...), prefix[nameEnd:]...)
-	doc = append(doc, "<xnet-child>"...)
+	doc = append(doc, src[prev:]...)
 	root, err := html.ParseWithOptions(bytes.NewReader(doc), html.ParseOptionEnableScripting(false))
 	if err != nil {
-		return false
+		return nil
 	}
-	n := findProbe(root)
-	if n == nil || n.Namespace == "" {
-		return false
-	}
-	open := n.FirstChild != nil && n.FirstChild.Type == html.ElementNode && n.FirstChild.Data == "xnet-child"
-	return !open || t.name != "script" && t.name != "style"
-}
-
-func findProbe(n *html.Node) *html.Node {
-	if n.Type == html.ElementNode {
-		for _, a := range n.Attr {
-			if a.Key == "data-xnet-probe" {
-				return n
+	foreign := map[int]bool{}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Namespace != "" && rawTextNames[n.Data] {
+			for _, a := range n.Attr {
+				if k, err := strconv.Atoi(a.Val); a.Key == "data-xnet-probe" && err == nil && k < len(offs) {
+					foreign[offs[k]] = true
+				}
 			}
 		}
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if f := findProbe(c); f != nil {
-			return f
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
 		}
 	}
-	return nil
+	walk(root)
+	return foreign
 }
 
 // moreMarkupInForeign reports whether the rewriter's tags differ from
