@@ -32,19 +32,22 @@ func (h *Handler) placeholder(lang string) func([]byte, rewrite.Verdict) []byte 
 type placeholderKey struct{ lang, vendor, purpose string }
 
 func (h *Handler) renderPlaceholder(lang string) func(rewrite.Verdict) string {
-	tmpl := h.locales.Texts(lang)["placeholder"]
-	return func(v rewrite.Verdict) string {
-		name := v.VendorName
-		if name == "" {
-			name = v.Vendor
-		}
-		purpose := v.Purpose
-		if p, ok := h.policy.Purpose(v.Purpose); ok {
-			purpose = banner.PickText(p.Name, lang, h.DefaultLanguage, p.ID)
-		}
-		text := html.EscapeString(fmt.Sprintf(tmpl, name, purpose))
-		return attrEscaper.Replace(banner.PlaceholderHead + text + "</p>")
+	return func(v rewrite.Verdict) string { return attrEscaper.Replace(h.placeholderDoc(lang, v)) }
+}
+
+// placeholderDoc is the document shown in place of a blocked frame: it
+// names the vendor and the purpose.
+func (h *Handler) placeholderDoc(lang string, v rewrite.Verdict) string {
+	name := v.VendorName
+	if name == "" {
+		name = v.Vendor
 	}
+	purpose := v.Purpose
+	if p, ok := h.policy.Purpose(v.Purpose); ok {
+		purpose = banner.PickText(p.Name, lang, h.DefaultLanguage, p.ID)
+	}
+	text := html.EscapeString(fmt.Sprintf(h.locales.Texts(lang)["placeholder"], name, purpose))
+	return banner.PlaceholderHead + text + "</p>"
 }
 
 var attrEscaper = strings.NewReplacer(`&`, "&amp;", `"`, "&quot;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;")

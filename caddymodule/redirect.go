@@ -1,7 +1,9 @@
 package caddymodule
 
 import (
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -18,9 +20,10 @@ import (
 // as the page's reference would be judged, and holds it back in the same
 // cases. A navigation is the visitor's own going there, and passes.
 
-// redirectHeld answers 204 in place of a redirect, to a request that is
-// not a navigation, whose Location loads a vendor the visitor has not
-// allowed; it reports whether it did. A redirect that loads an allowed
+// redirectHeld answers in place of a redirect, to a request that is not a
+// navigation, whose Location loads a vendor the visitor has not allowed: a
+// frame gets the placeholder document, anything else 204. It reports
+// whether it did. A redirect that loads an allowed
 // vendor goes on, marked as depending on consent (a cached 301 must not
 // outlive a withdrawal).
 func (pw *pageWriter) redirectHeld(status int, hdr http.Header) bool {
@@ -57,10 +60,31 @@ func (pw *pageWriter) redirectHeld(status int, hdr http.Header) bool {
 	}
 	pw.h.metrics.blocked.Inc()
 	hdr.Set("Cache-Control", "no-store")
-	pw.status = http.StatusNoContent
 	pw.state = stateDiscard
-	pw.ResponseWriter.WriteHeader(http.StatusNoContent)
+	if !pw.framed() {
+		pw.status = http.StatusNoContent
+		pw.ResponseWriter.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	// A frame shows the placeholder a blocked frame of the page would.
+	doc := pw.h.placeholderDoc(pw.visit.lang, v)
+	hdr.Set("Content-Type", "text/html; charset=utf-8")
+	hdr.Set("Content-Length", strconv.Itoa(len(doc)))
+	pw.status = http.StatusOK
+	pw.ResponseWriter.WriteHeader(http.StatusOK)
+	if pw.req.Method != http.MethodHead {
+		io.WriteString(pw.ResponseWriter, doc) // (an error is the client's going away)
+	}
 	return true
+}
+
+// framed reports whether the request loads a frame's document.
+func (pw *pageWriter) framed() bool {
+	switch pw.req.Header.Get("Sec-Fetch-Dest") {
+	case "iframe", "frame", "embed", "object":
+		return true
+	}
+	return false
 }
 
 func isRedirect(status int) bool {

@@ -294,16 +294,22 @@ func TestFramesetFramesWaitForConsent(t *testing.T) {
 	p.waitQueries("after Accept all, the frameset's video frame loads", "f=72")
 }
 
-// TestRedirectsToTrackersWait: a pixel and a tag script behind the site's
-// own paths, which the application redirects to the vendors. The page
-// names only first-party URLs; before a choice the gateway holds the
-// redirects back, so the browser loads nothing from the vendors; after
-// Accept all the next view follows them.
+// TestRedirectsToTrackersWait: a pixel, a tag script and a video frame
+// behind the site's own paths, which the application redirects to the
+// vendors. The page names only first-party URLs; before a choice the
+// gateway holds the redirects back, so the browser loads nothing from the
+// vendors, and the frame shows the placeholder; after Accept all the next
+// view follows them.
 func TestRedirectsToTrackersWait(t *testing.T) {
 	page := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirects</title></head>` +
 		`<body><main><h1>A pixel and a tag behind the site's own paths</h1>` +
-		`<img alt="" width="1" height="1" src="/px"><script src="/tag.js"></script></main></body></html>`
-	p := openSite(t, fmt.Sprintf(`handle /px {
+		`<img alt="" width="1" height="1" src="/px"><script src="/tag.js"></script>` +
+		`<iframe title="Video" width="320" height="180" src="/video"></iframe></main></body></html>`
+	p := openSite(t, fmt.Sprintf(`handle /video {
+		header Location "https://www.youtube.com/embed/x?f=123"
+		respond 302
+	}
+	handle /px {
 		header Location "https://www.facebook.com/tr?f=121"
 		respond 302
 	}
@@ -315,5 +321,7 @@ func TestRedirectsToTrackersWait(t *testing.T) {
 		header Content-Type "text/html; charset=utf-8"
 		respond `+"`%s`"+`
 	}`, page))
-	p.heldUntilAccepted("a page whose pixel and tag redirect to the vendors", "f=121", "f=122")
+	p.waitFor("the frame shows the placeholder naming YouTube",
+		`(function (f) { var d = f.contentDocument; return !!d && /provided by YouTube/.test(d.body ? d.body.textContent : ""); })(document.querySelector('iframe'))`)
+	p.heldUntilAccepted("a page whose pixel, tag and video frame redirect to the vendors", "f=121", "f=122", "f=123")
 }
