@@ -137,134 +137,178 @@ function __cgShim(data, PH) {
     return d;
   }
 
-  if (hosts.size) {
-    ("HTMLScriptElement src,HTMLIFrameElement src,HTMLFrameElement src,HTMLImageElement src,HTMLImageElement srcset," +
-     "HTMLEmbedElement src,HTMLObjectElement data,HTMLLinkElement href,HTMLSourceElement src,HTMLSourceElement srcset")
-      .split(",").forEach(function (p) {
-        p = p.split(" ");
-        define(W[p[0]] && W[p[0]].prototype, p[1], function (x, set) { hold(this, p[1], x) || set.call(this, x); });
-      });
-    E.setAttribute = function (n, x) {
-      if (!TAGS[T(this)] || !hold(this, String(n).toLowerCase(), x)) return SA.apply(this, arguments);
-    };
-
-    // Markup naming a rule host is neutralised in an inert template first.
-    // innerHTML scripts never run; those of a contextual fragment do.
-    var tpl = D.createElement("template"), IH;
-    var names = function (html) {
-      var hs = typeof html == "string" && html.match(/\/\/[\w.-]+/g);
-      return hs && hs.some(function (h) {
-        for (h = h.slice(2).toLowerCase(); h; h = h.slice(h.indexOf(".") + 1 || h.length)) if (hosts.has(h)) return true;
-      });
-    };
-    var clean = function (html) {
-      if (!names(html)) return html;
-      IH.set.call(tpl, html);
-      return scan(tpl.content) ? IH.get.call(tpl) : html;
-    };
-    IH = define(E, "innerHTML", function (x, set) {
-      set.call(this, /^(SCRIPT|STYLE|TEXTAREA|TITLE|XMP)$/.test(T(this)) ? x : clean(x));
+  // Markup naming a rule host is neutralised in an inert template first.
+  // innerHTML scripts never run; those of a contextual fragment do.
+  var tpl = D.createElement("template"), IH = Object.getOwnPropertyDescriptor(E, "innerHTML");
+  function names(html) {
+    var hs = typeof html == "string" && html.match(/\/\/[\w.-]+/g);
+    return hs && hs.some(function (h) {
+      for (h = h.slice(2).toLowerCase(); h; h = h.slice(h.indexOf(".") + 1 || h.length)) if (hosts.has(h)) return true;
     });
-    if (IH) {
-      var IA = E.insertAdjacentHTML;
-      E.insertAdjacentHTML = function (p, x) { return IA.call(this, p, clean(x)); };
-    }
-    // document.write: its markup goes on to the parser as written, so only
-    // the start tags that would load a blocked vendor are replaced, each
-    // by its neutralised form.
-    var TAG = /<(script|i?frame|img|embed|object|link|source)(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
-    var tags = function (html) {
-      return !names(html) ? html : html.replace(TAG, function (t, n) {
-        IH.set.call(tpl, t);
-        if (!scan(tpl.content, true)) return t;
-        var h = IH.get.call(tpl), end = "</" + n.toLowerCase() + ">";
-        return h.slice(-end.length) == end ? h.slice(0, -end.length) : h;
-      });
-    };
-    // A write may end inside such a start tag (or its name), which the
-    // parser would finish with what comes next: that tail is held, per
-    // document, and judged with the next write. When the script ends, the
-    // parser reads on into the page's own markup: the tail goes to it then,
-    // unless it names a catalogued host (dropped, lest it load). One
-    // written by no script (into an opened document) waits for the next
-    // write; close() drops it, as the parser drops an unfinished tag.
-    var OPEN = /<(?:([a-z]+)([\s/](?:[^>"']|"[^"]*"|'[^']*')*(?:"[^"]*|'[^']*)?)?)?$/i,
-      LOADS = " script iframe frame img embed object link source ", DP = Document.prototype, DW = DP.write,
-      DC = DP.close, tails = new WeakMap(), soon = Promise.resolve();
-    if (IH && DW) {
-      ["write", "writeln"].forEach(function (m, nl) {
-        DP[m] = function () {
-          var d = this, r = tails.get(d), c = d.currentScript, s = [].join.call(arguments, "") + (nl ? "\n" : ""), t = -1, x;
-          tails.delete(d);
-          if (r && r[1] == c) s = r[0] + s;
-          if ((x = OPEN.exec(s)) && LOADS.indexOf(" " + (x[1] || "").toLowerCase() + (x[2] ? " " : "")) >= 0) t = x.index;
-          x = DW.call(d, tags(t < 0 ? s : s.slice(0, t)));
-          // held only now: what scripts written just now write comes first
-          if (t >= 0) {
-            tails.set(d, r = [s.slice(t), c]);
-            if (c) soon.then(function () {
-              if (tails.get(d) == r) { tails.delete(d); names(r[0]) || DW.call(d, r[0]); }
-            });
-          }
-          return x;
+  }
+  function clean(html) {
+    if (!names(html)) return html;
+    IH.set.call(tpl, html);
+    return scan(tpl.content) ? IH.get.call(tpl) : html;
+  }
+  // document.write: its markup goes on to the parser as written, so only
+  // the start tags that would load a blocked vendor are replaced, each
+  // by its neutralised form.
+  var TAG = /<(script|i?frame|img|embed|object|link|source)(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*>/gi;
+  function tags(html) {
+    return !names(html) ? html : html.replace(TAG, function (t, n) {
+      IH.set.call(tpl, t);
+      if (!scan(tpl.content, true)) return t;
+      var h = IH.get.call(tpl), end = "</" + n.toLowerCase() + ">";
+      return h.slice(-end.length) == end ? h.slice(0, -end.length) : h;
+    });
+  }
+  // A write may end inside such a start tag (or its name), which the
+  // parser would finish with what comes next: that tail is held, per
+  // document, and judged with the next write. When the script ends, the
+  // parser reads on into the page's own markup: the tail goes to it then,
+  // unless it names a catalogued host (dropped, lest it load). One
+  // written by no script (into an opened document) waits for the next
+  // write; close() drops it, as the parser drops an unfinished tag.
+  var OPEN = /<(?:([a-z]+)([\s/](?:[^>"']|"[^"]*"|'[^']*')*(?:"[^"]*|'[^']*)?)?)?$/i,
+    LOADS = " script iframe frame img embed object link source ", tails = new WeakMap(), soon = Promise.resolve(),
+    xurl = new WeakMap();
+  // Anything else (adopted nodes, say): held once inserted.
+  var mo = new MutationObserver(function (ms) {
+    ms.forEach(function (m) {
+      m.addedNodes.forEach(function (n) { if (n.nodeType == 1) scan(n); });
+    });
+  });
+  // Watched: the page's document and those of same-origin frames reached.
+  var docs = [], seen = new WeakSet();
+  function watch(d) {
+    docs.push(d);
+    if (hosts.size) mo.observe(d, { childList: true, subtree: true });
+    // frames[i] passes no getter: a frame's load (at insertion if no src) does
+    d.addEventListener("load", function (e) {
+      if (/^i?frame$|^object$/.test(e.target.localName)) void e.target.contentDocument;
+    }, true);
+  }
+  // reach installs the holding, sharing this state, in the realm of frame
+  // f's same-origin document d once, unless d has a shim of its own (a page
+  // the gateway served); not while f loads its src (its blank document's
+  // window is kept for a same-origin page, whose shim must not find ours).
+  function reach(d, f) {
+    var w = d && d.defaultView;
+    if (!w || seen.has(d) || d.URL == "about:blank" && /^(?!about:)./.test(f.src || f.data || "")) return;
+    seen.add(d);
+    try {
+      if (!w.__consentgate) install(w);
+      else if (w.__consentgate != W.__consentgate) return;
+      w.__consentgate = W.__consentgate;
+      watch(d);
+    } catch (e) {}
+  }
+
+  // install wraps what loads in realm w (the page's or a frame's window).
+  function install(w) {
+    var E = w.Element.prototype, DP = w.Document.prototype;
+    if (hosts.size) {
+      ("HTMLScriptElement src,HTMLIFrameElement src,HTMLFrameElement src,HTMLImageElement src,HTMLImageElement srcset," +
+       "HTMLEmbedElement src,HTMLObjectElement data,HTMLLinkElement href,HTMLSourceElement src,HTMLSourceElement srcset")
+        .split(",").forEach(function (p) {
+          p = p.split(" ");
+          define(w[p[0]] && w[p[0]].prototype, p[1], function (x, set) { hold(this, p[1], x) || set.call(this, x); });
+        });
+      var sa = E.setAttribute;
+      E.setAttribute = function (n, x) {
+        if (!TAGS[T(this)] || !hold(this, String(n).toLowerCase(), x)) return sa.apply(this, arguments);
+      };
+      var DW = DP.write, DC = DP.close, IA = E.insertAdjacentHTML;
+      if (IH && define(E, "innerHTML", function (x, set) {
+        set.call(this, /^(SCRIPT|STYLE|TEXTAREA|TITLE|XMP)$/.test(T(this)) ? x : clean(x));
+      })) {
+        E.insertAdjacentHTML = function (p, x) { return IA.call(this, p, clean(x)); };
+        if (DW) {
+          ["write", "writeln"].forEach(function (m, nl) {
+            DP[m] = function () {
+              var d = this, r = tails.get(d), c = d.currentScript, s = [].join.call(arguments, "") + (nl ? "\n" : ""), t = -1, x;
+              tails.delete(d);
+              if (r && r[1] == c) s = r[0] + s;
+              if ((x = OPEN.exec(s)) && LOADS.indexOf(" " + (x[1] || "").toLowerCase() + (x[2] ? " " : "")) >= 0) t = x.index;
+              x = DW.call(d, tags(t < 0 ? s : s.slice(0, t)));
+              // held only now: what scripts written just now write comes first
+              if (t >= 0) {
+                tails.set(d, r = [s.slice(t), c]);
+                if (c) soon.then(function () {
+                  if (tails.get(d) == r) { tails.delete(d); names(r[0]) || DW.call(d, r[0]); }
+                });
+              }
+              return x;
+            };
+          });
+          DP.close = function () { tails.delete(this); return DC.apply(this, arguments); };
+        }
+      }
+      var RP = w.Range && w.Range.prototype, CF = RP && RP.createContextualFragment;
+      if (CF) {
+        RP.createContextualFragment = function () {
+          var f = CF.apply(this, arguments);
+          scan(f, true);
+          return f;
         };
-      });
-      DP.close = function () { tails.delete(this); return DC.apply(this, arguments); };
-    }
-    var CF = W.Range && Range.prototype.createContextualFragment;
-    if (CF) {
-      Range.prototype.createContextualFragment = function () {
-        var f = CF.apply(this, arguments);
-        scan(f, true);
-        return f;
-      };
-    }
-    // Anything else (adopted nodes, say): held once inserted.
-    new MutationObserver(function (ms) {
-      ms.forEach(function (m) {
-        m.addedNodes.forEach(function (n) { if (n.nodeType == 1) scan(n); });
-      });
-    }).observe(D, { childList: true, subtree: true });
+      }
 
-    var F = W.fetch;
-    if (F) {
-      W.fetch = function (input) {
-        var a = arguments, v = blocked(input);
-        return v ? new Promise(function (ok, no) {
-          later([v], function () { F.apply(W, a).then(ok, no); });
-        }) : F.apply(W, a);
-      };
+      var F = w.fetch;
+      if (F) {
+        w.fetch = function (input) {
+          var a = arguments, v = blocked(input);
+          return v ? new Promise(function (ok, no) {
+            later([v], function () { F.apply(w, a).then(ok, no); });
+          }) : F.apply(w, a);
+        };
+      }
+      var X = w.XMLHttpRequest && w.XMLHttpRequest.prototype;
+      if (X) {
+        var XO = X.open, XS = X.send;
+        X.open = function (m, u) { xurl.set(this, u); return XO.apply(this, arguments); };
+        X.send = function (b) {
+          var x = this, v = blocked(xurl.get(x));
+          if (!v) return XS.apply(x, arguments);
+          later([v], function () { XS.call(x, b); });
+        };
+      }
+      var NP = w.Navigator && w.Navigator.prototype, SB = NP && NP.sendBeacon;
+      if (SB) {
+        NP.sendBeacon = function (u, b) {
+          var n = this, v = blocked(u);
+          if (!v) return SB.apply(n, arguments);
+          later([v], function () { SB.call(n, u, b); });
+          return true;
+        };
+      }
     }
-    var X = W.XMLHttpRequest && XMLHttpRequest.prototype;
-    if (X) {
-      var XO = X.open, XS = X.send, xurl = new WeakMap();
-      X.open = function (m, u) { xurl.set(this, u); return XO.apply(this, arguments); };
-      X.send = function (b) {
-        var x = this, v = blocked(xurl.get(x));
-        if (!v) return XS.apply(x, arguments);
-        later([v], function () { XS.call(x, b); });
-      };
-    }
-    var NP = W.Navigator && Navigator.prototype, SB = NP && NP.sendBeacon;
-    if (SB) {
-      NP.sendBeacon = function (u, b) {
-        var n = this, v = blocked(u);
-        if (!v) return SB.apply(n, arguments);
-        later([v], function () { SB.call(n, u, b); });
-        return true;
-      };
-    }
-  }
 
-  // A catalogued cookie is written once one of its vendors is allowed.
-  if (cookies.size || prefixes.length) {
-    define(Document.prototype, "cookie", function (s, set) {
-      var d = this, n = String(s).split(";")[0].split("=")[0].trim(), rows = (cookies.get(n) || []).slice();
-      prefixes.forEach(function (p) { if (n.indexOf(p[0]) == 0) rows.push(p[1]); });
-      if (rows.length && !rows.some(allow)) later(rows, function () { set.call(d, s); });
-      else set.call(d, s);
+    // A catalogued cookie is written once one of its vendors is allowed.
+    if (cookies.size || prefixes.length) {
+      define(DP, "cookie", function (s, set) {
+        var d = this, n = String(s).split(";")[0].split("=")[0].trim(), rows = (cookies.get(n) || []).slice();
+        prefixes.forEach(function (p) { if (n.indexOf(p[0]) == 0) rows.push(p[1]); });
+        if (rows.length && !rows.some(allow)) later(rows, function () { set.call(d, s); });
+        else set.call(d, s);
+      });
+    }
+
+    // A same-origin frame is reached once page code gets at it (not a held
+    // one: the placeholder).
+    "HTMLIFrameElement HTMLFrameElement HTMLObjectElement".split(" ").forEach(function (c) {
+      var pr = w[c] && w[c].prototype, cd = pr && Object.getOwnPropertyDescriptor(pr, "contentDocument");
+      if (cd) ["contentDocument", "contentWindow"].forEach(function (n) {
+        var g = Object.getOwnPropertyDescriptor(pr, n);
+        if (g && g.get && g.configurable) Object.defineProperty(pr, n, {
+          get: function () { HA.call(this, P + "purpose") || reach(cd.get.call(this), this); return g.get.call(this); },
+          enumerable: g.enumerable, configurable: true
+        });
+      });
     });
   }
+  install(W);
+  watch(D);
 
   // Markup of client-side consent tools (docs/migration.md): Klaro
   // (data-name), CookieConsent by orestbida (data-category) and Cookiebot
@@ -349,7 +393,7 @@ function __cgShim(data, PH) {
   // next may go.
   function rerun(el) {
     return new Promise(function (done) {
-      var p = el.parentNode, n = D.createElementNS(el.namespaceURI, "script"), wait;
+      var p = el.parentNode, n = el.ownerDocument.createElementNS(el.namespaceURI, "script"), wait;
       if (!p) return done();
       orig(el).forEach(function (x) { put(n, x[0], x[1]); });
       if (!HA.call(n, "async")) n.async = false;
@@ -394,7 +438,8 @@ function __cgShim(data, PH) {
   }
 
   // release activates all now allowed: held calls and cookies, then
-  // elements in document order, scripts one by one, then style sheets.
+  // elements in document order (the page's, then each frame's reached),
+  // scripts one by one, then style sheets.
   // every lists the policy's purposes (for tool markup of unknown category).
   function release(ps, vs, every) {
     (ps || []).forEach(function (p) { purposes.add(p); });
@@ -404,7 +449,9 @@ function __cgShim(data, PH) {
       if (!q[0].some(allow)) return true;
       try { q[1](); } catch (e) {}
     });
-    var els = [].slice.call(D.querySelectorAll("[" + P + "purpose]," + MIG));
+    var els = [];
+    docs = docs.filter(function (d) { return d.defaultView; });
+    docs.forEach(function (d) { els.push.apply(els, d.querySelectorAll("[" + P + "purpose]," + MIG)); });
     held = held.filter(function (el) { return HA.call(el, P + "purpose"); });
     held.forEach(function (el) { if (!el.isConnected) els.push(el); });
     els.forEach(function (el) { if (ok(el)) activate(el); });

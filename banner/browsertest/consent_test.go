@@ -891,3 +891,81 @@ document.write('<img id="dw-late" alt="');`
 	p.waitQueries("after Accept all, what document.write wrote in pieces loads in place", "f=94", "f=95", "f=98")
 	p.waitFor("the script written in pieces runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
 }
+
+// TestFriendlyFramesWaitForConsent: first-party code that builds a
+// same-origin frame without a src (a "friendly iframe", as ad and widget
+// code do) and loads trackers through that frame's own window and document
+// (innerHTML, document.write, createElement and a src setter, new Image(),
+// fetch, XMLHttpRequest), reaching it through contentDocument and
+// contentWindow or only through window.frames, loads nothing before a
+// choice; Accept all loads each in place, in the frame, without a reload.
+// A frame showing a page of the site keeps that page's own shim.
+func TestFriendlyFramesWaitForConsent(t *testing.T) {
+	// No tracker host is written whole, so that only the shim, not the
+	// gateway's reading of the page, can catch them.
+	script := `var h = 'https://www.', q = '?f=', ga = h + 'google-an' + 'alytics.com/', fb = h + 'faceb' + 'ook.com/tr' + q;
+var f = document.createElement('iframe');
+f.title = 'Friendly';
+document.body.appendChild(f);
+var d = f.contentDocument, w = f.contentWindow;
+d.write('<p id="fi-own">Written into the frame</p><script id="fi-s" src="' + ga + 'analytics.js' + q + '132"><\/script>');
+d.close();
+var box = d.createElement('div');
+d.body.appendChild(box);
+box.innerHTML = '<img id="fi-h" alt="" src="' + fb + '131">';
+var i = d.createElement('img');
+i.id = 'fi-c';
+i.alt = '';
+i.src = fb + '133';
+d.body.appendChild(i);
+new w.Image().src = fb + '137';
+w.fetch(ga + 'collect' + q + '134');
+var x = new w.XMLHttpRequest();
+x.open('GET', ga + 'collect' + q + '135');
+x.send();
+var g = document.createElement('iframe');
+g.title = 'Reached as frames[1]';
+document.body.appendChild(g);
+frames[1].document.body.innerHTML = '<img id="fi-n" alt="" src="' + fb + '136">';
+var o = document.createElement('iframe');
+o.title = 'A page of the site';
+o.src = '/own';
+document.body.appendChild(o);
+o.contentWindow.name = 'own';`
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Friendly frames</title></head>`+
+		`<body><main><h1>A page that fills frames of its own</h1></main><script>`+script+`</script></body></html>`,
+		"handle /own {\n\t\theader Content-Type \"text/html; charset=utf-8\"\n\t\trespond `<!doctype html><html lang=\"en\"><head><title>Own</title></head><body><p>A page of the site</p></body></html>`\n\t}")
+	// A frame showing a page the gateway served has that page's own shim.
+	p.waitFor("the site's own page loads in its frame", `frames[2].document.readyState === 'complete' && /\/own$/.test(frames[2].location.href)`)
+	if !evalJS[bool](p, `!!frames[2].__consentgate && frames[2].__consentgate !== window.__consentgate`) {
+		t.Error("a frame showing a page of the site must run that page's own shim, not the parent's")
+	}
+	p.expectNoThirdParty("on a page whose script loads trackers through same-origin frames, before any choice")
+	// The checks read the frames through window.frames, which passes none
+	// of the getters the shim watches.
+	for _, e := range []struct{ frame, id string }{{"0", "fi-s"}, {"0", "fi-h"}, {"0", "fi-c"}, {"1", "fi-n"}} {
+		held := fmt.Sprintf(`(function (e) { return !!e && e.hasAttribute('data-consent-purpose') && !e.hasAttribute('src'); })(frames[%s].document.getElementById(%q))`, e.frame, e.id)
+		if !evalJS[bool](p, held) {
+			t.Errorf("before consent, #%s in frame %s must be held: marked with its purpose and without src", e.id, e.frame)
+		}
+	}
+	if got := evalJS[string](p, `(frames[0].document.getElementById('fi-own') || {}).textContent || ''`); got != "Written into the frame" {
+		t.Errorf("the page's own text written into the frame: %q", got)
+	}
+	if evalJS[bool](p, `(frames[0].__tracked || []).length > 0`) {
+		t.Error("before consent, the tracker script written into the frame ran")
+	}
+	p.watchChanges()
+	navs := p.navigations()
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.waitQueries("after Accept all, what the page loaded through its frames loads",
+		"f=131", "f=132", "f=133", "f=134", "f=135", "f=136", "f=137")
+	p.waitFor("the script written into the frame runs there", `(frames[0].__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
+	for _, e := range []struct{ frame, id string }{{"0", "fi-h"}, {"0", "fi-c"}, {"1", "fi-n"}} {
+		if !evalJS[bool](p, fmt.Sprintf(`/facebook\.com\/tr/.test((frames[%s].document.getElementById(%q) || {}).src || '')`, e.frame, e.id)) {
+			t.Errorf("after Accept all, #%s in frame %s must have its tracker src back, in place", e.id, e.frame)
+		}
+	}
+	p.expectNoReload("Accept all", navs)
+}
