@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -108,16 +109,35 @@ func globals(adminPort int, log string) string {
 	return "{\n\tadmin " + admin + "\n\tauto_https off\n\tpersist_config off\n\tlog {\n" + log + "\t}\n}\n"
 }
 
-// FreePort finds a loopback port nobody listens on.
+// FreePort finds a loopback port nobody listens on, and that this process
+// has not handed out before. Each probe's socket is closed before the next
+// probe, so two calls in a row (a site's port and its admin port) could
+// get the same port; and Caddy binds with SO_REUSEPORT (for graceful
+// reloads), so both servers would bind it and the kernel would share its
+// connections between them (a choice POST answered "404 page not found"
+// by the admin endpoint).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !portsGiven[port] {
+			portsGiven[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // WaitListening waits until a server accepts connections on the port.
 func WaitListening(t testing.TB, port int) {

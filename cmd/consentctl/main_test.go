@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,13 +57,9 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	// A port that was free a moment ago: nothing listens there.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	// A port that was free a moment ago and no test here has used: nothing
+	// listens there.
+	addr := fmt.Sprintf("127.0.0.1:%d", gatewaytest.FreePort(t))
 	for _, args := range [][]string{
 		{"verify", "--address", addr},
 		{"export", "--address", addr, "--format", "csv"},
