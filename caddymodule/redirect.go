@@ -23,9 +23,8 @@ import (
 // redirectHeld answers in place of a redirect, to a request that is not a
 // navigation, whose Location loads a vendor the visitor has not allowed: a
 // frame gets the placeholder document, anything else 204. It reports
-// whether it did. A redirect that loads an allowed
-// vendor goes on, marked as depending on consent (a cached 301 must not
-// outlive a withdrawal).
+// whether it did. A redirect that loads an allowed vendor goes on, marked
+// as depending on consent (a cached 301 must not outlive a withdrawal).
 func (pw *pageWriter) redirectHeld(status int, hdr http.Header) bool {
 	if !isRedirect(status) || pw.navigation() {
 		return false
