@@ -84,11 +84,11 @@ var trackerSpellings = []string{
 	`<svg width="10" height="10"><filter id="cg-fe"><feImage href="https://www.facebook.com/tr?f=71" width="5" height="5"/></filter><rect width="10" height="10" filter="url(#cg-fe)"/></svg>`,
 	// In SVG the parser reads markup in a title or xmp, and a title or
 	// style that closes itself has no content.
-	`<svg width="10" height="10"><title/></svg><img alt="" src="https://www.facebook.com/tr?f=91">`,
-	`<svg width="10" height="10"><style/><image href="https://www.facebook.com/tr?f=92" width="5" height="5"/></svg>`,
-	`<svg width="10" height="10"><title><img alt="" src="https://www.facebook.com/tr?f=93"></title></svg>`,
-	`<svg width="10" height="10"><script/><image href="https://www.facebook.com/tr?f=94" width="5" height="5"/></svg>`,
-	`<svg width="10" height="10"><xmp><img alt="" src="https://www.facebook.com/tr?f=95"></xmp></svg>`,
+	`<svg width="10" height="10"><title/></svg><img alt="" src="https://www.facebook.com/tr?f=151">`,
+	`<svg width="10" height="10"><style/><image href="https://www.facebook.com/tr?f=152" width="5" height="5"/></svg>`,
+	`<svg width="10" height="10"><title><img alt="" src="https://www.facebook.com/tr?f=153"></title></svg>`,
+	`<svg width="10" height="10"><script/><image href="https://www.facebook.com/tr?f=154" width="5" height="5"/></svg>`,
+	`<svg width="10" height="10"><xmp><img alt="" src="https://www.facebook.com/tr?f=155"></xmp></svg>`,
 	// A frame whose document is written into its srcdoc.
 	`<iframe title="widget" srcdoc="&lt;p&gt;Hi&lt;/p&gt;&lt;script src=&quot;https://www.google-analytics.com/analytics.js?f=32&quot;&gt;&lt;/script&gt;"></iframe>`,
 	// … in a tag made longer than the gateway holds by another attribute,
