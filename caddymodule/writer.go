@@ -112,12 +112,15 @@ func (pw *pageWriter) WriteHeader(status int) {
 	if pw.redirectHeld(status, hdr) {
 		return
 	}
-	if status >= 200 && status <= 299 && pw.req.Method == http.MethodGet && mimeEssence(hdr.Values("Content-Type")) == "image/svg+xml" {
-		// An SVG is rewritten as a document and sent whole as an image: a
-		// browser must not take one form from its cache for the other.
-		addVary(hdr, "Sec-Fetch-Dest")
+	var essence string // the body's type, read once, for a 2xx answer to a GET
+	if status >= 200 && status <= 299 && pw.req.Method == http.MethodGet {
+		if essence = mimeEssence(hdr.Values("Content-Type")); essence == "image/svg+xml" {
+			// An SVG is rewritten as a document and sent whole as an image:
+			// a browser must not take one form from its cache for the other.
+			addVary(hdr, "Sec-Fetch-Dest")
+		}
 	}
-	switch kind := pw.bodyKind(status, hdr); kind {
+	switch kind := pw.bodyKind(status, hdr, essence); kind {
 	case bodyPage, bodyXHTML, bodySVG, bodySheet:
 		pw.kind = kind
 		pw.beginRewrite(hdr)
@@ -195,8 +198,9 @@ const (
 // render slips through for a malformed or missing Content-Type. An SVG is
 // a document only where a browser shows it as one (a navigation, a frame,
 // an object): as an image it loads nothing, and scripts that fetch() it
-// read it as data.
-func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
+// read it as data. essence is the type mimeEssence reads from hdr (only
+// a 2xx answer to a GET, which alone may be rewritten, needs it).
+func (pw *pageWriter) bodyKind(status int, hdr http.Header, essence string) bodyKind {
 	if !pw.mayRewrite || status < 200 || status > 299 ||
 		status == http.StatusNoContent || status == http.StatusResetContent || status == http.StatusPartialContent {
 		return bodyOther
@@ -206,7 +210,7 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header) bodyKind {
 			zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
 		return bodyOther
 	}
-	switch mimeEssence(hdr.Values("Content-Type")) {
+	switch essence {
 	case "text/html":
 		return bodyPage
 	case "application/xhtml+xml":
