@@ -37,9 +37,8 @@ type token struct {
 // itself says where that is (see foreignRawTags).
 func xnetTokens(src []byte) []token {
 	z := html.NewTokenizer(bytes.NewReader(src))
-	lsrc := bytes.ToLower(src)
 	var foreign map[int]bool
-	if bytes.Contains(lsrc, []byte("<svg")) || bytes.Contains(lsrc, []byte("<math")) {
+	if hasForeign(src) {
 		foreign = foreignRawTags(src)
 	}
 	var toks []token
@@ -313,8 +312,7 @@ func foreignRawTags(src []byte) map[int]bool {
 // MathML, it may read as markup what the parser reads as raw text (it
 // finds every tag the parser does, and more), never the other way round.
 func moreMarkupInForeign(src []byte, got, want []tagSpan) bool {
-	lsrc := bytes.ToLower(src)
-	if !bytes.Contains(lsrc, []byte("<svg")) && !bytes.Contains(lsrc, []byte("<math")) {
+	if !hasForeign(src) {
 		return false
 	}
 	k := 0
@@ -324,4 +322,10 @@ func moreMarkupInForeign(src []byte, got, want []tagSpan) bool {
 		}
 	}
 	return k == len(want)
+}
+
+// hasForeign reports whether src may hold SVG or MathML.
+func hasForeign(src []byte) bool {
+	lsrc := bytes.ToLower(src)
+	return bytes.Contains(lsrc, []byte("<svg")) || bytes.Contains(lsrc, []byte("<math"))
 }
