@@ -69,6 +69,11 @@ var refURLChars = regexp.MustCompile(`^[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=-]*$`)
 // match returns the vendor index for raw, or ok false when raw is outside
 // what the reference can judge the way a browser would.
 func (r *refMatcher) match(kind Kind, raw string) (vendor int, ok bool) {
+	if strings.Contains(raw, "\x00") {
+		// The HTML tokenizer reads a NUL in an attribute as U+FFFD before
+		// URL parsing could strip it as a control character.
+		return 0, false
+	}
 	s := strings.TrimFunc(raw, func(c rune) bool { return c <= ' ' })
 	if s == "" || kind >= numKinds {
 		return -1, true
