@@ -132,6 +132,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = durationArg(d, &h.ProofRetention)
 		case "ip_truncate":
 			err = h.parseIPTruncate(d)
+		case "page_cache":
+			err = oneArg(d, &h.PageCache)
+			if err == nil {
+				_, perr := parsePageCache(h.PageCache)
+				err = withLine(d, perr)
+			}
 		case "consent_mode":
 			err = optionalArg(d, &h.ConsentMode, banner.ConsentModeBasic)
 			if err == nil && h.ConsentMode != banner.ConsentModeBasic && h.ConsentMode != banner.ConsentModeAdvanced {

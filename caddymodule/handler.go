@@ -120,6 +120,12 @@ type Handler struct {
 	// CSPSources are extra sources the gateway's policy allows (a CDN the
 	// site uses, say).
 	CSPSources []string `json:"csp_sources,omitempty"`
+	// PageCache is the memory the page cache may hold ("32MiB" by
+	// default), or "off". The cache keeps the rewritten form of large
+	// pages that the upstream names by a strong ETag, per consent state,
+	// and answers the next request for one from it after comparing the
+	// upstream's page with the cached one byte for byte (pagecache.go).
+	PageCache string `json:"page_cache,omitempty"`
 
 	policy  *policy.Policy
 	codec   *cookie.Codec
@@ -137,6 +143,9 @@ type Handler struct {
 	cspCache *sync.Map
 	// lengths holds rewritten lengths of streamed pages (lengths.go).
 	lengths *lengthCache
+	// pages holds rewritten forms of streamed pages (pagecache.go); nil
+	// when the page cache is off.
+	pages *pageCache
 	// automatic keeps racing page views from recording one automatic
 	// event twice (once.go).
 	automatic *onceEvents
@@ -186,14 +195,22 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.placeholders = new(sync.Map)
 	h.cspCache = new(sync.Map)
 	h.lengths = newLengthCache()
+	if h.pages, err = newPageCacheFor(h.PageCache); err != nil {
+		return err
+	}
 	h.automatic = newOnceEvents()
 	if err := h.buildHooks(); err != nil {
 		return err
 	}
 	h.history = openPolicyHistory(h.policy, h.DefaultLanguage, h.logger)
 	h.metrics = registerMetrics(ctx.GetMetricsRegistry())
-	h.sink, err = h.openSink()
-	return err
+	if h.sink, err = h.openSink(); err != nil {
+		return err
+	}
+	if h.pages != nil {
+		pageCaches.Store(h.pages, struct{}{}) // for the metric, until Cleanup
+	}
+	return nil
 }
 
 // buildPolicy gets from configuration to the policy: defaults, purposes,
@@ -426,6 +443,9 @@ func (h *Handler) buildHooks() error {
 
 // Cleanup releases this config's hold on the shared proof sink.
 func (h *Handler) Cleanup() error {
+	if h.pages != nil {
+		pageCaches.Delete(h.pages)
+	}
 	if h.sinkKey != "" {
 		_, err := sinks.Delete(h.sinkKey)
 		return err

@@ -78,15 +78,18 @@ func (c *lengthCache) forget(key lengthKey) {
 	c.mu.Unlock()
 }
 
-// learnableKey names what a streamed page's rewritten length depends on; false
-// when it cannot be known in advance: no strong ETag, or a body the gateway
-// decodes.
+// learnableKey names what a streamed page's rewritten length (and its
+// rewritten form, pagecache.go) depends on; false when it cannot be known in
+// advance: no strong ETag, or a body the gateway decodes.
 func (pw *pageWriter) learnableKey(hdr http.Header) (lengthKey, bool) {
 	etag, enc := hdr.Get("ETag"), hdr.Get("Content-Encoding")
 	if etag == "" || strings.HasPrefix(etag, "W/") || enc != "" && !strings.EqualFold(enc, "identity") {
 		return lengthKey{}, false
 	}
-	return pw.h.lengths.key(pw.req.Host, pw.req.URL.RequestURI(), etag, hdr.Get("Content-Length"), pw.visit.etagSuffix), true
+	// The type names how the page is read (HTML, XHTML, SVG, a sheet; its
+	// charset): an upstream negotiating it may keep one ETag for all.
+	kind := string(rune('0' + pw.kind))
+	return pw.h.lengths.key(pw.req.Host, pw.req.URL.RequestURI(), etag, hdr.Get("Content-Length"), hdr.Get("Content-Type"), kind, pw.visit.etagSuffix), true
 }
 
 // errLengthChanged is what writing past an announced length returns; the
@@ -101,15 +104,28 @@ type sentCounter struct {
 	pw    *pageWriter
 	n     int64
 	limit int64 // -1 when no length was announced
+	skip  int64 // bytes the rewriter writes again that the page cache sent
 }
 
 func (c *sentCounter) Write(p []byte) (int, error) {
+	if c.skip > 0 {
+		k := int(min(c.skip, int64(len(p))))
+		c.skip -= int64(k)
+		if k == len(p) {
+			return k, nil
+		}
+		n, err := c.Write(p[k:])
+		return k + n, err
+	}
 	if c.limit >= 0 && c.n+int64(len(p)) > c.limit {
 		c.pw.lengthWrong()
 		return 0, errLengthChanged
 	}
 	n, err := c.pw.ResponseWriter.Write(p)
 	c.n += int64(n)
+	if c.pw.rec != nil {
+		c.pw.rec.wrote(p[:n])
+	}
 	return n, err
 }
 
@@ -129,10 +145,14 @@ func (pw *pageWriter) announceLength() {
 	if !pw.lenKnown {
 		return
 	}
-	if n, ok := pw.h.lengths.get(pw.lenKey); ok {
+	if pw.hit.e != nil {
+		pw.sent.limit = pw.cachedLength()
+	} else if n, ok := pw.h.lengths.get(pw.lenKey); ok {
 		pw.sent.limit = n + pw.markupLen()
-		pw.Header().Set("Content-Length", strconv.FormatInt(pw.sent.limit, 10))
+	} else {
+		return
 	}
+	pw.Header().Set("Content-Length", strconv.FormatInt(pw.sent.limit, 10))
 }
 
 // settleLength, once the page is out, learns its length, or makes up for

@@ -16,6 +16,7 @@ type metrics struct {
 	proofErrors    prometheus.Counter
 	pagesRewritten prometheus.Counter
 	blocked        prometheus.Counter
+	pageCacheHits  prometheus.Counter
 }
 
 // registerMetrics registers the metrics (again on every provision: an
@@ -41,6 +42,10 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 		blocked: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "caddy_consent_elements_blocked_total",
 			Help: "Elements neutralised because their vendor lacked consent.",
+		})),
+		pageCacheHits: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "caddy_consent_page_cache_hits_total",
+			Help: "Rewritten pages answered from the page cache (the upstream's page compared byte for byte with the cached one).",
 		})),
 	}
 	sum := func(f func(store.ResilientStats) float64) func() float64 {
@@ -69,6 +74,17 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 		Name: "caddy_consent_proofs_rejected",
 		Help: "Spooled proofs the store refused for good since start (kept in the spool's rejected.log).",
 	}, sum(func(s store.ResilientStats) float64 { return float64(s.Rejected) })))
+	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "caddy_consent_page_cache_bytes",
+		Help: "Memory the page caches hold, with what pages being recorded have reserved.",
+	}, func() float64 {
+		var total int64
+		pageCaches.Range(func(c, _ any) bool {
+			total += c.(*pageCache).usedBytes()
+			return true
+		})
+		return float64(total)
+	}))
 	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "caddy_consent_proofs_pending",
 		Help: "Proofs waiting in the local spool.",

@@ -70,7 +70,11 @@ type pageWriter struct {
 	nonce      string    // the CSP nonce the injected markup carries, if any
 	lenKey     lengthKey // see lengths.go
 	lenKnown   bool      // lenKey names the page: its length can be learnt
+	pageLen    int64     // the page's length as the upstream gave it, -1 if not
 	sent       sentCounter
+	opts       rewrite.Options // a streamed page's rewriter options
+	hit        cacheHit        // the page cache's answer (pagecache.go), if any
+	rec        *pageRecorder   // the page being recorded for the cache, if any
 }
 
 var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
@@ -153,6 +157,10 @@ func (pw *pageWriter) pass() {
 // or stream its body goes to.
 func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	pw.lenKey, pw.lenKnown = pw.learnableKey(hdr)
+	pw.pageLen = -1
+	if n, err := strconv.ParseInt(hdr.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
+		pw.pageLen = n
+	}
 	pw.filterLinks(hdr)
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
@@ -331,7 +339,7 @@ func (pw *pageWriter) Write(p []byte) (int, error) {
 		if pw.dec != nil {
 			return pw.dec.Write(p)
 		}
-		return pw.gate.Write(p)
+		return pw.feed(p)
 	}
 	return 0, http.ErrBodyNotAllowed
 }
@@ -376,7 +384,7 @@ func (pw *pageWriter) FlushError() error {
 			}
 		}
 	}
-	if pw.state == stateStream {
+	if pw.state == stateStream && pw.hit.e == nil { // the cache's answer holds nothing back
 		if pw.dec != nil {
 			if err := pw.dec.Flush(); err != nil {
 				return err
@@ -465,6 +473,9 @@ func (pw *pageWriter) noteThirdParty(kind catalog.Kind, url []byte, v rewrite.Ve
 	}
 	if scan.IsThirdParty(host, pw.site) {
 		thirdParties.Observe(pw.site, pw.req.URL.Path, kind, host)
+		if pw.rec != nil {
+			pw.rec.saw(kind, host)
+		}
 	}
 }
 
@@ -484,22 +495,49 @@ func (pw *pageWriter) toStream() error {
 	buf := pw.buf
 	pw.buf = nil
 	pw.startStream("")
-	_, err := pw.gate.Write(buf)
+	_, err := pw.feed(buf)
 	pw.putBuf(buf)
 	return err
 }
 
+// startStream sends the headers of a page that streams, to be answered from
+// the page cache or through the rewriter.
 func (pw *pageWriter) startStream(encoding string) {
 	pw.state = stateStream
-	opts := pw.options()
+	pw.opts = pw.options()
+	if encoding == "" {
+		pw.useCache()
+	}
 	pw.announceLength()
 	pw.ResponseWriter.WriteHeader(pw.status)
-	pw.rw = rewriterPool.Get().(*rewrite.Rewriter)
-	pw.rw.Reset(&pw.sent, opts)
-	pw.gate = charsetGate{dst: pw.rw, label: pw.label}
+	if pw.hit.e != nil {
+		return
+	}
+	pw.startRewriter()
 	if encoding != "" {
 		pw.dec = newDecoder(encoding, &pw.gate)
 	}
+}
+
+func (pw *pageWriter) startRewriter() {
+	pw.rw = rewriterPool.Get().(*rewrite.Rewriter)
+	pw.rw.Reset(&pw.sent, pw.opts)
+	pw.gate = charsetGate{dst: pw.rw, label: pw.label}
+}
+
+// feed takes bytes of a streamed page that needs no decoding.
+func (pw *pageWriter) feed(p []byte) (int, error) {
+	if pw.hit.e != nil {
+		return pw.serveCached(p)
+	}
+	if pw.rec != nil {
+		pw.rec.read(p)
+	}
+	n, err := pw.gate.Write(p)
+	if pw.rec != nil {
+		pw.rec.step()
+	}
+	return n, err
 }
 
 // finish completes the response after next returned without error.
@@ -529,6 +567,23 @@ func (pw *pageWriter) finish() error {
 		pw.putBuf(pw.buf)
 		pw.buf = nil
 	case stateStream:
+		err = pw.finishStream()
+	}
+	pw.state = stateDone
+	return err
+}
+
+// finishStream completes a streamed page.
+func (pw *pageWriter) finishStream() error {
+	var err error
+	if pw.hit.e != nil {
+		err = pw.finishCached() // which may leave the cache for the rewriter
+	}
+	blocked := 0
+	if e := pw.hit.e; e != nil {
+		blocked = e.blocked
+		pw.h.metrics.pageCacheHits.Inc()
+	} else {
 		if pw.dec != nil {
 			err = pw.dec.Close()
 		}
@@ -538,13 +593,17 @@ func (pw *pageWriter) finish() error {
 		if cerr := pw.rw.Close(); err == nil {
 			err = cerr
 		}
-		if err == nil {
-			err = pw.settleLength()
-		}
-		pw.h.metrics.pagesRewritten.Inc()
-		pw.h.metrics.blocked.Add(float64(pw.rw.Blocked()))
+		blocked = pw.rw.Blocked()
 	}
-	pw.state = stateDone
+	if err == nil {
+		err = pw.settleLength()
+	}
+	if pw.rec != nil {
+		pw.rec.finish(err == nil, pw.rw, pw.pieces(), blocked)
+		pw.rec = nil
+	}
+	pw.h.metrics.pagesRewritten.Inc()
+	pw.h.metrics.blocked.Add(float64(blocked))
 	return err
 }
 
@@ -569,6 +628,9 @@ func (pw *pageWriter) putBuf(b []byte) {
 
 // release returns pooled resources once the request is over.
 func (pw *pageWriter) release() {
+	if pw.rec != nil { // the response failed: its recording is dropped
+		pw.rec.finish(false, nil, pw.pieces(), 0)
+	}
 	if pw.rw != nil {
 		pw.rw.Reset(io.Discard, rewrite.Options{})
 		rewriterPool.Put(pw.rw)

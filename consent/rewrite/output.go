@@ -16,6 +16,7 @@ func (r *Rewriter) emit(b []byte) {
 	if len(b) == 0 || r.err != nil {
 		return
 	}
+	r.emitted += int64(len(b))
 	if r.direct || r.inBuf { // mem holds the held token: out cannot use it
 		r.flushOut()
 		r.write(b)
@@ -150,6 +151,7 @@ func (r *Rewriter) unhold() {
 			// The token is already where out begins (out and pend are
 			// empty while inBuf): what follows is gathered after it.
 			r.out = r.mem[:len(r.buf)]
+			r.emitted += int64(len(r.buf))
 		}
 		r.buf = r.buf[:0]
 		r.inBuf = false
@@ -217,16 +219,24 @@ func (r *Rewriter) endWrite(p []byte) {
 // front of the held token.
 func (r *Rewriter) injectEarly(p []byte, i int) {
 	if !r.earlyDone {
-		r.insertAt(p, i, r.opt.Early)
+		r.injectAt(p, i, InjectedEarly, r.opt.Early)
 		r.earlyDone = true
 	}
+}
+
+// injectAt inserts one of the injected pieces at p[i] and notes where it
+// went in the output.
+func (r *Rewriter) injectAt(p []byte, i int, which Injection, b []byte) {
+	r.insertAt(p, i, nil)
+	r.injected[which] = r.emitted + 1
+	r.emit(b)
 }
 
 // injectHook emits Hook at p[i], preceded by Early if that is still due.
 func (r *Rewriter) injectHook(p []byte, i int) {
 	r.injectEarly(p, i)
 	if !r.hookDone {
-		r.insertAt(p, i, r.opt.Hook)
+		r.injectAt(p, i, InjectedHook, r.opt.Hook)
 		r.hookDone = true
 	}
 }
@@ -237,7 +247,7 @@ func (r *Rewriter) injectBody(p []byte, i int) {
 	r.injectHook(p, i)
 	if !r.bodyDone {
 		if r.base == nil { // see Options.Body
-			r.insertAt(p, i, r.opt.Body)
+			r.injectAt(p, i, InjectedBody, r.opt.Body)
 		}
 		r.bodyDone = true
 	}

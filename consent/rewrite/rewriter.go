@@ -76,6 +76,8 @@ type Rewriter struct {
 
 	earlyDone, hookDone, bodyDone bool
 	blocked, oversized            int
+	emitted                       int64                // bytes of output so far
+	injected                      [numInjections]int64 // 1 + where each injected piece began in the output; 0 if not (yet) injected
 
 	// Scanner state, resumable between writes.
 	st      state
@@ -209,6 +211,23 @@ func (r *Rewriter) Close() error {
 
 // Blocked is the number of elements (and @import rules) neutralised so far.
 func (r *Rewriter) Blocked() int { return r.blocked }
+
+// Injection names one of the pieces of markup a Rewriter injects.
+type Injection uint8
+
+const (
+	InjectedEarly Injection = iota // Options.Early
+	InjectedHook                   // Options.Hook
+	InjectedBody                   // Options.Body
+	numInjections
+)
+
+// InjectedAt is where the piece of markup went in the output: the number of
+// bytes written before it, or -1 if it has not been injected (it has none,
+// or found no place yet, or, for Body, was left out after a <base>). Since
+// the rest of the output depends only on the page and the judge, this lets
+// a caller keep a page's rewritten form and put other markup in its place.
+func (r *Rewriter) InjectedAt(which Injection) int64 { return r.injected[which] - 1 }
 
 // Oversized is the number of judged start tags longer than TagLimit, which
 // were judged attribute by attribute as they streamed.
