@@ -80,6 +80,9 @@ func BenchmarkInFlightMemory(b *testing.B) {
 // BenchmarkInFlightPeak holds 32 responses in flight at once, each stopped
 // halfway through its page, and reports the heap they hold between them,
 // per response (B/inflight): the gateway's memory per in-flight response.
+// The "etag" pages have a strong ETag, so that after a first request the
+// 1 MB one is answered from the page cache (whose memory is its own,
+// bounded by page_cache); the 50 MB one is too large to be kept.
 //
 //	go test -run='^$' -bench=InFlightPeak ./caddymodule/
 func BenchmarkInFlightPeak(b *testing.B) {
@@ -88,14 +91,31 @@ func BenchmarkInFlightPeak(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		size int
-	}{{"1MB", 1 << 20}, {"50MB", 50 << 20}} {
+		etag bool
+	}{{"1MB", 1 << 20, false}, {"50MB", 50 << 20, false}, {"1MB-etag", 1 << 20, true}, {"50MB-etag", 50 << 20, true}} {
 		page := trackerHeavyPage(b, tc.size)
 		b.Run(tc.name, func(b *testing.B) {
+			if tc.etag { // the second request records the page, if it can be kept
+				whole := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+					w.Header().Set("Content-Type", "text/html")
+					w.Header().Set("ETag", `"`+tc.name+`"`)
+					_, err := w.Write(page)
+					return err
+				})
+				for range 2 {
+					if err := h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest("GET", "http://shop.test/", nil), whole); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
 			var worst float64
 			for i := 0; i < b.N; i++ {
 				reached, release := make(chan struct{}), make(chan struct{})
 				next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 					w.Header().Set("Content-Type", "text/html")
+					if tc.etag {
+						w.Header().Set("ETag", `"`+tc.name+`"`)
+					}
 					half := len(page) / 2
 					w.Write(page[:half])
 					reached <- struct{}{}

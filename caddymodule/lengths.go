@@ -105,6 +105,14 @@ type sentCounter struct {
 	n     int64
 	limit int64 // -1 when no length was announced
 	skip  int64 // bytes the rewriter writes again that the page cache sent
+	// holdLast keeps the announced length's last byte back until the
+	// response is settled: a page recorded for the page cache is stored
+	// (a client that has it whole and asks again finds it there), and a
+	// page answered from the cache has been read to its end and found
+	// the same (a longer one leaves the client with a response cut short).
+	holdLast bool
+	held     bool
+	last     [1]byte
 }
 
 func (c *sentCounter) Write(p []byte) (int, error) {
@@ -121,12 +129,30 @@ func (c *sentCounter) Write(p []byte) (int, error) {
 		c.pw.lengthWrong()
 		return 0, errLengthChanged
 	}
-	n, err := c.pw.ResponseWriter.Write(p)
+	out := p
+	if c.holdLast && len(p) > 0 && c.n+int64(len(p)) == c.limit {
+		out = p[:len(p)-1]
+	}
+	n, err := c.pw.ResponseWriter.Write(out)
+	if err == nil && len(out) < len(p) {
+		c.last[0], c.held = p[len(p)-1], true
+		n++
+	}
 	c.n += int64(n)
 	if c.pw.rec != nil {
 		c.pw.rec.wrote(p[:n])
 	}
 	return n, err
+}
+
+// sendHeld sends the byte holdLast kept back.
+func (c *sentCounter) sendHeld() error {
+	if !c.held {
+		return nil
+	}
+	c.held = false
+	_, err := c.pw.ResponseWriter.Write(c.last[:])
+	return err
 }
 
 // markupLen is the length of this request's own injected markup (none in a
@@ -141,7 +167,7 @@ func (pw *pageWriter) markupLen() int64 {
 // announceLength sets Content-Length for a streamed page whose rewritten
 // length is known, adding this request's own injected markup (pw.hook).
 func (pw *pageWriter) announceLength() {
-	pw.sent = sentCounter{pw: pw, limit: -1}
+	pw.sent = sentCounter{pw: pw, limit: -1, holdLast: pw.rec != nil || pw.hit.e != nil}
 	if !pw.lenKnown {
 		return
 	}

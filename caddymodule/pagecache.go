@@ -16,8 +16,9 @@ import (
 // only on those bytes and on what the visitor's consent state changes
 // (lengths.go keys on both). So the gateway keeps the rewritten form of
 // such a page, without the request's own markup (hook, state, nonce,
-// no-JS form), and answers the next request for the same page and state
-// from it, putting that request's markup in its places. Rewriting a large
+// no-JS form), from the second request for it (the first has its length
+// learnt, lengths.go), and answers later requests for the same page and
+// state from it, putting that request's markup in its places. Rewriting a large
 // page costs far more than comparing it: the upstream's body is still read
 // and compared byte for byte with the page the form was made from, so a
 // page changed under the same ETag is never answered from the cache. From
@@ -79,6 +80,7 @@ type cachedPage struct {
 	marks   []pageMark // where that markup goes in out, in order
 	steps   []pageStep // how far out may be sent as in is read
 	had     [numPieces]bool
+	state   string // the consent state it was rewritten for (checked as well as hashed into key)
 	blocked int
 	seen    []seenURL
 }
@@ -176,6 +178,7 @@ type pageRecorder struct {
 	in, out  []byte
 	steps    []pageStep // out and marks still counting the recording's markup
 	seen     []seenURL
+	state    string
 	failed   bool
 }
 
@@ -246,7 +249,7 @@ func (r *pageRecorder) finish(complete bool, rw *rewrite.Rewriter, pieces [numPi
 // and the steps in those terms. Nil if a piece is not where the rewriter
 // says (it cannot happen; the cache then stays out of it).
 func (r *pageRecorder) build(rw *rewrite.Rewriter, pieces [numPieces][]byte, blocked int) *cachedPage {
-	e := &cachedPage{key: r.key, in: r.in, blocked: blocked, seen: r.seen}
+	e := &cachedPage{key: r.key, in: r.in, state: r.state, blocked: blocked, seen: r.seen}
 	type cut struct{ at, n int }
 	var cuts []cut
 	prev := 0
@@ -297,11 +300,17 @@ func (pw *pageWriter) useCache() {
 	if c == nil || !pw.lenKnown {
 		return
 	}
-	if e := c.get(pw.lenKey); e != nil && e.had == pw.hasPieces() {
+	if e := c.get(pw.lenKey); e != nil && e.had == pw.hasPieces() && e.state == pw.visit.etagSuffix {
 		pw.hit = cacheHit{e: e}
 		return
 	}
+	if _, seen := pw.h.lengths.get(pw.lenKey); !seen {
+		return // recorded the second time: a page asked for once is not worth copying
+	}
 	pw.rec = c.startRecording(pw.lenKey, pw.pageLen)
+	if pw.rec != nil {
+		pw.rec.state = pw.visit.etagSuffix
+	}
 }
 
 // pieces is this request's own markup, by rewrite.Injection.
@@ -354,6 +363,7 @@ func (pw *pageWriter) finishCached() error {
 		_, err := pw.leaveCache(nil)
 		return err
 	}
+	pw.h.metrics.pageCacheHits.Inc() // before the last bytes reach the client
 	if err := pw.sendCached(pageStep{in: len(e.in), out: len(e.out), marks: len(e.marks)}); err != nil {
 		return err
 	}

@@ -158,8 +158,10 @@ func (pw *pageWriter) pass() {
 func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	pw.lenKey, pw.lenKnown = pw.learnableKey(hdr)
 	pw.pageLen = -1
-	if n, err := strconv.ParseInt(hdr.Get("Content-Length"), 10, 64); err == nil && n >= 0 {
-		pw.pageLen = n
+	if cl := hdr.Get("Content-Length"); cl != "" { // (a failed parse allocates its error)
+		if n, err := strconv.ParseInt(cl, 10, 64); err == nil && n >= 0 {
+			pw.pageLen = n
+		}
 	}
 	pw.filterLinks(hdr)
 	hdr.Del("Content-Length")
@@ -582,7 +584,6 @@ func (pw *pageWriter) finishStream() error {
 	blocked := 0
 	if e := pw.hit.e; e != nil {
 		blocked = e.blocked
-		pw.h.metrics.pageCacheHits.Inc()
 	} else {
 		if pw.dec != nil {
 			err = pw.dec.Close()
@@ -601,6 +602,9 @@ func (pw *pageWriter) finishStream() error {
 	if pw.rec != nil {
 		pw.rec.finish(err == nil, pw.rw, pw.pieces(), blocked)
 		pw.rec = nil
+	}
+	if err == nil {
+		err = pw.sent.sendHeld() // now that the page is stored
 	}
 	pw.h.metrics.pagesRewritten.Inc()
 	pw.h.metrics.blocked.Add(float64(blocked))
