@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"container/list"
 	"fmt"
 	"sync"
@@ -35,8 +36,8 @@ import (
 const DefaultPageCache = 32 << 20
 
 const (
-	// maxSeen bounds the third-party URLs one cached page replays for the
-	// scan; a page with more is not cached.
+	// maxSeen bounds the third-party hosts (by kind) one cached page
+	// replays for the scan; a page with more is not cached.
 	maxSeen = 256
 	// recordSlack is room beyond twice the page for what rewriting adds
 	// (placeholders, renamed attributes).
@@ -99,14 +100,16 @@ type pageStep struct {
 	in, out, marks int
 }
 
-// seenURL is a third-party URL the rewrite noted for the scan.
+// seenURL is a third-party host the rewrite noted for the scan, and how
+// many times.
 type seenURL struct {
-	kind catalog.Kind
-	host string
+	kind  catalog.Kind
+	host  []byte
+	times int
 }
 
 func (e *cachedPage) size() int64 {
-	return int64(cap(e.in) + cap(e.out) + 24*cap(e.steps) + 16*cap(e.marks) + 40*cap(e.seen))
+	return int64(cap(e.in) + cap(e.out) + 24*cap(e.steps) + 16*cap(e.marks) + 64*cap(e.seen))
 }
 
 // get returns the cached form of a page, if there is one.
@@ -214,12 +217,20 @@ func (r *pageRecorder) step() {
 
 // saw notes a third-party URL the rewrite reported to the scan.
 func (r *pageRecorder) saw(kind catalog.Kind, host []byte) {
+	if r.failed {
+		return
+	}
+	for i := range r.seen {
+		if s := &r.seen[i]; s.kind == kind && string(s.host) == string(host) {
+			s.times++
+			return
+		}
+	}
 	if len(r.seen) >= maxSeen {
 		r.failed, r.in, r.out = true, nil, nil
+		return
 	}
-	if !r.failed {
-		r.seen = append(r.seen, seenURL{kind, string(host)})
-	}
+	r.seen = append(r.seen, seenURL{kind, bytes.Clone(host), 1})
 }
 
 // finish stores the recorded page, when complete is true and nothing went
@@ -370,7 +381,7 @@ func (pw *pageWriter) finishCached() error {
 	if len(e.seen) > 0 {
 		site := siteOf(pw.req)
 		for _, s := range e.seen {
-			thirdParties.Observe(site, pw.req.URL.Path, s.kind, []byte(s.host))
+			thirdParties.ObserveTimes(site, pw.req.URL.Path, s.kind, s.host, s.times)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package caddymodule_test
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -453,5 +454,39 @@ func TestPageCacheConcurrentRequests(t *testing.T) {
 	}
 	if hits := cacheHits(t, admin); hits < 64 {
 		t.Errorf("%v of 128 answers from the cache", hits)
+	}
+}
+
+// TestPageCacheKeepsTheThirdPartyScan: a page answered from the page cache
+// counts in the third-party scan as a page rewritten does, each load of an
+// uncatalogued third party once per answer.
+func TestPageCacheKeepsTheThirdPartyScan(t *testing.T) {
+	page := `<html><head><script src="https://cdn.unlisted.example/a.js"></script><script src="https://cdn.unlisted.example/b.js"></script></head><body>` +
+		`<img src="https://pics.unlisted.example/p.png"><p>` + strings.Repeat("Plain words. ", 3000) + `</p></body></html>`
+	up := &cacheUpstream{pages: map[string]string{"/scanned-by-cache.html": page}}
+	site, _, _, admin := cacheSites(t, up, "4MiB")
+	c := newClient(t)
+	before := cacheHits(t, admin)
+	for range 4 {
+		get(t, c, site+"/scanned-by-cache.html")
+	}
+	if hits := cacheHits(t, admin) - before; hits != 2 {
+		t.Fatalf("%v answers from the cache, want 2", hits)
+	}
+	var rep struct {
+		Entries []struct {
+			Path, Kind, Origin string
+			Count              int
+		}
+	}
+	adminJSON(t, "GET", admin+"/consent/scan?site=127.0.0.1", 200, &rep)
+	counts := map[string]int{}
+	for _, e := range rep.Entries {
+		if e.Path == "/scanned-by-cache.html" {
+			counts[e.Kind+" "+e.Origin] = e.Count
+		}
+	}
+	if want := map[string]int{"script cdn.unlisted.example": 8, "image pics.unlisted.example": 4}; !maps.Equal(counts, want) {
+		t.Errorf("the scan counts %v after 4 answers, want %v", counts, want)
 	}
 }

@@ -58,31 +58,39 @@ func NewRecorder(max int) *Recorder {
 // Observe notes that a page of site at path loads origin. Call it only for
 // URLs no vendor matched and whose host is not the site's own.
 func (r *Recorder) Observe(site, path string, kind catalog.Kind, origin []byte) {
-	r.observe(site, path, kind, origin, "", false)
+	r.observe(site, path, kind, origin, "", false, 1)
+}
+
+// ObserveTimes is Observe for n loads of origin at once (a page answered
+// from the gateway's page cache replays what its rewrite observed).
+func (r *Recorder) ObserveTimes(site, path string, kind catalog.Kind, origin []byte, n int) {
+	if n > 0 {
+		r.observe(site, path, kind, origin, "", false, n)
+	}
 }
 
 // ObserveReport notes a load the browser reported through the gateway's
 // Content-Security-Policy: a third party a script loaded at run time.
 // vendor names the catalogued vendor it belongs to, if any.
 func (r *Recorder) ObserveReport(site, path string, kind catalog.Kind, origin []byte, vendor string) {
-	r.observe(site, path, kind, origin, vendor, true)
+	r.observe(site, path, kind, origin, vendor, true, 1)
 }
 
-func (r *Recorder) observe(site, path string, kind catalog.Kind, origin []byte, vendor string, report bool) {
+func (r *Recorder) observe(site, path string, kind catalog.Kind, origin []byte, vendor string, report bool, n int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
 	if e, ok := r.entries[key{site, path, string(origin), vendor, kind, report}]; ok { // no allocation on a hit
-		e.Count++
+		e.Count += uint64(n)
 		e.Last = now
 		return
 	}
 	if len(r.entries) >= r.max {
-		r.dropped++
+		r.dropped += uint64(n)
 		return
 	}
 	k := key{site, path, string(origin), vendor, kind, report}
-	e := &Entry{Site: site, Path: path, Kind: kind.String(), Origin: k.origin, Vendor: vendor, Count: 1, First: now, Last: now}
+	e := &Entry{Site: site, Path: path, Kind: kind.String(), Origin: k.origin, Vendor: vendor, Count: uint64(n), First: now, Last: now}
 	if report {
 		e.Via = "csp-report"
 	}
