@@ -40,7 +40,7 @@ const (
 	// replays for the scan; a page with more is not cached.
 	maxSeen = 256
 	// recordSlack is room beyond twice the page for what rewriting adds
-	// (placeholders, renamed attributes).
+	// (the markup, placeholders, renamed attributes).
 	recordSlack = 64 << 10
 )
 
@@ -154,23 +154,29 @@ func (c *pageCache) makeRoom(n int64) bool {
 
 // startRecording reserves room to record a page of pageLen bytes (-1 if
 // unknown) for key, unless another request records it already or the
-// page could not be kept.
+// page could not be kept. A page of known length gets its buffers at once.
 func (c *pageCache) startRecording(key lengthKey, pageLen int64) *pageRecorder {
 	reserve := c.maxEntry
 	if pageLen >= 0 {
 		reserve = min(2*pageLen+recordSlack, c.maxEntry)
 	}
-	if pageLen > c.maxEntry/2 {
+	if pageLen > (c.maxEntry-recordSlack)/2 {
 		return nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.recording[key] || !c.makeRoom(reserve) {
+		c.mu.Unlock()
 		return nil
 	}
 	c.recording[key] = true
 	c.used += reserve
-	return &pageRecorder{cache: c, key: key, reserved: reserve}
+	c.mu.Unlock()
+	r := &pageRecorder{cache: c, key: key, reserved: reserve}
+	if pageLen >= 0 {
+		r.in = make([]byte, 0, pageLen)
+		r.out = make([]byte, 0, pageLen+recordSlack)
+	}
+	return r
 }
 
 // pageRecorder gathers a page and its rewritten form as they stream.
@@ -186,25 +192,30 @@ type pageRecorder struct {
 }
 
 // read notes bytes of the page, before they are rewritten.
-func (r *pageRecorder) read(p []byte) {
-	if !r.failed && r.fits(len(p), 0) {
-		r.in = append(r.in, p...)
-	}
-}
+func (r *pageRecorder) read(p []byte) { r.in = r.appendWithin(r.in, p, cap(r.out)) }
 
 // wrote notes rewritten bytes.
-func (r *pageRecorder) wrote(p []byte) {
-	if !r.failed && r.fits(0, len(p)) {
-		r.out = append(r.out, p...)
-	}
-}
+func (r *pageRecorder) wrote(p []byte) { r.out = r.appendWithin(r.out, p, cap(r.in)) }
 
-// fits fails the recording if what it gathers would outgrow its reservation.
-func (r *pageRecorder) fits(in, out int) bool {
-	if int64(len(r.in)+in+len(r.out)+out) > r.reserved-recordSlack/2 {
-		r.failed, r.in, r.out = true, nil, nil
+// appendWithin appends p to buf, growing it only as far as the reservation
+// allows beside the other buffer's other bytes; past that the recording
+// fails and lets both go.
+func (r *pageRecorder) appendWithin(buf, p []byte, other int) []byte {
+	if r.failed {
+		return nil
 	}
-	return !r.failed
+	if len(buf)+len(p) > cap(buf) {
+		grown := max(2*cap(buf), len(buf)+len(p), 64<<10)
+		if int64(grown+other) > r.reserved {
+			grown = int(r.reserved) - other
+		}
+		if grown < len(buf)+len(p) {
+			r.failed, r.in, r.out = true, nil, nil
+			return nil
+		}
+		buf = append(make([]byte, 0, grown), buf...)
+	}
+	return append(buf, p...)
 }
 
 // step notes that everything read so far has been rewritten as far as it
@@ -261,6 +272,16 @@ func (r *pageRecorder) finish(complete bool, rw *rewrite.Rewriter, pieces [numPi
 // says (it cannot happen; the cache then stays out of it).
 func (r *pageRecorder) build(rw *rewrite.Rewriter, pieces [numPieces][]byte, blocked int) *cachedPage {
 	e := &cachedPage{key: r.key, in: r.in, state: r.state, blocked: blocked, seen: r.seen}
+	if cap(e.in) > len(e.in)+len(e.in)/8 { // grown without a known length
+		e.in = bytes.Clone(e.in)
+	}
+	size := len(r.out)
+	for i, p := range pieces {
+		if rw.InjectedAt(rewrite.Injection(i)) >= 0 {
+			size -= len(p)
+		}
+	}
+	e.out = make([]byte, 0, max(size, 0))
 	type cut struct{ at, n int }
 	var cuts []cut
 	prev := 0
