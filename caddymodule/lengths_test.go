@@ -13,14 +13,27 @@ import (
 // under a weak ETag, one without, and one whose body the test swaps while
 // its strong ETag stays (an upstream breaking the ETag's promise).
 type lengthUpstream struct {
-	mu      sync.Mutex
-	mutable string
+	mutable mutablePage
 }
 
-func (u *lengthUpstream) set(body string) {
-	u.mu.Lock()
-	u.mutable = body
-	u.mu.Unlock()
+func (u *lengthUpstream) set(body string) { u.mutable.set(body) }
+
+// mutablePage is a page body a test swaps while the upstream serves it.
+type mutablePage struct {
+	mu   sync.Mutex
+	body string
+}
+
+func (m *mutablePage) set(body string) {
+	m.mu.Lock()
+	m.body = body
+	m.mu.Unlock()
+}
+
+func (m *mutablePage) get() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.body
 }
 
 func (u *lengthUpstream) start(t *testing.T) int {
@@ -41,11 +54,7 @@ func (u *lengthUpstream) start(t *testing.T) int {
 	mux.Handle("/strong.html", serve(`"s1"`, fixed))
 	mux.Handle("/weak.html", serve(`W/"w1"`, fixed))
 	mux.Handle("/none.html", serve("", fixed))
-	mux.Handle("/mutable.html", serve(`"m1"`, func() string {
-		u.mu.Lock()
-		defer u.mu.Unlock()
-		return u.mutable
-	}))
+	mux.Handle("/mutable.html", serve(`"m1"`, u.mutable.get))
 	return serveMux(t, mux)
 }
 

@@ -26,26 +26,19 @@ import (
 // with or without a Content-Length, and one under a page CSP that makes
 // the gateway give every response its own nonce.
 type cacheUpstream struct {
-	mu      sync.Mutex
-	pages   map[string]string
-	mutable string
+	pages   map[string]string // not changed once served
+	mutable mutablePage
 }
 
-func (u *cacheUpstream) set(body string) {
-	u.mu.Lock()
-	u.mutable = body
-	u.mu.Unlock()
-}
+func (u *cacheUpstream) set(body string) { u.mutable.set(body) }
 
 func (u *cacheUpstream) start(t *testing.T) int {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		u.mu.Lock()
 		body, ok := u.pages[r.URL.Path]
 		if r.URL.Path == "/mutable.html" || r.URL.Path == "/mutable-chunked.html" {
-			body, ok = u.mutable, true
+			body, ok = u.mutable.get(), true
 		}
-		u.mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
