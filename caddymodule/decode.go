@@ -147,11 +147,17 @@ func (d *decoder) Write(p []byte) (int, error) {
 	return d.pw.Write(p)
 }
 
-// Flush pushes out what has been decoded so far.
-func (d *decoder) Flush() error {
+// Flush pushes out what has been decoded so far, then calls downstream
+// (the response's own flush): under the lock, since the decoding goroutine
+// writes to the same response and net/http's writer is not safe for
+// concurrent use.
+func (d *decoder) Flush(downstream func() error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.dst.Flush()
+	if err := d.dst.Flush(); err != nil {
+		return err
+	}
+	return downstream()
 }
 
 // Close waits for the decoder to drain and reports a corrupt body.

@@ -386,16 +386,16 @@ func (pw *pageWriter) FlushError() error {
 			}
 		}
 	}
+	flush := http.NewResponseController(pw.ResponseWriter).Flush
 	if pw.state == stateStream && pw.hit.e == nil { // the cache's answer holds nothing back
 		if pw.dec != nil {
-			if err := pw.dec.Flush(); err != nil {
-				return err
-			}
-		} else if err := pw.gate.Flush(); err != nil {
+			return pw.dec.Flush(flush) // its goroutine writes to the response too
+		}
+		if err := pw.gate.Flush(); err != nil {
 			return err
 		}
 	}
-	return http.NewResponseController(pw.ResponseWriter).Flush()
+	return flush()
 }
 
 // options are the rewriter's options for this request.
