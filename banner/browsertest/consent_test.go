@@ -802,22 +802,37 @@ document.writeln('<iframe id="dw-f" title="Video" src="https://player.vimeo.com/
 	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Written</title></head>`+
 		`<body><main><h1>A page that writes</h1><script src="/w.js"></script></main></body></html>`,
 		"handle /w.js {\n\t\theader Content-Type text/javascript\n\t\trespond `"+writer+"`\n\t}")
-	p.expectNoThirdParty("on a page whose script writes trackers with document.write, before any choice")
-	for _, id := range []string{"dw-s", "dw-i", "dw-f"} {
-		if !evalJS[bool](p, heldElement(id)) {
-			t.Errorf("before consent, #%s written with document.write must be held: marked with its purpose and without src", id)
-		}
-	}
+	p.expectWrittenHeld("with document.write", "dw-s", "dw-i", "dw-f")
 	if got := evalJS[string](p, `(document.getElementById('dw-own') || {}).textContent || ''`); got != "Written by the page" {
 		t.Errorf("the page's own written text: %q", got)
 	}
-	if evalJS[bool](p, `(window.__tracked || []).length > 0`) {
-		t.Error("before consent, the written tracker script ran")
+	p.acceptWritten("with document.write", "f=91", "f=92", "f=93")
+}
+
+// expectWrittenHeld: before a choice, the page loaded nothing from a third
+// party, each element a script wrote (how) is held, and the tracker script
+// it wrote has not run.
+func (p *page) expectWrittenHeld(how string, ids ...string) {
+	p.t.Helper()
+	p.expectNoThirdParty("on a page whose script writes trackers " + how + ", before any choice")
+	for _, id := range ids {
+		if !evalJS[bool](p, heldElement(id)) {
+			p.t.Errorf("before consent, #%s written %s must be held: marked with its purpose and without src", id, how)
+		}
 	}
+	if evalJS[bool](p, `(window.__tracked || []).length > 0`) {
+		p.t.Errorf("before consent, the tracker script written %s ran", how)
+	}
+}
+
+// acceptWritten: Accept all loads what the script wrote (how) in place,
+// without a reload, and runs the tracker script it wrote.
+func (p *page) acceptWritten(how string, queries ...string) {
+	p.t.Helper()
 	p.clickFirstLayer("accept_all", "Accept all")
 	p.waitBannerGone()
-	p.waitQueries("after Accept all, what document.write wrote loads in place", "f=91", "f=92", "f=93")
-	p.waitFor("the written script runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
+	p.waitQueries("after Accept all, what was written "+how+" loads in place", queries...)
+	p.waitFor("the script written "+how+" runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
 }
 
 // TestSplitDocumentWriteWaitsForConsent: a tracker's start tag that a script
@@ -858,15 +873,7 @@ document.write('<img id="dw-late" alt="');`
 		`<script>`+writer+`</script>finished by the page">`+
 		`<script>document.write('<img id="dw-lost" alt="" src="https://www.' + 'facebook.com/tr?f=97')</script>`+
 		`<p id="dw-after">After</p></main></body></html>`)
-	p.expectNoThirdParty("on a page whose script writes trackers in pieces with document.write, before any choice")
-	for _, id := range []string{"dw-s", "dw-i", "dw-n"} {
-		if !evalJS[bool](p, heldElement(id)) {
-			t.Errorf("before consent, #%s written in pieces with document.write must be held: marked with its purpose and without src", id)
-		}
-	}
-	if evalJS[bool](p, `(window.__tracked || []).length > 0`) {
-		t.Error("before consent, the tracker script written in pieces ran")
-	}
+	p.expectWrittenHeld("in pieces with document.write", "dw-s", "dw-i", "dw-n")
 	if !evalJS[bool](p, `window.__otherHeld === true`) {
 		t.Error("a tracker image written in pieces into another document, between writes to the page, must be held there too")
 	}
@@ -886,10 +893,7 @@ document.write('<img id="dw-late" alt="');`
 	if evalJS[bool](p, `!!document.getElementById('dw-lost')`) {
 		t.Error("a tracker tag that no later write finishes must be dropped, not joined with the page's markup")
 	}
-	p.clickFirstLayer("accept_all", "Accept all")
-	p.waitBannerGone()
-	p.waitQueries("after Accept all, what document.write wrote in pieces loads in place", "f=94", "f=95", "f=98")
-	p.waitFor("the script written in pieces runs", `(window.__tracked || []).indexOf('www.google-analytics.com/analytics.js') >= 0`)
+	p.acceptWritten("in pieces with document.write", "f=94", "f=95", "f=98")
 }
 
 // TestFriendlyFramesWaitForConsent: first-party code that builds a
