@@ -192,10 +192,7 @@ func BenchmarkServe(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
-	tracker, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", "readability__breitbart.html"))
-	if err != nil {
-		b.Skip(err)
-	}
+	tracker := []byte(corpusPage(b, "readability__breitbart.html"))
 	for _, page := range []struct {
 		name string
 		body []byte

@@ -99,7 +99,8 @@ func cacheHits(t *testing.T, admin string) float64 {
 	return metricValue(t, body, "caddy_consent_page_cache_hits_total")
 }
 
-func corpusPage(t *testing.T, name string) string {
+// corpusPage reads a page of ../shared/corpus, skipping the test without it.
+func corpusPage(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", name))
 	if err != nil {
