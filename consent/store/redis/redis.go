@@ -84,16 +84,16 @@ func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry
 		return nil
 	}
 	// The argument layout is appendScript's: counts, the seq range and the
-	// top record's head, then the rec, ev and cid pairs.
-	n, m := len(entries), 0
-	seqs := make([]string, n)
-	boxed := make([]any, n) // each seq goes twice into args: box it once
+	// top record's head, then the rec and ev pairs and the index seqs.
+	n := len(entries)
+	seqs := make([]any, n) // each seq goes two or three times into args: box it once
+	keys := make([]string, 3, 3+n)
+	keys[0], keys[1], keys[2] = e.k.rec(chain), e.k.ev(chain), e.k.meta(chain)
 	lowest, top := 0, 0
 	for i, en := range entries {
 		seqs[i] = strconv.FormatUint(en.Seq, 10)
-		boxed[i] = seqs[i]
 		if en.ConsentID != "" {
-			m++
+			keys = append(keys, e.k.cid(chain, en.ConsentID))
 		}
 		if en.Seq < entries[lowest].Seq {
 			lowest = i
@@ -102,21 +102,21 @@ func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry
 			top = i
 		}
 	}
-	args := make([]any, 6, 6+4*n+2*m)
-	args[0], args[1], args[2] = n, m, boxed[lowest]
-	args[3], args[4], args[5] = boxed[top], entries[top].Hash, strconv.FormatInt(entries[top].Time, 10)
+	m := len(keys) - 3
+	args := make([]any, 6, 6+4*n+m)
+	args[0], args[1], args[2] = n, m, seqs[lowest]
+	args[3], args[4], args[5] = seqs[top], entries[top].Hash, strconv.FormatInt(entries[top].Time, 10)
 	for i, en := range entries {
-		args = append(args, boxed[i], en.JSON)
+		args = append(args, seqs[i], en.JSON)
 	}
 	for i, en := range entries {
-		args = append(args, en.EventID, boxed[i])
+		args = append(args, en.EventID, seqs[i])
 	}
 	for i, en := range entries {
 		if en.ConsentID != "" {
-			args = append(args, 0, cidMember(en.ConsentID, seqs[i]))
+			args = append(args, seqs[i])
 		}
 	}
-	keys := []string{e.k.rec(chain), e.k.ev(chain), e.k.cid(chain), e.k.meta(chain)}
 	return wrap(appendScript.Run(ctx, e.c, keys, args...).Err())
 }
 
@@ -170,10 +170,12 @@ func (e *engine) Locate(ctx context.Context, consentID string) (map[string][]uin
 	if err != nil {
 		return nil, err
 	}
-	cmds := make([]*goredis.StringSliceCmd, len(chains))
+	sets := make([]*goredis.StringSliceCmd, len(chains))
+	legacy := make([]*goredis.StringSliceCmd, len(chains))
 	_, err = e.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		for i, c := range chains {
-			cmds[i] = p.ZRangeByLex(ctx, e.k.cid(c), &goredis.ZRangeBy{
+			sets[i] = p.SMembers(ctx, e.k.cid(c, consentID))
+			legacy[i] = p.ZRangeByLex(ctx, e.k.legacyCid(c), &goredis.ZRangeBy{
 				Min: "[" + consentID + "\x00", Max: "(" + consentID + "\x01"})
 		}
 		return nil
@@ -183,11 +185,17 @@ func (e *engine) Locate(ctx context.Context, consentID string) (map[string][]uin
 	}
 	out := map[string][]uint64{}
 	for i, c := range chains {
-		for _, m := range cmds[i].Val() {
+		for _, m := range sets[i].Val() {
+			if seq, err := strconv.ParseUint(m, 10, 64); err == nil {
+				out[c] = append(out[c], seq)
+			}
+		}
+		for _, m := range legacy[i].Val() {
 			if seq, err := strconv.ParseUint(m[len(consentID)+1:], 10, 64); err == nil {
 				out[c] = append(out[c], seq)
 			}
 		}
+		slices.Sort(out[c])
 	}
 	return out, nil
 }
@@ -197,7 +205,8 @@ func (e *engine) Replace(ctx context.Context, chain, consentID string, entries [
 		for _, en := range entries {
 			seq := strconv.FormatUint(en.Seq, 10)
 			p.HSet(ctx, e.k.rec(chain), seq, en.JSON)
-			p.ZRem(ctx, e.k.cid(chain), cidMember(consentID, seq))
+			p.SRem(ctx, e.k.cid(chain, consentID), seq)
+			p.ZRem(ctx, e.k.legacyCid(chain), legacyCidMember(consentID, seq))
 		}
 		return nil
 	})
@@ -205,13 +214,13 @@ func (e *engine) Replace(ctx context.Context, chain, consentID string, entries [
 }
 
 func (e *engine) Delete(ctx context.Context, chain string, entries []store.Entry, first uint64) error {
-	var seqs, events, members []string
+	var seqs, events, legacy []string
 	for _, en := range entries {
 		seq := strconv.FormatUint(en.Seq, 10)
 		seqs = append(seqs, seq)
 		events = append(events, en.EventID)
 		if en.ConsentID != "" {
-			members = append(members, cidMember(en.ConsentID, seq))
+			legacy = append(legacy, legacyCidMember(en.ConsentID, seq))
 		}
 	}
 	_, err := e.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
@@ -219,8 +228,13 @@ func (e *engine) Delete(ctx context.Context, chain string, entries []store.Entry
 			p.HDel(ctx, e.k.rec(chain), seqs...)
 			p.HDel(ctx, e.k.ev(chain), events...)
 		}
-		if len(members) > 0 {
-			p.ZRem(ctx, e.k.cid(chain), toAny(members)...)
+		for i, en := range entries {
+			if en.ConsentID != "" {
+				p.SRem(ctx, e.k.cid(chain, en.ConsentID), seqs[i])
+			}
+		}
+		if len(legacy) > 0 {
+			p.ZRem(ctx, e.k.legacyCid(chain), toAny(legacy)...)
 		}
 		p.HSet(ctx, e.k.meta(chain), "first", strconv.FormatUint(first, 10))
 		return nil

@@ -4,19 +4,20 @@ import goredis "github.com/redis/go-redis/v9"
 
 // appendScript stores a batch of one chain's records atomically.
 //
-// KEYS: rec, ev, cid, meta. ARGV: n (records), m (consent index members),
-// the batch's lowest seq, then its highest seq with that record's hash and
-// time; then n pairs seq, JSON (for rec); n pairs event id, seq (for ev);
-// m pairs 0, "<consent id>\0<seq>" (for cid).
+// KEYS: rec, ev, meta, then m consent index keys (one per record that
+// names a consent id). ARGV: n (records), m, the batch's lowest seq, then
+// its highest seq with that record's hash and time; then n pairs seq, JSON
+// (for rec); n pairs event id, seq (for ev); m seqs, the i-th for the i-th
+// index key.
 //
 // A record whose event id is stored is a retry and is skipped; a seq
 // holding another event is a conflict and nothing is stored. Appends keep
 // every stored seq at or below the head in meta, so a batch wholly past the
 // head (the common case: a gateway appending its own chain) is neither, and
-// is written with one multi-field command per key and no per-record work.
-// Returns how many records were added.
+// is written with one multi-field command per hash and no per-record
+// look-ups. Returns how many records were added.
 var appendScript = goredis.NewScript(`
-local rec, ev, cid, meta = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local rec, ev, meta = KEYS[1], KEYS[2], KEYS[3]
 local n, m, lowest, top = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local r0 = 7
 local e0 = r0 + 2 * n
@@ -31,11 +32,13 @@ end
 if lowest > stored then
   each('HSET', rec, ARGV, r0, e0 - 1)
   each('HSET', ev, ARGV, e0, c0 - 1)
-  each('ZADD', cid, ARGV, c0, c0 + 2 * m - 1)
+  for i = 1, m do
+    redis.call('SADD', KEYS[3 + i], ARGV[c0 + i - 1])
+  end
   redis.call('HSET', meta, 'seq', ARGV[4], 'hash', ARGV[5], 'time', ARGV[6])
   return n
 end
-local recs, evs, cids, added = {}, {}, {}, {}
+local recs, evs, added = {}, {}, {}
 for i = 0, n - 1 do
   local seq, id = ARGV[r0 + 2 * i], ARGV[e0 + 2 * i]
   if tonumber(seq) > stored or redis.call('HEXISTS', ev, id) == 0 then
@@ -47,14 +50,13 @@ for i = 0, n - 1 do
     added[seq] = true
   end
 end
-for j = c0, c0 + 2 * m - 1, 2 do
-  if added[string.match(ARGV[j + 1], '%z(%d+)$')] then
-    cids[#cids + 1] = 0; cids[#cids + 1] = ARGV[j + 1]
-  end
-end
 each('HSET', rec, recs, 1, #recs)
 each('HSET', ev, evs, 1, #evs)
-each('ZADD', cid, cids, 1, #cids)
+for i = 1, m do
+  if added[ARGV[c0 + i - 1]] then
+    redis.call('SADD', KEYS[3 + i], ARGV[c0 + i - 1])
+  end
+end
 if top > stored and added[ARGV[4]] then
   redis.call('HSET', meta, 'seq', ARGV[4], 'hash', ARGV[5], 'time', ARGV[6])
 end

@@ -208,7 +208,8 @@ func testPrefix() string {
 	return "cgtest-" + hex.EncodeToString(b)
 }
 
-// cleanup deletes every key under a prefix.
+// cleanup deletes every key under a prefix: each chain's fixed keys and
+// its consent index keys, found by SCAN on every master.
 func cleanup(c goredis.UniversalClient, prefix string) error {
 	ctx := context.Background()
 	k := keys{prefix}
@@ -217,9 +218,31 @@ func cleanup(c goredis.UniversalClient, prefix string) error {
 		return err
 	}
 	for _, chain := range chains {
-		if err := c.Del(ctx, k.all(chain)...).Err(); err != nil {
+		if err := c.Del(ctx, k.fixed(chain)...).Err(); err != nil {
+			return err
+		}
+		if err := forEachMaster(ctx, c, func(m goredis.UniversalClient) error {
+			return deleteMatching(ctx, m, k.cid(chain, "*"))
+		}); err != nil {
 			return err
 		}
 	}
 	return c.Del(ctx, k.chains()).Err()
+}
+
+func forEachMaster(ctx context.Context, c goredis.UniversalClient, fn func(goredis.UniversalClient) error) error {
+	if cc, ok := c.(*goredis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error { return fn(m) })
+	}
+	return fn(c)
+}
+
+func deleteMatching(ctx context.Context, c goredis.UniversalClient, pattern string) error {
+	iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+	for iter.Next(ctx) {
+		if err := c.Del(ctx, iter.Val()).Err(); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
 }
