@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/consentgate/consentgate/consent/store/storetest"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 func BenchmarkAppendRedis(b *testing.B) {
@@ -22,6 +24,37 @@ func BenchmarkAppendRedis(b *testing.B) {
 func BenchmarkAppendParallelRedis(b *testing.B) {
 	s, _ := openTest(b, "redis://"+standaloneAddr(b)+"/0")
 	storetest.BenchmarkAppendParallel(b, s)
+}
+
+// BenchmarkAppendVisitorsRedis appends 8-record batches (about what the
+// gateway's batcher sends under load), each record by a new visitor, and
+// reports Redis's own CPU per record (INFO cpu): run it with a large
+// -benchtime (400000x) to see the cost as the consent index grows.
+func BenchmarkAppendVisitorsRedis(b *testing.B) {
+	s, raw := openTest(b, "redis://"+standaloneAddr(b)+"/0")
+	storetest.BenchmarkAppendVisitors(b, s, 8, func() time.Duration {
+		return serverCPU(b, raw.c)
+	})
+}
+
+// serverCPU is the CPU a Redis server has used, user and system, from INFO.
+func serverCPU(b *testing.B, c goredis.UniversalClient) time.Duration {
+	info, err := c.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\r\n") {
+		name, v, _ := strings.Cut(line, ":")
+		if name == "used_cpu_sys" || name == "used_cpu_user" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += f
+		}
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // BenchmarkRangeRedis compares the store's export paths with reading the

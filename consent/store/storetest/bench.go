@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -38,6 +39,54 @@ func BenchmarkAppend(b *testing.B, s store.Store, batch int) {
 		n++
 	}
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
+}
+
+// BenchmarkAppendVisitors appends batches of batch records, each by a new
+// visitor (consent id), as a gateway taking first choices does, so the
+// consent index grows by one visitor per record. When serverCPU is set (the
+// CPU the store's server has used so far), it reports the server's CPU per
+// record as server-us/record; it reports records/s either way.
+func BenchmarkAppendVisitors(b *testing.B, s store.Store, batch int, serverCPU func() time.Duration) {
+	ctx := context.Background()
+	c := newKeys(b).chain(b, "gw-bench", proof.Head{}, nil)
+	recs := make([]proof.Record, 0, batch)
+	var elapsed, server time.Duration
+	n := 0
+	flush := func() {
+		began := time.Now()
+		var before time.Duration
+		if serverCPU != nil {
+			before = serverCPU()
+		}
+		if err := s.Append(ctx, recs); err != nil {
+			b.Fatal(err)
+		}
+		if serverCPU != nil {
+			server += serverCPU() - before
+		}
+		elapsed += time.Since(began)
+		recs = recs[:0]
+	}
+	for b.Loop() {
+		d := decision(n, "bench.example")
+		// Scattered like the random ids of real visitors, not in index order.
+		d.ConsentID = fmt.Sprintf("%016x", uint64(n)*0x9e3779b97f4a7c15)
+		r, err := c.Seal(d)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if recs = append(recs, r); len(recs) == batch {
+			flush()
+		}
+	}
+	if len(recs) > 0 {
+		flush()
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
+	if serverCPU != nil {
+		b.ReportMetric(float64(server.Microseconds())/float64(n), "server-us/record")
+	}
 }
 
 // Fill stores n sealed records in one chain, for range benchmarks.
