@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store"
+	"github.com/consentgate/consentgate/consent/store/storetest"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -22,21 +22,8 @@ func TestConsentIndexOfOlderStores(t *testing.T) {
 	ctx := context.Background()
 	s, raw := openTest(t, "redis://"+standaloneAddr(t)+"/0")
 	defer s.Close()
-	mac, err := proof.NewMACKey([]byte("layout test mac key 0123456789abcdef"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, priv, _ := ed25519.GenerateKey(nil)
-	signer, err := proof.NewSigningKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	chain, err := proof.NewChain(proof.ChainConfig{ID: "gw-old", MAC: mac, Signer: signer,
-		Now: func() time.Time { return now }}, proof.Head{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain := storetest.NewChain(t, "gw-old", func() time.Time { return now })
 	// Two days of six decisions by four visitors, a checkpoint closing each.
 	var recs []proof.Record
 	for day := range 2 {

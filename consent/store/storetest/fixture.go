@@ -59,6 +59,12 @@ func (k keys) chain(t testing.TB, id string, head proof.Head, now func() time.Ti
 	return c
 }
 
+// NewChain starts a chain under fresh suite keys, for a backend's own
+// tests; now is its clock (nil: the wall clock).
+func NewChain(t testing.TB, id string, now func() time.Time) *proof.Chain {
+	return newKeys(t).chain(t, id, proof.Head{}, now)
+}
+
 // decision makes the i-th test decision; consent ids repeat every 7.
 func decision(i int, site string) proof.Record {
 	types := []proof.EventType{proof.Given, proof.Refused, proof.Updated, proof.Withdrawn}
