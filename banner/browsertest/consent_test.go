@@ -973,3 +973,31 @@ o.contentWindow.name = 'own';`
 	}
 	p.expectNoReload("Accept all", navs)
 }
+
+// TestModuleImportOfATrackerWaitsForConsent: an inline module that imports
+// a vendor's code from the vendor's host, named by no inline signature,
+// neither runs nor fetches anything before consent, and runs (fetching its
+// import) after Accept all, without a reload. The CSP is the page's own and
+// refuses nothing the module needs: the gateway, not csp enforce, holds it.
+func TestModuleImportOfATrackerWaitsForConsent(t *testing.T) {
+	base := startCSPSite(t, "object-src 'none'", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Modules</title>`+
+		`<script type="module">import "https://connect.facebook.net/signals/config/1234"; window.__moduleRan = true;</script>`+
+		`<script type="module">const m = await import( "//script.hotjar.com/modules.js" ); window.__dynamicRan = true;</script>`+
+		`</head><body><main><h1>Modules</h1></main></body></html>`)
+	p := newPage(t, base)
+	p.open("/")
+	p.waitFirstLayer()
+	p.waitIdle()
+	p.expectNoThirdParty("before consent")
+	if ran := evalJS[bool](p, `!!(window.__moduleRan || window.__dynamicRan)`); ran {
+		t.Fatal("a module importing a tracker ran before consent")
+	}
+	p.watchChanges()
+	navs := p.navigations()
+
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitHosts("after Accept all, both modules' imports are fetched", "connect.facebook.net", "script.hotjar.com")
+	p.waitFor("the module with a static import runs", `window.__moduleRan === true`)
+	p.waitFor("the module with a dynamic import runs", `window.__dynamicRan === true`)
+	p.expectNoReload("Accept all", navs)
+}

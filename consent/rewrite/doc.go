@@ -57,7 +57,8 @@
 //     (absent, empty, module, a JavaScript MIME type, or text/partytown,
 //     which Partytown runs in a worker) is judged on its
 //     text; a longer one on its first HoldLimit bytes, then piece by piece
-//     as the rest streams (see TailPoison).
+//     as the rest streams (see TailPoison). A module is also judged by the
+//     absolute URLs its held text imports from, as KindScript (imports.go).
 //   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's
 //     srcdoc, and a frame's data: URL of an HTML, XHTML or SVG document,
 //     are judged as the document they hold: whatever in it would be

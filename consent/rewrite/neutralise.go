@@ -71,7 +71,13 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 	}
 	tag := tok[:r.tagLen]
 	ti := parseTag(tag)
-	r.settle(p, i, tag, &ti, r.judge.JudgeInline(body))
+	v := r.judge.JudgeInline(body)
+	if !v.Block && isModule(&ti) {
+		if u := r.judgeImports(body); u.Block || v.Vendor == "" {
+			v = u
+		}
+	}
+	r.settle(p, i, tag, &ti, v)
 }
 
 // decideLongBody decides a script or style on its first HoldLimit bytes of
