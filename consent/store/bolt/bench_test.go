@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -19,6 +20,24 @@ func BenchmarkAppendBolt(b *testing.B) {
 			storetest.BenchmarkAppend(b, s, batch)
 		})
 	}
+}
+
+// BenchmarkAppendVisitorsBolt appends 8-record batches of new visitors, as
+// BenchmarkAppendVisitorsRedis does, and reports the store file's size per
+// record.
+func BenchmarkAppendVisitorsBolt(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.BenchmarkAppendVisitors(b, s, 8, nil)
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(fi.Size())/float64(b.N), "file-bytes/record")
 }
 
 func BenchmarkAppendParallelBolt(b *testing.B) {
