@@ -5,6 +5,8 @@
 # row answers with as many bytes as the gateway does (a Set-Cookie and the
 # JSON state of the same lengths): that is the floor for the work of
 # answering, so the rest of the gap is the gateway's own work and the store.
+# Each row also shows the CPU the gateway and Redis spent per request (the
+# gateway's /proc counters, Redis's INFO cpu): where the gap goes.
 #
 #   bash bench/proofs.sh                      # 20 s per run, 32 connections
 #   DURATION=60s CONNS=64 REDIS=127.0.0.1:6379 bash bench/proofs.sh
@@ -56,17 +58,31 @@ XDG_DATA_HOME=$work/data "$work/consentgate" run --config "$work/Caddyfile" >"$w
 gateway=$!
 for _ in $(seq 50); do curl -fs -o /dev/null http://127.0.0.1:9201/ && break; sleep 0.2; done
 
-run() { # port path → "rps p99ms"
-	wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s bench/choice.lua "http://127.0.0.1:$1$2" |
-		awk '/Requests\/sec/ {rps=$2} /^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v} END {printf "%.0f %.2f", rps, p99}'
+# CPU seconds used so far: the gateway's (its /proc counters) and Redis's
+# (INFO cpu, which works for a remote server too).
+gatewayCPU() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.4f", ($14 + $15) / hz}' "/proc/$gateway/stat"; }
+redisCPU() {
+	redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" info cpu |
+		awk -F: '/^used_cpu_(sys|user):/ {s += $2} END {printf "%.4f", s}'
 }
-read -r rrps rp99 <<<"$(run 9201 /)"
-printf '%-22s %10s %10s %12s %12s\n' setup "req/s" "p99 ms" "rps ratio" "p99 ratio"
-printf '%-22s %10s %10s\n' "respond 204" "$rrps" "$rp99"
+run() { # port path → "rps p99ms gateway-us/request redis-us/request"
+	local g0 r0 out
+	g0=$(gatewayCPU) r0=$(redisCPU)
+	out=$(wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s bench/choice.lua "http://127.0.0.1:$1$2")
+	awk -v g0="$g0" -v g1="$(gatewayCPU)" -v r0="$r0" -v r1="$(redisCPU)" '
+		/requests in/ {n=$1} /Requests\/sec/ {rps=$2}
+		/^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}
+		END {printf "%.0f %.2f %.1f %.1f", rps, p99, (g1 - g0) * 1e6 / n, (r1 - r0) * 1e6 / n}' <<<"$out"
+}
+read -r rrps rp99 rgw rredis <<<"$(run 9201 /)"
+row='%-22s %10s %10s %12s %12s %14s %12s\n'
+printf "$row" setup "req/s" "p99 ms" "rps ratio" "p99 ratio" "gateway µs/req" "Redis µs/req"
+printf "$row" "respond 204" "$rrps" "$rp99" "" "" "$rgw" "$rredis"
 for setup in "respond_(same_bytes) 9204 /" "consent_→_bolt 9202 /.consent/choice" "consent_→_redis 9203 /.consent/choice"; do
 	read -r name port path <<<"$setup"
-	read -r rps p99 <<<"$(run "$port" "$path")"
-	printf '%-22s %10s %10s %12.2f %12.2f\n' "${name//_/ }" "$rps" "$p99" "$(echo "$rps / $rrps" | bc -l)" "$(echo "$p99 / $rp99" | bc -l)"
+	read -r rps p99 gw redis <<<"$(run "$port" "$path")"
+	printf "$row" "${name//_/ }" "$rps" "$p99" "$(printf %.2f "$(echo "$rps / $rrps" | bc -l)")" \
+		"$(printf %.2f "$(echo "$p99 / $rp99" | bc -l)")" "$gw" "$redis"
 done
 # Stop the gateway first: it writes a last checkpoint as it shuts down.
 kill "$gateway" && wait "$gateway" || true
