@@ -183,7 +183,29 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 	})
 	s.writer = store.NewBatcher(s.resil, 500)
 	go s.maintain(checkpointEvery)
+	if !strings.HasPrefix(s.name, "bolt://") {
+		go s.checkPersistence()
+	}
 	return s, nil
+}
+
+// checkPersistence says once in the log whether the Redis servers keep an
+// append-only file. Without one, a server acknowledges a proof once it holds
+// it in memory, and a restart loses what it took since its last snapshot:
+// consentgate cannot set that for the operator, only point it out.
+func (s *proofSink) checkPersistence() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	none, err := redis.Unpersisted(ctx, s.name, nil)
+	switch {
+	case err != nil:
+		s.logger.Debug("could not ask Redis whether it keeps proofs on disk", zap.Error(err))
+	case len(none) > 0:
+		s.logger.Warn("Redis keeps no append-only file: a restart loses the proofs it acknowledged since its last snapshot; set appendonly yes",
+			zap.Strings("servers", none), zap.String("store", redactURL(s.name)))
+	default:
+		s.logger.Info("Redis keeps proofs in its append-only file", zap.String("store", redactURL(s.name)))
+	}
 }
 
 // proofKeySet is what a sink seals and verifies with.

@@ -1,0 +1,75 @@
+package caddymodule_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/store/redis/redistest"
+)
+
+// A gateway on a Redis that keeps no append-only file says so in its log,
+// naming the server, since a restart of that Redis loses proofs the gateway
+// has acknowledged; on one that keeps it, the log says that instead.
+func TestRedisWithoutAppendOnlyFileIsPointedOut(t *testing.T) {
+	const (
+		warning = `"msg":"Redis keeps no append-only file`
+		fine    = `"msg":"Redis keeps proofs in its append-only file"`
+	)
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"without", nil, warning},
+		{"with", []string{"--appendonly", "yes"}, fine},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			node, err := redistest.NewNode(t.TempDir(), tc.extra...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(node.Kill)
+			port, adminPort := freePort(t), freePort(t)
+			logFile := filepath.Join(t.TempDir(), "caddy.log")
+			gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	consent {
+		store redis://%s/0?prefix=persistence
+		chain persistence-%s
+	}
+	respond "ok"
+}`, port, node.Addr(), tc.name))
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				logs, _ := os.ReadFile(logFile)
+				line := lineWith(string(logs), warning)
+				if line == "" {
+					line = lineWith(string(logs), fine)
+				}
+				if line == "" && time.Now().Before(deadline) {
+					continue
+				}
+				if !strings.Contains(line, tc.want) {
+					t.Fatalf("the log says %q, want a line with %s", line, tc.want)
+				}
+				if tc.want == warning && !strings.Contains(line, node.Addr()) {
+					t.Fatalf("the warning does not name the server %s: %s", node.Addr(), line)
+				}
+				return
+			}
+		})
+	}
+}
+
+// lineWith is the first line of text that contains s, or "".
+func lineWith(text, s string) string {
+	for line := range strings.Lines(text) {
+		if strings.Contains(line, s) {
+			return line
+		}
+	}
+	return ""
+}
