@@ -45,7 +45,9 @@ func BenchmarkAppend(b *testing.B, s store.Store, batch int) {
 // visitor (consent id), as a gateway taking first choices does, so the
 // consent index grows by one visitor per record. When serverCPU is set (the
 // CPU the store's server has used so far), it reports the server's CPU per
-// record as server-us/record; it reports records/s either way.
+// record as server-us/record, read around each append (so it counts what
+// answering those two reads costs the server, the same for every build);
+// it reports records/s either way.
 func BenchmarkAppendVisitors(b *testing.B, s store.Store, batch int, serverCPU func() time.Duration) {
 	ctx := context.Background()
 	c := newKeys(b).chain(b, "gw-bench", proof.Head{}, nil)
