@@ -20,23 +20,19 @@ import (
 // serves its code from.
 const maxSpecifier = 2048
 
-// judgeImports judges the URLs a module's text imports from: the first
-// blocked one's verdict, else that of the first a vendor is known by.
-func (r *Rewriter) judgeImports(text []byte) Verdict {
-	var v Verdict
+// judgeImports judges the URLs a module's text imports from as script
+// URLs, as judgeURL judges a src (against the page's base, seen by OnURL),
+// until one blocks: its verdict goes into v.
+func (r *Rewriter) judgeImports(text []byte, v *Verdict) {
 	eachImport(text, func(spec []byte) bool {
-		u := r.judge.JudgeURL(catalog.KindScript, spec)
-		if u.Block || v.Vendor == "" {
-			v = u
-		}
-		return !u.Block
+		r.judgeURL(catalog.KindScript, spec, v)
+		return !v.Block
 	})
-	return v
 }
 
 // isModule reports whether a script's type makes it a module script.
 func isModule(ti *tagInfo) bool {
-	return ti.has.has(atType) && bytes.EqualFold(bytes.Trim(attrText(ti.val[atType]), " \t\n\f\r"), []byte("module"))
+	return ti.has.has(atType) && bytes.EqualFold(bytes.Trim(attrText(ti.val[atType]), htmlSpace), []byte("module"))
 }
 
 // eachImport calls fn with every absolute or protocol-relative specifier

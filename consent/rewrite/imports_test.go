@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/consentgate/consentgate/consent/catalog"
 )
 
 // A module that imports a vendor's code is that vendor's, as a src naming
@@ -106,5 +108,21 @@ func TestEachImportAgreesWithReference(t *testing.T) {
 		if want := refImports(text); !slices.Equal(got, want) {
 			t.Fatalf("eachImport(%q) = %q, reference says %q", text, got, want)
 		}
+	}
+}
+
+// A module's imports are judged as a src is: OnURL (the third-party scan)
+// sees each, blocked or not.
+func TestModuleImportsAreSeen(t *testing.T) {
+	var seen []string
+	opt := Options{Judge: newTestJudge(), OnURL: func(kind catalog.Kind, url []byte, _ Verdict) {
+		if kind == catalog.KindScript {
+			seen = append(seen, string(url))
+		}
+	}}
+	in := `<script type="module">import "https://fonts.googleapis.com/m.js"; import "//tracker.example/x.js";</script>`
+	Rewrite(nil, []byte(in), opt)
+	if want := []string{"https://fonts.googleapis.com/m.js", "//tracker.example/x.js"}; !slices.Equal(seen, want) {
+		t.Errorf("OnURL saw %q, want %q", seen, want)
 	}
 }

@@ -73,9 +73,7 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 	ti := parseTag(tag)
 	v := r.judge.JudgeInline(body)
 	if !v.Block && isModule(&ti) {
-		if u := r.judgeImports(body); u.Block || v.Vendor == "" {
-			v = u
-		}
+		r.judgeImports(body, &v)
 	}
 	r.settle(p, i, tag, &ti, v)
 }
@@ -326,7 +324,7 @@ func isJavaScript(ti *tagInfo) bool {
 	if k := bytes.IndexByte(t, ';'); k >= 0 {
 		t = t[:k]
 	}
-	t = bytes.Trim(t, " \t\n\f\r")
+	t = bytes.Trim(t, htmlSpace)
 	if len(t) == 0 {
 		return true
 	}

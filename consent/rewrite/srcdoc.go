@@ -93,7 +93,7 @@ func dataHTML(u []byte) ([]byte, bool) {
 // that is base64. It reports false when u is no data: URL or its header
 // does not end in u.
 func dataHeader(u []byte) (doc bool, body []byte, b64, ok bool) {
-	u = bytes.TrimLeft(u, " \t\n\f\r")
+	u = bytes.TrimLeft(u, htmlSpace)
 	if !hasPrefixFold(u, "data:") {
 		return false, nil, false, false
 	}

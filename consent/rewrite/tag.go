@@ -2,10 +2,13 @@ package rewrite
 
 import "bytes"
 
+// htmlSpace is HTML's white space: ' ', \t, \n, \f, \r.
+const htmlSpace = " \t\n\f\r"
+
 // Byte classes of the tag grammar, in one table so the hot loops do a single
 // load per byte.
 const (
-	cSpace = 1 << iota // ' ', \t, \n, \f, \r: HTML whitespace
+	cSpace = 1 << iota // htmlSpace
 	cSlash             // '/'
 	cGT                // '>'
 	cEq                // '='
@@ -17,7 +20,7 @@ const (
 )
 
 var class = func() (t [256]uint8) {
-	for _, c := range []byte(" \t\n\f\r") {
+	for _, c := range []byte(htmlSpace) {
 		t[c] = cSpace
 	}
 	t['/'], t['>'], t['='] = cSlash, cGT, cEq
