@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -14,42 +15,43 @@ import (
 // its last snapshot, if it takes any. Every Cluster master is asked; for
 // Sentinel, the master it names. configure is as for Options.Configure.
 func Unpersisted(ctx context.Context, rawURL string, configure func(*goredis.UniversalOptions)) ([]string, error) {
-	cfg, err := ParseURL(rawURL)
+	cfg, c, err := newClient(rawURL, configure)
 	if err != nil {
 		return nil, err
 	}
-	if configure != nil {
-		configure(cfg.Client)
-	}
-	c := goredis.NewUniversalClient(cfg.Client)
 	defer c.Close()
 	var (
 		mu   sync.Mutex
 		none []string
 	)
-	ask := func(ctx context.Context, server *goredis.Client, name string) error {
+	err = eachMaster(ctx, c, func(ctx context.Context, server *goredis.Client) error {
 		info, err := server.Info(ctx, "persistence").Result()
 		if err != nil {
 			return wrap(err)
 		}
-		if !strings.Contains(info, "aof_enabled:1") {
-			mu.Lock()
-			none = append(none, name)
-			mu.Unlock()
+		if strings.Contains(info, "aof_enabled:1") {
+			return nil
 		}
-		return nil
-	}
-	switch c := c.(type) {
-	case *goredis.ClusterClient:
-		err = c.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
-			return ask(ctx, m, m.Options().Addr)
-		})
-	case *goredis.Client:
-		name := c.Options().Addr
+		name := server.Options().Addr
 		if cfg.Client.MasterName != "" {
 			name = "the Sentinel master " + cfg.Client.MasterName
 		}
-		err = ask(ctx, c, name)
-	}
+		mu.Lock()
+		none = append(none, name)
+		mu.Unlock()
+		return nil
+	})
 	return none, err
+}
+
+// eachMaster calls fn with each server c writes to: every Cluster master
+// (concurrently), or c itself.
+func eachMaster(ctx context.Context, c goredis.UniversalClient, fn func(context.Context, *goredis.Client) error) error {
+	switch c := c.(type) {
+	case *goredis.ClusterClient:
+		return c.ForEachMaster(ctx, fn)
+	case *goredis.Client:
+		return fn(ctx, c)
+	}
+	return fmt.Errorf("redis store: no masters known for a %T", c)
 }

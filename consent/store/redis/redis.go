@@ -29,14 +29,24 @@ type Options struct {
 // Open makes a store from a URL (see ParseURL). It does no network I/O:
 // go-redis connects on first use, so a gateway starts while Redis is down.
 func Open(rawURL string, opts Options) (store.Store, error) {
-	cfg, err := ParseURL(rawURL)
+	cfg, c, err := newClient(rawURL, opts.Configure)
 	if err != nil {
 		return nil, err
 	}
-	if opts.Configure != nil {
-		opts.Configure(cfg.Client)
+	return New(c, cfg.Prefix, opts.Options), nil
+}
+
+// newClient makes the client a store URL names, its options adjusted by
+// configure (if set).
+func newClient(rawURL string, configure func(*goredis.UniversalOptions)) (*Config, goredis.UniversalClient, error) {
+	cfg, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, nil, err
 	}
-	return New(goredis.NewUniversalClient(cfg.Client), cfg.Prefix, opts.Options), nil
+	if configure != nil {
+		configure(cfg.Client)
+	}
+	return cfg, goredis.NewUniversalClient(cfg.Client), nil
 }
 
 // New makes a store on an existing client, which Close then closes.

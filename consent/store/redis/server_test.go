@@ -221,7 +221,7 @@ func cleanup(c goredis.UniversalClient, prefix string) error {
 		if err := c.Del(ctx, k.fixed(chain)...).Err(); err != nil {
 			return err
 		}
-		if err := forEachMaster(ctx, c, func(m goredis.UniversalClient) error {
+		if err := eachMaster(ctx, c, func(ctx context.Context, m *goredis.Client) error {
 			return deleteMatching(ctx, m, k.cid(chain, "*"))
 		}); err != nil {
 			return err
@@ -230,14 +230,7 @@ func cleanup(c goredis.UniversalClient, prefix string) error {
 	return c.Del(ctx, k.chains()).Err()
 }
 
-func forEachMaster(ctx context.Context, c goredis.UniversalClient, fn func(goredis.UniversalClient) error) error {
-	if cc, ok := c.(*goredis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error { return fn(m) })
-	}
-	return fn(c)
-}
-
-func deleteMatching(ctx context.Context, c goredis.UniversalClient, pattern string) error {
+func deleteMatching(ctx context.Context, c *goredis.Client, pattern string) error {
 	iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
 	for iter.Next(ctx) {
 		if err := c.Del(ctx, iter.Val()).Err(); err != nil {
