@@ -167,7 +167,9 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 		}
 		s.store, err = bolt.Open(path, bolt.Options{Options: opts})
 	default:
-		s.store, err = redis.Open(s.name, redis.Options{Options: opts})
+		if s.store, err = redis.Open(s.name, redis.Options{Options: opts}); err == nil {
+			go s.checkPersistence()
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", redactURL(s.name), err)
@@ -183,9 +185,6 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 	})
 	s.writer = store.NewBatcher(s.resil, 500)
 	go s.maintain(checkpointEvery)
-	if !strings.HasPrefix(s.name, "bolt://") {
-		go s.checkPersistence()
-	}
 	return s, nil
 }
 
