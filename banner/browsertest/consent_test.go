@@ -977,27 +977,35 @@ o.contentWindow.name = 'own';`
 // TestModuleImportOfATrackerWaitsForConsent: an inline module that imports
 // a vendor's code from the vendor's host, named by no inline signature,
 // neither runs nor fetches anything before consent, and runs (fetching its
-// import) after Accept all, without a reload. The CSP is the page's own and
-// refuses nothing the module needs: the gateway, not csp enforce, holds it.
+// import) after Accept all, without a reload; so does one that imports a
+// name the page's import map maps to a vendor's URL, and the map keeps
+// working for the page's own modules meanwhile. The CSP is the page's own
+// and refuses nothing the modules need: the gateway, not csp enforce,
+// holds them.
 func TestModuleImportOfATrackerWaitsForConsent(t *testing.T) {
 	base := startCSPSite(t, "object-src 'none'", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Modules</title>`+
+		`<script type="importmap">{"imports": {"tag": "https://www.googletagmanager.com/gtag/js?id=G-1", "own": "data:text/javascript,window.__own=true"}}</script>`+
 		`<script type="module">import "https://connect.facebook.net/signals/config/1234"; window.__moduleRan = true;</script>`+
 		`<script type="module">const m = await import( "//script.hotjar.com/modules.js" ); window.__dynamicRan = true;</script>`+
+		`<script type="module">import "tag"; window.__mappedRan = true;</script>`+
+		`<script type="module">import "own"; window.__ownRan = true;</script>`+
 		`</head><body><main><h1>Modules</h1></main></body></html>`)
 	p := newPage(t, base)
 	p.open("/")
 	p.waitFirstLayer()
+	p.waitFor("before consent, the page's own module runs through the import map", `window.__own === true && window.__ownRan === true`)
 	p.waitIdle()
 	p.expectNoThirdParty("before consent")
-	if ran := evalJS[bool](p, `!!(window.__moduleRan || window.__dynamicRan)`); ran {
+	if ran := evalJS[bool](p, `!!(window.__moduleRan || window.__dynamicRan || window.__mappedRan)`); ran {
 		t.Fatal("a module importing a tracker ran before consent")
 	}
 	p.watchChanges()
 	navs := p.navigations()
 
 	p.clickFirstLayer("accept_all", "Accept all")
-	p.waitHosts("after Accept all, both modules' imports are fetched", "connect.facebook.net", "script.hotjar.com")
+	p.waitHosts("after Accept all, the modules' imports are fetched", "connect.facebook.net", "script.hotjar.com", "www.googletagmanager.com")
 	p.waitFor("the module with a static import runs", `window.__moduleRan === true`)
 	p.waitFor("the module with a dynamic import runs", `window.__dynamicRan === true`)
+	p.waitFor("the module importing a mapped name runs", `window.__mappedRan === true`)
 	p.expectNoReload("Accept all", navs)
 }

@@ -58,7 +58,9 @@
 //     which Partytown runs in a worker) is judged on its
 //     text; a longer one on its first HoldLimit bytes, then piece by piece
 //     as the rest streams (see TailPoison). A module is also judged by the
-//     absolute URLs its held text imports from, as KindScript (imports.go).
+//     URLs its held text imports from, as written and as the page's import
+//     maps before it map them, as KindScript (imports.go, importmap.go).
+//     An import map is never neutralised: it loads nothing itself.
 //   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's
 //     srcdoc, and a frame's data: URL of an HTML, XHTML or SVG document,
 //     are judged as the document they hold: whatever in it would be

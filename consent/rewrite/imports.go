@@ -8,13 +8,15 @@ import (
 
 // Module imports. An inline module can load a vendor's code with no element
 // the page could see: `import … from "https://…"`, `import "https://…"`,
-// `export … from "https://…"`, `import("https://…")`. Each absolute URL a
-// module's text imports from is judged as a script's src, and a blocked
-// one blocks the module, as a blocked signature does. Only modules are
-// read: static imports are legal nowhere else, and reading every classic
-// script for import() would slow the scan of all of them for what no
-// vendor's snippet does. A long module is read on its held prefix
-// (HoldLimit).
+// `export … from "https://…"`, `import("https://…")`, or by a name the
+// page's import map maps to the vendor's URL (importmap.go). Each URL a
+// module's text imports from, as written (resolved against the page's
+// base, which may name the vendor's host) and as mapped, is judged as a
+// script's src, and a blocked one blocks the module, as a blocked
+// signature does. Only modules are read: static imports are legal nowhere
+// else, and reading every classic script for import() would slow the scan
+// of all of them for what no vendor's snippet does. A long module is read
+// on its held prefix (HoldLimit).
 
 // maxSpecifier bounds a specifier we read: longer ones are no URL a vendor
 // serves its code from.
@@ -22,10 +24,20 @@ const maxSpecifier = 2048
 
 // judgeImports judges the URLs a module's text imports from as script
 // URLs, as judgeURL judges a src (against the page's base, seen by OnURL),
-// until one blocks: its verdict goes into v.
+// until one blocks: its verdict goes into v. A bare name no import map
+// maps loads nothing.
 func (r *Rewriter) judgeImports(text []byte, v *Verdict) {
+	judge := func(url []byte) bool {
+		r.judgeURL(catalog.KindScript, url, v)
+		return !v.Block
+	}
 	eachImport(text, func(spec []byte) bool {
-		r.judgeURL(catalog.KindScript, spec, v)
+		if isURLSpecifier(spec) && !judge(spec) {
+			return false
+		}
+		if r.imap != nil {
+			r.imap.mapped(spec, judge)
+		}
 		return !v.Block
 	})
 }
@@ -35,8 +47,8 @@ func isModule(ti *tagInfo) bool {
 	return ti.has.has(atType) && bytes.EqualFold(bytes.Trim(attrText(ti.val[atType]), htmlSpace), []byte("module"))
 }
 
-// eachImport calls fn with every absolute or protocol-relative specifier
-// that text imports from, until fn returns false: a string right after the
+// eachImport calls fn with every specifier that text imports from, until
+// fn returns false: a string right after the
 // keyword `from` or `import`, or inside `import(`, with only white space
 // between. The keyword must stand alone: not part of a longer name, nor a
 // property (`Array.from("…")`).
@@ -58,7 +70,7 @@ func eachImport(text []byte, fn func(spec []byte) bool) {
 			} else if k == end && k < len(text) && isJSNameByte(text[k]) {
 				continue // a longer name: importScripts, fromage
 			}
-			if spec, ok := jsString(text, k, dynamic); ok && isAbsoluteSpecifier(spec) && !fn(spec) {
+			if spec, ok := jsString(text, k, dynamic); ok && len(spec) > 0 && !fn(spec) {
 				return
 			}
 		}
@@ -84,8 +96,25 @@ func jsString(text []byte, k int, template bool) ([]byte, bool) {
 	return rest[:n], true
 }
 
-func isAbsoluteSpecifier(s []byte) bool {
-	return bytes.HasPrefix(s, []byte("//")) || hasPrefixFold(s, "https://") || hasPrefixFold(s, "http://")
+// isURLSpecifier reports whether a specifier is a URL rather than a bare
+// name: absolute, protocol-relative, or starting with /, ./ or ../ (as
+// the HTML standard's module resolution tells them apart).
+func isURLSpecifier(s []byte) bool {
+	return s[0] == '/' || bytes.HasPrefix(s, []byte("./")) || bytes.HasPrefix(s, []byte("../")) || hasScheme(s)
+}
+
+// hasScheme reports whether s starts with a URL scheme and its colon.
+func hasScheme(s []byte) bool {
+	for i, c := range s {
+		switch {
+		case c == ':':
+			return i > 0
+		case c|0x20 >= 'a' && c|0x20 <= 'z', i > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // isJSNameByte reports whether c may be in a JavaScript identifier.

@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -62,7 +63,7 @@ var (
 	refNameByte = regexp.MustCompile(`^[A-Za-z0-9_$.]`)
 )
 
-// refImports lists the absolute specifiers text imports from, trying the
+// refImports lists the specifiers text imports from, trying the
 // pattern at every keyword that is not part of a name or a property.
 func refImports(text string) []string {
 	var out []string
@@ -79,7 +80,7 @@ func refImports(text string) []string {
 			if len(spec) >= maxSpecifier || sm[3] != "" && strings.Contains(spec, "${") {
 				continue
 			}
-			if l := strings.ToLower(spec); strings.HasPrefix(l, "//") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://") {
+			if spec != "" {
 				out = append(out, spec)
 			}
 		}
@@ -124,5 +125,72 @@ func TestModuleImportsAreSeen(t *testing.T) {
 	Rewrite(nil, []byte(in), opt)
 	if want := []string{"https://fonts.googleapis.com/m.js", "//tracker.example/x.js"}; !slices.Equal(seen, want) {
 		t.Errorf("OnURL saw %q, want %q", seen, want)
+	}
+}
+
+// A module that imports a name the page's import map maps to a vendor's
+// URL is that vendor's; the map itself loads nothing and is never
+// neutralised. With a base naming the vendor's host, a relative specifier
+// is the vendor's too.
+func TestImportMaps(t *testing.T) {
+	const mt = ` data-consent-type="module"`
+	importMap := func(json string) string { return `<script type="importmap">` + json + `</script>` }
+	module := func(text string) string { return `<script type="module">` + text + `</script>` }
+	blocked := func(text string) string { return `<script` + txt + ads + mt + `>` + text + `</script>` }
+	pixel := importMap(`{"imports": {"pixel": "` + trk + `", "vue": "/js/vue.js", "vendor/": "https://tracker.example/lib/"}}`)
+	scoped := importMap(`{"scopes": {"/shop/": {"pixel": "//tracker.example/p.js"}}, "imports": {"vue": "/js/vue.js"}}`)
+	cases := []rwCase{
+		{"a mapped name", pixel + module(`import "pixel";`), pixel + blocked(`import "pixel";`)},
+		{"a mapped name, dynamic", pixel + module(`await import('pixel')`), pixel + blocked(`await import('pixel')`)},
+		{"a mapped prefix", pixel + module(`import {t} from "vendor/t.js"`), pixel + blocked(`import {t} from "vendor/t.js"`)},
+		{"a name mapped under a scope", scoped + module(`import "pixel"`), scoped + blocked(`import "pixel"`)},
+		{"a map type spelt loosely", `<script type=" ImportMap ">{"imports":{"pixel":"` + trk + `"}}</script>` + module(`import "pixel"`),
+			`<script type=" ImportMap ">{"imports":{"pixel":"` + trk + `"}}</script>` + blocked(`import "pixel"`)},
+		{"two maps", importMap(`{"imports":{"vue":"/vue.js"}}`) + importMap(`{"imports":{"pixel":"`+trk+`"}}`) + module(`import "vue"; import "pixel"`),
+			importMap(`{"imports":{"vue":"/vue.js"}}`) + importMap(`{"imports":{"pixel":"`+trk+`"}}`) + blocked(`import "vue"; import "pixel"`)},
+		{"a first-party mapping", pixel + module(`import {createApp} from "vue"`), ""},
+		{"an unmapped name", pixel + module(`import "pixels"; import "vendor"`), ""},
+		{"the map after the module", module(`import "pixel";`) + pixel, ""},
+		{"a classic script is not read", pixel + `<script>import("pixel")</script>`, ""},
+		{"a mapping's URL outside imports and scopes", importMap(`{"integrity": {"pixel": "`+trk+`"}}`) + module(`import "pixel"`), ""},
+		{"a map that is no JSON", importMap(`{"imports": {"pixel": `+trk+`}}`) + module(`import "pixel"`), ""},
+		{"relative, against the vendor's base", `<base href="https://tracker.example/">` + module(`import "./x.js"`),
+			`<base href="https://tracker.example/">` + blocked(`import "./x.js"`)},
+		{"root-relative, against the vendor's base", `<base href="https://tracker.example/a/">` + module(`import "/x.js"`),
+			`<base href="https://tracker.example/a/">` + blocked(`import "/x.js"`)},
+		{"relative, against the page", module(`import "./x.js"; import "../y.js"`), ""},
+	}
+	checkCases(t, cases, Options{Judge: newTestJudge()})
+}
+
+// An import map longer than what is held is read on its held prefix; the
+// rest streams through unchanged and is not scanned as script.
+func TestLongImportMap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"imports": {"pixel": "` + trk + `"`)
+	for i := 0; b.Len() < 3*HoldLimit; i++ {
+		fmt.Fprintf(&b, `, "m%d": "/js/m%d.js?fbq('init')"`, i, i)
+	}
+	b.WriteString(`, "late": "https://tracker.example/late.js"}}`)
+	importMap := `<script type="importmap">` + b.String() + `</script>`
+	checkCases(t, []rwCase{
+		{"mapped early", importMap + `<script type="module">import "pixel"</script>`,
+			importMap + `<script` + txt + ads + ` data-consent-type="module">import "pixel"</script>`},
+		{"mapped past the held prefix", importMap + `<script type="module">import "late"</script>`, ""},
+	}, Options{Judge: newTestJudge()})
+}
+
+// eachMapping reads the mappings of imports and of every scope, in order,
+// and nothing else of the map.
+func TestEachMapping(t *testing.T) {
+	text := `{"imports": {"a": "/a.js", "b/": "https://cdn.example/b/", "n": 1, "o": {"x": "y"}},
+		"scopes": {"/s/": {"a": "/s/a.js"}, "/t/": ["no"]}, "integrity": {"/a.js": "sha384-x"}, "x": ["imports"]}`
+	var got []string
+	eachMapping([]byte(text), func(from, to string) bool {
+		got = append(got, from+"="+to)
+		return true
+	})
+	if want := []string{"a=/a.js", "b/=https://cdn.example/b/", "a=/s/a.js"}; !slices.Equal(got, want) {
+		t.Errorf("eachMapping = %q, want %q", got, want)
 	}
 }

@@ -48,10 +48,11 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 		if v = r.judgeURLs(&ti); v.Block { // an SVG script's href
 			break
 		}
-		if isJavaScript(&ti) && r.rawEndName() != "" {
+		if r.mapText = isImportMap(&ti); (r.mapText || isJavaScript(&ti)) && r.rawEndName() != "" {
 			r.tagLen = len(tag) // hold on through the text
 			return
 		}
+		r.mapText = false
 	case r.el == elLink && !LoadsResource(ti.val[atRel]):
 	default:
 		v = r.judgeLoads(&ti)
@@ -71,6 +72,12 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 	}
 	tag := tok[:r.tagLen]
 	ti := parseTag(tag)
+	if r.mapText { // loads nothing itself: kept for the modules after it
+		r.mapText = false
+		r.readImportMap(body)
+		r.settle(p, i, tag, &ti, Verdict{})
+		return
+	}
 	v := r.judge.JudgeInline(body)
 	if !v.Block && isModule(&ti) {
 		r.judgeImports(body, &v)
@@ -87,7 +94,7 @@ func (r *Rewriter) decideLongBody(p []byte, j int) {
 		r.cssTailText(p, r.decideStylePrefix(p), j) // the rest is judged as it streams
 		return
 	}
-	if r.el != elScript {
+	if r.el != elScript || r.mapText { // no tail scan: the rest is no script
 		r.decideBody(p, j, r.tagLen+HoldLimit)
 		return
 	}

@@ -1,0 +1,128 @@
+package rewrite
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Import maps. A page's <script type="importmap"> lets a module import a
+// vendor's code by a name the module's text does not spell as a URL:
+// `import "pixel"` with "pixel" mapped to the vendor's script. The map
+// itself loads nothing and stays as it is; its mappings are kept, and a
+// later inline module's specifiers are judged through them as well as for
+// what they say themselves (see judgeImports). Mappings under any scope
+// count, not only those the page's own URL falls in: a scope only narrows
+// where a mapping applies, and a vendor's URL is no less a vendor's there.
+
+// maxMappings bounds the mappings kept for a page; a map with more is a
+// bundler's, not a place a vendor's snippet goes.
+const maxMappings = 512
+
+// importMap is the mappings of the import maps a page has had so far.
+type importMap struct {
+	from, to [][]byte // specifier key and the URL it maps to (as written)
+}
+
+// isImportMap reports whether a script's type makes it an import map.
+func isImportMap(ti *tagInfo) bool {
+	return ti.has.has(atType) && bytes.EqualFold(bytes.Trim(attrText(ti.val[atType]), htmlSpace), []byte("importmap"))
+}
+
+// readImportMap keeps the mappings of an import map's text (a map longer
+// than HoldLimit is read on its held prefix: the mappings that are whole in
+// it). Text that is not JSON ends the reading where it stops being JSON,
+// as a browser would ignore that map entirely; keeping what came before
+// errs on the side of judging more.
+func (r *Rewriter) readImportMap(text []byte) {
+	if r.imap == nil {
+		r.imap = new(importMap)
+	}
+	m := r.imap
+	eachMapping(text, func(from, to string) bool {
+		if len(from) > maxSpecifier || len(to) > maxSpecifier {
+			return true
+		}
+		m.from = append(m.from, []byte(from))
+		m.to = append(m.to, []byte(to))
+		return len(m.from) < maxMappings
+	})
+}
+
+// eachMapping calls fn with each specifier key and the URL it maps to in
+// an import map's "imports" and in each of its "scopes", until fn returns
+// false or the text stops being JSON.
+func eachMapping(text []byte, fn func(from, to string) bool) {
+	var stack []mapLevel
+	dec := json.NewDecoder(bytes.NewReader(text))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return
+		}
+		if key, ok := tok.(string); ok && len(stack) > 0 && stack[len(stack)-1].wantKey {
+			stack[len(stack)-1].key, stack[len(stack)-1].wantKey = key, false
+			continue
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '{' || t == '[' {
+				stack = append(stack, mapLevel{object: t == '{', wantKey: t == '{'})
+				continue
+			}
+			stack = stack[:len(stack)-1]
+		case string:
+			if inMapping(stack) && !fn(stack[len(stack)-1].key, t) {
+				return
+			}
+		}
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
+}
+
+// mapLevel is an object or array eachMapping is in.
+type mapLevel struct {
+	object  bool
+	key     string // the key whose value comes next (or came last)
+	wantKey bool
+}
+
+// inMapping reports whether a string value inside these levels is a
+// mapping's URL: {"imports": {key: url}} or {"scopes": {scope: {key: url}}}.
+func inMapping(stack []mapLevel) bool {
+	for _, l := range stack {
+		if !l.object {
+			return false
+		}
+	}
+	switch len(stack) {
+	case 2:
+		return stack[0].key == "imports"
+	case 3:
+		return stack[0].key == "scopes"
+	}
+	return false
+}
+
+// mapped calls fn with every URL the page's import maps map spec to, until
+// fn returns false: the value of a key equal to spec, and that of a key
+// ending in '/' that spec begins with, followed by the rest of spec. Keys
+// are compared as written, not as URLs resolved against the base
+// (judgeImports judges a URL-like specifier for itself as well).
+func (m *importMap) mapped(spec []byte, fn func(url []byte) bool) {
+	var url []byte
+	for i, from := range m.from {
+		switch {
+		case bytes.Equal(from, spec):
+			url = append(url[:0], m.to[i]...)
+		case len(from) > 0 && from[len(from)-1] == '/' && bytes.HasPrefix(spec, from):
+			url = append(append(url[:0], m.to[i]...), spec[len(from):]...)
+		default:
+			continue
+		}
+		if !fn(url) {
+			return
+		}
+	}
+}
