@@ -143,3 +143,25 @@ func TestNoscriptEscapes(t *testing.T) {
 		t.Errorf("return path: %s", out)
 	}
 }
+
+// The form for a page under a foreign <base> names the site's origin in
+// front of its paths on the site, and only there: an absolute privacy
+// policy URL stays as it is.
+func TestNoscriptFrom(t *testing.T) {
+	texts := Texts{"text": "T", "noscript": "N", "policy_link": "P", "accept_all": "A", "reject_all": "R"}
+	for _, c := range []struct{ policy, wantAction, wantPolicy string }{
+		{"/privacy.html", `action="https://shop.example&amp;x/.consent/choice"`, `href="https://shop.example&amp;x/privacy.html"`},
+		{"https://legal.example/p", `action="https://shop.example&amp;x/.consent/choice"`, `href="https://legal.example/p"`},
+		{"", `action="https://shop.example&amp;x/.consent/choice"`, ""},
+	} {
+		n := NewNoscript(Page{Prefix: "/.consent/", PrivacyPolicy: c.policy, Texts: texts})
+		out := string(n.AppendFrom(nil, "https://shop.example&x", "/p?q=1"))
+		if !strings.Contains(out, c.wantAction) || !strings.Contains(out, c.wantPolicy) || strings.Count(out, "shop.example") != 1+strings.Count(c.wantPolicy, "shop.example") {
+			t.Errorf("policy %q: %s\nwant %s and %s", c.policy, out, c.wantAction, c.wantPolicy)
+		}
+		rel := strings.ReplaceAll(out, "https://shop.example&amp;x", "")
+		if got := string(n.Append(nil, "/p?q=1")); got != rel {
+			t.Errorf("policy %q: Append gives\n%s\nAppendFrom without the origin\n%s", c.policy, got, rel)
+		}
+	}
+}

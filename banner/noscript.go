@@ -1,34 +1,61 @@
 package banner
 
-import "html"
+import (
+	"html"
+	"strings"
+)
 
 // Noscript renders the banner for visitors without JavaScript: a plain form
 // posting to the choice endpoint, which sends them back to the same page.
 // It goes right after the <body> start tag while the visitor has not
 // decided.
 type Noscript struct {
-	head, tail []byte // around the return path
+	// parts are the form's markup up to the return path, cut where the
+	// site's origin goes in front of a path on the site (the form's action,
+	// a privacy policy given as a path); tail follows the return path.
+	parts [][]byte
+	tail  []byte
 }
 
 // NewNoscript prepares the form for one language.
 func NewNoscript(p Page) *Noscript {
 	esc := html.EscapeString
 	t := p.Texts
-	head := `<noscript><form class="cg-noscript" method="post" action="` + esc(p.Prefix) + `choice"><p>` +
-		esc(t["text"]) + " " + esc(t["noscript"])
+	var parts []string
+	cur := `<noscript><form class="cg-noscript" method="post" action="`
+	parts, cur = append(parts, cur), esc(p.Prefix)+`choice"><p>`+esc(t["text"])+" "+esc(t["noscript"])
 	if p.PrivacyPolicy != "" {
-		head += ` <a href="` + esc(p.PrivacyPolicy) + `">` + esc(t["policy_link"]) + `</a>`
+		cur += ` <a href="`
+		if strings.HasPrefix(p.PrivacyPolicy, "/") { // a path on the site (Handler checks it is no "//host")
+			parts, cur = append(parts, cur), ""
+		}
+		cur += esc(p.PrivacyPolicy) + `">` + esc(t["policy_link"]) + `</a>`
 	}
-	head += `</p><input type="hidden" name="return" value="`
-	tail := `"><button type="submit" name="action" value="accept_all">` + esc(t["accept_all"]) +
+	parts = append(parts, cur+`</p><input type="hidden" name="return" value="`)
+	n := &Noscript{tail: []byte(`"><button type="submit" name="action" value="accept_all">` + esc(t["accept_all"]) +
 		`</button> <button type="submit" name="action" value="reject_all">` + esc(t["reject_all"]) +
-		`</button></form></noscript>`
-	return &Noscript{head: []byte(head), tail: []byte(tail)}
+		`</button></form></noscript>`)}
+	for _, s := range parts {
+		n.parts = append(n.parts, []byte(s))
+	}
+	return n
 }
 
 // Append appends the form for a page at returnTo (its path and query).
 func (n *Noscript) Append(dst []byte, returnTo string) []byte {
-	dst = append(dst, n.head...)
+	return n.AppendFrom(dst, "", returnTo)
+}
+
+// AppendFrom is Append with the form's paths on the site made absolute
+// with origin ("https://shop.example"): the form for a page whose <base
+// href> names another host, against which the paths would resolve.
+func (n *Noscript) AppendFrom(dst []byte, origin, returnTo string) []byte {
+	for i, part := range n.parts {
+		if i > 0 {
+			dst = append(dst, html.EscapeString(origin)...)
+		}
+		dst = append(dst, part...)
+	}
 	dst = append(dst, html.EscapeString(returnTo)...)
 	return append(dst, n.tail...)
 }

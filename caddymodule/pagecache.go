@@ -86,7 +86,7 @@ type cachedPage struct {
 	seen    []seenURL
 }
 
-const numPieces = int(rewrite.InjectedBody) + 1
+const numPieces = int(rewrite.InjectedBodyAfterBase) + 1
 
 // pageMark is where one piece of the request's markup goes in out.
 type pageMark struct {
@@ -347,7 +347,7 @@ func (pw *pageWriter) useCache() {
 
 // pieces is this request's own markup, by rewrite.Injection.
 func (pw *pageWriter) pieces() [numPieces][]byte {
-	return [numPieces][]byte{pw.opts.Early, pw.opts.Hook, pw.opts.Body}
+	return [numPieces][]byte{pw.opts.Early, pw.opts.Hook, pw.opts.Body, pw.opts.BodyAfterBase}
 }
 
 func (pw *pageWriter) hasPieces() (has [numPieces]bool) {

@@ -204,6 +204,36 @@ func TestPageCacheKeepsMarkupPerResponse(t *testing.T) {
 	}
 }
 
+// TestPageCacheKeepsTheFormUnderAForeignBase: a page whose <base href>
+// names another host gets the no-JavaScript form with its URLs absolute,
+// on the host the request named, from the cache (which keys on the host)
+// as well as without it.
+func TestPageCacheKeepsTheFormUnderAForeignBase(t *testing.T) {
+	up := &cacheUpstream{pages: map[string]string{"/cdn.html": `<base href="https://cdn.example/">` + trackerPage(100<<10)}}
+	site, _, _, admin := cacheSites(t, up, "4MiB")
+	port := strings.TrimPrefix(site, "http://127.0.0.1:")
+	c := newClient(t)
+	before := cacheHits(t, admin)
+	for i, host := range []string{"shop.example", "shop.example", "shop.example", "localhost", "localhost", "shop.example"} {
+		req, _ := http.NewRequest(http.MethodGet, site+"/cdn.html", nil)
+		req.Host = host + ":" + port
+		req.Header.Set("Accept", "text/html")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		action := `action="http://` + req.Host + `/.consent/choice"`
+		if n := strings.Count(string(body), "cg-noscript"); n != 1 || !strings.Contains(string(body), action) {
+			t.Errorf("request %d (Host %s): %d no-JavaScript forms, want one with %s", i+1, req.Host, n, action)
+		}
+	}
+	if hits := cacheHits(t, admin) - before; hits != 2 {
+		t.Errorf("%v answers from the cache, want 2 (the third and the last)", hits)
+	}
+}
+
 // fetch gets a page, reporting a response cut short as an error rather
 // than failing the test.
 func fetch(c *http.Client, url string) (string, error) {

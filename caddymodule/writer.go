@@ -415,19 +415,24 @@ func (pw *pageWriter) options() rewrite.Options {
 	early := len(b)
 	b = h.hooks[v.lang].Append(b, state, pw.nonce)
 	hook := len(b)
+	body := hook
 	if !state.Decided && pw.kind != bodyXHTML { // XHTML has no noscript
-		b = h.noscripts[v.lang].Append(b, pw.req.URL.RequestURI())
+		returnTo := pw.req.URL.RequestURI()
+		b = h.noscripts[v.lang].Append(b, returnTo)
+		body = len(b)
+		b = h.noscripts[v.lang].AppendFrom(b, originOf(pw.req), returnTo)
 	}
 	*buf = b
 	pw.hook = buf
 	return rewrite.Options{
-		Judge:       h.judge(v.decision),
-		Early:       b[:early:early],
-		Hook:        b[early:hook:hook],
-		Body:        b[hook:],
-		Placeholder: h.placeholder(v.lang),
-		OnURL:       pw.noteThirdParty,
-		XML:         pw.kind == bodyXHTML,
+		Judge:         h.judge(v.decision),
+		Early:         b[:early:early],
+		Hook:          b[early:hook:hook],
+		Body:          b[hook:body:body],
+		BodyAfterBase: b[body:],
+		Placeholder:   h.placeholder(v.lang),
+		OnURL:         pw.noteThirdParty,
+		XML:           pw.kind == bodyXHTML,
 	}
 }
 

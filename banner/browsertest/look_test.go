@@ -927,3 +927,42 @@ func TestSecondLayerShowsEachVendor(t *testing.T) {
 		t.Errorf("a closed purpose shows %d vendors", marketing)
 	}
 }
+
+// TestWithoutJavaScriptUnderAForeignBase: a page whose <base href> names
+// another host (a CDN) still gets the no-JavaScript form, with its action
+// and privacy link on the site itself rather than resolved against the
+// base, and Accept all in it posts to the gateway, not to the CDN.
+func TestWithoutJavaScriptUnderAForeignBase(t *testing.T) {
+	base := startCSPSite(t, "object-src 'none'", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>CDN base</title>`+
+		`<base href="https://static.cdn-example.net/assets/"></head><body><main><h1>CDN base</h1></main></body></html>`)
+	p := newPage(t, base)
+	p.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tt, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	p.open("/?from=cdn")
+	const form = `document.querySelector('form.cg-noscript')`
+	got := evalJS[map[string]string](p, `(function (f) {
+  if (!f) return {found: 'no'};
+  var a = f.querySelector('a');
+  // (f.action would be the button named "action")
+  return {found: 'yes', action: new URL(f.getAttribute('action'), document.baseURI).href, policy: a ? a.href : '', ret: f.querySelector('input[name=return]').value};
+})(`+form+`)`)
+	if got["found"] != "yes" {
+		t.Fatal("under a <base href> naming another host, the page has no no-JavaScript consent form")
+	}
+	if got["action"] != base+"/.consent/choice" || got["policy"] != base+"/privacy.html" || got["ret"] != "/?from=cdn" {
+		t.Errorf("the form posts to %q, links the privacy policy at %q and returns to %q; want %s/.consent/choice, %s/privacy.html and /?from=cdn",
+			got["action"], got["policy"], got["ret"], base, base)
+	}
+	navs := p.navigations()
+	p.click("the no-JavaScript form's Accept all button", form+`.querySelector('button[value=accept_all]')`)
+	if err := p.pollGo(func() bool { return p.navigations() > navs }); err != nil {
+		t.Fatalf("clicking Accept all in the no-JavaScript form: the browser did not navigate: %v", err)
+	}
+	p.waitFor("the browser comes back to the page after the form post", `document.readyState === 'complete' && location.pathname === '/' && location.search === '?from=cdn'`)
+	if c := findCookie(p.cookies(), "consentgate"); c == nil {
+		t.Errorf("after Accept all in the no-JavaScript form the browser holds no consent cookie; it holds %v", cookieNames(p.cookies()))
+	}
+	p.expectNoThirdParty("without JavaScript, under a foreign base, through Accept all") // the post did not go to the CDN
+}

@@ -126,7 +126,8 @@
 // soon as its name is read, even if the input ends inside the tag).
 // Options.Hook goes before </head>, or else after the <body> start tag.
 // Options.Body goes after the <body> start tag (after Hook, if Hook goes
-// there too). Whichever has not found its place by Close is written there,
+// there too), or Options.BodyAfterBase in its place after a <base href>
+// naming another host. Whichever has not found its place by Close is written there,
 // in the order Early, Hook, Body; in an XML document it is left out, since
 // after the root element it would break the document.
 package rewrite

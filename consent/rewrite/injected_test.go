@@ -22,15 +22,15 @@ func TestInjectedAt(t *testing.T) {
 		inputs[pg.name] = string(pg.src)
 	}
 	markup := [][numInjections]string{
-		{"<e1>", "<hook1>", "<form1>"},
-		{"<early-two-is-longer>", "<h2 nonce=\"abcdef\">", "<f2 action=\"/return?x\">"},
-		{"", "<h3>", ""},
+		{"<e1>", "<hook1>", "<form1>", "<form1 absolute>"},
+		{"<early-two-is-longer>", "<h2 nonce=\"abcdef\">", "<f2 action=\"/return?x\">", "<f2 action=\"https://shop.example/return?x\">"},
+		{"", "<h3>", "", ""},
 	}
 	for name, in := range inputs {
 		var strippedFirst []byte
 		for mi, m := range markup {
 			for _, step := range []int{len(in) + 1, 7, 1} {
-				out, at := rewriteInSteps(t, []byte(in), step, Options{Judge: newTestJudge(), Early: []byte(m[0]), Hook: []byte(m[1]), Body: []byte(m[2])})
+				out, at := rewriteInSteps(t, []byte(in), step, Options{Judge: newTestJudge(), Early: []byte(m[0]), Hook: []byte(m[1]), Body: []byte(m[2]), BodyAfterBase: []byte(m[3])})
 				stripped, err := stripInjected(out, at, m)
 				if err != nil {
 					t.Fatalf("%s, markup %d, writes of %d: %v", name, mi, step, err)
@@ -80,8 +80,8 @@ func stripInjected(out []byte, at [numInjections]int64, pieces [numInjections]st
 			continue
 		}
 		if at[i] < 0 {
-			if i == int(InjectedBody) || bytes.Contains(out, []byte("<base")) {
-				continue // Body after a base naming another host is left out
+			if i == int(InjectedBody) || i == int(InjectedBodyAfterBase) {
+				continue // one of the two goes in (checked below)
 			}
 			return nil, fmt.Errorf("piece %d not injected", i)
 		}
@@ -90,6 +90,9 @@ func stripInjected(out []byte, at [numInjections]int64, pieces [numInjections]st
 		}
 		stripped = append(stripped, out[prev:at[i]]...)
 		prev = at[i] + int64(len(p))
+	}
+	if pieces[InjectedBody] != "" && (at[InjectedBody] < 0) == (at[InjectedBodyAfterBase] < 0) {
+		return nil, fmt.Errorf("Body at %d and BodyAfterBase at %d: exactly one goes in", at[InjectedBody], at[InjectedBodyAfterBase])
 	}
 	return append(stripped, out[prev:]...), nil
 }

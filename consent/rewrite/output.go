@@ -246,8 +246,12 @@ func (r *Rewriter) injectHook(p []byte, i int) {
 func (r *Rewriter) injectBody(p []byte, i int) {
 	r.injectHook(p, i)
 	if !r.bodyDone {
-		if r.base == nil { // see Options.Body
-			r.injectAt(p, i, InjectedBody, r.opt.Body)
+		which, b := InjectedBody, r.opt.Body
+		if r.base != nil { // see Options.Body
+			which, b = InjectedBodyAfterBase, r.opt.BodyAfterBase
+		}
+		if len(b) > 0 {
+			r.injectAt(p, i, which, b)
 		}
 		r.bodyDone = true
 	}

@@ -459,15 +459,22 @@ func TestBodyInjection(t *testing.T) {
 		{"body in a comment or script", `<!--<body>--><script>"<body>"</script><body>`, `<!--<body>-->E<script>"<body>"</script><body>HB`},
 		{"unfinished body tag", `<body x`, `E<body xHB`},
 		{"twice", `<body><body>`, `E<body>HB<body>`},
-		// A form posting to a relative action would post to the base's host.
-		{"after a base naming a host", `<head><base href="https://cdn.example/"></head><body>x`, `<head>EH<base href="https://cdn.example/"></head><body>x`},
+		// A form posting to a relative action would post to the base's host:
+		// the form with absolute URLs (A) goes in its place.
+		{"after a base naming a host", `<head><base href="https://cdn.example/"></head><body>x`, `<head>EH<base href="https://cdn.example/"></head><body>Ax`},
+		{"after a base naming a host, no body", `<base href="//cdn.example/"><p>x`, `EH<base href="//cdn.example/"><p>xA`},
 		{"after a relative base", `<head><base href="/a/"></head><body>x`, `<head>E<base href="/a/">H</head><body>Bx`},
+		{"after a base with no href", `<head><base target="_top"></head><body>x`, `<head>E<base target="_top">H</head><body>Bx`},
 	}
 	for _, tt := range tests {
-		got := string(Rewrite(nil, []byte(tt.in), Options{Early: []byte("E"), Hook: []byte("H"), Body: []byte("B")}))
+		got := string(Rewrite(nil, []byte(tt.in), Options{Early: []byte("E"), Hook: []byte("H"), Body: []byte("B"), BodyAfterBase: []byte("A")}))
 		if got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
 		}
+	}
+	// Without the absolute form, none goes in after a base naming a host.
+	if got := string(Rewrite(nil, []byte(`<base href="https://cdn.example/"><body>x`), Options{Body: []byte("B")})); got != `<base href="https://cdn.example/"><body>x` {
+		t.Errorf("no BodyAfterBase: got %q", got)
 	}
 }
 

@@ -40,9 +40,10 @@ type Options struct {
 	// Body is injected once: right after the <body> start tag (after Hook
 	// if that goes there too), or else at Close after Hook. It is for
 	// content, such as the banner's <noscript> form, that belongs in the
-	// body. It is left out after a <base href> that names another host:
-	// its relative URLs (the form's action) would resolve there.
-	Body []byte
+	// body. After a <base href> that names another host, against which its
+	// relative URLs (the form's action) would resolve, BodyAfterBase goes
+	// in its place: the same markup with those URLs absolute (nil: none).
+	Body, BodyAfterBase []byte
 	// Placeholder appends the attribute-escaped srcdoc value shown in place
 	// of a blocked iframe. Nil means DefaultPlaceholder.
 	Placeholder func(dst []byte, v Verdict) []byte
@@ -142,7 +143,7 @@ func (r *Rewriter) Reset(w io.Writer, opt Options) {
 	}
 	r.earlyDone = len(opt.Early) == 0
 	r.hookDone = len(opt.Hook) == 0
-	r.bodyDone = len(opt.Body) == 0
+	r.bodyDone = len(opt.Body) == 0 && len(opt.BodyAfterBase) == 0
 	if opt.Sheet {
 		r.earlyDone, r.hookDone, r.bodyDone = true, true, true
 		r.st, r.el = stRaw, elStyle
@@ -219,15 +220,16 @@ func (r *Rewriter) Blocked() int { return r.blocked }
 type Injection uint8
 
 const (
-	InjectedEarly Injection = iota // Options.Early
-	InjectedHook                   // Options.Hook
-	InjectedBody                   // Options.Body
+	InjectedEarly         Injection = iota // Options.Early
+	InjectedHook                           // Options.Hook
+	InjectedBody                           // Options.Body
+	InjectedBodyAfterBase                  // Options.BodyAfterBase
 	numInjections
 )
 
 // InjectedAt is where the piece of markup went in the output: the number of
 // bytes written before it, or -1 if it has not been injected (it has none,
-// or found no place yet, or, for Body, was left out after a <base>). Since
+// or found no place yet, or the other of Body and BodyAfterBase went in). Since
 // the rest of the output depends only on the page and the judge, this lets
 // a caller keep a page's rewritten form and put other markup in its place.
 func (r *Rewriter) InjectedAt(which Injection) int64 { return r.injected[which] - 1 }
