@@ -14,13 +14,18 @@ import (
 // count, not only those the page's own URL falls in: a scope only narrows
 // where a mapping applies, and a vendor's URL is no less a vendor's there.
 
-// maxMappings bounds the mappings kept for a page; a map with more is a
-// bundler's, not a place a vendor's snippet goes.
-const maxMappings = 512
+// maxMappings and maxMapBytes bound the mappings kept for a page, and the
+// bytes they take: a map with more is a bundler's, not a place a vendor's
+// snippet goes.
+const (
+	maxMappings = 512
+	maxMapBytes = 4 * HoldLimit
+)
 
 // importMap is the mappings of the import maps a page has had so far.
 type importMap struct {
 	from, to [][]byte // specifier key and the URL it maps to (as written)
+	size     int      // bytes in from and to
 }
 
 // isImportMap reports whether a script's type makes it an import map.
@@ -30,7 +35,7 @@ func isImportMap(ti *tagInfo) bool {
 
 // readImportMap keeps the mappings of an import map's text (a map longer
 // than HoldLimit is read on its held prefix: the mappings that are whole in
-// it). Text that is not JSON ends the reading where it stops being JSON,
+// it), up to maxMappings and maxMapBytes for the page. Text that is not JSON ends the reading where it stops being JSON,
 // as a browser would ignore that map entirely; keeping what came before
 // errs on the side of judging more.
 func (r *Rewriter) readImportMap(text []byte) {
@@ -42,9 +47,13 @@ func (r *Rewriter) readImportMap(text []byte) {
 		if len(from) > maxSpecifier || len(to) > maxSpecifier {
 			return true
 		}
+		if len(m.from) == maxMappings || m.size+len(from)+len(to) > maxMapBytes {
+			return false
+		}
+		m.size += len(from) + len(to)
 		m.from = append(m.from, []byte(from))
 		m.to = append(m.to, []byte(to))
-		return len(m.from) < maxMappings
+		return true
 	})
 }
 

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -192,5 +193,33 @@ func TestEachMapping(t *testing.T) {
 	})
 	if want := []string{"a=/a.js", "b/=https://cdn.example/b/", "a=/s/a.js"}; !slices.Equal(got, want) {
 		t.Errorf("eachMapping = %q, want %q", got, want)
+	}
+}
+
+// A page of many large import maps keeps a bounded set of mappings.
+func TestImportMapsAreBounded(t *testing.T) {
+	var page strings.Builder
+	for m := range 40 {
+		page.WriteString(`<script type="importmap">{"imports": {`)
+		for i := range 100 {
+			if i > 0 {
+				page.WriteString(", ")
+			}
+			fmt.Fprintf(&page, `"m%d-%d": "/js/%s.js"`, m, i, strings.Repeat("x", 100))
+		}
+		page.WriteString(`}}</script>`)
+	}
+	r := New(io.Discard, Options{Judge: newTestJudge()})
+	io.WriteString(r, page.String())
+	r.Close()
+	if n, size := len(r.imap.from), r.imap.size; n > maxMappings || n == 0 {
+		t.Errorf("%d mappings kept (%d bytes), want 1 to %d", n, size, maxMappings)
+	}
+	kept := 0
+	for i := range r.imap.from {
+		kept += len(r.imap.from[i]) + len(r.imap.to[i])
+	}
+	if kept > maxMapBytes {
+		t.Errorf("%d bytes of mappings kept, want at most %d", kept, maxMapBytes)
 	}
 }
