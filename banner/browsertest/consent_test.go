@@ -1009,3 +1009,36 @@ func TestModuleImportOfATrackerWaitsForConsent(t *testing.T) {
 	p.waitFor("the module importing a mapped name runs", `window.__mappedRan === true`)
 	p.expectNoReload("Accept all", navs)
 }
+
+// TestSpeculationRulesWaitForConsent: speculation rules that would have the
+// browser prefetch a vendor's URL are inert before consent (no rules of
+// that type in the page, nothing fetched), and are put back, as the page
+// had them, after Accept all, without a reload. (This headless Chromium
+// makes no cross-site prefetch even for rules in the page as served, so
+// the test checks the rules, not the fetch.)
+func TestSpeculationRulesWaitForConsent(t *testing.T) {
+	const rules = `{"prefetch": [{"source": "list", "urls": ["https://connect.facebook.net/spec/next.html"], "eagerness": "immediate"}]}`
+	base := startCSPSite(t, "object-src 'none'", `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Speculation</title>`+
+		`<script type="speculationrules">`+rules+`</script>`+
+		`</head><body><main><h1>Speculation</h1></main></body></html>`)
+	p := newPage(t, base)
+	p.open("/")
+	p.waitFirstLayer()
+	if !evalJS[bool](p, `HTMLScriptElement.supports('speculationrules')`) {
+		t.Fatal("this Chromium does not support speculation rules: the test would show nothing")
+	}
+	const live = `Array.prototype.filter.call(document.querySelectorAll('script'), function (s) { return s.type === 'speculationrules'; }).map(function (s) { return s.textContent; })`
+	if got := evalJS[[]string](p, live); len(got) != 0 {
+		t.Errorf("before consent, the page holds live speculation rules %q", got)
+	}
+	p.waitIdle()
+	p.expectNoThirdParty("before consent")
+	p.watchChanges()
+	navs := p.navigations()
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitFor("after Accept all, the speculation rules are back", live+`.length === 1`)
+	if got := evalJS[[]string](p, live); len(got) != 1 || got[0] != rules {
+		t.Errorf("after Accept all, the live speculation rules are %q, want the page's own %q", got, rules)
+	}
+	p.expectNoReload("Accept all", navs)
+}

@@ -61,6 +61,8 @@
 //     URLs its held text imports from, as written and as the page's import
 //     maps before it map them, as KindScript (imports.go, importmap.go).
 //     An import map is never neutralised: it loads nothing itself.
+//     Speculation rules are judged by the URLs their list rules name, as
+//     KindLink (speculation.go).
 //   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's
 //     srcdoc, and a frame's data: URL of an HTML, XHTML or SVG document,
 //     are judged as the document they hold: whatever in it would be

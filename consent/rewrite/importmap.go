@@ -1,9 +1,6 @@
 package rewrite
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "bytes"
 
 // Import maps. A page's <script type="importmap"> lets a module import a
 // vendor's code by a name the module's text does not spell as a URL:
@@ -28,16 +25,12 @@ type importMap struct {
 	size     int      // bytes in from and to
 }
 
-// isImportMap reports whether a script's type makes it an import map.
-func isImportMap(ti *tagInfo) bool {
-	return ti.has.has(atType) && bytes.EqualFold(bytes.Trim(attrText(ti.val[atType]), htmlSpace), []byte("importmap"))
-}
-
 // readImportMap keeps the mappings of an import map's text (a map longer
 // than HoldLimit is read on its held prefix: the mappings that are whole in
-// it), up to maxMappings and maxMapBytes for the page. Text that is not JSON ends the reading where it stops being JSON,
-// as a browser would ignore that map entirely; keeping what came before
-// errs on the side of judging more.
+// it), up to maxMappings and maxMapBytes for the page. Text that is not
+// JSON ends the reading where it stops being JSON, though a browser ignores
+// such a map entirely: keeping what came before errs on the side of
+// judging more.
 func (r *Rewriter) readImportMap(text []byte) {
 	if r.imap == nil {
 		r.imap = new(importMap)
@@ -61,45 +54,14 @@ func (r *Rewriter) readImportMap(text []byte) {
 // an import map's "imports" and in each of its "scopes", until fn returns
 // false or the text stops being JSON.
 func eachMapping(text []byte, fn func(from, to string) bool) {
-	var stack []mapLevel
-	dec := json.NewDecoder(bytes.NewReader(text))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return
-		}
-		if key, ok := tok.(string); ok && len(stack) > 0 && stack[len(stack)-1].wantKey {
-			stack[len(stack)-1].key, stack[len(stack)-1].wantKey = key, false
-			continue
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			if t == '{' || t == '[' {
-				stack = append(stack, mapLevel{object: t == '{', wantKey: t == '{'})
-				continue
-			}
-			stack = stack[:len(stack)-1]
-		case string:
-			if inMapping(stack) && !fn(stack[len(stack)-1].key, t) {
-				return
-			}
-		}
-		if n := len(stack); n > 0 && stack[n-1].object {
-			stack[n-1].wantKey = true
-		}
-	}
-}
-
-// mapLevel is an object or array eachMapping is in.
-type mapLevel struct {
-	object  bool
-	key     string // the key whose value comes next (or came last)
-	wantKey bool
+	eachJSONString(text, func(in []jsonLevel, s string) bool {
+		return !inMapping(in) || fn(in[len(in)-1].key, s)
+	})
 }
 
 // inMapping reports whether a string value inside these levels is a
 // mapping's URL: {"imports": {key: url}} or {"scopes": {scope: {key: url}}}.
-func inMapping(stack []mapLevel) bool {
+func inMapping(stack []jsonLevel) bool {
 	for _, l := range stack {
 		if !l.object {
 			return false

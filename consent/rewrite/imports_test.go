@@ -223,3 +223,31 @@ func TestImportMapsAreBounded(t *testing.T) {
 		t.Errorf("%d bytes of mappings kept, want at most %d", kept, maxMapBytes)
 	}
 }
+
+// Speculation rules that have the browser prefetch or prerender a vendor's
+// URL are that vendor's, as a <link rel=prefetch> naming it would be; rules
+// naming only the site's own pages, or picking the page's links, stay.
+func TestSpeculationRules(t *testing.T) {
+	rules := func(json string) string { return `<script type="speculationrules">` + json + `</script>` }
+	blocked := func(json string) string {
+		return `<script` + txt + ads + ` data-consent-type="speculationrules">` + json + `</script>`
+	}
+	for _, json := range []string{
+		`{"prefetch": [{"source": "list", "urls": ["` + trk + `"]}]}`,
+		`{"prerender": [{"urls": ["/next.html", "//tracker.example/p"]}]}`,
+		`{"prefetch": [{"source": "list", "urls": ["/a"]}, {"source": "list", "urls": ["https://tracker.example/b"], "requires": ["anonymous-client-ip-when-cross-origin"]}]}`,
+	} {
+		checkCases(t, []rwCase{{"lists a tracker: " + json, rules(json), blocked(json)}}, Options{Judge: newTestJudge()})
+	}
+	for _, json := range []string{
+		`{"prefetch": [{"source": "list", "urls": ["/next.html", "https://fonts.googleapis.com/css"]}]}`,
+		`{"prerender": [{"source": "document", "where": {"href_matches": "https://tracker.example/*"}}]}`,
+		`{"prefetch": [{"source": "list", "urls": ["/a"], "note": "` + trk + `"}]}`,
+		`{"prefetch": [{"source": "list", "urls": [` + trk + `]}]}`, // no JSON: the browser ignores it
+	} {
+		checkCases(t, []rwCase{{"lists no tracker: " + json, rules(json), ""}}, Options{Judge: newTestJudge()})
+	}
+	under := `<base href="https://tracker.example/">` + rules(`{"prefetch": [{"urls": ["p.html"]}]}`)
+	checkCases(t, []rwCase{{"relative, under the vendor's base", under,
+		`<base href="https://tracker.example/">` + blocked(`{"prefetch": [{"urls": ["p.html"]}]}`)}}, Options{Judge: newTestJudge()})
+}

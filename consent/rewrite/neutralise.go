@@ -48,11 +48,11 @@ func (r *Rewriter) judgeTag(p []byte, j int) {
 		if v = r.judgeURLs(&ti); v.Block { // an SVG script's href
 			break
 		}
-		if r.mapText = isImportMap(&ti); (r.mapText || isJavaScript(&ti)) && r.rawEndName() != "" {
+		if r.json = jsonTextOf(&ti); (r.json != notJSON || isJavaScript(&ti)) && r.rawEndName() != "" {
 			r.tagLen = len(tag) // hold on through the text
 			return
 		}
-		r.mapText = false
+		r.json = notJSON
 	case r.el == elLink && !LoadsResource(ti.val[atRel]):
 	default:
 		v = r.judgeLoads(&ti)
@@ -72,10 +72,8 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 	}
 	tag := tok[:r.tagLen]
 	ti := parseTag(tag)
-	if r.mapText { // loads nothing itself: kept for the modules after it
-		r.mapText = false
-		r.readImportMap(body)
-		r.settle(p, i, tag, &ti, Verdict{})
+	if r.json != notJSON {
+		r.settle(p, i, tag, &ti, r.judgeJSON(body))
 		return
 	}
 	v := r.judge.JudgeInline(body)
@@ -94,7 +92,7 @@ func (r *Rewriter) decideLongBody(p []byte, j int) {
 		r.cssTailText(p, r.decideStylePrefix(p), j) // the rest is judged as it streams
 		return
 	}
-	if r.el != elScript || r.mapText { // no tail scan: the rest is no script
+	if r.el != elScript || r.json != notJSON { // no tail scan: the rest is no script
 		r.decideBody(p, j, r.tagLen+HoldLimit)
 		return
 	}

@@ -121,8 +121,8 @@ type Rewriter struct {
 	sd      *srcdocStream // the oversized tag's over-long srcdoc being rewritten in place, if any
 	inFrame bool          // the document of a frame (see frameRewriter)
 
-	imap    *importMap // the page's import maps so far (nil: none)
-	mapText bool       // the held text is an import map's
+	imap *importMap // the page's import maps so far (nil: none)
+	json jsonText   // the held text is JSON of this kind, not script
 
 	fs foreignStack // SVG and MathML content the scanner is in (last: large, and cold on most pages)
 }
@@ -198,7 +198,7 @@ func (r *Rewriter) Close() error {
 	if r.tail.on {
 		r.closeTail()
 	} else if r.holding {
-		if r.st == stRaw && r.el == elScript && !r.mapText && r.heldLen(0)-r.tagLen > HoldLimit {
+		if r.st == stRaw && r.el == elScript && r.json == notJSON && r.heldLen(0)-r.tagLen > HoldLimit {
 			r.closeLongScript()
 		} else if r.st == stRaw {
 			r.decideBody(nil, 0, r.heldLen(0))

@@ -336,7 +336,7 @@ func (r *Rewriter) rawText(p []byte, i int) int {
 		r.endTail(p, i, max(j-endTagLen, r.from))
 	case r.css.on:
 		r.endCSSTail(p, i, max(j-endTagLen, i))
-	case r.holding && r.el == elScript && !r.mapText && bodyLen > HoldLimit && j-endTagLen >= r.ts:
+	case r.holding && r.el == elScript && r.json == notJSON && bodyLen > HoldLimit && j-endTagLen >= r.ts:
 		r.decideEndedLongScript(p, j-endTagLen)
 	case r.holding && r.el == elStyle && bodyLen > HoldLimit && j-endTagLen >= r.ts:
 		r.decideEndedLongStyle(p, j-endTagLen)
