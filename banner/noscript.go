@@ -21,9 +21,8 @@ type Noscript struct {
 func NewNoscript(p Page) *Noscript {
 	esc := html.EscapeString
 	t := p.Texts
-	var parts []string
-	cur := `<noscript><form class="cg-noscript" method="post" action="`
-	parts, cur = append(parts, cur), esc(p.Prefix)+`choice"><p>`+esc(t["text"])+" "+esc(t["noscript"])
+	parts := []string{`<noscript><form class="cg-noscript" method="post" action="`}
+	cur := esc(p.Prefix) + `choice"><p>` + esc(t["text"]) + " " + esc(t["noscript"])
 	if p.PrivacyPolicy != "" {
 		cur += ` <a href="`
 		if strings.HasPrefix(p.PrivacyPolicy, "/") { // a path on the site (Handler checks it is no "//host")

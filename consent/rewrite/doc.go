@@ -129,7 +129,7 @@
 // Options.Hook goes before </head>, or else after the <body> start tag.
 // Options.Body goes after the <body> start tag (after Hook, if Hook goes
 // there too), or Options.BodyAfterBase in its place after a <base href>
-// naming another host. Whichever has not found its place by Close is written there,
-// in the order Early, Hook, Body; in an XML document it is left out, since
-// after the root element it would break the document.
+// naming another host. Whichever has not found its place by Close is
+// written there, in the order Early, Hook, Body; in an XML document it is
+// left out, since after the root element it would break the document.
 package rewrite

@@ -48,10 +48,10 @@ func isModule(ti *tagInfo) bool {
 }
 
 // eachImport calls fn with every specifier that text imports from, until
-// fn returns false: a string right after the
-// keyword `from` or `import`, or inside `import(`, with only white space
-// between. The keyword must stand alone: not part of a longer name, nor a
-// property (`Array.from("…")`).
+// fn returns false: a string right after the keyword `from` or `import`,
+// or inside `import(`, with only white space between. The keyword must
+// stand alone: not part of a longer name, nor a property
+// (`Array.from("…")`).
 func eachImport(text []byte, fn func(spec []byte) bool) {
 	for _, word := range [...]string{"import", "from"} {
 		for i := 0; ; {

@@ -229,9 +229,10 @@ const (
 
 // InjectedAt is where the piece of markup went in the output: the number of
 // bytes written before it, or -1 if it has not been injected (it has none,
-// or found no place yet, or the other of Body and BodyAfterBase went in). Since
-// the rest of the output depends only on the page and the judge, this lets
-// a caller keep a page's rewritten form and put other markup in its place.
+// or found no place yet, or the other of Body and BodyAfterBase went in).
+// Since the rest of the output depends only on the page and the judge, this
+// lets a caller keep a page's rewritten form and put other markup in its
+// place.
 func (r *Rewriter) InjectedAt(which Injection) int64 { return r.injected[which] - 1 }
 
 // Oversized is the number of judged start tags longer than TagLimit, which
