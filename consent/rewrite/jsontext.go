@@ -78,6 +78,9 @@ func eachJSONString(text []byte, fn func(in []jsonLevel, s string) bool) {
 // after it; speculation rules are judged by the URLs they have the browser
 // fetch.
 func (r *Rewriter) judgeJSON(text []byte) (v Verdict) {
+	if r.opt.XML {
+		text = unwrapCDATA(text)
+	}
 	switch r.json {
 	case importMapText:
 		r.readImportMap(text)
@@ -86,4 +89,30 @@ func (r *Rewriter) judgeJSON(text []byte) (v Verdict) {
 	}
 	r.json = notJSON
 	return v
+}
+
+var cdataOpen, cdataClose = []byte("<![CDATA["), []byte("]]>")
+
+// unwrapCDATA is an XML script's text as the XML parser hands it to the
+// browser: CDATA sections (the usual wrapping in XHTML) without their
+// delimiters. A section the held text cuts short runs to its end.
+func unwrapCDATA(text []byte) []byte {
+	if !bytes.Contains(text, cdataOpen) {
+		return text
+	}
+	var out []byte
+	for {
+		i := bytes.Index(text, cdataOpen)
+		if i < 0 {
+			return append(out, text...)
+		}
+		out = append(out, text[:i]...)
+		text = text[i+len(cdataOpen):]
+		j := bytes.Index(text, cdataClose)
+		if j < 0 {
+			return append(out, text...)
+		}
+		out = append(out, text[:j]...)
+		text = text[j+len(cdataClose):]
+	}
 }

@@ -25,6 +25,14 @@ var xmlCases = []rwCase{
 	{"markup in an iframe", `<iframe src="/f"><img src="` + trk + `"/></iframe>`, `<iframe src="/f"><img` + ads + ` data-consent-src="` + trk + `"/></iframe>`},
 	{"style in CDATA", `<style><![CDATA[@import url("` + trk + `");]]></style>`, `<style><![CDATA[@consentgate-import url("` + trk + `");]]></style>`},
 	{"script text is still judged", `<script>fbq(1);</script>`, `<script` + txt + fb + `>fbq(1);</script>`},
+	// An import map and speculation rules in CDATA, as XHTML pages wrap scripts.
+	{"import map in CDATA", `<script type="importmap"><![CDATA[ {"imports": {"p": "` + trk + `"}} ]]></script><script type="module">import "p"</script>`,
+		`<script type="importmap"><![CDATA[ {"imports": {"p": "` + trk + `"}} ]]></script><script` + txt + ads + ` data-consent-type="module">import "p"</script>`},
+	{"speculation rules in CDATA", `<script type="speculationrules">
+<![CDATA[{"prefetch": [{"urls": ["` + trk + `"]}]}]]>
+</script>`, `<script` + txt + ads + ` data-consent-type="speculationrules">
+<![CDATA[{"prefetch": [{"urls": ["` + trk + `"]}]}]]>
+</script>`},
 	// A processing instruction: an xml-stylesheet loads its href.
 	{"xml-stylesheet", `<?xml version="1.0"?><?xml-stylesheet type="text/css" href="` + trk + `"?><svg/>`,
 		`<?xml version="1.0"?><?xml-stylesheet` + ads + ` type="text/css" data-consent-href="` + trk + `"?><svg/>`},
