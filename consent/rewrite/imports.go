@@ -36,7 +36,7 @@ func (r *Rewriter) judgeImports(text []byte, v *Verdict) {
 			return false
 		}
 		if r.imap != nil {
-			r.imap.mapped(spec, judge)
+			r.imap.judgeName(spec, v, judge)
 		}
 		return !v.Block
 	})

@@ -127,6 +127,13 @@ func TestModuleImportsAreSeen(t *testing.T) {
 	if want := []string{"https://fonts.googleapis.com/m.js", "//tracker.example/x.js"}; !slices.Equal(seen, want) {
 		t.Errorf("OnURL saw %q, want %q", seen, want)
 	}
+	// An import map's URLs are seen as it is read, whether or not an
+	// inline module imports them (a site's script file may).
+	seen = nil
+	Rewrite(nil, []byte(`<script type="importmap">{"imports": {"a": "/a.js", "t": "`+trk+`", "lib/": "https://cdn.example/lib/"}}</script>`), opt)
+	if want := []string{"/a.js", trk, "https://cdn.example/lib/"}; !slices.Equal(seen, want) {
+		t.Errorf("OnURL saw %q in an import map, want %q", seen, want)
+	}
 }
 
 // A module that imports a name the page's import map maps to a vendor's
@@ -196,58 +203,43 @@ func TestEachMapping(t *testing.T) {
 	}
 }
 
-// A page of many large import maps keeps a bounded set of mappings.
+// A page's import maps leave little held: nothing for names mapped to URLs
+// the visitor's choice allows, and a bounded set of blocked names and
+// prefix mappings however many maps the page has.
 func TestImportMapsAreBounded(t *testing.T) {
-	var page strings.Builder
-	for m := range 40 {
-		page.WriteString(`<script type="importmap">{"imports": {`)
-		for i := range 100 {
-			if i > 0 {
-				page.WriteString(", ")
+	page := func(keyEnd, to string) string { // 40 maps of 100 mappings each
+		var b strings.Builder
+		for m := range 40 {
+			b.WriteString(`<script type="importmap">{"imports": {`)
+			for i := range 100 {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, `"m%d-%d%s%s": "%s"`, m, i, strings.Repeat("x", 30), keyEnd, to)
 			}
-			fmt.Fprintf(&page, `"m%d-%d": "/js/%s.js"`, m, i, strings.Repeat("x", 100))
+			b.WriteString(`}}</script>`)
 		}
-		page.WriteString(`}}</script>`)
+		return b.String()
 	}
-	r := New(io.Discard, Options{Judge: newTestJudge()})
-	io.WriteString(r, page.String())
-	r.Close()
-	if n, size := len(r.imap.from), r.imap.size; n > maxMappings || n == 0 {
-		t.Errorf("%d mappings kept (%d bytes), want 1 to %d", n, size, maxMappings)
+	held := func(page string) (n, bytes int) {
+		r := New(io.Discard, Options{Judge: newTestJudge()})
+		io.WriteString(r, page)
+		r.Close()
+		for _, b := range r.imap.blocked {
+			n, bytes = n+1, bytes+len(b.name)
+		}
+		for _, p := range r.imap.prefixes {
+			n, bytes = n+1, bytes+len(p.from)+len(p.to)
+		}
+		return n, bytes
 	}
-	kept := 0
-	for i := range r.imap.from {
-		kept += len(r.imap.from[i]) + len(r.imap.to[i])
+	if n, _ := held(page("", "/js/app.js")); n != 0 {
+		t.Errorf("%d first-party mappings held, want none", n)
 	}
-	if kept > maxMapBytes {
-		t.Errorf("%d bytes of mappings kept, want at most %d", kept, maxMapBytes)
+	for _, c := range []struct{ keyEnd, to string }{{"", trk}, {"/", "https://cdn.example/lib/"}} {
+		if n, size := held(page(c.keyEnd, c.to)); n == 0 || n > maxKept || size > maxKeptBytes {
+			t.Errorf("keys ending %q mapped to %s: %d mappings held (%d bytes), want 1 to %d and at most %d bytes",
+				c.keyEnd, c.to, n, size, maxKept, maxKeptBytes)
+		}
 	}
-}
-
-// Speculation rules that have the browser prefetch or prerender a vendor's
-// URL are that vendor's, as a <link rel=prefetch> naming it would be; rules
-// naming only the site's own pages, or picking the page's links, stay.
-func TestSpeculationRules(t *testing.T) {
-	rules := func(json string) string { return `<script type="speculationrules">` + json + `</script>` }
-	blocked := func(json string) string {
-		return `<script` + txt + ads + ` data-consent-type="speculationrules">` + json + `</script>`
-	}
-	for _, json := range []string{
-		`{"prefetch": [{"source": "list", "urls": ["` + trk + `"]}]}`,
-		`{"prerender": [{"urls": ["/next.html", "//tracker.example/p"]}]}`,
-		`{"prefetch": [{"source": "list", "urls": ["/a"]}, {"source": "list", "urls": ["https://tracker.example/b"], "requires": ["anonymous-client-ip-when-cross-origin"]}]}`,
-	} {
-		checkCases(t, []rwCase{{"lists a tracker: " + json, rules(json), blocked(json)}}, Options{Judge: newTestJudge()})
-	}
-	for _, json := range []string{
-		`{"prefetch": [{"source": "list", "urls": ["/next.html", "https://fonts.googleapis.com/css"]}]}`,
-		`{"prerender": [{"source": "document", "where": {"href_matches": "https://tracker.example/*"}}]}`,
-		`{"prefetch": [{"source": "list", "urls": ["/a"], "note": "` + trk + `"}]}`,
-		`{"prefetch": [{"source": "list", "urls": [` + trk + `]}]}`, // no JSON: the browser ignores it
-	} {
-		checkCases(t, []rwCase{{"lists no tracker: " + json, rules(json), ""}}, Options{Judge: newTestJudge()})
-	}
-	under := `<base href="https://tracker.example/">` + rules(`{"prefetch": [{"urls": ["p.html"]}]}`)
-	checkCases(t, []rwCase{{"relative, under the vendor's base", under,
-		`<base href="https://tracker.example/">` + blocked(`{"prefetch": [{"urls": ["p.html"]}]}`)}}, Options{Judge: newTestJudge()})
 }

@@ -19,7 +19,8 @@ var (
 	genBlock = []byte(`<div class="row"><a href="/x">link</a><img src="https://www.facebook.com/tr?id=1" width=1>` +
 		`<script src="https://www.google-analytics.com/analytics.js" async></script><p>text &amp; more</p>` +
 		`<!-- comment --><iframe src="https://www.youtube.com/embed/x"></iframe><link rel=preconnect href="https://tracker.example">` +
-		`<style>@import "https://tracker.example/a.css";</style><noscript><img src="https://tracker.example/p.gif"></noscript></div>` + "\n")
+		`<style>@import "https://tracker.example/a.css";</style><noscript><img src="https://tracker.example/p.gif"></noscript>` +
+		`<script type="importmap">{"imports": {"p": "https://tracker.example/p.js", "lib/": "https://cdn.example/lib/", "a": "/a.js"}}</script></div>` + "\n")
 	genScriptStart = []byte(`<script>fbq('init', '1');`)
 	genScriptBody  = bytes.Repeat([]byte(`var a = b < c && "</scr" + "ipt>"; `), 1000)
 	genAttrStart   = []byte(`<img src="https://tracker.example/p.gif" alt="`)

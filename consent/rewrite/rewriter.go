@@ -248,6 +248,9 @@ func (r *Rewriter) heldCap() int {
 	if r.sd != nil {
 		n += r.sd.size()
 	}
+	if r.imap != nil {
+		n += r.imap.held()
+	}
 	return n
 }
 
