@@ -43,8 +43,16 @@ func (r *Rewriter) judgeImports(text []byte, v *Verdict) {
 }
 
 // isModule reports whether a script's type makes it a module script.
-func isModule(ti *tagInfo) bool {
-	return ti.has.has(atType) && bytes.EqualFold(bytes.Trim(attrText(ti.val[atType]), htmlSpace), []byte("module"))
+func isModule(ti *tagInfo) bool { return bytes.EqualFold(scriptType(ti), []byte("module")) }
+
+// scriptType is a script's type attribute as the browser compares it with
+// "module", "importmap" and "speculationrules": references decoded, white
+// space trimmed; nil without one.
+func scriptType(ti *tagInfo) []byte {
+	if !ti.has.has(atType) {
+		return nil
+	}
+	return bytes.Trim(attrText(ti.val[atType]), htmlSpace)
 }
 
 // eachImport calls fn with every specifier that text imports from, until

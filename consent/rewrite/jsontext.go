@@ -19,10 +19,7 @@ const (
 
 // jsonTextOf names the JSON a script's type says its text is.
 func jsonTextOf(ti *tagInfo) jsonText {
-	if !ti.has.has(atType) {
-		return notJSON
-	}
-	t := bytes.Trim(attrText(ti.val[atType]), htmlSpace)
+	t := scriptType(ti)
 	switch {
 	case bytes.EqualFold(t, []byte("importmap")):
 		return importMapText
