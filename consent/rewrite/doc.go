@@ -62,7 +62,8 @@
 //     maps before it map them, as KindScript (imports.go, importmap.go).
 //     An import map is never neutralised: it loads nothing itself.
 //     Speculation rules are judged by the URLs their list rules name, as
-//     KindLink (speculation.go).
+//     KindLink (speculation.go); so are those of a rules file
+//     (Options.Rules, rulesfile.go), which loses the blocked ones.
 //   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's
 //     srcdoc, and a frame's data: URL of an HTML, XHTML or SVG document,
 //     are judged as the document they hold: whatever in it would be

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -90,6 +91,10 @@ func checkProperties(src []byte, rng *rand.Rand, rounds int) error {
 	id := Rewrite(nil, src, Options{Judge: nopJudge{}, Early: []byte(testEarly), Hook: []byte(testHook)})
 	if want := expectInjected(src, toks, testEarly, testHook); string(id) != want {
 		return fmt.Errorf("blocking nothing: output differs from input with injections at byte %d", mismatch(id, []byte(want)))
+	}
+
+	if err := checkRulesFile(src); err != nil {
+		return err
 	}
 
 	// Read as a style sheet, it is unchanged when nothing is blocked.
@@ -188,7 +193,55 @@ func TestTableProperties(t *testing.T) {
 	}
 }
 
+// checkRulesFile checks src read as a speculation rules file: unchanged
+// when nothing is blocked (an empty rule set if it is not JSON), and JSON
+// that lists no URL when everything is.
+func checkRulesFile(src []byte) error {
+	if none := Rewrite(nil, src, Options{Judge: nopJudge{}, Rules: true}); !bytes.Equal(none, src) && string(none) != "{}" {
+		return fmt.Errorf("as a rules file, blocking nothing: output %q is neither the input nor an empty rule set", none)
+	}
+	all := Rewrite(nil, src, Options{Judge: blockAll{}, Rules: true})
+	var set any
+	if err := json.Unmarshal(all, &set); err != nil {
+		return fmt.Errorf("as a rules file, blocking all: output %q is not JSON: %v", all, err)
+	}
+	var listed func(v any, urls bool) string
+	listed = func(v any, urls bool) string {
+		switch v := v.(type) {
+		case []any: // only the strings right in a list of urls are URLs
+			for _, e := range v {
+				if s, ok := e.(string); ok && urls && s != "" {
+					return s
+				}
+				if s := listed(e, false); s != "" {
+					return s
+				}
+			}
+		case map[string]any:
+			for k, e := range v {
+				if s := listed(e, k == "urls"); s != "" { // an empty URL names nothing to judge
+					return s
+				}
+			}
+		}
+		return ""
+	}
+	if u := listed(set, false); u != "" {
+		return fmt.Errorf("as a rules file, blocking all: it still lists %q", u)
+	}
+	return nil
+}
+
+// rulesSeeds are speculation rules files for the fuzzer to start from.
+var rulesSeeds = []string{
+	`{"prefetch": [{"source": "list", "urls": ["/a.html", "` + trk + `"]}]}`,
+	"\xEF\xBB\xBF" + `{"prerender": [{"urls": ["x", 1, null, ["y"], {"urls": ["z"]}], "eagerness": 1e3}]}`,
+}
+
 func FuzzRewrite(f *testing.F) {
+	for _, s := range rulesSeeds {
+		f.Add([]byte(s))
+	}
 	for _, c := range cases {
 		if len(c.in) < 1<<10 { // long inputs make the fuzzer slow to minimise
 			f.Add([]byte(c.in))

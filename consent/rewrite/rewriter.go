@@ -60,6 +60,12 @@ type Options struct {
 	// read as the text of a <style> element that never ends (its @imports,
 	// url()s and image-set() strings judged), and nothing is injected.
 	Sheet bool
+	// Rules says the input is a speculation rules file (the type
+	// application/speculationrules+json, named by a page's
+	// Speculation-Rules header), not a page: it is held whole, up to
+	// RulesLimit, and written at Close without the URLs the judge blocks
+	// (rulesfile.go). Nothing is injected.
+	Rules bool
 }
 
 // ErrClosed is returned by Write after Close.
@@ -124,6 +130,9 @@ type Rewriter struct {
 	imap *importMap // the page's import maps so far (nil: none)
 	json jsonText   // the held text is JSON of this kind, not script
 
+	rules     []byte // a speculation rules file so far (Options.Rules)
+	rulesOver bool   // ... which is longer than RulesLimit
+
 	fs foreignStack // SVG and MathML content the scanner is in (last: large, and cold on most pages)
 }
 
@@ -144,8 +153,10 @@ func (r *Rewriter) Reset(w io.Writer, opt Options) {
 	r.earlyDone = len(opt.Early) == 0
 	r.hookDone = len(opt.Hook) == 0
 	r.bodyDone = len(opt.Body) == 0 && len(opt.BodyAfterBase) == 0
-	if opt.Sheet {
+	if opt.Sheet || opt.Rules { // not a page: nothing is injected
 		r.earlyDone, r.hookDone, r.bodyDone = true, true, true
+	}
+	if opt.Sheet {
 		r.st, r.el = stRaw, elStyle
 		r.raw.reset("", false)
 		r.startHold(0) // the text from the first byte, as after <style>
@@ -162,6 +173,11 @@ func (r *Rewriter) Write(p []byte) (int, error) {
 		return 0, r.err
 	}
 	r.from, r.ts = 0, 0
+	if r.opt.Rules {
+		r.holdRules(p)
+		r.pos += int64(len(p))
+		return len(p), nil
+	}
 	r.cur = p
 	r.scan(p)
 	r.endWrite(p)
@@ -188,6 +204,11 @@ func (r *Rewriter) Close() error {
 		return r.err
 	}
 	r.closed = true
+	if r.opt.Rules {
+		r.closeRules()
+		r.flushOut()
+		return r.err
+	}
 	r.from, r.ts = 0, 0
 	if r.css.on {
 		r.endCSSTail(nil, 0, 0) // the page ends inside a long style
@@ -251,7 +272,7 @@ func (r *Rewriter) heldCap() int {
 	if r.imap != nil {
 		n += r.imap.held()
 	}
-	return n
+	return n + cap(r.rules)
 }
 
 // Rewrite appends the rewritten src to dst, which must not overlap src. The

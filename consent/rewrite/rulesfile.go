@@ -1,0 +1,122 @@
+package rewrite
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
+
+// Speculation rules files. A page's Speculation-Rules header names files
+// of speculation rules (application/speculationrules+json) that the browser
+// fetches and acts on as it does on a <script type="speculationrules">.
+// Such a file cannot wait for consent and be put back as an element is, so
+// each URL a rule lists that this visitor's choice blocks is taken out of
+// the file, and the rest of it stays: the site's own prefetches go on. The
+// file is read whole, up to RulesLimit; one that is longer, or is not JSON
+// (a browser ignores that), becomes an empty rule set, since what it would
+// have the browser fetch cannot all be judged. As in the page, relative
+// URLs count as the site's own, and document rules ("where") are not read.
+
+// RulesLimit is the longest speculation rules file that is read; a longer
+// one is answered with an empty rule set.
+const RulesLimit = 64 << 10
+
+// emptyRules is a rule set with no rules.
+var emptyRules = []byte("{}")
+
+// holdRules takes more of a speculation rules file (Options.Rules).
+func (r *Rewriter) holdRules(p []byte) {
+	if r.rulesOver {
+		return
+	}
+	if len(r.rules)+len(p) > RulesLimit {
+		r.rules, r.rulesOver = nil, true
+		return
+	}
+	r.rules = append(r.rules, p...)
+}
+
+// closeRules emits the speculation rules file held, without the URLs this
+// visitor's choice blocks.
+func (r *Rewriter) closeRules() {
+	text := r.rules
+	r.rules = nil
+	if r.rulesOver {
+		r.oversized++
+		r.emit(emptyRules)
+		return
+	}
+	out, ok := r.filterRules(bytes.TrimPrefix(text, []byte("\xEF\xBB\xBF")))
+	switch {
+	case !ok:
+		r.emit(emptyRules)
+	case out == nil:
+		r.emit(text) // nothing blocked: the file as it was
+	default:
+		r.emit(out)
+	}
+}
+
+// filterRules judges every URL the rules in text list and, if any blocks,
+// returns the rule set without them (re-encoded: key order and spacing do
+// not matter to a browser); nil if none blocks. It reports false if text is
+// not one JSON value.
+func (r *Rewriter) filterRules(text []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber() // numbers go out as they came
+	var set any
+	if err := dec.Decode(&set); err != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false // more after the value: not JSON to a browser either
+	}
+	removed := 0
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, sub := range v {
+				if urls, ok := sub.([]any); ok && k == "urls" {
+					kept := urls[:0]
+					for _, u := range urls {
+						if s, ok := u.(string); ok && r.blocksRuleURL(s) {
+							removed++
+							continue
+						}
+						kept = append(kept, u)
+						walk(u) // not a URL, but it may hold lists
+					}
+					v[k] = kept
+					continue
+				}
+				walk(sub)
+			}
+		case []any:
+			for _, sub := range v {
+				walk(sub)
+			}
+		}
+	}
+	walk(set)
+	if removed == 0 {
+		return nil, true
+	}
+	r.blocked += removed
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(set); err != nil {
+		return nil, false
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), true
+}
+
+// blocksRuleURL judges a URL a rule lists as a link's href.
+func (r *Rewriter) blocksRuleURL(u string) bool {
+	var v Verdict
+	r.judgeURL(catalog.KindLink, []byte(u), &v)
+	return v.Block
+}
