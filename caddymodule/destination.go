@@ -7,13 +7,14 @@ import (
 
 // destination is what the browser will make of the answer to a request, as
 // far as the gateway needs to know: whether it may be shown as a page, read
-// as a style sheet, or neither.
+// as a style sheet or as speculation rules, or none of these.
 type destination uint8
 
 const (
 	destAny      destination = iota // fetch(), XHR, or a client that does not say: may be a page
 	destDocument                    // a navigation or a frame: shown as a page if it is one
 	destStyle                       // a style sheet
+	destRules                       // a speculation rules file a page's Speculation-Rules header names
 	destMedia                       // an image, a script, a font…: never shown as a page nor read as a sheet
 )
 
@@ -26,6 +27,8 @@ func destinationOf(r *http.Request) destination {
 		return destDocument
 	case "style":
 		return destStyle
+	case "speculationrules":
+		return destRules
 	case "image", "script", "font", "audio", "video", "track", "manifest",
 		"worker", "sharedworker", "serviceworker", "audioworklet", "paintworklet", "report", "json":
 		return destMedia
@@ -42,13 +45,17 @@ func destinationOf(r *http.Request) destination {
 	return destAny
 }
 
-// mayBePage reports whether the answer may be a page or a sheet the
-// gateway rewrites: only then do the request's conditional headers and the
-// answer's caching depend on the visitor's consent.
+// mayBePage reports whether the answer may be a page, a sheet or a rules
+// file the gateway rewrites: only then do the request's conditional headers
+// and the answer's caching depend on the visitor's consent.
 func (d destination) mayBePage(r *http.Request) bool {
 	if d == destMedia || r.Method != http.MethodGet {
 		return false
 	}
 	a := r.Header.Get("Accept")
-	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*") || d == destStyle
+	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*") || d.subresource()
 }
+
+// subresource reports whether the answer is read as a sheet or as rules: a
+// rewritten one keeps the upstream's caching (markSheetPerVisitor).
+func (d destination) subresource() bool { return d == destStyle || d == destRules }

@@ -48,11 +48,12 @@ func markPerVisitor(hdr http.Header, etagSuffix string) {
 	}
 }
 
-// markSheetPerVisitor marks a rewritten style sheet as made for this
-// visitor's consent state: caches key it on the cookie, and tell states
-// apart by ETag. Unlike a page it keeps the upstream's caching otherwise:
-// a sheet is fetched on every page view, and the key on the cookie already
-// makes a browser fetch it again once the choice changes.
+// markSheetPerVisitor marks a rewritten style sheet (or speculation rules
+// file) as made for this visitor's consent state: caches key it on the
+// cookie, and tell states apart by ETag. Unlike a page it keeps the
+// upstream's caching otherwise: a sheet is fetched on every page view, and
+// the key on the cookie already makes a browser fetch it again once the
+// choice changes.
 func markSheetPerVisitor(hdr http.Header, etagSuffix string) {
 	addVary(hdr, "Cookie")
 	suffixETag(hdr, etagSuffix)
@@ -103,7 +104,7 @@ func stripETagSuffix(hdr http.Header, suffix string, dest destination) (restore 
 	if !ok {
 		return restoreSince, false
 	}
-	rendered := dest == destDocument || dest == destStyle
+	rendered := dest == destDocument || dest.subresource()
 	var tags []string
 	for _, v := range orig {
 		for _, t := range strings.Split(v, ",") {

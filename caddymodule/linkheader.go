@@ -32,12 +32,7 @@ func (pw *pageWriter) filterLinks(hdr http.Header) {
 	}
 	judge := pw.h.judge(pw.visit.decision)
 	blocks := func(uri, rel string) bool {
-		if !rewrite.LoadsResource([]byte(rel)) {
-			return false
-		}
-		v := judge.JudgeURL(catalog.KindLink, []byte(uri))
-		pw.noteThirdParty(catalog.KindLink, []byte(uri), v)
-		return v.Block
+		return rewrite.LoadsResource([]byte(rel)) && pw.blocksLink(judge, uri)
 	}
 	kept := lines[:0]
 	for _, line := range lines {
@@ -66,6 +61,14 @@ func (pw *pageWriter) filterLinks(hdr http.Header) {
 		return
 	}
 	hdr["Link"] = kept
+}
+
+// blocksLink judges a URL a header has the browser fetch as a link's href,
+// and notes it for the third-party scan.
+func (pw *pageWriter) blocksLink(judge rewrite.Judge, uri string) bool {
+	v := judge.JudgeURL(catalog.KindLink, []byte(uri))
+	pw.noteThirdParty(catalog.KindLink, []byte(uri), v)
+	return v.Block
 }
 
 // parseLinks splits a Link header line into its links: `<uri>` then

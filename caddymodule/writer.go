@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/policy"
@@ -125,7 +126,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 		}
 	}
 	switch kind := pw.bodyKind(status, hdr, essence); kind {
-	case bodyPage, bodyXHTML, bodySVG, bodySheet:
+	case bodyPage, bodyXHTML, bodySVG, bodySheet, bodyRules:
 		pw.kind = kind
 		pw.beginRewrite(hdr)
 	case bodyUntyped:
@@ -143,7 +144,7 @@ func (pw *pageWriter) WriteHeader(status int) {
 // site's own.
 func (pw *pageWriter) pass() {
 	if pw.status == http.StatusNotModified && pw.ownTag {
-		if pw.dest == destStyle {
+		if pw.dest.subresource() {
 			markSheetPerVisitor(pw.Header(), pw.visit.etagSuffix)
 		} else {
 			markPerVisitor(pw.Header(), pw.visit.etagSuffix)
@@ -167,12 +168,13 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	hdr.Del("Content-Length")
 	hdr.Del("Accept-Ranges")
 	switch pw.kind {
-	case bodySheet:
+	case bodySheet, bodyRules:
 		markSheetPerVisitor(hdr, pw.visit.etagSuffix)
 	case bodySVG: // nothing injected: its CSP stays as it is
 		markPerVisitor(hdr, pw.visit.etagSuffix)
 	default:
 		pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
+		pw.filterSpeculationRules(hdr) // a page's: a browser reads it on no other answer
 		markPerVisitor(hdr, pw.visit.etagSuffix)
 	}
 	if pw.label = labelOrder(charsetLabel(hdr.Values("Content-Type"))); pw.label != notUTF16 {
@@ -200,6 +202,7 @@ const (
 	bodyXHTML                   // an XHTML page: rewritten as XML, the banner injected without the no-JS form
 	bodySVG                     // an SVG document: rewritten as XML, nothing injected
 	bodySheet                   // a style sheet: rewritten as one (@import, url())
+	bodyRules                   // a speculation rules file: the URLs it lists judged
 	bodyUntyped                 // sniffed: rewritten if a browser would take it for a page
 )
 
@@ -232,6 +235,8 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header, essence string) body
 		return bodyOther
 	case "text/css": // a first-party sheet that @imports Google Fonts loads them as a page would
 		return bodySheet
+	case "application/speculationrules+json": // the only type a browser takes rules from
+		return bodyRules
 	case "":
 		_, labelled := hdr["Content-Type"]
 		switch {
@@ -404,6 +409,8 @@ func (pw *pageWriter) options() rewrite.Options {
 	switch pw.kind {
 	case bodySheet:
 		return rewrite.Options{Judge: h.judge(v.decision), OnURL: pw.noteThirdParty, Sheet: true}
+	case bodyRules:
+		return rewrite.Options{Judge: h.judge(v.decision), OnURL: pw.noteThirdParty, Rules: true}
 	case bodySVG:
 		// No banner: the document is shown whole once a choice reloads it.
 		return rewrite.Options{Judge: h.judge(v.decision), Placeholder: h.placeholder(v.lang), OnURL: pw.noteThirdParty, XML: true}
@@ -600,6 +607,10 @@ func (pw *pageWriter) finishStream() error {
 			err = cerr
 		}
 		blocked = pw.rw.Blocked()
+		if pw.kind == bodyRules && pw.rw.Oversized() > 0 {
+			pw.h.logger.Warn("speculation rules file answered with an empty rule set: longer than the gateway reads",
+				zap.Int("limit_bytes", rewrite.RulesLimit), zapString("path", pw.req.URL.Path))
+		}
 	}
 	if err == nil {
 		err = pw.settleLength()
