@@ -42,6 +42,7 @@ type page struct {
 }
 
 type netRequest struct {
+	ID   network.RequestID
 	URL  string
 	Type network.ResourceType
 	At   time.Time
@@ -88,7 +89,7 @@ func (p *page) onEvent(ev any) {
 	switch ev := ev.(type) {
 	case *network.EventRequestWillBeSent:
 		if u := ev.Request.URL; strings.HasPrefix(u, "http:") || strings.HasPrefix(u, "https:") {
-			p.requests = append(p.requests, netRequest{URL: u, Type: ev.Type, At: now})
+			p.requests = append(p.requests, netRequest{ID: ev.RequestID, URL: u, Type: ev.Type, At: now})
 			p.inflight[ev.RequestID] = true
 			p.lastNet = now
 		}
