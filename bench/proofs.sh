@@ -8,11 +8,17 @@
 # Each row also shows the CPU the gateway and Redis spent per request (the
 # gateway's /proc counters, Redis's INFO cpu): where the gap goes.
 #
-#   bash bench/proofs.sh                      # 20 s per run, 32 connections
-#   DURATION=60s CONNS=64 REDIS=127.0.0.1:6379 bash bench/proofs.sh
+# A shared machine's speed drifts by a third within minutes, so the four
+# setups run in turn for ROUNDS rounds. Each round's ratios are taken
+# against that round's 204; a row shows the medians, and the ratios of
+# every round.
+#
+#   bash bench/proofs.sh                      # 3 rounds of 10 s per run, 32 connections
+#   ROUNDS=5 DURATION=20s CONNS=64 REDIS=127.0.0.1:6379 bash bench/proofs.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION=${DURATION:-20s}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
 CONNS=${CONNS:-32}
 REDIS=${REDIS:-127.0.0.1:6379}
 
@@ -74,16 +80,38 @@ run() { # port path → "rps p99ms gateway-us/request redis-us/request"
 		/^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}
 		END {printf "%.0f %.2f %.1f %.1f", rps, p99, (g1 - g0) * 1e6 / n, (r1 - r0) * 1e6 / n}' <<<"$out"
 }
-read -r rrps rp99 rgw rredis <<<"$(run 9201 /)"
-row='%-22s %10s %10s %12s %12s %14s %12s\n'
-printf "$row" setup "req/s" "p99 ms" "rps ratio" "p99 ratio" "gateway µs/req" "Redis µs/req"
-printf "$row" "respond 204" "$rrps" "$rp99" "" "" "$rgw" "$rredis"
-for setup in "respond_(same_bytes) 9204 /" "consent_→_bolt 9202 /.consent/choice" "consent_→_redis 9203 /.consent/choice"; do
-	read -r name port path <<<"$setup"
-	read -r rps p99 gw redis <<<"$(run "$port" "$path")"
-	printf "$row" "${name//_/ }" "$rps" "$p99" "$(printf %.2f "$(echo "$rps / $rrps" | bc -l)")" \
-		"$(printf %.2f "$(echo "$p99 / $rp99" | bc -l)")" "$gw" "$redis"
-done
+setups=("respond_204 9201 /" "respond_(same_bytes) 9204 /" "consent_→_bolt 9202 /.consent/choice" "consent_→_redis 9203 /.consent/choice")
+for round in $(seq "$ROUNDS"); do
+	for i in "${!setups[@]}"; do
+		read -r name port path <<<"${setups[$i]}"
+		echo "$round $i $name $(run "$port" "$path")"
+	done
+done >"$work/runs"
+# One row per setup: medians over the rounds (of req/s, p99, CPU, and of
+# each round's ratios to its own 204), then every round's req/s ratio.
+awk -v rounds="$ROUNDS" '
+	function median(a, n,    i, j, t, b) {
+		for (i = 1; i <= n; i++) b[i] = a[i]
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && b[j-1] > b[j]; j--) { t = b[j]; b[j] = b[j-1]; b[j-1] = t }
+		return n % 2 ? b[(n+1)/2] : (b[n/2] + b[n/2+1]) / 2
+	}
+	{ r = $1; i = $2; name[i] = $3; rps[i, r] = $4; p99[i, r] = $5; gw[i, r] = $6; red[i, r] = $7; if (i > last) last = i }
+	END {
+		row = "%-22s %10s %10s %10s %10s %14s %12s  %s\n"
+		printf row, "setup", "req/s", "p99 ms", "rps ratio", "p99 ratio", "gateway µs/req", "Redis µs/req", "rps ratio per round"
+		for (i = 0; i <= last; i++) {
+			split("", a); split("", b); split("", c); split("", d); split("", e); split("", f); per = ""
+			for (r = 1; r <= rounds; r++) {
+				a[r] = rps[i, r]; b[r] = p99[i, r]; c[r] = gw[i, r]; d[r] = red[i, r]
+				e[r] = rps[i, r] / rps[0, r]; f[r] = p99[i, r] / p99[0, r]
+				per = per sprintf(" %.2f", e[r])
+			}
+			n = name[i]; gsub(/_/, " ", n)
+			printf row, n, sprintf("%.0f", median(a, rounds)), sprintf("%.2f", median(b, rounds)),
+				i ? sprintf("%.2f", median(e, rounds)) : "", i ? sprintf("%.2f", median(f, rounds)) : "",
+				sprintf("%.1f", median(c, rounds)), sprintf("%.1f", median(d, rounds)), i ? per : ""
+		}
+	}' "$work/runs"
 # Stop the gateway first: it writes a last checkpoint as it shuts down.
 kill "$gateway" && wait "$gateway" || true
 redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" --scan --pattern "{$prefix:*" | xargs -r redis-cli -h "${REDIS%:*}" -p "${REDIS#*:}" del >/dev/null
