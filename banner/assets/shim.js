@@ -173,10 +173,55 @@ function __cgShim(data, PH) {
   var OPEN = /<(?:([a-z]+)([\s/](?:[^>"']|"[^"]*"|'[^']*')*(?:"[^"]*|'[^']*)?)?)?$/i,
     LOADS = " script iframe frame img embed object link source ", tails = new WeakMap(), soon = Promise.resolve(),
     xurl = new WeakMap();
+  // Speculation rules from page code, judged by the URLs they list (docs/
+  // banner.md §3): text set on a live rules script is judged first (held in
+  // place); a script inserted with rules is swapped for the gateway's
+  // neutralised copy as the observer sees it (its rule set goes with it).
+  var RULES = /^\s*speculationrules\s*$/i;
+  function live(el) {
+    return isScript(el) && RULES.test(GA.call(el, "type") || "") && !HA.call(el, P + "purpose");
+  }
+  function ruleVendor(text) {
+    var v = null;
+    try {
+      (function walk(x) {
+        if (v || !x || typeof x != "object") return;
+        for (var k in x) {
+          if (k == "urls" && Array.isArray(x[k]) && !Array.isArray(x))
+            x[k].some(function (u) { return typeof u == "string" && u && (v = blocked(u)); });
+          walk(x[k]);
+        }
+      })(JSON.parse(text));
+    } catch (e) {}
+    return v;
+  }
+  function markRules(el, v) {
+    SA.call(el, P + "type", GA.call(el, "type"));
+    SA.call(el, "type", "text/plain");
+    SA.call(el, P + "purpose", v[1]);
+    SA.call(el, P + "vendor", v[0]);
+  }
+  function fillRules(el, text) {
+    var v = live(el) && el.isConnected && ruleVendor(String(text));
+    if (v) markRules(el, v);
+  }
+  function rules(root) {
+    [].slice.call(root.querySelectorAll("script[type]")).concat(isScript(root) ? [root] : []).forEach(function (el) {
+      var v = el.isConnected && live(el) && ruleVendor(el.textContent), n;
+      if (!v) return;
+      n = el.ownerDocument.createElementNS(el.namespaceURI, "script");
+      [].forEach.call(el.attributes, function (a) { SA.call(n, a.name, a.value); });
+      markRules(n, v);
+      n.textContent = el.textContent;
+      if (el.nonce) n.nonce = el.nonce;
+      el.replaceWith(n);
+    });
+  }
   // Anything else (adopted nodes, say): held once inserted.
   var mo = new MutationObserver(function (ms) {
     ms.forEach(function (m) {
-      m.addedNodes.forEach(function (n) { if (n.nodeType == 1) scan(n); });
+      m.addedNodes.forEach(function (n) { if (n.nodeType == 1) { scan(n); rules(n); } });
+      if (m.target.nodeType == 1 && isScript(m.target)) rules(m.target);
     });
   });
   // Watched: the page's document and those of same-origin frames reached.
@@ -215,6 +260,11 @@ function __cgShim(data, PH) {
           p = p.split(" ");
           define(w[p[0]] && w[p[0]].prototype, p[1], function (x, set) { hold(this, p[1], x) || set.call(this, x); });
         });
+      // (Chromium's scripts have their own, for Trusted Types)
+      var SP = w.HTMLScriptElement && w.HTMLScriptElement.prototype;
+      [[SP, "textContent"], [SP, "text"], [SP, "innerText"], [w.Node.prototype, "textContent"]].forEach(function (p) {
+        define(p[0], p[1], function (x, set) { fillRules(this, x); set.call(this, x); });
+      });
       var sa = E.setAttribute;
       E.setAttribute = function (n, x) {
         if (!TAGS[T(this)] || !hold(this, String(n).toLowerCase(), x)) return sa.apply(this, arguments);

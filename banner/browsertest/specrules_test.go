@@ -3,6 +3,7 @@ package browsertest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,4 +81,53 @@ func (p *page) responseBody(suffix string) string {
 		return err
 	}))
 	return body
+}
+
+// TestSpeculationRulesInsertedByScriptWaitForConsent: speculation rules
+// that page code inserts, with their text or filled in later, are held by
+// the shim until consent when they list a vendor's URL (the browser would
+// prefetch it), and come back as they were, without a reload, on Accept
+// all; the site's own rules stay live throughout.
+func TestSpeculationRulesInsertedByScriptWaitForConsent(t *testing.T) {
+	// The script builds the vendor's URL, as a tag would, so that only the
+	// shim, not the gateway's reading of the page, can catch it.
+	inserter := `var fb = 'https://connect.' + 'facebook.net/spec/';
+function rules(url) { return '{"prefetch": [{"source": "list", "urls": ["' + url + '"], "eagerness": "immediate"}]}'; }
+var a = document.createElement('script'); a.type = 'speculationrules'; a.id = 'sr-a'; a.textContent = rules(fb + 'a.html');
+document.head.appendChild(a);
+var b = document.createElement('script'); b.type = 'speculationrules'; b.id = 'sr-b'; document.head.appendChild(b);
+setTimeout(function () { b.textContent = rules(fb + 'b.html'); }, 50);
+var c = document.createElement('script'); c.type = 'speculationrules'; c.id = 'sr-c'; document.head.appendChild(c);
+setTimeout(function () { c.text = rules(fb + 'c.html'); }, 50);
+var own = document.createElement('script'); own.type = 'speculationrules'; own.id = 'sr-own'; own.textContent = rules('/next.html');
+document.head.appendChild(own);`
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Inserted rules</title></head>`+
+		`<body><main><h1>Inserted rules</h1><script src="/sr.js"></script></main></body></html>`,
+		"handle /sr.js {\n\t\theader Content-Type text/javascript\n\t\trespond `"+inserter+"`\n\t}")
+	p.waitFor("the later rules are filled in", `document.getElementById('sr-b').textContent !== '' && document.getElementById('sr-c').textContent !== ''`)
+	p.waitIdle()
+	const live = `Array.prototype.filter.call(document.querySelectorAll('script'), function (s) { return s.type === 'speculationrules'; }).map(function (s) { return s.id + ' ' + s.textContent; }).sort()`
+	if got := evalJS[[]string](p, live); len(got) != 1 || !strings.HasPrefix(got[0], "sr-own ") {
+		t.Errorf("before consent, the live speculation rules are %q, want only the site's own", got)
+	}
+	for _, id := range []string{"sr-a", "sr-b", "sr-c"} {
+		if !evalJS[bool](p, `(function (s) { return !!s && s.type === 'text/plain' && s.getAttribute('data-consent-type') === 'speculationrules' && /^facebook/.test(s.getAttribute('data-consent-vendor')); })(document.getElementById('`+id+`'))`) {
+			t.Errorf("before consent, the inserted rules #%s are not held for Facebook", id)
+		}
+	}
+	p.expectNoThirdParty("before consent")
+	p.watchChanges()
+	navs := p.navigations()
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitFor("after Accept all, the inserted rules are back", live+`.length === 4`)
+	want := []string{
+		`sr-a {"prefetch": [{"source": "list", "urls": ["https://connect.facebook.net/spec/a.html"], "eagerness": "immediate"}]}`,
+		`sr-b {"prefetch": [{"source": "list", "urls": ["https://connect.facebook.net/spec/b.html"], "eagerness": "immediate"}]}`,
+		`sr-c {"prefetch": [{"source": "list", "urls": ["https://connect.facebook.net/spec/c.html"], "eagerness": "immediate"}]}`,
+		`sr-own {"prefetch": [{"source": "list", "urls": ["/next.html"], "eagerness": "immediate"}]}`,
+	}
+	if got := evalJS[[]string](p, live); !slices.Equal(got, want) {
+		t.Errorf("after Accept all, the live speculation rules are\n  %q\nwant\n  %q", got, want)
+	}
+	p.expectNoReload("Accept all", navs)
 }
