@@ -47,22 +47,12 @@ func (pw *pageWriter) filterSpeculationRules(hdr http.Header) {
 // side of the visitor).
 func sfMembers(line string) []string {
 	var members []string
-	start, quoted := 0, false
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; {
-		case quoted && c == '\\':
-			i++
-		case c == '"':
-			quoted = !quoted
-		case !quoted && c == ',':
-			if m := strings.Trim(line[start:i], httpSpace); m != "" {
-				members = append(members, m)
-			}
-			start = i + 1
+	for rest := line; rest != ""; {
+		var m string
+		m, rest = cutOutsideQuotes(rest)
+		if m = strings.Trim(m, httpSpace); m != "" {
+			members = append(members, m)
 		}
-	}
-	if m := strings.Trim(line[start:], httpSpace); m != "" {
-		members = append(members, m)
 	}
 	return members
 }

@@ -12,7 +12,7 @@ import (
 // TestSpeculationRulesHeaderAndFiles: a page's Speculation-Rules header has
 // the browser fetch rules files and prefetch or prerender what they list.
 // Without consent, a rules file on a blocked vendor's host is dropped from
-// the header, and a rules file the site serves loses the vendors' URLs,
+// the header (also from a line a browser would not parse), and a rules file the site serves loses the vendors' URLs,
 // keeps its own, and stays JSON, however it streams and however often it
 // is asked for; with everything granted both are the upstream's.
 func TestSpeculationRulesHeaderAndFiles(t *testing.T) {
@@ -20,6 +20,7 @@ func TestSpeculationRulesHeaderAndFiles(t *testing.T) {
 	header := []string{
 		`"/rules.json", "https://connect.facebook.net/spec/rules.json";tag=x, "https://cdn.example/rules.json"`,
 		`"https://www.googletagmanager.com/rules.json"`,
+		`"/rules,2.json", "https://connect.facebook.net/unterminated.json`,
 	}
 	rules := `{"prefetch": [{"source": "list", "urls": ["/next.html", "` + fbURL + `"], "eagerness": "immediate"}]}`
 	// A file longer than what the gateway holds in one buffer streams
@@ -63,7 +64,7 @@ func TestSpeculationRulesHeaderAndFiles(t *testing.T) {
 	}
 
 	resp, _ := get(t, c, base+"/page")
-	want := []string{`"/rules.json", "https://cdn.example/rules.json"`}
+	want := []string{`"/rules.json", "https://cdn.example/rules.json"`, `"/rules,2.json"`}
 	if got := resp.Header.Values("Speculation-Rules"); !slices.Equal(got, want) {
 		t.Errorf("without consent, the page's Speculation-Rules lines are %q, want %q", got, want)
 	}
