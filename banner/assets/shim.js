@@ -94,12 +94,7 @@ function __cgShim(data, PH) {
         !/stylesheet|preconnect|prefetch|preload|prerender|icon|manifest/i.test(GA.call(el, "rel"))) return false;
     if (!HA.call(el, P + "purpose")) {
       if (!(v = blockedAttr(name, value))) return false;
-      if (t == "SCRIPT") {
-        if (HA.call(el, "type")) SA.call(el, P + "type", GA.call(el, "type"));
-        SA.call(el, "type", "text/plain");
-      }
-      SA.call(el, P + "purpose", v[1]);
-      SA.call(el, P + "vendor", v[0]);
+      mark(el, v);
       for (n in URLS) {
         if (HA.call(el, n)) { SA.call(el, P + n, GA.call(el, n)); RA.call(el, n); }
       }
@@ -112,6 +107,17 @@ function __cgShim(data, PH) {
     }
     SA.call(el, P + name, value);
     return true;
+  }
+
+  // mark gives el the gateway's marks for vendor v (a script's type kept
+  // aside, so that it does not run).
+  function mark(el, v) {
+    if (isScript(el)) {
+      if (HA.call(el, "type")) SA.call(el, P + "type", GA.call(el, "type"));
+      SA.call(el, "type", "text/plain");
+    }
+    SA.call(el, P + "purpose", v[1]);
+    SA.call(el, P + "vendor", v[0]);
   }
 
   var SEL = "iframe[src],frame[src],img[src],img[srcset],embed[src],object[data],link[href],source[src],source[srcset]";
@@ -195,15 +201,9 @@ function __cgShim(data, PH) {
     } catch (e) {}
     return v;
   }
-  function markRules(el, v) {
-    SA.call(el, P + "type", GA.call(el, "type"));
-    SA.call(el, "type", "text/plain");
-    SA.call(el, P + "purpose", v[1]);
-    SA.call(el, P + "vendor", v[0]);
-  }
   function fillRules(el, text) {
     var v = live(el) && el.isConnected && ruleVendor(String(text));
-    if (v) markRules(el, v);
+    if (v) mark(el, v);
   }
   function rules(root) {
     [].slice.call(root.querySelectorAll("script[type]")).concat(isScript(root) ? [root] : []).forEach(function (el) {
@@ -211,7 +211,7 @@ function __cgShim(data, PH) {
       if (!v) return;
       n = el.ownerDocument.createElementNS(el.namespaceURI, "script");
       [].forEach.call(el.attributes, function (a) { SA.call(n, a.name, a.value); });
-      markRules(n, v);
+      mark(n, v);
       n.textContent = el.textContent;
       if (el.nonce) n.nonce = el.nonce;
       el.replaceWith(n);
