@@ -257,7 +257,8 @@ const (
 func (r *Rewriter) InjectedAt(which Injection) int64 { return r.injected[which] - 1 }
 
 // Oversized is the number of judged start tags longer than TagLimit, which
-// were judged attribute by attribute as they streamed.
+// were judged attribute by attribute as they streamed; for a rules file
+// (Options.Rules), 1 if it was longer than RulesLimit.
 func (r *Rewriter) Oversized() int { return r.oversized }
 
 // heldCap is the memory the Rewriter keeps between writes.
