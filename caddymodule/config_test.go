@@ -126,6 +126,9 @@ func TestBadJSONConfig(t *testing.T) {
 		{"unknown language", `{"handler":"consent","default_language":"tlh"}`, `default language "tlh" has no texts`},
 		{"unknown text key", `{"handler":"consent","texts":{"en":{"no_such_text":"x"}}}`, `language en: unknown text "no_such_text"`},
 		{"bad cookie_name", `{"handler":"consent","cookie_name":"a;b"}`, `cookie_name "a;b" is not a valid cookie name`},
+		// Names net/http refuses to write: it would drop every consent cookie.
+		{"cookie_name with parentheses", `{"handler":"consent","cookie_name":"consent(1)"}`, `cookie_name "consent(1)" is not a valid cookie name`},
+		{"cookie_name not ASCII", `{"handler":"consent","cookie_name":"zustimmung-ä"}`, `cookie_name "zustimmung-ä" is not a valid cookie name`},
 		{"bad chain", `{"handler":"consent","chain":"web 1"}`, `chain "web 1": use 1 to 64 of A-Z a-z 0-9 . _ -`},
 		{"short proof_key", `{"handler":"consent","proof_key":"c2hvcnQ="}`, `proof_key (generation 1): proof: MAC key must be at least 32 bytes`},
 		{"previous proof_key not base64", `{"handler":"consent","proof_key":"` + strings.Repeat("a", 64) + `","previous_proof_keys":["!!!!"]}`, `proof_key (generation 2): key is neither base64 nor hex`},

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -271,7 +272,7 @@ func (h *Handler) validatePrefix() error {
 	if !strings.HasPrefix(h.Prefix, "/") || strings.ContainsAny(h.Prefix, "?#\"'<> ") {
 		return fmt.Errorf("prefix %q must be an absolute path without query, quotes or spaces", h.Prefix)
 	}
-	if h.CookieName != "" && strings.ContainsAny(h.CookieName, "=;, \t\"") {
+	if h.CookieName != "" && (&http.Cookie{Name: h.CookieName}).Valid() != nil {
 		return fmt.Errorf("cookie_name %q is not a valid cookie name", h.CookieName)
 	}
 	if err := checkPrivacyPolicy(h.PrivacyPolicy); err != nil {
