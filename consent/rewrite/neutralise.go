@@ -73,7 +73,15 @@ func (r *Rewriter) decideBody(p []byte, i, bodyEnd int) {
 	tag := tok[:r.tagLen]
 	ti := parseTag(tag)
 	if r.json != notJSON {
-		r.settle(p, i, tag, &ti, r.judgeJSON(body))
+		rules := r.json == speculationRulesText
+		v := r.judgeJSON(body)
+		if rules && len(body) < HoldLimit { // all of the text is here
+			if narrowed := r.narrowInlineRules(body); narrowed != nil {
+				r.settleText(p, i, tag, &ti, v, narrowed, bodyEnd)
+				return
+			}
+		}
+		r.settle(p, i, tag, &ti, v)
 		return
 	}
 	v := r.judge.JudgeInline(body)
@@ -163,6 +171,21 @@ func (r *Rewriter) settle(p []byte, i int, tag []byte, ti *tagInfo, v Verdict) {
 	r.flushBefore(p)
 	r.emitNeutralised(tag, ti, v)
 	r.emitHeldFrom(p, i, len(tag))
+	r.drop(i)
+}
+
+// settleText is settle for an element whose text, held up to bodyEnd (what
+// follows, to p[i], begins its end tag), goes out as text instead.
+func (r *Rewriter) settleText(p []byte, i int, tag []byte, ti *tagInfo, v Verdict, text []byte, bodyEnd int) {
+	r.flushBefore(p)
+	if v.Block {
+		r.blocked++
+		r.emitNeutralised(tag, ti, v)
+	} else {
+		r.emit(tag)
+	}
+	r.emit(text)
+	r.emitHeldFrom(p, i, bodyEnd)
 	r.drop(i)
 }
 

@@ -89,7 +89,7 @@ func checkProperties(src []byte, rng *rand.Rand, rounds int) error {
 
 	toks := xnetTokens(src)
 	id := Rewrite(nil, src, Options{Judge: nopJudge{}, Early: []byte(testEarly), Hook: []byte(testHook)})
-	if want := expectInjected(src, toks, testEarly, testHook); string(id) != want {
+	if want := withRulesNarrowed(expectInjected(src, toks, testEarly, testHook)); string(id) != want {
 		return fmt.Errorf("blocking nothing: output differs from input with injections at byte %d", mismatch(id, []byte(want)))
 	}
 
@@ -138,9 +138,17 @@ func checkProperties(src []byte, rng *rand.Rand, rounds int) error {
 	}
 	outToks := xnetTokens(out)
 	for k, t := range outToks {
-		if t.typ == html.TextToken && k > 0 && isStart(outToks[k-1]) && outToks[k-1].name == "style" {
+		if t.typ != html.TextToken || k == 0 || !isStart(outToks[k-1]) {
+			continue
+		}
+		switch tag := outToks[k-1]; {
+		case tag.name == "style":
 			if l, ok := liveCSS([]byte(t.raw)); ok {
 				return fmt.Errorf("blocking all: a style element still loads %q (at %d of its text)", l.URL, l.At)
+			}
+		case tag.name == "script" && isRulesScript(tag.raw) && len(t.raw) < HoldLimit:
+			if err := checkDocumentRules([]byte(t.raw)); err != nil {
+				return fmt.Errorf("blocking all: speculation rules in the page: %v", err)
 			}
 		}
 	}
@@ -194,16 +202,28 @@ func TestTableProperties(t *testing.T) {
 }
 
 // checkRulesFile checks src read as a speculation rules file: unchanged
-// when nothing is blocked (an empty rule set if it is not JSON), and JSON
-// that lists no URL when everything is.
+// when nothing is blocked (an empty rule set if it is not JSON) but for its
+// document rules, narrowed; JSON that lists no URL when everything is; and
+// either way, no document rule that could pick another host's links.
 func checkRulesFile(src []byte) error {
-	if none := Rewrite(nil, src, Options{Judge: nopJudge{}, Rules: true}); !bytes.Equal(none, src) && string(none) != "{}" {
-		return fmt.Errorf("as a rules file, blocking nothing: output %q is neither the input nor an empty rule set", none)
+	none := Rewrite(nil, src, Options{Judge: nopJudge{}, Rules: true})
+	if !bytes.Equal(none, src) && string(none) != "{}" {
+		set, ok := decodeRules(bytes.TrimPrefix(src, []byte("\xEF\xBB\xBF")))
+		ok = ok && narrowDocumentRules(set)
+		if narrowed, _ := encodeRules(set, false); !ok || !bytes.Equal(none, narrowed) {
+			return fmt.Errorf("as a rules file, blocking nothing: output %q is neither the input, nor an empty rule set, nor the input with its document rules narrowed", none)
+		}
+	}
+	if err := checkDocumentRules(none); err != nil {
+		return fmt.Errorf("as a rules file, blocking nothing: %v", err)
 	}
 	all := Rewrite(nil, src, Options{Judge: blockAll{}, Rules: true})
 	var set any
 	if err := json.Unmarshal(all, &set); err != nil {
 		return fmt.Errorf("as a rules file, blocking all: output %q is not JSON: %v", all, err)
+	}
+	if err := checkDocumentRules(all); err != nil {
+		return fmt.Errorf("as a rules file, blocking all: %v", err)
 	}
 	var listed func(v any, urls bool) string
 	listed = func(v any, urls bool) string {
@@ -232,10 +252,63 @@ func checkRulesFile(src []byte) error {
 	return nil
 }
 
+// checkDocumentRules finds a document rule in a rule set (if it is JSON)
+// that could pick another host's links.
+func checkDocumentRules(rules []byte) error {
+	var set map[string]any
+	if json.Unmarshal(rules, &set) != nil {
+		return nil
+	}
+	for _, list := range set {
+		list, _ := list.([]any)
+		for _, rule := range list {
+			if rule, ok := rule.(map[string]any); ok && isDocumentRule(rule) && !keepsToOwnPaths(rule["where"]) {
+				return fmt.Errorf("a document rule may pick any link: %v", rule)
+			}
+		}
+	}
+	return nil
+}
+
+// isRulesScript reports a script start tag of speculation rules, live or
+// held for consent.
+func isRulesScript(tag string) bool {
+	z := html.NewTokenizer(strings.NewReader(tag))
+	z.Next()
+	for _, a := range z.Token().Attr {
+		if (a.Key == "type" || a.Key == "data-consent-type") && strings.EqualFold(strings.TrimSpace(a.Val), "speculationrules") {
+			return true
+		}
+	}
+	return false
+}
+
+// withRulesNarrowed is page with the text of each speculation rules script
+// whose document rules the rewriter narrows (documentrules.go) narrowed.
+func withRulesNarrowed(page string) string {
+	toks := xnetTokens([]byte(page))
+	var b strings.Builder
+	last := 0
+	for k, t := range toks {
+		if t.typ == html.TextToken && k > 0 && isStart(toks[k-1]) && toks[k-1].name == "script" &&
+			isRulesScript(toks[k-1].raw) && len(t.raw) < HoldLimit {
+			var r Rewriter
+			if narrowed := r.narrowInlineRules([]byte(t.raw)); narrowed != nil {
+				b.WriteString(page[last:t.start])
+				b.Write(narrowed)
+				last = t.end
+			}
+		}
+	}
+	b.WriteString(page[last:])
+	return b.String()
+}
+
 // rulesSeeds are speculation rules files for the fuzzer to start from.
 var rulesSeeds = []string{
 	`{"prefetch": [{"source": "list", "urls": ["/a.html", "` + trk + `"]}]}`,
 	"\xEF\xBB\xBF" + `{"prerender": [{"urls": ["x", 1, null, ["y"], {"urls": ["z"]}], "eagerness": 1e3}]}`,
+	`{"prefetch": [{"source": "document", "where": {"or": [{"href_matches": "/a/*"}, {"not": {"selector_matches": "a"}}]}}]}`,
 }
 
 func FuzzRewrite(f *testing.F) {

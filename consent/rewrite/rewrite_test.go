@@ -47,6 +47,8 @@ var cases = []rwCase{
 		`<script type="importmap">{"imports":{"p":"` + trk + `"}}</script><script` + txt + ads + ` data-consent-type="module">import "p"</script>`},
 	{"speculation rules", `<script type="speculationrules">{"prefetch":[{"urls":["` + trk + `"]}]}</script>`,
 		`<script` + txt + ads + ` data-consent-type="speculationrules">{"prefetch":[{"urls":["` + trk + `"]}]}</script>`},
+	{"speculation rules picking every link", `<script type="speculationrules">{"prefetch":[{"where":{"selector_matches":"a"}}]}</script>`,
+		`<script type="speculationrules">{"prefetch":[{"where":{"and":[{"selector_matches":"a"},{"href_matches":"/*"}]}}]}</script>`},
 	{"script src", `<script src="` + trk + `"></script>`, `<script` + txt + ads + ` data-consent-src="` + trk + `"></script>`},
 	{"script src single quoted", `<script src='` + trk + `' async></script>`, `<script` + txt + ads + ` data-consent-src='` + trk + `' async></script>`},
 	{"script src unquoted", `<script async src=` + trk + `></script>`, `<script` + txt + ads + ` async data-consent-src=` + trk + `></script>`},

@@ -17,7 +17,8 @@ import (
 // file is read whole, up to RulesLimit; one that is longer, or is not JSON
 // (a browser ignores that), becomes an empty rule set, since what it would
 // have the browser fetch cannot all be judged. As in the page, relative
-// URLs count as the site's own, and document rules ("where") are not read.
+// URLs count as the site's own, and document rules are narrowed to the
+// site's own paths (documentrules.go).
 
 // RulesLimit is the longest speculation rules file that is read; a longer
 // one is answered with an empty rule set.
@@ -59,19 +60,15 @@ func (r *Rewriter) closeRules() {
 	}
 }
 
-// filterRules judges every URL the rules in text list and, if any blocks,
-// returns the rule set without them (re-encoded: key order and spacing do
-// not matter to a browser); nil if none blocks. It reports false if text is
-// not one JSON value.
+// filterRules judges every URL the rules in text list and narrows their
+// document rules (documentrules.go); if that changes anything, it returns
+// the rule set without the blocked URLs (re-encoded: key order and spacing
+// do not matter to a browser), else nil. It reports false if text is not
+// one JSON value.
 func (r *Rewriter) filterRules(text []byte) ([]byte, bool) {
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.UseNumber() // numbers go out as they came
-	var set any
-	if err := dec.Decode(&set); err != nil {
+	set, ok := decodeRules(text)
+	if !ok {
 		return nil, false
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false // more after the value: not JSON to a browser either
 	}
 	removed := 0
 	var walk func(v any)
@@ -101,13 +98,35 @@ func (r *Rewriter) filterRules(text []byte) ([]byte, bool) {
 		}
 	}
 	walk(set)
-	if removed == 0 {
+	if !narrowDocumentRules(set) && removed == 0 {
 		return nil, true
 	}
 	r.blocked += removed
+	return encodeRules(set, false)
+}
+
+// decodeRules decodes a rule set, numbers as they were written; false if
+// text is not one JSON value (more after it is not JSON to a browser
+// either).
+func decodeRules(text []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var set any
+	if err := dec.Decode(&set); err != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return set, true
+}
+
+// encodeRules encodes a rule set; escapeHTML for a script element's text,
+// where "<" could end it.
+func encodeRules(set any, escapeHTML bool) ([]byte, bool) {
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
+	enc.SetEscapeHTML(escapeHTML)
 	if err := enc.Encode(set); err != nil {
 		return nil, false
 	}

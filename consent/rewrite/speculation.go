@@ -1,6 +1,10 @@
 package rewrite
 
-import "github.com/consentgate/consentgate/consent/catalog"
+import (
+	"bytes"
+
+	"github.com/consentgate/consentgate/consent/catalog"
+)
 
 // Speculation rules. <script type="speculationrules"> asks the browser to
 // prefetch or prerender URLs, as a <link rel=prefetch> or rel=prerender
@@ -8,9 +12,10 @@ import "github.com/consentgate/consentgate/consent/catalog"
 // "urls": ["https://…"]}]}. Each URL in a rule's "urls" is judged as such a
 // link's href (against the page's base), and a blocked one blocks the
 // element, as a blocked src does: the rules wait for consent and are put
-// back as they were. Document rules ("where") are not read: they name
-// patterns over the page's links, not URLs. A long text is read on its
-// held prefix.
+// back as they were. Document rules ("where") name no URL: those that could
+// pick another host's links are narrowed to the site's own paths
+// (documentrules.go), in a text of up to HoldLimit. A longer text is read on
+// its held prefix, and its document rules stay as they are.
 
 // judgeSpeculationRules judges the URLs speculation rules list, until one
 // blocks: its verdict goes into v.
@@ -21,4 +26,23 @@ func (r *Rewriter) judgeSpeculationRules(text []byte, v *Verdict) {
 		}
 		return !v.Block
 	})
+}
+
+// narrowInlineRules is the text of a rules script with its document rules
+// narrowed (escaped so that no "<" can end the script), or nil if there is
+// nothing to narrow or the text is not JSON.
+func (r *Rewriter) narrowInlineRules(text []byte) []byte {
+	if !bytes.Contains(text, []byte("where")) && !bytes.Contains(text, []byte("document")) &&
+		!bytes.Contains(text, []byte(`\`)) { // (an escape could spell either)
+		return nil // no document rule: most rules are lists
+	}
+	if r.opt.XML {
+		text = unwrapCDATA(text)
+	}
+	set, ok := decodeRules(text)
+	if !ok || !narrowDocumentRules(set) {
+		return nil
+	}
+	out, _ := encodeRules(set, true)
+	return out
 }
