@@ -183,6 +183,8 @@ function __cgShim(data, PH) {
   // banner.md §3): text set on a live rules script is judged first (held in
   // place); a script inserted with rules is swapped for the gateway's
   // neutralised copy as the observer sees it (its rule set goes with it).
+  // Document rules that could pick another host's links are narrowed to
+  // the site's own paths, as the gateway narrows them in pages.
   var RULES = /^\s*speculationrules\s*$/i;
   function live(el) {
     return isScript(el) && RULES.test(GA.call(el, "type") || "") && !HA.call(el, P + "purpose");
@@ -201,18 +203,48 @@ function __cgShim(data, PH) {
     } catch (e) {}
     return v;
   }
-  function fillRules(el, text) {
-    var v = live(el) && el.isConnected && ruleVendor(String(text));
+  function obj(x) { return !!x && typeof x == "object" && !Array.isArray(x); }
+  // own: a condition only links on the site's own origin meet (the
+  // gateway's keepsToOwnPaths).
+  function own(c) {
+    var k = obj(c) ? Object.keys(c).filter(function (k) { return k != "relative_to"; }) : [], v = c && c[k[0]];
+    if (k.length != 1) return false;
+    if (k[0] == "and") return Array.isArray(v) && v.some(own);
+    if (k[0] == "or") return Array.isArray(v) && v.length > 0 && v.every(own);
+    v = [].concat(v);
+    return k[0] == "href_matches" && v.length > 0 && v.every(function (p) {
+      return typeof p == "string" ? /^\/(?![\/\\])/.test(p) :
+        obj(p) && Object.keys(p).every(function (k) { return /^(pathname|search|hash)$/.test(k); });
+    });
+  }
+  // narrow: the rules' text with their document rules narrowed, or null if
+  // none needs it.
+  function narrow(text) {
+    var set, changed = false;
+    try { set = JSON.parse(text); } catch (e) { return null; }
+    if (obj(set)) for (var k in set) if (Array.isArray(set[k])) set[k].forEach(function (r) {
+      if (!obj(r) || ("source" in r ? r.source != "document" : !("where" in r)) || "where" in r && own(r.where)) return;
+      r.where = "where" in r ? { and: [r.where, { href_matches: "/*" }] } : { href_matches: "/*" };
+      changed = true;
+    });
+    return changed ? JSON.stringify(set) : null;
+  }
+  // fillRules judges text set on a rules script: what it sets instead.
+  function fillRules(el, x) {
+    if (!live(el)) return x;
+    var n = narrow(String(x)), v = el.isConnected && ruleVendor(n || String(x));
     if (v) mark(el, v);
+    return n == null ? x : n;
   }
   function rules(root) {
     [].slice.call(root.querySelectorAll("script[type]")).concat(isScript(root) ? [root] : []).forEach(function (el) {
-      var v = el.isConnected && live(el) && ruleVendor(el.textContent), n;
-      if (!v) return;
+      if (!el.isConnected || !live(el)) return;
+      var t = el.textContent, r = narrow(t), v = ruleVendor(r || t), n;
+      if (!v && r == null) return;
       n = el.ownerDocument.createElementNS(el.namespaceURI, "script");
       [].forEach.call(el.attributes, function (a) { SA.call(n, a.name, a.value); });
-      mark(n, v);
-      n.textContent = el.textContent;
+      if (v) mark(n, v);
+      n.textContent = r || t;
       if (el.nonce) n.nonce = el.nonce;
       el.replaceWith(n);
     });
@@ -263,7 +295,7 @@ function __cgShim(data, PH) {
       // (Chromium's scripts have their own, for Trusted Types)
       var SP = w.HTMLScriptElement && w.HTMLScriptElement.prototype;
       [[SP, "textContent"], [SP, "text"], [SP, "innerText"], [w.Node.prototype, "textContent"]].forEach(function (p) {
-        define(p[0], p[1], function (x, set) { fillRules(this, x); set.call(this, x); });
+        define(p[0], p[1], function (x, set) { set.call(this, fillRules(this, x)); });
       });
       var sa = E.setAttribute;
       E.setAttribute = function (n, x) {

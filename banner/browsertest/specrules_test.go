@@ -175,3 +175,40 @@ func TestDocumentRulesKeepToTheSite(t *testing.T) {
 	}
 	p.expectNoThirdParty("after the navigation")
 }
+
+// TestDocumentRulesInsertedByScriptKeepToTheSite: document rules that page
+// code inserts, with their text or filled in later, are narrowed by the
+// shim to the site's own paths before the browser reads them: nothing goes
+// to the vendor's linked host, and the site's own link is still served from
+// its prefetch.
+func TestDocumentRulesInsertedByScriptKeepToTheSite(t *testing.T) {
+	// The script builds the condition, so that only the shim, not the
+	// gateway's reading of the page, can narrow it.
+	inserter := `var every = '{"prefetch": [{"source": "document", "where": {"selector_' + 'matches": "a"}, "eagerness": "immediate"}]}';
+var a = document.createElement('script'); a.type = 'speculationrules'; a.id = 'dr-a'; a.textContent = every;
+document.head.appendChild(a);
+var b = document.createElement('script'); b.type = 'speculationrules'; b.id = 'dr-b'; document.head.appendChild(b);
+setTimeout(function () { b.textContent = every.replace('"a"', '"a[href]"'); }, 50);`
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Inserted document rules</title></head>`+
+		`<body><main><h1>Inserted document rules</h1><a href="/next.html">Next</a> `+
+		`<a href="https://connect.facebook.net/spec/next.html">Facebook</a><script src="/dr.js"></script></main></body></html>`,
+		"handle /dr.js {\n\t\theader Content-Type text/javascript\n\t\trespond `"+inserter+"`\n\t}",
+		"handle /next.html {\n\t\theader Content-Type \"text/html; charset=utf-8\"\n\t\trespond `<!doctype html><title>Next</title><h1>Next</h1>`\n\t}")
+	p.waitFor("the later rules are filled in", `document.getElementById('dr-b').textContent !== ''`)
+	p.waitIdle()
+	live := evalJS[[]string](p, `Array.prototype.filter.call(document.querySelectorAll('script'),
+		function (s) { return s.type === 'speculationrules'; }).map(function (s) { return s.id + ' ' + s.textContent; }).sort()`)
+	want := []string{
+		`dr-a {"prefetch":[{"source":"document","where":{"and":[{"selector_matches":"a"},{"href_matches":"/*"}]},"eagerness":"immediate"}]}`,
+		`dr-b {"prefetch":[{"source":"document","where":{"and":[{"selector_matches":"a[href]"},{"href_matches":"/*"}]},"eagerness":"immediate"}]}`,
+	}
+	if !slices.Equal(live, want) {
+		t.Errorf("the live speculation rules are\n  %q\nwant the inserted ones narrowed to the site's paths\n  %q", live, want)
+	}
+	p.expectNoThirdParty("before consent")
+	p.do(chromedp.Evaluate[chromedp.Void](`location.href = '/next.html'`))
+	p.waitFor("the next page has loaded", `location.pathname === '/next.html' && document.readyState === 'complete'`)
+	if how := evalJS[string](p, `performance.getEntriesByType('navigation')[0].deliveryType`); how != "navigational-prefetch" {
+		t.Errorf("the site's own link was not served from the prefetch the narrowed rules ask for (deliveryType %q)", how)
+	}
+}

@@ -63,7 +63,9 @@
 //     An import map is never neutralised: it loads nothing itself.
 //     Speculation rules are judged by the URLs their list rules name, as
 //     KindLink (speculation.go); so are those of a rules file
-//     (Options.Rules, rulesfile.go), which loses the blocked ones.
+//     (Options.Rules, rulesfile.go), which loses the blocked ones. Their
+//     document rules, which name no URL, are narrowed to the site's own
+//     paths when they could pick another host's links (documentrules.go).
 //   - <iframe src>, <embed src>, <object data>: KindFrame. An iframe's
 //     srcdoc, and a frame's data: URL of an HTML, XHTML or SVG document,
 //     are judged as the document they hold: whatever in it would be
