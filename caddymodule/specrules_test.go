@@ -14,7 +14,9 @@ import (
 // Without consent, a rules file on a blocked vendor's host is dropped from
 // the header (also from a line a browser would not parse), and a rules file the site serves loses the vendors' URLs,
 // keeps its own, and stays JSON, however it streams and however often it
-// is asked for; with everything granted both are the upstream's.
+// is asked for; with everything granted both are the upstream's. Document
+// rules that could pick any link are narrowed to the site's paths either
+// way.
 func TestSpeculationRulesHeaderAndFiles(t *testing.T) {
 	const fbURL = "https://connect.facebook.net/spec/next.html"
 	header := []string{
@@ -46,6 +48,8 @@ func TestSpeculationRulesHeaderAndFiles(t *testing.T) {
 	})
 	mux.HandleFunc("/rules.json", serveRules(rules))
 	mux.HandleFunc("/big.json", serveRules(big.String()))
+	docRules := `{"prefetch": [{"source": "document", "where": {"selector_matches": "a"}}]}`
+	mux.HandleFunc("/doc.json", serveRules(docRules))
 	base := consentProxy(t, mux)
 	c := newClient(t)
 	fetchRules := func(path string, headers ...string) (*http.Response, string) {
@@ -95,7 +99,17 @@ func TestSpeculationRulesHeaderAndFiles(t *testing.T) {
 		}
 	}
 
+	// Document rules that could pick any link keep to the site's paths,
+	// whatever the visitor chose (checked again below).
+	const narrowed = `{"prefetch":[{"source":"document","where":{"and":[{"selector_matches":"a"},{"href_matches":"/*"}]}}]}`
+	if _, body := fetchRules("/doc.json"); body != narrowed {
+		t.Errorf("without consent, the document rules file is\n  %s\nwant it narrowed to the site's paths\n  %s", body, narrowed)
+	}
+
 	postChoice(t, c, base, `{"all":true}`)
+	if _, body := fetchRules("/doc.json"); body != narrowed {
+		t.Errorf("with everything granted, the document rules file is\n  %s\nwant it narrowed to the site's paths\n  %s", body, narrowed)
+	}
 	if resp, _ := get(t, c, base+"/page"); !slices.Equal(resp.Header.Values("Speculation-Rules"), header) {
 		t.Errorf("with everything granted, the page's Speculation-Rules lines are %q, want the upstream's", resp.Header.Values("Speculation-Rules"))
 	}
