@@ -12,10 +12,11 @@ import (
 // "urls": ["https://…"]}]}. Each URL in a rule's "urls" is judged as such a
 // link's href (against the page's base), and a blocked one blocks the
 // element, as a blocked src does: the rules wait for consent and are put
-// back (as they were, but for narrowed document rules). Document rules ("where") name no URL: those that could
-// pick another host's links are narrowed to the site's own paths
-// (documentrules.go), in a text of up to HoldLimit. A longer text is read on
-// its held prefix, and its document rules stay as they are.
+// back (as they were, but for narrowed document rules). Document rules
+// ("where") name no URL: those that could pick another host's links are
+// narrowed to the site's own paths (documentrules.go), in a text of up to
+// HoldLimit. A longer text is read on its held prefix, and its document
+// rules stay as they are.
 
 // judgeSpeculationRules judges the URLs speculation rules list, until one
 // blocks: its verdict goes into v.
