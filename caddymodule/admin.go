@@ -140,19 +140,28 @@ func (as *auditStore) retention() time.Duration {
 // export is not cut off by a reload (only by one that drops the store).
 func auditStores(want string) ([]*auditStore, error) {
 	byName := map[string]*auditStore{}
+	var openErr error
 	sinks.Range(func(_, v any) bool {
 		s, ok := v.(*proofSink)
 		if !ok {
 			return true
 		}
+		st, err := s.openedStore()
+		if err != nil {
+			openErr = err
+			return false
+		}
 		as := byName[s.name]
 		if as == nil {
-			as = &auditStore{name: redactURL(s.name), store: s.store}
+			as = &auditStore{name: redactURL(s.name), store: st}
 			byName[s.name] = as
 		}
 		as.sinks = append(as.sinks, s)
 		return true
 	})
+	if openErr != nil {
+		return nil, apiError(http.StatusServiceUnavailable, "a proof store cannot be opened: %v", openErr)
+	}
 	if len(byName) == 0 {
 		return nil, apiError(http.StatusNotFound, "no consent handler is configured: there are no consent proofs to audit (add the consent directive to a site)")
 	}

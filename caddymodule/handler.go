@@ -208,6 +208,17 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.sink, err = h.openSink(); err != nil {
 		return err
 	}
+	// The sink opens its store when the configuration starts. Only a
+	// handler provisioned in a configuration has one to start (the http
+	// app is loaded before its handlers); one provisioned on its own, in a
+	// test say, opens its store at first use.
+	if _, err := ctx.AppIfConfigured("http"); err == nil {
+		app, err := ctx.App("consentgate")
+		if err != nil {
+			return err
+		}
+		app.(*App).register(h.sink)
+	}
 	if h.pages != nil {
 		pageCaches.Store(h.pages, struct{}{}) // for the metric, until Cleanup
 	}

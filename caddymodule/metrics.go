@@ -52,7 +52,9 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 		return func() float64 {
 			var total float64
 			sinks.Range(func(_, v any) bool {
-				total += f(v.(*proofSink).resil.Stats())
+				if s := v.(*proofSink); s.opened.Load() { // (a sink not yet opened has done nothing)
+					total += f(s.resil.Stats())
+				}
 				return true
 			})
 			return total

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/consentgate/consentgate/consent/proof"
 )
 
@@ -27,8 +29,13 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 	if consent.ID == "" {
 		return writeError(w, http.StatusNotFound, "this browser has no recorded consent")
 	}
+	st, err := h.sink.openedStore()
+	if err != nil {
+		h.logger.Error("the proof store cannot be opened", zap.Error(err))
+		return writeError(w, http.StatusServiceUnavailable, "your records cannot be reached right now; please try again")
+	}
 	if r.Method == http.MethodDelete {
-		n, err := h.sink.store.Erase(r.Context(), consent.ID, h.sink.eraser())
+		n, err := st.Erase(r.Context(), consent.ID, h.sink.eraser())
 		if err != nil {
 			h.logger.Error("erasing a visitor's proofs failed")
 			return writeError(w, http.StatusServiceUnavailable, "your records could not be erased right now; please try again")
@@ -37,7 +44,7 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 			MaxAge: -1, Expires: time.Unix(0, 0), Secure: h.secureCookies(r), HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
 	}
-	recs, err := h.sink.store.ByConsentID(r.Context(), consent.ID)
+	recs, err := st.ByConsentID(r.Context(), consent.ID)
 	if err != nil {
 		return writeError(w, http.StatusServiceUnavailable, "your records cannot be read right now; please try again")
 	}

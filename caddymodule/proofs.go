@@ -51,19 +51,25 @@ var checkpointEvery = 6 * time.Hour
 type proofSink struct {
 	name      string // the store as configured, for the admin API
 	retention time.Duration
-	store     store.Store
-	resil     *store.Resilient
-	writer    *store.Batcher
 	chainID   string
 	keys      proofKeySet // guarded by mu
 	headFile  string
+	spoolDir  string
 	logger    *zap.Logger
+
+	// The store and spool, set by open (once); read them only after it.
+	opening sync.Once
+	openErr error
+	opened  atomic.Bool
+	store   store.Store
+	resil   *store.Resilient
+	writer  *store.Batcher
 
 	mu    sync.Mutex
 	chain *proof.Chain // resumed on first use, so that Provision does no I/O to the store
 
 	// spool holds proofs while the store is down; a resumed chain continues
-	// after its last record.
+	// after its last record. Set by open.
 	spool *spool.Spool
 	// durable is the head of the records known to be written (to the store
 	// or the spool): sealed and queued in order, they are written as a
@@ -148,22 +154,47 @@ func (h *Handler) chainID() (string, error) {
 
 func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) {
 	s := &proofSink{
-		name:     h.storeName(),
-		chainID:  chainID,
-		keys:     keys,
-		headFile: dataPath("chain-" + chainID + "-" + shortHash(h.storeName()) + ".head.json"),
-		logger:   h.logger.Named("proofs"),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		name:      h.storeName(),
+		chainID:   chainID,
+		keys:      keys,
+		headFile:  dataPath("chain-" + chainID + "-" + shortHash(h.storeName()) + ".head.json"),
+		spoolDir:  dataPath("spool-" + chainID),
+		logger:    h.logger.Named("proofs"),
+		retention: durationOr(h.ProofRetention, store.DefaultProofRetention),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
-	s.retention = durationOr(h.ProofRetention, store.DefaultProofRetention)
+	if !strings.HasPrefix(s.name, "bolt://") {
+		if _, err := redis.ParseURL(s.name); err != nil { // a wrong URL is a configuration error
+			return nil, fmt.Errorf("store %s: %w", redactURL(s.name), err)
+		}
+	}
+	return s, nil
+}
+
+// open opens the sink's store and spool and starts its background work
+// (replaying the spool, checkpoints, retention), once: when the server
+// starts (App.Start) or at the sink's first use, whichever comes first. A
+// configuration that is only validated is never started, so validating
+// beside a running gateway neither opens its store nor waits for the locks
+// that gateway holds.
+func (s *proofSink) open() error {
+	s.opening.Do(func() {
+		if s.openErr = s.openStores(); s.openErr == nil {
+			s.opened.Store(true)
+		}
+	})
+	return s.openErr
+}
+
+func (s *proofSink) openStores() error {
 	opts := store.Options{Retention: store.Retention{Proof: s.retention}}
 	var err error
 	switch {
 	case strings.HasPrefix(s.name, "bolt://"):
 		path := strings.TrimPrefix(s.name, "bolt://")
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
+			return err
 		}
 		s.store, err = bolt.Open(path, bolt.Options{Options: opts})
 	default:
@@ -172,12 +203,12 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", redactURL(s.name), err)
+		return fmt.Errorf("store %s: %w", redactURL(s.name), err)
 	}
-	sp, err := spool.Open(dataPath("spool-" + chainID))
+	sp, err := spool.Open(s.spoolDir)
 	if err != nil {
 		s.store.Close()
-		return nil, fmt.Errorf("proof spool: %w", err)
+		return fmt.Errorf("proof spool: %w", err)
 	}
 	s.spool = sp
 	s.resil = store.NewResilient(s.store, sp, store.ResilientOptions{
@@ -185,7 +216,15 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 	})
 	s.writer = store.NewBatcher(s.resil, 500)
 	go s.maintain(checkpointEvery)
-	return s, nil
+	return nil
+}
+
+// openedStore is the sink's store, opened if it was not yet.
+func (s *proofSink) openedStore() (store.Store, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s.store, nil
 }
 
 // checkPersistence says once in the log whether the Redis servers keep an
@@ -305,6 +344,9 @@ func (s *proofSink) useKeys(k proofKeySet) error {
 // visitor is never blocked and nothing is lost. It returns once the proof
 // is durable (stored, or spooled and synced).
 func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, error) {
+	if err := s.open(); err != nil {
+		return proof.Record{}, err
+	}
 	s.mu.Lock()
 	if err := s.ensureChainLocked(ctx); err != nil {
 		s.mu.Unlock()
@@ -486,9 +528,15 @@ func (s *proofSink) verifyKeys() proof.Keys {
 	return s.keys.verify
 }
 
+var errSinkClosed = errors.New("the proof store was closed")
+
 // Destruct checkpoints the chain and closes the store; the pool calls it
 // when the last config using this sink is unloaded.
 func (s *proofSink) Destruct() error {
+	s.opening.Do(func() { s.openErr = errSinkClosed }) // never opened: nothing to close, and nothing opens it now
+	if !s.opened.Load() {
+		return nil
+	}
 	close(s.stop)
 	<-s.done
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -51,6 +51,47 @@ func startGateway(t *testing.T) (site, admin, db string) {
 	return gatewaytest.BaseURL(port), fmt.Sprintf("localhost:%d", adminPort), db
 }
 
+// buildConsentgate builds the gateway's binary for tests that run it as a
+// process of its own.
+func buildConsentgate(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "consentgate")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/consentgate/consentgate/cmd/consentgate").CombinedOutput(); err != nil {
+		t.Fatalf("building consentgate: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestValidateBesideARunningGateway: `consentgate validate` on the
+// configuration a gateway is running, with the same data directory and
+// embedded store, says it is valid: validating does not open the store,
+// whose lock the running gateway holds (it used to wait for it and fail).
+// A mistake in the same file is still reported.
+func TestValidateBesideARunningGateway(t *testing.T) {
+	bin := buildConsentgate(t)
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-validate", okPage)
+	gatewaytest.Start(t, caddyfile)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), gatewaytest.BaseURL(port), `{"all":true}`) // the store is open and in use
+
+	validate := func(caddyfile string) (string, error) {
+		cfg := filepath.Join(t.TempDir(), "Caddyfile")
+		if err := os.WriteFile(cfg, []byte(caddyfile), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "validate", "--config", cfg, "--adapter", "caddyfile").CombinedOutput()
+		return string(out), err
+	}
+	if out, err := validate(caddyfile); err != nil || !strings.Contains(out, "Valid configuration") {
+		t.Errorf("validating the running configuration beside it: %v\n%s", err, out)
+	}
+	bad := strings.Replace(caddyfile, "chain ctl-validate", "chain ctl-validate\n\t\tcookie_name consent(1)", 1)
+	if out, err := validate(bad); err == nil || !strings.Contains(out, "is not a valid cookie name") {
+		t.Errorf("validating a configuration with a bad cookie_name: %v, want it refused\n%s", err, out)
+	}
+}
+
 // TestShowKeepsConsentIDOutOfLog: consentctl show sends the consent id in
 // the request body, so neither Caddy's admin request log (which logs the
 // URI with its query) nor the look-up's audit entry holds it.

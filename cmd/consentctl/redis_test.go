@@ -132,10 +132,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		rdb.Close()
 	})
 
-	bin := filepath.Join(t.TempDir(), "consentgate")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/consentgate/consentgate/cmd/consentgate").CombinedOutput(); err != nil {
-		t.Fatalf("building consentgate: %v\n%s", err, out)
-	}
+	bin := buildConsentgate(t)
 	key := func() string {
 		b := make([]byte, 32)
 		rand.Read(b)
