@@ -114,7 +114,8 @@ func startProcess(t *testing.T, bin, name, store, chain string, env []string) *g
 
 // TestTwoInstancesShareRedis: two gateway processes write their own
 // chains into one Redis; an auditor exports through the second what
-// visitors decided through the first, and every chain verifies there.
+// visitors decided through the first, and every chain verifies there. A
+// third process on the first's data directory and chain is refused.
 func TestTwoInstancesShareRedis(t *testing.T) {
 	addr := redisAddr(t)
 	suffix := make([]byte, 6)
@@ -176,4 +177,37 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		!strings.Contains(stdout, "3 records, seq 1..3, 1 signed checkpoint: ok") {
 		t.Errorf("verify through B: exit %d %s\n%s", code, stderr, stdout)
 	}
+
+	// A second process given A's data directory and chain (a copy of A
+	// started by mistake) is refused at start, naming the cause, rather
+	// than sealing A's chain beside it and sharing its spool.
+	// (Its own ports: only the data directory and chain are A's.)
+	cfg, err := os.ReadFile(a.cmd.Args[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyCfg := filepath.Join(t.TempDir(), "Caddyfile")
+	cfg = []byte(strings.NewReplacer(
+		strings.TrimPrefix(a.admin, "localhost"), fmt.Sprintf(":%d", gatewaytest.FreePort(t)),
+		strings.TrimPrefix(a.site, "http://127.0.0.1"), fmt.Sprintf(":%d", gatewaytest.FreePort(t)),
+	).Replace(string(cfg)))
+	if err := os.WriteFile(copyCfg, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	second := exec.Command(bin, "run", "--config", copyCfg, "--adapter", "caddyfile")
+	second.Dir, second.Env = a.cmd.Dir, a.cmd.Env
+	done := make(chan struct{})
+	time.AfterFunc(30*time.Second, func() {
+		select {
+		case <-done:
+		default:
+			second.Process.Kill() // it started: the test fails below
+		}
+	})
+	said, err := second.CombinedOutput()
+	close(done)
+	if err == nil || !strings.Contains(string(said), "in use by another process") {
+		t.Errorf("a second process on A's data directory and chain: %v, want it refused as the spool is in use\n%s", err, said)
+	}
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a.site, `{"all":true}`) // A goes on
 }

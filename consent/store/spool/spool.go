@@ -7,7 +7,7 @@
 // it were replayed. Every Add is fsynced before it returns. Replay is
 // idempotent (stores skip event ids they hold), so a crash between a replay
 // and the offset update only replays some entries twice. Only one process
-// may use a directory at a time.
+// may use a directory at a time, and Open makes sure of it (lock.go).
 package spool
 
 import (
@@ -47,10 +47,11 @@ type Spool struct {
 
 	mu       sync.Mutex
 	f        *os.File
-	size     int64 // bytes in spool.log
-	offset   int64 // bytes replayed
-	pending  int   // entries after offset
-	rejected int   // records moved to rejected.log since Open
+	size     int64  // bytes in spool.log
+	offset   int64  // bytes replayed
+	pending  int    // entries after offset
+	rejected int    // records moved to rejected.log since Open
+	release  func() // this process's hold on the directory (lock.go)
 }
 
 // Open opens the spool in dir, creating it if needed, and counts what is
@@ -59,13 +60,19 @@ func Open(dir string) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	release, err := lockDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("spool %s: %w", dir, err)
+	}
 	f, err := os.OpenFile(filepath.Join(dir, "spool.log"), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	s := &Spool{dir: dir, f: f}
+	s := &Spool{dir: dir, f: f, release: release}
 	if err := s.load(); err != nil {
 		f.Close()
+		release()
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
 	}
 	return s, nil
@@ -398,5 +405,6 @@ func (s *Spool) Close() error {
 	}
 	err := s.f.Close()
 	s.f = nil
+	s.release()
 	return err
 }
