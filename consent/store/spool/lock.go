@@ -1,10 +1,12 @@
 package spool
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/gofrs/flock"
 )
@@ -19,6 +21,11 @@ import (
 
 // ErrInUse is returned by Open when another process has the spool open.
 var ErrInUse = errors.New("in use by another process")
+
+// lockWait is how long Open waits for another process to let go, as the
+// embedded store waits for its file (a restart whose old process is still
+// finishing); a variable so that tests can shorten it.
+var lockWait = 5 * time.Second
 
 var (
 	locksMu sync.Mutex
@@ -41,12 +48,14 @@ func lockDir(dir string) (release func(), err error) {
 	l := locks[abs]
 	if l == nil {
 		file := flock.New(filepath.Join(abs, "lock"))
-		ok, err := file.TryLock()
+		ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+		ok, err := file.TryLockContext(ctx, 50*time.Millisecond)
+		cancel()
+		if !ok && (err == nil || errors.Is(err, context.DeadlineExceeded)) {
+			return nil, fmt.Errorf("%w (another gateway with the same data directory and chain?)", ErrInUse)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("locking: %w", err)
-		}
-		if !ok {
-			return nil, fmt.Errorf("%w (another gateway with the same data directory and chain?)", ErrInUse)
 		}
 		l = &dirLock{file: file}
 		locks[abs] = l

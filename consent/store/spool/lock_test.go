@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // holdEnv names a spool directory for this test binary, started again as
@@ -76,6 +77,7 @@ func (o *other) close() {
 // go. Within one process it opens again, as a config reload does, and
 // stays held until the last user closes it.
 func TestOneProcessPerSpool(t *testing.T) {
+	lockWait = 200 * time.Millisecond // (the other process waits the full time)
 	dir := t.TempDir()
 	first := openElsewhere(t, dir)
 	if first.said != "held" {
@@ -85,6 +87,21 @@ func TestOneProcessPerSpool(t *testing.T) {
 		t.Fatalf("opening a spool another process holds: %v; want ErrInUse, naming the likely cause", err)
 	}
 	first.close()
+
+	// One that lets go while Open waits is waited for, as a restart's old
+	// process finishing.
+	lockWait = 5 * time.Second
+	second := openElsewhere(t, dir)
+	if second.said != "held" {
+		t.Fatalf("the other process could not open the spool once the first let go: %s", second.said)
+	}
+	time.AfterFunc(300*time.Millisecond, second.close)
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatalf("opening a spool whose holder lets go within the wait: %v", err)
+	}
+	s.Close()
+	lockWait = 200 * time.Millisecond
 
 	a, err := Open(dir)
 	if err != nil {
