@@ -220,7 +220,8 @@ func checkRulesFile(src []byte) error {
 	}
 	all := Rewrite(nil, src, Options{Judge: blockAll{}, Rules: true})
 	var set any
-	if err := json.Unmarshal(all, &set); err != nil {
+	// (A byte order mark before it is the browser's to drop, as it decodes.)
+	if err := json.Unmarshal(bytes.TrimPrefix(all, []byte("\xEF\xBB\xBF")), &set); err != nil {
 		return fmt.Errorf("as a rules file, blocking all: output %q is not JSON: %v", all, err)
 	}
 	if err := checkDocumentRules(all); err != nil {
@@ -257,7 +258,7 @@ func checkRulesFile(src []byte) error {
 // that could pick another host's links.
 func checkDocumentRules(rules []byte) error {
 	var set map[string]any
-	if json.Unmarshal(rules, &set) != nil {
+	if json.Unmarshal(bytes.TrimPrefix(rules, []byte("\xEF\xBB\xBF")), &set) != nil {
 		return nil
 	}
 	for _, list := range set {
