@@ -21,32 +21,32 @@ const ownPaths = "/*"
 // rule set that could pick another host's links, and reports whether it
 // changed any.
 func narrowDocumentRules(set any) bool {
-	top, ok := set.(map[string]any)
-	if !ok {
-		return false
-	}
 	changed := false
-	for _, list := range top { // "prefetch", "prerender"
-		rules, ok := list.([]any)
-		if !ok {
-			continue
+	eachDocumentRule(set, func(rule map[string]any) {
+		if where, ok := rule["where"]; !ok {
+			rule["where"] = map[string]any{"href_matches": ownPaths}
+		} else if !keepsToOwnPaths(where) {
+			rule["where"] = map[string]any{"and": []any{where, map[string]any{"href_matches": ownPaths}}}
+		} else {
+			return
 		}
+		changed = true
+	})
+	return changed
+}
+
+// eachDocumentRule calls fn with each document rule of a decoded rule set:
+// the rules are in its top-level lists ("prefetch", "prerender").
+func eachDocumentRule(set any, fn func(rule map[string]any)) {
+	top, _ := set.(map[string]any)
+	for _, list := range top {
+		rules, _ := list.([]any)
 		for _, rule := range rules {
-			rule, ok := rule.(map[string]any)
-			if !ok || !isDocumentRule(rule) {
-				continue
+			if rule, ok := rule.(map[string]any); ok && isDocumentRule(rule) {
+				fn(rule)
 			}
-			if where, ok := rule["where"]; !ok {
-				rule["where"] = map[string]any{"href_matches": ownPaths}
-			} else if !keepsToOwnPaths(where) {
-				rule["where"] = map[string]any{"and": []any{where, map[string]any{"href_matches": ownPaths}}}
-			} else {
-				continue
-			}
-			changed = true
 		}
 	}
-	return changed
 }
 
 // isDocumentRule reports a rule that picks the page's links: it says so, or

@@ -209,7 +209,7 @@ func TestTableProperties(t *testing.T) {
 func checkRulesFile(src []byte) error {
 	none := Rewrite(nil, src, Options{Judge: nopJudge{}, Rules: true})
 	if !bytes.Equal(none, src) && string(none) != "{}" {
-		set, ok := decodeRules(bytes.TrimPrefix(src, []byte("\xEF\xBB\xBF")))
+		set, ok := decodeRules(bytes.TrimPrefix(src, byteOrderMark))
 		ok = ok && narrowDocumentRules(set)
 		if narrowed, _ := encodeRules(set, false); !ok || !bytes.Equal(none, narrowed) {
 			return fmt.Errorf("as a rules file, blocking nothing: output %q is neither the input, nor an empty rule set, nor the input with its document rules narrowed", none)
@@ -221,7 +221,7 @@ func checkRulesFile(src []byte) error {
 	all := Rewrite(nil, src, Options{Judge: blockAll{}, Rules: true})
 	var set any
 	// (A byte order mark before it is the browser's to drop, as it decodes.)
-	if err := json.Unmarshal(bytes.TrimPrefix(all, []byte("\xEF\xBB\xBF")), &set); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(all, byteOrderMark), &set); err != nil {
 		return fmt.Errorf("as a rules file, blocking all: output %q is not JSON: %v", all, err)
 	}
 	if err := checkDocumentRules(all); err != nil {
@@ -257,19 +257,17 @@ func checkRulesFile(src []byte) error {
 // checkDocumentRules finds a document rule in a rule set (if it is JSON)
 // that could pick another host's links.
 func checkDocumentRules(rules []byte) error {
-	var set map[string]any
-	if json.Unmarshal(bytes.TrimPrefix(rules, []byte("\xEF\xBB\xBF")), &set) != nil {
+	var set any
+	if json.Unmarshal(bytes.TrimPrefix(rules, byteOrderMark), &set) != nil {
 		return nil
 	}
-	for _, list := range set {
-		list, _ := list.([]any)
-		for _, rule := range list {
-			if rule, ok := rule.(map[string]any); ok && isDocumentRule(rule) && !keepsToOwnPaths(rule["where"]) {
-				return fmt.Errorf("a document rule may pick any link: %v", rule)
-			}
+	var err error
+	eachDocumentRule(set, func(rule map[string]any) {
+		if err == nil && !keepsToOwnPaths(rule["where"]) {
+			err = fmt.Errorf("a document rule may pick any link: %v", rule)
 		}
-	}
-	return nil
+	})
+	return err
 }
 
 // isRulesScript reports a script start tag of speculation rules, live or

@@ -27,6 +27,9 @@ const RulesLimit = 64 << 10
 // emptyRules is a rule set with no rules.
 var emptyRules = []byte("{}")
 
+// byteOrderMark may lead a rules file; the browser drops it as it decodes.
+var byteOrderMark = []byte("\xEF\xBB\xBF")
+
 // holdRules takes more of a speculation rules file (Options.Rules).
 func (r *Rewriter) holdRules(p []byte) {
 	if r.rulesOver {
@@ -49,7 +52,7 @@ func (r *Rewriter) closeRules() {
 		r.emit(emptyRules)
 		return
 	}
-	out, ok := r.filterRules(bytes.TrimPrefix(text, []byte("\xEF\xBB\xBF")))
+	out, ok := r.filterRules(bytes.TrimPrefix(text, byteOrderMark))
 	switch {
 	case !ok:
 		r.emit(emptyRules)
