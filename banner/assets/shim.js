@@ -189,20 +189,6 @@ function __cgShim(data, PH) {
   function live(el) {
     return isScript(el) && RULES.test(GA.call(el, "type") || "") && !HA.call(el, P + "purpose");
   }
-  function ruleVendor(text) {
-    var v = null;
-    try {
-      (function walk(x) {
-        if (v || !x || typeof x != "object") return;
-        for (var k in x) {
-          if (k == "urls" && Array.isArray(x[k]) && !Array.isArray(x))
-            x[k].some(function (u) { return typeof u == "string" && u && (v = blocked(u)); });
-          walk(x[k]);
-        }
-      })(JSON.parse(text));
-    } catch (e) {}
-    return v;
-  }
   function obj(x) { return !!x && typeof x == "object" && !Array.isArray(x); }
   // own: a condition only links on the site's own origin meet (the
   // gateway's keepsToOwnPaths).
@@ -217,34 +203,45 @@ function __cgShim(data, PH) {
         obj(p) && Object.keys(p).every(function (k) { return /^(pathname|search|hash)$/.test(k); });
     });
   }
-  // narrow: the rules' text with their document rules narrowed, or null if
-  // none needs it.
-  function narrow(text) {
-    var set, changed = false;
-    try { set = JSON.parse(text); } catch (e) { return null; }
+  // readRules reads rules text once: v, the vendor of a URL they list (or
+  // null), and n, the text with its document rules narrowed (null if none
+  // needs it; narrowing changes no list of URLs).
+  function readRules(text) {
+    var set, v = null, changed = false;
+    try {
+      set = JSON.parse(text);
+      (function walk(x) {
+        if (v || !x || typeof x != "object") return;
+        for (var k in x) {
+          if (k == "urls" && Array.isArray(x[k]) && !Array.isArray(x))
+            x[k].some(function (u) { return typeof u == "string" && u && (v = blocked(u)); });
+          walk(x[k]);
+        }
+      })(set);
+    } catch (e) {}
     if (obj(set)) for (var k in set) if (Array.isArray(set[k])) set[k].forEach(function (r) {
       if (!obj(r) || ("source" in r ? r.source != "document" : !("where" in r)) || "where" in r && own(r.where)) return;
       r.where = "where" in r ? { and: [r.where, { href_matches: "/*" }] } : { href_matches: "/*" };
       changed = true;
     });
-    return changed ? JSON.stringify(set) : null;
+    return { v: v, n: changed ? JSON.stringify(set) : null };
   }
   // fillRules judges text set on a rules script: what it sets instead.
   function fillRules(el, x) {
     if (!live(el)) return x;
-    var n = narrow(String(x)), v = el.isConnected && ruleVendor(n || String(x));
-    if (v) mark(el, v);
-    return n == null ? x : n;
+    var r = readRules(String(x));
+    if (r.v && el.isConnected) mark(el, r.v);
+    return r.n == null ? x : r.n;
   }
   function rules(root) {
     [].slice.call(root.querySelectorAll("script[type]")).concat(isScript(root) ? [root] : []).forEach(function (el) {
       if (!el.isConnected || !live(el)) return;
-      var t = el.textContent, r = narrow(t), v = ruleVendor(r || t), n;
-      if (!v && r == null) return;
+      var t = el.textContent, r = readRules(t), n;
+      if (!r.v && r.n == null) return;
       n = el.ownerDocument.createElementNS(el.namespaceURI, "script");
       [].forEach.call(el.attributes, function (a) { SA.call(n, a.name, a.value); });
-      if (v) mark(n, v);
-      n.textContent = r || t;
+      if (r.v) mark(n, r.v);
+      n.textContent = r.n || t;
       if (el.nonce) n.nonce = el.nonce;
       el.replaceWith(n);
     });
