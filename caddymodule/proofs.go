@@ -65,6 +65,11 @@ type proofSink struct {
 	resil   *store.Resilient
 	writer  *store.Batcher
 
+	// claimer, when the store is shared, holds this gateway's claim on its
+	// chain, under the name holder; set by open.
+	claimer store.Claimer
+	holder  string
+
 	mu    sync.Mutex
 	chain *proof.Chain // resumed on first use, so that Provision does no I/O to the store
 
@@ -138,16 +143,9 @@ func (h *Handler) chainID() (string, error) {
 	}
 	// One chain per data directory, which is one per instance.
 	id, err := loadOrCreateJSON(dataPath("chain-id.json"), func() string {
-		host, _ := os.Hostname()
-		host = strings.Map(func(r rune) rune {
-			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
-				return r
-			}
-			return -1
-		}, host)
 		b := make([]byte, 4)
 		rand.Read(b)
-		return strings.TrimPrefix(fmt.Sprintf("%.40s-%x", host, b), "-")
+		return strings.TrimPrefix(fmt.Sprintf("%.40s-%x", hostLabel(), b), "-")
 	})
 	return id, err
 }
@@ -204,6 +202,12 @@ func (s *proofSink) openStores() error {
 	}
 	if err != nil {
 		return fmt.Errorf("store %s: %w", redactURL(s.name), err)
+	}
+	if c, ok := s.store.(store.Claimer); ok {
+		if err := s.claimChain(c); err != nil {
+			s.store.Close()
+			return err
+		}
 	}
 	sp, err := spool.Open(s.spoolDir)
 	if err != nil {
@@ -475,6 +479,12 @@ func (s *proofSink) maintain(every time.Duration) {
 	defer tick.Stop()
 	headTick := time.NewTicker(headSaveEvery)
 	defer headTick.Stop()
+	var renew <-chan time.Time // no claim to renew: never fires
+	if s.claimer != nil {
+		claimTick := time.NewTicker(claimTTL / 3)
+		defer claimTick.Stop()
+		renew = claimTick.C
+	}
 	for {
 		select {
 		case <-s.stop:
@@ -484,6 +494,8 @@ func (s *proofSink) maintain(every time.Duration) {
 			if s.headDirty.Swap(false) {
 				s.saveHead()
 			}
+		case <-renew:
+			s.renewClaim()
 		case <-tick.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			if _, err := s.checkpoint(ctx); err != nil {
@@ -544,6 +556,7 @@ func (s *proofSink) Destruct() error {
 	if _, err := s.checkpoint(ctx); err != nil {
 		s.logger.Error("writing final checkpoint", zap.Error(err))
 	}
+	s.releaseClaim(ctx)
 	return s.resil.Close() // closes the spool and the store
 }
 

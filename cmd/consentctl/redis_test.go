@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,20 @@ type gatewayProcess struct {
 	admin string // host:port of the admin endpoint
 	cmd   *exec.Cmd
 	log   string
+	// exited is closed once the process has exited.
+	exited chan struct{}
+}
+
+// stop interrupts the process, as an operator stopping it would, and waits
+// for it to exit (killing it after 5 s).
+func (p *gatewayProcess) stop() {
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
 }
 
 // startProcess runs bin with a Caddyfile of its own, its own data
@@ -88,20 +103,14 @@ func startProcess(t *testing.T, bin, name, store, chain string, env []string) *g
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
+	p.exited = make(chan struct{})
 	go func() {
 		p.cmd.Wait()
 		logFile.Close()
-		close(exited)
+		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		p.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			p.cmd.Process.Kill()
-			<-exited
-		}
+		p.stop()
 		if t.Failed() {
 			out, _ := os.ReadFile(p.log)
 			t.Logf("%s output:\n%s", name, out)
@@ -194,20 +203,50 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	if err := os.WriteFile(copyCfg, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	second := exec.Command(bin, "run", "--config", copyCfg, "--adapter", "caddyfile")
-	second.Dir, second.Env = a.cmd.Dir, a.cmd.Env
+	if said, ok := refusedAtStart(bin, copyCfg, a.cmd.Dir, a.cmd.Env); !ok || !strings.Contains(said, "in use by another process") {
+		t.Errorf("a second process on A's data directory and chain: want it refused as the spool is in use\n%s", said)
+	}
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a.site, `{"all":true}`) // A goes on
+
+	// A gateway with a data directory of its own but A's chain (A's
+	// Caddyfile copied to a second host unchanged) is refused as well,
+	// naming A: the two would seal records at the same seqs, and one
+	// visitor's choice in two would fail with a conflict.
+	elsewhere := t.TempDir()
+	env2 := append(slices.Clone(a.cmd.Env), "XDG_DATA_HOME="+filepath.Join(elsewhere, "data"), "HOME="+elsewhere)
+	said, ok := refusedAtStart(bin, copyCfg, elsewhere, env2)
+	aData := filepath.Join(a.cmd.Dir, "data", "caddy")
+	if !ok || !strings.Contains(said, `chain \"gw-a\" is written by another gateway`) || !strings.Contains(said, aData) {
+		t.Errorf("a gateway on another data directory with A's chain: want it refused, naming A's data directory %s\n%s", aData, said)
+	}
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a.site, `{"all":false}`) // A goes on
+
+	// Once A stops, which releases its claim, a gateway on another data
+	// directory takes the chain over where A left it.
+	a.stop()
+	a2 := startProcess(t, bin, "gw-a2", store, "gw-a", env)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a2.site, `{"all":true}`)
+	code, stdout, stderr = ctl(t, "verify", "--address", b.admin)
+	if code != 0 || !strings.Contains(stdout, "6 records, seq 1..6") || !strings.Contains(stdout, "2 chains verified: ok") {
+		t.Errorf("verify through B after the chain moved: exit %d %s\n%s", code, stderr, stdout)
+	}
+}
+
+// refusedAtStart runs bin on a Caddyfile in dir with env and reports what
+// it said and whether it exited with an error within 30 s, as a gateway
+// refused at start does (one that starts is killed then).
+func refusedAtStart(bin, caddyfile, dir string, env []string) (string, bool) {
+	cmd := exec.Command(bin, "run", "--config", caddyfile, "--adapter", "caddyfile")
+	cmd.Dir, cmd.Env = dir, env
 	done := make(chan struct{})
-	time.AfterFunc(30*time.Second, func() {
+	started := time.AfterFunc(30*time.Second, func() {
 		select {
 		case <-done:
 		default:
-			second.Process.Kill() // it started: the test fails below
+			cmd.Process.Kill()
 		}
 	})
-	said, err := second.CombinedOutput()
+	said, err := cmd.CombinedOutput()
 	close(done)
-	if err == nil || !strings.Contains(string(said), "in use by another process") {
-		t.Errorf("a second process on A's data directory and chain: %v, want it refused as the spool is in use\n%s", err, said)
-	}
-	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), a.site, `{"all":true}`) // A goes on
+	return string(said), err != nil && started.Stop()
 }

@@ -54,6 +54,20 @@ type Store interface {
 	Close() error
 }
 
+// Claimer is a store that several gateways share (Redis). It records which
+// gateway writes each chain, so that a second gateway configured with the
+// same chain is refused when it starts, instead of sealing records at the
+// seqs the first one uses and failing visitors' choices with ErrConflict.
+// A store only one process can open (bolt) needs no claims.
+type Claimer interface {
+	// Claim records holder as the writer of chain for ttl, unless another
+	// holder's claim is live: then it claims nothing and returns that
+	// holder. Claiming again renews the claim.
+	Claim(ctx context.Context, chain, holder string, ttl time.Duration) (other string, err error)
+	// Release ends holder's claim on chain, if it is holder's.
+	Release(ctx context.Context, chain, holder string) error
+}
+
 // Query selects records. Zero fields select everything.
 type Query struct {
 	Chain string    // one chain

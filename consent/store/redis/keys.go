@@ -7,6 +7,8 @@ package redis
 //	{P:C}:cid:I set   seqs of consent id I's indexed records
 //	{P:C}:meta  hash  seq, hash, time (the head); first (after expiry)
 //	{P:C}:cp    hash  seq -> checkpoint JSON (kept forever)
+//	{P:C}:writer string the gateway that writes the chain (store.Claimer),
+//	            expiring unless it renews its claim
 //	P:chains    set   chain ids
 //
 // Earlier versions kept the consent index in one sorted set per chain,
@@ -31,6 +33,7 @@ func (k keys) cid(chain, consentID string) string {
 func (k keys) legacyCid(chain string) string { return k.tag(chain) + ":cid" }
 func (k keys) meta(chain string) string      { return k.tag(chain) + ":meta" }
 func (k keys) cp(chain string) string        { return k.tag(chain) + ":cp" }
+func (k keys) writer(chain string) string    { return k.tag(chain) + ":writer" }
 func (k keys) chains() string                { return k.prefix + ":chains" }
 func (k keys) fixed(chain string) []string {
 	return []string{k.rec(chain), k.ev(chain), k.legacyCid(chain), k.meta(chain), k.cp(chain)}

@@ -49,9 +49,11 @@ func newClient(rawURL string, configure func(*goredis.UniversalOptions)) (*Confi
 	return cfg, goredis.NewUniversalClient(cfg.Client), nil
 }
 
-// New makes a store on an existing client, which Close then closes.
+// New makes a store on an existing client, which Close then closes. It is
+// also a store.Claimer.
 func New(c goredis.UniversalClient, prefix string, opts store.Options) store.Store {
-	return store.New(newEngine(c, prefix), opts)
+	e := newEngine(c, prefix)
+	return claimingStore{Store: store.New(e, opts), e: e}
 }
 
 type engine struct {

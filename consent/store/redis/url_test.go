@@ -85,7 +85,7 @@ func TestChainKeysShareASlot(t *testing.T) {
 	for i := range 16 {
 		chain := "gw-" + strconv.Itoa(i)
 		slot := int64(-1)
-		for _, key := range append(k.fixed(chain), k.cid(chain, "AbCd")) {
+		for _, key := range append(k.fixed(chain), k.cid(chain, "AbCd"), k.writer(chain)) {
 			s, err := c.ClusterKeySlot(context.Background(), key).Result()
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,80 @@
+package caddymodule_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/consentgate/consentgate/caddymodule"
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/store"
+	"github.com/consentgate/consentgate/consent/store/redis"
+	"github.com/consentgate/consentgate/consent/store/redis/redistest"
+)
+
+// A running gateway keeps its claim on its chain in Redis past the claim's
+// time to live, so another gateway configured with that chain stays
+// refused; and when another gateway's claim is found there anyway (this
+// one could not renew for a while and the other started meanwhile), the log
+// says so, naming it. (cmd/consentctl's TestTwoInstancesShareRedis runs the
+// refusal and the hand-over between real processes.)
+func TestChainClaimIsKeptAndAnotherWriterIsPointedOut(t *testing.T) {
+	const ttl = 600 * time.Millisecond
+	caddymodule.SetClaimTTL(t, ttl)
+	node, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	url := fmt.Sprintf("redis://%s/0?prefix=claims", node.Addr())
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	consent {
+		store %s
+		chain shop-1
+	}
+	respond "ok"
+}`, port, url))
+
+	s, err := redis.Open(url, redis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	claimer := s.(store.Claimer)
+	ctx := context.Background()
+	time.Sleep(3 * ttl) // three claims' worth: only renewing keeps it
+	holder, err := claimer.Claim(ctx, "shop-1", "elsewhere:/data#0", time.Minute)
+	if err != nil || holder == "" {
+		t.Fatalf("a second gateway claiming shop-1 after %s: held by %q, %v; want the running gateway's claim", 3*ttl, holder, err)
+	}
+
+	// Another gateway's claim in its place.
+	raw := goredis.NewClient(&goredis.Options{Addr: node.Addr()})
+	defer raw.Close()
+	const other = "web-2:/var/lib/caddy#4f3a9c1e"
+	if err := raw.Set(ctx, "{claims:shop-1}:writer", other, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	const said = `"msg":"another gateway writes this chain too`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		logs, _ := os.ReadFile(logFile)
+		line := lineWith(string(logs), said)
+		if line != "" {
+			if !strings.Contains(line, other) || !strings.Contains(line, `"chain":"shop-1"`) {
+				t.Fatalf("the log line does not name the chain and the other gateway: %s", line)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with %s 10s after another gateway claimed the chain", said)
+		}
+	}
+}
