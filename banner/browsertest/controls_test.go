@@ -143,12 +143,16 @@ func recordSummary(rs []proof.Record) string {
 
 // choicePosts lists the page's requests to the choice endpoint since the
 // record was last started.
-func (p *page) choicePosts() []string {
+func (p *page) choicePosts() []string { return p.requestsTo("/.consent/choice") }
+
+// requestsTo lists the page's requests to a path of the gateway (and
+// below), as "type URL", since the record was last started.
+func (p *page) requestsTo(path string) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
 	for _, r := range p.requests {
-		if strings.HasPrefix(r.URL, p.base+"/.consent/choice") {
+		if strings.HasPrefix(r.URL, p.base+path) {
 			out = append(out, fmt.Sprintf("%s %s", r.Type, r.URL))
 		}
 	}

@@ -3,8 +3,11 @@ package browsertest
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/cdproto/network"
 )
 
 // parseErrorFree is true when Chromium parsed the document (or the one
@@ -89,6 +92,13 @@ func TestSVGDocumentsWaitForConsent(t *testing.T) {
 	p.waitFor("the SVG in the <iframe> renders", framed("f"))
 	p.waitIdle()
 	p.expectNoThirdParty("on a page showing an SVG in an object, an iframe and an img, before any choice")
+	// Its held <?xml-stylesheet?> loads nothing: without its href (and with
+	// a style sheet's type) it would load the SVG itself as a style sheet.
+	for _, r := range p.requestsTo("/badge.svg") {
+		if strings.HasPrefix(r, string(network.ResourceTypeStylesheet)+" ") {
+			t.Errorf("the framed SVG loaded itself as a style sheet: %s", r)
+		}
+	}
 
 	p.forgetRequests()
 	p.open("/badge.svg")

@@ -105,7 +105,8 @@
 // prefix "data-consent-" (every occurrence; xlink:href becomes
 // data-consent-xlink-href, an XML name); values are kept, so the banner
 // can restore the element. A script also gets type="text/plain" (its own
-// type attributes renamed), an iframe a srcdoc placeholder naming the
+// type attributes renamed), and so does an <?xml-stylesheet?>, which would
+// otherwise load the document itself as a style sheet; an iframe a srcdoc placeholder naming the
 // vendor (an existing srcdoc renamed). A blocked @import becomes
 // @consentgate-import, which browsers drop, and a blocked url() in a style
 // element url(consentgate:…) or url("consentgate:…"), which names nothing a

@@ -239,7 +239,9 @@ var specs = func() (s [numElems]judgedSpec) {
 	// third-party scan): a form loads nothing until it is sent.
 	s[elForm] = judgedSpec{catalog.KindForm, setOf(atAction) | styled, styled}
 	s[elForeign] = s[elStyled]
-	s[elXMLStylesheet] = judgedSpec{catalog.KindLink, setOf(atHref), setOf(atHref)}
+	// An xml-stylesheet without href loads the document itself as a style
+	// sheet; one whose type is no style sheet's loads nothing.
+	s[elXMLStylesheet] = judgedSpec{catalog.KindLink, setOf(atHref), setOf(atHref, atType)}
 	return s
 }()
 

@@ -33,9 +33,13 @@ var xmlCases = []rwCase{
 </script>`, `<script` + txt + ads + ` data-consent-type="speculationrules">
 <![CDATA[{"prefetch": [{"urls": ["` + trk + `"]}]}]]>
 </script>`},
-	// A processing instruction: an xml-stylesheet loads its href.
+	// A processing instruction: an xml-stylesheet loads its href. Without
+	// one it would load the document itself as a style sheet, so it also
+	// gets a type that is no style sheet's, as a script does.
 	{"xml-stylesheet", `<?xml version="1.0"?><?xml-stylesheet type="text/css" href="` + trk + `"?><svg/>`,
-		`<?xml version="1.0"?><?xml-stylesheet` + ads + ` type="text/css" data-consent-href="` + trk + `"?><svg/>`},
+		`<?xml version="1.0"?><?xml-stylesheet` + txt + ads + ` data-consent-type="text/css" data-consent-href="` + trk + `"?><svg/>`},
+	{"xml-stylesheet without a type", `<?xml version="1.0"?><?xml-stylesheet href="` + trk + `"?><svg/>`,
+		`<?xml version="1.0"?><?xml-stylesheet` + txt + ads + ` data-consent-href="` + trk + `"?><svg/>`},
 	{"xml-stylesheet, first-party", `<?xml-stylesheet href="/site.css"?><?other href="` + trk + `"?><svg/>`, ""},
 	{"xml-stylesheet, other case", `<?XML-STYLESHEET href="` + trk + `"?><svg/>`, ""},
 	{"xlink:href keeps its name an XML name", `<svg xmlns:xlink="http://www.w3.org/1999/xlink"><image xlink:href="` + trk + `"/></svg>`,
