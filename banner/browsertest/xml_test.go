@@ -88,7 +88,26 @@ func TestSVGDocumentsWaitForConsent(t *testing.T) {
 		return `(function (e) { var d = e && (e.contentDocument || (e.getSVGDocument && e.getSVGDocument()));` +
 			` return !!d && d.documentElement && d.documentElement.localName === 'svg' && ` + parseErrorFree + `(d); })(document.getElementById('` + id + `'))`
 	}
-	p.waitFor("the SVG in the <object> renders", framed("o"))
+	if err := p.poll(framed("o"), waitTimeout); err != nil {
+		// Now and then (about once in 20 runs with both cores busy) Chromium
+		// never starts an <object>'s load: no frame for it in the frame
+		// tree, no request for its data, while re-inserting the element
+		// loads it at once. This test is about what the SVG the gateway
+		// serves does once loaded, so such an object gets a second start;
+		// one that asked for its SVG and does not show it fails.
+		documents := 0
+		for _, r := range p.requestsTo("/badge.svg") {
+			if strings.HasPrefix(r, string(network.ResourceTypeDocument)+" ") {
+				documents++
+			}
+		}
+		if documents != 1 { // the iframe's request, and the object's if it made one
+			t.Fatalf("the SVG in the <object> renders: %v (requests: %v)", err, p.requestsTo("/badge.svg"))
+		}
+		t.Logf("Chromium never loaded the <object>; inserting it again")
+		evalJS[bool](p, `(function (e) { e.replaceWith(e.cloneNode(true)); return true; })(document.getElementById('o'))`)
+		p.waitFor("the SVG in the <object>, inserted again, renders", framed("o"))
+	}
 	p.waitFor("the SVG in the <iframe> renders", framed("f"))
 	p.waitIdle()
 	p.expectNoThirdParty("on a page showing an SVG in an object, an iframe and an img, before any choice")

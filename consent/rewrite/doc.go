@@ -105,13 +105,14 @@
 // prefix "data-consent-" (every occurrence; xlink:href becomes
 // data-consent-xlink-href, an XML name); values are kept, so the banner
 // can restore the element. A script also gets type="text/plain" (its own
-// type attributes renamed), and so does an <?xml-stylesheet?>, which would
-// otherwise load the document itself as a style sheet; an iframe a srcdoc placeholder naming the
-// vendor (an existing srcdoc renamed). A blocked @import becomes
-// @consentgate-import, which browsers drop, and a blocked url() in a style
-// element url(consentgate:…) or url("consentgate:…"), which names nothing a
-// browser fetches (an image-set() string too: "consentgate:…"); a style
-// attribute is renamed like a URL attribute.
+// type attributes renamed), and so does an <?xml-stylesheet?>, which
+// would otherwise load the document itself as a style sheet; an iframe a
+// srcdoc placeholder naming the vendor (an existing srcdoc renamed). A
+// blocked @import becomes @consentgate-import, which browsers drop, and a
+// blocked url() in a style element url(consentgate:…) or
+// url("consentgate:…"), which names nothing a browser fetches (an
+// image-set() string too: "consentgate:…"); a style attribute is renamed
+// like a URL attribute.
 //
 // A judged start tag longer than TagLimit cannot be held whole; it is
 // judged as it streams and fails closed: its first TagLimit bytes as a

@@ -307,9 +307,10 @@ func (r *Rewriter) emitNeutralised(tag []byte, ti *tagInfo, v Verdict) {
 }
 
 // emitMarks emits the attributes a neutralised element gains: a script's
-// or xml-stylesheet's type="text/plain", the data-consent marks, a frame's placeholder. After
-// the tag name each leads with a space; in the middle of a tag (mid),
-// where the space before them is already out, they end with one instead.
+// or xml-stylesheet's type="text/plain", the data-consent marks, a frame's
+// placeholder. After the tag name each leads with a space; in the middle
+// of a tag (mid), where the space before them is already out, they end
+// with one instead.
 func (r *Rewriter) emitMarks(v Verdict, mid bool) {
 	b := r.tmp[:0]
 	if r.el == elScript || r.el == elXMLStylesheet {
