@@ -33,9 +33,7 @@ func (s *proofSink) claimChain(c store.Claimer) error {
 		return fmt.Errorf("naming this gateway for its chain claim: %w", err)
 	}
 	s.claimer, s.holder = c, holder
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	other, err := c.Claim(ctx, s.chainID, holder, claimTTL)
+	other, err := s.tryClaim()
 	switch {
 	case err != nil:
 		s.logger.Warn("could not claim the chain in the store now; claiming it when the store answers",
@@ -52,9 +50,7 @@ func (s *proofSink) claimChain(c store.Claimer) error {
 // gateway configured with the same chain started meanwhile: both now seal
 // the same seqs, so the choices of one of them fail.
 func (s *proofSink) renewClaim() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	other, err := s.claimer.Claim(ctx, s.chainID, s.holder, claimTTL)
+	other, err := s.tryClaim()
 	switch {
 	case err != nil:
 		s.logger.Debug("renewing the chain claim", zap.String("chain", s.chainID), zap.Error(err))
@@ -62,6 +58,14 @@ func (s *proofSink) renewClaim() {
 		s.logger.Error("another gateway writes this chain too, so their proofs conflict and visitors' choices fail; give each instance its own chain",
 			zap.String("chain", s.chainID), zap.String("other", other))
 	}
+}
+
+// tryClaim claims (or renews) the chain for claimTTL; it returns the other
+// gateway that holds it instead, if any.
+func (s *proofSink) tryClaim() (other string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.claimer.Claim(ctx, s.chainID, s.holder, claimTTL)
 }
 
 // releaseClaim lets another gateway take the chain over at once.

@@ -167,15 +167,12 @@ func (r *Rewriter) settle(p []byte, i int, tag []byte, ti *tagInfo, v Verdict) {
 		r.unhold()
 		return
 	}
-	r.blocked++
-	r.flushBefore(p)
-	r.emitNeutralised(tag, ti, v)
-	r.emitHeldFrom(p, i, len(tag))
-	r.drop(i)
+	r.settleText(p, i, tag, ti, v, nil, len(tag))
 }
 
 // settleText is settle for an element whose text, held up to bodyEnd (what
-// follows, to p[i], begins its end tag), goes out as text instead.
+// follows, to p[i], begins its end tag), goes out as text instead; with
+// bodyEnd at the end of the tag, the held text goes out as it was.
 func (r *Rewriter) settleText(p []byte, i int, tag []byte, ti *tagInfo, v Verdict, text []byte, bodyEnd int) {
 	r.flushBefore(p)
 	if v.Block {
