@@ -326,9 +326,13 @@ for f in "${faults[@]}"; do
 		[[ ",$missing," == *",$f,"* ]] || missing+="${missing:+,}$f"
 	fi
 done
+# The spool is per chain and store (spool-<chain>-<store hash>); exactly one
+# here, or the rejected.log checked below would be a file that never exists.
+spools=("$work"/data/caddy/consentgate/spool-soak-1-*/)
+[ "${#spools[@]}" = 1 ] && [ -d "${spools[0]}" ] || { echo "want one spool directory of chain soak-1, found: ${spools[*]}" >&2; exit 1; }
 status=0
 "$work/soakdriver" check -run "$work/run.json" -export "$work/export.jsonl" -verify "$work/verify.json" \
-	-pending "${left/\?/-1}" -rejected "$work/data/caddy/consentgate/spool-soak-1/rejected.log" \
+	-pending "${left/\?/-1}" -rejected "${spools[0]}rejected.log" \
 	-events "$work/events" -faults "${summary:-none}" -missing-faults "$missing" -reload-problems "$reload_problems" || status=$?
 if [ "$status" != 0 ]; then
 	echo

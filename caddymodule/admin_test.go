@@ -117,6 +117,20 @@ func exportJSONL(t *testing.T, admin, query string) []exportedRecord {
 	return recs
 }
 
+// verifyAnswer is the admin API's answer to /consent/verify.
+type verifyAnswer struct {
+	OK     bool `json:"ok"`
+	Chains []struct {
+		Store      string `json:"store"`
+		Chain      string `json:"chain"`
+		OK         bool   `json:"ok"`
+		Records    int    `json:"records"`
+		Tombstones int    `json:"tombstones"`
+		LastSeq    int    `json:"last_seq"`
+		MACChecked bool   `json:"mac_checked"`
+	} `json:"chains"`
+}
+
 // auditPost posts a choice, which must be taken, and returns the answer.
 func auditPost(t *testing.T, c *http.Client, base, body string, headers ...string) *http.Response {
 	t.Helper()
@@ -242,18 +256,7 @@ func TestAdminAPI(t *testing.T) {
 	if len(shown.Records) != 2 || shown.Records[0].EventID != recs[0].EventID || shown.Records[1].Type != "withdrawn" {
 		t.Errorf("show: %+v", shown)
 	}
-	var verified struct {
-		OK     bool `json:"ok"`
-		Chains []struct {
-			Store      string `json:"store"`
-			Chain      string `json:"chain"`
-			OK         bool   `json:"ok"`
-			Records    int    `json:"records"`
-			Tombstones int    `json:"tombstones"`
-			LastSeq    int    `json:"last_seq"`
-			MACChecked bool   `json:"mac_checked"`
-		} `json:"chains"`
-	}
+	var verified verifyAnswer
 	adminJSON(t, "GET", admin+"/consent/verify", 200, &verified)
 	if !verified.OK || len(verified.Chains) != 1 || !verified.Chains[0].OK || verified.Chains[0].Records != 5 ||
 		!verified.Chains[0].MACChecked || !strings.HasPrefix(verified.Chains[0].Store, "bolt://") {

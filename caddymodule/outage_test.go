@@ -5,8 +5,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -184,4 +186,76 @@ func metricValue(t *testing.T, page, sample string) float64 {
 	}
 	t.Fatalf("no metric %s in\n%s", sample, grepLines(page, "caddy_consent_"))
 	return 0
+}
+
+// TestSitesOnTwoStoresKeepTheirSpoolsApart: two sites of one gateway write
+// the same chain id to different stores (both left without a chain line
+// take the data directory's; here it is set to keep the test apart), one of
+// them a Redis that is down. Its proofs wait in a spool of their own: after
+// a restart they are neither replayed into the other site's bolt file nor
+// continued from there, and they reach Redis once it is back. Both chains
+// verify, each with its own records.
+func TestSitesOnTwoStoresKeepTheirSpoolsApart(t *testing.T) {
+	node, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	node.Stop()
+	boltURL := "bolt://" + filepath.Join(t.TempDir(), "proofs.db")
+	redisURL := "redis://" + node.Addr() + "/0?prefix=twostores"
+	boltPort, redisPort, adminPort := freePort(t), freePort(t), freePort(t)
+	config := gatewaytest.Globals(adminPort) + fmt.Sprintf(`:%d {
+	consent {
+		store %s
+		chain two-stores
+	}
+	respond "bolt"
+}
+:%d {
+	consent {
+		store %s
+		chain two-stores
+	}
+	respond "redis"
+}`, boltPort, boltURL, redisPort, redisURL)
+	admin := fmt.Sprintf("http://localhost:%d", adminPort)
+	gatewaytest.Start(t, config)
+	c := gatewaytest.NewClient(t)
+	choice := `{"purposes":{"analytics":true}}`
+	for range 3 {
+		gatewaytest.PostChoice(t, c, baseURL(redisPort), choice) // spooled: Redis is down
+	}
+	for range 2 {
+		gatewaytest.PostChoice(t, c, baseURL(boltPort), choice)
+	}
+	gatewaytest.Stop(t)
+	gatewaytest.Start(t, config)
+	gatewaytest.PostChoice(t, c, baseURL(boltPort), choice)
+
+	// verified is the chain's verification in one store, or what the
+	// admin API answered instead.
+	verified := func(storeURL string) (verifyAnswer, string) {
+		var v verifyAnswer
+		resp, body := adminDo(t, "GET", admin+"/consent/verify?chain=two-stores&store="+url.QueryEscape(storeURL))
+		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &v) != nil {
+			return v, body
+		}
+		return v, ""
+	}
+	if v, other := verified(boltURL); !v.OK || len(v.Chains) != 1 || v.Chains[0].Records != 3 {
+		t.Errorf("the bolt site's chain after a restart with proofs of the Redis site spooled: %+v %s (want its own 3 records, verified)", v, other)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		v, other := verified(redisURL)
+		if v.OK && len(v.Chains) == 1 && v.Chains[0].Records == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the Redis site's 3 spooled proofs never arrived in Redis intact: %+v %s", v, other)
+		}
+	}
 }

@@ -155,8 +155,8 @@ func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) 
 		name:      h.storeName(),
 		chainID:   chainID,
 		keys:      keys,
-		headFile:  dataPath("chain-" + chainID + "-" + shortHash(h.storeName()) + ".head.json"),
-		spoolDir:  dataPath("spool-" + chainID),
+		headFile:  dataPath("chain-" + fileStem(chainID, h.storeName()) + ".head.json"),
+		spoolDir:  dataPath("spool-" + fileStem(chainID, h.storeName())),
 		logger:    h.logger.Named("proofs"),
 		retention: durationOr(h.ProofRetention, store.DefaultProofRetention),
 		stop:      make(chan struct{}),
@@ -208,6 +208,10 @@ func (s *proofSink) openStores() error {
 			s.store.Close()
 			return err
 		}
+	}
+	if err := s.adoptOldSpool(); err != nil {
+		s.store.Close()
+		return err
 	}
 	sp, err := spool.Open(s.spoolDir)
 	if err != nil {

@@ -1,0 +1,119 @@
+package caddymodule
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store/spool"
+)
+
+// A sink's files in the data directory are named by its chain and its
+// store (fileStem): one gateway may write one chain id to several stores,
+// as two sites without a chain line do (both take the data directory's).
+// Versions before 2026-12-07 named the spool by the chain alone, so two
+// such sinks shared it, and after a restart one of them replayed the
+// other's proofs into its own store. adoptOldSpool moves such a spool to
+// the sink it belongs to.
+
+// fileStem is what a sink's head file and spool are named by.
+func fileStem(chainID, storeName string) string {
+	return chainID + "-" + shortHash(storeName)
+}
+
+// oldSpoolMu keeps two sinks from adopting one old spool at once.
+var oldSpoolMu sync.Mutex
+
+// adoptOldSpool renames the chain's spool of an earlier version to this
+// sink's spool directory when its proofs are this sink's: when nothing in
+// it waits, when this sink's head file names its last record, or when no
+// other store's head file names this chain (no other sink of this data
+// directory has written it). Otherwise it is left where it is, and the log
+// says so: its proofs are kept, for the operator to hand to the right store.
+func (s *proofSink) adoptOldSpool() error {
+	oldSpoolMu.Lock()
+	defer oldSpoolMu.Unlock()
+	old := dataPath("spool-" + s.chainID)
+	if _, err := os.Stat(old); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	mine, pending, err := s.ownsOldSpool(old)
+	if err != nil {
+		return fmt.Errorf("proof spool of an earlier version: %w", err)
+	}
+	_, err = os.Stat(s.spoolDir)
+	ownExists := err == nil
+	switch {
+	case !mine:
+		s.logger.Error("a proof spool of an earlier version holds proofs of this chain that another store's sink may have written; "+
+			"they are left there: stop the gateway and rename the directory to the spool of their store (spool-<chain>-<store hash>, as the head file chain-<chain>-<store hash>.head.json names it)",
+			zap.String("chain", s.chainID), zap.String("spool", old), zap.Int("pending", pending))
+		return nil
+	case ownExists && pending > 0:
+		s.logger.Error("a proof spool of an earlier version holds proofs of this chain beside this store's own spool; "+
+			"they are left there: stop the gateway and replay them (move this store's spool aside and rename the old one in its place)",
+			zap.String("chain", s.chainID), zap.String("spool", old), zap.String("own_spool", s.spoolDir), zap.Int("pending", pending))
+		return nil
+	case ownExists:
+		return nil // nothing waits in it
+	}
+	if err := os.Rename(old, s.spoolDir); err != nil {
+		return fmt.Errorf("moving the proof spool of an earlier version: %w", err)
+	}
+	if pending > 0 {
+		s.logger.Info("took over the proof spool of an earlier version", zap.String("chain", s.chainID),
+			zap.String("spool", s.spoolDir), zap.Int("pending", pending))
+	}
+	return nil
+}
+
+// ownsOldSpool tells whether the old spool's pending proofs are this
+// sink's, and how many there are.
+func (s *proofSink) ownsOldSpool(dir string) (mine bool, pending int, err error) {
+	sp, err := spool.Open(dir)
+	if err != nil {
+		return false, 0, err
+	}
+	last, ok, err := sp.LastRecord()
+	pending = sp.Pending()
+	if cerr := sp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || !ok {
+		return !ok && err == nil, pending, err
+	}
+	if last.Chain != s.chainID {
+		return false, pending, nil
+	}
+	var head proof.Head
+	if readJSON(s.headFile, &head) == nil && head.Seq == last.Seq && head.Hash == last.Hash {
+		return true, pending, nil
+	}
+	heads, err := filepath.Glob(dataPath("chain-" + s.chainID + "-*.head.json"))
+	if err != nil {
+		return false, pending, err
+	}
+	for _, h := range heads {
+		if h != s.headFile && isHeadFileOf(filepath.Base(h), s.chainID) {
+			return false, pending, nil
+		}
+	}
+	return true, pending, nil
+}
+
+// isHeadFileOf tells whether name is a head file of chain, not of a chain
+// whose id merely starts with it.
+func isHeadFileOf(name, chainID string) bool {
+	hash, ok := strings.CutPrefix(name, "chain-"+chainID+"-")
+	hash, ok2 := strings.CutSuffix(hash, ".head.json")
+	_, err := hex.DecodeString(hash)
+	return ok && ok2 && len(hash) == 8 && err == nil
+}
