@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -130,6 +131,16 @@ func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []
 		}
 	} else {
 		emit = func(raw []byte) error {
+			if bytes.ContainsAny(raw, "\r\n") {
+				// Stored by hand across lines (the gateway never does):
+				// one line per record still, the same JSON, so hashes
+				// verify as they would (they cover the canonical form).
+				var line bytes.Buffer
+				if err := json.Compact(&line, raw); err != nil {
+					return fmt.Errorf("undecodable record after %d: %w", n, err)
+				}
+				raw = line.Bytes()
+			}
 			buf.Write(raw)
 			return buf.WriteByte('\n')
 		}

@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/binary"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -278,13 +278,7 @@ func TestVerifyNamesTampering(t *testing.T) {
 // record at seq del, as someone with access to the file could.
 func tamper(t *testing.T, path, chain string, alter, del uint64) {
 	t.Helper()
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bbolt.Tx) error {
-		rec := tx.Bucket([]byte("chains")).Bucket([]byte(chain)).Bucket([]byte("rec"))
+	updateRecords(t, path, chain, func(rec *bbolt.Bucket) error {
 		key := binary.BigEndian.AppendUint64(nil, alter)
 		old := rec.Get(key)
 		changed := bytes.Replace(old, []byte(`"marketing":true`), []byte(`"marketing":false`), 1)
@@ -296,8 +290,56 @@ func tamper(t *testing.T, path, chain string, alter, del uint64) {
 		}
 		return rec.Delete(binary.BigEndian.AppendUint64(nil, del))
 	})
+}
+
+// updateRecords changes a chain's stored records in the bolt file at path,
+// as someone with access to it could.
+func updateRecords(t *testing.T, path, chain string, change func(rec *bbolt.Bucket) error) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		return change(tx.Bucket([]byte("chains")).Bucket([]byte(chain)).Bucket([]byte("rec")))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExportOfARecordStoredAcrossLines: a record rewritten in the file as
+// indented JSON, the same content (so it still verifies), is exported as
+// one JSON line like every other, and the export is complete.
+func TestExportOfARecordStoredAcrossLines(t *testing.T) {
+	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-lines", okPage)
+	admin := fmt.Sprintf("localhost:%d", adminPort)
+	gatewaytest.Start(t, caddyfile)
+	for range 3 {
+		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), gatewaytest.BaseURL(port), `{"all":true}`)
+	}
+	gatewaytest.Stop(t)
+	updateRecords(t, db, "ctl-lines", func(rec *bbolt.Bucket) error {
+		key := binary.BigEndian.AppendUint64(nil, 2)
+		var indented bytes.Buffer
+		if err := json.Indent(&indented, rec.Get(key), "", "  "); err != nil {
+			return err
+		}
+		return rec.Put(key, indented.Bytes())
+	})
+	gatewaytest.Start(t, caddyfile)
+	code, stdout, stderr := ctl(t, "export", "--address", admin)
+	if code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	if recs := readJSONL(t, stdout); len(recs) != 3 || recs[1].Seq != 2 {
+		t.Errorf("export: %d records, want 3, one per line", len(recs))
+	}
+	if code, stdout, _ := ctl(t, "verify", "--address", admin); code != 0 {
+		t.Errorf("verify of the same content stored across lines: exit %d\n%s", code, stdout)
 	}
 }
 

@@ -79,9 +79,14 @@ func TestFormatScript(t *testing.T) {
 	_ = json.Unmarshal(lines[2], &m)
 	m["purposes"].(map[string]any)["marketing"] = true
 	lines[2], _ = json.Marshal(m)
+	// And put an injected "type" in front of gw-a seq 6's own: a JSON
+	// parser that keeps the last of two equal keys would see the record
+	// as it was sealed.
+	lines[5] = append([]byte(`{"type":"withdrawn",`), lines[5][1:]...)
 	tampered := append(append([][]byte{}, lines[:18]...), lines[19:]...)
 	out, code = run(tampered)
-	if code != 1 || !strings.Contains(out, "gw-a: altered at seq 3") || !strings.Contains(out, "gw-b: gap at seq 7") {
+	if code != 1 || !strings.Contains(out, "gw-a: altered at seq 3") || !strings.Contains(out, "gw-b: gap at seq 7") ||
+		!strings.Contains(out, "gw-a: altered at seq 6: duplicate key 'type'") {
 		t.Fatalf("tampered export: exit %d\n%s", code, out)
 	}
 }
