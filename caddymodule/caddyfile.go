@@ -61,6 +61,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			description <lang> <text>
 //			sale
 //		}
+//		services    all|declared
 //		vendor <id> {
 //			name        <text>
 //			company     <text>
@@ -142,6 +143,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = optionalArg(d, &h.ConsentMode, banner.ConsentModeBasic)
 			if err == nil && h.ConsentMode != banner.ConsentModeBasic && h.ConsentMode != banner.ConsentModeAdvanced {
 				err = d.Errf("consent_mode %q: use basic or advanced", h.ConsentMode)
+			}
+		case "services":
+			err = oneArg(d, &h.Services)
+			if err == nil && h.Services != ServicesAll && h.Services != ServicesDeclared {
+				err = d.Errf("services %q: use %s (the banner lists the whole catalogue) or %s (only the vendors declared here)", h.Services, ServicesAll, ServicesDeclared)
 			}
 		case "banner":
 			err = h.parseBanner(d)
@@ -232,7 +238,7 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
 	}
 	dur, err := caddy.ParseDuration(s)
 	if err != nil {
-		return d.Errf("bad duration %q: %v", s, err)
+		return d.Errf("bad duration %q: %v (use h or d, such as 180d; w, mo and y are for the cookie lifetimes the banner shows)", s, err)
 	}
 	if dur <= 0 {
 		return d.Errf("duration %q must be positive", s)
@@ -555,6 +561,9 @@ func parseMatch(d *caddyfile.Dispenser, r *catalog.Rules) error {
 		args = args[1:]
 	} else if args[0] == "any" {
 		args = args[1:]
+	} else if len(args) > 1 && !strings.ContainsAny(args[0], "./*:") {
+		// A word before the patterns is meant as a kind (iframe, img, …).
+		return d.Errf("match kind %q: use any, script, frame, image or link", args[0])
 	}
 	if len(args) == 0 {
 		return d.Errf("match needs at least one pattern")

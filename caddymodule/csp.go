@@ -237,7 +237,8 @@ func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request) error {
 		kind := directiveKind(rep.Directive)
 		vendor := ""
 		if i := m.Match(kind, []byte(rep.Blocked)); i >= 0 {
-			vendor = h.policy.Vendors[i].ID
+			v, _ := h.policy.Recognised(i)
+			vendor = v.ID
 		}
 		thirdParties.ObserveReport(site, path, kind, host, vendor)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,11 @@ type Handler struct {
 	// Vendors added to (or, by id, overriding fields of) the built-in
 	// catalogue.
 	Vendors []catalog.Vendor `json:"vendors,omitempty"`
+	// Services is which services the banner lists: "all" (default) the
+	// whole catalogue and Vendors; "declared" only Vendors, asking only
+	// about their purposes, the Purposes declared and necessary. The
+	// catalogue's other services are still recognised, and stay blocked.
+	Services string `json:"services,omitempty"`
 	// Store keeps the consent proofs: a Redis URL (redis://, rediss://,
 	// redis+sentinel://, redis+cluster://) or bolt:///path. Default: an
 	// embedded bolt file in Caddy's data directory.
@@ -153,13 +159,15 @@ type Handler struct {
 	// placeholders caches rendered srcdoc placeholders by language, vendor
 	// and purpose.
 	placeholders *sync.Map
-	sink         *proofSink
-	sinkKey      string
-	textsHash    map[string]string // by language: what the banner shows
-	metrics      *metrics
-	renew        time.Duration
-	renewRefus   time.Duration
-	logger       *zap.Logger
+	// markup notes purposes page markup names that the policy lacks.
+	markup     *markupPurposes
+	sink       *proofSink
+	sinkKey    string
+	textsHash  map[string]string // by language: what the banner shows
+	metrics    *metrics
+	renew      time.Duration
+	renewRefus time.Duration
+	logger     *zap.Logger
 }
 
 // KeyPair is one generation of cookie keys, base64 or hex encoded.
@@ -194,6 +202,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.placeholders = new(sync.Map)
+	h.markup = &markupPurposes{logger: h.logger}
 	h.cspCache = new(sync.Map)
 	h.lengths = newLengthCache()
 	if h.pages, err = newPageCacheFor(h.PageCache); err != nil {
@@ -245,8 +254,54 @@ func (h *Handler) buildPolicy() error {
 		}
 	}
 	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
-	h.policy, err = policy.New(purposes, vendors, h.locales.Fingerprint())
+	switch h.Services {
+	case "", ServicesAll:
+		h.policy, err = policy.New(purposes, vendors, h.locales.Fingerprint())
+	case ServicesDeclared:
+		listed, unlisted := splitDeclared(vendors, h.Vendors)
+		purposes = askedPurposes(purposes, listed, h.Purposes)
+		h.policy, err = policy.NewListing(purposes, listed, unlisted, h.locales.Fingerprint())
+	default:
+		err = fmt.Errorf("services %q: use %s or %s", h.Services, ServicesAll, ServicesDeclared)
+	}
 	return err
+}
+
+// The values of the services subdirective.
+const (
+	ServicesAll      = "all"
+	ServicesDeclared = "declared"
+)
+
+// splitDeclared parts the merged vendors into those the operator declared
+// and the rest of the catalogue.
+func splitDeclared(vendors, declared []catalog.Vendor) (listed, unlisted []catalog.Vendor) {
+	ids := make(map[string]bool, len(declared))
+	for _, v := range declared {
+		ids[v.ID] = true
+	}
+	for _, v := range vendors {
+		if ids[v.ID] {
+			listed = append(listed, v)
+		} else {
+			unlisted = append(unlisted, v)
+		}
+	}
+	return listed, unlisted
+}
+
+// askedPurposes keeps, in order, the purposes a site that lists only its
+// declared services asks about: necessary, those of its services, and
+// those the operator declared.
+func askedPurposes(purposes []policy.Purpose, listed []catalog.Vendor, declared []policy.Purpose) []policy.Purpose {
+	asked := map[string]bool{policy.Necessary: true}
+	for _, v := range listed {
+		asked[v.Purpose] = true
+	}
+	for _, p := range declared {
+		asked[p.ID] = true
+	}
+	return slices.DeleteFunc(slices.Clone(purposes), func(p policy.Purpose) bool { return !asked[p.ID] })
 }
 
 func (h *Handler) setDefaults() {
@@ -395,7 +450,7 @@ func overlayTexts(base, over map[string]string) map[string]string {
 // form; and the assets they name.
 func (h *Handler) buildHooks() error {
 	var cm *banner.ConsentMode
-	vendors := h.policy.Vendors
+	vendors := h.policy.RecognisedVendors()
 	if h.ConsentMode != "" {
 		cm = &banner.ConsentMode{Mode: h.ConsentMode, Map: banner.DefaultConsentModeMap()}
 	}
@@ -403,9 +458,8 @@ func (h *Handler) buildHooks() error {
 		// Google tags that honour Consent Mode load denied: the shim must
 		// let them through as the rewriter does.
 		h.consentModeVendors = map[string]bool{}
-		vendors = append([]catalog.Vendor(nil), vendors...)
 		for i, v := range vendors {
-			if v.ConsentMode {
+			if v.ConsentMode && v.Purpose != policy.Unlisted {
 				h.consentModeVendors[v.ID] = true
 				vendors[i].Purpose = policy.Necessary
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/consentgate/consentgate/banner"
+	"github.com/consentgate/consentgate/consent/policy"
 	"github.com/consentgate/consentgate/consent/rewrite"
 )
 
@@ -42,11 +43,15 @@ func (h *Handler) placeholderDoc(lang string, v rewrite.Verdict) string {
 	if name == "" {
 		name = v.Vendor
 	}
+	texts := h.locales.Texts(lang)
+	if v.Purpose == policy.Unlisted {
+		return banner.PlaceholderHead + html.EscapeString(fmt.Sprintf(texts["placeholder_unlisted"], name)) + "</p>"
+	}
 	purpose := v.Purpose
 	if p, ok := h.policy.Purpose(v.Purpose); ok {
 		purpose = banner.PickText(p.Name, lang, h.DefaultLanguage, p.ID)
 	}
-	text := html.EscapeString(fmt.Sprintf(h.locales.Texts(lang)["placeholder"], name, purpose))
+	text := html.EscapeString(fmt.Sprintf(texts["placeholder"], name, purpose))
 	return banner.PlaceholderHead + text + "</p>"
 }
 

@@ -423,7 +423,7 @@ func (pw *pageWriter) options() rewrite.Options {
 	b = h.hooks[v.lang].Append(b, state, pw.nonce)
 	hook := len(b)
 	body := hook
-	if !state.Decided && pw.kind != bodyXHTML { // XHTML has no noscript
+	if !state.Decided && h.policy.AsksAnything() && pw.kind != bodyXHTML { // XHTML has no noscript
 		returnTo := pw.req.URL.RequestURI()
 		b = h.noscripts[v.lang].Append(b, returnTo)
 		body = len(b)
@@ -432,7 +432,7 @@ func (pw *pageWriter) options() rewrite.Options {
 	*buf = b
 	pw.hook = buf
 	return rewrite.Options{
-		Judge:         h.judge(v.decision),
+		Judge:         markupJudge{h.judge(v.decision), h.policy, h.markup, pw.req.URL.Path},
 		Early:         b[:early:early],
 		Hook:          b[early:hook:hook],
 		Body:          b[hook:body:body],
@@ -473,9 +473,10 @@ func (j consentModeJudge) release(v rewrite.Verdict) rewrite.Verdict {
 }
 
 // noteThirdParty records, for the third-party scan, URLs of other sites
-// that no vendor of the policy covers.
+// that no vendor the policy lists covers (an unlisted vendor's are blocked,
+// and shown there so that the operator can list it).
 func (pw *pageWriter) noteThirdParty(kind catalog.Kind, url []byte, v rewrite.Verdict) {
-	if v.Vendor != "" || v.Block {
+	if (v.Vendor != "" || v.Block) && v.Purpose != policy.Unlisted {
 		return
 	}
 	host, ok := pw.h.policy.Matcher().Host(url)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -529,5 +530,81 @@ func TestReadmeJSONConfig(t *testing.T) {
 	if len(handlers) != 1 || !reflect.DeepEqual(handlers[0], want) {
 		got, _ := json.MarshalIndent(handlers, "", "  ")
 		t.Errorf("the README's JSON config is not what its Caddyfile snippet adapts to:\n%s", got)
+	}
+}
+
+// TestExamplesAskOnlyWhatTheirPoliciesName: each example's banner asks about
+// the purposes its privacy policy names and lists the services its pages
+// use, no others: the institute (no third parties) about nothing, so its
+// banner does not open by itself; the portal (no analytics, no advertising)
+// only about its newsletter form; the shop about the services its policy
+// lists, every one its pages embed among them.
+func TestExamplesAskOnlyWhatTheirPoliciesName(t *testing.T) {
+	tests := []struct {
+		name     string
+		purposes []string
+		vendors  []string // nil: every service the pages embed, and no other catalogued one
+	}{
+		{"institute", []string{"necessary"}, []string{}},
+		{"portal", []string{"functional", "necessary"}, []string{"brevo"}},
+		{"shop", []string{"analytics", "functional", "marketing", "necessary", "social"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := startExample(t, tt.name, t.TempDir())
+			c := gatewaytest.NewClient(t)
+			_, body := gatewaytest.Get(t, c, base+"/.consent/state")
+			var state struct {
+				Purposes map[string]bool `json:"purposes"`
+			}
+			if err := json.Unmarshal([]byte(body), &state); err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Sorted(maps.Keys(state.Purposes)); !slices.Equal(got, tt.purposes) {
+				t.Errorf("the banner asks about %v, want %v", got, tt.purposes)
+			}
+			_, page := gatewaytest.Get(t, c, base+"/")
+			var cfg struct {
+				Details string `json:"details"`
+			}
+			m := regexp.MustCompile(`<script type="application/json" id="consentgate-config">([^<]*)</script>`).FindStringSubmatch(page)
+			if m == nil || json.Unmarshal([]byte(html.UnescapeString(m[1])), &cfg) != nil {
+				t.Fatalf("no banner config on the home page")
+			}
+			_, body = gatewaytest.Get(t, c, base+cfg.Details)
+			var details struct {
+				Purposes []struct {
+					Vendors []struct{ ID string } `json:"vendors"`
+				} `json:"purposes"`
+			}
+			if err := json.Unmarshal([]byte(body), &details); err != nil {
+				t.Fatal(err)
+			}
+			listed := []string{}
+			for _, p := range details.Purposes {
+				for _, v := range p.Vendors {
+					listed = append(listed, v.ID)
+				}
+			}
+			slices.Sort(listed)
+			if tt.vendors != nil && !slices.Equal(listed, tt.vendors) {
+				t.Errorf("the banner lists %v, want %v", listed, tt.vendors)
+			}
+			vendors := exampleVendors(t, tt.name)
+			matcher, err := catalog.NewMatcher(vendors)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages, _ := filepath.Glob(filepath.Join("examples", tt.name, "site", "*.html"))
+			for _, file := range pages {
+				original, _ := os.ReadFile(file)
+				htmlcheck.Inspect(original).Trackers(matcher, vendors, func(v catalog.Vendor) bool {
+					if !slices.Contains(listed, v.ID) {
+						t.Errorf("%s embeds %s, which the banner does not list", filepath.Base(file), v.ID)
+					}
+					return true
+				})
+			}
+		})
 	}
 }

@@ -216,8 +216,10 @@
   // --- opening, closing, keyboard ----------------------------------------
 
   function isOpen() { return overlay && !overlay.hidden; }
-  // A decision is still owed on a first visit and after a policy change.
-  function owed() { return !state.decided || !!state.changed; }
+  // A decision is still owed on a first visit and after a policy change,
+  // when the site asks about anything beyond the strictly necessary.
+  var asks = purposes.some(function (p) { return p.id != "necessary"; });
+  function owed() { return asks && (!state.decided || !!state.changed); }
 
   // open shows layer n and focuses its first control (or, back on the first
   // layer, the Settings button).
@@ -392,6 +394,8 @@
       ".cg-ph button{padding:.1em .5em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}}");
     // Loading once grants nothing, so the gateway's enforced policy would
     // block a vendor's frame: only "always allow" is offered then.
+    // A service the site does not list is never loaded (no consent covers it).
+    if (purpose == "-unlisted") return;
     if (g && g.activate && !(cfg.reload_on_grant && vendor)) {
       var once = button(t.load_once, null, "cg-once", null);
       once = d.importNode(once, true);
@@ -450,7 +454,7 @@
     build();
     decorateAll();
     if (owed()) open(1);
-    else reopen.hidden = false;
+    else reopen.hidden = !state.decided;
   }
   if (D.body) start();
   else D.addEventListener("DOMContentLoaded", start);

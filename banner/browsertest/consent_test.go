@@ -288,7 +288,9 @@ func heldElement(id string) string {
 }
 
 func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
-	p := newPage(t, startShop(t))
+	// Every catalogued service listed: the page adds some the shop does not
+	// use (TestUnlistedServicesAddedAtRunTimeStayHeld is the shop as it is).
+	p := newPage(t, startShop(t, "services all"))
 	p.open("/imprint.html")
 	p.waitFirstLayer()
 	p.forgetRequests()
@@ -385,6 +387,46 @@ func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
 		}
 	}
 	p.waitFor("the held cookie writes are replayed in order (the later value stays)", `document.cookie.indexOf('_fbp=fb.1.1700000000.42') >= 0`)
+}
+
+// TestUnlistedServicesAddedAtRunTimeStayHeld: the shop lists only the
+// services it uses (services declared). After Accept all, a frame and an
+// image the page adds at run time from catalogued services it does not
+// list (Vimeo, LinkedIn) are held by the shim and never requested, while
+// one from a listed service (YouTube) loads.
+func TestUnlistedServicesAddedAtRunTimeStayHeld(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/imprint.html")
+	p.waitFirstLayer()
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitBannerGone()
+	p.forgetRequests()
+	evalJS[bool](p, `(function () {
+  var f = document.createElement('iframe');
+  f.id = 'rt-frame';
+  f.title = 'Vimeo video';
+  f.src = 'https://player.vimeo.com/video/76979871';
+  document.body.appendChild(f);
+  var i = document.createElement('img');
+  i.id = 'rt-img';
+  i.alt = '';
+  i.setAttribute('src', 'https://px.ads.linkedin.com/collect/?pid=1&fmt=gif');
+  document.body.appendChild(i);
+  var y = document.createElement('iframe');
+  y.id = 'rt-listed';
+  y.title = 'YouTube video';
+  y.src = 'https://www.youtube.com/embed/M7lc1UVf-VE';
+  document.body.appendChild(y);
+  return true;
+})()`)
+	p.waitHosts("after Accept all, a frame of the listed YouTube added at run time loads", "www.youtube.com")
+	p.waitIdle()
+	p.expectHostsNotRequested("after Accept all, services the shop does not list stay off", "player.vimeo.com", "px.ads.linkedin.com")
+	for _, id := range []string{"rt-frame", "rt-img"} {
+		if !evalJS[bool](p, heldElement(id)) {
+			t.Errorf("after Accept all, #%s of a service the shop does not list must stay held", id)
+		}
+	}
 }
 
 func TestWithdrawReloadsAndLeavesNoVendorCookie(t *testing.T) {

@@ -592,3 +592,30 @@ func TestOperatorPageActionsAndBannerWithdraw(t *testing.T) {
 		t.Errorf("the banner's Withdraw button must record a %s proof; GET /.consent/proofs lists:%s", proof.Withdrawn, recordSummary(own.Records))
 	}
 }
+
+// TestSiteThatAsksNothingOpensNoBanner: the institute example lists no
+// service, so its banner asks about nothing: a visit shows no dialog and
+// sets no cookie, as its privacy policy promises. Its footer's Privacy
+// settings link still opens the settings, and only a choice saved there
+// sets the cookie (the one exception the policy names).
+func TestSiteThatAsksNothingOpensNoBanner(t *testing.T) {
+	p := newPage(t, startExample(t, "institute"))
+	p.open("/")
+	p.waitIdle()
+	if l := p.layers(); l.First || l.Second {
+		t.Fatal("a site that asks about nothing opened its banner by itself")
+	}
+	if evalJS[bool](p, "!!("+reopenControl+")") {
+		t.Error("before any choice, a site that asks about nothing shows a floating Privacy settings control")
+	}
+	if c := p.cookies(); len(c) > 0 {
+		t.Errorf("a visit set cookies: %v", c[0].Name)
+	}
+	p.click("the footer's Privacy settings link", `document.querySelector('footer [data-consent-action=open]')`)
+	p.waitSecondLayer()
+	p.click("the second layer's Save selection button", `cg.control(cg.second(), 'save')`)
+	p.waitBannerGone()
+	if c := p.cookies(); len(c) != 1 || c[0].Name != "consentgate" {
+		t.Errorf("after saving a choice in the settings, want the one consent cookie; have %d cookies", len(c))
+	}
+}

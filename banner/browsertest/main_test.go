@@ -125,13 +125,14 @@ var (
 	adminLine = regexp.MustCompile(`(?m)^[ \t]*admin[ \t]+\S+[ \t]*$`)
 	portLine  = regexp.MustCompile(`(?m)^(\s*http_port\s+)\d+`)
 	siteLine  = regexp.MustCompile(`(?m)^:\d+ \{`)
-	rootLine  = regexp.MustCompile(`(?m)^([ \t]*root \* )examples/shop/site[ \t]*$`)
+	rootLine  = regexp.MustCompile(`(?m)^([ \t]*root \* )examples/[a-z]+/site[ \t]*$`)
+	logFile   = regexp.MustCompile(`(?m)^([ \t]*output file )examples/\S+`)
 	consentLn = regexp.MustCompile(`(?m)^([ \t]*)consent \{[ \t]*$`)
 )
 
 // shopSettings are the consent block's one-line settings the shop's
 // Caddyfile makes; an extra line for one of them replaces the shop's.
-var shopSettings = []string{"privacy_policy", "default_language"}
+var shopSettings = []string{"privacy_policy", "default_language", "services"}
 
 // startShop runs the example web shop's own Caddyfile (examples/shop) on a
 // free port, without the admin endpoint, with extra lines added at the top
@@ -139,7 +140,14 @@ var shopSettings = []string{"privacy_policy", "default_language"}
 // shopSettings (say "default_language de"), and returns its base URL.
 func startShop(t *testing.T, extraConsent ...string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot, "examples", "shop", "Caddyfile"))
+	return startExample(t, "shop", extraConsent...)
+}
+
+// startExample is startShop for any example (its log file, if it has one,
+// goes to a temporary directory).
+func startExample(t *testing.T, name string, extraConsent ...string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot, "examples", name, "Caddyfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +161,20 @@ func startShop(t *testing.T, extraConsent ...string) string {
 		{adminLine, "\tadmin off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}"},
 		{portLine, fmt.Sprintf("${1}%d", p)},
 		{siteLine, fmt.Sprintf(":%d {", p)},
-		{rootLine, "${1}" + filepath.Join(repoRoot, "examples", "shop", "site")},
+		{rootLine, "${1}" + filepath.Join(repoRoot, "examples", name, "site")},
+	}
+	if logFile.MatchString(cf) {
+		edits = append(edits, edit{logFile, "${1}" + filepath.Join(t.TempDir(), "access.log")})
 	}
 	var added []string
 	for _, l := range extraConsent {
+		if id, ok := strings.CutPrefix(l, "vendor "); ok {
+			// A vendor block replaces the example's bare declaration of it.
+			bare := regexp.MustCompile(`(?m)^[ \t]*vendor ` + regexp.QuoteMeta(strings.TrimSuffix(id, " {")) + `[ \t]*\n`)
+			if bare.MatchString(cf) {
+				edits = append(edits, edit{bare, ""})
+			}
+		}
 		if key, _, _ := strings.Cut(l, " "); slices.Contains(shopSettings, key) {
 			edits = append(edits, edit{regexp.MustCompile(`(?m)^([ \t]*)` + key + `[ \t].*$`), "${1}" + l})
 		} else {
@@ -168,7 +186,7 @@ func startShop(t *testing.T, extraConsent ...string) string {
 	}
 	for _, r := range edits {
 		if !r.re.MatchString(cf) {
-			t.Fatalf("examples/shop/Caddyfile changed: nothing matches %s", r.re)
+			t.Fatalf("examples/%s/Caddyfile changed: nothing matches %s", name, r.re)
 		}
 		cf = r.re.ReplaceAllString(cf, r.with)
 	}

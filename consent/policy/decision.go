@@ -130,8 +130,12 @@ func (d *Decision) Key() string {
 	return k
 }
 
-// VendorAllowed reports whether a vendor (by index) may load.
+// vendorAllowed reports whether a recognised vendor (by index) may load:
+// never an unlisted one.
 func (d *Decision) vendorAllowed(i int) bool {
+	if i >= len(d.policy.vendorPurpose) {
+		return false
+	}
 	return d.granted&(1<<d.policy.vendorPurpose[i]) != 0 || d.vendors[i]
 }
 
@@ -149,7 +153,11 @@ func (d *Decision) CookieAllowed(name string) bool {
 }
 
 func (d *Decision) verdict(i int) rewrite.Verdict {
-	v := &d.policy.Vendors[i]
+	v := &d.policy.recognised[i]
+	if i >= len(d.policy.Vendors) {
+		// No vendor id: nothing on the page offers to allow it.
+		return rewrite.Verdict{Block: true, VendorName: v.Name, Purpose: Unlisted}
+	}
 	return rewrite.Verdict{Block: !d.vendorAllowed(i), Vendor: v.ID, VendorName: v.Name, Purpose: v.Purpose}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/rewrite"
@@ -17,7 +18,8 @@ const maxPurposes = 64
 // every request.
 type Policy struct {
 	Purposes []Purpose
-	Vendors  []catalog.Vendor
+	// Vendors are the services the visitor is asked about.
+	Vendors []catalog.Vendor
 	// Version identifies everything a visitor is asked about; a consent given
 	// under another version is no longer valid. It is the start of Hash.
 	Version string
@@ -25,6 +27,9 @@ type Policy struct {
 	// record it.
 	Hash string
 
+	// recognised are Vendors, then the unlisted ones: matched, and so
+	// always blocked, but never asked about (NewListing).
+	recognised    []catalog.Vendor
 	matcher       *catalog.Matcher
 	purposeIndex  map[string]int
 	vendorIndex   map[string]int
@@ -33,9 +38,22 @@ type Policy struct {
 	necessaryBit  uint64
 }
 
+// Unlisted is the purpose an unlisted vendor's markup is held under: not a
+// valid purpose id, so no policy has it and no consent grants it.
+const Unlisted = "-unlisted"
+
 // New validates purposes and vendors and builds a policy. shownTexts is any
 // further text the visitor is shown (banner wording) and enters the version.
 func New(purposes []Purpose, vendors []catalog.Vendor, shownTexts ...[]byte) (*Policy, error) {
+	return NewListing(purposes, vendors, nil, shownTexts...)
+}
+
+// NewListing is New for a site that lists only some services: it asks about
+// purposes and vendors, and recognises the unlisted vendors too, whose
+// markup stays blocked whatever the visitor grants (Unlisted), since
+// consent to a purpose covers only the services the visitor was shown.
+// Unlisted vendors are not part of the version.
+func NewListing(purposes []Purpose, vendors, unlisted []catalog.Vendor, shownTexts ...[]byte) (*Policy, error) {
 	if len(purposes) > maxPurposes {
 		return nil, fmt.Errorf("at most %d purposes are supported, got %d", maxPurposes, len(purposes))
 	}
@@ -82,7 +100,8 @@ func New(purposes []Purpose, vendors []catalog.Vendor, shownTexts ...[]byte) (*P
 		p.vendorIndex[v.ID] = i
 		p.vendorPurpose[i] = pi
 	}
-	m, err := catalog.NewMatcher(vendors)
+	p.recognised = append(vendors[:len(vendors):len(vendors)], unlisted...)
+	m, err := catalog.NewMatcher(p.recognised)
 	if err != nil {
 		return nil, err
 	}
@@ -142,5 +161,27 @@ func (p *Policy) Vendor(id string) (catalog.Vendor, bool) {
 	return p.Vendors[i], true
 }
 
-// Matcher is the compiled match rules of the policy's vendors.
+// Recognised returns the vendor a Matcher index names, and whether the
+// visitor is asked about it (false for an unlisted vendor).
+func (p *Policy) Recognised(i int) (v catalog.Vendor, listed bool) {
+	return p.recognised[i], i < len(p.Vendors)
+}
+
+// RecognisedVendors lists every vendor the policy matches, the unlisted
+// ones with the purpose Unlisted: what the shim holds back in the browser.
+func (p *Policy) RecognisedVendors() []catalog.Vendor {
+	all := slices.Clone(p.recognised)
+	for i := len(p.Vendors); i < len(all); i++ {
+		all[i].Purpose = Unlisted
+	}
+	return all
+}
+
+// AsksAnything reports whether the policy has a purpose beyond the strictly
+// necessary: if not, there is nothing for a visitor to decide, and the
+// banner opens only when asked to.
+func (p *Policy) AsksAnything() bool { return len(p.Purposes) > 1 }
+
+// Matcher is the compiled match rules of the policy's vendors, listed and
+// unlisted: its indexes are Recognised's.
 func (p *Policy) Matcher() *catalog.Matcher { return p.matcher }

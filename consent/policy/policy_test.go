@@ -141,3 +141,54 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestUnlistedVendorsStayBlocked: a policy that lists only some services
+// still recognises the others, and no grant lets them load: not their
+// purpose, not "always allow" by id, not their cookies. They are not part
+// of what the visitor is shown, so not of the version either.
+func TestUnlistedVendorsStayBlocked(t *testing.T) {
+	var listed, unlisted []catalog.Vendor
+	for _, v := range catalog.Builtin() {
+		if v.ID == "matomo" {
+			listed = append(listed, v)
+		} else {
+			unlisted = append(unlisted, v)
+		}
+	}
+	if len(listed) != 1 {
+		t.Fatal("the catalogue has no matomo")
+	}
+	p, err := policy.NewListing(policy.DefaultPurposes(), listed, unlisted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Vendors) != 1 || len(p.RecognisedVendors()) != len(catalog.Builtin()) {
+		t.Errorf("lists %d vendors and recognises %d, want 1 and the whole catalogue", len(p.Vendors), len(p.RecognisedVendors()))
+	}
+	d := p.Decide(policy.Choice{Purposes: []string{"analytics"}, Vendors: []string{"google-analytics"}}, false)
+	if v := d.JudgeURL(catalog.KindScript, []byte("https://www.googletagmanager.com/gtag/js?id=G-1")); !v.Block || v.Purpose != policy.Unlisted || v.Vendor != "" {
+		t.Errorf("Google Analytics, unlisted, with analytics granted and allowed by id: %+v, want blocked as unlisted", v)
+	}
+	if v := d.JudgeInline([]byte(`gtag('config','G-1'); (function(){ga.src='https://www.google-analytics.com/analytics.js'})()`)); !v.Block {
+		t.Errorf("an unlisted vendor's inline snippet with its purpose granted: %+v", v)
+	}
+	if d.CookieAllowed("_ga") || d.VendorAllowedID("google-analytics") {
+		t.Error("an unlisted vendor's cookie or id is allowed")
+	}
+	if v := d.JudgeURL(catalog.KindScript, []byte("https://cdn.matomo.cloud/x.matomo.cloud/matomo.js")); v.Block || v.Vendor != "matomo" {
+		t.Errorf("the listed matomo with analytics granted: %+v, want allowed", v)
+	}
+	for _, v := range p.RecognisedVendors()[1:] {
+		if v.Purpose != policy.Unlisted {
+			t.Fatalf("the shim would let %s load under %q", v.ID, v.Purpose)
+		}
+	}
+	other, _ := policy.NewListing(policy.DefaultPurposes(), listed, unlisted[1:])
+	if other.Version != p.Version {
+		t.Error("an unlisted vendor changed the version")
+	}
+	all, _ := policy.New(policy.DefaultPurposes(), catalog.Builtin())
+	if all.Version == p.Version {
+		t.Error("listing fewer vendors kept the version")
+	}
+}

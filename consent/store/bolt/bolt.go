@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -42,10 +43,16 @@ type Options struct {
 	// NoSync skips fsync per write: faster, loses the last writes on power
 	// failure. For tests and benchmarks.
 	NoSync bool
+	// LockWait is how long Open waits for another holder of the file to
+	// let go (default 5 s: a restart whose old process is still finishing).
+	LockWait time.Duration
 }
 
+// ErrInUse is returned by Open when another process keeps the file open.
+var ErrInUse = errors.New("in use by another process")
+
 // Open opens (creating if needed) the store file at path. Only one process
-// may have it open; Open waits up to 5 s for another to let go.
+// may have it open; Open waits up to LockWait for another to let go.
 func Open(path string, opts Options) (store.Store, error) {
 	e, err := openEngine(path, opts)
 	if err != nil {
@@ -57,12 +64,18 @@ func Open(path string, opts Options) (store.Store, error) {
 type engine struct{ db *bbolt.DB }
 
 func openEngine(path string, opts Options) (*engine, error) {
+	if opts.LockWait <= 0 {
+		opts.LockWait = 5 * time.Second
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:        5 * time.Second,
+		Timeout:        opts.LockWait,
 		NoSync:         opts.NoSync,
 		NoFreelistSync: true,
 		FreelistType:   bbolt.FreelistMapType,
 	})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("bolt store %s: %w (another gateway with the same data directory? give each its own, with XDG_DATA_HOME, or its own store file)", path, ErrInUse)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt store %s: %w", path, err)
 	}

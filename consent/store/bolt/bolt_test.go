@@ -1,8 +1,12 @@
 package bolt
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/consentgate/consentgate/consent/store"
 	"github.com/consentgate/consentgate/consent/store/storetest"
@@ -58,5 +62,23 @@ func TestReopenKeepsEverything(t *testing.T) {
 	defer s.Close()
 	if again, _ := s.Chains(t.Context()); len(again) != len(chains) {
 		t.Fatal("chains changed across reopen")
+	}
+}
+
+// TestOpenedTwice: a file another holder keeps open is refused after the
+// wait, with an error that says so and what to do, and the holder goes on.
+func TestOpenedTwice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "proofs.db")
+	first, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, err = Open(path, Options{LockWait: 100 * time.Millisecond})
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "same data directory") {
+		t.Fatalf("opening a file in use: %v", err)
+	}
+	if _, err := first.Chains(context.Background()); err != nil {
+		t.Errorf("the first holder after the refused open: %v", err)
 	}
 }

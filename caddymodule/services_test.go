@@ -1,0 +1,154 @@
+package caddymodule_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+)
+
+// servicesPage has a catalogued service the site declares (YouTube) and two
+// it does not (Google Analytics, Vimeo), and sets a Google Analytics cookie.
+const servicesPage = `<html><head>` +
+	`<script async src="https://www.googletagmanager.com/gtag/js?id=G-X1"></script>` +
+	`</head><body>` +
+	`<iframe src="https://www.youtube.com/embed/abc"></iframe>` +
+	`<iframe src="https://player.vimeo.com/video/42"></iframe>` +
+	`</body></html>`
+
+func startServicesSite(t *testing.T, consentLines string) string {
+	t.Helper()
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+		services declared
+%s	}
+	header Content-Type text/html
+	header Set-Cookie "_ga=GA1.1.1; Path=/"
+	respond %q
+}`, port, consentLines, servicesPage))
+	return baseURL(port)
+}
+
+// TestDeclaredServicesOnly: with "services declared", the banner asks only
+// about the services the Caddyfile declares and their purposes. The
+// catalogue's other services are still recognised on the page, and stay
+// blocked even after "Accept all", with a placeholder that says why, and
+// their cookies never reach the browser.
+func TestDeclaredServicesOnly(t *testing.T) {
+	base := startServicesSite(t, "\t\tvendor youtube\n")
+	c := newClient(t)
+	s := getState(t, c, base)
+	if got := slices.Sorted(mapKeys(s.Purposes)); !slices.Equal(got, []string{"necessary", "social"}) {
+		t.Errorf("purposes asked about: %v, want necessary and social (YouTube's)", got)
+	}
+	_, page := get(t, c, base+"/")
+	var cfg struct {
+		Details  string `json:"details"`
+		Purposes []struct {
+			ID string `json:"id"`
+		} `json:"purposes"`
+	}
+	readConfig(t, page, &cfg)
+	if len(cfg.Purposes) != 2 {
+		t.Errorf("the banner shows %d purposes, want 2: %+v", len(cfg.Purposes), cfg.Purposes)
+	}
+	_, body := get(t, c, base+cfg.Details)
+	var details struct {
+		Purposes []struct {
+			ID      string `json:"id"`
+			Vendors []struct{ ID string }
+		} `json:"purposes"`
+	}
+	if err := json.Unmarshal([]byte(body), &details); err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, p := range details.Purposes {
+		for _, v := range p.Vendors {
+			listed = append(listed, p.ID+"/"+v.ID)
+		}
+	}
+	if !slices.Equal(listed, []string{"social/youtube"}) {
+		t.Errorf("the second layer lists %v, want only social/youtube", listed)
+	}
+
+	postChoice(t, c, base, `{"all":true}`)
+	resp, page := get(t, c, base+"/")
+	if !regexp.MustCompile(`<iframe src="https://www\.youtube\.com/embed/abc">`).MatchString(page) {
+		t.Errorf("after Accept all the declared YouTube frame is not live:\n%s", page)
+	}
+	ga := regexp.MustCompile(`<script [^>]*src="https://www\.googletagmanager\.com/gtag/js[^>]*>`).FindString(page)
+	if !strings.Contains(ga, `type="text/plain"`) || !strings.Contains(ga, `data-consent-purpose="-unlisted"`) {
+		t.Errorf("after Accept all the undeclared Google Analytics script is not held: %q", ga)
+	}
+	vimeo := regexp.MustCompile(`<iframe[^>]*data-consent-purpose="-unlisted"[^>]*>`).FindString(page)
+	if vimeo == "" || regexp.MustCompile(`data-consent-vendor="[^"]`).MatchString(vimeo) || // nothing offers to allow it
+		!strings.Contains(vimeo, "not among the services this site asks consent for") {
+		t.Errorf("after Accept all the undeclared Vimeo frame is not a placeholder saying why: %q", vimeo)
+	}
+	if set := resp.Header.Values("Set-Cookie"); slices.ContainsFunc(set, func(c string) bool { return strings.HasPrefix(c, "_ga=") }) {
+		t.Errorf("the undeclared Google Analytics cookie reached the browser: %q", set)
+	}
+}
+
+// TestNothingToAsk: a site that declares no service (and no purpose) asks
+// about nothing but the strictly necessary: no form for visitors without
+// JavaScript is injected, and the banner knows there is nothing to decide.
+func TestNothingToAsk(t *testing.T) {
+	base := startServicesSite(t, "")
+	c := newClient(t)
+	if s := getState(t, c, base); len(s.Purposes) != 1 || !s.Purposes["necessary"] {
+		t.Errorf("purposes asked about: %v, want only necessary", s.Purposes)
+	}
+	_, page := get(t, c, base+"/")
+	if strings.Contains(page, "<noscript>") {
+		t.Errorf("a site that asks nothing got the no-JavaScript consent form:\n%s", page)
+	}
+	if !strings.Contains(page, `data-consent-purpose="-unlisted"`) {
+		t.Errorf("the catalogue's services are not held on a site that declares none:\n%s", page)
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// TestMarkupWithAnUnknownPurposeIsLogged: an element the page ties to a
+// purpose the site does not ask about (a typo) stays blocked even after
+// "Accept all"; the log says so once, naming the purpose and the page.
+func TestMarkupWithAnUnknownPurposeIsLogged(t *testing.T) {
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	consent
+	header Content-Type text/html
+	respond %q
+}`, port, `<html><head><script data-consent="marketng" src="/ads.js"></script></head><body></body></html>`))
+	base := baseURL(port)
+	c := newClient(t)
+	postChoice(t, c, base, `{"all":true}`)
+	for range 3 {
+		if _, page := get(t, c, base+"/shop/item"); !strings.Contains(page, `type="text/plain"`) {
+			t.Fatalf("after Accept all, an element of the unknown purpose \"marketng\" is live:\n%s", page)
+		}
+	}
+	gatewaytest.Stop(t) // flushes the log
+	logs, _ := os.ReadFile(logFile)
+	warned := regexp.MustCompile(`"msg":"page markup names a purpose this site does not ask about[^"]*","purpose":"marketng","path":"/shop/item"`)
+	if n := len(warned.FindAll(logs, -1)); n != 1 {
+		t.Errorf("the log warns %d times about the unknown purpose, want once:\n%s", n, logs)
+	}
+}
