@@ -235,7 +235,7 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 		return err
 	}
 	if want != "" && len(ans.Chains) == 0 {
-		return apiError(http.StatusNotFound, "no chain %q in %s", want, storeNames(stores))
+		return noChain(want, stores)
 	}
 	failed := 0
 	for _, c := range ans.Chains {
@@ -251,6 +251,24 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 
 // eachChain calls fn for every chain of every store, or only for the chain
 // want names; a store's error is answered as the store's.
+// requireChain is a 404 when a chain is asked for and no store has it, so
+// that a mistyped id is not taken for an empty one.
+func requireChain(r *http.Request, stores []*auditStore, want string) error {
+	if want == "" {
+		return nil
+	}
+	found := false
+	err := eachChain(r, stores, want, func(*auditStore, string) error { found = true; return nil })
+	if err == nil && !found {
+		err = noChain(want, stores)
+	}
+	return err
+}
+
+func noChain(want string, stores []*auditStore) error {
+	return apiError(http.StatusNotFound, "no chain %q in %s", want, storeNames(stores))
+}
+
 func eachChain(r *http.Request, stores []*auditStore, want string, fn func(as *auditStore, chain string) error) error {
 	for _, as := range stores {
 		chains, err := as.store.Chains(r.Context())
@@ -391,7 +409,8 @@ func parseFilter(r *http.Request) (auditFilter, error) {
 		return f, err
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return f, apiError(http.StatusBadRequest, "since (%s) must be before until (%s)", f.Since.Format(time.RFC3339), f.Until.Format(time.RFC3339))
+		// The times as given: a date as until stands for the day's end.
+		return f, apiError(http.StatusBadRequest, "since %s must be before until %s", q.Get("since"), q.Get("until"))
 	}
 	f.Site = strings.ToLower(q.Get("site"))
 	f.Purpose = q.Get("purpose")

@@ -67,6 +67,9 @@ func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []
 	if err != nil {
 		return err
 	}
+	if err := requireChain(r, stores, f.Chain); err != nil {
+		return err
+	}
 	format := r.URL.Query().Get("format")
 	switch format {
 	case "", "jsonl", "ndjson":

@@ -162,6 +162,9 @@ func (a *AdminAPI) serveStats(w http.ResponseWriter, r *http.Request, stores []*
 	if err != nil {
 		return err
 	}
+	if err := requireChain(r, stores, f.Chain); err != nil {
+		return err
+	}
 	ans, err := collectStats(r.Context(), stores, f)
 	if err != nil {
 		return err

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 )
 
 func startSite(t *testing.T) string {
@@ -268,6 +272,7 @@ type ownRecords struct {
 		ConsentID  string          `json:"consent_id"`
 		Time       int64           `json:"time"`
 		ExpiresAt  int64           `json:"expires_at"`
+		Site       string          `json:"site"`
 		Path       string          `json:"path"`
 		IP         string          `json:"ip"`
 		UA         string          `json:"ua"`
@@ -475,5 +480,54 @@ func TestSignalDefaultIsRecordedOnce(t *testing.T) {
 	json.Unmarshal([]byte(body), &own)
 	if n := len(own.Records); n != 4 || own.Records[3].Type != "updated" {
 		t.Errorf("after an explicit opt-in under the signal: %d records, last %+v", n, own.Records[n-1])
+	}
+}
+
+// TestVisitorErasureIsLogged: a visitor's own erasure is logged as an
+// auditor's is, with the number of records and without the consent id, so
+// that every tombstone in the chain is accounted for.
+func TestVisitorErasureIsLogged(t *testing.T) {
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(":%d {\n\tconsent\n\trespond ok\n}", port))
+	base := baseURL(port)
+	c := newClient(t)
+	postChoice(t, c, base, `{"all":true}`)
+	id := ownProofs(t, c, base).Records[0].ConsentID
+	req, _ := http.NewRequest("DELETE", base+"/.consent/proofs", nil)
+	if resp, body := do(t, c, req); resp.StatusCode != 200 {
+		t.Fatalf("erasure: %d %s", resp.StatusCode, body)
+	}
+	gatewaytest.Stop(t) // flushes the log
+	logs, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(logs), `"msg":"consent records erased at the visitor's request","records":1`) || strings.Contains(string(logs), id) {
+		t.Errorf("the log must note the visitor's erasure of 1 record, without the consent id %s:\n%s", id, logs)
+	}
+}
+
+// TestProofPathAndSiteStayPlain: a page path decoded from the Referer keeps
+// its control characters percent-encoded (a record stays on one line in a
+// CSV cell or a log), and a host written with the root's trailing dot is
+// recorded as the same site as without it.
+func TestProofPathAndSiteStayPlain(t *testing.T) {
+	base := startSite(t)
+	host := strings.TrimPrefix(base, "http://")
+	c := newClient(t)
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"all":true}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Host = "localhost." + host[strings.LastIndex(host, ":"):]
+	req.Header.Set("Referer", "http://"+req.Host+"/a,b%22c%0Ad%7F")
+	if resp, body := do(t, c, req); resp.StatusCode != 200 {
+		t.Fatalf("choice: %d %s", resp.StatusCode, body)
+	}
+	req, _ = http.NewRequest("GET", base+"/.consent/proofs", nil)
+	req.Host = "localhost." + host[strings.LastIndex(host, ":"):]
+	_, body := do(t, c, req)
+	var own ownRecords
+	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 1 {
+		t.Fatalf("own proofs: %v %s", err, body)
+	}
+	if r := own.Records[0]; r.Path != `/a,b"c%0Ad%7F` || r.Site != "localhost" {
+		t.Errorf("recorded path %q and site %q, want %q and %q", r.Path, r.Site, `/a,b"c%0Ad%7F`, "localhost")
 	}
 }

@@ -40,6 +40,9 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 			h.logger.Error("erasing a visitor's proofs failed")
 			return writeError(w, http.StatusServiceUnavailable, "your records could not be erased right now; please try again")
 		}
+		// As an erasure through the admin API is: the tombstones it leaves
+		// are accounted for, and the consent id stays out of the log.
+		h.logger.Info("consent records erased at the visitor's request", zap.Int("records", n))
 		http.SetCookie(w, &http.Cookie{Name: h.CookieName, Value: "", Path: "/", Domain: h.CookieDomain,
 			MaxAge: -1, Expires: time.Unix(0, 0), Secure: h.secureCookies(r), HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})

@@ -95,8 +95,8 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		Supersedes: prev.Event,
 		ConsentID:  next.ID,
 		ExpiresAt:  expires.UnixMilli(),
-		Site:       siteOf(r),
-		Path:       proof.CleanPath(c.how.Page),
+		Site:       strings.TrimSuffix(siteOf(r), "."), // shop.example.com. is shop.example.com
+		Path:       escapeControls(proof.CleanPath(c.how.Page)),
 		Policy:     proof.Policy{Version: h.policy.Version, Hash: h.policy.Hash},
 		Texts:      proof.Texts{Hash: h.textsHash[lang], Lang: lang},
 		How:        proof.How{Layer: c.how.Layer, Action: c.how.Action, Control: c.how.Control},
@@ -197,6 +197,26 @@ func signalEffect(signal, honoured, optedInUnderSignal bool) string {
 	}
 	return proof.EffectNone
 }
+
+// escapeControls percent-encodes control characters, as a URL would carry
+// them, so that a path decoded from a Referer stays on one line wherever a
+// record is shown (a CSV cell, a log).
+func escapeControls(p string) string {
+	if !strings.ContainsFunc(p, isControl) {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // siteOf is the request's host without port.
 func siteOf(r *http.Request) string {

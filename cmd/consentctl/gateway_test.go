@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/binary"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -225,6 +225,11 @@ func TestCommands(t *testing.T) {
 	}
 	if code, _, stderr := ctl(t, "verify", "--address", admin, "--store", "redis://elsewhere"); code != exitFailed || !strings.Contains(stderr, "unknown store") {
 		t.Errorf("unknown store: exit %d %s", code, stderr)
+	}
+	for _, cmd := range []string{"export", "stats"} {
+		if code, _, stderr := ctl(t, cmd, "--address", admin, "--chain", "nope"); code != exitFailed || !strings.Contains(stderr, `no chain "nope"`) {
+			t.Errorf("%s of an unknown chain: exit %d %s", cmd, code, stderr)
+		}
 	}
 }
 
