@@ -13,11 +13,11 @@ import (
 )
 
 // decisionCounts says how visitors decided about one purpose. Every
-// decision that states the purpose falls in exactly one of the first five
-// counts, by precedence:
+// record that decides about it (decidesPurpose) falls in exactly one of
+// the first five counts, by precedence:
 //
 //	withdrawn      a withdrawal (type withdrawn, action withdraw)
-//	gpc_defaulted  a browser signal decided (type gpc_default, action signal)
+//	gpc_defaulted  a browser signal switched it off (type gpc_default, action signal)
 //	custom         the visitor saved a selection (action save_selection), either way
 //	accepted       otherwise, the purpose was granted (accept all, a loaded embed)
 //	rejected       otherwise, it was refused (reject all)
@@ -105,7 +105,7 @@ func collectStats(ctx context.Context, stores []*auditStore, f auditFilter) (*st
 			}
 			d.Decisions++
 			for p, granted := range rec.Purposes {
-				if p == policy.Necessary || f.Purpose != "" && p != f.Purpose {
+				if p == policy.Necessary || f.Purpose != "" && p != f.Purpose || !decidesPurpose(&rec, granted) {
 					continue
 				}
 				purposes[p] = true
@@ -133,6 +133,21 @@ func collectStats(ctx context.Context, stores []*auditStore, f auditFilter) (*st
 		ans.Days = append(ans.Days, days[day])
 	}
 	return ans, nil
+}
+
+// decidesPurpose reports whether a record is a decision about a purpose it
+// states. An "Always allow" on an embed (placeholder_accept) decides about
+// one vendor, and a browser signal (gpc_default) only switches purposes
+// off: the states they carry over are the visitor's earlier decision,
+// already counted.
+func decidesPurpose(rec *statsRecord, granted bool) bool {
+	switch rec.Type {
+	case proof.PlaceholderAccept:
+		return false
+	case proof.GPCDefault:
+		return !granted
+	}
+	return true
 }
 
 // add counts one decision about a purpose (see decisionCounts).

@@ -275,7 +275,7 @@ td:first-child, th:first-child { text-align: left; }
 {{range .Rows}}<tr><td><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="{{.Color}}"/></svg> {{.Name}}</td><td>{{.Count}}</td><td>{{.Share}}</td></tr>
 {{end}}</table>
 </section>
-{{end}}<p class="note">A decision is one consent record that states the purpose. Withdrawn: the visitor withdrew consent. GPC-defaulted: a browser privacy signal decided. Custom: the visitor saved their own selection. Accepted and rejected: accept all and reject all. The necessary purpose, which cannot be refused, is not shown.</p>
+{{end}}<p class="note">A decision is one consent record that decides about the purpose. Withdrawn: the visitor withdrew consent. GPC-defaulted: a browser privacy signal switched the purpose off. Custom: the visitor saved their own selection. Accepted and rejected: accept all and reject all. The necessary purpose, which cannot be refused, is not shown.</p>
 </body>
 </html>
 `))

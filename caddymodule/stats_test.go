@@ -45,8 +45,9 @@ func TestStatsAcrossDays(t *testing.T) {
 		decided(day1.Add(time.Hour), proof.Refused, "b", proof.ActionRejectAll, false, false),
 		decided(day1.Add(2*time.Hour), proof.Given, "c", proof.ActionSaveSelection, true, false),
 		decided(day2.Add(-time.Hour), proof.Withdrawn, "a", proof.ActionWithdraw, false, false),
-		decided(day2.Add(-time.Minute), proof.GPCDefault, "c", proof.ActionSignal, true, false),
-		decided(day2, proof.Expired, "b", proof.ActionExpire, false, false), // nobody's decision: left out
+		decided(day2.Add(-time.Minute), proof.GPCDefault, "c", proof.ActionSignal, true, false),            // decides marketing alone
+		decided(day2.Add(-time.Second), proof.PlaceholderAccept, "d", proof.ActionLoadEmbed, false, false), // about a vendor, no purpose
+		decided(day2, proof.Expired, "b", proof.ActionExpire, false, false),                                // nobody's decision: left out
 	})
 	site, admin, _ := auditGatewayAt(t, db, "stats-days",
 		fmt.Sprintf("proof_key %x", macSecret), fmt.Sprintf("signing_key %x", seed))
@@ -59,8 +60,8 @@ func TestStatsAcrossDays(t *testing.T) {
 	for i, d := range stats.Days {
 		days[i] = d.Day
 	}
-	if stats.Decisions != 6 || !slices.Equal(days, []string{"2025-03-01", "2025-03-02", today}) {
-		t.Fatalf("stats: %d decisions on %v, want 6 on 2025-03-01, 2025-03-02 and %s", stats.Decisions, days, today)
+	if stats.Decisions != 7 || !slices.Equal(days, []string{"2025-03-01", "2025-03-02", today}) {
+		t.Fatalf("stats: %d decisions on %v, want 7 on 2025-03-01, 2025-03-02 and %s", stats.Decisions, days, today)
 	}
 	counts := func(decisions, accepted, rejected, custom, withdrawn, gpc, granted int) map[string]int {
 		return map[string]int{"decisions": decisions, "accepted": accepted, "rejected": rejected, "custom": custom,
@@ -71,7 +72,7 @@ func TestStatsAcrossDays(t *testing.T) {
 		analytics, marketing map[string]int
 	}{
 		{3, counts(3, 1, 1, 1, 0, 0, 2), counts(3, 1, 1, 1, 0, 0, 1)},
-		{2, counts(2, 0, 0, 0, 1, 1, 1), counts(2, 0, 0, 0, 1, 1, 0)},
+		{3, counts(1, 0, 0, 0, 1, 0, 0), counts(2, 0, 0, 0, 1, 1, 0)},
 		{1, counts(1, 0, 1, 0, 0, 0, 0), counts(1, 0, 1, 0, 0, 0, 0)},
 	}
 	for i, w := range want {
@@ -81,12 +82,12 @@ func TestStatsAcrossDays(t *testing.T) {
 				d.Day, d.Decisions, d.Purposes["analytics"], d.Purposes["marketing"], w.decisions, w.analytics, w.marketing)
 		}
 	}
-	if a, m := stats.Totals["analytics"], stats.Totals["marketing"]; !maps.Equal(a, counts(6, 1, 2, 1, 1, 1, 3)) || !maps.Equal(m, counts(6, 1, 2, 1, 1, 1, 1)) {
+	if a, m := stats.Totals["analytics"], stats.Totals["marketing"]; !maps.Equal(a, counts(5, 1, 2, 1, 1, 0, 2)) || !maps.Equal(m, counts(6, 1, 2, 1, 1, 1, 1)) {
 		t.Errorf("totals: analytics %v, marketing %v", a, m)
 	}
 
 	adminJSON(t, "GET", admin+"/consent/stats?since=2025-03-02&until=2025-03-02", 200, &stats)
-	if stats.Decisions != 2 || len(stats.Days) != 1 || stats.Days[0].Day != "2025-03-02" || !maps.Equal(stats.Totals["analytics"], want[1].analytics) {
+	if stats.Decisions != 3 || len(stats.Days) != 1 || stats.Days[0].Day != "2025-03-02" || !maps.Equal(stats.Totals["analytics"], want[1].analytics) {
 		t.Errorf("stats of 2025-03-02 alone: %+v", stats)
 	}
 	var verified struct {
