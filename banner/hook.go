@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html"
 	"strconv"
+
+	"github.com/consentgate/consentgate/consent/policy"
 )
 
 // PurposeView is a purpose as the banner shows it.
@@ -54,6 +56,17 @@ type State struct {
 	// Changed says what changed since the visitor's earlier choice, made
 	// under another policy version; empty otherwise.
 	Changed string
+}
+
+// AllowsAnything reports whether the state allows more than the strictly
+// necessary: a purpose or a vendor, so that there is something to withdraw.
+func (s State) AllowsAnything() bool {
+	for _, p := range s.Purposes {
+		if p.Granted && p.ID != policy.Necessary {
+			return true
+		}
+	}
+	return len(s.Vendors) > 0
 }
 
 // PurposeState is one purpose's grant.

@@ -7,8 +7,9 @@ import (
 
 // Noscript renders the banner for visitors without JavaScript: a plain form
 // posting to the choice endpoint, which sends them back to the same page.
-// It goes right after the <body> start tag while the visitor has not
-// decided.
+// It goes right after the <body> start tag: the choice while the visitor
+// has not decided (NewNoscript), then, while something is allowed, the way
+// to withdraw (NewNoscriptWithdraw).
 type Noscript struct {
 	// parts are the form's markup up to the return path, cut where the
 	// site's origin goes in front of a path on the site (the form's action,
@@ -17,12 +18,29 @@ type Noscript struct {
 	tail  []byte
 }
 
-// NewNoscript prepares the form for one language.
+// NewNoscript prepares the choice form for one language.
 func NewNoscript(p Page) *Noscript {
 	esc := html.EscapeString
 	t := p.Texts
+	return newNoscript(p, esc(t["text"])+" "+esc(t["noscript"]),
+		`<button type="submit" name="action" value="accept_all">`+esc(t["accept_all"])+
+			`</button> <button type="submit" name="action" value="reject_all">`+esc(t["reject_all"])+`</button>`)
+}
+
+// NewNoscriptWithdraw prepares the withdrawal form for one language.
+func NewNoscriptWithdraw(p Page) *Noscript {
+	esc := html.EscapeString
+	return newNoscript(p, esc(p.Texts["reopen"])+":",
+		`<button type="submit" name="action" value="withdraw">`+esc(p.Texts["withdraw"])+`</button>`)
+}
+
+// newNoscript prepares a form of one paragraph (escaped HTML), followed by
+// the privacy policy link, and buttons.
+func newNoscript(p Page, paragraph, buttons string) *Noscript {
+	esc := html.EscapeString
+	t := p.Texts
 	parts := []string{`<noscript><form class="cg-noscript" method="post" action="`}
-	cur := esc(p.Prefix) + `choice"><p>` + esc(t["text"]) + " " + esc(t["noscript"])
+	cur := esc(p.Prefix) + `choice"><p>` + paragraph
 	if p.PrivacyPolicy != "" {
 		cur += ` <a href="`
 		if strings.HasPrefix(p.PrivacyPolicy, "/") { // a path on the site (Handler checks it is no "//host")
@@ -31,9 +49,7 @@ func NewNoscript(p Page) *Noscript {
 		cur += esc(p.PrivacyPolicy) + `">` + esc(t["policy_link"]) + `</a>`
 	}
 	parts = append(parts, cur+`</p><input type="hidden" name="return" value="`)
-	n := &Noscript{tail: []byte(`"><button type="submit" name="action" value="accept_all">` + esc(t["accept_all"]) +
-		`</button> <button type="submit" name="action" value="reject_all">` + esc(t["reject_all"]) +
-		`</button></form></noscript>`)}
+	n := &Noscript{tail: []byte(`">` + buttons + `</form></noscript>`)}
 	for _, s := range parts {
 		n.parts = append(n.parts, []byte(s))
 	}

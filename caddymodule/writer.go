@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/consentgate/consentgate/banner"
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/policy"
 	"github.com/consentgate/consentgate/consent/rewrite"
@@ -423,11 +424,11 @@ func (pw *pageWriter) options() rewrite.Options {
 	b = h.hooks[v.lang].Append(b, state, pw.nonce)
 	hook := len(b)
 	body := hook
-	if !state.Decided && h.policy.AsksAnything() && pw.kind != bodyXHTML { // XHTML has no noscript
+	if form := h.noscriptFor(v.lang, state); form != nil && pw.kind != bodyXHTML { // XHTML has no noscript
 		returnTo := pw.req.URL.RequestURI()
-		b = h.noscripts[v.lang].Append(b, returnTo)
+		b = form.Append(b, returnTo)
 		body = len(b)
-		b = h.noscripts[v.lang].AppendFrom(b, originOf(pw.req), returnTo)
+		b = form.AppendFrom(b, originOf(pw.req), returnTo)
 	}
 	*buf = b
 	pw.hook = buf
@@ -441,6 +442,21 @@ func (pw *pageWriter) options() rewrite.Options {
 		OnURL:         pw.noteThirdParty,
 		XML:           pw.kind == bodyXHTML,
 	}
+}
+
+// noscriptFor is the form for visitors without JavaScript: the choice
+// until they decide, then the withdrawal while anything beyond the
+// strictly necessary is allowed; none on a site that asks about nothing.
+func (h *Handler) noscriptFor(lang string, state banner.State) *banner.Noscript {
+	switch {
+	case !h.policy.AsksAnything():
+		return nil
+	case !state.Decided:
+		return h.noscripts[lang]
+	case state.AllowsAnything():
+		return h.withdrawForms[lang]
+	}
+	return nil
 }
 
 // judge is the rewriter's judge for a decision: in advanced Consent Mode,

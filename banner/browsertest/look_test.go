@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -630,12 +631,53 @@ func TestDefaultLanguageFromCaddyfile(t *testing.T) {
 	}
 }
 
-func TestWithoutJavaScript(t *testing.T) {
-	p := newPage(t, startShop(t))
+// disableScripts turns JavaScript off in the page's tab.
+func (p *page) disableScripts() {
 	p.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
 		_, err := cdp.Call(ctx, tt, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
 		return err
 	}))
+}
+
+// submitNoscript clicks a button (by its value) of the no-JavaScript form
+// and waits until the browser is back at path.
+func (p *page) submitNoscript(value, path string) {
+	p.t.Helper()
+	navs := p.navigations()
+	p.click("the no-JavaScript form's "+value+" button", `document.querySelector('form.cg-noscript button[value=`+value+`]')`)
+	if err := p.pollGo(func() bool { return p.navigations() > navs }); err != nil {
+		p.t.Fatalf("clicking %s in the no-JavaScript form: the browser did not navigate: %v", value, err)
+	}
+	p.waitFor("the browser comes back to "+path+" after the form post", `document.readyState === 'complete' && location.pathname === `+strconv.Quote(path))
+	p.waitIdle()
+}
+
+// TestWithdrawWithoutJavaScript: a visitor without JavaScript who accepted
+// everything in the no-JavaScript form finds a form to withdraw on every
+// page after; withdrawing there stops the embeds and leaves no such form.
+func TestWithdrawWithoutJavaScript(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.disableScripts()
+	p.open("/index.html")
+	p.submitNoscript("accept_all", "/index.html")
+	p.waitHosts("without JavaScript, after Accept all, the home page's YouTube frame loads", "www.youtube.com")
+	p.open("/product.html")
+	if !evalJS[bool](p, `!!document.querySelector('form.cg-noscript button[value=withdraw]') && cg.shown(document.querySelector('form.cg-noscript'))`) {
+		t.Fatal("without JavaScript, after Accept all, another page shows no form to withdraw consent")
+	}
+	p.submitNoscript("withdraw", "/product.html")
+	p.forgetRequests()
+	p.open("/index.html")
+	p.waitIdle()
+	p.expectNoThirdParty("without JavaScript, after withdrawing in the form")
+	if evalJS[bool](p, `!!document.querySelector('form.cg-noscript')`) {
+		t.Error("after withdrawing, with nothing allowed, the page still shows a no-JavaScript form")
+	}
+}
+
+func TestWithoutJavaScript(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.disableScripts()
 	const path, query = "/product.html", "?id=3"
 	docs := p.lookWatchDocuments()
 	p.open(path + query)
