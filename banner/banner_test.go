@@ -134,10 +134,13 @@ func TestValidColor(t *testing.T) {
 
 // The no-JavaScript form escapes what it echoes: the page's own address.
 func TestNoscriptEscapes(t *testing.T) {
-	n := NewNoscript(Page{Prefix: "/.consent/", PrivacyPolicy: `/p?a=1&b="2"`, Texts: Texts{"text": "<b>", "noscript": "x", "policy_link": "P", "accept_all": "A", "reject_all": "R"}})
+	n := NewNoscript(Page{Prefix: "/.consent/", PrivacyPolicy: `/p?a=1&b="2"`, Texts: Texts{"text": "<b>", "signal": "<i>", "noscript": "x", "policy_link": "P", "accept_all": "A", "reject_all": "R"}}, true)
 	out := string(n.Append(nil, `/page?q="><script>alert(1)</script>`))
-	if strings.Contains(out, "<script>") || strings.Contains(out, "<b>") || strings.Contains(out, `"2"`) {
+	if strings.Contains(out, "<script>") || strings.Contains(out, "<b>") || strings.Contains(out, "<i>") || strings.Contains(out, `"2"`) {
 		t.Errorf("unescaped: %s", out)
+	}
+	if !strings.Contains(out, "<p>&lt;b&gt; &lt;i&gt; x") {
+		t.Errorf("the form under a signal does not say it is honoured: %s", out)
 	}
 	if !strings.Contains(out, `value="/page?q=&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"`) {
 		t.Errorf("return path: %s", out)
@@ -154,7 +157,7 @@ func TestNoscriptFrom(t *testing.T) {
 		{"https://legal.example/p", `action="https://shop.example&amp;x/.consent/choice"`, `href="https://legal.example/p"`},
 		{"", `action="https://shop.example&amp;x/.consent/choice"`, ""},
 	} {
-		n := NewNoscript(Page{Prefix: "/.consent/", PrivacyPolicy: c.policy, Texts: texts})
+		n := NewNoscript(Page{Prefix: "/.consent/", PrivacyPolicy: c.policy, Texts: texts}, false)
 		out := string(n.AppendFrom(nil, "https://shop.example&x", "/p?q=1"))
 		if !strings.Contains(out, c.wantAction) || !strings.Contains(out, c.wantPolicy) || strings.Count(out, "shop.example") != 1+strings.Count(c.wantPolicy, "shop.example") {
 			t.Errorf("policy %q: %s\nwant %s and %s", c.policy, out, c.wantAction, c.wantPolicy)

@@ -18,11 +18,16 @@ type Noscript struct {
 	tail  []byte
 }
 
-// NewNoscript prepares the choice form for one language.
-func NewNoscript(p Page) *Noscript {
+// NewNoscript prepares the choice form for one language; underSignal adds
+// what the banner says to a browser that sends GPC or DNT.
+func NewNoscript(p Page, underSignal bool) *Noscript {
 	esc := html.EscapeString
 	t := p.Texts
-	return newNoscript(p, esc(t["text"])+" "+esc(t["noscript"]),
+	text := esc(t["text"])
+	if underSignal {
+		text += " " + esc(t["signal"])
+	}
+	return newNoscript(p, text+" "+esc(t["noscript"]),
 		`<button type="submit" name="action" value="accept_all">`+esc(t["accept_all"])+
 			`</button> <button type="submit" name="action" value="reject_all">`+esc(t["reject_all"])+`</button>`)
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -529,5 +530,18 @@ func TestProofPathAndSiteStayPlain(t *testing.T) {
 	}
 	if r := own.Records[0]; r.Path != `/a,b"c%0Ad%7F` || r.Site != "localhost" {
 		t.Errorf("recorded path %q and site %q, want %q and %q", r.Path, r.Site, `/a,b"c%0Ad%7F`, "localhost")
+	}
+}
+
+// TestNoscriptFormUnderSignal: the form for visitors without JavaScript
+// says, as the banner does, that a GPC or DNT signal is honoured.
+func TestNoscriptFormUnderSignal(t *testing.T) {
+	base := startSite(t)
+	signal := regexp.MustCompile(`<noscript><form class="cg-noscript"[^>]*><p>[^<]*Global Privacy Control`)
+	if _, page := get(t, newClient(t), base+"/", "Sec-GPC", "1"); !signal.MatchString(page) {
+		t.Errorf("with Sec-GPC: 1 the no-JavaScript form does not mention the signal:\n%s", page)
+	}
+	if _, page := get(t, newClient(t), base+"/"); signal.MatchString(page) || !strings.Contains(page, `<noscript><form class="cg-noscript"`) {
+		t.Errorf("without a signal the no-JavaScript form must be there without the signal sentence:\n%s", page)
 	}
 }

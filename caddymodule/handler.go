@@ -140,9 +140,8 @@ type Handler struct {
 	locales *banner.Locales
 	hooks   map[string]*banner.Hook
 	early   *banner.Early
-	// noscripts are the no-JavaScript banner forms, by language, and
-	// withdrawForms the forms that take back what such a visitor allowed.
-	noscripts, withdrawForms map[string]*banner.Noscript
+	// noscripts are the forms for visitors without JavaScript, by language.
+	noscripts map[string]noscriptForms
 	// consentModeVendors may load before consent (advanced Consent Mode).
 	consentModeVendors map[string]bool
 	// history knows earlier policy versions, to say what changed.
@@ -473,8 +472,7 @@ func (h *Handler) buildHooks() error {
 	h.assets = banner.NewAssets(banner.ShimData(vendors), details)
 	h.early = banner.NewEarly(h.Prefix, h.assets, cm)
 	h.hooks = make(map[string]*banner.Hook)
-	h.noscripts = make(map[string]*banner.Noscript)
-	h.withdrawForms = make(map[string]*banner.Noscript)
+	h.noscripts = make(map[string]noscriptForms)
 	h.textsHash = make(map[string]string)
 	for _, lang := range h.locales.Languages() {
 		page := banner.Page{
@@ -500,8 +498,11 @@ func (h *Handler) buildHooks() error {
 			return err
 		}
 		h.hooks[lang] = hook
-		h.noscripts[lang] = banner.NewNoscript(page)
-		h.withdrawForms[lang] = banner.NewNoscriptWithdraw(page)
+		h.noscripts[lang] = noscriptForms{
+			choice:            banner.NewNoscript(page, false),
+			choiceUnderSignal: banner.NewNoscript(page, true),
+			withdraw:          banner.NewNoscriptWithdraw(page),
+		}
 		// What this language's visitors are shown, as proofs record it.
 		shown, _ := json.Marshal(page)
 		sum := sha256.Sum256(append(shown, h.policy.Hash...))

@@ -444,17 +444,26 @@ func (pw *pageWriter) options() rewrite.Options {
 	}
 }
 
+// noscriptForms are one language's forms for visitors without JavaScript.
+type noscriptForms struct {
+	choice, choiceUnderSignal, withdraw *banner.Noscript
+}
+
 // noscriptFor is the form for visitors without JavaScript: the choice
-// until they decide, then the withdrawal while anything beyond the
-// strictly necessary is allowed; none on a site that asks about nothing.
+// until they decide (saying that GPC or DNT is honoured, when it is), then
+// the withdrawal while anything beyond the strictly necessary is allowed;
+// none on a site that asks about nothing.
 func (h *Handler) noscriptFor(lang string, state banner.State) *banner.Noscript {
+	forms := h.noscripts[lang]
 	switch {
 	case !h.policy.AsksAnything():
 		return nil
+	case !state.Decided && state.Signal:
+		return forms.choiceUnderSignal
 	case !state.Decided:
-		return h.noscripts[lang]
+		return forms.choice
 	case state.AllowsAnything():
-		return h.withdrawForms[lang]
+		return forms.withdraw
 	}
 	return nil
 }
