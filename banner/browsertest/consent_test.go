@@ -281,6 +281,20 @@ var runTimeHeld = []struct{ id, how, host string }{
 	{"rt-adjacent", "an iframe written with insertAdjacentHTML", "www.google.com"},
 }
 
+// addFrameAndImage is JS that adds, at run time, a Vimeo frame (#rt-frame,
+// src set by the property) and a LinkedIn image (#rt-img, by setAttribute).
+const addFrameAndImage = `  var f = document.createElement('iframe');
+  f.id = 'rt-frame';
+  f.title = 'Vimeo video';
+  f.src = 'https://player.vimeo.com/video/76979871';
+  document.body.appendChild(f);
+  var i = document.createElement('img');
+  i.id = 'rt-img';
+  i.alt = '';
+  i.setAttribute('src', 'https://px.ads.linkedin.com/collect/?pid=1&fmt=gif');
+  document.body.appendChild(i);
+`
+
 // heldElement is a JS condition: the element with this id is held (marked
 // with its purpose, no src of its own).
 func heldElement(id string) string {
@@ -313,17 +327,7 @@ func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
   document.cookie = '_fbp=fb.1.1700000000.41; Path=/';
   document.cookie = '_fbp=fb.1.1700000000.42; Path=/';
 
-  var f = document.createElement('iframe');
-  f.id = 'rt-frame';
-  f.title = 'Vimeo video';
-  f.src = 'https://player.vimeo.com/video/76979871';
-  document.body.appendChild(f);
-  var i = document.createElement('img');
-  i.id = 'rt-img';
-  i.alt = '';
-  i.setAttribute('src', 'https://px.ads.linkedin.com/collect/?pid=1&fmt=gif');
-  document.body.appendChild(i);
-  var d = document.createElement('div');
+`+addFrameAndImage+`  var d = document.createElement('div');
   d.innerHTML = '<img id="rt-inner" alt="" src="https://bat.bing.com/action/0?ti=1&Ver=2">';
   document.body.appendChild(d);
   document.body.insertAdjacentHTML('beforeend', '<iframe id="rt-adjacent" title="Map" src="https://www.google.com/maps/embed?pb=1"></iframe>');
@@ -402,17 +406,7 @@ func TestUnlistedServicesAddedAtRunTimeStayHeld(t *testing.T) {
 	p.waitBannerGone()
 	p.forgetRequests()
 	evalJS[bool](p, `(function () {
-  var f = document.createElement('iframe');
-  f.id = 'rt-frame';
-  f.title = 'Vimeo video';
-  f.src = 'https://player.vimeo.com/video/76979871';
-  document.body.appendChild(f);
-  var i = document.createElement('img');
-  i.id = 'rt-img';
-  i.alt = '';
-  i.setAttribute('src', 'https://px.ads.linkedin.com/collect/?pid=1&fmt=gif');
-  document.body.appendChild(i);
-  var y = document.createElement('iframe');
+`+addFrameAndImage+`  var y = document.createElement('iframe');
   y.id = 'rt-listed';
   y.title = 'YouTube video';
   y.src = 'https://www.youtube.com/embed/M7lc1UVf-VE';
