@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -396,7 +397,11 @@ func TestIndependentVerification(t *testing.T) {
 		t.Fatalf("checkpoints: exit %d %s", code, stderr)
 	}
 	code, keys, stderr := ctl(t, "keys", "--address", admin)
-	fields := strings.Fields(keys)
+	keyLines := strings.Split(strings.TrimSpace(keys), "\n")
+	fields := strings.Fields(keyLines[0])
+	if len(keyLines) != 2 || !regexp.MustCompile(`^m[0-9a-f]{16} \(MAC key\)$`).MatchString(keyLines[1]) {
+		t.Errorf("keys: want the public key, then the MAC key's id: %q", keys)
+	}
 	if code != 0 || len(fields) != 2 || !strings.HasPrefix(fields[0], "s") || len(fields[1]) != 64 {
 		t.Fatalf("keys: exit %d %q %s", code, keys, stderr)
 	}

@@ -262,14 +262,19 @@ func runKeys(e *env, args []string) int {
 			KeyID     string `json:"key_id"`
 			PublicKey string `json:"public_key"`
 		} `json:"public_keys"`
+		MACKeyIDs []string `json:"mac_key_ids"`
 	}
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		return e.fail(&callError{exitAPI, fmt.Sprintf("unreadable keys: %v", err)})
 	}
 	// One line per key, the hex key second: what verify_proofs.py takes as
-	// --public-key.
+	// --public-key. Then the ids of the MAC keys (records name theirs in
+	// key_id), to match against the secrets the operator hands over.
 	for _, k := range ans.PublicKeys {
 		fmt.Fprintf(e.stdout, "%s %s\n", k.KeyID, k.PublicKey)
+	}
+	for _, id := range ans.MACKeyIDs {
+		fmt.Fprintf(e.stdout, "%s (MAC key)\n", id)
 	}
 	return exitOK
 }
