@@ -22,10 +22,12 @@ const servicesPage = `<html><head>` +
 	`<iframe src="https://player.vimeo.com/video/42"></iframe>` +
 	`</body></html>`
 
-func startServicesSite(t *testing.T, consentLines string) string {
+// startServicesSite serves servicesPage behind "services declared" and
+// more consent lines; it returns the site's and the admin endpoint's URLs.
+func startServicesSite(t *testing.T, consentLines string) (site, admin string) {
 	t.Helper()
-	port := freePort(t)
-	startCaddy(t, fmt.Sprintf(`:%d {
+	port, adminPort := freePort(t), freePort(t)
+	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
 	consent {
 		services declared
 %s	}
@@ -33,7 +35,7 @@ func startServicesSite(t *testing.T, consentLines string) string {
 	header Set-Cookie "_ga=GA1.1.1; Path=/"
 	respond %q
 }`, port, consentLines, servicesPage))
-	return baseURL(port)
+	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
 }
 
 // TestDeclaredServicesOnly: with "services declared", the banner asks only
@@ -42,7 +44,7 @@ func startServicesSite(t *testing.T, consentLines string) string {
 // blocked even after "Accept all", with a placeholder that says why, and
 // their cookies never reach the browser.
 func TestDeclaredServicesOnly(t *testing.T) {
-	base := startServicesSite(t, "\t\tvendor youtube\n")
+	base, admin := startServicesSite(t, "\t\tvendor youtube\n")
 	c := newClient(t)
 	s := getState(t, c, base)
 	if got := slices.Sorted(mapKeys(s.Purposes)); !slices.Equal(got, []string{"necessary", "social"}) {
@@ -96,13 +98,30 @@ func TestDeclaredServicesOnly(t *testing.T) {
 	if set := resp.Header.Values("Set-Cookie"); slices.ContainsFunc(set, func(c string) bool { return strings.HasPrefix(c, "_ga=") }) {
 		t.Errorf("the undeclared Google Analytics cookie reached the browser: %q", set)
 	}
+	// The third-party scan shows the operator what to declare.
+	var scan struct {
+		Entries []struct{ Path, Origin string }
+	}
+	adminJSON(t, "GET", admin+"/consent/scan?site=127.0.0.1", 200, &scan)
+	var origins []string
+	for _, e := range scan.Entries {
+		origins = append(origins, e.Origin)
+	}
+	for _, want := range []string{"www.googletagmanager.com", "player.vimeo.com"} {
+		if !slices.Contains(origins, want) {
+			t.Errorf("the third-party scan lacks the undeclared %s: %v", want, origins)
+		}
+	}
+	if slices.Contains(origins, "www.youtube.com") {
+		t.Errorf("the third-party scan lists the declared YouTube: %v", origins)
+	}
 }
 
 // TestNothingToAsk: a site that declares no service (and no purpose) asks
 // about nothing but the strictly necessary: no form for visitors without
 // JavaScript is injected, and the banner knows there is nothing to decide.
 func TestNothingToAsk(t *testing.T) {
-	base := startServicesSite(t, "")
+	base, _ := startServicesSite(t, "")
 	c := newClient(t)
 	if s := getState(t, c, base); len(s.Purposes) != 1 || !s.Purposes["necessary"] {
 		t.Errorf("purposes asked about: %v, want only necessary", s.Purposes)
