@@ -88,6 +88,9 @@ func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Trailer", "X-Consent-Records, X-Consent-Error")
+	if atMost, ok := recordsAtMost(r, stores, f); ok {
+		hdr.Set("X-Consent-Records-At-Most", strconv.FormatUint(atMost, 10))
+	}
 	if r.Method == http.MethodHead {
 		return nil
 	}
@@ -190,6 +193,23 @@ func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []
 	}
 	hdr.Set("X-Consent-Records", strconv.Itoa(n))
 	return nil
+}
+
+// recordsAtMost bounds what an export of whole chains sends, for the
+// client's progress bar: the chains' last seqs added up (records that
+// expired are counted, so it is an upper bound). Filters by time, site or
+// purpose make it unknown.
+func recordsAtMost(r *http.Request, stores []*auditStore, f auditFilter) (uint64, bool) {
+	if !f.Since.IsZero() || !f.Until.IsZero() || f.Site != "" || f.Purpose != "" {
+		return 0, false
+	}
+	var n uint64
+	err := eachChain(r, stores, f.Chain, func(as *auditStore, chain string) error {
+		h, err := as.store.Head(r.Context(), chain)
+		n += h.Seq
+		return err
+	})
+	return n, err == nil
 }
 
 // exportWriter is the response body: it counts what was sent and whether

@@ -192,6 +192,13 @@ func TestAdminAPI(t *testing.T) {
 			t.Errorf("export?%s: %d records, want %d", query, got, want)
 		}
 	}
+	// An export of whole chains says up front how many records it sends
+	// at most (for consentctl's progress bar); a filtered one cannot.
+	for query, want := range map[string]string{"": "5", "chain=audit-test": "5", "site=127.0.0.1": ""} {
+		if resp, _ := adminDo(t, "GET", admin+"/consent/export?"+query); resp.Header.Get("X-Consent-Records-At-Most") != want {
+			t.Errorf("export?%s: X-Consent-Records-At-Most %q, want %q", query, resp.Header.Get("X-Consent-Records-At-Most"), want)
+		}
+	}
 
 	// CSV: a header row, then one row per record.
 	resp, body := adminDo(t, "GET", admin+"/consent/export?format=csv")

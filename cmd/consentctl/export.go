@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -59,6 +60,8 @@ func runExport(e *env, args []string) int {
 		}
 	}
 	p := newProgress(e.stderr, *output == "" && isTerminal(e.stdout), header)
+	// Sent for an export of whole chains: an upper bound, for the bar.
+	p.atMost, _ = strconv.ParseInt(resp.Header.Get("X-Consent-Records-At-Most"), 10, 64)
 	lines, err := copyCounting(out, resp.Body, p)
 	p.finish()
 	if err != nil {
@@ -193,11 +196,13 @@ func copyCounting(dst io.Writer, src io.Reader, p *progress) (int64, error) {
 }
 
 // progress shows records and rate on a terminal's line while an export
-// runs; it is silent when stderr is not a terminal.
+// runs, with a bar when the server says how many records there are at
+// most; it is silent when stderr is not a terminal.
 type progress struct {
 	enabled bool
 	w       io.Writer
 	header  int64 // lines that are no record (the CSV header)
+	atMost  int64 // records the export sends at most; 0 when unknown
 	start   time.Time
 	last    time.Time
 	lines   int64
@@ -234,8 +239,20 @@ func (p *progress) draw() {
 	if secs > 0 {
 		rate = float64(records) / secs
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s records  %s records/s  %s  %s", group(records), group(int64(rate)), byteSize(p.bytes), time.Since(p.start).Round(time.Second))
+	fmt.Fprintf(p.w, "\r\x1b[K%s%s records  %s records/s  %s  %s", p.bar(records), group(records), group(int64(rate)), byteSize(p.bytes), time.Since(p.start).Round(time.Second))
 	p.drawn = true
+}
+
+// bar is "[#####---------------]  25%  " when the total is known (an upper
+// bound: an export whose oldest records expired ends short of 100 %).
+func (p *progress) bar(records int64) string {
+	const width = 20
+	if p.atMost <= 0 {
+		return ""
+	}
+	done := min(1, float64(records)/float64(p.atMost))
+	filled := int(done * width)
+	return fmt.Sprintf("[%s%s] %3.0f%%  ", strings.Repeat("#", filled), strings.Repeat("-", width-filled), done*100)
 }
 
 func (p *progress) finish() {

@@ -117,6 +117,13 @@ func TestProgressFormatting(t *testing.T) {
 	if p := newProgress(new(bytes.Buffer), false, 0); p.enabled {
 		t.Error("progress enabled on a writer that is not a terminal")
 	}
+	buf.Reset()
+	p = &progress{enabled: true, w: &buf, atMost: 4000}
+	p.update(1000, 4096)
+	p.finish()
+	if !strings.Contains(buf.String(), "[#####---------------]  25%  1,000 records") {
+		t.Errorf("progress line with a known total %q", buf.String())
+	}
 }
 
 // TestExportIncomplete: an export the server could not finish, or did not
