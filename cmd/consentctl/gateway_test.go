@@ -194,6 +194,18 @@ func TestCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "analytics") || !strings.Contains(stdout, "total") || !strings.Contains(stdout, "3 decisions") {
 		t.Errorf("stats: exit %d\n%s", code, stdout)
 	}
+	code, stdout, _ = ctl(t, "stats", "--address", admin, "--csv")
+	rows, err = csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	var analyticsTotal []string
+	for _, r := range rows {
+		if len(r) == 9 && r[0] == "total" && r[1] == "analytics" {
+			analyticsTotal = r
+		}
+	}
+	if code != 0 || err != nil || len(rows) < 3 || strings.Join(rows[0], ",") != "day,purpose,decisions,accepted,rejected,custom,withdrawn,gpc_defaulted,granted" ||
+		analyticsTotal == nil || analyticsTotal[2] != "3" {
+		t.Errorf("stats --csv: exit %d %v\n%s", code, err, stdout)
+	}
 	code, stdout, _ = ctl(t, "show", recs[0].ConsentID, "--address", admin)
 	if code != 0 || !strings.Contains(stdout, recs[0].EventID) {
 		t.Errorf("show: exit %d %s", code, stdout)

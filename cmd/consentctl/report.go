@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -139,6 +141,7 @@ func runStats(e *env, args []string) int {
 	var f filterFlags
 	f.register(e.fs, true)
 	asJSON := e.fs.Bool("json", false, "print the API's JSON")
+	asCSV := e.fs.Bool("csv", false, "print CSV, for a spreadsheet: a header row, then one row per day and purpose and one total row per purpose")
 	_, c, code, ok := e.connect(args, 0)
 	if !ok {
 		return code
@@ -155,12 +158,29 @@ func runStats(e *env, args []string) int {
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		return e.fail(&callError{exitAPI, fmt.Sprintf("unreadable stats: %v", err)})
 	}
+	if *asCSV {
+		return writeStatsCSV(e, &ans)
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "day\tpurpose\tdecisions\taccepted\trejected\tcustom\twithdrawn\tgpc_defaulted\tgranted\t")
-	row := func(day, purpose string, r decisionRows) {
+	fmt.Fprintln(tw, strings.Join(statsColumns, "\t")+"\t")
+	eachStatsRow(&ans, func(day, purpose string, r decisionRows) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", day, purpose, r.Decisions, r.Accepted, r.Rejected,
 			r.Custom, r.Withdrawn, r.GPCDefaulted, share(r.Granted, r.Decisions))
+	})
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "%s", plural(ans.Decisions, "decision"))
+	if ans.Erased > 0 {
+		fmt.Fprintf(e.stdout, ", %s", plural(ans.Erased, "erased record"))
 	}
+	fmt.Fprintln(e.stdout)
+	return exitOK
+}
+
+var statsColumns = []string{"day", "purpose", "decisions", "accepted", "rejected", "custom", "withdrawn", "gpc_defaulted", "granted"}
+
+// eachStatsRow calls row for each day and purpose, then for each purpose's
+// total (day "total").
+func eachStatsRow(ans *statsAnswer, row func(day, purpose string, r decisionRows)) {
 	for _, d := range ans.Days {
 		for _, p := range slices.Sorted(maps.Keys(d.Purposes)) {
 			row(d.Day, p, d.Purposes[p])
@@ -169,12 +189,26 @@ func runStats(e *env, args []string) int {
 	for _, p := range ans.Purposes {
 		row("total", p, ans.Totals[p])
 	}
-	tw.Flush()
-	fmt.Fprintf(e.stdout, "%s", plural(ans.Decisions, "decision"))
-	if ans.Erased > 0 {
-		fmt.Fprintf(e.stdout, ", %s", plural(ans.Erased, "erased record"))
+}
+
+// writeStatsCSV prints the stats as RFC 4180 CSV with numbers a
+// spreadsheet reads as numbers (granted as a fraction, 0 to 1).
+func writeStatsCSV(e *env, ans *statsAnswer) int {
+	w := csv.NewWriter(e.stdout)
+	w.UseCRLF = true
+	w.Write(statsColumns)
+	eachStatsRow(ans, func(day, purpose string, r decisionRows) {
+		granted := ""
+		if r.Decisions > 0 {
+			granted = strconv.FormatFloat(float64(r.Granted)/float64(r.Decisions), 'f', 4, 64)
+		}
+		w.Write([]string{day, purpose, strconv.Itoa(r.Decisions), strconv.Itoa(r.Accepted), strconv.Itoa(r.Rejected),
+			strconv.Itoa(r.Custom), strconv.Itoa(r.Withdrawn), strconv.Itoa(r.GPCDefaulted), granted})
+	})
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return e.fail(&callError{exitAPI, fmt.Sprintf("writing the output: %v", err)})
 	}
-	fmt.Fprintln(e.stdout)
 	return exitOK
 }
 
