@@ -217,7 +217,7 @@ func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request) error {
 	limitBodyTime(w)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCSPReport))
 	if err != nil {
-		return writeError(w, bodyStatus(err, http.StatusBadRequest), "report not received: "+err.Error())
+		return writeError(w, bodyStatus(err, http.StatusBadRequest), "report not received: "+bodyMessage(err))
 	}
 	reports, err := parseCSPReports(r.Header.Get("Content-Type"), body)
 	if err != nil {

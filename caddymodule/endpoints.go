@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -101,7 +102,7 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		return writeError(w, http.StatusUnsupportedMediaType, "send application/json or a form")
 	}
 	if err != nil {
-		return writeError(w, bodyStatus(err, http.StatusBadRequest), err.Error())
+		return writeError(w, bodyStatus(err, http.StatusBadRequest), bodyMessage(err))
 	}
 	if c.how.Page == "" {
 		c.how.Page = refererPath(r)
@@ -159,6 +160,20 @@ func bodyStatus(err error, otherwise int) int {
 	return otherwise
 }
 
+// bodyMessage says what went wrong with a request body without naming the
+// sockets a network error names (they would tell the gateway's addresses
+// behind a proxy).
+func bodyMessage(err error) string {
+	var netErr *net.OpError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "the body did not arrive in time"
+	case errors.As(err, &netErr):
+		return "the body could not be read"
+	}
+	return err.Error()
+}
+
 // previousConsent is the choice this browser made before, whatever its
 // age or policy version: a new choice continues its consent id and
 // supersedes its proof.
@@ -171,7 +186,7 @@ func (h *Handler) previousConsent(r *http.Request) cookie.Consent {
 // browser says and it is this site.
 func refererPath(r *http.Request) string {
 	u, err := url.Parse(r.Referer())
-	if err != nil || !strings.EqualFold(u.Host, r.Host) {
+	if err != nil || !strings.EqualFold(u.Host, r.Host) || len(u.Path) > maxPagePath {
 		return ""
 	}
 	return u.Path

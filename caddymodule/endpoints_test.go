@@ -531,6 +531,21 @@ func TestProofPathAndSiteStayPlain(t *testing.T) {
 	if r := own.Records[0]; r.Path != `/a,b"c%0Ad%7F` || r.Site != "localhost" {
 		t.Errorf("recorded path %q and site %q, want %q and %q", r.Path, r.Site, `/a,b"c%0Ad%7F`, "localhost")
 	}
+	// A Referer path longer than a JSON choice's page may be is not kept.
+	req, _ = http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"all":false}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Referer", base+"/"+strings.Repeat("x", 5000))
+	if resp, body := do(t, c, req); resp.StatusCode != 200 {
+		t.Fatalf("choice: %d %s", resp.StatusCode, body)
+	}
+	var latest ownRecords
+	_, body = get(t, c, base+"/.consent/proofs")
+	if err := json.Unmarshal([]byte(body), &latest); err != nil || len(latest.Records) == 0 {
+		t.Fatalf("own proofs: %v %s", err, body)
+	}
+	if last := latest.Records[len(latest.Records)-1]; last.Type != "refused" || last.Path != "" {
+		t.Errorf("a 5000-byte Referer path: the proof of the choice is %s with path %.40q…, want no path", last.Type, last.Path)
+	}
 }
 
 // TestNoscriptFormUnderSignal: the form for visitors without JavaScript

@@ -576,9 +576,9 @@ func TestSlowUploadIsCutOff(t *testing.T) {
 	postChoice(t, newClient(t), base, `{"all":false}`) // warm up before the baseline
 	baseline := settledGoroutines()
 	type answer struct {
-		path, status string
-		after        time.Duration
-		err          error
+		path, status, body string
+		after              time.Duration
+		err                error
 	}
 	answers := make(chan answer)
 	paths := map[string]string{"/.consent/choice": "application/json", "/.consent/csp-report": "application/csp-report"}
@@ -608,8 +608,13 @@ func TestSlowUploadIsCutOff(t *testing.T) {
 				}
 			}()
 			conn.SetReadDeadline(start.Add(40 * time.Second))
-			a.status, a.err = bufio.NewReader(conn).ReadString('\n')
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 			a.after = time.Since(start)
+			if a.err = err; err != nil {
+				return
+			}
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			a.status, a.body = resp.Proto+" "+resp.Status, string(body)
 		}()
 	}
 	for range paths {
@@ -619,6 +624,8 @@ func TestSlowUploadIsCutOff(t *testing.T) {
 			t.Errorf("%s: no answer to a trickled body after %s: %v", a.path, a.after.Round(time.Second), a.err)
 		case !strings.HasPrefix(a.status, "HTTP/1.1 408 "):
 			t.Errorf("%s: answered %q to a trickled body, want 408", a.path, strings.TrimSpace(a.status))
+		case !strings.Contains(a.body, "did not arrive in time") || strings.Contains(a.body, "127.0.0.1"):
+			t.Errorf("%s: the 408 must say what happened without naming the sockets: %s", a.path, a.body)
 		case a.after < 9*time.Second || a.after > 20*time.Second:
 			t.Errorf("%s: answered after %s, want about 10 s", a.path, a.after.Round(time.Second))
 		default:

@@ -583,12 +583,6 @@ func shortHash(s string) string {
 	return hex.EncodeToString(sum[:4])
 }
 
-// redactURL hides a password in a store URL for error messages.
-func redactURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		if at := strings.LastIndex(s, "@"); at > i {
-			return s[:i+3] + "…@" + s[at+1:]
-		}
-	}
-	return s
-}
+// redactURL hides the secrets of a store URL (see redis.Redact; a bolt
+// file's has none).
+func redactURL(s string) string { return redis.Redact(s) }

@@ -52,6 +52,9 @@ var (
 	controlPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{0,64}$`)
 )
 
+// maxPagePath bounds the page path a proof keeps for years.
+const maxPagePath = 2048
+
 // validate checks what the visitor's browser claims about the choice.
 func (hw how) validate() error {
 	switch {
@@ -61,7 +64,7 @@ func (hw how) validate() error {
 		return fmt.Errorf("unknown action %q", hw.Action)
 	case !controlPattern.MatchString(hw.Control):
 		return fmt.Errorf("control must be at most 64 of A-Z a-z 0-9 _ . : -")
-	case len(hw.Page) > 2048 || hw.Page != "" && !strings.HasPrefix(hw.Page, "/"):
+	case len(hw.Page) > maxPagePath || hw.Page != "" && !strings.HasPrefix(hw.Page, "/"):
 		return fmt.Errorf("page must be a path on this site")
 	}
 	return nil

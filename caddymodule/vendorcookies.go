@@ -20,10 +20,12 @@ const maxParentDomains = 4
 // parent domain) is not sent by browsers, so it is expired on each.
 func (h *Handler) expireVendorCookies(w http.ResponseWriter, r *http.Request, d *policy.Decision) {
 	var domains []string
+	expired := map[string]bool{} // a name the request repeats is expired once
 	for _, c := range r.Cookies() {
-		if c.Name == h.CookieName || d.CookieAllowed(c.Name) {
+		if c.Name == h.CookieName || expired[c.Name] || d.CookieAllowed(c.Name) {
 			continue
 		}
+		expired[c.Name] = true
 		if domains == nil {
 			domains = cookieDomains(siteOf(r), h.CookieDomain)
 		}

@@ -7,9 +7,11 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/consentgate/consentgate/consent/rewrite/htmlcheck"
 	"github.com/consentgate/consentgate/consent/scan"
@@ -57,7 +59,9 @@ func runScan(e *env, args []string) int {
 		if en.Vendor != "" {
 			kind += " vendor " + en.Vendor
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", en.Site, en.Origin, kind, en.Path, en.Count,
+		// Paths and sites come from visitors and reports: printed as they
+		// are, control characters would drive the operator's terminal.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", printable(en.Site), printable(en.Origin), printable(kind), printable(en.Path), en.Count,
 			en.First.UTC().Format(time.RFC3339), en.Last.UTC().Format(time.RFC3339))
 	}
 	tw.Flush()
@@ -65,6 +69,24 @@ func runScan(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "(%d more observations not kept: the list is full)\n", rep.Dropped)
 	}
 	return exitOK
+}
+
+// printable writes control characters (and tabs, which would break the
+// columns) as Go escapes: "\x1b", "\t".
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // scanPages fetches each page as a first-time visitor, then again after

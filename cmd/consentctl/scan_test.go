@@ -114,6 +114,12 @@ func TestScan(t *testing.T) {
 	if strings.Contains(out, "googletagmanager") {
 		t.Errorf("a catalogued vendor is listed as uncovered:\n%s", out)
 	}
+	// A path a visitor made up, with a terminal's control sequence in it,
+	// is listed escaped.
+	gatewaytest.Get(t, visitor, site+"/spa/%1b%5b2J%1b%5b31mHACKED")
+	if code, out, _ := ctl(t, "scan", "--address", admin); code != 0 || strings.Contains(out, "\x1b") || !strings.Contains(out, `/spa/\x1b[2J\x1b[31mHACKED`) {
+		t.Errorf("scan prints a visitor's control characters as they are (exit %d):\n%q", code, out)
+	}
 
 	code, out, errOut = ctl(t, "scan", site+"/products")
 	if code != 0 {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 )
@@ -43,8 +44,30 @@ type Recorder struct {
 	mu      sync.Mutex
 	max     int
 	entries map[key]*Entry
+	reports int // entries that came from CSP reports
 	dropped uint64
 	now     func() time.Time
+}
+
+// Bounds on one entry's strings. A CSP report is anyone's to post and a
+// path is the visitor's to choose: without them one entry could hold a
+// 64 KiB path, and the bounded number of entries no bounded memory.
+const (
+	maxSite   = 253 // a DNS name's length
+	maxPath   = 512
+	maxVendor = 64
+)
+
+// clip cuts s to at most n bytes at a character boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // NewRecorder makes a recorder keeping at most max entries (0: default).
@@ -77,6 +100,10 @@ func (r *Recorder) ObserveReport(site, path string, kind catalog.Kind, origin []
 }
 
 func (r *Recorder) observe(site, path string, kind catalog.Kind, origin []byte, vendor string, report bool, n int) {
+	site, path, vendor = clip(site, maxSite), clip(path, maxPath), clip(vendor, maxVendor)
+	if len(origin) > maxSite {
+		origin = []byte(clip(string(origin), maxSite))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.now()
@@ -85,9 +112,14 @@ func (r *Recorder) observe(site, path string, kind catalog.Kind, origin []byte, 
 		e.Last = now
 		return
 	}
-	if len(r.entries) >= r.max {
+	// Reports may fill half the entries at most, so that a flood of them
+	// leaves room for what the gateway sees in pages itself.
+	if len(r.entries) >= r.max || report && r.reports >= r.max/2 {
 		r.dropped += uint64(n)
 		return
+	}
+	if report {
+		r.reports++
 	}
 	k := key{site, path, string(origin), vendor, kind, report}
 	e := &Entry{Site: site, Path: path, Kind: kind.String(), Origin: k.origin, Vendor: vendor, Count: uint64(n), First: now, Last: now}

@@ -2,8 +2,10 @@ package scan
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/consentgate/consentgate/consent/catalog"
 )
@@ -66,5 +68,35 @@ func BenchmarkObserveHit(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Observe("shop.example", "/p7", catalog.KindScript, origin)
+	}
+}
+
+// TestRecorderBoundsWhatAnyoneCanSend: CSP reports (anyone's to post) and
+// page paths (the visitor's to choose) cannot make an entry large, and
+// reports cannot take the room of what pages show.
+func TestRecorderBoundsWhatAnyoneCanSend(t *testing.T) {
+	r := NewRecorder(10)
+	long := "/" + strings.Repeat("é", 40000)
+	for i := range 20 {
+		r.ObserveReport(strings.Repeat("h", 1000), fmt.Sprintf("/%d%s", i, long), catalog.KindScript, []byte(strings.Repeat("o", 1000)), strings.Repeat("v", 1000))
+	}
+	for i := range 5 {
+		r.Observe("shop.example", fmt.Sprintf("/page%d", i), catalog.KindScript, []byte("cdn.unknown.example"))
+	}
+	rep := r.Report()
+	reports, pages := 0, 0
+	for _, e := range rep.Entries {
+		if len(e.Site) > 253 || len(e.Path) > 512 || len(e.Origin) > 253 || len(e.Vendor) > 64 || !utf8.ValidString(e.Path) {
+			t.Errorf("an entry holds %d, %d, %d and %d bytes of site, path, origin and vendor (valid UTF-8: %v)",
+				len(e.Site), len(e.Path), len(e.Origin), len(e.Vendor), utf8.ValidString(e.Path))
+		}
+		if e.Via == "csp-report" {
+			reports++
+		} else {
+			pages++
+		}
+	}
+	if reports != 5 || pages != 5 || rep.Dropped != 15 {
+		t.Errorf("%d report entries, %d page entries, %d dropped; want 5, 5 and 15", reports, pages, rep.Dropped)
 	}
 }

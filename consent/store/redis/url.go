@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -251,11 +252,20 @@ func (f tlsFiles) config(host string) (*tls.Config, error) {
 }
 
 // redact hides a password in a URL for error messages.
-func redact(raw string) string {
+func redact(raw string) string { return Redact(raw) }
+
+// secretParam matches a query parameter whose value is a secret
+// (sentinel_password, and any other *password).
+var secretParam = regexp.MustCompile(`(?i)([?&][a-z_]*password=)[^&#]*`)
+
+// Redact hides the secrets of a store URL, for messages, logs and the
+// names the admin API gives stores: the user information before "@" and
+// the values of password parameters.
+func Redact(raw string) string {
 	if at := strings.LastIndex(raw, "@"); at >= 0 {
 		if scheme := strings.Index(raw, "://"); scheme >= 0 && scheme < at {
-			return raw[:scheme+3] + "***" + raw[at:]
+			raw = raw[:scheme+3] + "…" + raw[at:]
 		}
 	}
-	return raw
+	return secretParam.ReplaceAllString(raw, "${1}…")
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,5 +100,20 @@ func TestChainKeysShareASlot(t *testing.T) {
 	}
 	if len(slots) < 8 {
 		t.Fatalf("16 chains share only %d slots", len(slots))
+	}
+}
+
+// TestRedactHidesEverySecret: user information and password parameters
+// (Sentinel's own) are hidden wherever a store URL is shown.
+func TestRedactHidesEverySecret(t *testing.T) {
+	for raw, want := range map[string]string{
+		"redis://127.0.0.1:6379/0":                                                        "redis://127.0.0.1:6379/0",
+		"rediss://user:hunter2@cache.example:6380/1?prefix=cg":                            "rediss://…@cache.example:6380/1?prefix=cg",
+		"redis+sentinel://s1:26379,s2:26379/mymaster?sentinel_password=hunter2&prefix=cg": "redis+sentinel://s1:26379,s2:26379/mymaster?sentinel_password=…&prefix=cg",
+		"redis+sentinel://:pw@s1/m?prefix=cg&Sentinel_Password=hunter2":                   "redis+sentinel://…@s1/m?prefix=cg&Sentinel_Password=…",
+	} {
+		if got := Redact(raw); got != want || strings.Contains(got, "hunter2") {
+			t.Errorf("Redact(%q) = %q, want %q", raw, got, want)
+		}
 	}
 }
