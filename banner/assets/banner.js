@@ -10,6 +10,9 @@
   try { cfg = JSON.parse(cfgEl.textContent); } catch (e) { return; }
   var t = cfg.texts || {}, lang = cfg.lang || "en", purposes = cfg.purposes || [];
   var state = cfg.state || { purposes: {} };
+  // A site may ask about nothing beyond the strictly necessary: then there
+  // is no choice to make, and none is offered.
+  var asks = purposes.some(function (p) { return p.id != "necessary"; });
   var ACTION = "data-consent-action";
   var root, overlay, dialog, reopen, errBox, layer = 0, lastFocus, pending, details;
 
@@ -103,10 +106,18 @@
   }
 
   function render(n) {
+    if (!asks) n = 2; // nothing to decide: the settings show what is on, and only close
     layer = n;
     dialog.textContent = "";
     dialog.className = "cg-dialog cg-layer" + n;
     add(dialog, el("h2", { id: "cg-title", "class": "cg-title" }, n == 1 ? t.title : t.settings_title), intro());
+    if (!asks) {
+      var list0 = el("ul", { "class": "cg-purposes" }), done = button(t.close, null, "cg-btn2");
+      purposes.forEach(function (p) { list0.appendChild(purposeItem(p)); });
+      done.addEventListener("click", back); // nothing is owed: back closes
+      add(dialog, list0, add(el("div", { "class": "cg-foot" }), done));
+      return;
+    }
     if (n == 1) {
       add(dialog, add(el("div", { "class": "cg-actions" }),
         button(t.accept_all, "accept_all"), button(t.reject_all, "reject_all"), button(t.settings, "open")));
@@ -217,8 +228,7 @@
 
   function isOpen() { return overlay && !overlay.hidden; }
   // A decision is still owed on a first visit and after a policy change,
-  // when the site asks about anything beyond the strictly necessary.
-  var asks = purposes.some(function (p) { return p.id != "necessary"; });
+  // when the site asks about anything beyond the strictly necessary (asks).
   function owed() { return asks && (!state.decided || !!state.changed); }
 
   // open shows layer n and focuses its first control (or, back on the first
