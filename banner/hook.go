@@ -69,6 +69,16 @@ func (s State) AllowsAnything() bool {
 	return len(s.Vendors) > 0
 }
 
+// AllowsEverything reports whether every purpose is granted.
+func (s State) AllowsEverything() bool {
+	for _, p := range s.Purposes {
+		if !p.Granted {
+			return false
+		}
+	}
+	return true
+}
+
 // PurposeState is one purpose's grant.
 type PurposeState struct {
 	ID      string

@@ -8,8 +8,8 @@ import (
 // Noscript renders the banner for visitors without JavaScript: a plain form
 // posting to the choice endpoint, which sends them back to the same page.
 // It goes right after the <body> start tag: the choice while the visitor
-// has not decided (NewNoscript), then, while something is allowed, the way
-// to withdraw (NewNoscriptWithdraw).
+// has not decided (NewNoscript), then the way to change or withdraw it
+// (NewNoscriptDecided).
 type Noscript struct {
 	// parts are the form's markup up to the return path, cut where the
 	// site's origin goes in front of a path on the site (the form's action,
@@ -32,11 +32,22 @@ func NewNoscript(p Page, underSignal bool) *Noscript {
 			`</button> <button type="submit" name="action" value="reject_all">`+esc(t["reject_all"])+`</button>`)
 }
 
-// NewNoscriptWithdraw prepares the withdrawal form for one language.
-func NewNoscriptWithdraw(p Page) *Noscript {
+// NewNoscriptDecided prepares, for one language, the form a visitor who
+// has decided keeps on every page: it says the choice is saved and offers
+// Accept all (unless everything is allowed) and Withdraw consent (when
+// anything is), so that without JavaScript too a choice can be changed
+// and withdrawn at any time.
+func NewNoscriptDecided(p Page, accept, withdraw bool) *Noscript {
 	esc := html.EscapeString
-	return newNoscript(p, esc(p.Texts["reopen"])+":",
-		`<button type="submit" name="action" value="withdraw">`+esc(p.Texts["withdraw"])+`</button>`)
+	t := p.Texts
+	var buttons []string
+	if accept {
+		buttons = append(buttons, `<button type="submit" name="action" value="accept_all">`+esc(t["accept_all"])+`</button>`)
+	}
+	if withdraw {
+		buttons = append(buttons, `<button type="submit" name="action" value="withdraw">`+esc(t["withdraw"])+`</button>`)
+	}
+	return newNoscript(p, esc(t["reopen"])+": "+esc(t["noscript_decided"]), strings.Join(buttons, " "))
 }
 
 // newNoscript prepares a form of one paragraph (escaped HTML), followed by

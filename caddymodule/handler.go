@@ -501,7 +501,9 @@ func (h *Handler) buildHooks() error {
 		h.noscripts[lang] = noscriptForms{
 			choice:            banner.NewNoscript(page, false),
 			choiceUnderSignal: banner.NewNoscript(page, true),
-			withdraw:          banner.NewNoscriptWithdraw(page),
+			refused:           banner.NewNoscriptDecided(page, true, false),
+			some:              banner.NewNoscriptDecided(page, true, true),
+			everything:        banner.NewNoscriptDecided(page, false, true),
 		}
 		// What this language's visitors are shown, as proofs record it.
 		shown, _ := json.Marshal(page)

@@ -444,15 +444,18 @@ func (pw *pageWriter) options() rewrite.Options {
 	}
 }
 
-// noscriptForms are one language's forms for visitors without JavaScript.
+// noscriptForms are one language's forms for visitors without JavaScript:
+// the choice, and the forms that change it once made (by what is allowed:
+// nothing, some, everything).
 type noscriptForms struct {
-	choice, choiceUnderSignal, withdraw *banner.Noscript
+	choice, choiceUnderSignal *banner.Noscript
+	refused, some, everything *banner.Noscript
 }
 
 // noscriptFor is the form for visitors without JavaScript: the choice
 // until they decide (saying that GPC or DNT is honoured, when it is), then
-// the withdrawal while anything beyond the strictly necessary is allowed;
-// none on a site that asks about nothing.
+// the one that changes or withdraws it; none on a site that asks about
+// nothing.
 func (h *Handler) noscriptFor(lang string, state banner.State) *banner.Noscript {
 	forms := h.noscripts[lang]
 	switch {
@@ -462,10 +465,12 @@ func (h *Handler) noscriptFor(lang string, state banner.State) *banner.Noscript 
 		return forms.choiceUnderSignal
 	case !state.Decided:
 		return forms.choice
+	case state.AllowsEverything():
+		return forms.everything
 	case state.AllowsAnything():
-		return forms.withdraw
+		return forms.some
 	}
-	return nil
+	return forms.refused
 }
 
 // judge is the rewriter's judge for a decision: in advanced Consent Mode,

@@ -654,7 +654,8 @@ func (p *page) submitNoscript(value, path string) {
 
 // TestWithdrawWithoutJavaScript: a visitor without JavaScript who accepted
 // everything in the no-JavaScript form finds a form to withdraw on every
-// page after; withdrawing there stops the embeds and leaves no such form.
+// page after; withdrawing there stops the embeds, and the form then offers
+// to accept again.
 func TestWithdrawWithoutJavaScript(t *testing.T) {
 	p := newPage(t, startShop(t))
 	p.disableScripts()
@@ -665,13 +666,16 @@ func TestWithdrawWithoutJavaScript(t *testing.T) {
 	if !evalJS[bool](p, `!!document.querySelector('form.cg-noscript button[value=withdraw]') && cg.shown(document.querySelector('form.cg-noscript'))`) {
 		t.Fatal("without JavaScript, after Accept all, another page shows no form to withdraw consent")
 	}
+	if evalJS[bool](p, `!!document.querySelector('form.cg-noscript button[value=accept_all]')`) {
+		t.Error("without JavaScript, with everything allowed, the form still offers Accept all")
+	}
 	p.submitNoscript("withdraw", "/product.html")
 	p.forgetRequests()
 	p.open("/index.html")
 	p.waitIdle()
 	p.expectNoThirdParty("without JavaScript, after withdrawing in the form")
-	if evalJS[bool](p, `!!document.querySelector('form.cg-noscript')`) {
-		t.Error("after withdrawing, with nothing allowed, the page still shows a no-JavaScript form")
+	if !evalJS[bool](p, `!!document.querySelector('form.cg-noscript button[value=accept_all]') && !document.querySelector('form.cg-noscript button[value=withdraw]')`) {
+		t.Error("after withdrawing, with nothing allowed, the page must offer Accept all again and nothing to withdraw")
 	}
 }
 
@@ -746,7 +750,9 @@ func TestWithoutJavaScript(t *testing.T) {
 	} else if !c.HTTPOnly {
 		t.Errorf("the consent cookie set by the form post is not HttpOnly")
 	}
-	stale := evalJS[bool](p, form+` !== null || Array.prototype.some.call(document.querySelectorAll('noscript'), function (n) { return n.innerHTML.indexOf('cg-noscript') >= 0; })`)
+	// Once decided, the form to change the choice replaces the choice's
+	// (no Reject all: Accept all alone after a refusal).
+	stale := evalJS[bool](p, `document.querySelector('form.cg-noscript button[value=reject_all]') !== null || Array.prototype.some.call(document.querySelectorAll('noscript'), function (n) { return n.innerHTML.indexOf('value="reject_all"') >= 0; })`)
 	if stale {
 		// Is it the gateway's page or a stale copy? Ask the gateway with
 		// the browser's cookies.
@@ -758,7 +764,7 @@ func TestWithoutJavaScript(t *testing.T) {
 			if resp, err := http.DefaultClient.Do(req); err == nil {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				fresh = fmt.Sprintf("%d, ETag %s, with the form: %v", resp.StatusCode, resp.Header.Get("Etag"), strings.Contains(string(body), "cg-noscript"))
+				fresh = fmt.Sprintf("%d, ETag %s, with the choice form: %v", resp.StatusCode, resp.Header.Get("Etag"), strings.Contains(string(body), `value="reject_all"`))
 			}
 		}
 		t.Errorf("after Reject all the page the browser came back to still shows the no-JavaScript consent form, though the visitor has decided.\n"+
@@ -775,6 +781,9 @@ func TestWithoutJavaScript(t *testing.T) {
 		}
 	}
 	p.expectNoThirdParty("without JavaScript, after Reject all")
+	if !evalJS[bool](p, `!!document.querySelector('form.cg-noscript button[value=accept_all]') && !document.querySelector('form.cg-noscript button[value=withdraw]')`) {
+		t.Error("without JavaScript, after Reject all, the page must offer Accept all (and nothing to withdraw) to change the choice")
+	}
 }
 
 // lookDocLog records the browser's document requests to the gateway and
