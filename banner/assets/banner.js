@@ -128,8 +128,7 @@
     var save = button(t.save, null, "cg-btn", { "data-cg-save": "" });
     save.addEventListener("click", saveSelection);
     var foot = el("div", { "class": "cg-foot" });
-    var anything = grantedList().some(function (id) { return id != "necessary"; }) || (state.vendors || []).length;
-    if (state.decided && anything) add(foot, button(t.withdraw, "withdraw", "cg-btn2"));
+    if (state.decided && allowsAnything()) add(foot, button(t.withdraw, "withdraw", "cg-btn2"));
     var close = button(t.close, null, "cg-btn2");
     close.addEventListener("click", back);
     add(dialog, list,
@@ -365,10 +364,19 @@
     return choose(body);
   }
 
+  // allowsAnything: something beyond the strictly necessary is allowed,
+  // so there is something to withdraw.
+  function allowsAnything() {
+    return grantedList().some(function (id) { return id != "necessary"; }) || (state.vendors || []).length > 0;
+  }
+
   function act(action, from) {
     var where = from && dialog && dialog.contains(from) ? (layer == 2 ? "second" : "first") : "api";
     var ctl = where == "api" ? control(from) : action;
-    if (action == "open") return open(2);
+    // A page's Withdraw control with nothing allowed opens the settings,
+    // which show that, rather than record a withdrawal of nothing (the
+    // API's withdraw() still withdraws: its caller awaits the answer).
+    if (action == "open" || action == "withdraw" && from && !allowsAnything()) return open(2);
     if (action == "withdraw") return choose({ withdraw: true, layer: "withdraw", action: "withdraw", control: ctl });
     if (action == "accept_all" || action == "reject_all") {
       return choose({ all: action == "accept_all", layer: where, action: action, control: ctl });

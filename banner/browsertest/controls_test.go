@@ -625,3 +625,21 @@ func TestSiteThatAsksNothingOpensNoBanner(t *testing.T) {
 		t.Errorf("opening and closing the settings set cookies: %v", c[0].Name)
 	}
 }
+
+// TestWithdrawControlWithNothingAllowed: after Reject all, the privacy
+// page's Withdraw control has nothing to take back: it opens the settings,
+// which show everything off, and records no withdrawal of nothing.
+func TestWithdrawControlWithNothingAllowed(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/privacy.html")
+	p.waitFirstLayer()
+	p.clickFirstLayer("reject_all", "Reject all")
+	p.waitBannerGone()
+	const records = `fetch('/.consent/proofs').then(function (r) { return r.json(); }).then(function (j) { return j.records.length; })`
+	before := evalJS[int](p, records)
+	p.click("the privacy page's Withdraw consent control", `document.querySelector('main [data-consent-action=withdraw]')`)
+	p.waitSecondLayer()
+	if after := evalJS[int](p, records); after != before {
+		t.Errorf("the Withdraw control with nothing allowed recorded %d more proofs", after-before)
+	}
+}
