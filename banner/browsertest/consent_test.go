@@ -400,10 +400,7 @@ func TestScriptsAddedAtRunTimeWaitForConsent(t *testing.T) {
 // one from a listed service (YouTube) loads.
 func TestUnlistedServicesAddedAtRunTimeStayHeld(t *testing.T) {
 	p := newPage(t, startShop(t))
-	p.open("/imprint.html")
-	p.waitFirstLayer()
-	p.clickFirstLayer("accept_all", "Accept all")
-	p.waitBannerGone()
+	p.decideOn("/imprint.html", "accept_all", "Accept all")
 	p.forgetRequests()
 	evalJS[bool](p, `(function () {
 `+addFrameAndImage+`  var y = document.createElement('iframe');
@@ -425,10 +422,7 @@ func TestUnlistedServicesAddedAtRunTimeStayHeld(t *testing.T) {
 
 func TestWithdrawReloadsAndLeavesNoVendorCookie(t *testing.T) {
 	p := newPage(t, startShop(t))
-	p.open("/privacy.html")
-	p.waitFirstLayer()
-	p.clickFirstLayer("accept_all", "Accept all")
-	p.waitBannerGone()
+	p.decideOn("/privacy.html", "accept_all", "Accept all")
 	p.waitHosts("after Accept all, Google Analytics loads", "www.googletagmanager.com")
 	p.waitFor("the Google tag sets its _ga cookie", `document.cookie.indexOf('_ga=') >= 0`)
 	// A vendor cookie scripts cannot see or delete, as a vendor's
@@ -548,10 +542,7 @@ func TestGlobalPrivacyControl(t *testing.T) {
 // the visitor chose, the banner asks again and its dialog says what is new.
 func TestPolicyChangeSaysWhatChanged(t *testing.T) {
 	p := newPage(t, startShop(t))
-	p.open("/contact.html")
-	p.waitFirstLayer()
-	p.clickFirstLayer("accept_all", "Accept all")
-	p.waitBannerGone()
+	p.decideOn("/contact.html", "accept_all", "Accept all")
 
 	// The same keys and cookie (cookies do not tell ports apart), a policy
 	// with one more vendor.

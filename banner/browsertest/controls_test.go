@@ -631,10 +631,7 @@ func TestSiteThatAsksNothingOpensNoBanner(t *testing.T) {
 // which show everything off, and records no withdrawal of nothing.
 func TestWithdrawControlWithNothingAllowed(t *testing.T) {
 	p := newPage(t, startShop(t))
-	p.open("/privacy.html")
-	p.waitFirstLayer()
-	p.clickFirstLayer("reject_all", "Reject all")
-	p.waitBannerGone()
+	p.decideOn("/privacy.html", "reject_all", "Reject all")
 	const records = `fetch('/.consent/proofs').then(function (r) { return r.json(); }).then(function (j) { return j.records.length; })`
 	before := evalJS[int](p, records)
 	p.click("the privacy page's Withdraw consent control", `document.querySelector('main [data-consent-action=withdraw]')`)

@@ -528,6 +528,16 @@ func (p *page) waitBannerGone() {
 	p.waitFor("the banner closes (no visible consent dialog is left)", `cg.dialogs().length === 0`)
 }
 
+// decideOn opens path, waits for the first layer and decides there with
+// its control (accept_all, reject_all), named label on screen.
+func (p *page) decideOn(path, control, label string) {
+	p.t.Helper()
+	p.open(path)
+	p.waitFirstLayer()
+	p.clickFirstLayer(control, label)
+	p.waitBannerGone()
+}
+
 // openSettings goes from the first layer to the second with its Settings button.
 func (p *page) openSettings() {
 	p.t.Helper()
