@@ -27,9 +27,12 @@ func NewNoscript(p Page, underSignal bool) *Noscript {
 	if underSignal {
 		text += " " + esc(t["signal"])
 	}
-	return newNoscript(p, text+" "+esc(t["noscript"]),
-		`<button type="submit" name="action" value="accept_all">`+esc(t["accept_all"])+
-			`</button> <button type="submit" name="action" value="reject_all">`+esc(t["reject_all"])+`</button>`)
+	return newNoscript(p, text+" "+esc(t["noscript"]), submit("accept_all", t["accept_all"])+" "+submit("reject_all", t["reject_all"]))
+}
+
+// submit is a form button that posts action.
+func submit(action, label string) string {
+	return `<button type="submit" name="action" value="` + action + `">` + html.EscapeString(label) + `</button>`
 }
 
 // NewNoscriptDecided prepares, for one language, the form a visitor who
@@ -42,10 +45,10 @@ func NewNoscriptDecided(p Page, accept, withdraw bool) *Noscript {
 	t := p.Texts
 	var buttons []string
 	if accept {
-		buttons = append(buttons, `<button type="submit" name="action" value="accept_all">`+esc(t["accept_all"])+`</button>`)
+		buttons = append(buttons, submit("accept_all", t["accept_all"]))
 	}
 	if withdraw {
-		buttons = append(buttons, `<button type="submit" name="action" value="withdraw">`+esc(t["withdraw"])+`</button>`)
+		buttons = append(buttons, submit("withdraw", t["withdraw"]))
 	}
 	return newNoscript(p, esc(t["reopen"])+": "+esc(t["noscript_decided"]), strings.Join(buttons, " "))
 }
