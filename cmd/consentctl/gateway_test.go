@@ -45,11 +45,23 @@ func siteBlock(port int, db, chain, page string) string {
 // startGateway runs a gateway in the test process; it returns the site's
 // base URL, the admin address and the bolt file.
 func startGateway(t *testing.T) (site, admin, db string) {
+	g := startChainGateway(t, "ctl-commands")
+	return g.site, g.admin, g.db
+}
+
+// testGateway is a gateway run in the test process on a bolt file of its
+// own: its site's base URL, admin address, bolt file and Caddyfile (to
+// start it again after changing the file).
+type testGateway struct{ site, admin, db, caddyfile string }
+
+// startChainGateway starts a testGateway sealing the chain.
+func startChainGateway(t *testing.T, chain string) testGateway {
 	t.Helper()
 	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	db = filepath.Join(t.TempDir(), "proofs.db")
-	gatewaytest.Start(t, gatewayCaddyfile(adminPort, port, db, "ctl-commands", okPage))
-	return gatewaytest.BaseURL(port), fmt.Sprintf("localhost:%d", adminPort), db
+	g := testGateway{site: gatewaytest.BaseURL(port), admin: fmt.Sprintf("localhost:%d", adminPort), db: filepath.Join(t.TempDir(), "proofs.db")}
+	g.caddyfile = gatewayCaddyfile(adminPort, port, g.db, chain, okPage)
+	gatewaytest.Start(t, g.caddyfile)
+	return g
 }
 
 // buildConsentgate builds the gateway's binary for tests that run it as a
@@ -70,11 +82,9 @@ func buildConsentgate(t *testing.T) string {
 // A mistake in the same file is still reported.
 func TestValidateBesideARunningGateway(t *testing.T) {
 	bin := buildConsentgate(t)
-	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	db := filepath.Join(t.TempDir(), "proofs.db")
-	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-validate", okPage)
-	gatewaytest.Start(t, caddyfile)
-	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), gatewaytest.BaseURL(port), `{"all":true}`) // the store is open and in use
+	g := startChainGateway(t, "ctl-validate")
+	caddyfile := g.caddyfile
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`) // the store is open and in use
 
 	validate := func(caddyfile string) (string, error) {
 		cfg := filepath.Join(t.TempDir(), "Caddyfile")
@@ -249,12 +259,8 @@ func TestCommands(t *testing.T) {
 // TestVerifyNamesTampering: one record altered and another deleted
 // directly in the bolt file; consentctl verify fails and names both.
 func TestVerifyNamesTampering(t *testing.T) {
-	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	db := filepath.Join(t.TempDir(), "proofs.db")
-	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-tamper", okPage)
-	admin := fmt.Sprintf("localhost:%d", adminPort)
-	gatewaytest.Start(t, caddyfile)
-	site := gatewaytest.BaseURL(port)
+	g := startChainGateway(t, "ctl-tamper")
+	site, admin, db, caddyfile := g.site, g.admin, g.db, g.caddyfile
 	for range 6 {
 		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true}`)
 	}
@@ -331,16 +337,12 @@ func updateRecords(t *testing.T, path, chain string, change func(rec *bbolt.Buck
 // indented JSON, the same content (so it still verifies), is exported as
 // one JSON line like every other, and the export is complete.
 func TestExportOfARecordStoredAcrossLines(t *testing.T) {
-	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	db := filepath.Join(t.TempDir(), "proofs.db")
-	caddyfile := gatewayCaddyfile(adminPort, port, db, "ctl-lines", okPage)
-	admin := fmt.Sprintf("localhost:%d", adminPort)
-	gatewaytest.Start(t, caddyfile)
+	g := startChainGateway(t, "ctl-lines")
 	for range 3 {
-		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), gatewaytest.BaseURL(port), `{"all":true}`)
+		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
 	}
 	gatewaytest.Stop(t)
-	updateRecords(t, db, "ctl-lines", func(rec *bbolt.Bucket) error {
+	updateRecords(t, g.db, "ctl-lines", func(rec *bbolt.Bucket) error {
 		key := binary.BigEndian.AppendUint64(nil, 2)
 		var indented bytes.Buffer
 		if err := json.Indent(&indented, rec.Get(key), "", "  "); err != nil {
@@ -348,15 +350,15 @@ func TestExportOfARecordStoredAcrossLines(t *testing.T) {
 		}
 		return rec.Put(key, indented.Bytes())
 	})
-	gatewaytest.Start(t, caddyfile)
-	code, stdout, stderr := ctl(t, "export", "--address", admin)
+	gatewaytest.Start(t, g.caddyfile)
+	code, stdout, stderr := ctl(t, "export", "--address", g.admin)
 	if code != 0 {
 		t.Fatalf("export: exit %d\n%s", code, stderr)
 	}
 	if recs := readJSONL(t, stdout); len(recs) != 3 || recs[1].Seq != 2 {
 		t.Errorf("export: %d records, want 3, one per line", len(recs))
 	}
-	if code, stdout, _ := ctl(t, "verify", "--address", admin); code != 0 {
+	if code, stdout, _ := ctl(t, "verify", "--address", g.admin); code != 0 {
 		t.Errorf("verify of the same content stored across lines: exit %d\n%s", code, stdout)
 	}
 }
@@ -385,12 +387,9 @@ func checkTamperReport(t *testing.T, code int, out, alteredEvent string) {
 // own script re-verifies them without consentgate code; it also notices
 // records cut off at the end, which only checkpoints show.
 func TestIndependentVerification(t *testing.T) {
-	port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	dir := t.TempDir()
-	caddyfile := gatewayCaddyfile(adminPort, port, filepath.Join(dir, "proofs.db"), "ctl-independent", okPage)
-	admin := fmt.Sprintf("localhost:%d", adminPort)
-	gatewaytest.Start(t, caddyfile)
-	site := gatewaytest.BaseURL(port)
+	g := startChainGateway(t, "ctl-independent")
+	site, admin, caddyfile := g.site, g.admin, g.caddyfile
+	dir := t.TempDir() // the exports
 	for _, choice := range []string{`{"all":true}`, `{"all":false}`, `{"purposes":{"analytics":true}}`} {
 		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, choice)
 	}
