@@ -134,6 +134,26 @@
     add(dialog, list,
       add(el("div", { "class": "cg-actions" }), save, button(t.accept_all, "accept_all"), button(t.reject_all, "reject_all")),
       add(foot, close));
+    showOwnVendors();
+  }
+
+  // showOwnVendors lists, under their purposes, the services the visitor
+  // allowed one by one ("Always allow" on a placeholder), each with a
+  // checked box: unchecking it and saving takes that permission back.
+  function showOwnVendors() {
+    if (!(state.vendors || []).length) return;
+    getDetails().then(function (d) {
+      (d.purposes || []).forEach(function (p) {
+        var ul = D.getElementById("cg-own-" + p.id); // gone if the dialog changed meanwhile
+        (p.vendors || []).forEach(function (v) {
+          if (!ul || state.vendors.indexOf(v.id) < 0 || D.getElementById("cg-ov-" + v.id)) return;
+          var box = el("input", { type: "checkbox", id: "cg-ov-" + v.id, "data-cg-vendor": v.id });
+          box.checked = true;
+          add(ul, add(el("li"), box, el("label", { "for": "cg-ov-" + v.id }, fmt(t.always_allow, v.name))));
+          ul.hidden = false;
+        });
+      });
+    }, function () {}); // without the list, saving keeps them all (saveSelection)
   }
 
   function purposeItem(p) {
@@ -157,6 +177,7 @@
         add(el("h3", { "class": "cg-pname", id: "cg-pn-" + id }), el("label", { "for": "cg-p-" + id }, p.name)),
         on && el("span", { "class": "cg-on", id: "cg-on-" + id }, t.always_on), box),
       p.description && el("p", { id: "cg-pd-" + id, "class": "cg-pdesc" }, p.description),
+      el("ul", { id: "cg-own-" + id, "class": "cg-own", hidden: "" }),
       more, region);
   }
 
@@ -358,9 +379,13 @@
       ps[p.id] = required(p) || !!(box && box.checked);
     });
     body = { purposes: ps, layer: "second", action: "save_selection", control: "save" };
-    // Services allowed one by one stay allowed: this layer does not show them.
-    (state.vendors || []).forEach(function (v) { vs[v] = true; });
-    if ((state.vendors || []).length) body.vendors = vs;
+    // Services allowed one by one stay allowed unless their box, once
+    // shown (showOwnVendors), was unchecked.
+    (state.vendors || []).forEach(function (v) {
+      var box = D.getElementById("cg-ov-" + v);
+      if (!box || box.checked) vs[v] = true;
+    });
+    if (Object.keys(vs).length) body.vendors = vs;
     return choose(body);
   }
 

@@ -306,6 +306,33 @@ func TestAlwaysAllowVendorFromPlaceholder(t *testing.T) {
 		t.Errorf("after a reload the Facebook frame (social, not allowed) must still be blocked; it is %s", p.describeFrame(facebookFrame))
 	}
 	p.expectOnlyThirdParty("after a reload with only YouTube allowed", "www.youtube.com")
+
+	// The settings show the permission, under its purpose, and take it back.
+	p.click("the Privacy settings control", reopenControl)
+	p.waitSecondLayer()
+	const ownBox = `cg.toggles(cg.second()).filter(function (t) { return cg.norm(cg.label(t)) === cg.norm(` + alwaysAllowYTName + `); })[0] || null`
+	p.waitFor("the settings show YouTube, allowed on its own, as a checked Always allow YouTube box", `cg.checked(`+ownBox+`) === true`)
+	if !evalJS[bool](p, `(function (ts, box) { return ts.indexOf(box) === ts.indexOf(cg.toggle(cg.second(), 'social')) + 1; })(cg.toggles(cg.second()), `+ownBox+`)`) {
+		t.Error("the Always allow YouTube box must come right after the Social switch, the purpose YouTube serves")
+	}
+	if evalJS[bool](p, `cg.checked(cg.toggle(cg.second(), 'social'))`) {
+		t.Error("the Social switch must stay off: only YouTube was allowed")
+	}
+	navs = p.navigations()
+	p.click("the Always allow YouTube box", ownBox)
+	p.waitFor("the Always allow YouTube box is unchecked", `cg.checked(`+ownBox+`) === false`)
+	p.click("the second layer's Save selection button", `cg.control(cg.second(), 'save')`)
+	p.waitReloaded("taking YouTube's permission back reloads the page (a playing video cannot be stopped in place)", navs)
+	if st := p.apiState(); slices.Contains(st.Vendors, "youtube") {
+		t.Errorf("after unchecking Always allow YouTube and saving, state.vendors must not contain youtube: %+v", st)
+	}
+	if !evalJS[bool](p, frameBlocked(youtubeFrame)) {
+		t.Errorf("after YouTube's permission is taken back the gateway must block its frame again; it is %s", p.describeFrame(youtubeFrame))
+	}
+	p.expectLastProof("after saving without YouTube,", proof.LayerSecond, proof.ActionSaveSelection)
+	if own := p.ownProofs(); len(own.Records) > 0 && own.Records[len(own.Records)-1].Vendors["youtube"] {
+		t.Errorf("the newest proof record must no longer allow youtube: %s", recordSummary(own.Records))
+	}
 }
 
 // pollGo polls a condition checked in Go until it holds, for at most
