@@ -108,6 +108,11 @@ func (h *Handler) serveChoice(w http.ResponseWriter, r *http.Request) error {
 		c.how.Page = refererPath(r)
 	}
 	prev := h.previousConsent(r)
+	// A site that asks about nothing has no choice to record; only a
+	// visitor who chose under an earlier policy may still withdraw that.
+	if !h.policy.AsksAnything() && (c.how.Action != proof.ActionWithdraw || prev.ID == "") {
+		return writeError(w, http.StatusConflict, "this site asks for no consent, so there is nothing to choose")
+	}
 	signal := signalSent(r)
 	consent := cookie.Consent{
 		ID:          prev.ID,

@@ -3,6 +3,7 @@ package caddymodule_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -27,15 +28,20 @@ const servicesPage = `<html><head>` +
 func startServicesSite(t *testing.T, consentLines string) (site, admin string) {
 	t.Helper()
 	port, adminPort := freePort(t), freePort(t)
-	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
+	gatewaytest.Start(t, servicesSite(port, adminPort, consentLines))
+	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
+}
+
+// servicesSite is the Caddyfile of startServicesSite, on given ports.
+func servicesSite(port, adminPort int, consentLines string) string {
+	return gatewaytest.Globals(adminPort) + fmt.Sprintf(`:%d {
 	consent {
 		services declared
 %s	}
 	header Content-Type text/html
 	header Set-Cookie "_ga=GA1.1.1; Path=/"
 	respond %q
-}`, port, consentLines, servicesPage))
-	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
+}`, port, consentLines, servicesPage)
 }
 
 // TestDeclaredServicesOnly: with "services declared", the banner asks only
@@ -133,6 +139,63 @@ func TestNothingToAsk(t *testing.T) {
 	if !strings.Contains(page, `data-consent-purpose="-unlisted"`) {
 		t.Errorf("the catalogue's services are not held on a site that declares none:\n%s", page)
 	}
+}
+
+// TestNothingToAskRecordsNoChoice: a site that asks about nothing takes no
+// choice, whether posted as JSON or as the no-JavaScript form would; only
+// a visitor who chose while the site still asked may withdraw that.
+func TestNothingToAskRecordsNoChoice(t *testing.T) {
+	port, adminPort := freePort(t), freePort(t)
+	base, admin := baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
+	gatewaytest.Start(t, servicesSite(port, adminPort, ""))
+	before := len(exportJSONL(t, admin, "")) // this process's earlier tests share the store
+	for _, post := range []struct{ ctype, body string }{
+		{"application/json", `{"all":true}`},
+		{"application/json", `{"purposes":{"necessary":true}}`},
+		{"application/json", `{"withdraw":true}`},
+		{"application/x-www-form-urlencoded", "action=accept_all&return=/"},
+		{"application/x-www-form-urlencoded", "action=withdraw&return=/"},
+	} {
+		resp, body := postAs(t, newClient(t), base, post.ctype, post.body)
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "asks for no consent") {
+			t.Errorf("%s on a site that asks nothing: %d %s, want 409 saying it asks for no consent", post.body, resp.StatusCode, body)
+		}
+		if slices.ContainsFunc(resp.Cookies(), func(c *http.Cookie) bool { return c.Name == "consentgate" }) {
+			t.Errorf("%s on a site that asks nothing set the consent cookie: %v", post.body, resp.Header["Set-Cookie"])
+		}
+	}
+	if recs := exportJSONL(t, admin, ""); len(recs) != before {
+		t.Errorf("choices on a site that asks nothing wrote %d proofs: %+v", len(recs)-before, recs[before:])
+	}
+
+	// The site asked about YouTube before; a visitor allowed it, then the
+	// operator declared nothing. That visitor can still withdraw.
+	gatewaytest.Start(t, servicesSite(port, adminPort, "\t\tvendor youtube\n"))
+	c := newClient(t)
+	postChoice(t, c, base, `{"all":true}`)
+	gatewaytest.Start(t, servicesSite(port, adminPort, ""))
+	if resp, body := postAs(t, c, base, "application/json", `{"all":true}`); resp.StatusCode != http.StatusConflict {
+		t.Errorf("Accept all after the site stopped asking: %d %s, want 409", resp.StatusCode, body)
+	}
+	if resp, body := postAs(t, c, base, "application/json", `{"withdraw":true}`); resp.StatusCode != http.StatusOK {
+		t.Errorf("withdrawing a choice made while the site still asked: %d %s, want 200", resp.StatusCode, body)
+	}
+	var types []string
+	for _, r := range exportJSONL(t, admin, "")[before:] {
+		types = append(types, r.Type)
+	}
+	if !slices.Equal(types, []string{"given", "withdrawn"}) {
+		t.Errorf("records: %v, want the choice made while the site asked and its withdrawal", types)
+	}
+}
+
+// postAs posts a choice body of the given type from the site's own origin.
+func postAs(t *testing.T, c *http.Client, base, ctype, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/.consent/choice", strings.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Origin", base)
+	return do(t, c, req)
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
