@@ -177,6 +177,9 @@ func (a *AdminAPI) serveStats(w http.ResponseWriter, r *http.Request, stores []*
 	if err != nil {
 		return err
 	}
+	if f.Purpose == policy.Necessary {
+		return apiError(http.StatusBadRequest, "the purpose %q cannot be refused, so no visitor decides about it and stats leave it out (an export for it lists every record)", policy.Necessary)
+	}
 	if err := requireChain(r, stores, f.Chain); err != nil {
 		return err
 	}

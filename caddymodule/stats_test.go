@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,15 @@ func TestStatsAcrossDays(t *testing.T) {
 	adminJSON(t, "GET", admin+"/consent/stats?since=2025-03-02&until=2025-03-02", 200, &stats)
 	if stats.Decisions != 3 || len(stats.Days) != 1 || stats.Days[0].Day != "2025-03-02" || !maps.Equal(stats.Totals["analytics"], want[1].analytics) {
 		t.Errorf("stats of 2025-03-02 alone: %+v", stats)
+	}
+	// Nobody decides about the necessary purpose: asking for its stats is
+	// an error that says why, not an empty table.
+	var refusal struct {
+		Error string `json:"error"`
+	}
+	adminJSON(t, "GET", admin+"/consent/stats?purpose=necessary", 400, &refusal)
+	if !strings.Contains(refusal.Error, "cannot be refused") {
+		t.Errorf("stats of the necessary purpose: %q, want it to say the purpose cannot be refused", refusal.Error)
 	}
 	var verified struct {
 		OK bool `json:"ok"`
