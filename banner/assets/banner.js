@@ -251,15 +251,17 @@
   // when the site asks about anything beyond the strictly necessary (asks).
   function owed() { return asks && (!state.decided || !!state.changed); }
 
-  // open shows layer n and focuses its first control (or, back on the first
-  // layer, the Settings button).
+  // open shows layer n and moves the focus into it.
   function open(n, from2) {
     if (!root) build();
     if (!isOpen()) lastFocus = D.activeElement;
     render(n);
     overlay.hidden = false;
     reopen.hidden = true;
-    var first = n == 1 ? dialog.querySelector(from2 ? ".cg-actions [" + ACTION + "=open]" : ".cg-actions button")
+    // The first layer takes the focus itself, so a screen reader reads its
+    // title and text and no answer is preselected for Enter; back from the
+    // second layer, the Settings button has it.
+    var first = n == 1 ? from2 && dialog.querySelector(".cg-actions [" + ACTION + "=open]")
       : dialog.querySelector("input:not([disabled]),button");
     (first || dialog).focus();
   }

@@ -116,6 +116,10 @@ func TestKeyboardOnly(t *testing.T) {
 	// (which the dialog's trap would pull in anyway).
 	p.waitFor("focus moves into the first layer when it opens", `cg.first().contains(cg.active())`)
 	p.expectVisibleFocus("as the first layer opens")
+	// No answer is preselected: Enter at once must not decide anything.
+	if f := p.focused(); f.What != evalJS[focused](p, `cg.describe(cg.first())`).What {
+		t.Errorf("as the first layer opens, the dialog itself must have the focus (so Enter answers nothing and a screen reader reads its text); %s has it", f.What)
+	}
 
 	// Tab reaches every control of the first layer; if it is modal, focus
 	// stays in it; the focused control is always visibly marked.
