@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -635,5 +636,75 @@ http://127.0.0.1:%d {
 		if err := check(tt.what, baseURL(tt.port), tt.secure, tt.headers...); err != nil {
 			t.Fatalf("%s: %v", tt.what, err)
 		}
+	}
+}
+
+// TestSeveralConsentCookies: a browser that holds two consent cookies (one
+// set before cookie_domain was configured, one after) is judged by its
+// newest decision, whichever it sends first, and the next choice expires
+// the stray one so that only the new choice is left.
+func TestSeveralConsentCookies(t *testing.T) {
+	hash, block := make([]byte, 32), make([]byte, 32)
+	for i := range hash {
+		hash[i], block[i] = byte(3*i), byte(200-i)
+	}
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+		key %x %x
+		cookie_domain example.test
+	}
+	respond "ok"
+}`, port, hash, block))
+	base := baseURL(port)
+	version := getState(t, newClient(t), base).PolicyVersion
+	codec, err := cookie.NewCodec("consentgate", []cookie.KeyPair{{Hash: hash, Block: block}}, 365*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encode := func(purposes []string, age time.Duration) string {
+		v, err := codec.Encode(cookie.Consent{ID: cookie.NewID(), Version: version, Purposes: purposes, Time: time.Now().Add(-age).Unix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "consentgate=" + v
+	}
+	accepted, refusedLater := encode([]string{"analytics", "marketing"}, 2*time.Hour), encode(nil, time.Hour)
+	acceptedLater := encode([]string{"analytics"}, 30*time.Minute)
+	acceptedNow, refusedNow := encode([]string{"analytics"}, 0), encode(nil, 0)
+	for _, tc := range []struct {
+		name, cookies string
+		analytics     bool
+	}{
+		{"an accept, then a refusal", accepted + "; " + refusedLater, false},
+		{"a refusal sent after the older accept", refusedLater + "; " + accepted, false},
+		{"a refusal, then an accept", refusedLater + "; " + acceptedLater, true},
+		{"the newer accept sent first", acceptedLater + "; " + refusedLater, true},
+		{"an accept and a refusal of the same second", acceptedNow + "; " + refusedNow, false},
+		{"a refusal and an accept of the same second", refusedNow + "; " + acceptedNow, false},
+		{"a broken cookie before a valid one", "consentgate=garbage; " + acceptedLater, true},
+	} {
+		if s := getState(t, newClient(t), base, "Cookie", tc.cookies); !s.Decided || s.Purposes["analytics"] != tc.analytics {
+			t.Errorf("%s: decided %v, analytics %v; want decided, analytics %v", tc.name, s.Decided, s.Purposes["analytics"], tc.analytics)
+		}
+	}
+
+	req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"all":false}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Cookie", accepted+"; "+acceptedLater)
+	req.Host = "www.example.test"
+	resp, _ := do(t, newClient(t), req)
+	var expired, set []string
+	for _, ck := range resp.Cookies() {
+		switch {
+		case ck.Name != "consentgate":
+		case ck.MaxAge < 0:
+			expired = append(expired, "Domain="+ck.Domain)
+		default:
+			set = append(set, "Domain="+ck.Domain)
+		}
+	}
+	if !slices.Contains(expired, "Domain=") || slices.Contains(expired, "Domain=example.test") || !slices.Equal(set, []string{"Domain=example.test"}) {
+		t.Errorf("a choice from a browser with two consent cookies expired %v and set %v; want the host-only one expired and the one on example.test set", expired, set)
 	}
 }

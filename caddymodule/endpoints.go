@@ -408,6 +408,7 @@ func sameOriginPath(s string) (string, error) {
 // setConsentCookie sets the encoded consent cookie.
 func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c cookie.Consent, value string) {
 	lifetime := h.lifetime(c)
+	h.expireStrayConsentCookies(w, r)
 	http.SetCookie(w, &http.Cookie{
 		Name:     h.CookieName,
 		Value:    value,

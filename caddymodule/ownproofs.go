@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -43,8 +42,8 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 		// As an erasure through the admin API is: the tombstones it leaves
 		// are accounted for, and the consent id stays out of the log.
 		h.logger.Info("consent records erased at the visitor's request", zap.Int("records", n))
-		http.SetCookie(w, &http.Cookie{Name: h.CookieName, Value: "", Path: "/", Domain: h.CookieDomain,
-			MaxAge: -1, Expires: time.Unix(0, 0), Secure: h.secureCookies(r), HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		h.expireStrayConsentCookies(w, r)
+		http.SetCookie(w, h.expiredCookie(r, h.CookieName, h.CookieDomain))
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
 	}
 	recs, err := st.ByConsentID(r.Context(), consent.ID)

@@ -118,19 +118,29 @@ func etagSuffix(v visit) string {
 // decodeConsent decodes the consent cookie, whatever its age or policy
 // version.
 func (h *Handler) decodeConsent(r *http.Request) (cookie.Consent, bool) {
-	raw, err := r.Cookie(h.CookieName)
-	if err != nil {
-		return cookie.Consent{}, false
-	}
-	c, err := h.codec.Decode(raw.Value)
-	if err != nil {
-		if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
-			ce.Write(zap.Error(err))
+	// A browser can hold several: set before and after cookie_domain
+	// changed, or with another Path. The newest decision counts, whatever
+	// order they arrive in; of two made in the same second, the one that
+	// allows less.
+	var best cookie.Consent
+	found := false
+	for _, raw := range r.CookiesNamed(h.CookieName) {
+		c, err := h.codec.Decode(raw.Value)
+		if err != nil {
+			if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
+				ce.Write(zap.Error(err))
+			}
+			continue
 		}
-		return cookie.Consent{}, false
+		if !found || c.Time > best.Time || c.Time == best.Time && allows(c) < allows(best) {
+			best, found = c, true
+		}
 	}
-	return c, true
+	return best, found
 }
+
+// allows counts what a consent grants beyond the strictly necessary.
+func allows(c cookie.Consent) int { return len(c.Purposes) + len(c.Vendors) }
 
 // state is the banner's view of a visit.
 func (h *Handler) state(v visit) banner.State {

@@ -30,12 +30,34 @@ func (h *Handler) expireVendorCookies(w http.ResponseWriter, r *http.Request, d 
 			domains = cookieDomains(siteOf(r), h.CookieDomain)
 		}
 		for _, domain := range domains {
-			http.SetCookie(w, &http.Cookie{
-				Name: c.Name, Path: "/", Domain: domain,
-				MaxAge: -1, Expires: time.Unix(0, 0),
-				Secure: h.secureCookies(r), HttpOnly: true, SameSite: http.SameSiteLaxMode,
-			})
+			http.SetCookie(w, h.expiredCookie(r, c.Name, domain))
 		}
+	}
+}
+
+// expireStrayConsentCookies expires the consent cookie in every scope but
+// the one it is set in now, when the request shows the browser holds more
+// than one (one set before cookie_domain changed, say), so that only the
+// new choice is left.
+func (h *Handler) expireStrayConsentCookies(w http.ResponseWriter, r *http.Request) {
+	if len(r.CookiesNamed(h.CookieName)) < 2 {
+		return
+	}
+	own := strings.TrimPrefix(h.CookieDomain, ".")
+	for _, domain := range cookieDomains(siteOf(r), h.CookieDomain) {
+		if domain != own {
+			http.SetCookie(w, h.expiredCookie(r, h.CookieName, domain))
+		}
+	}
+}
+
+// expiredCookie is a Set-Cookie that removes the cookie name set on domain
+// ("" for host only) at Path /.
+func (h *Handler) expiredCookie(r *http.Request, name, domain string) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Path: "/", Domain: domain,
+		MaxAge: -1, Expires: time.Unix(0, 0),
+		Secure: h.secureCookies(r), HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	}
 }
 
