@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -113,10 +115,28 @@ func decompressor(encoding string, src io.Reader) (r io.Reader, done func(), err
 		}
 		return zr, zr.Close, nil
 	case "deflate":
-		fr := flate.NewReader(src)
+		// RFC 9110's deflate is the zlib format; some servers send raw
+		// deflate instead, and browsers read both.
+		br := bufio.NewReader(src)
+		if head, _ := br.Peek(2); isZlibHeader(head) {
+			zr, err := zlib.NewReader(br)
+			if err != nil {
+				return nil, nil, err
+			}
+			return zr, func() { zr.Close() }, nil
+		}
+		fr := flate.NewReader(br)
 		return fr, func() { fr.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("unsupported content encoding %q", encoding)
+}
+
+// isZlibHeader reports whether a body begins with a zlib header (RFC 1950):
+// method 8 (deflate), a window of at most 32 KB, and a check that makes the
+// two bytes a multiple of 31. Raw deflate passes only when it begins with
+// a stored block whose padding bits are set, which encoders do not write.
+func isZlibHeader(b []byte) bool {
+	return len(b) == 2 && b[0]&0x0f == 8 && b[0]>>4 <= 7 && (uint16(b[0])<<8|uint16(b[1]))%31 == 0
 }
 
 // decodedPrefix is as much of the first n decoded bytes of a body as its

@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"fmt"
@@ -8,8 +9,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
@@ -78,6 +81,36 @@ func upstream(t *testing.T) int {
 		io.WriteString(zw, big)
 		zw.Close()
 	})
+	// raw deflate, without the zlib wrapping RFC 9110 asks for (browsers
+	// read it)
+	mux.HandleFunc("/raw-deflate", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Encoding", "deflate")
+		fw, _ := flate.NewWriter(w, flate.DefaultCompression)
+		io.WriteString(fw, big)
+		fw.Close()
+	})
+	// A body that begins as a valid page in its encoding and goes on with
+	// bytes that do not decode, after a flush (so the gateway has started
+	// the answer).
+	mux.HandleFunc("/corrupt/", func(w http.ResponseWriter, r *http.Request) {
+		enc := strings.TrimPrefix(r.URL.Path, "/corrupt/")
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Content-Encoding", enc)
+		var z bytes.Buffer
+		zw := encoder(enc, &z)
+		io.WriteString(zw, big)
+		zw.Close()
+		good := z.Bytes()[:z.Len()/2]
+		w.Write(good)
+		w.(http.Flusher).Flush()
+		time.Sleep(50 * time.Millisecond)
+		bad := make([]byte, 4096)
+		for i := range bad {
+			bad[i] = byte(i*131 + 7)
+		}
+		w.Write(bad)
+	})
 	mux.HandleFunc("/data.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", "25")
@@ -96,9 +129,8 @@ func encoder(enc string, w io.Writer) io.WriteCloser {
 	case "zstd":
 		zw, _ := zstd.NewWriter(w)
 		return zw
-	case "deflate":
-		fw, _ := flate.NewWriter(w, flate.DefaultCompression)
-		return fw
+	case "deflate": // zlib, as RFC 9110 defines it
+		return zlib.NewWriter(w)
 	}
 	panic("no encoder for " + enc)
 }
@@ -214,8 +246,9 @@ func TestProxyDecodesCompressedUpstream(t *testing.T) {
 	consent
 	reverse_proxy 127.0.0.1:%d
 }`, port, up))
-	for _, enc := range []string{"gzip", "br", "zstd"} {
-		resp, body := get(t, newClient(t), baseURL(port)+"/forced/"+enc)
+	for _, path := range []string{"/forced/gzip", "/forced/br", "/forced/zstd", "/forced/deflate", "/raw-deflate"} {
+		enc := path
+		resp, body := get(t, newClient(t), baseURL(port)+path)
 		if ce := resp.Header.Get("Content-Encoding"); ce != "" {
 			t.Errorf("%s: Content-Encoding %q left on a decoded body", enc, ce)
 		}
@@ -224,6 +257,30 @@ func TestProxyDecodesCompressedUpstream(t *testing.T) {
 		}
 		if !strings.Contains(body, "Fine goods") || !strings.HasSuffix(body, "</html>\n") {
 			t.Errorf("%s: body incomplete (%d bytes)", enc, len(body))
+		}
+	}
+}
+
+// TestProxyAbortsAPageThatDoesNotDecode: when an upstream's compressed
+// page stops decoding after the answer has begun, the connection is cut, as
+// reverse_proxy does with a broken upstream, so that no browser or cache
+// keeps the part it got as the whole page.
+func TestProxyAbortsAPageThatDoesNotDecode(t *testing.T) {
+	up := upstream(t)
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent
+	reverse_proxy 127.0.0.1:%d
+}`, port, up))
+	for _, enc := range []string{"br", "zstd", "deflate"} {
+		resp, err := newClient(t).Get(baseURL(port) + "/corrupt/" + enc)
+		if err != nil {
+			continue // cut off before the answer: nothing to mistake for a page
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == http.StatusOK {
+			t.Errorf("%s: a page whose body stops decoding came back as a complete 200 (%d bytes); the connection must be cut", enc, len(body))
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -49,7 +50,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		pw.abort()
 		return err
 	}
-	return pw.finish()
+	if err := pw.finish(); err != nil {
+		if !pw.streaming {
+			return err
+		}
+		// Part of the page is out under its status: end the answer broken,
+		// as reverse_proxy does, so that no browser or cache keeps what it
+		// got as the whole page.
+		if errors.As(err, new(errUnreadableBody)) {
+			h.logger.Warn("page cut off: the upstream's compressed body does not decode", zap.Error(err), zapString("path", r.URL.Path))
+		}
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }
 
 // visit is what one request's consent state decides.

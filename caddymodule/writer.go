@@ -62,6 +62,7 @@ type pageWriter struct {
 	site       string      // the request's host, for the third-party scan
 	state      writerState
 	status     int
+	streaming  bool // the status line and headers of a streamed page are out
 	buf        []byte
 	bufSince   time.Time
 	rw         *rewrite.Rewriter
@@ -555,6 +556,7 @@ func (pw *pageWriter) startStream(encoding string) {
 	}
 	pw.announceLength()
 	pw.ResponseWriter.WriteHeader(pw.status)
+	pw.streaming = true
 	if pw.hit.e != nil {
 		return
 	}
@@ -618,6 +620,12 @@ func (pw *pageWriter) finish() error {
 	return err
 }
 
+// errUnreadableBody: the upstream's compressed body could not be decoded
+// to its end.
+type errUnreadableBody struct{ error }
+
+func (e errUnreadableBody) Unwrap() error { return e.error }
+
 // finishStream completes a streamed page.
 func (pw *pageWriter) finishStream() error {
 	var err error
@@ -629,7 +637,9 @@ func (pw *pageWriter) finishStream() error {
 		blocked = e.blocked
 	} else {
 		if pw.dec != nil {
-			err = pw.dec.Close()
+			if err = pw.dec.Close(); err != nil {
+				err = errUnreadableBody{err}
+			}
 		}
 		if cerr := pw.gate.Close(); err == nil {
 			err = cerr
