@@ -259,3 +259,61 @@ func TestSitesOnTwoStoresKeepTheirSpoolsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestVisitorWhoLeavesDuringTheWriteIsAccountedFor: visitors whose
+// browsers give up while the store hangs (a frozen Redis) leave proofs that
+// are still written once it answers again. Nothing says they failed: no
+// "recording failed" in the log, and every one of them is in the chain,
+// which verifies.
+func TestVisitorWhoLeavesDuringTheWriteIsAccountedFor(t *testing.T) {
+	node, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	consent {
+		store redis://%s/0?prefix=leaving
+		chain leaving
+	}
+	respond "ok"
+}`, port, node.Addr()))
+	admin, base := fmt.Sprintf("http://localhost:%d", adminPort), baseURL(port)
+	gatewaytest.PostChoice(t, newClient(t), base, `{"all":true}`)
+
+	if err := node.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	impatient := newClient(t)
+	impatient.Timeout = 200 * time.Millisecond
+	const leaving = 3
+	for range leaving {
+		req, _ := http.NewRequest(http.MethodPost, base+"/.consent/choice", strings.NewReader(`{"all":false}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", base)
+		if resp, err := impatient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("a choice was answered (%d) while Redis was frozen; the test needs the visitor to give up first", resp.StatusCode)
+		}
+	}
+	if err := node.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var v verifyAnswer
+		resp, body := adminDo(t, "GET", admin+"/consent/verify?chain=leaving")
+		if resp.StatusCode == http.StatusOK && json.Unmarshal([]byte(body), &v) == nil && v.OK && len(v.Chains) == 1 && v.Chains[0].Records == 1+leaving {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the proofs of visitors who left during the write never all arrived: %s", body)
+		}
+	}
+	gatewaytest.Stop(t) // flushes the log
+	logs, _ := os.ReadFile(logFile)
+	if failed := grepLines(string(logs), "recording a consent proof failed"); failed != "" {
+		t.Errorf("the log says proofs failed that were written:\n%s", failed)
+	}
+}

@@ -369,12 +369,10 @@ func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, e
 	// order, so a crash can lose only a tail that was never acknowledged.
 	written := s.writer.Enqueue(ctx, []proof.Record{sealed})
 	s.mu.Unlock()
-	select {
-	case err = <-written:
-	case <-ctx.Done():
-		return proof.Record{}, ctx.Err() // it may still be written; the visitor's choice was not applied
-	}
-	if err != nil {
+	// Wait even if the visitor has gone: the write goes ahead all the same,
+	// and its outcome must be accounted for (and a failure reset the
+	// chain). The store's timeouts and the spool bound the wait.
+	if err = <-written; err != nil {
 		// The chain's head names a record that is not stored: resume from
 		// what is, so later records do not link to it.
 		s.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -156,6 +157,13 @@ func (n *Node) Stop() {
 func (n *Node) client() *goredis.Client {
 	return goredis.NewClient(&goredis.Options{Addr: n.Addr(), Password: n.password, TLSConfig: n.tls, MaxRetries: -1})
 }
+
+// Pause freezes the server (SIGSTOP): connections stay open and nothing
+// answers, as on a host that hangs.
+func (n *Node) Pause() error { return n.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (n *Node) Resume() error { return n.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Kill kills the server without letting it save.
 func (n *Node) Kill() {
