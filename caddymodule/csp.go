@@ -98,7 +98,7 @@ func originOf(r *http.Request) string {
 // third-party scan. Policies are cached per consent state.
 func (h *Handler) ownPolicy(d *policy.Decision) string {
 	key := d.Key()
-	if !strings.HasSuffix(key, "v") { // vendors allowed one by one are not in the key
+	if !d.VendorsOneByOne() { // not cached: visitors' sets of vendors are too many to keep
 		if p, ok := h.cspCache.Load(key); ok {
 			return p.(string)
 		}
@@ -124,7 +124,7 @@ func (h *Handler) ownPolicy(d *policy.Decision) string {
 		"; script-src 'self' 'unsafe-inline' 'unsafe-eval'" + extra +
 		"; style-src 'self' 'unsafe-inline'" + extra +
 		"; report-uri " + h.Prefix + cspReportPath
-	if !strings.HasSuffix(key, "v") {
+	if !d.VendorsOneByOne() {
 		h.cspCache.Store(key, p)
 	}
 	return p

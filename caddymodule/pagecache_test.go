@@ -112,8 +112,8 @@ func corpusPage(t testing.TB, name string) string {
 // TestPageCacheAnswersUnchangedPage: from the third request on, a large page
 // under a strong ETag is answered from the page cache (the first has its
 // length learnt, the second records it), per consent state, language and
-// type, with exactly the bytes the gateway makes without the cache, and an
-// exact Content-Length.
+// type and set of vendors allowed one by one, with exactly the bytes the
+// gateway makes without the cache, and an exact Content-Length.
 func TestPageCacheAnswersUnchangedPage(t *testing.T) {
 	up := &cacheUpstream{pages: map[string]string{
 		"/shop.html":      trackerPage(200 << 10),
@@ -129,6 +129,11 @@ func TestPageCacheAnswersUnchangedPage(t *testing.T) {
 		{"undecided, in German", "", []string{"Accept-Language", "de"}},
 		{"analytics only", `{"purposes":{"analytics":true}}`, nil},
 		{"everything", `{"all":true}`, nil},
+		// Two visitors who each allowed one vendor on its own: neither may
+		// get the other's page (YouTube live for the Vimeo visitor).
+		{"YouTube allowed on its own", `{"vendors":{"youtube":true}}`, nil},
+		{"Vimeo allowed on its own", `{"vendors":{"vimeo":true}}`, nil},
+		{"YouTube and Vimeo allowed on their own", `{"vendors":{"youtube":true,"vimeo":true}}`, nil},
 	}
 	for _, st := range states {
 		c, ref := newClient(t), newClient(t)

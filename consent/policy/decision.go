@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"encoding/binary"
+	"hash/fnv"
+
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/rewrite"
 )
@@ -114,21 +117,40 @@ func (d *Decision) VendorIDs() []string {
 }
 
 // Key is a short string that differs between decisions that render a page
-// differently; it suffixes ETags so caches never mix them up.
+// differently: the purposes granted and, after a "v", a hash of the
+// vendors allowed one by one. It suffixes ETags and keys the page and
+// length caches, so none of them mixes two visitors' pages up.
 func (d *Decision) Key() string {
-	const hex = "0123456789abcdef"
-	var b [16]byte
-	g := d.granted
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = hex[g&15]
-		g >>= 4
-	}
-	k := string(b[:])
+	var b [16 + 1 + 16]byte
+	n := putHex(b[:], d.granted)
 	if len(d.vendors) > 0 {
-		k += "v"
+		h := fnv.New64a()
+		var idx [4]byte
+		for i := range d.policy.Vendors { // in policy order: one set, one hash
+			if d.vendors[i] {
+				binary.BigEndian.PutUint32(idx[:], uint32(i))
+				h.Write(idx[:])
+			}
+		}
+		b[n] = 'v'
+		n += 1 + putHex(b[n+1:], h.Sum64())
 	}
-	return k
+	return string(b[:n])
 }
+
+// putHex writes v as 16 hex digits into b and returns 16.
+func putHex(b []byte, v uint64) int {
+	const hex = "0123456789abcdef"
+	for i := 15; i >= 0; i-- {
+		b[i] = hex[v&15]
+		v >>= 4
+	}
+	return 16
+}
+
+// VendorsOneByOne reports whether the visitor allowed any vendor one by
+// one.
+func (d *Decision) VendorsOneByOne() bool { return len(d.vendors) > 0 }
 
 // vendorAllowed reports whether a recognised vendor (by index) may load:
 // never an unlisted one.

@@ -93,6 +93,14 @@ func TestDecisionAndSignals(t *testing.T) {
 	if p.Undecided(false).Key() == d.Key() {
 		t.Error("different decisions share a cache key")
 	}
+	// Vendors allowed one by one: each set its own key, whatever its order.
+	keyOf := func(vendors ...string) string { return p.Decide(policy.Choice{Vendors: vendors}, false).Key() }
+	if yt, vi, both := keyOf("youtube"), keyOf("vimeo"), keyOf("youtube", "vimeo"); yt == vi || yt == both || vi == both || yt == p.Undecided(false).Key() {
+		t.Errorf("sets of vendors allowed one by one share a cache key: youtube %s, vimeo %s, both %s", yt, vi, both)
+	}
+	if keyOf("youtube", "vimeo") != keyOf("vimeo", "youtube") {
+		t.Error("one set of vendors allowed one by one has two cache keys")
+	}
 	if !d.CookieAllowed("session") || p.Undecided(false).CookieAllowed("_ga") {
 		t.Error("cookie filtering: first-party cookie refused or _ga allowed without consent")
 	}
