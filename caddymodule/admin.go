@@ -126,10 +126,13 @@ type auditStore struct {
 }
 
 // retention is the proof retention the store enforces (the shortest its
-// sinks are configured with).
+// sinks are configured with; the default without any).
 func (as *auditStore) retention() time.Duration {
-	r := store.DefaultProofRetention
-	for _, s := range as.sinks {
+	if len(as.sinks) == 0 {
+		return store.DefaultProofRetention
+	}
+	r := as.sinks[0].retention
+	for _, s := range as.sinks[1:] {
 		r = min(r, s.retention)
 	}
 	return r

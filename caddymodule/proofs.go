@@ -120,6 +120,11 @@ func (h *Handler) openSink() (*proofSink, error) {
 			sinks.Delete(key)
 			return nil, err
 		}
+		// The store was opened with the retention it enforces.
+		if r := durationOr(h.ProofRetention, store.DefaultProofRetention); r != sink.retention {
+			h.logger.Warn("proof_retention changed: it takes effect when the gateway restarts",
+				zap.Duration("in_force", sink.retention), zap.Duration("configured", r))
+		}
 	}
 	return sink, nil
 }
@@ -479,6 +484,10 @@ func (s *proofSink) maintain(every time.Duration) {
 	}()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	// A first pass soon after opening: a gateway restarted more often than
+	// every interval would otherwise never expire anything.
+	first := time.NewTimer(min(every, firstMaintenanceAfter))
+	defer first.Stop()
 	headTick := time.NewTicker(headSaveEvery)
 	defer headTick.Stop()
 	var renew <-chan time.Time // no claim to renew: never fires
@@ -498,18 +507,30 @@ func (s *proofSink) maintain(every time.Duration) {
 			}
 		case <-renew:
 			s.renewClaim()
+		case <-first.C:
+			s.checkpointAndExpire()
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			if _, err := s.checkpoint(ctx); err != nil {
-				s.logger.Error("writing checkpoint", zap.Error(err))
-			}
-			if n, err := s.store.Expire(ctx, time.Now()); err != nil {
-				s.logger.Error("enforcing retention", zap.Error(err))
-			} else if n > 0 {
-				s.logger.Info("expired proofs past their retention", zap.Int("records", n))
-			}
-			cancel()
+			s.checkpointAndExpire()
 		}
+	}
+}
+
+// firstMaintenanceAfter is how long after opening a sink first writes a
+// checkpoint and enforces retention.
+const firstMaintenanceAfter = time.Minute
+
+// checkpointAndExpire signs a checkpoint of the chain and deletes what is
+// past its retention.
+func (s *proofSink) checkpointAndExpire() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := s.checkpoint(ctx); err != nil {
+		s.logger.Error("writing checkpoint", zap.Error(err))
+	}
+	if n, err := s.store.Expire(ctx, time.Now()); err != nil {
+		s.logger.Error("enforcing retention", zap.Error(err))
+	} else if n > 0 {
+		s.logger.Info("expired proofs past their retention", zap.Int("records", n))
 	}
 }
 
