@@ -252,8 +252,6 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 	return writeJSON(w, ans)
 }
 
-// eachChain calls fn for every chain of every store, or only for the chain
-// want names; a store's error is answered as the store's.
 // requireChain is a 404 when a chain is asked for and no store has it, so
 // that a mistyped id is not taken for an empty one.
 func requireChain(r *http.Request, stores []*auditStore, want string) error {
@@ -272,6 +270,8 @@ func noChain(want string, stores []*auditStore) error {
 	return apiError(http.StatusNotFound, "no chain %q in %s", want, storeNames(stores))
 }
 
+// eachChain calls fn for every chain of every store, or only for the chain
+// want names; a store's error is answered as the store's.
 func eachChain(r *http.Request, stores []*auditStore, want string, fn func(as *auditStore, chain string) error) error {
 	for _, as := range stores {
 		chains, err := as.store.Chains(r.Context())

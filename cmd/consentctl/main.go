@@ -196,7 +196,6 @@ func (e *env) query(f *filterFlags) url.Values {
 	return q
 }
 
-// fail prints an error and returns its exit code.
 // connect parses the command line (flags and want positional arguments)
 // and makes the admin API client. When ok is false the command ends with
 // code.
@@ -211,6 +210,7 @@ func (e *env) connect(args []string, want int) (pos []string, c *client, code in
 	return pos, c, 0, true
 }
 
+// fail prints an error and returns its exit code.
 func (e *env) fail(err error) int {
 	fmt.Fprintf(e.stderr, "consentctl: %v\n", err)
 	var ce *callError
