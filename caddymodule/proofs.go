@@ -201,7 +201,7 @@ func (s *proofSink) openStores() error {
 		}
 		s.store, err = bolt.Open(path, bolt.Options{Options: opts})
 	default:
-		if s.store, err = redis.Open(s.name, redis.Options{Options: opts}); err == nil {
+		if s.store, err = redis.Open(s.name, redis.Options{Options: opts, OnLost: s.storeLost}); err == nil {
 			go s.checkPersistence()
 		}
 	}
@@ -257,6 +257,19 @@ func (s *proofSink) checkPersistence() {
 	default:
 		s.logger.Info("Redis keeps proofs in its append-only file", zap.String("store", redactURL(s.name)))
 	}
+	evicting, err := redis.Evicting(ctx, s.name, nil)
+	if err == nil && len(evicting) > 0 {
+		s.logger.Warn("Redis may evict keys when its memory is full, proofs and the chain registry among them; set maxmemory-policy noeviction",
+			zap.Strings("servers", evicting), zap.String("store", redactURL(s.name)))
+	}
+}
+
+// storeLost says that Redis no longer has proofs it acknowledged, found
+// when an append met a stored head below the records before it.
+func (s *proofSink) storeLost(chain string, storedHead, batchLowest uint64) {
+	s.logger.Error("Redis has lost proofs it acknowledged (a failover to a replica that lacked them, an older backup restored, or a restart without persistence); the chain goes on and verify names the missing seqs",
+		zap.String("chain", chain), zap.Uint64("stored_head", storedHead), zap.Uint64("next_seq", batchLowest),
+		zap.String("store", redactURL(s.name)))
 }
 
 // proofKeySet is what a sink seals and verifies with.

@@ -15,21 +15,37 @@ import (
 // its last snapshot, if it takes any. Every Cluster master is asked; for
 // Sentinel, the master it names. configure is as for Options.Configure.
 func Unpersisted(ctx context.Context, rawURL string, configure func(*goredis.UniversalOptions)) ([]string, error) {
+	return serversWhere(ctx, rawURL, configure, "persistence", func(info string) bool {
+		return !strings.Contains(info, "aof_enabled:1")
+	})
+}
+
+// Evicting names the servers behind a store URL that may evict keys when
+// full (INFO memory: a maxmemory_policy other than noeviction): proofs, the
+// chain registry and the chain's claim could vanish. Asked as Unpersisted.
+func Evicting(ctx context.Context, rawURL string, configure func(*goredis.UniversalOptions)) ([]string, error) {
+	return serversWhere(ctx, rawURL, configure, "memory", func(info string) bool {
+		return !strings.Contains(info, "maxmemory_policy:noeviction")
+	})
+}
+
+// serversWhere names the servers c writes to whose INFO section matches.
+func serversWhere(ctx context.Context, rawURL string, configure func(*goredis.UniversalOptions), section string, match func(info string) bool) ([]string, error) {
 	cfg, c, err := newClient(rawURL, configure)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	var (
-		mu   sync.Mutex
-		none []string
+		mu    sync.Mutex
+		named []string
 	)
 	err = eachMaster(ctx, c, func(ctx context.Context, server *goredis.Client) error {
-		info, err := server.Info(ctx, "persistence").Result()
+		info, err := server.Info(ctx, section).Result()
 		if err != nil {
 			return wrap(err)
 		}
-		if strings.Contains(info, "aof_enabled:1") {
+		if !match(info) {
 			return nil
 		}
 		name := server.Options().Addr
@@ -37,11 +53,11 @@ func Unpersisted(ctx context.Context, rawURL string, configure func(*goredis.Uni
 			name = "the Sentinel master " + cfg.Client.MasterName
 		}
 		mu.Lock()
-		none = append(none, name)
+		named = append(named, name)
 		mu.Unlock()
 		return nil
 	})
-	return none, err
+	return named, err
 }
 
 // eachMaster calls fn with each server c writes to: every Cluster master

@@ -46,3 +46,37 @@ func TestUnpersistedNamesServersWithoutAOF(t *testing.T) {
 		t.Error("a server nobody listens on was reported as persisted")
 	}
 }
+
+// Evicting names a server that may evict keys when full, and not one that
+// refuses writes instead (noeviction, which Redis itself defaults to).
+func TestEvictingNamesServersThatMayDropKeys(t *testing.T) {
+	servers.Lock()
+	lru, err := newNode(servers.dir, "--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
+	if err != nil {
+		servers.Unlock()
+		t.Fatal(err)
+	}
+	servers.own = append(servers.own, lru)
+	safe, err := newNode(servers.dir, "--maxmemory", "64mb", "--maxmemory-policy", "noeviction")
+	if err != nil {
+		servers.Unlock()
+		t.Fatal(err)
+	}
+	servers.own = append(servers.own, safe)
+	servers.Unlock()
+	for _, tc := range []struct {
+		name, url string
+		want      []string
+	}{
+		{"allkeys-lru", "redis://" + lru.Addr() + "/0", []string{lru.Addr()}},
+		{"noeviction", "redis://" + safe.Addr() + "/0", nil},
+	} {
+		got, err := Evicting(t.Context(), tc.url, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Evicting = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

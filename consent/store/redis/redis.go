@@ -24,6 +24,10 @@ type Options struct {
 	// Configure, if set, adjusts the client options parsed from the URL
 	// (a private CA for rediss://, pool sizes) before the client is made.
 	Configure func(*goredis.UniversalOptions)
+	// OnLost, if set, is told when an append finds the chain's stored head
+	// below the records before the batch: records it acknowledged earlier
+	// are gone from Redis (see engine.Append).
+	OnLost func(chain string, storedHead, batchLowest uint64)
 }
 
 // Open makes a store from a URL (see ParseURL). It does no network I/O:
@@ -33,7 +37,9 @@ func Open(rawURL string, opts Options) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(c, cfg.Prefix, opts.Options), nil
+	e := newEngine(c, cfg.Prefix)
+	e.onLost = opts.OnLost
+	return claimingStore{Store: store.New(e, opts.Options), e: e}, nil
 }
 
 // newClient makes the client a store URL names, its options adjusted by
@@ -60,6 +66,7 @@ type engine struct {
 	c     goredis.UniversalClient
 	k     keys
 	known sync.Map // chain ids registered in P:chains by this process
+	onLost func(chain string, storedHead, batchLowest uint64)
 }
 
 func newEngine(c goredis.UniversalClient, prefix string) *engine {
@@ -129,7 +136,25 @@ func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry
 			args = append(args, seqs[i])
 		}
 	}
-	return wrap(appendScript.Run(ctx, e.c, keys, args...).Err())
+	res, err := appendScript.Run(ctx, e.c, keys, args...).Int64Slice()
+	if err != nil {
+		return wrap(err)
+	}
+	if low := entries[lowest].Seq; len(res) == 2 && uint64(res[1]) < low-1 {
+		// Redis lost what it had acknowledged (a replica promoted before it
+		// had every write, an older backup restored, a restart without
+		// persistence), and with it, likely, the chain registry: register
+		// again so audits find the chain, and say so. The batch is stored:
+		// verification shows the gap, which is the truth.
+		e.known.Delete(chain)
+		if err := e.register(ctx, chain); err != nil {
+			return err
+		}
+		if e.onLost != nil {
+			e.onLost(chain, uint64(res[1]), low)
+		}
+	}
+	return nil
 }
 
 func (e *engine) Head(ctx context.Context, chain string) (proof.Head, error) {

@@ -15,7 +15,10 @@ import goredis "github.com/redis/go-redis/v9"
 // every stored seq at or below the head in meta, so a batch wholly past the
 // head (the common case: a gateway appending its own chain) is neither, and
 // is written with one multi-field command per hash and no per-record
-// look-ups. Returns how many records were added.
+// look-ups. Returns how many records were added and the head's seq before
+// the batch: one below the batch's lowest seq, unless the store lost
+// records the chain had (a failover, a restore, a restart without
+// persistence).
 var appendScript = goredis.NewScript(`
 local rec, ev, meta = KEYS[1], KEYS[2], KEYS[3]
 local n, m, lowest, top = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -36,7 +39,7 @@ if lowest > stored then
     redis.call('SADD', KEYS[3 + i], ARGV[c0 + i - 1])
   end
   redis.call('HSET', meta, 'seq', ARGV[4], 'hash', ARGV[5], 'time', ARGV[6])
-  return n
+  return {n, stored}
 end
 local recs, evs, added = {}, {}, {}
 for i = 0, n - 1 do
@@ -60,5 +63,5 @@ end
 if top > stored and added[ARGV[4]] then
   redis.call('HSET', meta, 'seq', ARGV[4], 'hash', ARGV[5], 'time', ARGV[6])
 end
-return #recs / 2
+return {#recs / 2, stored}
 `)

@@ -1,0 +1,76 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store"
+	"github.com/consentgate/consentgate/consent/store/storetest"
+)
+
+// TestAppendPastLostRecords: Redis comes back without what it had
+// acknowledged (emptied, as a restart without persistence leaves it). The
+// next append is stored, says that records were lost, from where, and
+// registers the chain again, so that audits find it and verification
+// names the gap instead of "nothing recorded".
+func TestAppendPastLostRecords(t *testing.T) {
+	prefix := testPrefix()
+	type loss struct{ head, lowest uint64 }
+	var lost []loss
+	s, err := Open("redis://"+standaloneAddr(t)+"/0?prefix="+prefix, Options{
+		OnLost: func(chain string, head, lowest uint64) { lost = append(lost, loss{head, lowest}) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg, _ := ParseURL("redis://" + standaloneAddr(t) + "/0")
+	raw := rawRedis{goredis.NewUniversalClient(cfg.Client), keys{prefix}}
+	t.Cleanup(func() { _ = cleanup(raw.c, prefix); raw.c.Close() })
+
+	ctx := context.Background()
+	chain := storetest.NewChain(t, "lost-chain", nil)
+	seal := func(n int) []proof.Record {
+		out := make([]proof.Record, n)
+		for i := range out {
+			r, err := chain.Seal(proof.Record{Type: proof.Given, ConsentID: fmt.Sprint("v", i), Site: "shop.test",
+				How: proof.How{Layer: proof.LayerFirst, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = r
+		}
+		return out
+	}
+	if err := s.Append(ctx, seal(3)); err != nil {
+		t.Fatal(err)
+	}
+	if len(lost) != 0 {
+		t.Fatalf("appends in order reported lost records: %v", lost)
+	}
+	if err := raw.c.Del(ctx, raw.k.rec("lost-chain"), raw.k.ev("lost-chain"), raw.k.meta("lost-chain"), raw.k.chains()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, seal(2)); err != nil {
+		t.Fatalf("the append after the loss: %v", err)
+	}
+	if !slices.Equal(lost, []loss{{0, 4}}) {
+		t.Errorf("lost records reported as %v, want the stored head 0 before seq 4", lost)
+	}
+	chains, err := s.Chains(ctx)
+	if err != nil || !slices.Contains(chains, "lost-chain") {
+		t.Fatalf("after the loss the chain is not listed again: %v %v", chains, err)
+	}
+	rep, err := store.Verify(ctx, s, "lost-chain", proof.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || rep.Records != 2 {
+		t.Errorf("verify after the loss: %+v, want the 2 records after it and the gap before them", rep)
+	}
+}
