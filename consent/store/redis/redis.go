@@ -63,9 +63,9 @@ func New(c goredis.UniversalClient, prefix string, opts store.Options) store.Sto
 }
 
 type engine struct {
-	c     goredis.UniversalClient
-	k     keys
-	known sync.Map // chain ids registered in P:chains by this process
+	c      goredis.UniversalClient
+	k      keys
+	known  sync.Map // chain ids registered in P:chains by this process
 	onLost func(chain string, storedHead, batchLowest uint64)
 }
 
