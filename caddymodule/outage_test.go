@@ -266,21 +266,8 @@ func TestSitesOnTwoStoresKeepTheirSpoolsApart(t *testing.T) {
 // "recording failed" in the log, and every one of them is in the chain,
 // which verifies.
 func TestVisitorWhoLeavesDuringTheWriteIsAccountedFor(t *testing.T) {
-	node, err := redistest.NewNode(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
-	port, adminPort := freePort(t), freePort(t)
-	logFile := filepath.Join(t.TempDir(), "caddy.log")
-	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
-	consent {
-		store redis://%s/0?prefix=leaving
-		chain leaving
-	}
-	respond "ok"
-}`, port, node.Addr()))
-	admin, base := fmt.Sprintf("http://localhost:%d", adminPort), baseURL(port)
+	g := startRedisGateway(t, "leaving")
+	node, admin, base, logFile := g.node, g.admin, g.site, g.logFile
 	gatewaytest.PostChoice(t, newClient(t), base, `{"all":true}`)
 
 	if err := node.Pause(); err != nil {

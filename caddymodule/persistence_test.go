@@ -29,20 +29,8 @@ func TestRedisWithoutAppendOnlyFileIsPointedOut(t *testing.T) {
 		{"with", []string{"--appendonly", "yes"}, fine},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			node, err := redistest.NewNode(t.TempDir(), tc.extra...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(node.Kill)
-			port, adminPort := freePort(t), freePort(t)
-			logFile := filepath.Join(t.TempDir(), "caddy.log")
-			gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
-	consent {
-		store redis://%s/0?prefix=persistence
-		chain persistence-%s
-	}
-	respond "ok"
-}`, port, node.Addr(), tc.name))
+			g := startRedisGateway(t, "persistence-"+tc.name, tc.extra...)
+			node, logFile := g.node, g.logFile
 			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 				logs, _ := os.ReadFile(logFile)
 				line := lineWith(string(logs), warning)
@@ -62,6 +50,34 @@ func TestRedisWithoutAppendOnlyFileIsPointedOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// redisGateway is a gateway on a Redis server of its own, logging to a file.
+type redisGateway struct {
+	node        *redistest.Node
+	site, admin string
+	logFile     string
+}
+
+// startRedisGateway starts a redis-server (extra: its arguments) and a
+// gateway whose site writes the chain to it.
+func startRedisGateway(t *testing.T, chain string, extra ...string) redisGateway {
+	t.Helper()
+	node, err := redistest.NewNode(t.TempDir(), extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	consent {
+		store redis://%s/0?prefix=%s
+		chain %s
+	}
+	respond "ok"
+}`, port, node.Addr(), chain, chain))
+	return redisGateway{node: node, site: baseURL(port), admin: fmt.Sprintf("http://localhost:%d", adminPort), logFile: logFile}
 }
 
 // lineWith is the first line of text that contains s, or "".

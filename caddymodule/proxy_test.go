@@ -237,15 +237,22 @@ func TestProxyRewritesForConsentState(t *testing.T) {
 	}
 }
 
-// TestProxyDecodesCompressedUpstream: upstreams that compress regardless of
-// what they were asked still get their pages rewritten.
-func TestProxyDecodesCompressedUpstream(t *testing.T) {
+// startProxy starts a gateway in front of upstream and returns its port.
+func startProxy(t *testing.T) int {
+	t.Helper()
 	up := upstream(t)
 	port := freePort(t)
 	startCaddy(t, fmt.Sprintf(`:%d {
 	consent
 	reverse_proxy 127.0.0.1:%d
 }`, port, up))
+	return port
+}
+
+// TestProxyDecodesCompressedUpstream: upstreams that compress regardless of
+// what they were asked still get their pages rewritten.
+func TestProxyDecodesCompressedUpstream(t *testing.T) {
+	port := startProxy(t)
 	for _, path := range []string{"/forced/gzip", "/forced/br", "/forced/zstd", "/forced/deflate", "/raw-deflate"} {
 		enc := path
 		resp, body := get(t, newClient(t), baseURL(port)+path)
@@ -266,12 +273,7 @@ func TestProxyDecodesCompressedUpstream(t *testing.T) {
 // reverse_proxy does with a broken upstream, so that no browser or cache
 // keeps the part it got as the whole page.
 func TestProxyAbortsAPageThatDoesNotDecode(t *testing.T) {
-	up := upstream(t)
-	port := freePort(t)
-	startCaddy(t, fmt.Sprintf(`:%d {
-	consent
-	reverse_proxy 127.0.0.1:%d
-}`, port, up))
+	port := startProxy(t)
 	for _, enc := range []string{"br", "zstd", "deflate"} {
 		resp, err := newClient(t).Get(baseURL(port) + "/corrupt/" + enc)
 		if err != nil {
