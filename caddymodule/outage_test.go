@@ -304,3 +304,42 @@ func TestVisitorWhoLeavesDuringTheWriteIsAccountedFor(t *testing.T) {
 		t.Errorf("the log says proofs failed that were written:\n%s", failed)
 	}
 }
+
+// TestSpoolOutlivesAChangedStoreURL: proofs spooled while Redis is down
+// still reach it after the store's URL changed in a way that names the
+// same place (a client setting added by a reload): the spool is named by
+// where the store keeps records, not by the URL's spelling.
+func TestSpoolOutlivesAChangedStoreURL(t *testing.T) {
+	node, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	node.Stop()
+	port, adminPort := freePort(t), freePort(t)
+	config := func(query string) string {
+		return gatewaytest.Globals(adminPort) + fmt.Sprintf(`:%d {
+	consent {
+		store "redis://%s/0?prefix=renamed%s"
+		chain renamed
+	}
+	respond "ok"
+}`, port, node.Addr(), query)
+	}
+	gatewaytest.Start(t, config(""))
+	for range 2 {
+		gatewaytest.PostChoice(t, newClient(t), baseURL(port), `{"all":true}`) // spooled: Redis is down
+	}
+	gatewaytest.Stop(t)
+	gatewaytest.Start(t, config("&timeout=3s&dial_timeout=1s"))
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	admin := fmt.Sprintf("http://localhost:%d", adminPort)
+	waitUntil(t, "the proofs spooled under the first URL to reach Redis", func() bool {
+		var v verifyAnswer
+		resp, body := adminDo(t, "GET", admin+"/consent/verify?chain=renamed")
+		return resp.StatusCode == http.StatusOK && json.Unmarshal([]byte(body), &v) == nil &&
+			v.OK && len(v.Chains) == 1 && v.Chains[0].Records == 2
+	})
+}

@@ -55,6 +55,7 @@ type proofSink struct {
 	keys      proofKeySet // guarded by mu
 	headFile  string
 	spoolDir  string
+	urlStem   string // what headFile and spoolDir were named by before 2026-12-07 (spooldir.go)
 	logger    *zap.Logger
 
 	// The store and spool, set by open (once); read them only after it.
@@ -156,21 +157,21 @@ func (h *Handler) chainID() (string, error) {
 }
 
 func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) {
+	identity, err := storeIdentity(h.storeName())
+	if err != nil { // a wrong URL is a configuration error
+		return nil, fmt.Errorf("store %s: %w", redactURL(h.storeName()), err)
+	}
 	s := &proofSink{
 		name:      h.storeName(),
 		chainID:   chainID,
 		keys:      keys,
-		headFile:  dataPath("chain-" + fileStem(chainID, h.storeName()) + ".head.json"),
-		spoolDir:  dataPath("spool-" + fileStem(chainID, h.storeName())),
+		headFile:  dataPath("chain-" + fileStem(chainID, identity) + ".head.json"),
+		spoolDir:  dataPath("spool-" + fileStem(chainID, identity)),
+		urlStem:   fileStem(chainID, h.storeName()),
 		logger:    h.logger.Named("proofs"),
 		retention: durationOr(h.ProofRetention, store.DefaultProofRetention),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
-	}
-	if !strings.HasPrefix(s.name, "bolt://") {
-		if _, err := redis.ParseURL(s.name); err != nil { // a wrong URL is a configuration error
-			return nil, fmt.Errorf("store %s: %w", redactURL(s.name), err)
-		}
 	}
 	return s, nil
 }
@@ -214,10 +215,15 @@ func (s *proofSink) openStores() error {
 			return err
 		}
 	}
+	if err := s.adoptURLNamedFiles(); err != nil {
+		s.store.Close()
+		return err
+	}
 	if err := s.adoptOldSpool(); err != nil {
 		s.store.Close()
 		return err
 	}
+	s.noteOtherSpools()
 	sp, err := spool.Open(s.spoolDir)
 	if err != nil {
 		s.store.Close()

@@ -13,20 +13,72 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/store/redis"
 	"github.com/consentgate/consentgate/consent/store/spool"
 )
 
 // A sink's files in the data directory are named by its chain and its
-// store (fileStem): one gateway may write one chain id to several stores,
+// store's identity (fileStem): one gateway may write one chain id to several stores,
 // as two sites without a chain line do (both take the data directory's).
 // Versions before 2026-12-07 named the spool by the chain alone, so two
 // such sinks shared it, and after a restart one of them replayed the
 // other's proofs into its own store. adoptOldSpool moves such a spool to
 // the sink it belongs to.
 
-// fileStem is what a sink's head file and spool are named by.
-func fileStem(chainID, storeName string) string {
-	return chainID + "-" + shortHash(storeName)
+// fileStem is what a sink's head file and spool are named by: the chain
+// and where its store keeps records (storeIdentity).
+func fileStem(chainID, identity string) string {
+	return chainID + "-" + shortHash(identity)
+}
+
+// storeIdentity names where a store keeps its records: for Redis without
+// credentials or client settings, so that a rotated password or a changed
+// timeout keeps the sink's spool and head file (a version of 2026-12-07
+// named them by the whole URL: adoptURLNamedFiles).
+func storeIdentity(storeName string) (string, error) {
+	if strings.HasPrefix(storeName, "bolt://") {
+		return storeName, nil
+	}
+	return redis.Identity(storeName)
+}
+
+// adoptURLNamedFiles renames the sink's spool and head file from the
+// names an earlier version gave them (a hash of the whole store URL) to
+// the ones by the store's identity, unless those exist already.
+func (s *proofSink) adoptURLNamedFiles() error {
+	for _, f := range [][2]string{
+		{dataPath("spool-" + s.urlStem), s.spoolDir},
+		{dataPath("chain-" + s.urlStem + ".head.json"), s.headFile},
+	} {
+		if f[0] == f[1] {
+			continue
+		}
+		if _, err := os.Stat(f[1]); err == nil {
+			continue
+		}
+		if err := os.Rename(f[0], f[1]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("renaming %s to %s: %w", f[0], f[1], err)
+		}
+	}
+	return nil
+}
+
+// noteOtherSpools logs every other spool of this chain in the data
+// directory that still holds proofs: one left behind when the store's URL
+// came to name another place (a host spelled otherwise, another database
+// or prefix), whose proofs no sink replays.
+func (s *proofSink) noteOtherSpools() {
+	dirs, _ := filepath.Glob(dataPath("spool-" + s.chainID + "-*"))
+	for _, dir := range dirs {
+		if dir == s.spoolDir || !isStemOf(strings.TrimPrefix(filepath.Base(dir), "spool-"), s.chainID) {
+			continue
+		}
+		if waiting, err := spool.Waiting(dir); err == nil && waiting {
+			s.logger.Error("another store's spool of this chain holds proofs that wait to be replayed; if the store's URL changed, "+
+				"stop the gateway and move them to this store's spool (when it is empty) or replay them into the store they belong to",
+				zap.String("chain", s.chainID), zap.String("spool", dir), zap.String("own_spool", s.spoolDir))
+		}
+	}
 }
 
 // oldSpoolMu keeps two sinks from adopting one old spool at once.
@@ -112,8 +164,15 @@ func (s *proofSink) ownsOldSpool(dir string) (mine bool, pending int, err error)
 // isHeadFileOf tells whether name is a head file of chain, not of a chain
 // whose id merely starts with it.
 func isHeadFileOf(name, chainID string) bool {
-	hash, ok := strings.CutPrefix(name, "chain-"+chainID+"-")
-	hash, ok2 := strings.CutSuffix(hash, ".head.json")
+	stem, ok := strings.CutPrefix(name, "chain-")
+	stem, ok2 := strings.CutSuffix(stem, ".head.json")
+	return ok && ok2 && isStemOf(stem, chainID)
+}
+
+// isStemOf tells whether stem is a fileStem of chain, not of a chain whose
+// id merely starts with it.
+func isStemOf(stem, chainID string) bool {
+	hash, ok := strings.CutPrefix(stem, chainID+"-")
 	_, err := hex.DecodeString(hash)
-	return ok && ok2 && len(hash) == 8 && err == nil
+	return ok && len(hash) == 8 && err == nil
 }

@@ -120,3 +120,64 @@ func sealedRecords(t *testing.T, chainID string, n int, sp *spool.Spool) proof.R
 	}
 	return last
 }
+
+// TestURLNamedFilesGoToTheStoresIdentity: a spool and head file named by
+// the whole store URL (versions before 2026-12-07) are renamed to the
+// names by the store's identity, their proofs intact; another spool of the
+// chain with proofs waiting, which no sink replays, is logged.
+func TestURLNamedFilesGoToTheStoresIdentity(t *testing.T) {
+	const url = "redis://:secret@Cache.example:6379/2?prefix=urlnamed&timeout=2s"
+	identity, err := storeIdentity(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, _ := storeIdentity("redis://:rotated@cache.example:6379/2?prefix=urlnamed"); other != identity {
+		t.Errorf("a rotated password and another timeout name another store: %s, %s", identity, other)
+	}
+	chain := "urlnamed"
+	oldSpool := dataPath("spool-" + fileStem(chain, url))
+	sp, err := spool.Open(oldSpool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := sealedRecords(t, chain, 2, sp)
+	sp.Close()
+	if err := writeJSONFile(dataPath("chain-"+fileStem(chain, url)+".head.json"), proof.Head{Seq: last.Seq, Hash: last.Hash}); err != nil {
+		t.Fatal(err)
+	}
+	// A spool of the chain in another store, with a proof waiting.
+	stray, err := spool.Open(dataPath("spool-" + fileStem(chain, "redis://elsewhere:6379/0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedRecords(t, chain, 1, stray)
+	stray.Close()
+
+	core, logs := observer.New(zap.InfoLevel)
+	s := &proofSink{
+		chainID:  chain,
+		headFile: dataPath("chain-" + fileStem(chain, identity) + ".head.json"),
+		spoolDir: dataPath("spool-" + fileStem(chain, identity)),
+		urlStem:  fileStem(chain, url),
+		logger:   zap.New(core),
+	}
+	if err := s.adoptURLNamedFiles(); err != nil {
+		t.Fatal(err)
+	}
+	var head proof.Head
+	if err := readJSON(s.headFile, &head); err != nil || head.Seq != last.Seq {
+		t.Errorf("the head file was not renamed to %s: %v %+v", s.headFile, err, head)
+	}
+	sp, err = spool.Open(s.spoolDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	if sp.Pending() != 2 {
+		t.Errorf("the renamed spool holds %d pending proofs, want 2", sp.Pending())
+	}
+	s.noteOtherSpools()
+	if n := logs.FilterMessageSnippet("another store's spool of this chain holds proofs").Len(); n != 1 {
+		t.Errorf("the other spool with a proof waiting was logged %d times, want once", n)
+	}
+}

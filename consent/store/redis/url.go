@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -268,4 +269,26 @@ func Redact(raw string) string {
 		}
 	}
 	return secretParam.ReplaceAllString(raw, "${1}…")
+}
+
+// Identity names where a store URL's records live: its servers (for
+// Sentinel, the master's name), database and key prefix, without
+// credentials, TLS or client settings. A rotated password or a changed
+// timeout names the same store.
+func Identity(raw string) (string, error) {
+	cfg, err := ParseURL(raw)
+	if err != nil {
+		return "", err
+	}
+	o := cfg.Client
+	where := "sentinel/" + o.MasterName
+	if o.MasterName == "" {
+		addrs := make([]string, len(o.Addrs))
+		for i, a := range o.Addrs {
+			addrs[i] = strings.ToLower(a)
+		}
+		slices.Sort(addrs)
+		where = strings.Join(addrs, ",")
+	}
+	return fmt.Sprintf("redis://%s/%d?prefix=%s", where, o.DB, cfg.Prefix), nil
 }

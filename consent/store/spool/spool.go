@@ -112,6 +112,24 @@ func (s *Spool) load() error {
 
 func (s *Spool) offsetPath() string { return filepath.Join(s.dir, "offset") }
 
+// Waiting reports, without opening it, whether the spool in dir holds
+// proofs not yet replayed: its log runs past the replayed offset. A
+// directory without a log waits for nothing.
+func Waiting(dir string) (bool, error) {
+	st, err := os.Stat(filepath.Join(dir, "spool.log"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var offset int64
+	if b, err := os.ReadFile(filepath.Join(dir, "offset")); err == nil {
+		offset, _ = strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
+	}
+	return st.Size() > offset, nil
+}
+
 // Add appends records and syncs them to disk.
 func (s *Spool) Add(recs []proof.Record) error {
 	var buf bytes.Buffer
