@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -35,6 +36,8 @@ func (s *proofSink) claimChain(c store.Claimer) error {
 	s.claimer, s.holder = c, holder
 	other, err := s.tryClaim()
 	switch {
+	case errors.Is(err, store.ErrMisconfigured):
+		return fmt.Errorf("store %s refuses this gateway (fix the store URL or the server's users): %w", redactURL(s.name), err)
 	case err != nil:
 		s.logger.Warn("could not claim the chain in the store now; claiming it when the store answers",
 			zap.String("chain", s.chainID), zap.Error(err))
@@ -52,6 +55,9 @@ func (s *proofSink) claimChain(c store.Claimer) error {
 func (s *proofSink) renewClaim() {
 	other, err := s.tryClaim()
 	switch {
+	case errors.Is(err, store.ErrMisconfigured):
+		s.logger.Error("the store refuses this gateway as configured (credentials, permissions, database or TLS); proofs are spooled until that is fixed",
+			zap.String("chain", s.chainID), zap.Error(err))
 	case err != nil:
 		s.logger.Debug("renewing the chain claim", zap.String("chain", s.chainID), zap.Error(err))
 	case other != "":

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store"
@@ -342,4 +344,38 @@ func TestSpoolOutlivesAChangedStoreURL(t *testing.T) {
 		return resp.StatusCode == http.StatusOK && json.Unmarshal([]byte(body), &v) == nil &&
 			v.OK && len(v.Chains) == 1 && v.Chains[0].Records == 2
 	})
+}
+
+// TestStoreThatRefusesTheGatewayStopsTheStart: a Redis that answers but
+// refuses the gateway as configured (a wrong password, a database it does
+// not have) is a configuration error, reported when the configuration
+// loads, without the password; not an outage to spool through for ever.
+func TestStoreThatRefusesTheGatewayStopsTheStart(t *testing.T) {
+	node, err := redistest.NewNode(t.TempDir(), "--requirepass", "right-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	for _, tc := range []struct{ name, url, says string }{
+		{"wrong password", "redis://:wrong-password@" + node.Addr() + "/0", "WRONGPASS"},
+		{"no such database", "redis://:right-password@" + node.Addr() + "/99999", "DB index"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := adapt(t, gatewaytest.Globals(0)+fmt.Sprintf(`:%d {
+	consent {
+		store %s
+		chain refused
+	}
+	respond "ok"
+}`, freePort(t), tc.url))
+			err := caddy.Load(cfg, true)
+			if err == nil {
+				_ = caddy.Stop()
+				t.Fatal("the gateway started on a store that refuses it")
+			}
+			if msg := err.Error(); !strings.Contains(msg, "refuses this gateway") || !strings.Contains(msg, tc.says) || strings.Contains(msg, "password@") {
+				t.Errorf("the error %q must say the store refuses the gateway, why (%s), and hide the password", msg, tc.says)
+			}
+		})
+	}
 }

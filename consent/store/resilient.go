@@ -75,7 +75,12 @@ func (r *Resilient) Append(ctx context.Context, recs []proof.Record) error {
 			return err
 		}
 		r.storeErrors.Add(1)
-		r.opts.Logger.Warn("proof store unavailable, spooling", "records", len(recs), "error", err)
+		if errors.Is(err, ErrMisconfigured) {
+			r.opts.Logger.Error("the proof store refuses this gateway as configured (credentials, permissions, database or TLS), spooling until that is fixed",
+				"records", len(recs), "error", err)
+		} else {
+			r.opts.Logger.Warn("proof store unavailable, spooling", "records", len(recs), "error", err)
+		}
 	}
 	if err := r.spool.Add(recs); err != nil {
 		return fmt.Errorf("store: spooling %d proofs: %w", len(recs), err)

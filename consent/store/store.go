@@ -88,6 +88,10 @@ var (
 	ErrInvalid = errors.New("store: invalid record")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrMisconfigured: the store answers, but refuses this client as it is
+	// set up (credentials, permissions, database, TLS): waiting will not
+	// help, the configuration must change.
+	ErrMisconfigured = errors.New("store: refused by its configuration")
 )
 
 // Retention says how long records are kept. Checkpoints are kept forever.

@@ -6,7 +6,10 @@ package redis
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -92,7 +95,33 @@ func wrap(err error) error {
 	if strings.HasPrefix(err.Error(), "CONFLICT") {
 		return fmt.Errorf("%w: %v", store.ErrConflict, err)
 	}
+	if misconfigured(err) {
+		return fmt.Errorf("redis store: %w: %w", store.ErrMisconfigured, err)
+	}
 	return fmt.Errorf("redis store: %w", err)
+}
+
+// misconfigured reports errors that say the client is set up wrong for the
+// server, not that the server is away: a wrong password or user, an ACL
+// that forbids a command or key, a database the server does not have, a
+// certificate that does not verify.
+func misconfigured(err error) bool {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		alert     tls.AlertError
+	)
+	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &alert) {
+		return true
+	}
+	msg := err.Error()
+	for _, says := range []string{"WRONGPASS", "NOPERM", "NOAUTH", "DB index is out of range", "invalid DB index", "x509: ", "tls: "} {
+		if strings.Contains(msg, says) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *engine) Append(ctx context.Context, chain string, entries []store.Entry) error {
