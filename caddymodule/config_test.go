@@ -128,6 +128,7 @@ func TestBadJSONConfig(t *testing.T) {
 		{"env key missing", `{"handler":"consent","keys":[{"hash":"{env.CG_TEST_UNSET_KEY}","block":"{env.CG_TEST_UNSET_KEY}"}]}`, `key 1: hash key: empty key`},
 		{"unknown language", `{"handler":"consent","default_language":"tlh"}`, `default language "tlh" has no texts`},
 		{"unknown text key", `{"handler":"consent","texts":{"en":{"no_such_text":"x"}}}`, `language en: unknown text "no_such_text"`},
+		{"prefix of the whole site", `{"handler":"consent","prefix":"/"}`, `prefix "/" would take every path of the site`},
 		{"bad cookie_name", `{"handler":"consent","cookie_name":"a;b"}`, `cookie_name "a;b" is not a valid cookie name`},
 		// Names net/http refuses to write: it would drop every consent cookie.
 		{"cookie_name with parentheses", `{"handler":"consent","cookie_name":"consent(1)"}`, `cookie_name "consent(1)" is not a valid cookie name`},

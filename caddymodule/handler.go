@@ -168,6 +168,7 @@ type Handler struct {
 	renew      time.Duration
 	renewRefus time.Duration
 	logger     *zap.Logger
+	twice      sync.Once // warns once of a second consent handler on a request (serve.go)
 }
 
 // KeyPair is one generation of cookie keys, base64 or hex encoded.
@@ -238,7 +239,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 // texts and vendors, each checked.
 func (h *Handler) buildPolicy() error {
 	h.setDefaults()
-	if err := h.validatePrefix(); err != nil {
+	if err := h.validateSettings(); err != nil {
 		return err
 	}
 	purposes, err := mergePurposes(policy.DefaultPurposes(), h.Purposes)
@@ -334,9 +335,14 @@ func durationOr(d caddy.Duration, def time.Duration) time.Duration {
 	return def
 }
 
-func (h *Handler) validatePrefix() error {
+// validateSettings checks the settings that need no other part built: the
+// prefix, cookie, privacy policy, durations, consent mode, CSP and theme.
+func (h *Handler) validateSettings() error {
 	if !strings.HasPrefix(h.Prefix, "/") || strings.ContainsAny(h.Prefix, "?#\"'<> ") {
 		return fmt.Errorf("prefix %q must be an absolute path without query, quotes or spaces", h.Prefix)
+	}
+	if strings.Trim(h.Prefix, "/") == "" {
+		return fmt.Errorf("prefix %q would take every path of the site: give one of its own, such as /.consent/", h.Prefix)
 	}
 	if h.CookieName != "" && (&http.Cookie{Name: h.CookieName}).Valid() != nil {
 		return fmt.Errorf("cookie_name %q is not a valid cookie name", h.CookieName)

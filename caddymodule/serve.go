@@ -28,6 +28,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if r.Header.Get("Upgrade") != "" || r.Method == http.MethodConnect {
 		return next.ServeHTTP(w, r)
 	}
+	// A second consent handler on the way (the directive given twice)
+	// steps aside: the page gets one shim, one banner and one form.
+	if caddyhttp.GetVar(r.Context(), consentVar) != nil {
+		h.twice.Do(func() {
+			h.logger.Warn("a request passes two consent handlers (the directive is given twice for this site); the inner one does nothing")
+		})
+		return next.ServeHTTP(w, r)
+	}
+	caddyhttp.SetVar(r.Context(), consentVar, true)
 	visit := h.visit(r)
 	pw := h.newPageWriter(w, r, visit)
 	defer pw.release()
@@ -64,6 +73,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	return nil
 }
+
+// consentVar marks a request a consent handler has taken.
+const consentVar = "consentgate.handled"
 
 // visit is what one request's consent state decides.
 type visit struct {

@@ -234,3 +234,34 @@ func TestMarkupWithAnUnknownPurposeIsLogged(t *testing.T) {
 		t.Errorf("the log warns %d times about the unknown purpose, want once:\n%s", n, logs)
 	}
 }
+
+// TestConsentGivenTwice: a site block with the consent directive twice
+// still serves pages with one shim, one banner and one no-JavaScript form:
+// the inner handler steps aside, and the log says so once.
+func TestConsentGivenTwice(t *testing.T) {
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	page := `<html><head><title>t</title></head><body><script src="https://www.google-analytics.com/analytics.js"></script></body></html>`
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	consent
+	consent {
+		default_language de
+	}
+	header Content-Type text/html
+	respond %q
+}`, port, page))
+	for range 2 {
+		_, body := get(t, newClient(t), baseURL(port)+"/")
+		if got := gatewaytest.WithoutHook(t, body); !strings.Contains(got, `type="text/plain"`) {
+			t.Errorf("the tracker is not held once: %s", got)
+		}
+		if n := len(gatewaytest.NoscriptPattern.FindAllString(body, -1)); n != 1 {
+			t.Errorf("%d no-JavaScript forms, want 1", n)
+		}
+	}
+	gatewaytest.Stop(t)
+	logs, _ := os.ReadFile(logFile)
+	if n := strings.Count(string(logs), "passes two consent handlers"); n != 1 {
+		t.Errorf("the second handler was logged %d times, want once:\n%s", n, logs)
+	}
+}
