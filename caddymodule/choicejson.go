@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // decodeChoice decodes a JSON choice body strictly: known members only,
@@ -27,7 +28,64 @@ func unmarshalChoice(data []byte) (jsonChoice, error) {
 	if dec.More() {
 		return jsonChoice{}, errors.New("malformed choice: trailing data")
 	}
+	// encoding/json keeps the last of two equal names: a choice that says
+	// two things is refused instead of read as one of them.
+	if name := repeatedName(data); name != "" {
+		return jsonChoice{}, fmt.Errorf("malformed choice: %q given twice", name)
+	}
 	return in, nil
+}
+
+// repeatedName is the first member name given twice in one object of a
+// JSON document (compared ignoring case, as encoding/json matches fields),
+// or "".
+func repeatedName(data []byte) string {
+	type level struct {
+		names    map[string]bool // nil for an array
+		wantName bool
+	}
+	var stack []level
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, level{names: map[string]bool{}, wantName: true})
+			case '[':
+				stack = append(stack, level{})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].names != nil {
+					stack[len(stack)-1].wantName = true // the container was a member's value
+				}
+			}
+		case string:
+			if top != nil && top.wantName {
+				name := strings.ToLower(t)
+				if top.names[name] {
+					return t
+				}
+				top.names[name], top.wantName = true, false
+				continue
+			}
+			if top != nil && top.names != nil {
+				top.wantName = true
+			}
+		default: // a number, boolean or null: a member's value, or in an array
+			if top != nil && top.names != nil {
+				top.wantName = true
+			}
+		}
+	}
 }
 
 // scanChoice decodes what the banner sends without reflection (a consent
@@ -177,6 +235,9 @@ func (s *choiceScanner) boolMap() (map[string]bool, bool) {
 		k, ok := s.str()
 		if !ok || !s.take(':') {
 			return nil, false
+		}
+		if _, twice := m[string(k)]; twice {
+			return nil, false // encoding/json's path says so
 		}
 		if m[string(k)], ok = s.boolean(); !ok {
 			return nil, false

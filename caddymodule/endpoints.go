@@ -272,6 +272,11 @@ func (h *Handler) parseFormChoice(r *http.Request) (choice, error) {
 		return choice{}, fmt.Errorf("malformed form: %w", err)
 	}
 	f := r.PostForm
+	for _, once := range []string{"action", "return"} {
+		if len(f[once]) > 1 {
+			return choice{}, fmt.Errorf("%q given twice", once)
+		}
+	}
 	ret, err := sameOriginPath(f.Get("return"))
 	if err != nil {
 		return choice{}, err

@@ -168,7 +168,7 @@ type Handler struct {
 	renew      time.Duration
 	renewRefus time.Duration
 	logger     *zap.Logger
-	twice      sync.Once // warns once of a second consent handler on a request (serve.go)
+	twice      *sync.Once // warns once of a second consent handler on a request (serve.go)
 }
 
 // KeyPair is one generation of cookie keys, base64 or hex encoded.
@@ -191,6 +191,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // no network I/O.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	h.twice = new(sync.Once)
 	if err := h.buildPolicy(); err != nil {
 		return err
 	}
