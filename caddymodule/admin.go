@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -465,7 +466,10 @@ func consentIDParam(r *http.Request) (string, error) {
 		return "", apiError(http.StatusBadRequest, "reading the body: %v", err)
 	}
 	var id string
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	// curl -d sends a form type whatever the body: a body that is a JSON
+	// object is read as one.
+	if mt == "application/json" || bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
 		var in struct {
 			ID string `json:"id"`
 		}
@@ -480,7 +484,7 @@ func consentIDParam(r *http.Request) (string, error) {
 		}
 		id = form.Get("id")
 	}
-	return checkConsentID(id, `give the consent id as {"id": …} in the body or as ?id=`)
+	return checkConsentID(id, `give the consent id as {"id": …} in a JSON body, id=… in a form body, or ?id=`)
 }
 
 func checkConsentID(id, missing string) (string, error) {

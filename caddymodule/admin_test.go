@@ -401,7 +401,7 @@ func TestAdminAPIBadRequests(t *testing.T) {
 		{"GET", "/consent/stats?chain=nope", 404, `no chain \"nope\"`},
 		{"GET", "/consent/export?sinse=2025-01-01", 400, `unknown parameter \"sinse\"`},
 		{"GET", "/consent/export?store=redis://nowhere", 404, "unknown store"},
-		{"POST", "/consent/show", 400, "in the body"},
+		{"POST", "/consent/show", 400, "in a JSON body"},
 		{"GET", "/consent/show?id=x", 405, "use POST"},
 		{"GET", "/consent/verify?chain=nope", 404, `no chain \"nope\"`},
 	} {
@@ -409,6 +409,16 @@ func TestAdminAPIBadRequests(t *testing.T) {
 		if resp.StatusCode != tc.status || !strings.Contains(body, tc.want) {
 			t.Errorf("%s %s: %d %s, want %d with %q", tc.method, tc.path, resp.StatusCode, body, tc.status, tc.want)
 		}
+	}
+	// curl -d '{"id":…}' labels its JSON body a form: it is read all the same.
+	resp, err := http.Post(admin+"/consent/show", "application/x-www-form-urlencoded", strings.NewReader(`{"id":"AAAAAAAAAAAAAAAAAAAAAA"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusBadRequest {
+		t.Errorf("show with a JSON body sent as a form: %d %s, want the id read", resp.StatusCode, body)
 	}
 }
 

@@ -138,18 +138,20 @@ func (c *client) do(method, path string, q url.Values, body io.Reader, ctype str
 		Error string `json:"error"`
 	}
 	msg := strings.TrimSpace(string(data))
-	if json.Unmarshal(data, &apiErr) == nil && apiErr.Error != "" {
+	fromAPI := json.Unmarshal(data, &apiErr) == nil && apiErr.Error != ""
+	if fromAPI {
 		msg = apiErr.Error
 	}
 	code := exitAPI
-	switch resp.StatusCode {
-	case http.StatusBadRequest:
+	switch {
+	case resp.StatusCode == http.StatusBadRequest:
 		code = exitUsage
-	case http.StatusNotFound:
-		code = exitFailed
-		if strings.Contains(msg, "resource not found") || strings.Contains(msg, "404 page not found") {
-			msg += " (does this Caddy have the consentgate module?)"
-		}
+	case resp.StatusCode == http.StatusNotFound && fromAPI && !strings.Contains(msg, "resource not found"):
+		code = exitFailed // the consent API looked and found nothing
+	case resp.StatusCode == http.StatusNotFound:
+		// Not the consent API's answer: another server, or a Caddy without
+		// the module. Not a verdict on the records.
+		msg += " (is this a Caddy with the consentgate module? see --address)"
 	}
 	return nil, &callError{code, fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, msg)}
 }

@@ -72,6 +72,23 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
+// TestNotAGateway: an address where something else answers (a 404 that
+// is not the consent API's) is an error of the call, exit 4 with a hint,
+// not a verdict on the records (exit 1).
+func TestNotAGateway(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	for _, args := range [][]string{
+		{"verify", "--address", strings.TrimPrefix(srv.URL, "http://")},
+		{"stats", "--address", strings.TrimPrefix(srv.URL, "http://")},
+	} {
+		code, _, stderr := ctl(t, args...)
+		if code != exitAPI || !strings.Contains(stderr, "consentgate module") {
+			t.Errorf("consentctl %q against a server that is not a gateway: exit %d, stderr %q; want exit 4 with a hint", args, code, stderr)
+		}
+	}
+}
+
 func TestFlagsAfterArguments(t *testing.T) {
 	e := &env{stderr: new(bytes.Buffer)}
 	for _, args := range [][]string{{"id1", "--store", "s"}, {"--store", "s", "id1"}, {"--store", "s", "--", "id1"}} {
