@@ -104,7 +104,7 @@ func corpusPage(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "shared", "corpus", name))
 	if err != nil {
-		t.Skipf("corpus page missing: %v", err)
+		skipWithoutCorpus(t, fmt.Sprintf("corpus page missing: %v", err))
 	}
 	return string(b)
 }
@@ -518,4 +518,15 @@ func TestPageCacheKeepsTheThirdPartyScan(t *testing.T) {
 	if want := map[string]int{"script cdn.unlisted.example": 8, "image pics.unlisted.example": 4}; !maps.Equal(counts, want) {
 		t.Errorf("the scan counts %v after 4 answers, want %v", counts, want)
 	}
+}
+
+// skipWithoutCorpus skips a test that needs ../shared/corpus when it is
+// absent, unless CONSENTGATE_REQUIRE_CORPUS is set (.ci/run sets it): CI
+// must not pass without the corpus checks.
+func skipWithoutCorpus(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CONSENTGATE_REQUIRE_CORPUS") != "" {
+		t.Fatalf("%s, and CONSENTGATE_REQUIRE_CORPUS is set", why)
+	}
+	t.Skip(why)
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,7 +122,7 @@ var corpusExempt = map[string]string{
 func TestCorpus(t *testing.T) {
 	manifest, err := os.Open(filepath.Join(corpusDir, "MANIFEST.tsv"))
 	if err != nil {
-		t.Skipf("corpus not available: %v", err)
+		skipWithoutCorpus(t, fmt.Sprintf("corpus not available: %v", err))
 	}
 	defer manifest.Close()
 	m, vendors, index := builtinMatcher(t)
@@ -172,4 +173,15 @@ func TestCorpus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// skipWithoutCorpus skips a test that needs ../shared/corpus when it is
+// absent, unless CONSENTGATE_REQUIRE_CORPUS is set (.ci/run sets it): CI
+// must not pass without the corpus checks.
+func skipWithoutCorpus(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CONSENTGATE_REQUIRE_CORPUS") != "" {
+		t.Fatalf("%s, and CONSENTGATE_REQUIRE_CORPUS is set", why)
+	}
+	t.Skip(why)
 }

@@ -31,11 +31,11 @@ type page struct {
 func corpus(t testing.TB) []page {
 	dir := corpusDir()
 	if dir == "" {
-		t.Skip("corpus directory missing")
+		skipWithoutCorpus(t, "corpus directory missing")
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "*.html"))
 	if err != nil || len(names) == 0 {
-		t.Skip("corpus directory empty")
+		skipWithoutCorpus(t, "corpus directory empty")
 	}
 	pages := make([]page, 0, len(names))
 	for _, n := range names {
@@ -155,4 +155,15 @@ func liveReferences(page []byte) []liveRef {
 		}
 	}
 	return refs
+}
+
+// skipWithoutCorpus skips a test that needs ../shared/corpus when it is
+// absent, unless CONSENTGATE_REQUIRE_CORPUS is set (.ci/run sets it): CI
+// must not pass without the corpus checks.
+func skipWithoutCorpus(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CONSENTGATE_REQUIRE_CORPUS") != "" {
+		t.Fatalf("%s, and CONSENTGATE_REQUIRE_CORPUS is set", why)
+	}
+	t.Skip(why)
 }
