@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/consentgate/consentgate/consent/proof"
@@ -90,14 +91,26 @@ func (b *Batcher) write(ctx context.Context, group []*waiter, n int) {
 	for _, w := range group {
 		all = append(all, w.recs...)
 	}
-	err := b.Store.Append(ctx, all)
+	err := b.append(ctx, all)
 	if err != nil && len(group) > 1 && permanent(err) {
 		for _, w := range group {
-			w.done <- b.Store.Append(ctx, w.recs)
+			w.done <- b.append(ctx, w.recs)
 		}
 		return
 	}
 	for _, w := range group {
 		w.done <- err
 	}
+}
+
+// append is the store's Append, with a panic in it turned into the
+// callers' error: the flush goroutine is the batcher's own, and a panic
+// there would end the whole server.
+func (b *Batcher) append(ctx context.Context, recs []proof.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: append panicked: %v", p)
+		}
+	}()
+	return b.Store.Append(ctx, recs)
 }
