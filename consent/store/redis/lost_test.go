@@ -74,3 +74,16 @@ func TestAppendPastLostRecords(t *testing.T) {
 		t.Errorf("verify after the loss: %+v, want the 2 records after it and the gap before them", rep)
 	}
 }
+
+// TestUnreadableHead: a chain head whose seq is not a number (a key edited
+// by hand) is an error, not seq 0, which would begin the chain again.
+func TestUnreadableHead(t *testing.T) {
+	s, raw := openTest(t, "redis://"+standaloneAddr(t)+"/0")
+	defer s.Close()
+	if err := raw.c.HSet(context.Background(), raw.k.meta("edited"), "seq", "twelve").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if head, err := s.Head(context.Background(), "edited"); err == nil {
+		t.Errorf("a head seq of %q read as %+v, want an error", "twelve", head)
+	}
+}

@@ -191,9 +191,21 @@ func (e *engine) Head(ctx context.Context, chain string) (proof.Head, error) {
 	if err != nil {
 		return proof.Head{}, wrap(err)
 	}
-	seq, _ := strconv.ParseUint(str(v[0]), 10, 64)
-	t, _ := strconv.ParseInt(str(v[2]), 10, 64)
-	return proof.Head{Seq: seq, Hash: str(v[1]), Time: t}, nil
+	var head proof.Head
+	// Absent fields are a chain not begun; unreadable ones must not read
+	// as seq 0, which would begin the chain again (a fork).
+	if s := str(v[0]); s != "" {
+		if head.Seq, err = strconv.ParseUint(s, 10, 64); err != nil {
+			return proof.Head{}, fmt.Errorf("redis store: chain %s: head seq %q: %w", chain, s, err)
+		}
+	}
+	if s := str(v[2]); s != "" {
+		if head.Time, err = strconv.ParseInt(s, 10, 64); err != nil {
+			return proof.Head{}, fmt.Errorf("redis store: chain %s: head time %q: %w", chain, s, err)
+		}
+	}
+	head.Hash = str(v[1])
+	return head, nil
 }
 
 func str(v any) string {
