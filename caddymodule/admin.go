@@ -41,6 +41,7 @@ func init() {
 //	GET  /consent/checkpoints?chain=&store=
 //	GET  /consent/keys?store=
 //	GET  /consent/dashboard?since=&until=&site=&store=
+//	GET  /consent/scan?site=&store=
 //
 // Times are RFC 3339 or YYYY-MM-DD (UTC); a date given as until includes
 // that whole day. Caddy loads admin.api modules by itself: there is nothing

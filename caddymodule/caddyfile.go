@@ -62,6 +62,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			sale
 //		}
 //		services    all|declared
+//		page_cache  <size>|off
 //		vendor <id> {
 //			name        <text>
 //			company     <text>
