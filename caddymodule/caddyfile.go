@@ -253,7 +253,7 @@ func checkStoreURL(d *caddyfile.Dispenser, u string) error {
 	for _, scheme := range []string{"redis://", "rediss://", "redis+sentinel://", "rediss+sentinel://",
 		"redis+cluster://", "rediss+cluster://", "bolt://"} {
 		if strings.HasPrefix(u, scheme) {
-			return nil
+			return withLine(d, checkBoltPath(u))
 		}
 	}
 	return d.Errf("store %q: want a redis://, rediss://, redis+sentinel://, redis+cluster:// or bolt:// URL", u)

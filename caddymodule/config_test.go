@@ -63,6 +63,7 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"duplicate purpose", "consent {\n\tpurpose x\n\tpurpose x\n}", `purpose "x" is declared twice`, "Caddyfile:4"},
 		{"bad purpose id", "consent {\n\tpurpose \"Not Valid\"\n}", `purpose id "Not Valid"`, "Caddyfile:3"},
 		{"bad store", "consent {\n\tstore mysql://db\n}", `store "mysql://db": want a redis://`, "Caddyfile:3"},
+		{"relative bolt path", "consent {\n\tstore bolt://proofs.db\n}", `store "bolt://proofs.db": give the file's absolute path`, "Caddyfile:3"},
 		{"bad ip_truncate", "consent {\n\tip_truncate 32 48\n}", `ip_truncate: IPv4 bits 0-24`, "Caddyfile:3"},
 		{"bad prefix", "consent {\n\tprefix consent\n}", `prefix must start with '/'`, "Caddyfile:3"},
 		{"javascript privacy_policy", "consent {\n\tprivacy_policy javascript:alert(1)\n}", `privacy_policy "javascript:alert(1)": use an http(s) URL or a path on this site starting with "/"`, "Caddyfile:3"},
@@ -129,6 +130,7 @@ func TestBadJSONConfig(t *testing.T) {
 		{"unknown language", `{"handler":"consent","default_language":"tlh"}`, `default language "tlh" has no texts`},
 		{"unknown text key", `{"handler":"consent","texts":{"en":{"no_such_text":"x"}}}`, `language en: unknown text "no_such_text"`},
 		{"prefix of the whole site", `{"handler":"consent","prefix":"/"}`, `prefix "/" would take every path of the site`},
+		{"relative bolt path", `{"handler":"consent","store":"bolt://data/proofs.db"}`, `give the file's absolute path`},
 		{"bad cookie_name", `{"handler":"consent","cookie_name":"a;b"}`, `cookie_name "a;b" is not a valid cookie name`},
 		// Names net/http refuses to write: it would drop every consent cookie.
 		{"cookie_name with parentheses", `{"handler":"consent","cookie_name":"consent(1)"}`, `cookie_name "consent(1)" is not a valid cookie name`},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -336,11 +337,25 @@ func durationOr(d caddy.Duration, def time.Duration) time.Duration {
 	return def
 }
 
+// checkBoltPath: a bolt store names its file by an absolute path
+// (bolt:///var/lib/…); a relative one would depend on the directory Caddy
+// happens to start in. Placeholders ({env.…}) are judged once resolved.
+func checkBoltPath(store string) error {
+	path, ok := strings.CutPrefix(store, "bolt://")
+	if !ok || strings.Contains(path, "{") || filepath.IsAbs(path) {
+		return nil
+	}
+	return fmt.Errorf("store %q: give the file's absolute path, bolt:///path/to/proofs.db (three slashes)", store)
+}
+
 // validateSettings checks the settings that need no other part built: the
 // prefix, cookie, privacy policy, durations, consent mode, CSP and theme.
 func (h *Handler) validateSettings() error {
 	if !strings.HasPrefix(h.Prefix, "/") || strings.ContainsAny(h.Prefix, "?#\"'<> ") {
 		return fmt.Errorf("prefix %q must be an absolute path without query, quotes or spaces", h.Prefix)
+	}
+	if err := checkBoltPath(h.storeName()); h.Store != "" && err != nil {
+		return err
 	}
 	if strings.Trim(h.Prefix, "/") == "" {
 		return fmt.Errorf("prefix %q would take every path of the site: give one of its own, such as /.consent/", h.Prefix)
