@@ -380,12 +380,12 @@ func checkSameOrigin(r *http.Request) error {
 	switch site := r.Header.Get("Sec-Fetch-Site"); site {
 	case "", "same-origin", "none":
 	default:
-		return fmt.Errorf("cross-site choice refused (Sec-Fetch-Site: %s)", site)
+		return fmt.Errorf("cross-site request refused (Sec-Fetch-Site: %s)", site)
 	}
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
-			return errors.New("cross-origin choice refused")
+			return errors.New("cross-origin request refused")
 		}
 	}
 	return nil
