@@ -273,7 +273,7 @@ func (h *Handler) parseIPTruncate(d *caddyfile.Dispenser) error {
 	if err1 != nil || err2 != nil || v4 < 0 || v4 > 24 || v6 < 0 || v6 > 64 {
 		return d.Errf("ip_truncate: IPv4 bits 0-24 and IPv6 bits 0-64, got %q %q", args[0], args[1])
 	}
-	h.IPv4Prefix, h.IPv6Prefix = max(v4, -1), max(v6, -1)
+	h.IPv4Prefix, h.IPv6Prefix = v4, v6
 	if v4 == 0 {
 		h.IPv4Prefix = -1
 	}

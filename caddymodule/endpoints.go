@@ -479,7 +479,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a banner.Asset) {
 }
 
 // serveGPC publishes the site's support for Global Privacy Control.
-func serveGPC(w http.ResponseWriter, r *http.Request) error {
+func serveGPC(w http.ResponseWriter) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	_, err := io.WriteString(w, `{"gpc":true,"lastUpdate":"2026-11-22"}`)

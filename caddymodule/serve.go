@@ -22,7 +22,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.serveEndpoint(w, r)
 	}
 	if r.URL.Path == gpcPath {
-		return serveGPC(w, r)
+		return serveGPC(w)
 	}
 	// Upgrades and tunnels carry no page; never wrap them.
 	if r.Header.Get("Upgrade") != "" || r.Method == http.MethodConnect {

@@ -21,20 +21,3 @@ func Verify(ctx context.Context, s Store, chain string, opts proof.VerifyOptions
 	})
 	return v.Finish(), err
 }
-
-// VerifyAll verifies every chain of s.
-func VerifyAll(ctx context.Context, s Store, opts proof.VerifyOptions) ([]proof.Report, error) {
-	chains, err := s.Chains(ctx)
-	if err != nil {
-		return nil, err
-	}
-	reports := make([]proof.Report, 0, len(chains))
-	for _, c := range chains {
-		r, err := Verify(ctx, s, c, opts)
-		if err != nil {
-			return reports, err
-		}
-		reports = append(reports, r)
-	}
-	return reports, nil
-}
