@@ -446,6 +446,9 @@ func TestPageCacheRandomChanges(t *testing.T) {
 		}
 	}
 	t.Logf("%d changes of the same length, %d shorter, %d longer", same, padded, cut)
+	if same == 0 || padded == 0 || cut == 0 {
+		t.Errorf("the random changes must include each kind (same length, shorter, longer): %d, %d, %d", same, padded, cut)
+	}
 }
 
 // TestPageCacheConcurrentRequests: many visitors at once, in two consent
