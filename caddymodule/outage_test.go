@@ -379,3 +379,17 @@ func TestStoreThatRefusesTheGatewayStopsTheStart(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisClientMessagesInCaddysLog: what the Redis client itself says
+// (here: it cannot dial a Redis that is down) goes to Caddy's log as JSON,
+// not to standard error in a format of its own.
+func TestRedisClientMessagesInCaddysLog(t *testing.T) {
+	g := startRedisGateway(t, "clientlog")
+	g.node.Stop()
+	gatewaytest.PostChoice(t, newClient(t), g.site, `{"all":true}`) // spooled
+	gatewaytest.Stop(t)
+	logs, _ := os.ReadFile(g.logFile)
+	if line := lineWith(string(logs), `"logger":"http.handlers.consent.redis"`); !strings.Contains(line, "dial") {
+		t.Errorf("no JSON log line from the Redis client about the failed dial; the log:\n%s", logs)
+	}
+}

@@ -202,6 +202,9 @@ func (s *proofSink) openStores() error {
 		}
 		s.store, err = bolt.Open(path, bolt.Options{Options: opts})
 	default:
+		redisClientLog.Do(func() { // to the log of whichever configuration runs then
+			redis.LogClientTo(func(msg string) { caddy.Log().Named("http.handlers.consent.redis").Warn(msg) })
+		})
 		if s.store, err = redis.Open(s.name, redis.Options{Options: opts, OnLost: s.storeLost}); err == nil {
 			go s.checkPersistence()
 		}
@@ -533,6 +536,9 @@ func (s *proofSink) maintain(every time.Duration) {
 		}
 	}
 }
+
+// redisClientLog routes go-redis's messages into Caddy's log, once.
+var redisClientLog sync.Once
 
 // firstMaintenanceAfter is how long after opening a sink first writes a
 // checkpoint and enforces retention.

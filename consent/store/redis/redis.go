@@ -362,3 +362,14 @@ func (e *engine) Checkpoints(ctx context.Context, chain string) ([]proof.Checkpo
 }
 
 func (e *engine) Close() error { return e.c.Close() }
+
+// LogClientTo sends go-redis's own messages (pool and connection trouble),
+// which it otherwise prints to stderr in a format of its own, to log. It
+// applies to the whole process.
+func LogClientTo(log func(msg string)) { goredis.SetLogger(clientLog(log)) }
+
+type clientLog func(msg string)
+
+func (l clientLog) Printf(_ context.Context, format string, v ...any) {
+	l(strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
