@@ -204,6 +204,10 @@ func TestCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "analytics") || !strings.Contains(stdout, "total") || !strings.Contains(stdout, "3 decisions") {
 		t.Errorf("stats: exit %d\n%s", code, stdout)
 	}
+	code, _, stderr = ctl(t, "stats", "--address", admin, "--purpose", "analytcs")
+	if code != 0 || !strings.Contains(stderr, `no decision in these records is about the purpose "analytcs"`) {
+		t.Errorf("stats of a mistyped purpose: exit %d, stderr %q; want a note that no decision is about it", code, stderr)
+	}
 	code, stdout, _ = ctl(t, "stats", "--address", admin, "--csv")
 	rows, err = csv.NewReader(strings.NewReader(stdout)).ReadAll()
 	var analyticsTotal []string

@@ -173,6 +173,10 @@ func runStats(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, ", %s", plural(ans.Erased, "erased record"))
 	}
 	fmt.Fprintln(e.stdout)
+	if f.purpose != "" && len(ans.Purposes) == 0 {
+		// A mistyped purpose reads exactly like one nobody decided about.
+		fmt.Fprintf(e.stderr, "no decision in these records is about the purpose %q; purpose ids are as the records spell them (consentctl stats lists them)\n", f.purpose)
+	}
 	return exitOK
 }
 
