@@ -239,6 +239,10 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 	if err != nil {
 		return err
 	}
+	for _, missing := range lostChains(stores, want, ans.Chains) {
+		ans.Chains = append(ans.Chains, missing)
+		ans.OK = false
+	}
 	if want != "" && len(ans.Chains) == 0 {
 		return noChain(want, stores)
 	}
@@ -252,6 +256,30 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 		zap.Int("chains", len(ans.Chains)),
 		zap.Int("broken", failed))...)
 	return writeJSON(w, ans)
+}
+
+// lostChains reports the chains this gateway has written to a store (all
+// spooled proofs replayed) that the store does not list: a Redis that lost
+// its data, or its list of chains, would otherwise verify as having nothing
+// recorded.
+func lostChains(stores []*auditStore, want string, found []chainReport) []chainReport {
+	var out []chainReport
+	for _, as := range stores {
+		for _, s := range as.sinks {
+			head := s.durableHead()
+			if head.Seq == 0 || want != "" && s.chainID != want || !s.opened.Load() || s.spool.Pending() > 0 ||
+				slices.ContainsFunc(found, func(c chainReport) bool { return c.Store == as.name && c.Chain == s.chainID }) {
+				continue
+			}
+			out = append(out, chainReport{Store: as.name, Report: proof.Report{
+				Chain:  s.chainID,
+				Counts: map[proof.ProblemKind]int{proof.Gap: 1},
+				Problems: []proof.Problem{{Kind: proof.Gap, Seq: 1, Detail: fmt.Sprintf(
+					"seq 1..%d missing: this gateway stored them, but the store lists no such chain (did it lose its data?)", head.Seq)}},
+			}})
+		}
+	}
+	return out
 }
 
 // requireChain is a 404 when a chain is asked for and no store has it, so

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/proof"
@@ -391,5 +392,28 @@ func TestRedisClientMessagesInCaddysLog(t *testing.T) {
 	logs, _ := os.ReadFile(g.logFile)
 	if line := lineWith(string(logs), `"logger":"http.handlers.consent.redis"`); !strings.Contains(line, "dial") {
 		t.Errorf("no JSON log line from the Redis client about the failed dial; the log:\n%s", logs)
+	}
+}
+
+// TestVerifyNamesAChainTheStoreLost: Redis restarted empty (no
+// persistence) has lost the chain and its listing; verify does not answer
+// "nothing recorded" but names the chain this gateway wrote, broken.
+func TestVerifyNamesAChainTheStoreLost(t *testing.T) {
+	g := startRedisGateway(t, "emptied")
+	for range 2 {
+		gatewaytest.PostChoice(t, newClient(t), g.site, `{"all":true}`)
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: g.node.Addr()})
+	defer c.Close()
+	if err := c.FlushAll(t.Context()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var v verifyAnswer
+	resp, body := adminDo(t, "GET", g.admin+"/consent/verify")
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &v) != nil {
+		t.Fatalf("verify: %d %s", resp.StatusCode, body)
+	}
+	if v.OK || len(v.Chains) != 1 || v.Chains[0].Chain != "emptied" || v.Chains[0].OK || !strings.Contains(body, "seq 1..2 missing") {
+		t.Errorf("verify after Redis lost everything: %s; want the chain emptied reported broken, seq 1..2 missing", body)
 	}
 }
