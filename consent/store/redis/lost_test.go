@@ -80,6 +80,10 @@ func TestAppendPastLostRecords(t *testing.T) {
 func TestUnreadableHead(t *testing.T) {
 	s, raw := openTest(t, "redis://"+standaloneAddr(t)+"/0")
 	defer s.Close()
+	// Listed, so that the test's cleanup finds its keys.
+	if err := raw.c.SAdd(context.Background(), raw.k.chains(), "edited").Err(); err != nil {
+		t.Fatal(err)
+	}
 	if err := raw.c.HSet(context.Background(), raw.k.meta("edited"), "seq", "twelve").Err(); err != nil {
 		t.Fatal(err)
 	}
