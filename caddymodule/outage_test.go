@@ -417,3 +417,39 @@ func TestVerifyNamesAChainTheStoreLost(t *testing.T) {
 		t.Errorf("verify after Redis lost everything: %s; want the chain emptied reported broken, seq 1..2 missing", body)
 	}
 }
+
+// TestTwoSpellingsOfOneStoreShareTheChain: two sites of one gateway write
+// one chain to one Redis under two spellings of its URL (one with a client
+// setting): they share one writer, so their proofs form one chain that
+// verifies, instead of sealing the same seqs twice and failing choices.
+func TestTwoSpellingsOfOneStoreShareTheChain(t *testing.T) {
+	node, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	ports := [2]int{freePort(t), freePort(t)}
+	adminPort := freePort(t)
+	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
+	consent {
+		store redis://%s/0?prefix=spellings
+		chain spellings
+	}
+	respond "a"
+}
+:%d {
+	consent {
+		store "redis://%s/0?prefix=spellings&timeout=2s"
+		chain spellings
+	}
+	respond "b"
+}`, ports[0], node.Addr(), ports[1], node.Addr()))
+	for i := range 6 {
+		gatewaytest.PostChoice(t, newClient(t), baseURL(ports[i%2]), `{"all":true}`)
+	}
+	var v verifyAnswer
+	resp, body := adminDo(t, "GET", fmt.Sprintf("http://localhost:%d/consent/verify", adminPort))
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &v) != nil || !v.OK || len(v.Chains) != 1 || v.Chains[0].Records != 6 {
+		t.Errorf("two spellings of one store: %s; want one chain of 6 records, verified", body)
+	}
+}

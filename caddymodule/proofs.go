@@ -107,15 +107,26 @@ func (h *Handler) openSink() (*proofSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := h.storeName() + "#" + chainID
+	// One sink per chain and place the store keeps records: two spellings
+	// of one Redis (another timeout, a rotated password) share it, rather
+	// than seal the same seqs twice and share one spool directory.
+	identity, err := storeIdentity(h.storeName())
+	if err != nil { // a wrong URL is a configuration error
+		return nil, fmt.Errorf("store %s: %w", redactURL(h.storeName()), err)
+	}
+	key := identity + "#" + chainID
 	v, loaded, err := sinks.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return h.newSink(chainID, keys)
+		return h.newSink(chainID, identity, keys)
 	})
 	if err != nil {
 		return nil, err
 	}
 	h.sinkKey = key
 	sink := v.(*proofSink)
+	if loaded && sink.name != h.storeName() {
+		h.logger.Warn("this store and chain are already written through another spelling of its URL, whose settings (credentials, timeouts, TLS) stay in force until the gateway restarts",
+			zap.String("chain", chainID), zap.String("in_force", redactURL(sink.name)), zap.String("configured", redactURL(h.storeName())))
+	}
 	if loaded {
 		if err := sink.useKeys(keys); err != nil {
 			sinks.Delete(key)
@@ -156,11 +167,7 @@ func (h *Handler) chainID() (string, error) {
 	return id, err
 }
 
-func (h *Handler) newSink(chainID string, keys proofKeySet) (*proofSink, error) {
-	identity, err := storeIdentity(h.storeName())
-	if err != nil { // a wrong URL is a configuration error
-		return nil, fmt.Errorf("store %s: %w", redactURL(h.storeName()), err)
-	}
+func (h *Handler) newSink(chainID, identity string, keys proofKeySet) (*proofSink, error) {
 	s := &proofSink{
 		name:      h.storeName(),
 		chainID:   chainID,
