@@ -15,7 +15,6 @@ import (
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/store"
 	"github.com/consentgate/consentgate/consent/store/redis"
-	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 )
 
 // A running gateway keeps its claim on its chain in Redis past the claim's
@@ -27,11 +26,7 @@ import (
 func TestChainClaimIsKeptAndAnotherWriterIsPointedOut(t *testing.T) {
 	const ttl = 600 * time.Millisecond
 	caddymodule.SetClaimTTL(t, ttl)
-	node, err := redistest.NewNode(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
+	node := startNode(t)
 	url := fmt.Sprintf("redis://%s/0?prefix=claims", node.Addr())
 	port, adminPort := freePort(t), freePort(t)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")

@@ -25,7 +25,6 @@ import (
 	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store"
 	"github.com/consentgate/consentgate/consent/store/redis"
-	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 )
 
 // TestStoreOutageLosesNothing: while consent posts keep coming, the Redis
@@ -35,11 +34,7 @@ import (
 // endpoint count what was written, spooled and replayed, the store errors
 // and the decisions; the log says when proofs were spooled and replayed.
 func TestStoreOutageLosesNothing(t *testing.T) {
-	node, err := redistest.NewNode(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
+	node := startNode(t)
 	macSecret, seed := make([]byte, 32), make([]byte, ed25519.SeedSize)
 	rand.Read(macSecret)
 	rand.Read(seed)
@@ -199,11 +194,7 @@ func metricValue(t *testing.T, page, sample string) float64 {
 // continued from there, and they reach Redis once it is back. Both chains
 // verify, each with its own records.
 func TestSitesOnTwoStoresKeepTheirSpoolsApart(t *testing.T) {
-	node, err := redistest.NewNode(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
+	node := startNode(t)
 	node.Stop()
 	boltURL := "bolt://" + filepath.Join(t.TempDir(), "proofs.db")
 	redisURL := "redis://" + node.Addr() + "/0?prefix=twostores"
@@ -313,11 +304,7 @@ func TestVisitorWhoLeavesDuringTheWriteIsAccountedFor(t *testing.T) {
 // same place (a client setting added by a reload): the spool is named by
 // where the store keeps records, not by the URL's spelling.
 func TestSpoolOutlivesAChangedStoreURL(t *testing.T) {
-	node, err := redistest.NewNode(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
+	node := startNode(t)
 	node.Stop()
 	port, adminPort := freePort(t), freePort(t)
 	config := func(query string) string {
@@ -352,11 +339,7 @@ func TestSpoolOutlivesAChangedStoreURL(t *testing.T) {
 // not have) is a configuration error, reported when the configuration
 // loads, without the password; not an outage to spool through for ever.
 func TestStoreThatRefusesTheGatewayStopsTheStart(t *testing.T) {
-	node, err := redistest.NewNode(t.TempDir(), "--requirepass", "right-password")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
+	node := startNode(t, "--requirepass", "right-password")
 	for _, tc := range []struct{ name, url, says string }{
 		{"wrong password", "redis://:wrong-password@" + node.Addr() + "/0", "WRONGPASS"},
 		{"no such database", "redis://:right-password@" + node.Addr() + "/99999", "DB index"},
@@ -423,11 +406,7 @@ func TestVerifyNamesAChainTheStoreLost(t *testing.T) {
 // setting): they share one writer, so their proofs form one chain that
 // verifies, instead of sealing the same seqs twice and failing choices.
 func TestTwoSpellingsOfOneStoreShareTheChain(t *testing.T) {
-	node, err := redistest.NewNode(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
+	node := startNode(t)
 	ports := [2]int{freePort(t), freePort(t)}
 	adminPort := freePort(t)
 	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {

@@ -59,15 +59,23 @@ type redisGateway struct {
 	logFile     string
 }
 
-// startRedisGateway starts a redis-server (extra: its arguments) and a
-// gateway whose site writes the chain to it.
-func startRedisGateway(t *testing.T, chain string, extra ...string) redisGateway {
+// startNode starts a redis-server of the test's own (extra: its
+// arguments), killed when the test ends.
+func startNode(t *testing.T, extra ...string) *redistest.Node {
 	t.Helper()
 	node, err := redistest.NewNode(t.TempDir(), extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(node.Kill)
+	return node
+}
+
+// startRedisGateway starts a redis-server (extra: its arguments) and a
+// gateway whose site writes the chain to it.
+func startRedisGateway(t *testing.T, chain string, extra ...string) redisGateway {
+	t.Helper()
+	node := startNode(t, extra...)
 	port, adminPort := freePort(t), freePort(t)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
 	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
