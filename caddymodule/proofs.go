@@ -55,7 +55,7 @@ type proofSink struct {
 	keys      proofKeySet // guarded by mu
 	headFile  string
 	spoolDir  string
-	urlStem   string // what headFile and spoolDir were named by before 2026-12-07 (spooldir.go)
+	urlStem   string // what headFile and spoolDir were named by up to 2067377 (spooldir.go)
 	logger    *zap.Logger
 
 	// The store and spool, set by open (once); read them only after it.

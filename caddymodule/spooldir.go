@@ -33,7 +33,7 @@ func fileStem(chainID, identity string) string {
 
 // storeIdentity names where a store keeps its records: for Redis without
 // credentials or client settings, so that a rotated password or a changed
-// timeout keeps the sink's spool and head file (a version of 2026-12-07
+// timeout keeps the sink's spool and head file (versions up to 2067377
 // named them by the whole URL: adoptURLNamedFiles).
 func storeIdentity(storeName string) (string, error) {
 	if strings.HasPrefix(storeName, "bolt://") {
