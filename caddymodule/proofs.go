@@ -110,33 +110,36 @@ func (h *Handler) openSink() (*proofSink, error) {
 	// One sink per chain and place the store keeps records: two spellings
 	// of one Redis (another timeout, a rotated password) share it, rather
 	// than seal the same seqs twice and share one spool directory.
-	identity, err := storeIdentity(h.storeName())
+	name := h.storeName()
+	identity, err := storeIdentity(name)
 	if err != nil { // a wrong URL is a configuration error
-		return nil, fmt.Errorf("store %s: %w", redactURL(h.storeName()), err)
+		return nil, fmt.Errorf("store %s: %w", redactURL(name), err)
 	}
+	retention := durationOr(h.ProofRetention, store.DefaultProofRetention)
 	key := identity + "#" + chainID
 	v, loaded, err := sinks.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return h.newSink(chainID, identity, keys)
+		return h.newSink(name, chainID, identity, retention, keys), nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	h.sinkKey = key
 	sink := v.(*proofSink)
-	if loaded && sink.name != h.storeName() {
-		h.logger.Warn("this store and chain are already written through another spelling of its URL, whose settings (credentials, timeouts, TLS) stay in force until the gateway restarts",
-			zap.String("chain", chainID), zap.String("in_force", redactURL(sink.name)), zap.String("configured", redactURL(h.storeName())))
+	if !loaded {
+		return sink, nil
 	}
-	if loaded {
-		if err := sink.useKeys(keys); err != nil {
-			sinks.Delete(key)
-			return nil, err
-		}
-		// The store was opened with the retention it enforces.
-		if r := durationOr(h.ProofRetention, store.DefaultProofRetention); r != sink.retention {
-			h.logger.Warn("proof_retention changed: it takes effect when the gateway restarts",
-				zap.Duration("in_force", sink.retention), zap.Duration("configured", r))
-		}
+	if err := sink.useKeys(keys); err != nil {
+		sinks.Delete(key)
+		return nil, err
+	}
+	// The store was opened with the URL and the retention it goes on with.
+	if sink.name != name {
+		h.logger.Warn("this store and chain are already written through another spelling of its URL, whose settings (credentials, timeouts, TLS) stay in force until the gateway restarts",
+			zap.String("chain", chainID), zap.String("in_force", redactURL(sink.name)), zap.String("configured", redactURL(name)))
+	}
+	if retention != sink.retention {
+		h.logger.Warn("proof_retention changed: it takes effect when the gateway restarts",
+			zap.Duration("in_force", sink.retention), zap.Duration("configured", retention))
 	}
 	return sink, nil
 }
@@ -167,20 +170,19 @@ func (h *Handler) chainID() (string, error) {
 	return id, err
 }
 
-func (h *Handler) newSink(chainID, identity string, keys proofKeySet) (*proofSink, error) {
-	s := &proofSink{
-		name:      h.storeName(),
+func (h *Handler) newSink(name, chainID, identity string, retention time.Duration, keys proofKeySet) *proofSink {
+	return &proofSink{
+		name:      name,
 		chainID:   chainID,
 		keys:      keys,
 		headFile:  dataPath("chain-" + fileStem(chainID, identity) + ".head.json"),
 		spoolDir:  dataPath("spool-" + fileStem(chainID, identity)),
-		urlStem:   fileStem(chainID, h.storeName()),
+		urlStem:   fileStem(chainID, name),
 		logger:    h.logger.Named("proofs"),
-		retention: durationOr(h.ProofRetention, store.DefaultProofRetention),
+		retention: retention,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	return s, nil
 }
 
 // open opens the sink's store and spool and starts its background work

@@ -210,7 +210,7 @@ func escapeControls(p string) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c == 0x7f {
+		if c := p[i]; isControl(rune(c)) {
 			fmt.Fprintf(&b, "%%%02X", c)
 		} else {
 			b.WriteByte(c)
