@@ -55,7 +55,45 @@ func newClient(rawURL string, configure func(*goredis.UniversalOptions)) (*Confi
 	if configure != nil {
 		configure(cfg.Client)
 	}
-	return cfg, goredis.NewUniversalClient(cfg.Client), nil
+	c := goredis.NewUniversalClient(cfg.Client)
+	if cc, ok := c.(*goredis.ClusterClient); ok {
+		cc.AddHook(reloadOnNetworkError{cc})
+	}
+	return cfg, c, nil
+}
+
+// reloadOnNetworkError asks a Cluster client to reload its slot map
+// whenever a command fails on the network. On its own, go-redis reloads it
+// on MOVED replies and once a minute, and a master that dies sends no
+// MOVED: writes went on failing at its address for up to a minute after
+// its replica had taken over. Reloads are cheap (one CLUSTER SLOTS) and
+// go-redis runs at most one at a time.
+type reloadOnNetworkError struct{ c *goredis.ClusterClient }
+
+func (h reloadOnNetworkError) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h reloadOnNetworkError) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		err := next(ctx, cmd)
+		h.after(err)
+		return err
+	}
+}
+
+func (h reloadOnNetworkError) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		err := next(ctx, cmds)
+		h.after(err)
+		return err
+	}
+}
+
+func (h reloadOnNetworkError) after(err error) {
+	var reply goredis.Error
+	if err == nil || errors.As(err, &reply) || errors.Is(err, context.Canceled) {
+		return
+	}
+	h.c.ReloadState(context.Background())
 }
 
 // New makes a store on an existing client, which Close then closes. It is
