@@ -204,6 +204,8 @@ var cases = []rwCase{
 	{"frameset frame", `<frameset cols="50%,50%"><frame src="/menu.html"><FRAME name=main SRC=` + trk + `></frameset>`,
 		`<frameset cols="50%,50%"><frame src="/menu.html"><FRAME` + ads + ` name=main data-consent-SRC=` + trk + `></frameset>`},
 	{"svg feImage", `<svg><filter id="f"><feImage href="` + trk + `"/></filter></svg>`, `<svg><filter id="f"><feImage` + ads + ` data-consent-href="` + trk + `"/></filter></svg>`},
+	{"link compression-dictionary", `<link rel="compression-dictionary" href="` + trk + `">`,
+		`<link` + ads + ` rel="compression-dictionary" data-consent-href="` + trk + `">`},
 	{"link apple-touch-icon", `<link rel="apple-touch-icon" sizes="180x180" href="` + trk + `"><link rel=mask-icon href="` + trk + `" color="#000">`,
 		`<link` + ads + ` rel="apple-touch-icon" sizes="180x180" data-consent-href="` + trk + `"><link` + ads + ` rel=mask-icon data-consent-href="` + trk + `" color="#000">`},
 	{"link stylesheet", `<link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Roboto">`, ""}, // functional: granted
@@ -425,9 +427,14 @@ func TestInjection(t *testing.T) {
 		{"empty", ``, `EH`},
 		{"only once", `<head></head><head></head><body></body>`, `<head>EH</head><head></head><body></body>`},
 		{"not in comments or text", `<!--<head></head>--><script>"<body>"</script><textarea></head></textarea>`, `<!--<head></head>-->E<script>"<body>"</script><textarea></head></textarea>H`},
-		{"headx is not head", `<headx></headx><body>`, `<headx></headx>E<body>H`},
-		{"unfinished body tag", `<p><body x`, `<p>E<body xH`},
-		{"in noscript", `<noscript><link rel=stylesheet href=a.css></noscript>`, `<noscript>E<link rel=stylesheet href=a.css></noscript>H`},
+		{"headx is not head", `<headx></headx><body>`, `E<headx></headx><body>H`},
+		{"unfinished body tag", `<body x`, `E<body xH`},
+		// Without <head>, the first element of the content (whatever its
+		// name) ends the head: the hooks go before it, so an inline handler
+		// on it cannot run first. The charset and title stay in front.
+		{"content without head", `<!doctype html><meta charset=utf-8><title>t</title><img src="data:," onerror="fetch('//t.example/')"><p>x`, `<!doctype html><meta charset=utf-8><title>t</title>E<img src="data:," onerror="fetch('//t.example/')"><p>xH`},
+		{"content in html without head", `<HTML lang=en><Meta charset=utf-8><div onclick=x>`, `<HTML lang=en><Meta charset=utf-8>E<div onclick=x>H`},
+		{"noscript first", `<noscript><link rel=stylesheet href=a.css></noscript>`, `E<noscript><link rel=stylesheet href=a.css></noscript>H`},
 		// The hook's relative URLs must not resolve against another host.
 		{"base naming a host", `<head><meta charset=utf-8><base href="https://cdn.example/"><title>t</title></head>`, `<head>E<meta charset=utf-8>H<base href="https://cdn.example/"><title>t</title></head>`},
 		{"base naming a host, no head", `<base href=//cdn.example/><script src=a.js></script>`, `EH<base href=//cdn.example/><script src=a.js></script>`},
@@ -458,7 +465,7 @@ func TestInjection(t *testing.T) {
 func TestBodyInjection(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"head and body", `<head></head><body class=a>x</body>`, `<head>EH</head><body class=a>Bx</body>`},
-		{"body only", `<p>t<BODY>x`, `<p>tE<BODY>HBx`},
+		{"body only", `<p>t<BODY>x`, `E<p>t<BODY>HBx`},
 		{"no body", `<head></head><p>x`, `<head>EH</head><p>xB`},
 		{"body in a comment or script", `<!--<body>--><script>"<body>"</script><body>`, `<!--<body>-->E<script>"<body>"</script><body>HB`},
 		{"unfinished body tag", `<body x`, `E<body xHB`},

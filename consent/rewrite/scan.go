@@ -116,6 +116,8 @@ func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 		}
 	} else if el = classify(p[k:n]); el != elOther && el != elForeign {
 		return i, false
+	} else if !r.earlyDone && !r.opt.XML && endsHead(el, p[k:n]) {
+		return i, false // Early goes before it: see openTag
 	}
 	j, ok, loads := skipAttrs(p, n)
 	if ok && (end || !loads) {
@@ -224,6 +226,10 @@ func (r *Rewriter) openTag(p []byte) {
 	switch r.el {
 	case elScript, elLink, elStyle, elBody:
 		r.injectEarly(p, r.ts)
+	default:
+		if !r.earlyDone && !r.isEnd && !r.pi && !r.opt.XML && endsHead(r.el, name) {
+			r.injectEarly(p, r.ts)
+		}
 	}
 	if !r.el.judged() {
 		r.unhold()
@@ -237,6 +243,20 @@ func isXMLStylesheet(name []byte) bool {
 }
 
 func isHead(name []byte) bool { return len(name) == 4 && hasPrefixFold(name, "head") }
+
+// endsHead reports whether a start tag (not a script, link, style or body)
+// is one that a page without <head> starts its content with: any but the
+// few that keep the parser in the head. Early goes before it, so that the
+// hooks are in place before an inline handler on it can run (an <img
+// onerror> fires while the parser waits for a script after it). A <meta
+// charset> stays in front, within the bytes where browsers look for it.
+func endsHead(el elem, name []byte) bool {
+	switch el {
+	case elHead, elBase, elTitle:
+		return false
+	}
+	return !(len(name) == 4 && (hasPrefixFold(name, "html") || hasPrefixFold(name, "meta")))
+}
 
 func (r *Rewriter) tag(p []byte, i int) int {
 	if r.ov.on {

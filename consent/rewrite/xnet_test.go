@@ -152,6 +152,7 @@ func expectInjected(src []byte, toks []token, early, hook string) string {
 				if h < 0 {
 					h = t.end
 				}
+			case "html", "meta", "title":
 			case "base":
 				// Both go in front of the first base with an href, when it
 				// names a host. (Its href is given to ParseBase as written,
@@ -166,6 +167,10 @@ func expectInjected(src []byte, toks []token, early, hook string) string {
 					if _, ok := catalog.ParseBase([]byte(strings.ReplaceAll(t.href, "&", "&amp;"))); ok && h < 0 {
 						h = t.start
 					}
+				}
+			default: // any other start tag ends a head left out
+				if e < 0 {
+					e = t.start
 				}
 			}
 		case html.EndTagToken:
