@@ -12,14 +12,15 @@ import (
 // linkLines are the Link header lines of a page: a Tag Manager preload next
 // to the site's own stylesheet in one line, a Google Fonts preload whose URI
 // holds commas, a preconnect, a canonical link to a vendor's host (which
-// loads nothing), and a line that does not parse but names Facebook's
-// script.
+// loads nothing), a line that does not parse but names Facebook's script,
+// and a compression dictionary (Chromium fetches it at once).
 var linkLines = []string{
 	`<https://www.googletagmanager.com/gtm.js?id=GTM-ABC123>; rel=preload; as=script, </static/app.css>; rel=preload; as=style`,
 	`<https://fonts.googleapis.com/css2?family=Roboto:wght@400,700&display=swap>; rel="preload"; as="style"`,
 	`<https://fonts.gstatic.com>; rel=preconnect; crossorigin`,
 	`<https://www.youtube.com/watch?v=x>; rel=canonical`,
 	`preload <https://connect.facebook.net/en_US/fbevents.js`,
+	`<https://www.googletagmanager.com/gtm.js?id=GTM-DICT>; rel=compression-dictionary`,
 }
 
 // TestLinkHeadersOfBlockedVendorsAreDropped: a browser preloads from a

@@ -76,7 +76,8 @@
 //     (type=image loads it): KindImage.
 //   - <link href> (and imagesrcset, a preload's candidates) whose rel
 //     includes stylesheet, preconnect, dns-prefetch, preload, prefetch,
-//     modulepreload, prerender, icon or manifest: KindLink.
+//     modulepreload, prerender, icon, manifest (and Safari's icons) or
+//     compression-dictionary: KindLink.
 //   - @import url(X), url("X") or "X" in an inline <style> (its first
 //     HoldLimit bytes): KindLink; every other url() there, all through
 //     the text: KindImage. Comments are where CSS reads them: a "/*"
@@ -129,8 +130,10 @@
 // # Injecting
 //
 // Options.Early goes right after the <head> start tag, or before the first
-// <script>, <link>, <style> or <body> start tag if that comes first (as
-// soon as its name is read, even if the input ends inside the tag).
+// start tag other than <html>, <meta>, <title> and <base> if that comes
+// first (as soon as its name is read, even if the input ends inside the
+// tag): a page without <head> gets the hooks before its first element that
+// could run a handler, with its charset and title still in front.
 // Options.Hook goes before </head>, or else after the <body> start tag.
 // Options.Body goes after the <body> start tag (after Hook, if Hook goes
 // there too), or Options.BodyAfterBase in its place after a <base href>

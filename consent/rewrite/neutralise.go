@@ -440,4 +440,6 @@ var loadingRels = [...]string{
 	"modulepreload", "prerender", "icon", "manifest",
 	// Safari fetches these for the home screen, the pinned tab and startup.
 	"apple-touch-icon", "apple-touch-icon-precomposed", "apple-touch-startup-image", "mask-icon",
+	// Chromium fetches it at once, to compress later answers with.
+	"compression-dictionary",
 }

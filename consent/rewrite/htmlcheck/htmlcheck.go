@@ -29,6 +29,7 @@ var loadingRels = map[string]bool{
 	"stylesheet": true, "preconnect": true, "dns-prefetch": true, "preload": true,
 	"prefetch": true, "modulepreload": true, "prerender": true, "icon": true, "manifest": true,
 	"apple-touch-icon": true, "apple-touch-icon-precomposed": true, "apple-touch-startup-image": true, "mask-icon": true,
+	"compression-dictionary": true,
 }
 
 // jsTypes are script types a browser executes.
