@@ -23,7 +23,7 @@ const (
 // request. A destination it does not know may be a page.
 func destinationOf(r *http.Request) destination {
 	switch r.Header.Get("Sec-Fetch-Dest") {
-	case "document", "iframe", "frame", "embed", "object":
+	case "document", "iframe", "frame", "embed", "object", "xslt": // an XSL style sheet's output is a document
 		return destDocument
 	case "style":
 		return destStyle

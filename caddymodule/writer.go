@@ -121,14 +121,15 @@ func (pw *pageWriter) WriteHeader(status int) {
 	}
 	var essence string // the body's type, read once, for a 2xx answer to a GET
 	if status >= 200 && status <= 299 && pw.req.Method == http.MethodGet {
-		if essence = mimeEssence(hdr.Values("Content-Type")); essence == "image/svg+xml" {
-			// An SVG is rewritten as a document and sent whole as an image:
-			// a browser must not take one form from its cache for the other.
+		if essence = mimeEssence(hdr.Values("Content-Type")); xmlDocument(essence) {
+			// An SVG is rewritten as a document and sent whole as an image
+			// (XML as a document and whole to a script): a browser must not
+			// take one form from its cache for the other.
 			addVary(hdr, "Sec-Fetch-Dest")
 		}
 	}
 	switch kind := pw.bodyKind(status, hdr, essence); kind {
-	case bodyPage, bodyXHTML, bodySVG, bodySheet, bodyRules:
+	case bodyPage, bodyXHTML, bodyXMLDoc, bodySheet, bodyRules:
 		pw.kind = kind
 		pw.beginRewrite(hdr)
 	case bodyUntyped:
@@ -172,7 +173,7 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	switch pw.kind {
 	case bodySheet, bodyRules:
 		markSheetPerVisitor(hdr, pw.visit.etagSuffix)
-	case bodySVG: // nothing injected: its CSP stays as it is
+	case bodyXMLDoc: // nothing injected: its CSP stays as it is
 		markPerVisitor(hdr, pw.visit.etagSuffix)
 	default:
 		pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
@@ -202,7 +203,7 @@ const (
 	bodyOther   bodyKind = iota // passed through
 	bodyPage                    // an HTML page: rewritten, the banner injected
 	bodyXHTML                   // an XHTML page: rewritten as XML, the banner injected without the no-JS form
-	bodySVG                     // an SVG document: rewritten as XML, nothing injected
+	bodyXMLDoc                  // an SVG or XML document: rewritten as XML, nothing injected
 	bodySheet                   // a style sheet: rewritten as one (@import, url())
 	bodyRules                   // a speculation rules file: the URLs it lists judged
 	bodyUntyped                 // sniffed: rewritten if a browser would take it for a page
@@ -225,16 +226,22 @@ func (pw *pageWriter) bodyKind(status int, hdr http.Header, essence string) body
 			zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
 		return bodyOther
 	}
+	if xmlDocument(essence) {
+		// Browsers show SVG and XML as a document: an XHTML root runs its
+		// scripts and loads its images as a page does, and an XSL style
+		// sheet's output does too (its literal elements are judged). No
+		// banner can go in (it would break the document): the rest of the
+		// site asks.
+		if pw.dest == destDocument {
+			return bodyXMLDoc
+		}
+		return bodyOther
+	}
 	switch essence {
 	case "text/html":
 		return bodyPage
 	case "application/xhtml+xml":
 		return bodyXHTML
-	case "image/svg+xml":
-		if pw.dest == destDocument {
-			return bodySVG
-		}
-		return bodyOther
 	case "text/css": // a first-party sheet that @imports Google Fonts loads them as a page would
 		return bodySheet
 	case "application/speculationrules+json": // the only type a browser takes rules from
@@ -302,12 +309,24 @@ func (pw *pageWriter) settleType(final bool) error {
 				zapString("content_encoding", enc), zapString("path", pw.req.URL.Path))
 		}
 	}
-	if ct := http.DetectContentType(sniffed); len(sniffed) > 0 && strings.HasPrefix(ct, "text/html") {
+	ct := http.DetectContentType(sniffed)
+	kind := bodyOther
+	switch {
+	case len(sniffed) == 0:
+	case strings.HasPrefix(ct, "text/html"):
+		kind = bodyPage
+	case strings.HasPrefix(ct, "text/xml"): // browsers sniff "<?xml" too
+		addVary(pw.Header(), "Sec-Fetch-Dest") // as for labelled XML
+		if pw.dest == destDocument {
+			kind = bodyXMLDoc
+		}
+	}
+	if kind != bodyOther {
 		hdr := pw.Header()
 		if _, labelled := hdr["Content-Type"]; !labelled {
 			hdr.Set("Content-Type", ct) // as net/http would label it passed through
 		}
-		pw.kind = bodyPage
+		pw.kind = kind
 		pw.beginRewrite(hdr)
 		if pw.dec != nil { // compressed: what was held is decoded first
 			pw.buf = nil
@@ -413,7 +432,7 @@ func (pw *pageWriter) options() rewrite.Options {
 		return rewrite.Options{Judge: h.judge(v.decision), OnURL: pw.noteThirdParty, Sheet: true}
 	case bodyRules:
 		return rewrite.Options{Judge: h.judge(v.decision), OnURL: pw.noteThirdParty, Rules: true}
-	case bodySVG:
+	case bodyXMLDoc:
 		// No banner: the document is shown whole once a choice reloads it.
 		return rewrite.Options{Judge: h.judge(v.decision), Placeholder: h.placeholder(v.lang), OnURL: pw.noteThirdParty, XML: true}
 	}
@@ -708,3 +727,14 @@ var (
 	_ http.ResponseWriter = (*pageWriter)(nil)
 	_ io.ReaderFrom       = (*pageWriter)(nil)
 )
+
+// xmlDocument reports whether a MIME essence is SVG's or one of XML's,
+// which browsers render as a document (and then fetch what it names), but
+// not XHTML's, which gets the banner.
+func xmlDocument(essence string) bool {
+	switch essence {
+	case "image/svg+xml", "text/xml", "application/xml", "text/xsl", "application/xslt+xml":
+		return true
+	}
+	return false
+}

@@ -192,3 +192,97 @@ func TestSVGDocumentsAreRewritten(t *testing.T) {
 		t.Errorf("image after consent: changed: %s", firstDiff(body, trackerSVG))
 	}
 }
+
+// An XML document with an XHTML root (browsers render it as XHTML), a feed
+// styled by an XSL style sheet, and the style sheet, whose literal result
+// elements become the page a browser shows.
+const (
+	xhtmlAsXML = `<?xml version="1.0"?>
+<html xmlns="http://www.w3.org/1999/xhtml"><head><script src="https://www.googletagmanager.com/gtag/js?id=G-XML1"/></head>
+<body><img src="https://www.facebook.com/tr?id=1&amp;ev=PageView" alt=""/></body></html>
+`
+	styledFeed = `<?xml version="1.0"?>
+<?xml-stylesheet type="text/xsl" href="/feed.xsl"?>
+<rss version="2.0"><channel><title>News</title><link>https://shop.example/</link>
+<item><title>Sale</title><description>&lt;img src="https://www.facebook.com/tr?id=9"&gt;</description></item></channel></rss>
+`
+	feedXSL = `<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform" xmlns="http://www.w3.org/1999/xhtml">
+<xsl:template match="/"><html><head>
+<link rel="stylesheet" href="https://fonts.googleapis.com/css2?family=Roboto"/>
+<script src="https://www.googletagmanager.com/gtag/js?id=G-XSL1"></script>
+</head><body><xsl:value-of select="rss/channel/title"/>
+<img src="https://www.facebook.com/tr?id=2&amp;ev=PageView" alt=""/></body></html></xsl:template>
+</xsl:stylesheet>
+`
+)
+
+// TestXMLDocumentsAreRewritten: browsers show XML as a document. One with
+// an XHTML root loads its scripts and images as a page does, and an XSL
+// style sheet's output loads what its literal elements name, so both are
+// neutralised until consent (well-formed, no banner, marked per visitor),
+// whether labelled text/xml, application/xml, text/xsl or not at all. A
+// feed's escaped markup is text and stays as it is. What fetch() reads
+// passes byte for byte.
+func TestXMLDocumentsAreRewritten(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"page.xml": xhtmlAsXML, "feed.xml": styledFeed, "feed.xsl": feedXSL} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An upstream that labels nothing: browsers sniff "<?xml" as XML.
+	mux := http.NewServeMux()
+	mux.HandleFunc("/untyped", func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Content-Type"] = nil
+		w.Write([]byte(xhtmlAsXML))
+	})
+	up, port := serveMux(t, mux), freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy /untyped 127.0.0.1:%d\n"+
+		"\theader /page.xml Content-Type application/xml\n\theader /feed.xml Content-Type \"text/xml; charset=utf-8\"\n"+
+		"\theader /feed.xsl Content-Type text/xsl\n\troot * %s\n\tfile_server\n}", port, up, dir))
+	base := baseURL(port)
+	c := newClient(t)
+	for _, tc := range []struct {
+		url, dest, original string
+		inert               []string
+	}{
+		{base + "/page.xml", "document", xhtmlAsXML, []string{`data-consent-src="https://www.googletagmanager.com/`, `data-consent-src="https://www.facebook.com/tr?id=1`}},
+		{base + "/untyped", "iframe", xhtmlAsXML, []string{`data-consent-src="https://www.googletagmanager.com/`}},
+		{base + "/feed.xsl", "xslt", feedXSL, []string{`data-consent-href="https://fonts.googleapis.com/`, `data-consent-src="https://www.googletagmanager.com/`, `data-consent-src="https://www.facebook.com/tr?id=2`}},
+	} {
+		path := tc.url[strings.LastIndex(tc.url, "/"):]
+		resp, body := get(t, c, tc.url, with(asPage, "Sec-Fetch-Dest", tc.dest)...)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		if err := xmlcheck.WellFormed(body); err != nil {
+			t.Errorf("%s: not well-formed XML: %v\n%s", path, err, body)
+		}
+		if live := liveHosts(body); len(live) > 0 {
+			t.Errorf("%s: trackers live before consent: %v\n%s", path, live, body)
+		}
+		for _, want := range tc.inert {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: no %s in\n%s", path, want, body)
+			}
+		}
+		if strings.Contains(body, "/.consent/") {
+			t.Errorf("%s: an XML document got the banner:\n%s", path, body)
+		}
+		if vary := strings.Join(resp.Header.Values("Vary"), ","); !strings.Contains(vary, "Cookie") || !strings.Contains(vary, "Sec-Fetch-Dest") {
+			t.Errorf("%s: Vary %q, want Cookie and Sec-Fetch-Dest", path, vary)
+		}
+		if _, body := get(t, c, tc.url, asFetch...); body != tc.original {
+			t.Errorf("%s read by fetch(): changed: %s", path, firstDiff(body, tc.original))
+		}
+	}
+	if _, body := get(t, c, base+"/feed.xml", asPage...); body != styledFeed {
+		t.Errorf("the feed (its style sheet is the site's own, its markup escaped text) changed: %s", firstDiff(body, styledFeed))
+	}
+
+	postChoice(t, c, base, `{"all":true}`)
+	if _, body := get(t, c, base+"/feed.xsl", with(asPage, "Sec-Fetch-Dest", "xslt")...); body != feedXSL {
+		t.Errorf("the style sheet after consent: changed: %s", firstDiff(body, feedXSL))
+	}
+}
