@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -268,16 +269,25 @@ func TestAdminAPI(t *testing.T) {
 		!verified.Chains[0].MACChecked || !strings.HasPrefix(verified.Chains[0].Store, "bolt://") {
 		t.Errorf("verify: %+v", verified)
 	}
-	var cps struct {
+	type checkpoints struct {
 		Checkpoints []struct {
 			Chain string `json:"chain"`
 			Seq   int    `json:"seq"`
 			Head  string `json:"head"`
+			Time  string `json:"time"`
 		} `json:"checkpoints"`
 	}
+	var cps, again checkpoints
 	adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &cps)
 	if len(cps.Checkpoints) != 1 || cps.Checkpoints[0].Seq != 5 || cps.Checkpoints[0].Head == "" {
 		t.Errorf("checkpoint: %+v", cps)
+	}
+	// The chain has not grown: asked again, the answer is the checkpoint
+	// the store keeps at that seq, the one an auditor will find later.
+	time.Sleep(5 * time.Millisecond)
+	adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &again)
+	if !reflect.DeepEqual(again, cps) {
+		t.Errorf("a second checkpoint at the same seq answered %+v, want the stored %+v", again, cps)
 	}
 	// The checkpoints and the key that signed them, for independent
 	// verification.
@@ -301,9 +311,11 @@ func TestAdminAPI(t *testing.T) {
 		Head  string `json:"head"`
 		KeyID string `json:"key_id"`
 		Sig   string `json:"sig"`
+		Time  int64  `json:"time"`
 	}
 	if err := json.Unmarshal([]byte(body), &cp); resp.StatusCode != 200 || err != nil || strings.Count(body, "\n") != 1 ||
-		cp.Chain != "audit-test" || cp.Seq != 5 || cp.Head != cps.Checkpoints[0].Head || cp.KeyID != keys.PublicKeys[0].KeyID || cp.Sig == "" {
+		cp.Chain != "audit-test" || cp.Seq != 5 || cp.Head != cps.Checkpoints[0].Head || cp.KeyID != keys.PublicKeys[0].KeyID || cp.Sig == "" ||
+		time.UnixMilli(cp.Time).UTC().Format(time.RFC3339Nano) != cps.Checkpoints[0].Time {
 		t.Errorf("checkpoints export: %d %v %s", resp.StatusCode, err, body)
 	}
 	if _, body := adminDo(t, "GET", admin+"/consent/checkpoints?chain=other"); body != "" {

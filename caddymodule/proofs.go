@@ -73,6 +73,9 @@ type proofSink struct {
 
 	mu    sync.Mutex
 	chain *proof.Chain // resumed on first use, so that Provision does no I/O to the store
+	// lastCheckpoint is the last checkpoint this process made or found
+	// stored at the head it checkpointed.
+	lastCheckpoint proof.Checkpoint
 
 	// spool holds proofs while the store is down; a resumed chain continues
 	// after its last record. Set by open.
@@ -488,20 +491,45 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 	return head
 }
 
-// checkpoint signs the durable head and stores it.
+// checkpoint signs the durable head and stores it. The store keeps the
+// first checkpoint at each seq, so at a seq already checkpointed it is
+// that one, not a signature made now that nobody could find later.
 func (s *proofSink) checkpoint(ctx context.Context) (proof.Checkpoint, error) {
 	s.mu.Lock()
-	c := s.chain
+	c, last := s.chain, s.lastCheckpoint
 	s.mu.Unlock()
 	head := s.durableHead()
 	if c == nil || head.Seq == 0 {
 		return proof.Checkpoint{}, nil
 	}
+	if last.Seq == head.Seq {
+		return last, nil
+	}
+	if last.Seq == 0 { // none made by this process yet: one may be stored
+		if cps, err := s.resil.Checkpoints(ctx, s.chainID); err == nil {
+			for _, cp := range cps {
+				if cp.Seq == head.Seq && cp.Head == head.Hash {
+					s.noteCheckpoint(cp)
+					return cp, nil
+				}
+			}
+		}
+	}
 	cp, err := c.CheckpointAt(head)
 	if err != nil {
 		return proof.Checkpoint{}, err
 	}
-	return cp, s.resil.PutCheckpoint(ctx, cp)
+	if err := s.resil.PutCheckpoint(ctx, cp); err != nil {
+		return proof.Checkpoint{}, err
+	}
+	s.noteCheckpoint(cp)
+	return cp, nil
+}
+
+func (s *proofSink) noteCheckpoint(cp proof.Checkpoint) {
+	s.mu.Lock()
+	s.lastCheckpoint = cp
+	s.mu.Unlock()
 }
 
 // maintain writes checkpoints and enforces retention every interval until
