@@ -543,7 +543,7 @@ func parseVendorCookie(d *caddyfile.Dispenser, v *catalog.Vendor) error {
 func parseMatch(d *caddyfile.Dispenser, r *catalog.Rules) error {
 	args := d.RemainingArgs()
 	if len(args) == 0 {
-		return d.ArgErr()
+		return d.Errf("match needs at least one pattern")
 	}
 	dst := &r.URLs
 	if kind, ok := catalog.ParseKind(args[0]); ok {

@@ -99,6 +99,7 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"vendor cookie two lifetimes", "consent {\n\tvendor acme {\n\t\tcookie acme_id 1y 2y\n\t}\n}", `cookie "acme_id": unexpected "2y" (lifetime already "1y")`, "Caddyfile:4"},
 		{"vendor match pattern", "consent {\n\tvendor matomo {\n\t\tmatch script https://stats.example.com/\n\t}\n}", `vendor "matomo": match.script[0] "https://stats.example.com/"`, "Caddyfile:3"},
 		{"vendor match without pattern", "consent {\n\tvendor matomo {\n\t\tmatch script\n\t}\n}", `match needs at least one pattern`, "Caddyfile:4"},
+		{"vendor match alone", "consent {\n\tvendor matomo {\n\t\tmatch\n\t}\n}", `match needs at least one pattern`, "Caddyfile:4"},
 		{"vendor short inline", "consent {\n\tvendor matomo {\n\t\tinline _paq\n\t}\n}", `vendor "matomo": match.inline[0] "_paq": shorter than 6 bytes`, "Caddyfile:3"},
 		{"vendor description arguments", "consent {\n\tvendor matomo {\n\t\tdescription \"Counts visits\"\n\t}\n}", `description takes a language and a text`, "Caddyfile:4"},
 	}

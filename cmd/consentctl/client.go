@@ -127,7 +127,7 @@ func (c *client) do(method, path string, q url.Values, body io.Reader, ctype str
 	req.Header.Set("User-Agent", "consentctl")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &callError{exitUnreachable, fmt.Sprintf("cannot reach the admin API at %s: %v\n(is Caddy running with its admin endpoint there? see --address)", c.address, unwrapURLError(err))}
+		return nil, &callError{exitUnreachable, fmt.Sprintf("cannot reach the admin API at %s: %v\n(%s)", c.address, unwrapURLError(err), unreachableHint(err))}
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil
@@ -175,4 +175,15 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// unreachableHint says what to check when the admin API cannot be reached:
+// the TLS settings when the handshake failed (a remote admin endpoint asks
+// for a client certificate), else the address.
+func unreachableHint(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "tls: ") || strings.Contains(msg, "x509: ") {
+		return "the TLS handshake failed: a remote admin endpoint needs --cert and --key of a client certificate it trusts, and --cacert of the CA that signed its own"
+	}
+	return "is Caddy running with its admin endpoint there? see --address"
 }

@@ -95,8 +95,13 @@ func TestRemoteAdmin(t *testing.T) {
 		"an unlisted one":      {"--address", remote, "--cert", otherCert, "--key", otherKey, "--cacert", root},
 		"no trust in the host": {"--address", remote, "--cert", cert, "--key", key},
 	} {
-		if code, _, stderr := ctl(t, append([]string{"export"}, flags...)...); code != exitUnreachable {
+		code, _, stderr := ctl(t, append([]string{"export"}, flags...)...)
+		if code != exitUnreachable {
 			t.Errorf("%s: exit %d %s, want %d", name, code, stderr, exitUnreachable)
+		}
+		// The hint points at the TLS flags, not at a Caddy that is not running.
+		if !strings.Contains(stderr, "--cert and --key") || strings.Contains(stderr, "is Caddy running") {
+			t.Errorf("%s: the hint does not name the TLS flags:\n%s", name, stderr)
 		}
 	}
 
