@@ -66,7 +66,8 @@ function __cgShim(data, PH) {
   var SA = E.setAttribute, GA = E.getAttribute, HA = E.hasAttribute, RA = E.removeAttribute;
   var URLS = { src: 1, srcset: 1, href: 1, data: 1, poster: 1 };
   // The gateway's renamed attributes (xlink:href is kept as xlink-href, an XML name).
-  var REN = { src: 1, srcset: 1, href: 1, "xlink-href": "xlink:href", imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1 };
+  var REN = { src: 1, srcset: 1, href: 1, "xlink-href": "xlink:href", imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1,
+    fill: 1, stroke: 1, mask: 1, "clip-path": 1, cursor: 1, filter: 1, "marker-start": 1, "marker-mid": 1, "marker-end": 1 };
   var TAGS = { SCRIPT: 1, IFRAME: 1, FRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
   // T is el's tagName as an HTML document has it: an XHTML (XML) document
   // keeps the case (and prefix) written. An SVG element's stays lower case.

@@ -82,6 +82,10 @@ var trackerSpellings = []string{
 	`<embed type="image/svg+xml" width="5" height="5" src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'%3E%3Cimage href='https://www.facebook.com/tr?f=46' width='5' height='5'/%3E%3C/svg%3E">`,
 	// An image an SVG filter loads.
 	`<svg width="10" height="10"><filter id="cg-fe"><feImage href="https://www.facebook.com/tr?f=71" width="5" height="5"/></filter><rect width="10" height="10" filter="url(#cg-fe)"/></svg>`,
+	// SVG presentation attributes load what their url() names (a paint
+	// server, a clip path), as the property in a style would.
+	`<svg width="10" height="10"><rect width="10" height="10" fill="url(https://www.facebook.com/tr?f=156#p)"/></svg>`,
+	`<svg width="10" height="10"><rect width="10" height="10" clip-path="url(https://www.facebook.com/tr?f=157#c)"/></svg>`,
 	// In SVG the parser reads markup in a title or xmp, and a title or
 	// style that closes itself has no content.
 	`<svg width="10" height="10"><title/></svg><img alt="" src="https://www.facebook.com/tr?f=151">`,

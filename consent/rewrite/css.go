@@ -432,6 +432,17 @@ func mayLoad(style []byte) bool {
 	return found
 }
 
+// presentationMayLoad reports whether an SVG presentation attribute's value
+// may load anything: a url() other than a reference into the document
+// itself (fill="url(#gradient)", the common case).
+func presentationMayLoad(v []byte) bool {
+	found := bytes.IndexByte(v, '&') >= 0
+	if !found {
+		cssURLs(v, func(_ int, u []byte) { found = found || len(u) > 0 && u[0] != '#' })
+	}
+	return found
+}
+
 // backgroundMayLoad reports whether a background attribute's value (quoted
 // or not) names anything to load.
 func backgroundMayLoad(v []byte) bool { return len(bytes.Trim(v, "\"' \t\n\f\r")) > 0 }

@@ -82,7 +82,10 @@
 //     HoldLimit bytes): KindLink; every other url() there, all through
 //     the text: KindImage. Comments are where CSS reads them: a "/*"
 //     inside a string or a url token opens none.
-//   - url() in the style attribute of any element: KindImage.
+//   - url() in the style attribute of any element: KindImage; so is one in
+//     an SVG presentation attribute (fill, stroke, mask, clip-path, cursor,
+//     filter, marker-start, marker-mid, marker-end) other than a
+//     reference into the document itself (url(#gradient)).
 //   - <?xml-stylesheet href?> in an XML document (Options.XML): KindLink;
 //     blocked, its href is renamed like an attribute, which leaves an
 //     instruction the browser ignores.
@@ -113,7 +116,7 @@
 // blocked url() in a style element url(consentgate:…) or
 // url("consentgate:…"), which names nothing a browser fetches (an
 // image-set() string too: "consentgate:…"); a style attribute is renamed
-// like a URL attribute.
+// like a URL attribute, and so is a presentation attribute that loads.
 //
 // A judged start tag longer than TagLimit cannot be held whole; it is
 // judged as it streams and fails closed: its first TagLimit bytes as a

@@ -119,6 +119,8 @@ func (e elem) renamedWhenBlocked(id attrID, val []byte) bool {
 		return false
 	case id == atStyle:
 		return mayLoad(val)
+	case presentation.has(id):
+		return presentationMayLoad(val)
 	case id == atBackground, id == atPing:
 		return backgroundMayLoad(val)
 	}
@@ -144,11 +146,22 @@ const (
 	atStyle       // url() in it loads
 	atBackground  // body's and table cells' image: a URL
 	atPing        // a link's hyperlink-auditing URLs, posted to on a click
+	// SVG presentation attributes that take a url(): read as a style's
+	// declaration (fill="url(https://…)" loads it); see presentation.
+	atFill
+	atStroke
+	atMask
+	atClipPath
+	atCursor
+	atFilter
+	atMarkerStart
+	atMarkerMid
+	atMarkerEnd
 	numAttrs
 	atNone = numAttrs
 )
 
-type attrSet uint16
+type attrSet uint32
 
 func (s attrSet) has(a attrID) bool { return s&(1<<a) != 0 }
 
@@ -199,6 +212,24 @@ func attrOf(key []byte) attrID {
 		return atBackground
 	case "ping":
 		return atPing
+	case "fill":
+		return atFill
+	case "stroke":
+		return atStroke
+	case "mask":
+		return atMask
+	case "clip-path":
+		return atClipPath
+	case "cursor":
+		return atCursor
+	case "filter":
+		return atFilter
+	case "marker-start":
+		return atMarkerStart
+	case "marker-mid":
+		return atMarkerMid
+	case "marker-end":
+		return atMarkerEnd
 	}
 	return atNone
 }
@@ -215,10 +246,13 @@ type judgedSpec struct {
 // Every element that renders may load an image from its style (and a body
 // or table cell from its background); a script and a link render nothing.
 var (
-	styled = setOf(atStyle, atBackground)
-	media  = setOf(atSrc, atSrcset, atPoster, atHref, atXlinkHref) | styled
-	script = setOf(atSrc, atHref, atXlinkHref)
-	link   = setOf(atHref, atImagesrcset)
+	// presentation are the SVG attributes that load what a url() in them
+	// names, as a style's declaration does.
+	presentation = setOf(atFill, atStroke, atMask, atClipPath, atCursor, atFilter, atMarkerStart, atMarkerMid, atMarkerEnd)
+	styled       = setOf(atStyle, atBackground) | presentation
+	media        = setOf(atSrc, atSrcset, atPoster, atHref, atXlinkHref) | styled
+	script       = setOf(atSrc, atHref, atXlinkHref)
+	link         = setOf(atHref, atImagesrcset)
 )
 
 var specs = func() (s [numElems]judgedSpec) {

@@ -149,6 +149,10 @@ var cases = []rwCase{
 	{"td background unquoted, upper case", `<table><tr><TD BACKGROUND=` + trk + `>x</td></tr></table>`, `<table><tr><TD` + ads + ` data-consent-BACKGROUND=` + trk + `>x</td></tr></table>`},
 	{"table background first-party", `<table background="/bg.png"><tr><td background="">x</td></tr></table>`, ""},
 	{"background as references", `<td background="https:&#47;&#47;tracker.example/bg.png">`, `<td` + ads + ` data-consent-background="https:&#47;&#47;tracker.example/bg.png">`},
+	// An SVG presentation attribute loads its url() as the property does;
+	// a reference to the document's own gradient loads nothing.
+	{"svg presentation attributes", `<svg><rect fill="url(#g)" stroke=red/><rect cursor="url(` + trk + `),auto"/><path fill="url(#g)" MASK='url("` + trk + `#m")'/><use marker-end="url(` + trk + `#a)"/></svg>`,
+		`<svg><rect fill="url(#g)" stroke=red/><rect` + ads + ` data-consent-cursor="url(` + trk + `),auto"/><path` + ads + ` fill="url(#g)" data-consent-MASK='url("` + trk + `#m")'/><use` + ads + ` data-consent-marker-end="url(` + trk + `#a)"/></svg>`},
 	{"body style url", `<body style="background:url(` + trk + `)">`, `<body` + ads + ` data-consent-style="background:url(` + trk + `)">`},
 	{"textarea style url", `<textarea style="background:url('` + trk + `')">a<b</textarea>`, `<textarea` + ads + ` data-consent-style="background:url('` + trk + `')">a<b</textarea>`},
 	{"img style url, src first-party", `<img src="/a.png" style="background:url(` + trk + `)">`, `<img` + ads + ` data-consent-src="/a.png" data-consent-style="background:url(` + trk + `)">`},

@@ -201,6 +201,7 @@ func skipAttrs(p []byte, i int) (end int, ok, loads bool) {
 		name := i
 		i = skipClass(p, i+1, keyStop)
 		style := i-name == len("style") && hasPrefixFold(p[name:], "style")
+		presents := !style && isPresentation(p[name:i])
 		background := i-name == len("background") && hasPrefixFold(p[name:], "background") ||
 			i-name == len("ping") && hasPrefixFold(p[name:], "ping")
 		if i < len(p) && class[p[i]]&cSpace != 0 {
@@ -233,6 +234,8 @@ func skipAttrs(p []byte, i int) (end int, ok, loads bool) {
 		case loads:
 		case style:
 			loads = mayLoad(p[v:i])
+		case presents:
+			loads = presentationMayLoad(p[v:i])
 		case background:
 			loads = backgroundMayLoad(p[v:i])
 		}
@@ -290,4 +293,17 @@ func selfClosing(tag []byte, nameEnd int) bool {
 	lx := tagLexer{st: tsBeforeAttr}
 	_, ev := lx.lex(tag, nameEnd, false)
 	return ev == lexEnd && lx.slash
+}
+
+// isPresentation reports whether an attribute name is one of the SVG
+// presentation attributes that take a url() (see presentation).
+func isPresentation(name []byte) bool {
+	switch len(name) { // most names are ruled out by length and first letter
+	case 4, 6, 9, 10, 12:
+		switch lower(name[0]) {
+		case 'f', 's', 'm', 'c':
+			return presentation.has(attrOf(name))
+		}
+	}
+	return false
 }

@@ -62,8 +62,8 @@ func xnetTokens(src []byte) []token {
 				var k, v []byte
 				k, v, more = z.TagAttr()
 				switch {
-				case string(k) == "style" && !style:
-					style = true
+				case string(k) == "style" && !style, presentation.has(attrOf(k)):
+					style = style || string(k) == "style"
 					lv := strings.ToLower(string(v)) // a superset of what loads: escapes may spell a url(
 					t.loads = t.loads || strings.Contains(lv, "url(") || strings.Contains(lv, "image-set(") || strings.Contains(lv, `\`)
 				case string(k) == "background" && !background, string(k) == "ping":

@@ -32,6 +32,9 @@ var loadingRels = map[string]bool{
 	"compression-dictionary": true,
 }
 
+// presentationAttrs are the SVG attributes whose url() loads.
+var presentationAttrs = []string{"fill", "stroke", "mask", "clip-path", "cursor", "filter", "marker-start", "marker-mid", "marker-end"}
+
 // jsTypes are script types a browser executes.
 func isJS(typ string) bool {
 	switch strings.ToLower(strings.TrimSpace(typ)) {
@@ -133,6 +136,14 @@ func visit(n *html.Node, scripting bool, p *Page) {
 		if style, ok := attr(n, "style"); ok {
 			for _, l := range csscheck.Loads(style) {
 				if !l.Import { // (an @import in a style attribute imports nothing)
+					p.load(catalog.KindImage, n.Data, l.URL)
+				}
+			}
+		}
+		// SVG presentation attributes load a url() as the property would.
+		for _, name := range presentationAttrs {
+			if v, ok := attr(n, name); ok {
+				for _, l := range csscheck.Loads(name + ":" + v) {
 					p.load(catalog.KindImage, n.Data, l.URL)
 				}
 			}
