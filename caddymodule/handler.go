@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -141,6 +142,8 @@ type Handler struct {
 	locales *banner.Locales
 	hooks   map[string]*banner.Hook
 	early   *banner.Early
+	// configTag marks this configuration and build in ETags (markConfig).
+	configTag string
 	// noscripts are the forms for visitors without JavaScript, by language.
 	noscripts map[string]noscriptForms
 	// consentModeVendors may load before consent (advanced Consent Mode).
@@ -532,7 +535,27 @@ func (h *Handler) buildHooks() error {
 		sum := sha256.Sum256(append(shown, h.policy.Hash...))
 		h.textsHash[lang] = hex.EncodeToString(sum[:])
 	}
+	h.configTag = h.markConfig()
 	return nil
+}
+
+// markConfig names, in a few characters, everything besides the visitor's
+// state that a rewritten page depends on: the policy, the texts and the
+// assets injected (their names carry their hashes), the gateway's CSP
+// mode, and the build (a new one may judge markup differently). It goes in
+// every ETag the gateway marks, so that a reload or an upgrade that
+// changes any of them does not answer a browser's old copy with a 304.
+func (h *Handler) markConfig() string {
+	sum := sha256.New()
+	for _, part := range []string{h.policy.Hash, h.assets.Shim.Name, h.assets.Style.Name, h.assets.Script.Name,
+		h.CSP, strings.Join(h.CSPSources, " "), buildID} {
+		io.WriteString(sum, part)
+		sum.Write([]byte{0})
+	}
+	for _, lang := range h.locales.Languages() {
+		io.WriteString(sum, h.textsHash[lang])
+	}
+	return hex.EncodeToString(sum.Sum(nil)[:3])
 }
 
 // Cleanup releases this config's hold on the shared proof sink.

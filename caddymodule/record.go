@@ -35,6 +35,20 @@ var softwareVersion = func() string {
 	return "consentgate " + v
 }()
 
+// buildID tells builds apart: the version, and for a build from a
+// checkout, the commit and whether it had changes.
+var buildID = func() string {
+	id := softwareVersion
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				id += " " + s.Value
+			}
+		}
+	}
+	return id
+}()
+
 // how says where and how a choice was made; the banner sends it, forms and
 // bare API calls get defaults from their action.
 type how struct {

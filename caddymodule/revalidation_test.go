@@ -164,3 +164,38 @@ func TestPageCachedBeforeTheGatewayIsSentAgain(t *testing.T) {
 		t.Errorf("image revalidated with the site's ETag: %d, want 304", resp.StatusCode)
 	}
 }
+
+// TestConfigChangeRenewsETags: a page's ETag names the configuration that
+// rewrote it. After a reload that adds a vendor, a browser's copy from
+// before (its tracker live) is not confirmed with a 304 but replaced with
+// the page as it now is; while the configuration stays, it is confirmed.
+func TestConfigChangeRenewsETags(t *testing.T) {
+	dir := t.TempDir()
+	page := `<!doctype html><html><head><title>t</title><script src="https://cdn.newtracker.example/t.js"></script></head><body>hi</body></html>`
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	config := func(vendor string) string {
+		return fmt.Sprintf(":%d {\n\tconsent {\n%s\t}\n\troot * %s\n\tfile_server\n}", port, vendor, dir)
+	}
+	startCaddy(t, config(""))
+	c := newClient(t)
+	resp, body := get(t, c, baseURL(port)+"/", asPage...)
+	tag := resp.Header.Get("Etag")
+	if !strings.Contains(body, `<script src="https://cdn.newtracker.example/t.js">`) || !strings.Contains(tag, "-cg") {
+		t.Fatalf("before the vendor is known: ETag %q, page\n%s", tag, body)
+	}
+	if resp, _ := get(t, c, baseURL(port)+"/", with(asPage, "If-None-Match", tag)...); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("the same configuration answered its own tag with %d, want 304", resp.StatusCode)
+	}
+
+	startCaddy(t, config("\t\tvendor newtracker {\n\t\t\tname \"New Tracker\"\n\t\t\tpurpose analytics\n\t\t\tmatch script cdn.newtracker.example\n\t\t}\n"))
+	resp, body = get(t, c, baseURL(port)+"/", with(asPage, "If-None-Match", tag)...)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `data-consent-src="https://cdn.newtracker.example/t.js"`) {
+		t.Errorf("after the vendor was added, the old tag got %d, want 200 with the tracker held:\n%s", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("Etag"); got == tag {
+		t.Errorf("the ETag %q did not change with the configuration", got)
+	}
+}

@@ -115,14 +115,15 @@ func (h *Handler) visit(r *http.Request) visit {
 		}
 		v.decision = h.policy.Undecided(signal)
 	}
-	v.etagSuffix = etagSuffix(v)
+	v.etagSuffix = etagSuffix(v, h.configTag)
 	return v
 }
 
 // etagSuffix marks everything a rewritten page depends on besides its URL:
 // the grants, whether the visitor decided (the banner and its form), the
-// honoured signal, the "what changed" line and the language.
-func etagSuffix(v visit) string {
+// honoured signal, the "what changed" line, the configuration and build
+// that rewrote it (configTag) and the language.
+func etagSuffix(v visit, configTag string) string {
 	var flags [3]byte
 	n := 0
 	if v.decision.Decided {
@@ -137,7 +138,7 @@ func etagSuffix(v visit) string {
 		flags[n] = 'c'
 		n++
 	}
-	return "-cg" + v.decision.Key() + string(flags[:n]) + "-" + v.lang
+	return "-cg" + v.decision.Key() + string(flags[:n]) + "-" + configTag + "-" + v.lang
 }
 
 // decodeConsent decodes the consent cookie, whatever its age or policy
