@@ -3,9 +3,12 @@ package caddymodule_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,7 +55,10 @@ func TestWriterConformance(t *testing.T) {
 				w.WriteHeader(200)
 				return nil
 			}},
-		{name: "POST response untouched", method: "POST", wantCode: 200, next: html(200, gaPage)},
+		// A browser shows the answer to a form it posted, and an error page,
+		// as pages: their trackers wait as a page's do.
+		{name: "POST response is rewritten", method: "POST", rewrite: true, wantCode: 200, next: html(200, gaPage)},
+		{name: "PUT response untouched", method: "PUT", wantCode: 200, next: html(200, gaPage)},
 		{name: "204 untouched", method: "GET", wantCode: 204,
 			next: func(w http.ResponseWriter, r *http.Request) error { w.WriteHeader(204); return nil }},
 		{name: "206 untouched", method: "GET", wantCode: 206, wantLen: "10", reqHdr: map[string]string{"Range": "bytes=0-9"},
@@ -65,7 +71,9 @@ func TestWriterConformance(t *testing.T) {
 				http.ServeContent(w, r, "p.html", time.Time{}, strings.NewReader(gaPage))
 				return nil
 			}},
-		{name: "404 html untouched", method: "GET", wantCode: 404, next: html(404, gaPage)},
+		{name: "404 html is rewritten", method: "GET", rewrite: true, wantCode: 404, next: html(404, gaPage)},
+		{name: "500 html is rewritten", method: "GET", rewrite: true, wantCode: 500, next: html(500, gaPage)},
+		{name: "302 html untouched", method: "GET", wantCode: 302, next: html(302, gaPage)},
 		{name: "json untouched", method: "GET", wantCode: 200, wantLen: "2",
 			next: func(w http.ResponseWriter, r *http.Request) error {
 				w.Header().Set("Content-Type", "application/json")
@@ -247,3 +255,46 @@ func (t teeWriter) ReadFrom(r io.Reader) (int64, error) {
 func (t teeWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestErrorPagesAndFormAnswersWait: a site's 404 page (from handle_errors,
+// where consent is given again: the error routes do not pass the site's
+// handlers) and the page a form's POST is answered with carry the site's
+// template, trackers included: they are rewritten as pages are.
+func TestErrorPagesAndFormAnswersWait(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"404.html": gaPage, "index.html": "<p>home</p>"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/order", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "post a form", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(gaPage))
+	})
+	up, port := serveMux(t, mux), freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy /order 127.0.0.1:%d\n\troot * %s\n\tfile_server\n"+
+		"\thandle_errors {\n\t\tconsent\n\t\trewrite * /404.html\n\t\tfile_server\n\t}\n}", port, up, dir))
+	c := newClient(t)
+	resp, body := get(t, c, baseURL(port)+"/missing", asPage...)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `data-consent-src="https://www.googletagmanager.com/`) ||
+		!strings.Contains(body, "consentgate-config") {
+		t.Errorf("the 404 page: %d\n%s", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, baseURL(port)+"/order", strings.NewReader("item=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), `data-consent-src="https://www.googletagmanager.com/`) {
+		t.Errorf("the answer to a posted form: %d\n%s", resp.StatusCode, got)
+	}
+}

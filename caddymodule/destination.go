@@ -49,7 +49,8 @@ func destinationOf(r *http.Request) destination {
 // file the gateway rewrites: only then do the request's conditional headers
 // and the answer's caching depend on the visitor's consent.
 func (d destination) mayBePage(r *http.Request) bool {
-	if d == destMedia || r.Method != http.MethodGet {
+	// A browser shows the answer to a form it posted as a page, too.
+	if d == destMedia || r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return false
 	}
 	a := r.Header.Get("Accept")

@@ -83,7 +83,9 @@ func (c *lengthCache) forget(key lengthKey) {
 // advance: no strong ETag, or a body the gateway decodes.
 func (pw *pageWriter) learnableKey(hdr http.Header) (lengthKey, bool) {
 	etag, enc := hdr.Get("ETag"), hdr.Get("Content-Encoding")
-	if etag == "" || strings.HasPrefix(etag, "W/") || enc != "" && !strings.EqualFold(enc, "identity") {
+	// Only a page as a GET finds it: an error page or a form's answer may
+	// share an ETag with it, and is not worth remembering.
+	if pw.status != http.StatusOK || pw.req.Method != http.MethodGet || etag == "" || strings.HasPrefix(etag, "W/") || enc != "" && !strings.EqualFold(enc, "identity") {
 		return lengthKey{}, false
 	}
 	// The type names how the page is read (HTML, XHTML, SVG, a sheet; its

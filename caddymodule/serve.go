@@ -30,13 +30,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	// A second consent handler on the way (the directive given twice)
 	// steps aside: the page gets one shim, one banner and one form.
-	if caddyhttp.GetVar(r.Context(), consentVar) != nil {
+	earlier := caddyhttp.GetVar(r.Context(), consentVar)
+	if earlier == consentTaken {
 		h.twice.Do(func() {
 			h.logger.Warn("a request passes two consent handlers (the directive is given twice for this site); the inner one does nothing")
 		})
 		return next.ServeHTTP(w, r)
 	}
-	caddyhttp.SetVar(r.Context(), consentVar, true)
+	caddyhttp.SetVar(r.Context(), consentVar, consentTaken)
 	visit := h.visit(r)
 	pw := h.newPageWriter(w, r, visit)
 	defer pw.release()
@@ -45,8 +46,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// proxy transport then negotiates gzip itself and hands us plain bytes,
 	// and an outer `encode` compresses what we write.
 	if pw.mayRewrite {
-		h.recordSignalDefault(w, r, &pw.visit)
-		h.recordExpiry(w, r, &pw.visit)
+		if earlier == nil { // in the error routes, the site's handler has recorded them
+			h.recordSignalDefault(w, r, &pw.visit)
+			h.recordExpiry(w, r, &pw.visit)
+		}
 		if ae, ok := r.Header["Accept-Encoding"]; ok {
 			delete(r.Header, "Accept-Encoding")
 			defer func() { r.Header["Accept-Encoding"] = ae }()
@@ -57,6 +60,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	if err := next.ServeHTTP(pw, r); err != nil {
 		pw.abort()
+		// The error routes (handle_errors) answer instead: a consent
+		// handler there is not a second one on the way, and must act.
+		caddyhttp.SetVar(r.Context(), consentVar, consentErrorRoutes)
 		return err
 	}
 	if err := pw.finish(); err != nil {
@@ -74,8 +80,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return nil
 }
 
-// consentVar marks a request a consent handler has taken.
-const consentVar = "consentgate.handled"
+// consentVar marks a request a consent handler has taken
+// (consentTaken), or one whose answer it left to the error routes after
+// the handlers after it failed (consentErrorRoutes).
+const (
+	consentVar         = "consentgate.handled"
+	consentTaken       = "taken"
+	consentErrorRoutes = "error routes"
+)
 
 // visit is what one request's consent state decides.
 type visit struct {

@@ -217,8 +217,7 @@ const (
 // read it as data. essence is the type mimeEssence reads from hdr (only
 // a 2xx answer to a GET, which alone may be rewritten, needs it).
 func (pw *pageWriter) bodyKind(status int, hdr http.Header, essence string) bodyKind {
-	if !pw.mayRewrite || status < 200 || status > 299 ||
-		status == http.StatusNoContent || status == http.StatusResetContent || status == http.StatusPartialContent {
+	if !pw.mayRewrite || !shownStatus(status) {
 		return bodyOther
 	}
 	if enc := pw.encoding(); enc != "" && !canDecode(enc) {
@@ -734,6 +733,20 @@ var (
 func xmlDocument(essence string) bool {
 	switch essence {
 	case "image/svg+xml", "text/xml", "application/xml", "text/xsl", "application/xslt+xml":
+		return true
+	}
+	return false
+}
+
+// shownStatus reports whether a browser shows an answer's body with this
+// status: a success with content, or an error page (a 404 or 500 page
+// usually carries the site's template, its analytics included). A redirect
+// is followed, and 204, 205, 206 and 304 have no page of their own.
+func shownStatus(status int) bool {
+	switch {
+	case status == http.StatusNoContent, status == http.StatusResetContent, status == http.StatusPartialContent:
+		return false
+	case status >= 200 && status <= 299, status >= 400 && status <= 599:
 		return true
 	}
 	return false
