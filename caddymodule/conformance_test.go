@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -296,5 +297,55 @@ func TestErrorPagesAndFormAnswersWait(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), `data-consent-src="https://www.googletagmanager.com/`) {
 		t.Errorf("the answer to a posted form: %d\n%s", resp.StatusCode, got)
+	}
+}
+
+// TestEndpointsBehindAppRewrites: a single-page app sends every path to its
+// index (try_files, which Caddy runs before consent whatever the order in
+// the site block), and an app under a path has it stripped (handle_path).
+// The consent endpoints are matched on the path the browser asked for, so
+// they answer all the same, and the no-JavaScript form sends the visitor
+// back to the page they were on.
+func TestEndpointsBehindAppRewrites(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(gaPage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spa, app := freePort(t), freePort(t)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\ttry_files {path} /index.html\n\troot * %s\n\tfile_server\n}\n"+
+		":%d {\n\thandle_path /app/* {\n\t\tconsent {\n\t\t\tprefix /app/.consent/\n\t\t}\n\t\troot * %s\n\t\ttry_files {path} /index.html\n\t\tfile_server\n\t}\n}", spa, dir, app, dir))
+	for _, site := range []struct{ base, prefix, page string }{
+		{baseURL(spa), "/.consent/", "/shop/item?id=7"},
+		{baseURL(app), "/app/.consent/", "/app/shop/item?id=7"},
+	} {
+		c := newClient(t)
+		resp, page := get(t, c, site.base+site.page, asPage...)
+		if resp.StatusCode != 200 || !strings.Contains(page, `data-consent-src="https://www.googletagmanager.com/`) {
+			t.Fatalf("%s: the app's page: %d\n%s", site.page, resp.StatusCode, page)
+		}
+		if want := `name="return" value="` + strings.ReplaceAll(site.page, "&", "&amp;") + `"`; !strings.Contains(page, want) {
+			t.Errorf("%s: the form does not send the visitor back (%s):\n%s", site.page, want, page)
+		}
+		shim := regexp.MustCompile(`src="(` + regexp.QuoteMeta(site.prefix) + `shim\.[0-9a-f]+\.js)"`).FindStringSubmatch(page)
+		if shim == nil {
+			t.Fatalf("%s: no shim under %s:\n%s", site.page, site.prefix, page)
+		}
+		if resp, body := get(t, c, site.base+shim[1]); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || strings.Contains(body, "<html") {
+			t.Errorf("%s: the shim: %d %q", shim[1], resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if resp, body := get(t, c, site.base+site.prefix+"state"); resp.StatusCode != 200 || !strings.HasPrefix(body, "{") {
+			t.Errorf("%sstate: %d %s", site.prefix, resp.StatusCode, body)
+		}
+		req, _ := http.NewRequest(http.MethodPost, site.base+site.prefix+"choice", strings.NewReader(`{"all":true}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(resp.Cookies()) == 0 {
+			t.Errorf("%schoice: %d, cookies %v", site.prefix, resp.StatusCode, resp.Cookies())
+		}
 	}
 }

@@ -35,9 +35,9 @@ const (
 	bodyReadTimeout = 10 * time.Second
 )
 
-// serveEndpoint serves everything under the consent prefix.
-func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request) error {
-	name := strings.TrimPrefix(r.URL.Path, h.Prefix)
+// serveEndpoint serves everything under the consent prefix; name is the
+// path after it.
+func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, name string) error {
 	switch name {
 	case "state":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {

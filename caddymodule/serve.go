@@ -18,10 +18,11 @@ import (
 // ServeHTTP serves the consent endpoints and wraps every other response so
 // that its HTML is rewritten for the visitor's consent.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	if strings.HasPrefix(r.URL.Path, h.Prefix) {
-		return h.serveEndpoint(w, r)
+	path := askedPath(r)
+	if strings.HasPrefix(path, h.Prefix) {
+		return h.serveEndpoint(w, r, strings.TrimPrefix(path, h.Prefix))
 	}
-	if r.URL.Path == gpcPath {
+	if path == gpcPath {
 		return serveGPC(w)
 	}
 	// Upgrades and tunnels carry no page; never wrap them.
@@ -78,6 +79,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		panic(http.ErrAbortHandler)
 	}
 	return nil
+}
+
+// askedPath is the path the browser asked for, before a rewrite on the way
+// (try_files or rewrite to an app's index, handle_path's stripping): the
+// consent endpoints are matched on it, so that an app's catch-all cannot
+// take them.
+func askedPath(r *http.Request) string {
+	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.URL != nil {
+		return orig.URL.Path
+	}
+	return r.URL.Path
+}
+
+// askedURI is askedPath with the query: where a form sends the visitor
+// back to.
+func askedURI(r *http.Request) string {
+	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.URL != nil {
+		return orig.URL.RequestURI()
+	}
+	return r.URL.RequestURI()
 }
 
 // consentVar marks a request a consent handler has taken

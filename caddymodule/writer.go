@@ -444,7 +444,7 @@ func (pw *pageWriter) options() rewrite.Options {
 	hook := len(b)
 	body := hook
 	if form := h.noscriptFor(v.lang, state); form != nil && pw.kind != bodyXHTML { // XHTML has no noscript
-		returnTo := pw.req.URL.RequestURI()
+		returnTo := askedURI(pw.req)
 		b = form.Append(b, returnTo)
 		body = len(b)
 		b = form.AppendFrom(b, originOf(pw.req), returnTo)
