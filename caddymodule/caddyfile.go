@@ -256,7 +256,7 @@ func checkStoreURL(d *caddyfile.Dispenser, u string) error {
 			return withLine(d, checkBoltPath(u))
 		}
 	}
-	return d.Errf("store %q: want a redis://, rediss://, redis+sentinel://, redis+cluster:// or bolt:// URL", u)
+	return d.Errf("store %q: want a redis://, rediss://, redis+sentinel://, redis+cluster:// or bolt:// URL", redactURL(u))
 }
 
 func (h *Handler) parseIPTruncate(d *caddyfile.Dispenser) error {

@@ -63,6 +63,7 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"duplicate purpose", "consent {\n\tpurpose x\n\tpurpose x\n}", `purpose "x" is declared twice`, "Caddyfile:4"},
 		{"bad purpose id", "consent {\n\tpurpose \"Not Valid\"\n}", `purpose id "Not Valid"`, "Caddyfile:3"},
 		{"bad store", "consent {\n\tstore mysql://db\n}", `store "mysql://db": want a redis://`, "Caddyfile:3"},
+		{"bad store with a password", "consent {\n\tstore mysql://u:s3cret@db/x\n}", `store "mysql://…@db/x": want a redis://`, "Caddyfile:3"},
 		{"relative bolt path", "consent {\n\tstore bolt://proofs.db\n}", `store "bolt://proofs.db": give the file's absolute path`, "Caddyfile:3"},
 		{"bad ip_truncate", "consent {\n\tip_truncate 32 48\n}", `ip_truncate: IPv4 bits 0-24`, "Caddyfile:3"},
 		{"bad prefix", "consent {\n\tprefix consent\n}", `prefix must start with '/'`, "Caddyfile:3"},
