@@ -68,7 +68,7 @@ function __cgShim(data, PH) {
   // The gateway's renamed attributes (xlink:href is kept as xlink-href, an XML name).
   var REN = { src: 1, srcset: 1, href: 1, "xlink-href": "xlink:href", imagesrcset: 1, style: 1, background: 1, ping: 1, data: 1, poster: 1, srcdoc: 1, type: 1,
     fill: 1, stroke: 1, mask: 1, "clip-path": 1, cursor: 1, filter: 1, "marker-start": 1, "marker-mid": 1, "marker-end": 1 };
-  var TAGS = { SCRIPT: 1, IFRAME: 1, FRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1 };
+  var TAGS = { SCRIPT: 1, IFRAME: 1, FRAME: 1, IMG: 1, EMBED: 1, OBJECT: 1, LINK: 1, SOURCE: 1, AUDIO: 1, VIDEO: 1, TRACK: 1 };
   // T is el's tagName as an HTML document has it: an XHTML (XML) document
   // keeps the case (and prefix) written. An SVG element's stays lower case.
   function T(el) { return el.namespaceURI == "http://www.w3.org/1999/xhtml" ? el.localName.toUpperCase() : el.tagName; }
@@ -121,17 +121,79 @@ function __cgShim(data, PH) {
     SA.call(el, P + "vendor", v[0]);
   }
 
-  var SEL = "iframe[src],frame[src],img[src],img[srcset],embed[src],object[data],link[href],source[src],source[srcset]";
-  // scan holds blocked elements in root (scripts only if they have not run).
+  var SEL = "iframe[src],frame[src],img[src],img[srcset],embed[src],object[data],link[href],source[src],source[srcset]," +
+    "audio[src],video[src],video[poster],track[src],style,[style*='(']";
+  // scan holds blocked elements in root (scripts only if they have not run),
+  // and neutralises blocked url()s in style attributes and elements.
   function scan(root, scripts) {
     var sel = scripts ? SEL + ",script[src]" : SEL, els = [].slice.call(root.querySelectorAll(sel)), c = 0;
     if (root.matches && root.matches(sel)) els.unshift(root);
     els.forEach(function (el) {
       if (HA.call(el, P + "purpose")) return;
+      if (unstyled(el)) c++;
       for (var n in URLS) if (HA.call(el, n) && hold(el, n, GA.call(el, n))) return c++;
     });
     return c;
   }
+
+  // CSS set at run time: a url() or a string (image-set(), @import) whose
+  // URL is a blocked vendor's gets "consentgate:" in front, as the gateway
+  // writes it in style elements (docs/banner.md §4), so that nothing
+  // loads; release() takes it out again for the vendors then allowed.
+  // CSSTOK: a comment (left alone); a string, maybe a url()'s ($2, $1 the
+  // url( before it); an unquoted url()'s URL ($3). url may be spelt with escapes.
+  var URLFN = /(?:u|\\0{0,4}[57]5\s?|\\u)(?:r|\\0{0,4}[57]2\s?|\\r)(?:l|\\0{0,4}[46]c\s?|\\l)\(\s*/.source,
+    CSSTOK = new RegExp(/\/\*[\s\S]*?(?:\*\/|$)|(U)?("(?:\\[\s\S]|[^\\"\n])*"?|'(?:\\[\s\S]|[^\\'\n])*'?)|U((?:\\[\s\S]|[^\\()\s"'])+)/
+      .source.replace(/U/g, URLFN), "gi");
+  function unesc(s) {
+    return s.replace(/\\([0-9a-f]{1,6})\s?|\\([\s\S])/gi, function (m, h, c) {
+      return h ? String.fromCodePoint(Math.min(parseInt(h, 16), 0x10ffff) || 0xfffd) : c;
+    });
+  }
+  // css is CSS text t neutralised, and the vendors it holds back.
+  function css(t) {
+    var vs = [];
+    t = String(t).replace(CSSTOK, function (m, pre, s, u) {
+      if (!s && !u) return m;
+      var i = m.length - (s ? s.length - 1 : u.length), x = m.slice(i), w = x.search(/\S|$/), v;
+      x = x.slice(w);
+      if (s && x.slice(-1) == s[0]) x = x.slice(0, -1);
+      if (!x || !(v = blocked(unesc(x)))) return m;
+      vs.push(v);
+      return m.slice(0, i + w) + "consentgate:" + m.slice(i + w);
+    });
+    return [t, vs];
+  }
+  // held: style elements, declarations and sheets whose CSS holds URLs back.
+  var heldCSS = new Set();
+  // styled is CSS text x as it may be set on o (kept in heldCSS if held back).
+  function styled(o, x) {
+    var r = css(x);
+    if (!r[1].length) return x;
+    if (o) heldCSS.add(o);
+    return r[0];
+  }
+  // unstyled neutralises el's style attribute and, in a style element, its
+  // text; true if it had to.
+  function unstyled(el) {
+    var t = GA.call(el, "style"), u, c = false;
+    if (t && el.style && (u = styled(null, t)) != t) { SA.call(el, "style", u); c = true; }
+    if (el.localName == "style" && (u = styled(null, t = el.textContent)) != t) { el.textContent = u; c = true; }
+    return c;
+  }
+  // The style properties that may load a URL, as Chromium names them
+  // (camel case, dashed, -webkit-): [name, dashed name], those it knows.
+  var STYLE = [], cs = D.createElement("i").style;
+  ("background background-image border-image border-image-source list-style list-style-image content cursor " +
+   "mask mask-image mask-border mask-border-source shape-outside filter backdrop-filter clip-path marker " +
+   "marker-start marker-mid marker-end -webkit-border-image -webkit-mask -webkit-mask-image -webkit-mask-box-image " +
+   "-webkit-mask-box-image-source -webkit-box-reflect -webkit-filter -webkit-clip-path -webkit-shape-outside")
+    .split(" ").forEach(function (d) {
+      var c = d.replace(/-(.)/g, function (m, x) { return x.toUpperCase(); });
+      [d, c, c[0].toLowerCase() + c.slice(1)].forEach(function (n, i, a) {
+        if (a.indexOf(n) == i && n in cs && !Object.getOwnPropertyDescriptor(CSSStyleDeclaration.prototype, n)) STYLE.push([n, d]);
+      });
+    });
 
   function define(proto, prop, set) {
     var d = proto && Object.getOwnPropertyDescriptor(proto, prop);
@@ -252,6 +314,7 @@ function __cgShim(data, PH) {
     ms.forEach(function (m) {
       m.addedNodes.forEach(function (n) { if (n.nodeType == 1) { scan(n); rules(n); } });
       if (m.target.nodeType == 1 && isScript(m.target)) rules(m.target);
+      if (m.target.localName == "style") unstyled(m.target);
     });
   });
   // Watched: the page's document and those of same-origin frames reached.
@@ -280,28 +343,90 @@ function __cgShim(data, PH) {
     } catch (e) {}
   }
 
+  // wrap replaces constructor w[c] with f, which stands for it (instanceof,
+  // constructor, static constants).
+  function wrap(w, c, f) {
+    var C = w[c];
+    f.prototype = C.prototype;
+    C.prototype.constructor = f;
+    Object.setPrototypeOf(f, C);
+    w[c] = f;
+  }
+
   // install wraps what loads in realm w (the page's or a frame's window).
   function install(w) {
     var E = w.Element.prototype, DP = w.Document.prototype;
     if (hosts.size) {
       ("HTMLScriptElement src,HTMLIFrameElement src,HTMLFrameElement src,HTMLImageElement src,HTMLImageElement srcset," +
-       "HTMLEmbedElement src,HTMLObjectElement data,HTMLLinkElement href,HTMLSourceElement src,HTMLSourceElement srcset")
+       "HTMLEmbedElement src,HTMLObjectElement data,HTMLLinkElement href,HTMLSourceElement src,HTMLSourceElement srcset," +
+       "HTMLMediaElement src,HTMLVideoElement poster,HTMLTrackElement src")
         .split(",").forEach(function (p) {
           p = p.split(" ");
           define(w[p[0]] && w[p[0]].prototype, p[1], function (x, set) { hold(this, p[1], x) || set.call(this, x); });
         });
       // (Chromium's scripts have their own, for Trusted Types)
       var SP = w.HTMLScriptElement && w.HTMLScriptElement.prototype;
-      [[SP, "textContent"], [SP, "text"], [SP, "innerText"], [w.Node.prototype, "textContent"]].forEach(function (p) {
-        define(p[0], p[1], function (x, set) { set.call(this, fillRules(this, x)); });
+      // (and a style element's text)
+      [[SP, "textContent"], [SP, "text"], [SP, "innerText"], [w.Node.prototype, "textContent"],
+       [w.HTMLElement.prototype, "innerText"]].forEach(function (p) {
+        define(p[0], p[1], function (x, set) { set.call(this, this.localName == "style" ? styled(this, x) : fillRules(this, x)); });
+      });
+      // … added as a text node
+      var NP = w.Node.prototype;
+      ["appendChild", "insertBefore"].forEach(function (m) {
+        var f = NP[m];
+        NP[m] = function (n) {
+          var x;
+          if (this.localName == "style" && n && n.nodeType == 3 && (x = styled(this, n.data)) != n.data) n.data = x;
+          return f.apply(this, arguments);
+        };
       });
       var sa = E.setAttribute;
       E.setAttribute = function (n, x) {
-        if (!TAGS[T(this)] || !hold(this, String(n).toLowerCase(), x)) return sa.apply(this, arguments);
+        n = String(n).toLowerCase();
+        if (n == "style" && this.style) return sa.call(this, "style", styled(this.style, x));
+        if (!TAGS[T(this)] || !hold(this, n, x)) return sa.apply(this, arguments);
       };
+      // Style declarations (an element's, a rule's): the URL properties,
+      // setProperty() and cssText (which el.style = … sets too).
+      var CP = w.CSSStyleDeclaration && w.CSSStyleDeclaration.prototype, sp = CP && CP.setProperty;
+      if (sp) {
+        CP.setProperty = function (n, x) { return sp.call(this, n, styled(this, x), arguments[2]); };
+        STYLE.forEach(function (p) {
+          Object.defineProperty(CP, p[0], {
+            get: function () { return this.getPropertyValue(p[1]); },
+            set: function (x) { CP.setProperty.call(this, p[1], x); }, configurable: true
+          });
+        });
+        define(CP, "cssText", function (x, set) { set.call(this, styled(this, x)); });
+      }
+      // Style sheets: rules inserted, text replaced.
+      var SS = w.CSSStyleSheet && w.CSSStyleSheet.prototype;
+      [SS, w.CSSGroupingRule && w.CSSGroupingRule.prototype].forEach(function (p, r) {
+        var f = p && p.insertRule;
+        if (f) p.insertRule = function (x) {
+          var a = [].slice.call(arguments);
+          a[0] = styled(r ? this.parentStyleSheet : this, x);
+          return f.apply(this, a);
+        };
+      });
+      if (SS) ["replace", "replaceSync"].forEach(function (m) {
+        var f = SS[m];
+        if (f) SS[m] = function (x) { return f.call(this, styled(this, x)); };
+      });
+      // Typed OM: set and append wait for the vendor.
+      var PM = w.StylePropertyMap && w.StylePropertyMap.prototype;
+      if (PM) ["set", "append"].forEach(function (m) {
+        var f = PM[m];
+        PM[m] = function () {
+          var o = this, a = arguments, v = css([].slice.call(a, 1).join(" "))[1][0];
+          if (!v) return f.apply(o, a);
+          later([v], function () { f.apply(o, a); });
+        };
+      });
       var DW = DP.write, DC = DP.close, IA = E.insertAdjacentHTML;
       if (IH && define(E, "innerHTML", function (x, set) {
-        set.call(this, /^(SCRIPT|STYLE|TEXTAREA|TITLE|XMP)$/.test(T(this)) ? x : clean(x));
+        set.call(this, this.localName == "style" ? styled(this, x) : /^(SCRIPT|TEXTAREA|TITLE|XMP)$/.test(T(this)) ? x : clean(x));
       })) {
         E.insertAdjacentHTML = function (p, x) { return IA.call(this, p, clean(x)); };
         if (DW) {
@@ -362,6 +487,46 @@ function __cgShim(data, PH) {
           return true;
         };
       }
+      // A font face loads (load(), or added to the document's fonts and
+      // used) once its vendor is allowed.
+      var FF = w.FontFace, FS = w.FontFaceSet && w.FontFaceSet.prototype, faces = new WeakMap();
+      if (FF && FS) {
+        var FL = FF.prototype.load, FA = FS.add, face = function (o) { var v = faces.get(o); return v && !allow(v) && v; };
+        wrap(w, "FontFace", function (n, src) {
+          var o = Reflect.construct(FF, arguments, new.target || FF), v = typeof src == "string" && css(src)[1][0];
+          if (v) faces.set(o, v);
+          return o;
+        });
+        FF.prototype.load = function () {
+          var o = this, v = face(o);
+          return v ? new Promise(function (ok, no) { later([v], function () { FL.call(o).then(ok, no); }); }) : FL.call(o);
+        };
+        FS.add = function (o) {
+          var s = this, v = face(o);
+          if (!v) return FA.apply(s, arguments);
+          later([v], function () { FA.call(s, o); });
+          return s;
+        };
+      }
+      // new Audio(url) sets its src as the setter does.
+      var AU = w.Audio;
+      if (AU) {
+        w.Audio = function (u) {
+          var a = Reflect.construct(AU, [], new.target || AU);
+          if (u !== undefined) a.src = u;
+          return a;
+        };
+        w.Audio.prototype = AU.prototype;
+      }
+      // A connection cannot wait: a blocked one fails at once, as the
+      // browser fails one to a port it forbids.
+      ["WebSocket", "EventSource"].forEach(function (c) {
+        var C = w[c];
+        if (C) wrap(w, c, function (u) {
+          if (blocked(String(u).replace(/^\s*ws/i, "http"))) throw new w.DOMException(c + " to " + u + " waits for consent", "SecurityError");
+          return Reflect.construct(C, arguments, new.target || C);
+        });
+      });
     }
 
     // A catalogued cookie is written once one of its vendors is allowed.
@@ -499,22 +664,58 @@ function __cgShim(data, PH) {
 
   // unstyle undoes, in the page's style elements, what the gateway did to
   // url()s and @imports of vendors now allowed: url(consentgate:…) and
-  // @consentgate-import (docs/banner.md §4). A changed sheet loads them.
+  // @consentgate-import (docs/banner.md §4), and so in the CSS page code
+  // set (heldCSS). A changed sheet loads them.
   // The gateway writes "consentgate:" where a url()'s or an image-set()
   // string's URL begins (after any quote), and "consentgate-" after the "@"
   // of an @import (its name maybe spelt with escapes).
-  var CSSURL = /([("'])consentgate:(\s*["']?)([^"')\s]*)/g, CSSIMPORT = /@consentgate-((?:[\w-]|\\[^\n])+\s*(?:url\(\s*)?(["']?)([^"'\s;)]*))/gi;
+  var CSSURL = /([("']\s*)consentgate:(\s*["']?)([^"')\s]*)/g, CSSIMPORT = /@consentgate-((?:[\w-]|\\[^\n])+\s*(?:url\(\s*)?(["']?)([^"'\s;)]*))/gi;
   // allowed: the URL's vendor is known here and now allowed (one the shim
   // cannot name stays as the gateway left it, until the next page view).
-  function allowed(url) { var v = match(url); return !!v && allow(v); }
+  function allowed(url) { var v = match(unesc(url)); return !!v && allow(v); }
+  function uncss(t) {
+    return t.replace(CSSURL, function (m, open, q, url) { return allowed(url) ? open + q + url : m; })
+      .replace(CSSIMPORT, function (m, rest, q, url) { return allowed(url) ? "@" + rest : m; });
+  }
+  // restyle does it in o: a style element, a declaration or a sheet; true
+  // if some URL in o stays held.
+  function restyle(o) {
+    var t, u, i, n;
+    try {
+      if (o.localName) {
+        t = o.textContent;
+        if (t.indexOf("consentgate") < 0) return false;
+        if ((u = uncss(t)) != t) o.textContent = u;
+      } else if (o.getPropertyValue) {
+        for (i = o.length; i--;) {
+          t = o.getPropertyValue(n = o[i]);
+          if ((u = uncss(t)) != t) o.setProperty(n, u, o.getPropertyPriority(n));
+        }
+        u = o.cssText;
+      } else return rerule(o.cssRules, o);
+      return u.indexOf("consentgate") >= 0;
+    } catch (e) {}
+  }
+  // rerule puts back the rules in list (of owner) that hold URLs now allowed.
+  function rerule(list, owner) {
+    for (var i = 0, left = false, r, t, u; i < list.length; i++) {
+      r = list[i];
+      t = r.cssText;
+      if (t.indexOf("consentgate:") < 0) continue;
+      if (r.insertRule && !r.style) left = rerule(r.cssRules, r) || left;
+      else {
+        if ((u = uncss(t)) != t) { owner.deleteRule(i); owner.insertRule(u, i); }
+        left = left || u.indexOf("consentgate:") >= 0;
+      }
+    }
+    return left;
+  }
   function unstyle() {
-    [].forEach.call(D.getElementsByTagName("style"), function (st) {
-      var t = st.textContent, u;
-      if (t.indexOf("consentgate") < 0) return;
-      u = t.replace(CSSURL, function (m, open, q, url) { return allowed(url) ? open + q + url : m; })
-        .replace(CSSIMPORT, function (m, rest, q, url) { return allowed(url) ? "@" + rest : m; });
-      if (u != t) st.textContent = u;
+    docs.forEach(function (d) {
+      [].forEach.call(d.getElementsByTagName("style"), function (st) { heldCSS.add(st); });
+      [].forEach.call(d.querySelectorAll("[style*='consentgate:']"), function (el) { el.style && heldCSS.add(el.style); });
     });
+    heldCSS.forEach(function (o) { restyle(o) || heldCSS.delete(o); });
   }
 
   // release activates all now allowed: held calls and cookies, then
