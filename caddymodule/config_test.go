@@ -128,7 +128,7 @@ func TestBadJSONConfig(t *testing.T) {
 	cases := []struct{ name, handler, want string }{
 		{"unknown vendor purpose", `{"handler":"consent","vendors":[{"id":"acme","name":"Acme","purpose":"spying","match":{"script":["acme.example"]}}]}`, `unknown purpose "spying"`},
 		{"bad key", `{"handler":"consent","keys":[{"hash":"short","block":"short"}]}`, `key 1`},
-		{"env key missing", `{"handler":"consent","keys":[{"hash":"{env.CG_TEST_UNSET_KEY}","block":"{env.CG_TEST_UNSET_KEY}"}]}`, `key 1: hash key: empty key`},
+		{"env key missing", `{"handler":"consent","keys":[{"hash":"{env.CG_TEST_UNSET_KEY}","block":"{env.CG_TEST_UNSET_KEY}"}]}`, `key 1: hash key: {env.CG_TEST_UNSET_KEY} is empty (an unset environment variable, or an empty file)`},
 		{"unknown language", `{"handler":"consent","default_language":"tlh"}`, `default language "tlh" has no texts`},
 		{"unknown text key", `{"handler":"consent","texts":{"en":{"no_such_text":"x"}}}`, `language en: unknown text "no_such_text"`},
 		{"prefix of the whole site", `{"handler":"consent","prefix":"/"}`, `prefix "/" would take every path of the site`},

@@ -41,6 +41,7 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, name str
 	switch name {
 	case "state":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
 			return writeError(w, http.StatusMethodNotAllowed, "use GET")
 		}
 		return h.serveState(w, h.visit(r))

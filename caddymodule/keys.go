@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 
@@ -21,11 +22,11 @@ func (h *Handler) loadKeys() ([]cookie.KeyPair, error) {
 	repl := caddy.NewReplacer()
 	keys := make([]cookie.KeyPair, 0, len(h.Keys))
 	for i, k := range h.Keys {
-		hash, err := cookie.ParseKey(repl.ReplaceAll(k.Hash, ""))
+		hash, err := parseKeyFrom(repl, k.Hash)
 		if err != nil {
 			return nil, fmt.Errorf("key %d: hash key: %w", i+1, err)
 		}
-		block, err := cookie.ParseKey(repl.ReplaceAll(k.Block, ""))
+		block, err := parseKeyFrom(repl, k.Block)
 		if err != nil {
 			return nil, fmt.Errorf("key %d: block key: %w", i+1, err)
 		}
@@ -69,4 +70,14 @@ func loadOrCreateKeys(path string) ([]cookie.KeyPair, error) {
 		keys = append(keys, kp)
 	}
 	return keys, nil
+}
+
+// parseKeyFrom parses a configured key, its placeholders replaced; one
+// that leaves nothing names the placeholder, the likely mistake.
+func parseKeyFrom(repl *caddy.Replacer, configured string) ([]byte, error) {
+	v := repl.ReplaceAll(configured, "")
+	if v == "" && strings.Contains(configured, "{") {
+		return nil, fmt.Errorf("%s is empty (an unset environment variable, or an empty file)", configured)
+	}
+	return cookie.ParseKey(v)
 }
