@@ -132,7 +132,13 @@ func expectInjected(src []byte, toks []token, early, hook string) string {
 	baseSeen := false
 	for _, t := range toks {
 		if t.typ == html.ErrorToken {
-			t = unfinishedTag(t)
+			if long, ok := longNameAtEnd(t); ok && e < 0 {
+				// The rewriter knows a name longer than any it looks for
+				// is none of them once it has read that much of it.
+				t = long
+			} else {
+				t = unfinishedTag(t)
+			}
 		}
 		switch t.typ {
 		case html.StartTagToken, html.SelfClosingTagToken:
@@ -186,6 +192,19 @@ func expectInjected(src []byte, toks []token, early, hook string) string {
 		e = h
 	}
 	return string(src[:e]) + early + string(src[e:h]) + hook + string(src[h:])
+}
+
+// longNameAtEnd reads an unfinished start tag whose name runs to the end
+// of the input and is longer than the rewriter reads ahead
+// (maxForeignName): the rewriter acts on it as a start tag of some other
+// element, though browsers drop it.
+func longNameAtEnd(t token) (token, bool) {
+	raw := strings.TrimPrefix(t.raw, "<")
+	if !strings.HasPrefix(t.raw, "<") || len(raw) <= maxForeignName || !isAlpha(raw[0]) || strings.ContainsAny(raw, " \t\n\f\r/>") {
+		return token{}, false
+	}
+	t.typ, t.name = html.StartTagToken, strings.ToLower(raw)
+	return t, true
 }
 
 // unfinishedTag reads the type and name of an unfinished tag whose name is
