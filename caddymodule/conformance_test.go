@@ -74,6 +74,12 @@ func TestWriterConformance(t *testing.T) {
 			}},
 		{name: "404 html is rewritten", method: "GET", rewrite: true, wantCode: 404, next: html(404, gaPage)},
 		{name: "500 html is rewritten", method: "GET", rewrite: true, wantCode: 500, next: html(500, gaPage)},
+		// Labelled, it is not sniffed: the label says it is a page.
+		{name: "404 html with nosniff is rewritten", method: "GET", rewrite: true, wantCode: 404,
+			next: func(w http.ResponseWriter, r *http.Request) error {
+				w.Header().Set("X-Content-Type-Options", "nosniff")
+				return html(404, gaPage)(w, r)
+			}},
 		{name: "302 html untouched", method: "GET", wantCode: 302, next: html(302, gaPage)},
 		{name: "json untouched", method: "GET", wantCode: 200, wantLen: "2",
 			next: func(w http.ResponseWriter, r *http.Request) error {

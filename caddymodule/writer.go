@@ -119,8 +119,8 @@ func (pw *pageWriter) WriteHeader(status int) {
 	if pw.redirectHeld(status, hdr) {
 		return
 	}
-	var essence string // the body's type, read once, for a 2xx answer to a GET
-	if status >= 200 && status <= 299 && pw.req.Method == http.MethodGet {
+	var essence string // the body's type, read once, for an answer that is a page's in some form
+	if (pw.req.Method == http.MethodGet || pw.req.Method == http.MethodPost) && shownStatus(status) {
 		if essence = mimeEssence(hdr.Values("Content-Type")); xmlDocument(essence) {
 			// An SVG is rewritten as a document and sent whole as an image
 			// (XML as a document and whole to a script): a browser must not
@@ -209,13 +209,14 @@ const (
 	bodyUntyped                 // sniffed: rewritten if a browser would take it for a page
 )
 
-// bodyKind: 2xx HTML bodies to GET, in an encoding we can undo, are pages.
+// bodyKind: HTML bodies with a page's status (shownStatus) to GET or POST,
+// in an encoding we can undo, are pages.
 // The type is read as a browser reads it, so that no page a browser would
 // render slips through for a malformed or missing Content-Type. An SVG is
 // a document only where a browser shows it as one (a navigation, a frame,
 // an object): as an image it loads nothing, and scripts that fetch() it
 // read it as data. essence is the type mimeEssence reads from hdr (only
-// a 2xx answer to a GET, which alone may be rewritten, needs it).
+// a GET's or POST's answer with a page's status needs it).
 func (pw *pageWriter) bodyKind(status int, hdr http.Header, essence string) bodyKind {
 	if !pw.mayRewrite || !shownStatus(status) {
 		return bodyOther
