@@ -526,6 +526,7 @@ func (s *proofSink) checkpoint(ctx context.Context) (proof.Checkpoint, error) {
 	return cp, nil
 }
 
+// noteCheckpoint remembers cp as the chain's last checkpoint.
 func (s *proofSink) noteCheckpoint(cp proof.Checkpoint) {
 	s.mu.Lock()
 	s.lastCheckpoint = cp
