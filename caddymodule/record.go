@@ -19,10 +19,13 @@ import (
 	"github.com/consentgate/consentgate/consent/proof"
 )
 
-// softwareVersion names this build in every proof.
-var softwareVersion = func() string {
+// softwareVersion names this build in every proof; buildID tells builds
+// apart (for ETags): the version, and for a build from a checkout, the
+// commit and whether it had changes.
+var softwareVersion, buildID = func() (version, id string) {
 	v := "(devel)"
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, ok := debug.ReadBuildInfo()
+	if ok {
 		for _, m := range bi.Deps {
 			if m.Path == "github.com/consentgate/consentgate" && m.Version != "" {
 				v = m.Version
@@ -32,21 +35,16 @@ var softwareVersion = func() string {
 			v = bi.Main.Version
 		}
 	}
-	return "consentgate " + v
-}()
-
-// buildID tells builds apart: the version, and for a build from a
-// checkout, the commit and whether it had changes.
-var buildID = func() string {
-	id := softwareVersion
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	version = "consentgate " + v
+	id = version
+	if ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
 				id += " " + s.Value
 			}
 		}
 	}
-	return id
+	return version, id
 }()
 
 // how says where and how a choice was made; the banner sends it, forms and

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ import (
 // ServeHTTP serves the consent endpoints and wraps every other response so
 // that its HTML is rewritten for the visitor's consent.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	path := askedPath(r)
+	path := askedURL(r).Path
 	if strings.HasPrefix(path, h.Prefix) {
 		return h.serveEndpoint(w, r, strings.TrimPrefix(path, h.Prefix))
 	}
@@ -81,24 +82,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return nil
 }
 
-// askedPath is the path the browser asked for, before a rewrite on the way
+// askedURL is the URL the browser asked for, before a rewrite on the way
 // (try_files or rewrite to an app's index, handle_path's stripping): the
-// consent endpoints are matched on it, so that an app's catch-all cannot
-// take them.
-func askedPath(r *http.Request) string {
+// consent endpoints are matched on its path, so that an app's catch-all
+// cannot take them, and a form sends the visitor back to it.
+func askedURL(r *http.Request) *url.URL {
 	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.URL != nil {
-		return orig.URL.Path
+		return orig.URL
 	}
-	return r.URL.Path
-}
-
-// askedURI is askedPath with the query: where a form sends the visitor
-// back to.
-func askedURI(r *http.Request) string {
-	if orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request); ok && orig.URL != nil {
-		return orig.URL.RequestURI()
-	}
-	return r.URL.RequestURI()
+	return r.URL
 }
 
 // consentVar marks a request a consent handler has taken

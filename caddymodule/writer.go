@@ -445,7 +445,7 @@ func (pw *pageWriter) options() rewrite.Options {
 	hook := len(b)
 	body := hook
 	if form := h.noscriptFor(v.lang, state); form != nil && pw.kind != bodyXHTML { // XHTML has no noscript
-		returnTo := askedURI(pw.req)
+		returnTo := askedURL(pw.req).RequestURI()
 		b = form.Append(b, returnTo)
 		body = len(b)
 		b = form.AppendFrom(b, originOf(pw.req), returnTo)

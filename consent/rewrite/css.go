@@ -432,13 +432,23 @@ func mayLoad(style []byte) bool {
 	return found
 }
 
-// presentationMayLoad reports whether an SVG presentation attribute's value
-// may load anything: a url() other than a reference into the document
-// itself (fill="url(#gradient)", the common case).
+// presentationURLs calls fn with each URL an SVG presentation attribute's
+// value loads: its url()s but references into the document itself
+// (fill="url(#gradient)", the common case).
+func presentationURLs(v []byte, fn func(url []byte)) {
+	cssURLs(v, func(_ int, u []byte) {
+		if len(u) > 0 && u[0] != '#' {
+			fn(u)
+		}
+	})
+}
+
+// presentationMayLoad reports whether a presentation attribute's value, as
+// written, may load anything (a character reference may spell a url()).
 func presentationMayLoad(v []byte) bool {
 	found := bytes.IndexByte(v, '&') >= 0
 	if !found {
-		cssURLs(v, func(_ int, u []byte) { found = found || len(u) > 0 && u[0] != '#' })
+		presentationURLs(v, func([]byte) { found = true })
 	}
 	return found
 }

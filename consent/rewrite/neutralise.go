@@ -238,12 +238,8 @@ func (r *Rewriter) judgeURLs(ti *tagInfo) (v Verdict) {
 		case id == atStyle:
 			cssURLs(attrText(u), func(_ int, url []byte) { r.judgeURL(catalog.KindImage, url, &v) })
 			continue
-		case presentation.has(id): // a reference into the document itself loads nothing
-			cssURLs(attrText(u), func(_ int, url []byte) {
-				if len(url) > 0 && url[0] != '#' {
-					r.judgeURL(catalog.KindImage, url, &v)
-				}
-			})
+		case presentation.has(id):
+			presentationURLs(attrText(u), func(url []byte) { r.judgeURL(catalog.KindImage, url, &v) })
 			continue
 		case id == atBackground:
 			if backgroundMayLoad(u) { // as the fast path reads it: "" or " " loads nothing

@@ -116,7 +116,7 @@ func (r *Rewriter) plainTag(p []byte, i int) (int, bool) {
 		}
 	} else if el = classify(p[k:n]); el != elOther && el != elForeign {
 		return i, false
-	} else if !r.earlyDone && !r.opt.XML && endsHead(el, p[k:n]) {
+	} else if r.earlyGoesBefore(el, p[k:n]) {
 		return i, false // Early goes before it: see openTag
 	}
 	j, ok, loads := skipAttrs(p, n)
@@ -227,7 +227,7 @@ func (r *Rewriter) openTag(p []byte) {
 	case elScript, elLink, elStyle, elBody:
 		r.injectEarly(p, r.ts)
 	default:
-		if !r.earlyDone && !r.isEnd && !r.pi && !r.opt.XML && endsHead(r.el, name) {
+		if !r.isEnd && !r.pi && r.earlyGoesBefore(r.el, name) {
 			r.injectEarly(p, r.ts)
 		}
 	}
@@ -243,6 +243,12 @@ func isXMLStylesheet(name []byte) bool {
 }
 
 func isHead(name []byte) bool { return len(name) == 4 && hasPrefixFold(name, "head") }
+
+// earlyGoesBefore reports whether Early, still due, goes before a start
+// tag of el named name (the tag is neither a script, link, style nor body).
+func (r *Rewriter) earlyGoesBefore(el elem, name []byte) bool {
+	return !r.earlyDone && !r.opt.XML && endsHead(el, name)
+}
 
 // endsHead reports whether a start tag (not a script, link, style or body)
 // is one that a page without <head> starts its content with: any but the
