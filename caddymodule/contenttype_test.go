@@ -23,7 +23,7 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 		types    []string // Content-Type lines; nil sends none at all
 		nosniff  bool
 		body     string
-		dribble  bool // the first 64 bytes, a flush, a pause past the gateway's flush grace, the rest
+		dribble  int // this many first bytes, a flush, a pause past the gateway's flush grace, the rest
 		rewrite  bool
 		wantType string // the Content-Type the client gets, when it is not the upstream's
 	}
@@ -35,7 +35,8 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 		"quoted-comma":         {types: []string{`text/html; x="a,b"`}, body: small, rewrite: true},
 		"none-small":           {body: small, rewrite: true, wantType: "text/html; charset=utf-8"},
 		"none-big":             {body: big, rewrite: true, wantType: "text/html; charset=utf-8"},
-		"none-dribbled":        {body: big, dribble: true, rewrite: true, wantType: "text/html; charset=utf-8"},
+		"none-dribbled":        {body: big, dribble: 64, rewrite: true, wantType: "text/html; charset=utf-8"},
+		"none-dribbled-short":  {body: big, dribble: 5, rewrite: true, wantType: "text/html; charset=utf-8"}, // "<!DOC" tells nothing yet
 		"empty":                {types: []string{""}, body: small, rewrite: true},
 		"unparsable":           {types: []string{"html"}, body: small, rewrite: true},
 		"list-last-is-text":    {types: []string{"text/html, text/plain"}, body: small},
@@ -52,14 +53,14 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 			if c.nosniff {
 				w.Header().Set("X-Content-Type-Options", "nosniff")
 			}
-			if !c.dribble {
+			if c.dribble == 0 {
 				io.WriteString(w, c.body)
 				return
 			}
-			io.WriteString(w, c.body[:64])
+			io.WriteString(w, c.body[:c.dribble])
 			w.(http.Flusher).Flush()
 			time.Sleep(60 * time.Millisecond)
-			io.WriteString(w, c.body[64:])
+			io.WriteString(w, c.body[c.dribble:])
 		})
 	}
 	base := consentProxy(t, mux)

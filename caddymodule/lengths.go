@@ -180,7 +180,7 @@ func (pw *pageWriter) announceLength() {
 	} else {
 		return
 	}
-	pw.Header().Set("Content-Length", strconv.FormatInt(pw.sent.limit, 10))
+	pw.header().Set("Content-Length", strconv.FormatInt(pw.sent.limit, 10))
 }
 
 // settleLength, once the page is out, learns its length, or makes up for

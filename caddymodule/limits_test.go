@@ -227,7 +227,6 @@ func serveUpstream(t *testing.T, handlers map[string]http.HandlerFunc) int {
 	return serveMux(t, mux)
 }
 
-// serveMux runs an in-process upstream and returns its port.
 // consentProxy starts a Caddy with a bare consent in front of mux and
 // returns its base URL.
 func consentProxy(t *testing.T, mux http.Handler) string {
@@ -237,6 +236,7 @@ func consentProxy(t *testing.T, mux http.Handler) string {
 	return baseURL(port)
 }
 
+// serveMux runs an in-process upstream and returns its port.
 func serveMux(t *testing.T, mux http.Handler) int {
 	t.Helper()
 	port := freePort(t)

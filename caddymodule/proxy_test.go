@@ -328,3 +328,97 @@ func firstDiff(a, b string) string {
 	}
 	return fmt.Sprintf("lengths differ: %d vs %d", len(a), len(b))
 }
+
+// TestStreamedHeadIsNotHeldBack: a server-rendering upstream that flushes
+// its head at once and renders the rest later (React, Next.js, Rails
+// streaming) gets that head to the browser while it renders, rewritten,
+// as plain reverse_proxy would, and not only with the next part. The
+// upstream holds the rest until the test has read the head through the
+// gateway, so the test fails (after a bound far longer than the grace) if
+// the gateway waits for the upstream's next write.
+func TestStreamedHeadIsNotHeldBack(t *testing.T) {
+	const head = `<!doctype html><html><head><title>Shop</title>` +
+		`<script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script></head><body><h1>Loading</h1>`
+	const rest = `<p>rendered</p><img src="https://www.facebook.com/tr?id=1&ev=PageView"></body></html>`
+	for _, site := range []string{"consent", "encode gzip\n\tconsent"} {
+		t.Run(strings.ReplaceAll(site, "\n\t", ", "), func(t *testing.T) {
+			release := make(chan struct{})
+			up := serveUpstream(t, map[string]http.HandlerFunc{"/ssr": func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				io.WriteString(w, head)
+				w.(http.Flusher).Flush()
+				select {
+				case <-release:
+				case <-r.Context().Done():
+					return
+				}
+				io.WriteString(w, rest)
+			}})
+			port := freePort(t)
+			startCaddy(t, fmt.Sprintf(":%d {\n\t%s\n\treverse_proxy 127.0.0.1:%d\n}", port, site, up))
+			// The status and headers wait with the head: read both in the
+			// background, against the bound.
+			type early struct {
+				resp *http.Response
+				got  string
+				err  error
+			}
+			arrived := make(chan early, 1)
+			go func() {
+				resp, err := newClient(t).Get(baseURL(port) + "/ssr")
+				if err != nil {
+					arrived <- early{err: err}
+					return
+				}
+				var got strings.Builder
+				buf := make([]byte, 4096)
+				for !strings.Contains(got.String(), "<h1>Loading</h1>") {
+					n, err := resp.Body.Read(buf)
+					got.Write(buf[:n])
+					if err != nil {
+						break
+					}
+				}
+				arrived <- early{resp: resp, got: got.String()}
+			}()
+			var e early
+			select {
+			case e = <-arrived:
+			case <-time.After(10 * time.Second):
+				close(release)
+				e = <-arrived
+				if e.resp != nil {
+					e.resp.Body.Close()
+				}
+				t.Fatalf("the flushed head did not reach the client while the upstream rendered; it came only with the rest (%v):\n%s", e.err, e.got)
+			}
+			if e.err != nil {
+				close(release)
+				t.Fatal(e.err)
+			}
+			resp, got := e.resp, e.got
+			defer resp.Body.Close()
+			close(release)
+			if !strings.Contains(got, "<h1>Loading</h1>") {
+				t.Fatalf("the head did not arrive: %q", got)
+			}
+			if live := liveTrackers([]byte(got)); len(live) > 0 {
+				t.Errorf("the early part went out with live trackers: %v\n%s", live, got)
+			}
+			if !hookPattern.MatchString(got) {
+				t.Errorf("the early part has no banner hook:\n%s", got)
+			}
+			more, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := got + string(more)
+			if !strings.Contains(body, "<p>rendered</p>") || !strings.HasSuffix(body, "</html>") {
+				t.Errorf("the rest of the page did not follow:\n%s", body)
+			}
+			if live := liveTrackers([]byte(body)); len(live) > 0 {
+				t.Errorf("the whole page has live trackers: %v", live)
+			}
+		})
+	}
+}

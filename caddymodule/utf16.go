@@ -157,8 +157,11 @@ func (g *charsetGate) pass(p []byte) (int, error) {
 	return g.dst.Write(p)
 }
 
+// Flush sends on what is held, unless it may still become a BOM: a
+// browser can show nothing of those bytes alone, and deciding on them
+// could take a UTF-16 page for UTF-8.
 func (g *charsetGate) Flush() error {
-	if g.n > 0 {
+	if _, _, known := sniffBOM(g.head[:g.n]); g.n > 0 && known {
 		if err := g.decideHeld(); err != nil {
 			return err
 		}

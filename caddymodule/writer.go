@@ -30,7 +30,9 @@ const (
 	// flushGrace is how long a small page may sit in the buffer before an
 	// upstream flush forces streaming. reverse_proxy flushes after every read
 	// of a body of unknown length, so honouring each flush would defeat the
-	// buffer; a slow upstream still gets its early flush through.
+	// buffer; a flush held for it goes out when the grace is over even if
+	// the upstream writes nothing more (heldFlush), so a streaming page's
+	// early head is not kept back while the rest of it renders.
 	flushGrace = 20 * time.Millisecond
 )
 
@@ -78,6 +80,7 @@ type pageWriter struct {
 	opts       rewrite.Options // a streamed page's rewriter options
 	hit        cacheHit        // the page cache's answer (pagecache.go), if any
 	rec        *pageRecorder   // the page being recorded for the cache, if any
+	held       *heldFlush      // a flush the grace held back, if any
 }
 
 var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
@@ -103,18 +106,21 @@ func (h *Handler) newPageWriter(w http.ResponseWriter, r *http.Request, v visit)
 
 // WriteHeader decides whether the body will be rewritten.
 func (pw *pageWriter) WriteHeader(status int) {
+	if pw.held != nil {
+		pw.cancelHeld()
+	}
 	if pw.state != stateNew {
 		return
 	}
 	if status >= 100 && status < 200 && status != http.StatusSwitchingProtocols {
 		if pw.mayRewrite {
-			pw.filterLinks(pw.Header()) // Early Hints: a browser preloads from them
+			pw.filterLinks(pw.header()) // Early Hints: a browser preloads from them
 		}
 		pw.ResponseWriter.WriteHeader(status) // informational: the final status is still to come
 		return
 	}
 	pw.status = status
-	hdr := pw.Header()
+	hdr := pw.header()
 	pw.filterSetCookies(hdr)
 	if pw.redirectHeld(status, hdr) {
 		return
@@ -148,9 +154,9 @@ func (pw *pageWriter) WriteHeader(status int) {
 func (pw *pageWriter) pass() {
 	if pw.status == http.StatusNotModified && pw.ownTag {
 		if pw.dest.subresource() {
-			markSheetPerVisitor(pw.Header(), pw.visit.etagSuffix)
+			markSheetPerVisitor(pw.header(), pw.visit.etagSuffix)
 		} else {
-			markPerVisitor(pw.Header(), pw.visit.etagSuffix)
+			markPerVisitor(pw.header(), pw.visit.etagSuffix)
 		}
 	}
 	pw.state = statePass
@@ -288,7 +294,7 @@ func (pw *pageWriter) sniff(p []byte) (int, error) {
 
 // encoding is the body's Content-Encoding, "" if none or identity.
 func (pw *pageWriter) encoding() string {
-	enc := pw.Header().Get("Content-Encoding")
+	enc := pw.header().Get("Content-Encoding")
 	if strings.EqualFold(enc, "identity") {
 		return ""
 	}
@@ -316,13 +322,18 @@ func (pw *pageWriter) settleType(final bool) error {
 	case strings.HasPrefix(ct, "text/html"):
 		kind = bodyPage
 	case strings.HasPrefix(ct, "text/xml"): // browsers sniff "<?xml" too
-		addVary(pw.Header(), "Sec-Fetch-Dest") // as for labelled XML
+		addVary(pw.header(), "Sec-Fetch-Dest") // as for labelled XML
 		if pw.dest == destDocument {
 			kind = bodyXMLDoc
 		}
 	}
+	if kind == bodyOther && !final && len(sniffed) < sniffLen {
+		// More bytes may still make a page of it ("<!DOC" alone is text):
+		// a browser waits for them too.
+		return nil
+	}
 	if kind != bodyOther {
-		hdr := pw.Header()
+		hdr := pw.header()
 		if _, labelled := hdr["Content-Type"]; !labelled {
 			hdr.Set("Content-Type", ct) // as net/http would label it passed through
 		}
@@ -344,6 +355,9 @@ func (pw *pageWriter) settleType(final bool) error {
 }
 
 func (pw *pageWriter) Write(p []byte) (int, error) {
+	if err := pw.cancelHeld(); err != nil {
+		return 0, err
+	}
 	if pw.state == stateNew {
 		pw.WriteHeader(http.StatusOK)
 	}
@@ -374,6 +388,9 @@ func (pw *pageWriter) Write(p []byte) (int, error) {
 
 // ReadFrom keeps http.ServeContent (file_server) from bypassing Write.
 func (pw *pageWriter) ReadFrom(r io.Reader) (int64, error) {
+	if err := pw.cancelHeld(); err != nil {
+		return 0, err
+	}
 	if pw.state == stateNew {
 		pw.WriteHeader(http.StatusOK)
 	}
@@ -389,27 +406,37 @@ func (pw *pageWriter) ReadFrom(r io.Reader) (int64, error) {
 type writerOnly struct{ io.Writer }
 
 // FlushError pushes out what can be sent. Before the status is known it is a
-// no-op; a small page is held for flushGrace first.
+// no-op; a small page is held for flushGrace first, and then flushed by a
+// timer unless the upstream writes again before.
 func (pw *pageWriter) FlushError() error {
+	if err := pw.cancelHeld(); err != nil {
+		return err
+	}
+	if pw.state == stateSniff || pw.state == stateBuffer {
+		if wait := flushGrace - time.Since(pw.bufSince); wait > 0 {
+			pw.holdFlush(wait)
+			return nil
+		}
+	}
+	return pw.flushNow()
+}
+
+// flushNow pushes out what can be sent, the grace over.
+func (pw *pageWriter) flushNow() error {
 	switch pw.state {
 	case stateNew, stateDone, stateDiscard:
 		return nil
-	case stateSniff, stateBuffer:
-		if time.Since(pw.bufSince) < flushGrace {
-			return nil
+	case stateSniff:
+		if err := pw.settleType(false); err != nil {
+			return err
 		}
 		if pw.state == stateSniff {
-			if err := pw.settleType(false); err != nil {
-				return err
-			}
-			if pw.state == stateSniff {
-				return nil // nothing to tell a page by yet: the flush waits
-			}
+			return nil // nothing to tell a page by yet: the flush waits
 		}
-		if pw.state == stateBuffer {
-			if err := pw.toStream(); err != nil {
-				return err
-			}
+	}
+	if pw.state == stateBuffer {
+		if err := pw.toStream(); err != nil {
+			return err
 		}
 	}
 	flush := http.NewResponseController(pw.ResponseWriter).Flush
@@ -423,6 +450,69 @@ func (pw *pageWriter) FlushError() error {
 	}
 	return flush()
 }
+
+// heldFlush is an upstream's flush that came within the grace. Its timer
+// does the flush when the grace is over, from its own goroutine, while the
+// handler's goroutine is away waiting for the upstream: every way in from
+// the handler (Header, Write, ReadFrom, FlushError, finish, abort, release)
+// first cancels it, waiting on mu if it is running, so the two never touch
+// the writer or its headers at the same time. This is the pattern of
+// reverse_proxy's own flush timer (maxLatencyWriter), which Caddy stops
+// before it touches the headers again for trailers.
+type heldFlush struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	pw      *pageWriter
+	stopped bool
+	err     error // what the timer's flush met, for the handler to return
+}
+
+func (pw *pageWriter) holdFlush(wait time.Duration) {
+	hf := &heldFlush{pw: pw}
+	hf.mu.Lock() // the timer cannot run before it is stored
+	hf.timer = time.AfterFunc(wait, hf.fire)
+	hf.mu.Unlock()
+	pw.held = hf
+}
+
+func (hf *heldFlush) fire() {
+	hf.mu.Lock()
+	defer hf.mu.Unlock()
+	if hf.stopped {
+		return
+	}
+	hf.stopped = true
+	hf.err = hf.pw.flushNow()
+}
+
+// cancelHeld stops a held flush, or waits for its timer's flush to end, and
+// returns that flush's error. Only the handler's goroutine calls it.
+func (pw *pageWriter) cancelHeld() error {
+	hf := pw.held
+	if hf == nil {
+		return nil
+	}
+	hf.mu.Lock()
+	hf.stopped = true
+	hf.timer.Stop()
+	err := hf.err
+	hf.mu.Unlock()
+	pw.held = nil
+	return err
+}
+
+// Header cancels a held flush first: the handler may change the headers
+// (trailers) once the body is written.
+func (pw *pageWriter) Header() http.Header {
+	if pw.held != nil {
+		pw.cancelHeld() // an error the flush met (the client gone) meets the next write too
+	}
+	return pw.ResponseWriter.Header()
+}
+
+// header is the response's headers for the writer's own code, which a held
+// flush's timer runs too (Header is the handler's way in).
+func (pw *pageWriter) header() http.Header { return pw.ResponseWriter.Header() }
 
 // options are the rewriter's options for this request.
 func (pw *pageWriter) options() rewrite.Options {
@@ -608,7 +698,11 @@ func (pw *pageWriter) feed(p []byte) (int, error) {
 
 // finish completes the response after next returned without error.
 func (pw *pageWriter) finish() error {
-	var err error
+	err := pw.cancelHeld()
+	if err != nil {
+		pw.abort()
+		return err
+	}
 	if pw.state == stateSniff {
 		if err := pw.settleType(true); err != nil {
 			pw.state = stateDone
@@ -623,7 +717,7 @@ func (pw *pageWriter) finish() error {
 		}
 		out := outPool.Get().(*[]byte)
 		*out = pw.rewriteWhole((*out)[:0], page)
-		pw.Header().Set("Content-Length", strconv.Itoa(len(*out)))
+		pw.header().Set("Content-Length", strconv.Itoa(len(*out)))
 		pw.ResponseWriter.WriteHeader(pw.status)
 		_, err = pw.ResponseWriter.Write(*out)
 		if cap(*out) <= smallOut {
@@ -690,6 +784,7 @@ func (pw *pageWriter) finishStream() error {
 // abort drops anything held back when next failed, so Caddy's error
 // handling can still write a response.
 func (pw *pageWriter) abort() {
+	pw.cancelHeld() // what it met is moot: the response failed
 	if pw.dec != nil {
 		pw.dec.Abort()
 	}
@@ -708,6 +803,7 @@ func (pw *pageWriter) putBuf(b []byte) {
 
 // release returns pooled resources once the request is over.
 func (pw *pageWriter) release() {
+	pw.cancelHeld()    // (after a panic in the handler)
 	if pw.rec != nil { // the response failed: its recording is dropped
 		pw.rec.finish(false, nil, pw.pieces(), 0)
 	}
