@@ -172,6 +172,12 @@ func (d *decoder) Write(p []byte) (int, error) {
 // writes to the same response and net/http's writer is not safe for
 // concurrent use.
 func (d *decoder) Flush(downstream func() error) error {
+	// Write returns once the goroutine has taken the bytes, not once it
+	// has decoded and written them out. An empty write returns when the
+	// decompressor asks for more, so by then what the earlier bytes decode
+	// to has been written, and this flush sends it rather than the next
+	// one. An upstream's flush thus waits for the decoder to catch up.
+	d.pw.Write(nil) // (a body that stopped decoding says so at Close)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.dst.Flush(); err != nil {

@@ -340,22 +340,41 @@ func TestStreamedHeadIsNotHeldBack(t *testing.T) {
 	const head = `<!doctype html><html><head><title>Shop</title>` +
 		`<script async src="https://www.googletagmanager.com/gtag/js?id=G-1"></script></head><body><h1>Loading</h1>`
 	const rest = `<p>rendered</p><img src="https://www.facebook.com/tr?id=1&ev=PageView"></body></html>`
-	for _, site := range []string{"consent", "encode gzip\n\tconsent"} {
-		t.Run(strings.ReplaceAll(site, "\n\t", ", "), func(t *testing.T) {
+	for _, c := range []struct{ site, enc string }{
+		{"consent", ""},
+		{"encode gzip\n\tconsent", ""},
+		// an upstream that compresses on its own and flushes its encoder
+		{"consent", "br"},
+		{"consent", "zstd"},
+	} {
+		t.Run(strings.ReplaceAll(c.site, "\n\t", ", ")+" "+c.enc, func(t *testing.T) {
 			release := make(chan struct{})
 			up := serveUpstream(t, map[string]http.HandlerFunc{"/ssr": func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				io.WriteString(w, head)
+				var body io.Writer = w
+				var zw io.WriteCloser
+				if c.enc != "" {
+					w.Header().Set("Content-Encoding", c.enc)
+					zw = encoder(c.enc, w)
+					body = zw
+				}
+				io.WriteString(body, head)
+				if zw != nil {
+					zw.(interface{ Flush() error }).Flush()
+				}
 				w.(http.Flusher).Flush()
 				select {
 				case <-release:
 				case <-r.Context().Done():
 					return
 				}
-				io.WriteString(w, rest)
+				io.WriteString(body, rest)
+				if zw != nil {
+					zw.Close()
+				}
 			}})
 			port := freePort(t)
-			startCaddy(t, fmt.Sprintf(":%d {\n\t%s\n\treverse_proxy 127.0.0.1:%d\n}", port, site, up))
+			startCaddy(t, fmt.Sprintf(":%d {\n\t%s\n\treverse_proxy 127.0.0.1:%d\n}", port, c.site, up))
 			// The status and headers wait with the head: read both in the
 			// background, against the bound.
 			type early struct {

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"fmt"
 	"io"
 	"math/bits"
 	"net/http"
@@ -81,6 +82,7 @@ type pageWriter struct {
 	hit        cacheHit        // the page cache's answer (pagecache.go), if any
 	rec        *pageRecorder   // the page being recorded for the cache, if any
 	held       *heldFlush      // a flush the grace held back, if any
+	heldErr    error           // what a held flush met when its timer did it
 }
 
 var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
@@ -477,7 +479,15 @@ func (pw *pageWriter) holdFlush(wait time.Duration) {
 
 func (hf *heldFlush) fire() {
 	hf.mu.Lock()
-	defer hf.mu.Unlock()
+	defer func() {
+		// Nothing recovers a panic on this goroutine but this: it would
+		// end the process. The handler gets it as an error instead.
+		if p := recover(); p != nil {
+			hf.err = fmt.Errorf("flushing a page held for the grace: panic: %v", p)
+			hf.pw.h.logger.Error("flushing a page held for the grace", zap.Any("panic", p), zap.Stack("stack"))
+		}
+		hf.mu.Unlock()
+	}()
 	if hf.stopped {
 		return
 	}
@@ -486,26 +496,25 @@ func (hf *heldFlush) fire() {
 }
 
 // cancelHeld stops a held flush, or waits for its timer's flush to end, and
-// returns that flush's error. Only the handler's goroutine calls it.
+// returns the error a timer's flush met, then and from then on. Only the
+// handler's goroutine calls it.
 func (pw *pageWriter) cancelHeld() error {
-	hf := pw.held
-	if hf == nil {
-		return nil
+	if hf := pw.held; hf != nil {
+		hf.mu.Lock()
+		hf.stopped = true
+		hf.timer.Stop()
+		pw.heldErr = hf.err
+		hf.mu.Unlock()
+		pw.held = nil
 	}
-	hf.mu.Lock()
-	hf.stopped = true
-	hf.timer.Stop()
-	err := hf.err
-	hf.mu.Unlock()
-	pw.held = nil
-	return err
+	return pw.heldErr
 }
 
 // Header cancels a held flush first: the handler may change the headers
 // (trailers) once the body is written.
 func (pw *pageWriter) Header() http.Header {
 	if pw.held != nil {
-		pw.cancelHeld() // an error the flush met (the client gone) meets the next write too
+		pw.cancelHeld() // an error the flush met comes back from the next write
 	}
 	return pw.ResponseWriter.Header()
 }
