@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -19,12 +20,31 @@ import (
 // many times its compressed size is cut off as a likely bomb.
 const maxDecodedRatio = 1000
 
+// canDecode reports whether the gateway can undo every coding of a
+// Content-Encoding.
 func canDecode(encoding string) bool {
-	switch strings.ToLower(strings.TrimSpace(encoding)) {
-	case "gzip", "x-gzip", "br", "zstd", "deflate":
-		return true
+	cs := codings(encoding)
+	for _, c := range cs {
+		switch c {
+		case "gzip", "x-gzip", "br", "zstd", "deflate":
+		default:
+			return false
+		}
 	}
-	return false
+	return len(cs) > 0
+}
+
+// codings lists a Content-Encoding's codings in the order the sender
+// applied them ("gzip, br": gzip first), lower case, without identity.
+// Browsers undo a list, so a page sent so is a page.
+func codings(encoding string) []string {
+	var cs []string
+	for c := range strings.SplitSeq(encoding, ",") {
+		if c = strings.ToLower(strings.TrimSpace(c)); c != "" && c != "identity" {
+			cs = append(cs, c)
+		}
+	}
+	return cs
 }
 
 // decoder undoes an upstream Content-Encoding. Compressed bytes arrive
@@ -47,7 +67,7 @@ type flushWriter interface {
 func newDecoder(encoding string, dst flushWriter) *decoder {
 	pr, pw := io.Pipe()
 	d := &decoder{pw: pw, done: make(chan error, 1), dst: dst}
-	go d.run(strings.ToLower(strings.TrimSpace(encoding)), pr)
+	go d.run(strings.ToLower(encoding), pr)
 	return d
 }
 
@@ -93,10 +113,33 @@ func (d *decoder) run(encoding string, pr *io.PipeReader) {
 	}
 }
 
-// decompressor reads what src holds encoded with encoding (lower case);
-// done releases it.
+// decompressor reads what src holds encoded with a Content-Encoding, its
+// last coding undone first; done releases it.
 func decompressor(encoding string, src io.Reader) (r io.Reader, done func(), err error) {
-	switch encoding {
+	cs := codings(encoding)
+	if len(cs) == 0 {
+		return nil, nil, fmt.Errorf("unsupported content encoding %q", encoding)
+	}
+	r, done = src, func() {}
+	for _, c := range slices.Backward(cs) {
+		next, release, err := decompressorOf(c, r)
+		if err != nil {
+			done()
+			return nil, nil, err
+		}
+		r, done = next, chainDone(release, done)
+	}
+	return r, done, nil
+}
+
+// chainDone releases the outer decompressor, then those it reads from.
+func chainDone(outer, inner func()) func() {
+	return func() { outer(); inner() }
+}
+
+// decompressorOf reads what src holds encoded with one coding (lower case).
+func decompressorOf(coding string, src io.Reader) (r io.Reader, done func(), err error) {
+	switch coding {
 	case "gzip", "x-gzip":
 		zr, err := gzip.NewReader(src)
 		if err != nil {
@@ -128,7 +171,7 @@ func decompressor(encoding string, src io.Reader) (r io.Reader, done func(), err
 		fr := flate.NewReader(br)
 		return fr, func() { fr.Close() }, nil
 	}
-	return nil, nil, fmt.Errorf("unsupported content encoding %q", encoding)
+	return nil, nil, fmt.Errorf("unsupported content encoding %q", coding)
 }
 
 // isZlibHeader reports whether a body begins with a zlib header (RFC 1950):
@@ -148,7 +191,7 @@ func decodedPrefix(encoding string, held []byte, n int) (prefix []byte) {
 			prefix = nil // a decompressor that panics on a corrupt body tells nothing
 		}
 	}()
-	r, done, err := decompressor(strings.ToLower(strings.TrimSpace(encoding)), bytes.NewReader(held))
+	r, done, err := decompressor(encoding, bytes.NewReader(held))
 	if err != nil {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,13 +74,21 @@ func upstream(t *testing.T) int {
 	mux.HandleFunc("/page.html", page(big))
 	mux.HandleFunc("/small.html", page(small))
 	// Upstreams that compress whatever the request asked for.
+	// (/forced/br,zstd: br, then zstd over it, as "Content-Encoding: br, zstd" says)
 	mux.HandleFunc("/forced/", func(w http.ResponseWriter, r *http.Request) {
-		enc := strings.TrimPrefix(r.URL.Path, "/forced/")
+		codings := strings.Split(strings.TrimPrefix(r.URL.Path, "/forced/"), ",")
 		w.Header().Set("Content-Type", "text/html")
-		w.Header().Set("Content-Encoding", enc)
-		zw := encoder(enc, w)
-		io.WriteString(zw, big)
-		zw.Close()
+		w.Header().Set("Content-Encoding", strings.Join(codings, ", "))
+		var out io.Writer = w
+		var layers []io.WriteCloser // the last applied first
+		for _, c := range slices.Backward(codings) {
+			zw := encoder(c, out)
+			layers, out = append(layers, zw), zw
+		}
+		io.WriteString(out, big)
+		for _, zw := range slices.Backward(layers) {
+			zw.Close()
+		}
 	})
 	// raw deflate, without the zlib wrapping RFC 9110 asks for (browsers
 	// read it)
@@ -253,7 +262,7 @@ func startProxy(t *testing.T) int {
 // what they were asked still get their pages rewritten.
 func TestProxyDecodesCompressedUpstream(t *testing.T) {
 	port := startProxy(t)
-	for _, path := range []string{"/forced/gzip", "/forced/br", "/forced/zstd", "/forced/deflate", "/raw-deflate"} {
+	for _, path := range []string{"/forced/gzip", "/forced/br", "/forced/zstd", "/forced/deflate", "/raw-deflate", "/forced/gzip,br", "/forced/br,zstd,deflate"} {
 		enc := path
 		resp, body := get(t, newClient(t), baseURL(port)+path)
 		if ce := resp.Header.Get("Content-Encoding"); ce != "" {

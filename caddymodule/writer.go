@@ -294,10 +294,11 @@ func (pw *pageWriter) sniff(p []byte) (int, error) {
 	return n + m, err
 }
 
-// encoding is the body's Content-Encoding, "" if none or identity.
+// encoding is the body's Content-Encoding, all its lines, "" if none or
+// identity.
 func (pw *pageWriter) encoding() string {
-	enc := pw.header().Get("Content-Encoding")
-	if strings.EqualFold(enc, "identity") {
+	enc := strings.Join(pw.header().Values("Content-Encoding"), ", ") // one line: itself
+	if enc == "" || strings.EqualFold(enc, "identity") || strings.Contains(enc, ",") && len(codings(enc)) == 0 {
 		return ""
 	}
 	return enc
