@@ -11,8 +11,9 @@ import (
 type destination uint8
 
 const (
-	destAny      destination = iota // fetch(), XHR, or a client that does not say: may be a page
+	destAny      destination = iota // a client that does not say: may be a page
 	destDocument                    // a navigation or a frame: shown as a page if it is one
+	destFetch                       // fetch() or XHR: a script reads it, and may put its markup into the page
 	destStyle                       // a style sheet
 	destRules                       // a speculation rules file a page's Speculation-Rules header names
 	destMedia                       // an image, a script, a font…: never shown as a page nor read as a sheet
@@ -32,6 +33,16 @@ func destinationOf(r *http.Request) destination {
 	case "image", "script", "font", "audio", "video", "track", "manifest",
 		"worker", "sharedworker", "serviceworker", "audioworklet", "paintworklet", "report", "json":
 		return destMedia
+	case "empty":
+		// A script that asks for HTML as such wants a whole page (Turbo
+		// Drive swaps the page for it); otherwise it reads data or a
+		// fragment.
+		if scriptFragment(r) || !strings.Contains(r.Header.Get("Accept"), "text/html") {
+			return destFetch
+		}
+	}
+	if scriptFragment(r) { // without Sec-Fetch-Dest (plain HTTP)
+		return destFetch
 	}
 	accept := r.Header.Get("Accept")
 	switch {
@@ -43,6 +54,14 @@ func destinationOf(r *http.Request) destination {
 		return destMedia
 	}
 	return destAny
+}
+
+// scriptFragment reports whether the request says that a script will put
+// the answer into a page: htmx (not for a boosted link, whose answer is a
+// whole page), jQuery's load() and every jQuery request to its own site.
+func scriptFragment(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") == "" ||
+		r.Header.Get("X-Requested-With") == "XMLHttpRequest"
 }
 
 // mayBePage reports whether the answer may be a page, a sheet or a rules

@@ -56,7 +56,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			delete(r.Header, "Accept-Encoding")
 			defer func() { r.Header["Accept-Encoding"] = ae }()
 		}
-		restore, ours := stripETagSuffix(r.Header, visit.etagSuffix, pw.dest)
+		restore, ours := stripETagSuffix(r.Header, pw.visit.etagSuffix, pw.dest)
 		pw.ownTag = ours
 		defer restore()
 	}

@@ -95,6 +95,11 @@ var (
 func (h *Handler) newPageWriter(w http.ResponseWriter, r *http.Request, v visit) *pageWriter {
 	pw := pageWriterPool.Get().(*pageWriter)
 	dest := destinationOf(r)
+	if dest == destFetch {
+		// Its form of a page holds no banner: a browser that revalidates
+		// one form must not be told that it is the other.
+		v.etagSuffix += "-f"
+	}
 	*pw = pageWriter{
 		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
 		h:                     h,
@@ -184,7 +189,9 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	case bodyXMLDoc: // nothing injected: its CSP stays as it is
 		markPerVisitor(hdr, pw.visit.etagSuffix)
 	default:
-		pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
+		if pw.dest != destFetch { // a fragment gets nothing injected
+			pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
+		}
 		pw.filterSpeculationRules(hdr) // a page's: a browser reads it on no other answer
 		markPerVisitor(hdr, pw.visit.etagSuffix)
 	}
@@ -536,6 +543,13 @@ func (pw *pageWriter) options() rewrite.Options {
 		// No banner: the document is shown whole once a choice reloads it.
 		return rewrite.Options{Judge: h.judge(v.decision), Placeholder: h.placeholder(v.lang), OnURL: pw.noteThirdParty, XML: true}
 	}
+	judge := markupJudge{h.judge(v.decision), h.policy, h.markup, pw.req.URL.Path}
+	if pw.dest == destFetch {
+		// HTML a script fetched goes into a page that has the banner (htmx,
+		// jQuery's load()), or is data mislabelled as HTML (JSON from PHP):
+		// its trackers wait, and nothing is added to it.
+		return rewrite.Options{Judge: judge, Placeholder: h.placeholder(v.lang), OnURL: pw.noteThirdParty, XML: pw.kind == bodyXHTML}
+	}
 	state := h.state(v)
 	// Early, hook and body markup share one pooled buffer.
 	buf := hookPool.Get().(*[]byte)
@@ -553,7 +567,7 @@ func (pw *pageWriter) options() rewrite.Options {
 	*buf = b
 	pw.hook = buf
 	return rewrite.Options{
-		Judge:         markupJudge{h.judge(v.decision), h.policy, h.markup, pw.req.URL.Path},
+		Judge:         judge,
 		Early:         b[:early:early],
 		Hook:          b[early:hook:hook],
 		Body:          b[hook:body:body],
