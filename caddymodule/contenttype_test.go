@@ -22,6 +22,7 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 	type upstreamCase struct {
 		types    []string // Content-Type lines; nil sends none at all
 		nosniff  bool
+		download bool // Content-Disposition: attachment: saved, never shown
 		body     string
 		dribble  int // this many first bytes, a flush, a pause past the gateway's flush grace, the rest
 		rewrite  bool
@@ -45,6 +46,8 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 		"none-json":            {body: data, wantType: "text/plain; charset=utf-8"},
 		"none-empty-body":      {body: ""},
 		"empty-nosniff":        {types: []string{""}, nosniff: true, body: small},
+		"html-attachment":      {types: []string{"text/html"}, download: true, body: small},
+		"untyped-attachment":   {download: true, body: small},
 	}
 	mux := http.NewServeMux()
 	for name, c := range cases {
@@ -52,6 +55,9 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 			w.Header()["Content-Type"] = c.types // nil: none, and net/http adds none
 			if c.nosniff {
 				w.Header().Set("X-Content-Type-Options", "nosniff")
+			}
+			if c.download {
+				w.Header().Set("Content-Disposition", `Attachment; filename="report.html"`)
 			}
 			if c.dribble == 0 {
 				io.WriteString(w, c.body)

@@ -233,7 +233,7 @@ const (
 // read it as data. essence is the type mimeEssence reads from hdr (only
 // a GET's or POST's answer with a page's status needs it).
 func (pw *pageWriter) bodyKind(status int, hdr http.Header, essence string) bodyKind {
-	if !pw.mayRewrite || !shownStatus(status) {
+	if !pw.mayRewrite || !shownStatus(status) || downloaded(hdr) {
 		return bodyOther
 	}
 	if enc := pw.encoding(); enc != "" && !canDecode(enc) {
@@ -847,6 +847,16 @@ var (
 	_ http.ResponseWriter = (*pageWriter)(nil)
 	_ io.ReaderFrom       = (*pageWriter)(nil)
 )
+
+// downloaded reports whether browsers save the answer as a file rather
+// than show it (Content-Disposition: attachment): a report saved as HTML
+// stays as the site made it.
+// (Browsers download other types too; only this one is sure not to be
+// shown.)
+func downloaded(hdr http.Header) bool {
+	typ, _, _ := strings.Cut(hdr.Get("Content-Disposition"), ";")
+	return strings.EqualFold(strings.TrimSpace(typ), "attachment")
+}
 
 // xmlDocument reports whether a MIME essence is SVG's or one of XML's,
 // which browsers render as a document (and then fetch what it names), but
