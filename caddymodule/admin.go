@@ -42,6 +42,7 @@ func init() {
 //	GET  /consent/keys?store=
 //	GET  /consent/dashboard?since=&until=&site=&store=
 //	GET  /consent/scan?site=&store=
+//	GET  /consent/backup?store=  (an embedded store's file, consistent while in use)
 //
 // Times are RFC 3339 or YYYY-MM-DD (UTC); a date given as until includes
 // that whole day. Caddy loads admin.api modules by itself: there is nothing
@@ -93,6 +94,7 @@ var adminRoutes = map[string]adminRoute{
 	"keys":        {http.MethodGet, []string{"store"}, (*AdminAPI).serveKeys},
 	"dashboard":   {http.MethodGet, []string{"since", "until", "site", "store"}, (*AdminAPI).serveDashboard},
 	"scan":        {http.MethodGet, []string{"site", "store"}, (*AdminAPI).serveScan},
+	"backup":      {http.MethodGet, []string{"store"}, (*AdminAPI).serveBackup},
 }
 
 // serve dispatches a request under /consent/.
@@ -125,6 +127,35 @@ type auditStore struct {
 	name  string // as configured, password hidden
 	store store.Store
 	sinks []*proofSink
+}
+
+// noteCutShort adds to a report that the store ends at seq end, before seq written,
+// which this gateway stored: the walk cannot see that, as nothing after the
+// end names the missing records.
+func noteCutShort(rep *proof.Report, end, written uint64) {
+	if rep.Counts == nil {
+		rep.Counts = map[proof.ProblemKind]int{}
+	}
+	rep.Counts[proof.Truncated]++
+	p := proof.Problem{Kind: proof.Truncated, Seq: end + 1, Detail: fmt.Sprintf(
+		"seq %d..%d missing: this gateway stored them (its chain head names seq %d), but the store ends at seq %d (an older copy of it restored, or a store that lost data?)",
+		end+1, written, written, end)}
+	// Problems are in kind order; of the kinds, only bad checkpoints come after.
+	i := slices.IndexFunc(rep.Problems, func(q proof.Problem) bool { return q.Kind == proof.BadCheckpoint })
+	if i < 0 {
+		i = len(rep.Problems)
+	}
+	rep.Problems = slices.Insert(rep.Problems, i, p)
+}
+
+// sinkOf is the sink of this instance that writes chain, if any.
+func (as *auditStore) sinkOf(chain string) *proofSink {
+	for _, s := range as.sinks {
+		if s.chainID == chain {
+			return s
+		}
+	}
+	return nil
 }
 
 // retention is the proof retention the store enforces (the shortest its
@@ -228,9 +259,21 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 		// A chain whose start has expired is anchored by a checkpoint at
 		// least as old as the store's retention.
 		opts := proof.VerifyOptions{Keys: auditKeys(), MinAnchorAge: as.retention()}
+		// Read before the walk, so that proofs stored during it do not count.
+		var written proof.Head
+		if s := as.sinkOf(c); s != nil {
+			written = s.acknowledgedHead(r.Context())
+		}
 		rep, err := store.Verify(r.Context(), as.store, c, opts)
 		if err != nil {
 			return err
+		}
+		end := rep.LastSeq
+		if rep.Anchor != nil { // all expired up to it
+			end = max(end, rep.Anchor.Seq)
+		}
+		if written.Seq > end && rep.Counts[proof.Truncated] == 0 {
+			noteCutShort(&rep, end, written.Seq)
 		}
 		ans.Chains = append(ans.Chains, chainReport{Store: as.name, OK: rep.OK(), Report: rep})
 		ans.OK = ans.OK && rep.OK()
@@ -239,7 +282,7 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 	if err != nil {
 		return err
 	}
-	for _, missing := range lostChains(stores, want, ans.Chains) {
+	for _, missing := range lostChains(r.Context(), stores, want, ans.Chains) {
 		ans.Chains = append(ans.Chains, missing)
 		ans.OK = false
 	}
@@ -262,13 +305,16 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 // spooled proofs replayed) that the store does not list: a Redis that lost
 // its data, or its list of chains, would otherwise verify as having nothing
 // recorded.
-func lostChains(stores []*auditStore, want string, found []chainReport) []chainReport {
+func lostChains(ctx context.Context, stores []*auditStore, want string, found []chainReport) []chainReport {
 	var out []chainReport
 	for _, as := range stores {
 		for _, s := range as.sinks {
-			head := s.durableHead()
-			if head.Seq == 0 || want != "" && s.chainID != want || !s.opened.Load() || s.spool.Pending() > 0 ||
+			if want != "" && s.chainID != want ||
 				slices.ContainsFunc(found, func(c chainReport) bool { return c.Store == as.name && c.Chain == s.chainID }) {
+				continue
+			}
+			head := s.acknowledgedHead(ctx)
+			if head.Seq == 0 {
 				continue
 			}
 			out = append(out, chainReport{Store: as.name, Report: proof.Report{

@@ -212,7 +212,16 @@ func (s *proofSink) openStores() error {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}
-		s.store, err = bolt.Open(path, bolt.Options{Options: opts})
+		began := time.Now()
+		if s.store, err = bolt.Open(path, bolt.Options{Options: opts}); err == nil {
+			// A large file from an earlier version is read whole once:
+			// the time says why a start took long.
+			var size int64
+			if fi, err := os.Stat(path); err == nil {
+				size = fi.Size()
+			}
+			s.logger.Info("proof store opened", zap.String("file", path), zap.Int64("bytes", size), zap.Duration("duration", time.Since(began)))
+		}
 	default:
 		redisClientLog.Do(func() { // to the log of whichever configuration runs then
 			redis.LogClientTo(func(msg string) { caddy.Log().Named("http.handlers.consent.redis").Warn(msg) })
@@ -246,7 +255,10 @@ func (s *proofSink) openStores() error {
 	}
 	s.spool = sp
 	s.resil = store.NewResilient(s.store, sp, store.ResilientOptions{
-		Logger: slog.New(zapslog.NewHandler(s.logger.Core())),
+		// The sink's logger name, chain and store, which a zap core alone
+		// does not carry.
+		Logger: slog.New(zapslog.NewHandler(s.logger.Core(), zapslog.WithName(s.logger.Name()))).
+			With("chain", s.chainID, "store", redactURL(s.name)),
 	})
 	s.writer = store.NewBatcher(s.resil, 500)
 	go s.maintain(checkpointEvery)
@@ -478,10 +490,17 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	remote, err := s.store.Head(ctx, s.chainID)
-	if err != nil {
+	switch {
+	case err != nil:
 		s.logger.Warn("store unreachable; continuing the chain from the local and spooled head", zap.Error(err), zap.Uint64("seq", head.Seq))
-	} else if remote.Seq > head.Seq {
+	case remote.Seq > head.Seq:
 		head = remote
+	case remote.Seq < local.Seq && s.spool.Pending() == 0:
+		// Nothing spooled fills it: the store lost what it acknowledged.
+		// The chain goes on after the local head, so that verification
+		// names the gap instead of new proofs taking the lost ones' seqs.
+		s.logger.Error("the store holds fewer proofs of this chain than this gateway wrote (an older copy of it restored, or a store that lost data): verification names the missing ones as a gap",
+			zap.Uint64("store_last_seq", remote.Seq), zap.Uint64("written_last_seq", local.Seq), zap.String("head_file", s.headFile))
 	}
 	s.durableMu.Lock()
 	if head.Seq > s.durable.Seq {
@@ -489,6 +508,21 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 	}
 	s.durableMu.Unlock()
 	return head
+}
+
+// acknowledgedHead is the head of what this gateway knows its store holds,
+// with the chain resumed first (after a restart, from the local head file
+// and the store): zero while spooled proofs wait, as those are not in the
+// store yet.
+func (s *proofSink) acknowledgedHead(ctx context.Context) proof.Head {
+	if !s.opened.Load() || s.spool.Pending() > 0 {
+		return proof.Head{}
+	}
+	if err := s.ensureChain(ctx); err != nil {
+		s.logger.Error("resuming the chain to verify it", zap.Error(err))
+		return proof.Head{}
+	}
+	return s.durableHead()
 }
 
 // checkpoint signs the durable head and stores it. The store keeps the

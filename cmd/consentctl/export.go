@@ -120,6 +120,27 @@ func runCheckpoints(e *env, args []string) int {
 	return e.download(c, "/consent/checkpoints", q, *output, "the checkpoints")
 }
 
+func runBackup(e *env, args []string) int {
+	output := e.fs.String("output", "", "the file to write (- for standard output, when it is not a terminal)")
+	e.fs.StringVar(output, "o", "", "short for --output")
+	_, c, code, ok := e.connect(args, 0)
+	if !ok {
+		return code
+	}
+	if *output == "" || *output == "-" && isTerminal(e.stdout) {
+		return e.fail(&callError{exitUsage, "backup: give the file to write with --output FILE"})
+	}
+	if code := e.download(c, "/consent/backup", e.query(nil), *output, "the backup"); code != exitOK {
+		return code
+	}
+	if *output != "-" {
+		if fi, err := os.Stat(*output); err == nil {
+			fmt.Fprintf(e.stderr, "consentctl: backup written to %s (%s); restore it with the gateway stopped\n", *output, byteSize(fi.Size()))
+		}
+	}
+	return exitOK
+}
+
 // download saves what the admin API answers at path to output (standard
 // output when empty), never leaving a partial file behind.
 func (e *env) download(c *client, path string, q url.Values, output, what string) int {

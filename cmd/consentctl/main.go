@@ -64,6 +64,8 @@ var commands = []command{
 		"print the Ed25519 public keys that verify checkpoints (key id, hex key); compare them with the operator's copy", runKeys},
 	{"dashboard", "[--since T] [--until T] [--site HOST] [--output FILE]",
 		"save the HTML dashboard (charts per day and purpose) to open in a browser", runDashboard},
+	{"backup", "--output FILE",
+		"save a consistent copy of the embedded proof store while the gateway runs (a plain copy of the file in use can lose whole chains)", runBackup},
 	{"scan", "[--site HOST] [--prefix /.consent/] [PAGE-URL...]",
 		"list third parties pages loaded that the policy does not cover; with URLs, fetch each through the gateway and list what it loads before and after consent", runScan},
 }

@@ -176,6 +176,11 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		t.Errorf("CSV of gw-a through B: exit %d %s\n%s", code, stderr, stdout)
 	}
 
+	// Redis keeps its own backups: the gateway's backup says so.
+	if code, _, stderr := ctl(t, "backup", "--address", b.admin, "--output", filepath.Join(t.TempDir(), "b.db")); code != exitUsage || !strings.Contains(stderr, "server's own tools") {
+		t.Errorf("backup of a Redis store: exit %d %s; want a usage error pointing to Redis's own backups", code, stderr)
+	}
+
 	// Checkpoint A's chain through A, then verify everything through B.
 	if code, stdout, _ := ctl(t, "checkpoint", "--address", a.admin); code != 0 || !strings.Contains(stdout, "chain gw-a") {
 		t.Errorf("checkpoint through A: exit %d %s", code, stdout)

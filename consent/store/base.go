@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/consentgate/consentgate/consent/proof"
@@ -32,6 +33,14 @@ func New(e Engine, opts Options) Store {
 		opts.Batch = 512
 	}
 	return &base{e: e, opts: opts}
+}
+
+// Snapshot writes a copy of the store, if its engine can make one.
+func (s *base) Snapshot(ctx context.Context, size func(int64) error, w io.Writer) (int64, error) {
+	if sn, ok := s.e.(Snapshotter); ok {
+		return sn.Snapshot(ctx, size, w)
+	}
+	return 0, ErrNoSnapshot
 }
 
 func (s *base) Append(ctx context.Context, recs []proof.Record) error {

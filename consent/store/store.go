@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/consentgate/consentgate/consent/proof"
@@ -52,6 +53,19 @@ type Store interface {
 	Expire(ctx context.Context, now time.Time) (int, error)
 	// Close releases the store.
 	Close() error
+}
+
+// ErrNoSnapshot is what Snapshot returns for a store that has no copy of
+// its own to give (Redis: use Redis's own backups).
+var ErrNoSnapshot = errors.New("this store cannot write a copy of itself; back it up with its server's own tools")
+
+// Snapshotter is a store that writes a consistent copy of itself while in
+// use (bolt: its file as one read transaction sees it; a plain copy of a
+// file being written can mix pages of different moments). size is called
+// with the copy's length before it is written; an error from it ends the
+// snapshot there (an answer to HEAD).
+type Snapshotter interface {
+	Snapshot(ctx context.Context, size func(int64) error, w io.Writer) (int64, error)
 }
 
 // Claimer is a store that several gateways share (Redis). It records which

@@ -48,6 +48,34 @@ func BenchmarkAppend(b *testing.B, s store.Store, batch int) {
 // record as server-us/record, read around each append (so it counts what
 // answering those two reads costs the server, the same for every build);
 // it reports records/s either way.
+// visitorRecord seals the n-th new visitor's first choice, its consent id
+// scattered like the random ids of real visitors, not in index order.
+func visitorRecord(b *testing.B, c *proof.Chain, n int) proof.Record {
+	d := decision(n, "bench.example")
+	d.ConsentID = fmt.Sprintf("%016x", uint64(n)*0x9e3779b97f4a7c15)
+	r, err := c.Seal(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// FillVisitors appends n proofs of new visitors in batches of 8, to give a
+// benchmark a store of some size.
+func FillVisitors(b *testing.B, s store.Store, n int) {
+	ctx := context.Background()
+	c := newKeys(b).chain(b, "gw-fill", proof.Head{}, nil)
+	recs := make([]proof.Record, 0, 8)
+	for i := range n {
+		if recs = append(recs, visitorRecord(b, c, i)); len(recs) == cap(recs) || i == n-1 {
+			if err := s.Append(ctx, recs); err != nil {
+				b.Fatal(err)
+			}
+			recs = recs[:0]
+		}
+	}
+}
+
 func BenchmarkAppendVisitors(b *testing.B, s store.Store, batch int, serverCPU func() time.Duration) {
 	ctx := context.Background()
 	c := newKeys(b).chain(b, "gw-bench", proof.Head{}, nil)
@@ -70,13 +98,7 @@ func BenchmarkAppendVisitors(b *testing.B, s store.Store, batch int, serverCPU f
 		recs = recs[:0]
 	}
 	for b.Loop() {
-		d := decision(n, "bench.example")
-		// Scattered like the random ids of real visitors, not in index order.
-		d.ConsentID = fmt.Sprintf("%016x", uint64(n)*0x9e3779b97f4a7c15)
-		r, err := c.Seal(d)
-		if err != nil {
-			b.Fatal(err)
-		}
+		r := visitorRecord(b, c, n)
 		n++
 		if recs = append(recs, r); len(recs) == batch {
 			flush()
