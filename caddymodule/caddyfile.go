@@ -2,8 +2,10 @@ package caddymodule
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -238,6 +240,9 @@ func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
 		return err
 	}
 	dur, err := caddy.ParseDuration(s)
+	if err != nil && tooLong(s) {
+		return d.Errf("duration %q is too long: at most 106751d (292 years)", s)
+	}
 	if err != nil {
 		return d.Errf("bad duration %q: %v (use h or d, such as 180d; w, mo and y are for the cookie lifetimes the banner shows)", s, err)
 	}
@@ -575,3 +580,15 @@ func parseMatch(d *caddyfile.Dispenser, r *catalog.Rules) error {
 
 // Interface guard.
 var _ caddyfile.Unmarshaler = (*Handler)(nil)
+
+// tooLong reports whether a duration that did not parse is a number and a
+// unit that overflows time.Duration (292 years), which ParseDuration calls
+// invalid.
+func tooLong(s string) bool {
+	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second} {
+		if n, err := strconv.ParseFloat(strings.TrimSuffix(s, suffix), 64); err == nil && strings.HasSuffix(s, suffix) {
+			return n*float64(unit) > math.MaxInt64
+		}
+	}
+	return false
+}

@@ -73,3 +73,24 @@ func TestChainClaimIsKeptAndAnotherWriterIsPointedOut(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreFileSpelledAnotherWay: a reload that names the open bolt file
+// by another path (with "./", through a symlink) goes on with the open
+// store, rather than waiting for the file's lock and failing as if another
+// process held it.
+func TestStoreFileSpelledAnotherWay(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	site, admin, _ := auditGatewayAt(t, filepath.Join(dir, "proofs.db"), "spelling-test")
+	auditPost(t, newClient(t), site, `{"all":true}`)
+	for _, other := range []string{dir + "/./proofs.db", filepath.Join(link, "proofs.db")} {
+		site, admin, _ = auditGatewayAt(t, other, "spelling-test") // the reload fails the test if it fails
+		auditPost(t, newClient(t), site, `{"all":true}`)
+	}
+	if recs := exportJSONL(t, admin, "chain=spelling-test"); len(recs) != 3 {
+		t.Errorf("%d records in the chain, want the 3 posted through the three spellings", len(recs))
+	}
+}

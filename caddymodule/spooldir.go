@@ -36,8 +36,14 @@ func fileStem(chainID, identity string) string {
 // timeout keeps the sink's spool and head file (versions up to 2067377
 // named them by the whole URL: adoptURLNamedFiles).
 func storeIdentity(storeName string) (string, error) {
-	if strings.HasPrefix(storeName, "bolt://") {
-		return storeName, nil
+	if path, ok := strings.CutPrefix(storeName, "bolt://"); ok {
+		// One file however it is spelled: a reload naming the open file
+		// by another path must not be refused as a second process.
+		path = filepath.Clean(path)
+		if real, err := filepath.EvalSymlinks(path); err == nil {
+			path = real
+		}
+		return "bolt://" + path, nil
 	}
 	return redis.Identity(storeName)
 }
