@@ -194,13 +194,25 @@ func BenchmarkServe(b *testing.B) {
 	}
 	tracker := []byte(corpusPage(b, "readability__breitbart.html"))
 	for _, page := range []struct {
-		name string
-		body []byte
-	}{{"go_spec", spec}, {"tracker_heavy", tracker}} {
+		name    string
+		body    []byte
+		flushed bool // of unknown length, in 2 KiB reads each flushed, as reverse_proxy passes a chunked upstream's
+	}{{"go_spec", spec, false}, {"tracker_heavy", tracker, false}, {"small_flushed", spec[:8<<10], true}} {
 		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Content-Length", strconv.Itoa(len(page.body)))
 			w.Header().Set("ETag", `"bench-1"`)
+			if page.flushed {
+				for off := 0; off < len(page.body); off += 2 << 10 {
+					if _, err := w.Write(page.body[off:min(off+2<<10, len(page.body))]); err != nil {
+						return err
+					}
+					if err := http.NewResponseController(w).Flush(); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(page.body)))
 			for off := 0; off < len(page.body); off += 32 << 10 {
 				if _, err := w.Write(page.body[off:min(off+32<<10, len(page.body))]); err != nil {
 					return err

@@ -47,7 +47,6 @@ func TestProxyReadsContentTypeAsBrowsersDo(t *testing.T) {
 		"none-empty-body":      {body: ""},
 		"empty-nosniff":        {types: []string{""}, nosniff: true, body: small},
 		"html-attachment":      {types: []string{"text/html"}, download: true, body: small},
-		"untyped-attachment":   {download: true, body: small},
 	}
 	mux := http.NewServeMux()
 	for name, c := range cases {

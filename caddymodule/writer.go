@@ -82,6 +82,7 @@ type pageWriter struct {
 	hit        cacheHit        // the page cache's answer (pagecache.go), if any
 	rec        *pageRecorder   // the page being recorded for the cache, if any
 	held       *heldFlush      // a flush the grace held back, if any
+	spare      *heldFlush      // a cancelled one whose timer will not fire: the next hold reuses it
 	heldErr    error           // what a held flush met when its timer did it
 }
 
@@ -478,6 +479,17 @@ type heldFlush struct {
 }
 
 func (pw *pageWriter) holdFlush(wait time.Duration) {
+	// reverse_proxy flushes after every read of a page of unknown length:
+	// one timer serves them all.
+	if hf := pw.spare; hf != nil {
+		pw.spare = nil
+		hf.mu.Lock()
+		hf.stopped = false
+		hf.timer.Reset(wait)
+		hf.mu.Unlock()
+		pw.held = hf
+		return
+	}
 	hf := &heldFlush{pw: pw}
 	hf.mu.Lock() // the timer cannot run before it is stored
 	hf.timer = time.AfterFunc(wait, hf.fire)
@@ -510,7 +522,9 @@ func (pw *pageWriter) cancelHeld() error {
 	if hf := pw.held; hf != nil {
 		hf.mu.Lock()
 		hf.stopped = true
-		hf.timer.Stop()
+		if hf.timer.Stop() { // its function will not run for this hold
+			pw.spare = hf
+		}
 		pw.heldErr = hf.err
 		hf.mu.Unlock()
 		pw.held = nil
