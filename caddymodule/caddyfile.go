@@ -585,10 +585,26 @@ var _ caddyfile.Unmarshaler = (*Handler)(nil)
 // unit that overflows time.Duration (292 years), which ParseDuration calls
 // invalid.
 func tooLong(s string) bool {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second} {
-		if n, err := strconv.ParseFloat(strings.TrimSuffix(s, suffix), 64); err == nil && strings.HasSuffix(s, suffix) {
-			return n*float64(unit) > math.MaxInt64
-		}
+	if len(s) < 2 {
+		return false
 	}
-	return false
+	var unit time.Duration
+	switch s[len(s)-1] {
+	case 'd':
+		unit = 24 * time.Hour
+	case 'h':
+		unit = time.Hour
+	case 'm':
+		unit = time.Minute
+	case 's':
+		unit = time.Second
+	default:
+		return false
+	}
+	digits := s[:len(s)-1]
+	if strings.Trim(digits, "0123456789.") != "" || strings.Count(digits, ".") > 1 {
+		return false // not a plain number ("infd", "0x1p9d")
+	}
+	n, err := strconv.ParseFloat(digits, 64)
+	return err == nil && n*float64(unit) > math.MaxInt64
 }

@@ -57,6 +57,9 @@ type decoder struct {
 	dst  flushWriter
 	in   int64
 	out  int64
+	// fresh: bytes were written since the last Flush, which waits for them
+	// to be decoded.
+	fresh bool
 }
 
 type flushWriter interface {
@@ -206,6 +209,7 @@ func decodedPrefix(encoding string, held []byte, n int) (prefix []byte) {
 func (d *decoder) Write(p []byte) (int, error) {
 	d.mu.Lock()
 	d.in += int64(len(p))
+	d.fresh = d.fresh || len(p) > 0
 	d.mu.Unlock()
 	return d.pw.Write(p)
 }
@@ -220,7 +224,13 @@ func (d *decoder) Flush(downstream func() error) error {
 	// decompressor asks for more, so by then what the earlier bytes decode
 	// to has been written, and this flush sends it rather than the next
 	// one. An upstream's flush thus waits for the decoder to catch up.
-	d.pw.Write(nil) // (a body that stopped decoding says so at Close)
+	d.mu.Lock()
+	fresh := d.fresh
+	d.fresh = false
+	d.mu.Unlock()
+	if fresh { // (empty reads in a row would make a bufio.Reader give up)
+		d.pw.Write(nil) // (a body that stopped decoding says so at Close)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.dst.Flush(); err != nil {

@@ -13,7 +13,8 @@ type destination uint8
 const (
 	destAny      destination = iota // a client that does not say: may be a page
 	destDocument                    // a navigation or a frame: shown as a page if it is one
-	destFetch                       // fetch() or XHR: a script reads it, and may put its markup into the page
+	destFragment                    // htmx, jQuery: a script puts the answer into a page that has the banner
+	destFetch                       // fetch() or XHR that says no more: a whole page or not, as its body tells
 	destStyle                       // a style sheet
 	destRules                       // a speculation rules file a page's Speculation-Rules header names
 	destMedia                       // an image, a script, a font…: never shown as a page nor read as a sheet
@@ -35,14 +36,17 @@ func destinationOf(r *http.Request) destination {
 		return destMedia
 	case "empty":
 		// A script that asks for HTML as such wants a whole page (Turbo
-		// Drive swaps the page for it); otherwise it reads data or a
-		// fragment.
-		if scriptFragment(r) || !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		// Drive swaps the page for it); otherwise it may read data, a
+		// fragment or a whole page (a service worker's app shell).
+		if scriptFragment(r) {
+			return destFragment
+		}
+		if !strings.Contains(r.Header.Get("Accept"), "text/html") {
 			return destFetch
 		}
 	}
 	if scriptFragment(r) { // without Sec-Fetch-Dest (plain HTTP)
-		return destFetch
+		return destFragment
 	}
 	accept := r.Header.Get("Accept")
 	switch {
@@ -55,6 +59,10 @@ func destinationOf(r *http.Request) destination {
 	}
 	return destAny
 }
+
+// navigable reports whether the browser itself handles the answer (a
+// download is saved), not a script that may put it into a page.
+func (d destination) navigable() bool { return d == destDocument || d == destAny }
 
 // scriptFragment reports whether the request says that a script will put
 // the answer into a page: htmx (not for a boosted link, whose answer is a

@@ -15,13 +15,15 @@ import (
 // that its server labels as HTML (PHP's default type on a JSON answer).
 // Its trackers still wait for consent, but nothing is added to it: a JSON
 // answer stays the same bytes, and a fragment does not bring a second shim,
-// banner and form into the page. Navigations and script requests for a
-// whole page (Turbo Drive, htmx's boosted links) keep the banner. The two
-// forms of one URL have different ETags, so a browser revalidating one
-// never gets the other confirmed.
+// banner and form into the page. Navigations, script requests for a whole
+// page (Turbo Drive, htmx's boosted links) and a whole page that a plain
+// fetch() reads (a service worker caching its app shell) keep the banner.
+// A fragment's form of a URL (htmx, jQuery) has its own ETag and Vary, so a
+// browser revalidating one form never gets the other confirmed.
 func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 	const fragment = `<tr><td>Order 42</td><td><img src="https://www.facebook.com/tr?id=1&ev=Purchase"></td></tr>`
 	const data = `{"items":[1,2],"note":"<b>bold</b>"}`
+	const shell = "<!-- app shell -->\n<!DOCTYPE html><html><head><title>App</title></head><body><div id=app></div></body></html>"
 	up := serveUpstream(t, map[string]http.HandlerFunc{
 		"/rows": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -35,6 +37,10 @@ func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 		"/api.php": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 			io.WriteString(w, data)
+		},
+		"/app": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, shell)
 		},
 	})
 	port := freePort(t)
@@ -75,22 +81,35 @@ func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 		"navigation":        {"Sec-Fetch-Dest", "document", "Sec-Fetch-Mode", "navigate", "Accept", "text/html,application/xhtml+xml,*/*;q=0.8"},
 		"plain http":        {"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"},
 		"Turbo Drive":       {"Sec-Fetch-Dest", "empty", "Accept", "text/vnd.turbo-stream.html, text/html, application/xhtml+xml"},
-		"htmx boosted link": {"Sec-Fetch-Dest", "empty", "HX-Request", "true", "HX-Boosted", "true", "Accept", "text/html"},
+		"htmx boosted link": {"Sec-Fetch-Dest", "empty", "HX-Request", "true", "HX-Boosted", "true", "Accept", "*/*"},
 	}
 	for name, headers := range pages {
-		_, body := fetchAs("/rows", headers...)
+		_, body := fetchAs("/app", headers...)
 		if !banner(body) {
 			t.Errorf("%s: a whole page's request got no banner:\n%s", name, body)
 		}
 	}
+	if _, body := fetchAs("/rows", pages["navigation"]...); !banner(body) {
+		t.Errorf("a navigation to the fragment's URL got no banner:\n%s", body)
+	}
+	for _, name := range []string{"fetch()", "axios"} { // a whole page a script reads: a service worker's app shell
+		if _, body := fetchAs("/app", scripts[name]...); !banner(body) {
+			t.Errorf("%s of a whole page: no banner:\n%s", name, body)
+		}
+	}
 
 	// Revalidation: each form confirms only itself.
-	nav, fetched := pages["navigation"], scripts["fetch()"]
+	nav, fetched := pages["navigation"], scripts["htmx over https"]
 	navResp, _ := fetchAs("/rows", nav...)
 	fetchResp, _ := fetchAs("/rows", fetched...)
 	navTag, fetchTag := navResp.Header.Get("Etag"), fetchResp.Header.Get("Etag")
 	if navTag == "" || fetchTag == "" || navTag == fetchTag {
-		t.Fatalf("ETags: navigation %q, fetch %q: want two different ones", navTag, fetchTag)
+		t.Fatalf("ETags: navigation %q, fragment %q: want two different ones", navTag, fetchTag)
+	}
+	for _, resp := range []*http.Response{navResp, fetchResp} {
+		if vary := strings.Join(resp.Header.Values("Vary"), ","); !strings.Contains(vary, "HX-Request") || !strings.Contains(vary, "X-Requested-With") {
+			t.Errorf("Vary %q: a cache would not tell the fragment from the page", vary)
+		}
 	}
 	for _, c := range []struct {
 		name    string
@@ -101,7 +120,7 @@ func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 		{"the page's own tag", nav, navTag, http.StatusNotModified},
 		{"the fragment's own tag", fetched, fetchTag, http.StatusNotModified},
 		{"the fragment's tag on a navigation", nav, fetchTag, http.StatusOK},
-		{"the page's tag on a fetch", fetched, navTag, http.StatusOK},
+		{"the page's tag on a fragment's request", fetched, navTag, http.StatusOK},
 	} {
 		resp, body := fetchAs("/rows", append(append([]string{}, c.headers...), "If-None-Match", c.tag)...)
 		if resp.StatusCode != c.want {

@@ -515,14 +515,20 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 // and the store): zero while spooled proofs wait, as those are not in the
 // store yet.
 func (s *proofSink) acknowledgedHead(ctx context.Context) proof.Head {
-	if !s.opened.Load() || s.spool.Pending() > 0 {
+	if !s.opened.Load() {
 		return proof.Head{}
 	}
 	if err := s.ensureChain(ctx); err != nil {
 		s.logger.Error("resuming the chain to verify it", zap.Error(err))
 		return proof.Head{}
 	}
-	return s.durableHead()
+	// The head first: a proof spooled after it is read is not in it, and
+	// one spooled before is still pending when the spool is asked.
+	head := s.durableHead()
+	if s.spool.Pending() > 0 {
+		return proof.Head{}
+	}
+	return head
 }
 
 // checkpoint signs the durable head and stores it. The store keeps the

@@ -60,6 +60,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		pw.ownTag = ours
 		defer restore()
 	}
+	// Runs before the deferred restores of the request's headers above: a
+	// held flush's timer must be done before anything changes the request
+	// (after a panic in next, too).
+	defer pw.cancelHeld()
 	if err := next.ServeHTTP(pw, r); err != nil {
 		pw.abort()
 		// The error routes (handle_errors) answer instead: a consent

@@ -39,13 +39,25 @@ func storeIdentity(storeName string) (string, error) {
 	if path, ok := strings.CutPrefix(storeName, "bolt://"); ok {
 		// One file however it is spelled: a reload naming the open file
 		// by another path must not be refused as a second process.
-		path = filepath.Clean(path)
-		if real, err := filepath.EvalSymlinks(path); err == nil {
-			path = real
-		}
-		return "bolt://" + path, nil
+		return "bolt://" + resolvedPath(path), nil
 	}
 	return redis.Identity(storeName)
+}
+
+// resolvedPath is path cleaned and with symbolic links resolved as far as
+// it exists, so that it names the file the same before and after the file
+// (or its folder) is created.
+func resolvedPath(path string) string {
+	path = filepath.Clean(path)
+	for dir := path; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			rest, _ := filepath.Rel(dir, path)
+			return filepath.Join(real, rest)
+		}
+		if dir == filepath.Dir(dir) {
+			return path
+		}
+	}
 }
 
 // adoptURLNamedFiles renames the sink's spool and head file from the

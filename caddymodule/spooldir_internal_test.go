@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"go.uber.org/zap"
@@ -179,5 +180,29 @@ func TestURLNamedFilesGoToTheStoresIdentity(t *testing.T) {
 	s.noteOtherSpools()
 	if n := logs.FilterMessageSnippet("another store's spool of this chain holds proofs").Len(); n != 1 {
 		t.Errorf("the other spool with a proof waiting was logged %d times, want once", n)
+	}
+}
+
+// TestResolvedPathBeforeTheFileExists: a store file named through a
+// symbolic link resolves to the same path before the file or its folder
+// exists as after, so a reload after the first start shares the open store.
+func TestResolvedPathBeforeTheFileExists(t *testing.T) {
+	real := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(link, "consentgate", "./proofs.db")
+	before := resolvedPath(path)
+	if err := os.MkdirAll(filepath.Join(real, "consentgate"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "consentgate", "proofs.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	after := resolvedPath(path)
+	realReal, _ := filepath.EvalSymlinks(real)
+	if before != after || after != filepath.Join(realReal, "consentgate", "proofs.db") {
+		t.Errorf("before the file existed %q, after %q; want both %q", before, after, filepath.Join(realReal, "consentgate", "proofs.db"))
 	}
 }

@@ -157,15 +157,10 @@ func (g *charsetGate) pass(p []byte) (int, error) {
 	return g.dst.Write(p)
 }
 
-// Flush sends on what is held, unless it may still become a BOM: a
-// browser can show nothing of those bytes alone, and deciding on them
+// Flush leaves held bytes held: Write holds only bytes that may still
+// become a BOM, of which a browser can show nothing, and deciding on them
 // could take a UTF-16 page for UTF-8.
 func (g *charsetGate) Flush() error {
-	if _, _, known := sniffBOM(g.head[:g.n]); g.n > 0 && known {
-		if err := g.decideHeld(); err != nil {
-			return err
-		}
-	}
 	return g.dst.Flush()
 }
 

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math/bits"
@@ -84,6 +85,9 @@ type pageWriter struct {
 	held       *heldFlush      // a flush the grace held back, if any
 	spare      *heldFlush      // a cancelled one whose timer will not fire: the next hold reuses it
 	heldErr    error           // what a held flush met when its timer did it
+	bare       bool            // a fetch() answer whose beginning is no whole page: nothing injected
+	returnTo   string          // the page the no-JavaScript form returns to
+	origin     string          // the site's origin, for the no-JavaScript form
 }
 
 var pageWriterPool = sync.Pool{New: func() any { return new(pageWriter) }}
@@ -96,7 +100,7 @@ var (
 func (h *Handler) newPageWriter(w http.ResponseWriter, r *http.Request, v visit) *pageWriter {
 	pw := pageWriterPool.Get().(*pageWriter)
 	dest := destinationOf(r)
-	if dest == destFetch {
+	if dest == destFragment {
 		// Its form of a page holds no banner: a browser that revalidates
 		// one form must not be told that it is the other.
 		v.etagSuffix += "-f"
@@ -190,11 +194,20 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 	case bodyXMLDoc: // nothing injected: its CSP stays as it is
 		markPerVisitor(hdr, pw.visit.etagSuffix)
 	default:
-		if pw.dest != destFetch { // a fragment gets nothing injected
+		if pw.dest != destFragment { // a fragment gets nothing injected
 			pw.nonce = pw.h.adaptCSP(hdr, pw.req, pw.visit.decision)
+		}
+		if pw.h.policy.AsksAnything() {
+			// For the no-JavaScript form, read here: a held flush's timer
+			// may make the form, and must not read the request.
+			pw.returnTo, pw.origin = askedURL(pw.req).RequestURI(), originOf(pw.req)
 		}
 		pw.filterSpeculationRules(hdr) // a page's: a browser reads it on no other answer
 		markPerVisitor(hdr, pw.visit.etagSuffix)
+		// A fragment's form must not come back from the cache as the
+		// page (htmx puts its URL into the history).
+		addVary(hdr, "HX-Request")
+		addVary(hdr, "X-Requested-With")
 	}
 	if pw.label = labelOrder(charsetLabel(hdr.Values("Content-Type"))); pw.label != notUTF16 {
 		essence, _ := lastMIMEType(hdr.Values("Content-Type"))
@@ -234,7 +247,7 @@ const (
 // read it as data. essence is the type mimeEssence reads from hdr (only
 // a GET's or POST's answer with a page's status needs it).
 func (pw *pageWriter) bodyKind(status int, hdr http.Header, essence string) bodyKind {
-	if !pw.mayRewrite || !shownStatus(status) || downloaded(hdr) {
+	if !pw.mayRewrite || !shownStatus(status) || pw.dest.navigable() && downloaded(hdr) {
 		return bodyOther
 	}
 	if enc := pw.encoding(); enc != "" && !canDecode(enc) {
@@ -425,7 +438,9 @@ func (pw *pageWriter) FlushError() error {
 	}
 	if pw.state == stateSniff || pw.state == stateBuffer {
 		if wait := flushGrace - time.Since(pw.bufSince); wait > 0 {
-			pw.holdFlush(wait)
+			if len(pw.buf) > 0 { // (reverse_proxy flushes the headers alone first)
+				pw.holdFlush(wait)
+			}
 			return nil
 		}
 	}
@@ -491,9 +506,7 @@ func (pw *pageWriter) holdFlush(wait time.Duration) {
 		return
 	}
 	hf := &heldFlush{pw: pw}
-	hf.mu.Lock() // the timer cannot run before it is stored
-	hf.timer = time.AfterFunc(wait, hf.fire)
-	hf.mu.Unlock()
+	hf.timer = time.AfterFunc(wait, hf.fire) // (fire does not read the timer)
 	pw.held = hf
 }
 
@@ -516,8 +529,9 @@ func (hf *heldFlush) fire() {
 }
 
 // cancelHeld stops a held flush, or waits for its timer's flush to end, and
-// returns the error a timer's flush met, then and from then on. Only the
-// handler's goroutine calls it.
+// returns the error a timer's flush met, then and from then on. The
+// handler's goroutine calls it, or reverse_proxy's own flush timer
+// (flush_interval above 0), whose lock keeps its flushes and writes apart.
 func (pw *pageWriter) cancelHeld() error {
 	if hf := pw.held; hf != nil {
 		hf.mu.Lock()
@@ -558,7 +572,7 @@ func (pw *pageWriter) options() rewrite.Options {
 		return rewrite.Options{Judge: h.judge(v.decision), Placeholder: h.placeholder(v.lang), OnURL: pw.noteThirdParty, XML: true}
 	}
 	judge := markupJudge{h.judge(v.decision), h.policy, h.markup, pw.req.URL.Path}
-	if pw.dest == destFetch {
+	if pw.dest == destFragment || pw.bare {
 		// HTML a script fetched goes into a page that has the banner (htmx,
 		// jQuery's load()), or is data mislabelled as HTML (JSON from PHP):
 		// its trackers wait, and nothing is added to it.
@@ -573,10 +587,9 @@ func (pw *pageWriter) options() rewrite.Options {
 	hook := len(b)
 	body := hook
 	if form := h.noscriptFor(v.lang, state); form != nil && pw.kind != bodyXHTML { // XHTML has no noscript
-		returnTo := askedURL(pw.req).RequestURI()
-		b = form.Append(b, returnTo)
+		b = form.Append(b, pw.returnTo)
 		body = len(b)
-		b = form.AppendFrom(b, originOf(pw.req), returnTo)
+		b = form.AppendFrom(b, pw.origin, pw.returnTo)
 	}
 	*buf = b
 	pw.hook = buf
@@ -687,10 +700,19 @@ func (pw *pageWriter) rewriteWhole(dst, page []byte) []byte {
 func (pw *pageWriter) toStream() error {
 	buf := pw.buf
 	pw.buf = nil
+	pw.noteBare(buf, false)
 	pw.startStream("")
 	_, err := pw.feed(buf)
 	pw.putBuf(buf)
 	return err
+}
+
+// noteBare decides, for a fetch() that said nothing more, from the page's
+// beginning (when there is one to look at) whether it is a whole page,
+// which gets the banner as any page does (a service worker caching its app
+// shell), or data or a fragment, which get nothing added.
+func (pw *pageWriter) noteBare(head []byte, complete bool) {
+	pw.bare = pw.dest == destFetch && !mayBeDocument(head, complete)
 }
 
 // startStream sends the headers of a page that streams, to be answered from
@@ -753,6 +775,7 @@ func (pw *pageWriter) finish() error {
 		if o := pageOrder(page, pw.label); o != notUTF16 {
 			page = toUTF8(page, o)
 		}
+		pw.noteBare(page, true)
 		out := outPool.Get().(*[]byte)
 		*out = pw.rewriteWhole((*out)[:0], page)
 		pw.header().Set("Content-Length", strconv.Itoa(len(*out)))
@@ -841,7 +864,10 @@ func (pw *pageWriter) putBuf(b []byte) {
 
 // release returns pooled resources once the request is over.
 func (pw *pageWriter) release() {
-	pw.cancelHeld()    // (after a panic in the handler)
+	pw.cancelHeld() // (after a panic in the handler)
+	if pw.dec != nil && pw.state != stateDone {
+		pw.dec.Abort() // (likewise): its goroutine would wait on the pipe for good
+	}
 	if pw.rec != nil { // the response failed: its recording is dropped
 		pw.rec.finish(false, nil, pw.pieces(), 0)
 	}
@@ -861,6 +887,33 @@ var (
 	_ http.ResponseWriter = (*pageWriter)(nil)
 	_ io.ReaderFrom       = (*pageWriter)(nil)
 )
+
+// mayBeDocument reports whether a page begins as a whole document does
+// (after a byte order mark, white space and comments, a doctype or an
+// html, head or body tag), or, unless the page is complete, may still turn
+// out to.
+func mayBeDocument(b []byte, complete bool) bool {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	for {
+		b = bytes.TrimLeft(b, " \t\r\n\f")
+		rest, ok := bytes.CutPrefix(b, []byte("<!--"))
+		if !ok {
+			break
+		}
+		_, after, closed := bytes.Cut(rest, []byte("-->"))
+		if !closed {
+			return !complete
+		}
+		b = after
+	}
+	for _, start := range []string{"<!doctype", "<html", "<head", "<body", "<!--"} { // ("<!-" may be a comment yet)
+		n := min(len(b), len(start))
+		if strings.EqualFold(string(b[:n]), start[:n]) && (n == len(start) || !complete) {
+			return true // (an empty beginning, too, until the page is complete)
+		}
+	}
+	return false
+}
 
 // downloaded reports whether browsers save the answer as a file rather
 // than show it (Content-Disposition: attachment): a report saved as HTML

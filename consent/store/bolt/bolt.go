@@ -20,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -109,7 +111,9 @@ func openEngine(path string, opts Options) (*engine, error) {
 func openFile(path string, o *bbolt.Options) (db *bbolt.DB, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("bolt store %s is damaged (%v); a copy taken while a gateway was writing it? restore one made with consentctl backup, or copied with the gateway stopped", path, p)
+			// bbolt keeps the file open and locked after such a panic:
+			// only a new process can open it again.
+			err = fmt.Errorf("bolt store %s is damaged (%v); a copy taken while a gateway was writing it? restore one made with consentctl backup, or copied with the gateway stopped, then restart the gateway (a reload cannot open it again)", path, p)
 		}
 	}()
 	return bbolt.Open(path, 0o600, o)
@@ -354,18 +358,31 @@ func (e *engine) Checkpoints(_ context.Context, chain string) ([]proof.Checkpoin
 }
 
 // Snapshot writes the file as one read transaction sees it, while appends
-// go on beside it (store.Snapshotter).
+// go on beside it (store.Snapshotter). The copy goes to a file of its own
+// beside the store first, so that the transaction ends at disk speed: held
+// open while a slow client reads, it would keep the file from growing,
+// and every append with it.
 func (e *engine) Snapshot(_ context.Context, size func(int64) error, w io.Writer) (int64, error) {
-	var n int64
-	err := e.db.View(func(tx *bbolt.Tx) error {
+	tmp, err := os.CreateTemp(filepath.Dir(e.db.Path()), ".proofs-backup-*.db")
+	if err != nil {
+		return 0, fmt.Errorf("bolt store backup: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	err = e.db.View(func(tx *bbolt.Tx) error {
 		if err := size(tx.Size()); err != nil {
 			return err
 		}
-		var err error
-		n, err = tx.WriteTo(w)
+		_, err := tx.WriteTo(tmp)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.Copy(w, tmp)
 }
 
 func (e *engine) Close() error { return e.db.Close() }
