@@ -35,8 +35,10 @@ func (pw *pageWriter) filterSetCookies(hdr http.Header) {
 // apart by ETag, and ask before reusing it, since the visitor's choice may
 // have changed since.
 func markPerVisitor(hdr http.Header, etagSuffix string) {
-	addVary(hdr, "Cookie")
-	addVary(hdr, "Accept-Language")
+	// (A fragment's form differs by HX-Request and X-Requested-With: htmx
+	// puts fragment URLs into the history, whence the browser's cache may
+	// answer a navigation.)
+	addVary(hdr, "Cookie", "Accept-Language", "HX-Request", "X-Requested-With")
 	suffixETag(hdr, etagSuffix)
 	cc := strings.ToLower(hdr.Get("Cache-Control"))
 	if !strings.Contains(cc, "no-cache") && !strings.Contains(cc, "no-store") {
@@ -59,17 +61,35 @@ func markSheetPerVisitor(hdr http.Header, etagSuffix string) {
 	suffixETag(hdr, etagSuffix)
 }
 
-// addVary adds a field to Vary unless it is already covered.
-func addVary(hdr http.Header, field string) {
-	for _, v := range hdr.Values("Vary") {
-		for _, f := range strings.Split(v, ",") {
-			f = strings.TrimSpace(f)
-			if f == "*" || strings.EqualFold(f, field) {
-				return
+// addVary adds to Vary the fields it does not cover yet, in one line.
+func addVary(hdr http.Header, fields ...string) {
+	missing := make([]string, 0, 4)
+	for _, f := range fields {
+		if !varies(hdr, f) {
+			missing = append(missing, f)
+		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		hdr.Add("Vary", missing[0])
+	default:
+		hdr.Add("Vary", strings.Join(missing, ", "))
+	}
+}
+
+// varies reports whether Vary covers a field (or is "*").
+func varies(hdr http.Header, field string) bool {
+	for _, v := range hdr["Vary"] {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
+			if f = strings.TrimSpace(f); f == "*" || strings.EqualFold(f, field) {
+				return true
 			}
 		}
 	}
-	hdr.Add("Vary", field)
+	return false
 }
 
 // suffixETag marks an upstream ETag with the consent state, so a cache

@@ -204,10 +204,6 @@ func (pw *pageWriter) beginRewrite(hdr http.Header) {
 		}
 		pw.filterSpeculationRules(hdr) // a page's: a browser reads it on no other answer
 		markPerVisitor(hdr, pw.visit.etagSuffix)
-		// A fragment's form must not come back from the cache as the
-		// page (htmx puts its URL into the history).
-		addVary(hdr, "HX-Request")
-		addVary(hdr, "X-Requested-With")
 	}
 	if pw.label = labelOrder(charsetLabel(hdr.Values("Content-Type"))); pw.label != notUTF16 {
 		essence, _ := lastMIMEType(hdr.Values("Content-Type"))
