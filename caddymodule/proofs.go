@@ -693,6 +693,7 @@ func writeJSONFile(path string, v any) error {
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		os.Remove(tmp) // (a full disk leaves it empty)
 		return err
 	}
 	return os.Rename(tmp, path)
