@@ -129,25 +129,6 @@ type auditStore struct {
 	sinks []*proofSink
 }
 
-// noteCutShort adds to a report that the store ends at seq end, before seq written,
-// which this gateway stored: the walk cannot see that, as nothing after the
-// end names the missing records.
-func noteCutShort(rep *proof.Report, end, written uint64) {
-	if rep.Counts == nil {
-		rep.Counts = map[proof.ProblemKind]int{}
-	}
-	rep.Counts[proof.Truncated]++
-	p := proof.Problem{Kind: proof.Truncated, Seq: end + 1, Detail: fmt.Sprintf(
-		"seq %d..%d missing: this gateway stored them (its chain head names seq %d), but the store ends at seq %d (an older copy of it restored, or a store that lost data?)",
-		end+1, written, written, end)}
-	// Problems are in kind order; of the kinds, only bad checkpoints come after.
-	i := slices.IndexFunc(rep.Problems, func(q proof.Problem) bool { return q.Kind == proof.BadCheckpoint })
-	if i < 0 {
-		i = len(rep.Problems)
-	}
-	rep.Problems = slices.Insert(rep.Problems, i, p)
-}
-
 // sinkOf is the sink of this instance that writes chain, if any.
 func (as *auditStore) sinkOf(chain string) *proofSink {
 	for _, s := range as.sinks {
@@ -326,6 +307,25 @@ func lostChains(ctx context.Context, stores []*auditStore, want string, found []
 		}
 	}
 	return out
+}
+
+// noteCutShort adds to a report that the store ends at seq end, before
+// seq written, which this gateway stored: the walk cannot see that, as
+// nothing after the end names the missing records.
+func noteCutShort(rep *proof.Report, end, written uint64) {
+	if rep.Counts == nil {
+		rep.Counts = map[proof.ProblemKind]int{}
+	}
+	rep.Counts[proof.Truncated]++
+	p := proof.Problem{Kind: proof.Truncated, Seq: end + 1, Detail: fmt.Sprintf(
+		"seq %d..%d missing: this gateway stored them (its chain head names seq %d), but the store ends at seq %d (an older copy of it restored, or a store that lost data?)",
+		end+1, written, written, end)}
+	// Problems are in kind order; of the kinds, only bad checkpoints come after.
+	i := slices.IndexFunc(rep.Problems, func(q proof.Problem) bool { return q.Kind == proof.BadCheckpoint })
+	if i < 0 {
+		i = len(rep.Problems)
+	}
+	rep.Problems = slices.Insert(rep.Problems, i, p)
 }
 
 // requireChain is a 404 when a chain is asked for and no store has it, so
