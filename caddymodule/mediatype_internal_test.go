@@ -73,3 +73,35 @@ func TestPageOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestMayBeDocument: what a plain fetch() gets is a whole page (and gets
+// the banner) when it begins as one, after a byte order mark, white space
+// and comments; a beginning cut short may still become one until the page
+// is complete.
+func TestMayBeDocument(t *testing.T) {
+	for _, c := range []struct {
+		head     string
+		complete bool
+		want     bool
+	}{
+		{"<!DOCTYPE html><html>", true, true},
+		{"\ufeff  \n<html lang=en>", true, true},
+		{"<!-- shell -->\n<!-- build 42 -->\n<HEAD><title>x</title>", true, true},
+		{"<body>", true, true},
+		{"<tr><td>1</td></tr>", true, false},
+		{`{"items":[1,2]}`, true, false},
+		{"", true, false},
+		{"   ", true, false},
+		{"<!-- unclosed", true, false},
+		{"<!do", false, true},
+		{"<!-", false, true},
+		{"", false, true},
+		{"<!-- unclosed", false, true},
+		{"<!do", true, false},
+		{"<div>", false, false},
+	} {
+		if got := mayBeDocument([]byte(c.head), c.complete); got != c.want {
+			t.Errorf("mayBeDocument(%q, complete=%v) = %v, want %v", c.head, c.complete, got, c.want)
+		}
+	}
+}
