@@ -500,6 +500,20 @@
     decorateAll();
     if (owed()) open(1);
     else reopen.hidden = !state.decided;
+    new MutationObserver(keep).observe(D.documentElement, { childList: true, subtree: true });
+  }
+  // keep puts the banner back when a single-page navigation (Turbo Drive,
+  // htmx's boosted links) has put a new <body> in place of the one it was
+  // in, as it was or, while a decision is owed, open: without it a visitor
+  // could neither choose nor change or withdraw a choice after one click.
+  function keep() {
+    if (root.isConnected || !D.body) return;
+    var wasOpen = isOpen();
+    D.body.appendChild(root);
+    decorateAll();
+    if (wasOpen) dialog.focus();
+    else if (owed()) open(1);
+    else reopen.hidden = !state.decided;
   }
   if (D.body) start();
   else D.addEventListener("DOMContentLoaded", start);

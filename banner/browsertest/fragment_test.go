@@ -54,3 +54,34 @@ func TestSwappedFragmentsBringNoSecondBanner(t *testing.T) {
 	p.waitBannerGone()
 	p.waitQueries("after Accept all, the swapped-in fragment's pixel and script load in place", "f=301", "f=302")
 }
+
+// softNavigation replaces the page's body as single-page navigations do:
+// Turbo Drive puts a new <body> element in place, htmx's boosted links
+// replace the body's content.
+var softNavigation = map[string]string{
+	"Turbo Drive": `(function () { var b = document.createElement('body'); b.innerHTML = '<main><h1>Page two</h1></main>'; document.documentElement.replaceChild(b, document.body); return true; })()`,
+	"htmx boost":  `(document.body.innerHTML = '<main><h1>Page two</h1></main>', true)`,
+}
+
+// TestBannerSurvivesSoftNavigation: after a single-page navigation that
+// swaps the page's body, an undecided visitor still sees the first layer
+// and can choose there, and a visitor who chose still has the Privacy
+// settings control to change or withdraw it.
+func TestBannerSurvivesSoftNavigation(t *testing.T) {
+	for name, swap := range softNavigation {
+		t.Run(name, func(t *testing.T) {
+			p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Page one</title></head>`+
+				`<body><main><h1>Page one</h1></main></body></html>`)
+			evalJS[bool](p, swap)
+			p.waitFor("the new body is in place", `document.querySelector('h1').textContent === 'Page two'`)
+			p.waitFirstLayer()
+			p.clickFirstLayer("accept_all", "Accept all")
+			p.waitBannerGone()
+			evalJS[bool](p, swap)
+			p.expectReopenControl("after Accept all and another soft navigation")
+			if n := evalJS[float64](p, `document.querySelectorAll('.cg').length`); n != 1 {
+				t.Errorf("the banner is in the page %v times, want once", n)
+			}
+		})
+	}
+}
