@@ -137,8 +137,8 @@ func (g *charsetGate) decide() error {
 	return nil
 }
 
-// decideHeld decides on the bytes held so far and sends them on, when no
-// more come before a flush or the end.
+// decideHeld decides on the bytes held so far and sends them on, at the
+// end of a page shorter than a BOM (a flush leaves them held).
 func (g *charsetGate) decideHeld() error {
 	if g.decided {
 		return nil

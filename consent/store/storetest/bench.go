@@ -41,13 +41,6 @@ func BenchmarkAppend(b *testing.B, s store.Store, batch int) {
 	b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
 }
 
-// BenchmarkAppendVisitors appends batches of batch records, each by a new
-// visitor (consent id), as a gateway taking first choices does, so the
-// consent index grows by one visitor per record. When serverCPU is set (the
-// CPU the store's server has used so far), it reports the server's CPU per
-// record as server-us/record, read around each append (so it counts what
-// answering those two reads costs the server, the same for every build);
-// it reports records/s either way.
 // visitorRecord seals the n-th new visitor's first choice, its consent id
 // scattered like the random ids of real visitors, not in index order.
 func visitorRecord(b *testing.B, c *proof.Chain, n int) proof.Record {
@@ -76,6 +69,13 @@ func FillVisitors(b *testing.B, s store.Store, n int) {
 	}
 }
 
+// BenchmarkAppendVisitors appends batches of batch records, each by a new
+// visitor (consent id), as a gateway taking first choices does, so the
+// consent index grows by one visitor per record. When serverCPU is set (the
+// CPU the store's server has used so far), it reports the server's CPU per
+// record as server-us/record, read around each append (so it counts what
+// answering those two reads costs the server, the same for every build);
+// it reports records/s either way.
 func BenchmarkAppendVisitors(b *testing.B, s store.Store, batch int, serverCPU func() time.Duration) {
 	ctx := context.Background()
 	c := newKeys(b).chain(b, "gw-bench", proof.Head{}, nil)
