@@ -11,7 +11,7 @@ import (
 type destination uint8
 
 const (
-	destAny      destination = iota // a client that does not say: may be a page
+	destAny      destination = iota // a client that does not say (no Accept): may be a page
 	destDocument                    // a navigation or a frame: shown as a page if it is one
 	destFragment                    // htmx, jQuery: a script puts the answer into a page that has the banner
 	destFetch                       // fetch() or XHR that says no more: a whole page or not, as its body tells
@@ -56,6 +56,10 @@ func destinationOf(r *http.Request) destination {
 		return destStyle
 	case strings.HasPrefix(accept, "image/"):
 		return destMedia
+	case accept != "" && r.Header.Get("Sec-Fetch-Dest") == "":
+		// Every browser asks for text/html when it navigates, so on plain
+		// HTTP an Accept without it is a script's fetch() or XHR (or curl).
+		return destFetch
 	}
 	return destAny
 }

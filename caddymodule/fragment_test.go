@@ -18,8 +18,10 @@ import (
 // banner and form into the page. Navigations, script requests for a whole
 // page (Turbo Drive, htmx's boosted links) and a whole page that a plain
 // fetch() reads (a service worker caching its app shell) keep the banner.
-// A fragment's form of a URL (htmx, jQuery) has its own ETag and Vary, so a
-// browser revalidating one form never gets the other confirmed.
+// A fragment's form of a URL (htmx, jQuery) has its own ETag and Vary, and
+// a plain fetch()'s its own ETag, so a browser revalidating one form never
+// gets another confirmed. On plain HTTP, where no Sec-Fetch-Dest is sent,
+// an Accept without text/html tells a script from a navigation.
 func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 	const fragment = `<tr><td>Order 42</td><td><img src="https://www.facebook.com/tr?id=1&ev=Purchase"></td></tr>`
 	const data = `{"items":[1,2],"note":"<b>bold</b>"}`
@@ -62,6 +64,8 @@ func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 		"htmx over http":           {"HX-Request", "true", "Accept", "*/*"},
 		"jQuery load() over http":  {"X-Requested-With", "XMLHttpRequest", "Accept", "text/html, */*; q=0.01"},
 		"jQuery load() over https": {"Sec-Fetch-Dest", "empty", "X-Requested-With", "XMLHttpRequest", "Accept", "text/html, */*; q=0.01"},
+		"fetch() over http":        {"Accept", "*/*"},
+		"axios over http":          {"Accept", "application/json, text/plain, */*"},
 	}
 	for name, headers := range scripts {
 		resp, body := fetchAs("/api.php", headers...)
@@ -92,19 +96,20 @@ func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 	if _, body := fetchAs("/rows", pages["navigation"]...); !banner(body) {
 		t.Errorf("a navigation to the fragment's URL got no banner:\n%s", body)
 	}
-	for _, name := range []string{"fetch()", "axios"} { // a whole page a script reads: a service worker's app shell
+	for _, name := range []string{"fetch()", "axios", "fetch() over http", "axios over http"} { // a whole page a script reads: a service worker's app shell
 		if _, body := fetchAs("/app", scripts[name]...); !banner(body) {
 			t.Errorf("%s of a whole page: no banner:\n%s", name, body)
 		}
 	}
 
 	// Revalidation: each form confirms only itself.
-	nav, fetched := pages["navigation"], scripts["htmx over https"]
+	nav, fetched, plain := pages["navigation"], scripts["htmx over https"], scripts["fetch()"]
 	navResp, _ := fetchAs("/rows", nav...)
 	fetchResp, _ := fetchAs("/rows", fetched...)
-	navTag, fetchTag := navResp.Header.Get("Etag"), fetchResp.Header.Get("Etag")
-	if navTag == "" || fetchTag == "" || navTag == fetchTag {
-		t.Fatalf("ETags: navigation %q, fragment %q: want two different ones", navTag, fetchTag)
+	plainResp, _ := fetchAs("/rows", plain...)
+	navTag, fetchTag, plainTag := navResp.Header.Get("Etag"), fetchResp.Header.Get("Etag"), plainResp.Header.Get("Etag")
+	if navTag == "" || fetchTag == "" || plainTag == "" || navTag == fetchTag || navTag == plainTag || fetchTag == plainTag {
+		t.Fatalf("ETags: navigation %q, fragment %q, fetch() %q: want three different ones", navTag, fetchTag, plainTag)
 	}
 	for _, resp := range []*http.Response{navResp, fetchResp} {
 		if vary := strings.Join(resp.Header.Values("Vary"), ","); !strings.Contains(vary, "HX-Request") || !strings.Contains(vary, "X-Requested-With") {
@@ -121,6 +126,9 @@ func TestFetchedHTMLGetsNoBanner(t *testing.T) {
 		{"the fragment's own tag", fetched, fetchTag, http.StatusNotModified},
 		{"the fragment's tag on a navigation", nav, fetchTag, http.StatusOK},
 		{"the page's tag on a fragment's request", fetched, navTag, http.StatusOK},
+		{"fetch()'s own tag", plain, plainTag, http.StatusNotModified},
+		{"fetch()'s tag on a navigation", nav, plainTag, http.StatusOK},
+		{"the page's tag on a fetch()", plain, navTag, http.StatusOK},
 	} {
 		resp, body := fetchAs("/rows", append(append([]string{}, c.headers...), "If-None-Match", c.tag)...)
 		if resp.StatusCode != c.want {

@@ -100,10 +100,14 @@ var (
 func (h *Handler) newPageWriter(w http.ResponseWriter, r *http.Request, v visit) *pageWriter {
 	pw := pageWriterPool.Get().(*pageWriter)
 	dest := destinationOf(r)
-	if dest == destFragment {
-		// Its form of a page holds no banner: a browser that revalidates
-		// one form must not be told that it is the other.
+	// A script's form of a page may hold no banner: a browser that
+	// revalidates one form must not be told that it is the other (the
+	// HTTP cache keeps one answer per URL for navigations and fetches).
+	switch dest {
+	case destFragment:
 		v.etagSuffix += "-f"
+	case destFetch:
+		v.etagSuffix += "-e"
 	}
 	*pw = pageWriter{
 		ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w},
