@@ -464,7 +464,7 @@ func (s *proofSink) ensureChainLocked(ctx context.Context) error {
 	if s.chain != nil {
 		return nil
 	}
-	c, err := proof.NewChain(proof.ChainConfig{ID: s.chainID, MAC: s.keys.mac, Signer: s.keys.signer}, s.resumeHead(ctx))
+	c, err := proof.NewChain(proof.ChainConfig{ID: s.chainID, MAC: s.keys.mac, Signer: s.keys.signer, Retention: s.retention}, s.resumeHead(ctx))
 	if err != nil {
 		return err
 	}

@@ -419,6 +419,15 @@ func TestIndependentVerification(t *testing.T) {
 	if code, _, stderr := ctl(t, "checkpoints", "--address", admin, "--chain", "ctl-independent", "-o", file("checkpoints.jsonl")); code != 0 {
 		t.Fatalf("checkpoints: exit %d %s", code, stderr)
 	}
+	// Each checkpoint names the proof retention in force (the default
+	// here), by which records that expired under it are judged later.
+	cpData, _ := os.ReadFile(file("checkpoints.jsonl"))
+	for _, line := range strings.Split(strings.TrimSpace(string(cpData)), "\n") {
+		var cp proof.Checkpoint
+		if err := json.Unmarshal([]byte(line), &cp); err != nil || cp.Retention != store.DefaultProofRetention.Milliseconds() {
+			t.Errorf("checkpoint %s: want the retention %d ms named (%v)", line, store.DefaultProofRetention.Milliseconds(), err)
+		}
+	}
 	code, keys, stderr := ctl(t, "keys", "--address", admin)
 	keyLines := strings.Split(strings.TrimSpace(keys), "\n")
 	fields := strings.Fields(keyLines[0])

@@ -27,6 +27,9 @@ type ChainConfig struct {
 	MAC MACKey
 	// Signer signs checkpoints.
 	Signer SigningKey
+	// Retention is the proof retention the store enforces, which each
+	// checkpoint names (zero: none named).
+	Retention time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -120,7 +123,7 @@ func (c *Chain) CheckpointAt(head Head) (Checkpoint, error) {
 	signer := c.cfg.Signer
 	c.mu.Unlock()
 	cp := Checkpoint{Chain: c.cfg.ID, Seq: head.Seq, Head: head.Hash,
-		Time: max(Millis(c.cfg.Now()), head.Time)}
+		Time: max(Millis(c.cfg.Now()), head.Time), Retention: c.cfg.Retention.Milliseconds()}
 	return cp.Sign(signer)
 }
 

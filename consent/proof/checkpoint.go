@@ -15,6 +15,11 @@ type Checkpoint struct {
 	Head  string `json:"head"`
 	Time  int64  `json:"time"`
 	KeyID string `json:"key_id"`
+	// Retention is the proof retention in force when the checkpoint was
+	// signed, in milliseconds (absent from checkpoints of versions before
+	// it was recorded): a verifier judges records that expired under an
+	// earlier, shorter retention by it.
+	Retention int64 `json:"retention,omitempty"`
 	// Sig is hex(Ed25519(JCS(checkpoint without "sig"))).
 	Sig string `json:"sig"`
 }

@@ -93,28 +93,37 @@ func TestFormatScript(t *testing.T) {
 
 // TestFormatScriptRetention: the script accepts a chain whose oldest
 // records are gone, or all of whose records are gone, only when the
-// checkpoint standing for them is at least the retention old, as the
-// gateway's verifier does.
+// checkpoint standing for them has outlived the retention (the one now, or
+// the one the checkpoints name for their time), as the gateway's verifier
+// does.
 func TestFormatScriptRetention(t *testing.T) {
 	dir := t.TempDir()
 	python, scriptPath := prooftest.Script(t, dir)
 	k := newTestKeys(t)
-	fourYearsAgo := time.Now().Add(-4 * 365 * 24 * time.Hour)
+	year := 365 * 24 * time.Hour
+	fourYearsAgo, twoYearsAgo := time.Now().Add(-4*year), time.Now().Add(-2*year)
 
 	var records, checkpoints []string
 	// Each chain: three records, a checkpoint, three more, a checkpoint;
 	// the export keeps the last three ("prefix") or none ("gone").
+	// The "-shorter" chains' checkpoints name a retention of one year, in
+	// force when they were signed two years ago: the operator has since
+	// lengthened it to the default three.
 	for _, tc := range []struct {
-		id   string
-		at   time.Time
-		keep bool
+		id        string
+		at        time.Time
+		keep      bool
+		retention time.Duration
 	}{
-		{"prefix-old", fourYearsAgo, true},
-		{"prefix-young", time.Now(), true},
-		{"gone-old", fourYearsAgo, false},
-		{"gone-young", time.Now(), false},
+		{"prefix-old", fourYearsAgo, true, 0},
+		{"prefix-young", time.Now(), true, 0},
+		{"gone-old", fourYearsAgo, false, 0},
+		{"gone-young", time.Now(), false, 0},
+		{"prefix-shorter", twoYearsAgo, true, year},
+		{"gone-shorter", twoYearsAgo, false, year},
+		{"prefix-same", twoYearsAgo, true, 3 * year},
 	} {
-		c, err := NewChain(ChainConfig{ID: tc.id, MAC: k.mac, Signer: k.signer, Now: func() time.Time { return tc.at }}, Head{})
+		c, err := NewChain(ChainConfig{ID: tc.id, MAC: k.mac, Signer: k.signer, Retention: tc.retention, Now: func() time.Time { return tc.at }}, Head{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,6 +164,10 @@ func TestFormatScriptRetention(t *testing.T) {
 		"prefix-young: gap at seq 1: seq 1..3 missing before their retention ended",
 		"gone-old: every record expired (last checkpoint seq 6 of " + fourYearsAgo.UTC().Format("2006-01-02"),
 		"gone-young: truncated at seq 1",
+		"prefix-shorter: anchored at checkpoint seq 3 of " + twoYearsAgo.UTC().Format("2006-01-02"),
+		"prefix-shorter: OK (3 records, 0 tombstones, 2 checkpoints)",
+		"gone-shorter: every record expired (last checkpoint seq 6 of " + twoYearsAgo.UTC().Format("2006-01-02"),
+		"prefix-same: gap at seq 1: seq 1..3 missing before their retention ended",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -164,7 +177,8 @@ func TestFormatScriptRetention(t *testing.T) {
 	cmd = exec.Command(python, scriptPath, filepath.Join(dir, "records.jsonl"), "--checkpoints", filepath.Join(dir, "checkpoints.jsonl"),
 		"--public-key", hex.EncodeToString(k.signer.Public()), "--retention-days", "2000")
 	data, _ = cmd.CombinedOutput()
-	if out := string(data); !strings.Contains(out, "prefix-old: gap at seq 1") || !strings.Contains(out, "gone-old: truncated at seq 1") {
+	if out := string(data); !strings.Contains(out, "prefix-old: gap at seq 1") || !strings.Contains(out, "gone-old: truncated at seq 1") ||
+		!strings.Contains(out, "prefix-shorter: OK") || !strings.Contains(out, "gone-shorter: every record expired") {
 		t.Errorf("with --retention-days 2000:\n%s", out)
 	}
 }

@@ -79,3 +79,73 @@ func TestAnchorAfterExpiry(t *testing.T) {
 		}
 	}
 }
+
+// TestAnchorUnderAnEarlierRetention: records that expired under the proof
+// retention of their time still anchor the chain after the operator
+// lengthened it, because the checkpoints signed then name that retention;
+// a retention shortened only for a while covers deletions only while it
+// was in force; checkpoints that name none are judged by the retention now.
+func TestAnchorUnderAnEarlierRetention(t *testing.T) {
+	k := newTestKeys(t)
+	t0 := time.Now().Truncate(time.Millisecond)
+	// signed builds one chain's records 1..8 and checkpoints: seq 4 at t0
+	// under the first retention, then one per later (offset, retention),
+	// the last at seq 8. The export keeps seq 5..8 (or none).
+	type signing struct {
+		after     time.Duration
+		retention time.Duration
+	}
+	signed := func(first time.Duration, later ...signing) (raws [][]byte, cps []Checkpoint) {
+		at := t0
+		clock := func() time.Time { return at }
+		chain := func(retention time.Duration, head Head) *Chain {
+			c, err := NewChain(ChainConfig{ID: "gw-1", MAC: k.mac, Signer: k.signer, Now: clock, Retention: retention}, head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		c := chain(first, Head{})
+		sealN(t, c, 4)
+		cp, _ := c.Checkpoint()
+		cps = append(cps, cp)
+		for i, s := range later {
+			at = t0.Add(s.after)
+			c = chain(s.retention, c.Head())
+			if i == len(later)-1 {
+				raws = sealN(t, c, 4)
+			}
+			cp, _ := c.Checkpoint()
+			cps = append(cps, cp)
+		}
+		return raws, cps
+	}
+	const lengthened = 10 * time.Hour
+	opts := VerifyOptions{Keys: k.verifyKeys(), MinAnchorAge: lengthened, Now: t0.Add(3 * time.Hour)}
+	for _, tc := range []struct {
+		name   string
+		first  time.Duration
+		later  []signing
+		anchor bool // seq 1..4 gone: anchored by the checkpoint at seq 4
+		gone   bool // every record gone: the last checkpoint stands for them
+	}{
+		{"expired under 1h, named by a checkpoint 2h later", time.Hour, []signing{{2 * time.Hour, time.Hour}}, true, true},
+		{"the retention named in force up to now", time.Hour, []signing{{30 * time.Minute, time.Hour}}, true, true},
+		{"always the retention now", lengthened, []signing{{2 * time.Hour, lengthened}}, false, false},
+		{"checkpoints that name no retention", 0, []signing{{2 * time.Hour, 0}}, false, false},
+		{"shortened for a while", lengthened, []signing{{time.Hour, 30 * time.Minute}, {70 * time.Minute, lengthened}}, true, false},
+		{"shortened too briefly", lengthened, []signing{{10 * time.Minute, 30 * time.Minute}, {20 * time.Minute, lengthened}}, false, false},
+	} {
+		raws, cps := signed(tc.first, tc.later...)
+		rep := verifyRaw("gw-1", cps, raws, opts)
+		if ok := rep.OK() && rep.Anchor != nil && rep.Anchor.Seq == 4; ok != tc.anchor {
+			t.Errorf("%s: anchored %v, want %v: %+v", tc.name, ok, tc.anchor, rep.Problems)
+		}
+		if !tc.anchor && !slices.Equal(kinds(rep), []ProblemKind{Gap}) {
+			t.Errorf("%s: problems %v, want a gap", tc.name, rep.Problems)
+		}
+		if rep = verifyRaw("gw-1", cps, nil, opts); rep.OK() != tc.gone {
+			t.Errorf("%s, every record gone: ok %v, want %v: %+v", tc.name, rep.OK(), tc.gone, rep.Problems)
+		}
+	}
+}

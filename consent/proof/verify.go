@@ -76,8 +76,10 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 type VerifyOptions struct {
 	Keys Keys
 	// MinAnchorAge is how old a checkpoint must be to anchor a chain whose
-	// first records are gone: the proof retention, so that a prefix deleted
-	// before its time shows as a gap. Zero accepts any valid checkpoint.
+	// first records are gone: the proof retention in force now, so that a
+	// prefix deleted before its time shows as a gap. A checkpoint that names
+	// the retention of its time is judged by that, too (see outlived).
+	// Zero accepts any valid checkpoint as an anchor.
 	MinAnchorAge time.Duration
 	// Now is the time anchors are judged at (zero: time.Now()).
 	Now time.Time
@@ -247,13 +249,49 @@ func (v *ChainVerifier) anchor(in integrity) {
 		v.problem(Gap, 1, "", missing(1, in.seq-1)+" and no checkpoint anchors seq "+strconv.FormatUint(in.seq, 10))
 	case v.cps[i].Head != in.prev:
 		v.problem(BrokenLink, in.seq, in.event, "prev does not match the anchor checkpoint's head")
-	case v.opts.MinAnchorAge > 0 && v.opts.Now.Sub(time.UnixMilli(v.cps[i].Time)) < v.opts.MinAnchorAge:
+	case v.opts.MinAnchorAge > 0 && !v.outlived(v.cps[i]):
 		v.problem(Gap, 1, "", missing(1, in.seq-1)+" before their retention ended (anchor checkpoint of "+
 			time.UnixMilli(v.cps[i].Time).UTC().Format(time.RFC3339)+")")
 	default:
 		cp := v.cps[i]
 		v.report.Anchor = &cp
 	}
+}
+
+// outlived reports whether the records up to checkpoint a may have expired
+// by now: whether at some moment since a was signed, a was as old as the
+// proof retention in force then. That is the retention named by the latest
+// checkpoint signed by then, or MinAnchorAge (the retention now) for
+// checkpoints that name none, so records that expired under an earlier,
+// shorter retention still anchor the chain after the operator lengthened
+// it, and a retention shortened for a while stops covering deletions
+// once it was lengthened again.
+func (v *ChainVerifier) outlived(a Checkpoint) bool {
+	now, current := v.opts.Now.UnixMilli(), v.opts.MinAnchorAge.Milliseconds()
+	if now-a.Time >= current {
+		return true
+	}
+	var since []Checkpoint // a and those signed after it, in time order
+	for _, c := range v.cps {
+		if c.Time >= a.Time {
+			since = append(since, c)
+		}
+	}
+	slices.SortStableFunc(since, func(x, y Checkpoint) int { return cmp.Compare(x.Time, y.Time) })
+	for i, c := range since {
+		until := now // c's retention was in force until the next checkpoint
+		if i+1 < len(since) {
+			until = min(since[i+1].Time, now)
+		}
+		retention := c.Retention
+		if retention <= 0 {
+			retention = current
+		}
+		if until-a.Time >= retention {
+			return true
+		}
+	}
+	return false
 }
 
 func missing(from, to uint64) string {
@@ -296,7 +334,7 @@ func (v *ChainVerifier) checkCheckpoints(in integrity) {
 func (v *ChainVerifier) Finish() Report {
 	if n := len(v.cps); n > 0 && v.cps[n-1].Seq > v.last {
 		cp := v.cps[n-1]
-		if !v.started && v.opts.MinAnchorAge > 0 && v.opts.Now.Sub(time.UnixMilli(cp.Time)) >= v.opts.MinAnchorAge {
+		if !v.started && v.opts.MinAnchorAge > 0 && v.outlived(cp) {
 			// Every record expired: the last checkpoint, old enough, is
 			// where the chain goes on. Without a retention to judge by, an
 			// empty chain is one cut off whole.

@@ -51,8 +51,10 @@ func newClock(t time.Time) *clock {
 func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
 func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
+// chain starts a chain whose checkpoints name the default proof
+// retention, as the gateway's do.
 func (k keys) chain(t testing.TB, id string, head proof.Head, now func() time.Time) *proof.Chain {
-	c, err := proof.NewChain(proof.ChainConfig{ID: id, MAC: k.mac, Signer: k.signer, Now: now}, head)
+	c, err := proof.NewChain(proof.ChainConfig{ID: id, MAC: k.mac, Signer: k.signer, Now: now, Retention: store.DefaultProofRetention}, head)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,6 +137,13 @@ func testExpiry(t *testing.T, b Backend) {
 	if n, err := s.Expire(ctx, now); err != nil || n != 0 {
 		t.Fatalf("expired again: %d, %v", n, err)
 	}
+	// The operator lengthens the retention afterwards: the checkpoints name
+	// the one those two days expired under, so the chain still verifies.
+	lengthened := opts
+	lengthened.MinAnchorAge = 2 * store.DefaultProofRetention
+	if rep := mustVerify(t, ctx, s, "gw-1", lengthened); rep.Anchor == nil || rep.Anchor.Seq != 20 {
+		t.Fatalf("after the retention was lengthened: %+v", rep)
+	}
 	// An auditor for whom the anchor is too young to be expiry sees a gap.
 	opts.Now = t0.Add(100 * day)
 	rep, _ = store.Verify(ctx, s, "gw-1", opts)
