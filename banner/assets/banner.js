@@ -6,7 +6,9 @@
 (function () {
   "use strict";
   var D = document, W = window, cfgEl = D.getElementById("consentgate-config"), cfg;
-  if (!cfgEl || W.consentgate) return;
+  // (an element with id="consentgate" is no earlier banner: only a script
+  // makes the property the window's own)
+  if (!cfgEl || Object.prototype.hasOwnProperty.call(W, "consentgate")) return;
   try { cfg = JSON.parse(cfgEl.textContent); } catch (e) { return; }
   var t = cfg.texts || {}, lang = cfg.lang || "en", purposes = cfg.purposes || [];
   var state = cfg.state || { purposes: {} };
@@ -412,7 +414,10 @@
 
   D.addEventListener("click", function (ev) {
     var e = ev.target.closest && ev.target.closest("[" + ACTION + "]");
-    if (!e || /^(input|select|textarea)$/.test(e.localName)) return;
+    // A control inside an element the gateway held is no control of the
+    // site's: markup that came with content (a comment whose data-
+    // attributes a sanitizer kept) must not choose for the visitor.
+    if (!e || /^(input|select|textarea)$/.test(e.localName) || e.closest("[data-consent-purpose]")) return;
     var a = e.getAttribute(ACTION);
     if (!/^(accept_all|reject_all|open|withdraw)$/.test(a)) return;
     ev.preventDefault();

@@ -564,6 +564,13 @@ function __cgShim(data, PH) {
     performance: "analytics", ads: "marketing", advertising: "marketing", targeting: "marketing" };
   var MOVE = { "data-type": "type", "data-src": "src", "data-href": "href", "data-cookieblock-src": "src" };
   var PLAIN = /^\s*text\/plain\s*$/i;
+  // SCRIPTED: a URL that runs script where it is put (a browser drops tabs
+  // and line breaks from a URL, and C0 controls and spaces before it).
+  // The gateway renames only URLs that load something; a javascript: URL in
+  // a data-consent- attribute came from elsewhere (page content a site's
+  // sanitizer kept, since data- attributes do nothing by themselves) and is
+  // never restored.
+  var SCRIPTED = /^[\x00-\x20]*(javascript|vbscript):/i;
   // purpose maps a tool's category to a purpose of the policy; "" if none.
   function purpose(c) {
     c = c.trim().toLowerCase();
@@ -573,7 +580,8 @@ function __cgShim(data, PH) {
   // or null if el carries none (a script: none that has not run).
   function mig(el) {
     var c = GA.call(el, "data-cookieconsent"), k = GA.call(el, "data-category"), n = GA.call(el, "data-name"), v;
-    if (!el.matches(MIG) || T(el) == "SCRIPT" && !PLAIN.test(GA.call(el, HA.call(el, P + "purpose") ? P + "type" : "type"))) return null;
+    // (only elements that load what they name: those tools hold nothing else)
+    if (!el.matches(MIG) || !TAGS[T(el)] || T(el) == "SCRIPT" && !PLAIN.test(GA.call(el, HA.call(el, P + "purpose") ? P + "type" : "type"))) return null;
     if (c != null) return /ignore/i.test(c) ? null : [c.split(",").map(purpose)];
     // "!analytics": runs when refused, which consentgate never does
     if (k != null && T(el) == "SCRIPT") return /^\s*!/.test(k) || /^\s*!/.test(GA.call(el, "data-service")) ? null : [[purpose(k)]];
@@ -591,9 +599,11 @@ function __cgShim(data, PH) {
   }
 
   // Activation.
+  // The gateway never holds anything for "necessary", which is always
+  // allowed: an element marked so came from elsewhere and stays as it is.
   function ok(el) {
-    var m = mig(el), g = HA.call(el, P + "purpose");
-    return (g || m) && (!g || purposes.has(GA.call(el, P + "purpose")) || vendors.has(GA.call(el, P + "vendor"))) &&
+    var m = mig(el), g = HA.call(el, P + "purpose"), p = GA.call(el, P + "purpose");
+    return (g || m) && p != "necessary" && (!g || purposes.has(p) || vendors.has(GA.call(el, P + "vendor"))) &&
       (!m || need(m, el));
   }
   // el's attributes as they were before it was neutralised (for a tool's
@@ -603,12 +613,17 @@ function __cgShim(data, PH) {
     [].forEach.call(el.attributes, function (a) {
       var n = a.name, x = n.slice(P.length), pre = n.indexOf(P) == 0;
       if (pre && (x == "purpose" || x == "vendor")) return;
-      if (pre && REN[x]) n = REN[x] === 1 ? x : REN[x];
-      else if (ours[n]) return;
+      if (pre && REN[x]) {
+        n = REN[x] === 1 ? x : REN[x];
+        if (SCRIPTED.test(a.value.replace(/[\t\n\r]/g, ""))) return; // no tracker's URL: markup from elsewhere
+      } else if (ours[n]) return;
       // <script type="text/plain" data-consent="…"> is meant to run
       if (!ours.type || n != "type" || !PLAIN.test(a.value)) o[n] = a.value;
     });
-    if (mig(el)) for (k in MOVE) if (k in o) { o[MOVE[k]] = o[k]; delete o[k]; }
+    if (mig(el)) for (k in MOVE) if (k in o) {
+      if (!SCRIPTED.test(o[k].replace(/[\t\n\r]/g, ""))) o[MOVE[k]] = o[k];
+      delete o[k];
+    }
     return Object.keys(o).map(function (n) { return [n, o[n]]; })
       .sort(function (a, b) { return (b[0] == "type") - (a[0] == "type"); });
   }
