@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"net/http"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // destination is what the browser will make of the answer to a request, as
@@ -91,3 +93,10 @@ func (d destination) mayBePage(r *http.Request) bool {
 // subresource reports whether the answer is read as a sheet or as rules: a
 // rewritten one keeps the upstream's caching (markSheetPerVisitor).
 func (d destination) subresource() bool { return d == destStyle || d == destRules }
+
+// upgrading reports whether the request asks for another protocol on its
+// connection, as reverse_proxy reads it (both Upgrade and Connection:
+// upgrade): an Upgrade header alone leaves an ordinary request.
+func upgrading(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && httpguts.HeaderValuesContainsToken(r.Header["Connection"], "Upgrade")
+}

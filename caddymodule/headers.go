@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
 	"go.uber.org/zap"
 )
 
@@ -151,4 +153,27 @@ func stripETagSuffix(hdr http.Header, suffix string, dest destination) (restore 
 		hdr["If-None-Match"] = orig
 		restoreSince()
 	}, ours
+}
+
+// unrewrittenWriter passes an answer through as it is, but keeps a page
+// among them out of every cache (see keepPageUncached).
+type unrewrittenWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+}
+
+func (w unrewrittenWriter) WriteHeader(status int) {
+	if status != http.StatusSwitchingProtocols && shownStatus(status) {
+		keepPageUncached(w.Header(), mimeEssence(w.Header().Values("Content-Type")))
+	}
+	w.ResponseWriterWrapper.WriteHeader(status)
+}
+
+// keepPageUncached marks a page that goes out unrewritten, because the
+// request asked for something else (an image, JSON, another protocol), as
+// not to be stored: a shared cache, or the browser's, would otherwise give
+// it with its trackers live to the next visitor who navigates to its URL.
+func keepPageUncached(hdr http.Header, essence string) {
+	if essence == "text/html" || essence == "application/xhtml+xml" {
+		hdr.Set("Cache-Control", "no-store")
+	}
 }

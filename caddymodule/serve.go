@@ -26,9 +26,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if path == gpcPath {
 		return serveGPC(w)
 	}
-	// Upgrades and tunnels carry no page; never wrap them.
-	if r.Header.Get("Upgrade") != "" || r.Method == http.MethodConnect {
-		return next.ServeHTTP(w, r)
+	// Upgrades and tunnels carry no page; never wrap them. (An upstream that
+	// answers an upgrade it does not speak with a page is kept out of
+	// caches, which would give that page to navigations.)
+	if upgrading(r) || r.Method == http.MethodConnect {
+		return next.ServeHTTP(unrewrittenWriter{&caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, r)
 	}
 	// A second consent handler on the way (the directive given twice)
 	// steps aside: the page gets one shim, one banner and one form.
@@ -55,6 +57,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if ae, ok := r.Header["Accept-Encoding"]; ok {
 			delete(r.Header, "Accept-Encoding")
 			defer func() { r.Header["Accept-Encoding"] = ae }()
+		}
+		// Nor a part of a page (a 206 would pass unrewritten): the whole
+		// page is a valid answer to a Range request.
+		if rg, ok := r.Header["Range"]; ok {
+			ir, hasIR := r.Header["If-Range"]
+			delete(r.Header, "Range")
+			delete(r.Header, "If-Range")
+			defer func() {
+				r.Header["Range"] = rg
+				if hasIR {
+					r.Header["If-Range"] = ir
+				}
+			}()
 		}
 		restore, ours := stripETagSuffix(r.Header, pw.visit.etagSuffix, pw.dest)
 		pw.ownTag = ours

@@ -159,6 +159,9 @@ func (pw *pageWriter) WriteHeader(status int) {
 		pw.buf = (*bufPool.Get().(*[]byte))[:0]
 		pw.bufSince = time.Now()
 	default:
+		if !pw.mayRewrite && pw.req.Method == http.MethodGet && shownStatus(status) {
+			keepPageUncached(hdr, essence)
+		}
 		pw.pass()
 	}
 }
