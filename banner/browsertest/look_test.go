@@ -1017,3 +1017,48 @@ func TestWithoutJavaScriptUnderAForeignBase(t *testing.T) {
 	}
 	p.expectNoThirdParty("without JavaScript, under a foreign base, through Accept all") // the post did not go to the CDN
 }
+
+// TestSecondLayerInHighContrastAndAt400Percent: under forced colours
+// (Windows' high contrast), which replace background colours, a switch
+// still shows whether it is on; at 320 CSS pixels wide (400 % zoom) a
+// vendor's details, long cookie names among them, wrap inside the dialog
+// instead of running off its side.
+func TestSecondLayerInHighContrastAndAt400Percent(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.do(chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tt, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{
+			{Name: "forced-colors", Value: "active"},
+			{Name: "prefers-reduced-motion", Value: "reduce"},
+		}})
+		return err
+	}), chromedp.EmulateViewport(320, 256))
+	p.open("/")
+	p.waitFirstLayer()
+	p.openSettings()
+
+	type look struct{ Track, Knob string }
+	sw := `cg.toggle(cg.second(), 'analytics')`
+	lookOf := func() look {
+		return evalJS[look](p, `(function (s) { return {track: getComputedStyle(s).backgroundColor, knob: getComputedStyle(s, '::before').backgroundColor}; })(`+sw+`)`)
+	}
+	off := lookOf()
+	p.click("the Analytics switch", sw)
+	p.waitFor("the Analytics switch is on", `cg.checked(`+sw+`)`)
+	on := lookOf()
+	if off.Knob == off.Track || on.Knob == on.Track || on.Track == off.Track {
+		t.Errorf("in forced colours a switch does not show its state: off %+v, on %+v", off, on)
+	}
+
+	p.click("the functional purpose's Show services button", `document.querySelector('button[aria-controls="cg-v-functional"]')`)
+	p.waitFor("the functional vendors appear", `document.querySelectorAll('#cg-v-functional .cg-vendor').length > 0`)
+	if over := evalJS[[]string](p, `(function () {
+  var out = [], d = cg.second();
+  if (d.scrollWidth > d.clientWidth) out.push('the dialog: ' + d.scrollWidth + ' > ' + d.clientWidth);
+  document.querySelectorAll('#cg-v-functional .cg-vendor').forEach(function (v) {
+    if (v.scrollWidth > v.clientWidth) out.push(v.querySelector('h4').textContent + ': ' + v.scrollWidth + ' > ' + v.clientWidth);
+  });
+  return out;
+})()`); len(over) > 0 {
+		t.Errorf("at 320 CSS pixels, vendor details run off the side: %v", over)
+	}
+}
