@@ -177,3 +177,42 @@ func keepPageUncached(hdr http.Header, essence string) {
 		hdr.Set("Cache-Control", "no-store")
 	}
 }
+
+// hideCookie takes every cookie called name out of the request's Cookie
+// lines (leaving the others as they were written) and returns what puts
+// them back.
+func hideCookie(hdr http.Header, name string) (restore func()) {
+	lines, ok := hdr["Cookie"]
+	if !ok || !mentionsCookie(lines, name) {
+		return func() {}
+	}
+	kept := make([]string, 0, len(lines))
+	for _, line := range lines {
+		var pairs []string
+		for _, pair := range strings.Split(line, ";") {
+			if n, _, _ := strings.Cut(strings.TrimSpace(pair), "="); n != name {
+				pairs = append(pairs, strings.TrimSpace(pair))
+			}
+		}
+		if len(pairs) > 0 {
+			kept = append(kept, strings.Join(pairs, "; "))
+		}
+	}
+	if len(kept) == 0 {
+		delete(hdr, "Cookie")
+	} else {
+		hdr["Cookie"] = kept
+	}
+	return func() { hdr["Cookie"] = lines }
+}
+
+// mentionsCookie reports whether a Cookie line may hold the cookie name
+// (a quick look, so that most requests keep their lines untouched).
+func mentionsCookie(lines []string, name string) bool {
+	for _, line := range lines {
+		if strings.Contains(line, name+"=") {
+			return true
+		}
+	}
+	return false
+}

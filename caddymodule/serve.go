@@ -30,6 +30,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// answers an upgrade it does not speak with a page is kept out of
 	// caches, which would give that page to navigations.)
 	if upgrading(r) || r.Method == http.MethodConnect {
+		defer hideCookie(r.Header, h.CookieName)()
 		return next.ServeHTTP(unrewrittenWriter{&caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, r)
 	}
 	// A second consent handler on the way (the directive given twice)
@@ -75,6 +76,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		pw.ownTag = ours
 		defer restore()
 	}
+	// The consent cookie is the gateway's: the upstream neither needs it nor
+	// should log it (it reads and erases the visitor's proofs).
+	defer hideCookie(r.Header, h.CookieName)()
 	// Runs before the deferred restores of the request's headers above: a
 	// held flush's timer must be done before anything changes the request
 	// (after a panic in next, too).
