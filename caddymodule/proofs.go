@@ -300,7 +300,7 @@ func (s *proofSink) checkPersistence() {
 // storeLost says that Redis no longer has proofs it acknowledged, found
 // when an append met a stored head below the records before it.
 func (s *proofSink) storeLost(chain string, storedHead, batchLowest uint64) {
-	s.logger.Error("Redis has lost proofs it acknowledged (a failover to a replica that lacked them, an older backup restored, or a restart without persistence); the chain goes on and verify names the missing seqs",
+	s.logger.Error("Redis has lost proofs it acknowledged (a failover to a replica that lacked them, an older backup restored, a restart without persistence, keys evicted under a maxmemory policy other than noeviction, or deleted: FLUSHDB, DEL); the chain goes on and verify names the missing seqs",
 		zap.String("chain", chain), zap.Uint64("stored_head", storedHead), zap.Uint64("next_seq", batchLowest),
 		zap.String("store", redactURL(s.name)))
 }
