@@ -421,8 +421,19 @@
     var a = e.getAttribute(ACTION);
     if (!/^(accept_all|reject_all|open|withdraw)$/.test(a)) return;
     ev.preventDefault();
+    if (ev.detail === 0) swallowEnter();
     act(a, e);
   });
+  // swallowEnter drops the keypress of the Enter that clicked a link (a
+  // link is clicked on keydown): it would go on to press the button the
+  // dialog has just focused.
+  function swallowEnter() {
+    function stop(k) { if (k.key == "Enter") k.preventDefault(); }
+    function done() { D.removeEventListener("keypress", stop, true); D.removeEventListener("keyup", done, true); }
+    D.addEventListener("keypress", stop, true);
+    D.addEventListener("keyup", done, true);
+    setTimeout(done, 500);
+  }
 
   // --- click-to-load placeholders ----------------------------------------
 

@@ -211,6 +211,10 @@ func TestKeyboardOnly(t *testing.T) {
 	p.key(kb.Enter)
 	p.waitSecondLayer()
 	p.waitFor("focus moves into the settings dialog opened from the footer", `cg.second().contains(cg.active())`)
+	p.waitIdle()
+	if evalJS[bool](p, `!!cg.second().querySelector('[aria-expanded="true"]')`) {
+		t.Error("the Enter that opened the dialog from the footer's link also pressed the button it focused (a purpose's Show services is expanded)")
+	}
 	p.key(kb.Escape)
 	p.waitBannerGone()
 	p.waitFor("focus returns to the footer's Privacy settings link after the dialog closes", `cg.active() === `+link)
