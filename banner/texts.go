@@ -88,6 +88,17 @@ func (l *Locales) Languages() []string {
 	return langs
 }
 
+// Drop stops offering lang (the fallback always stays): a visitor who
+// asks for it gets the fallback.
+func (l *Locales) Drop(lang string) {
+	if lang != l.fallback {
+		delete(l.byLang, lang)
+	}
+}
+
+// Fallback is the language a visitor gets when none of theirs is offered.
+func (l *Locales) Fallback() string { return l.fallback }
+
 // Texts returns one language's texts.
 func (l *Locales) Texts(lang string) Texts { return l.byLang[lang] }
 

@@ -270,7 +270,52 @@ func (h *Handler) buildPolicy() error {
 	default:
 		err = fmt.Errorf("services %q: use %s or %s", h.Services, ServicesAll, ServicesDeclared)
 	}
+	if err == nil { // (after the policy's version, which stays as it was)
+		h.dropUntranslated()
+	}
 	return err
+}
+
+// dropUntranslated stops offering a built-in language for which the
+// operator replaced some text (the banner's, a purpose's, a vendor's) in
+// other languages only: its built-in text would describe what the site
+// does not do (a German visitor of a site that told in English that it
+// uses one form would read of statistics and marketing). Its visitors get
+// the default language instead, wholly as the operator wrote it.
+func (h *Handler) dropUntranslated() {
+	given := []map[string]string{}
+	for key := range h.locales.Texts(h.locales.Fallback()) {
+		byLang := map[string]string{}
+		for lang, texts := range h.Texts {
+			if v, ok := texts[key]; ok {
+				byLang[lang] = v
+			}
+		}
+		given = append(given, byLang)
+	}
+	for _, p := range h.Purposes {
+		given = append(given, p.Name, p.Description)
+	}
+	for _, v := range h.Vendors {
+		given = append(given, v.Description)
+	}
+	var dropped []string
+	for _, lang := range h.locales.Languages() {
+		if lang == h.locales.Fallback() {
+			continue
+		}
+		for _, g := range given {
+			if _, ok := g[lang]; len(g) > 0 && !ok {
+				h.locales.Drop(lang)
+				dropped = append(dropped, lang)
+				break
+			}
+		}
+	}
+	if len(dropped) > 0 && h.logger != nil {
+		h.logger.Warn("built-in languages not offered: some text was replaced in other languages only, so their built-in text would not describe this site; their visitors get the default language (give the text in these languages to offer them)",
+			zap.Strings("languages", dropped), zap.String("default_language", h.locales.Fallback()))
+	}
 }
 
 // The values of the services subdirective.
