@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -72,6 +73,49 @@ func TestAppendPastLostRecords(t *testing.T) {
 	}
 	if rep.OK() || rep.Records != 2 {
 		t.Errorf("verify after the loss: %+v, want the 2 records after it and the gap before them", rep)
+	}
+}
+
+// TestNoOverwriteWithoutHead: the chain's head key is gone (deleted by
+// hand, or evicted) while its records are still stored, and a gateway with
+// no head of its own begins the chain again at seq 1: the append is
+// refused as a conflict, and the stored record stays as it was.
+func TestNoOverwriteWithoutHead(t *testing.T) {
+	prefix := testPrefix()
+	s, err := Open("redis://"+standaloneAddr(t)+"/0?prefix="+prefix, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg, _ := ParseURL("redis://" + standaloneAddr(t) + "/0")
+	raw := rawRedis{goredis.NewUniversalClient(cfg.Client), keys{prefix}}
+	t.Cleanup(func() { _ = cleanup(raw.c, prefix); raw.c.Close() })
+	ctx := context.Background()
+	seal := func(c *proof.Chain, n int) []proof.Record {
+		out := make([]proof.Record, n)
+		for i := range out {
+			r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: fmt.Sprint("v", i), Site: "shop.test",
+				How: proof.How{Layer: proof.LayerFirst, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = r
+		}
+		return out
+	}
+	if err := s.Append(ctx, seal(storetest.NewChain(t, "headless", nil), 3)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := raw.c.HGet(ctx, raw.k.rec("headless"), "1").Result()
+	if err := raw.c.Del(ctx, raw.k.meta("headless")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Append(ctx, seal(storetest.NewChain(t, "headless", nil), 1))
+	if err == nil || !strings.Contains(err.Error(), "CONFLICT seq 1") {
+		t.Errorf("a new seq 1 over a stored one: %v, want a conflict", err)
+	}
+	if after, _ := raw.c.HGet(ctx, raw.k.rec("headless"), "1").Result(); after != before || before == "" {
+		t.Errorf("the stored seq 1 changed:\n%s\n%s", before, after)
 	}
 }
 

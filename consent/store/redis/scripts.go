@@ -32,7 +32,9 @@ local function each(cmd, key, t, first, last)
     redis.call(cmd, key, unpack(t, j, math.min(j + 999, last)))
   end
 end
-if lowest > stored then
+-- (With no head stored, records may still be: a head key deleted or
+-- evicted. The checked path below then refuses to overwrite one.)
+if lowest > stored and stored > 0 then
   each('HSET', rec, ARGV, r0, e0 - 1)
   each('HSET', ev, ARGV, e0, c0 - 1)
   for i = 1, m do
