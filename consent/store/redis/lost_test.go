@@ -20,34 +20,15 @@ import (
 // registers the chain again, so that audits find it and verification
 // names the gap instead of "nothing recorded".
 func TestAppendPastLostRecords(t *testing.T) {
-	prefix := testPrefix()
 	type loss struct{ head, lowest uint64 }
 	var lost []loss
-	s, err := Open("redis://"+standaloneAddr(t)+"/0?prefix="+prefix, Options{
+	s, raw := openBesideRaw(t, Options{
 		OnLost: func(chain string, head, lowest uint64) { lost = append(lost, loss{head, lowest}) },
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	cfg, _ := ParseURL("redis://" + standaloneAddr(t) + "/0")
-	raw := rawRedis{goredis.NewUniversalClient(cfg.Client), keys{prefix}}
-	t.Cleanup(func() { _ = cleanup(raw.c, prefix); raw.c.Close() })
 
 	ctx := context.Background()
 	chain := storetest.NewChain(t, "lost-chain", nil)
-	seal := func(n int) []proof.Record {
-		out := make([]proof.Record, n)
-		for i := range out {
-			r, err := chain.Seal(proof.Record{Type: proof.Given, ConsentID: fmt.Sprint("v", i), Site: "shop.test",
-				How: proof.How{Layer: proof.LayerFirst, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[i] = r
-		}
-		return out
-	}
+	seal := func(n int) []proof.Record { return sealGiven(t, chain, n) }
 	if err := s.Append(ctx, seal(3)); err != nil {
 		t.Fatal(err)
 	}
@@ -81,42 +62,53 @@ func TestAppendPastLostRecords(t *testing.T) {
 // no head of its own begins the chain again at seq 1: the append is
 // refused as a conflict, and the stored record stays as it was.
 func TestNoOverwriteWithoutHead(t *testing.T) {
-	prefix := testPrefix()
-	s, err := Open("redis://"+standaloneAddr(t)+"/0?prefix="+prefix, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	cfg, _ := ParseURL("redis://" + standaloneAddr(t) + "/0")
-	raw := rawRedis{goredis.NewUniversalClient(cfg.Client), keys{prefix}}
-	t.Cleanup(func() { _ = cleanup(raw.c, prefix); raw.c.Close() })
+	s, raw := openBesideRaw(t, Options{})
 	ctx := context.Background()
-	seal := func(c *proof.Chain, n int) []proof.Record {
-		out := make([]proof.Record, n)
-		for i := range out {
-			r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: fmt.Sprint("v", i), Site: "shop.test",
-				How: proof.How{Layer: proof.LayerFirst, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[i] = r
-		}
-		return out
-	}
-	if err := s.Append(ctx, seal(storetest.NewChain(t, "headless", nil), 3)); err != nil {
+	if err := s.Append(ctx, sealGiven(t, storetest.NewChain(t, "headless", nil), 3)); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := raw.c.HGet(ctx, raw.k.rec("headless"), "1").Result()
 	if err := raw.c.Del(ctx, raw.k.meta("headless")).Err(); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Append(ctx, seal(storetest.NewChain(t, "headless", nil), 1))
+	err := s.Append(ctx, sealGiven(t, storetest.NewChain(t, "headless", nil), 1))
 	if err == nil || !strings.Contains(err.Error(), "CONFLICT seq 1") {
 		t.Errorf("a new seq 1 over a stored one: %v, want a conflict", err)
 	}
 	if after, _ := raw.c.HGet(ctx, raw.k.rec("headless"), "1").Result(); after != before || before == "" {
 		t.Errorf("the stored seq 1 changed:\n%s\n%s", before, after)
 	}
+}
+
+// openBesideRaw opens a store under a prefix of its own, and a plain client
+// on the same Redis for the test to change keys behind the store's back.
+func openBesideRaw(t *testing.T, opts Options) (store.Store, rawRedis) {
+	t.Helper()
+	prefix := testPrefix()
+	cfg, _ := ParseURL("redis://" + standaloneAddr(t) + "/0")
+	raw := rawRedis{goredis.NewUniversalClient(cfg.Client), keys{prefix}}
+	t.Cleanup(func() { _ = cleanup(raw.c, prefix); raw.c.Close() })
+	s, err := Open("redis://"+standaloneAddr(t)+"/0?prefix="+prefix, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, raw
+}
+
+// sealGiven seals n "given" decisions of visitors v0, v1, … on c.
+func sealGiven(t *testing.T, c *proof.Chain, n int) []proof.Record {
+	t.Helper()
+	out := make([]proof.Record, n)
+	for i := range out {
+		r, err := c.Seal(proof.Record{Type: proof.Given, ConsentID: fmt.Sprint("v", i), Site: "shop.test",
+			How: proof.How{Layer: proof.LayerFirst, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // TestUnreadableHead: a chain head whose seq is not a number (a key edited
