@@ -19,13 +19,14 @@ type Texts map[string]string
 type Locales struct {
 	byLang   map[string]Texts
 	fallback string
+	builtin  map[string]bool // languages whose texts come with the banner
 }
 
 // LoadLocales reads the built-in texts, applies overrides (language → key →
 // text) and sets the fallback language. Overrides for a language the banner
 // has no texts for start from the fallback's texts, so no key is ever missing.
 func LoadLocales(fallback string, overrides map[string]Texts) (*Locales, error) {
-	l := &Locales{byLang: map[string]Texts{}, fallback: "en"}
+	l := &Locales{byLang: map[string]Texts{}, fallback: "en", builtin: map[string]bool{}}
 	entries, err := localeFS.ReadDir("locales")
 	if err != nil {
 		return nil, err
@@ -40,6 +41,7 @@ func LoadLocales(fallback string, overrides map[string]Texts) (*Locales, error) 
 			return nil, fmt.Errorf("locale %s: %w", e.Name(), err)
 		}
 		l.byLang[strings.TrimSuffix(e.Name(), ".json")] = t
+		l.builtin[strings.TrimSuffix(e.Name(), ".json")] = true
 	}
 	base := l.byLang["en"]
 	for lang, t := range l.byLang {
@@ -95,6 +97,10 @@ func (l *Locales) Drop(lang string) {
 		delete(l.byLang, lang)
 	}
 }
+
+// Builtin reports whether lang's texts come with the banner (rather than
+// only from the operator).
+func (l *Locales) Builtin(lang string) bool { return l.builtin[lang] }
 
 // Fallback is the language a visitor gets when none of theirs is offered.
 func (l *Locales) Fallback() string { return l.fallback }

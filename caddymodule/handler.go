@@ -277,13 +277,16 @@ func (h *Handler) buildPolicy() error {
 }
 
 // dropUntranslated stops offering a built-in language for which the
-// operator replaced some text (the banner's, a purpose's, a vendor's) in
-// other languages only: its built-in text would describe what the site
-// does not do (a German visitor of a site that told in English that it
-// uses one form would read of statistics and marketing). Its visitors get
-// the default language instead, wholly as the operator wrote it.
+// operator replaced a built-in text (the banner's, a default purpose's, a
+// catalogued vendor's description) in other built-in languages but not in
+// it: its built-in text would describe what the site does not do (a German
+// visitor of a site that told in English that it uses one form would read
+// of statistics and marketing). Its visitors get the default language,
+// wholly as the operator wrote it. Texts given only in a language the
+// banner does not have, or for the operator's own purposes and vendors,
+// replace nothing.
 func (h *Handler) dropUntranslated() {
-	given := []map[string]string{}
+	var replaced []map[string]string
 	for key := range h.locales.Texts(h.locales.Fallback()) {
 		byLang := map[string]string{}
 		for lang, texts := range h.Texts {
@@ -291,21 +294,26 @@ func (h *Handler) dropUntranslated() {
 				byLang[lang] = v
 			}
 		}
-		given = append(given, byLang)
+		replaced = append(replaced, byLang)
 	}
 	for _, p := range h.Purposes {
-		given = append(given, p.Name, p.Description)
+		if slices.ContainsFunc(policy.DefaultPurposes(), func(d policy.Purpose) bool { return d.ID == p.ID }) {
+			replaced = append(replaced, p.Name, p.Description)
+		}
 	}
+	builtinVendors := catalog.Builtin()
 	for _, v := range h.Vendors {
-		given = append(given, v.Description)
+		if slices.ContainsFunc(builtinVendors, func(b catalog.Vendor) bool { return b.ID == v.ID }) {
+			replaced = append(replaced, v.Description)
+		}
 	}
 	var dropped []string
 	for _, lang := range h.locales.Languages() {
-		if lang == h.locales.Fallback() {
+		if lang == h.locales.Fallback() || !h.locales.Builtin(lang) {
 			continue
 		}
-		for _, g := range given {
-			if _, ok := g[lang]; len(g) > 0 && !ok {
+		for _, byLang := range replaced {
+			if _, ok := byLang[lang]; !ok && h.replacesBuiltin(byLang) {
 				h.locales.Drop(lang)
 				dropped = append(dropped, lang)
 				break
@@ -313,9 +321,20 @@ func (h *Handler) dropUntranslated() {
 		}
 	}
 	if len(dropped) > 0 && h.logger != nil {
-		h.logger.Warn("built-in languages not offered: some text was replaced in other languages only, so their built-in text would not describe this site; their visitors get the default language (give the text in these languages to offer them)",
+		h.logger.Warn("built-in languages not offered: some built-in text was replaced in other languages only, so theirs would not describe this site; their visitors get the default language (give the text in these languages to offer them)",
 			zap.Strings("languages", dropped), zap.String("default_language", h.locales.Fallback()))
 	}
+}
+
+// replacesBuiltin reports whether a text given by language replaces a
+// built-in one: it is given in a language the banner has.
+func (h *Handler) replacesBuiltin(byLang map[string]string) bool {
+	for lang := range byLang {
+		if h.locales.Builtin(lang) {
+			return true
+		}
+	}
+	return false
 }
 
 // The values of the services subdirective.

@@ -11,8 +11,9 @@ import (
 // asks for another built-in language gets the default language as the
 // operator wrote it, not a built-in translation that describes what the
 // site does not do; a language the operator gave every replaced text in
-// is still offered, and so are all built-in ones where nothing was
-// replaced.
+// is still offered, and so are all built-in ones where nothing built in
+// was replaced (texts for a language the banner lacks, or for the
+// operator's own purpose, replace nothing).
 func TestUntranslatedLanguagesAreNotOffered(t *testing.T) {
 	const ours, unsere = "We use one form of another company.", "Wir nutzen ein Formular eines anderen Unternehmens."
 	for _, tc := range []struct {
@@ -24,6 +25,11 @@ func TestUntranslatedLanguagesAreNotOffered(t *testing.T) {
 		{"text in English and German", "text en text \"" + ours + "\"\n\t\ttext de text \"" + unsere + "\"", map[string]string{"de": "de", "fr": "en"}, unsere},
 		{"a purpose's description in English only", "purpose functional {\n\t\t\tdescription en \"The newsletter form.\"\n\t\t}", map[string]string{"de": "en", "nl": "en"}, ""},
 		{"nothing replaced", "", map[string]string{"de": "de", "fr": "fr"}, "Wir möchten"},
+		// A language the banner lacks, and the operator's own purpose, add
+		// texts rather than replace built-in ones.
+		{"a language added", "text ar accept_all \"قبول الكل\"", map[string]string{"de": "de", "ar": "ar"}, "Wir möchten"},
+		{"an own purpose described in English", "purpose newsletter {\n\t\t\tname en \"Newsletter\"\n\t\t\tdescription en \"The newsletter form.\"\n\t\t}",
+			map[string]string{"de": "de", "fr": "fr"}, "Wir möchten"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			port := freePort(t)
