@@ -60,8 +60,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 			defer func() { r.Header["Accept-Encoding"] = ae }()
 		}
 		// Nor a part of a page (a 206 would pass unrewritten): the whole
-		// page is a valid answer to a Range request.
-		if rg, ok := r.Header["Range"]; ok {
+		// page is a valid answer to a Range request. Only where a page is
+		// asked for: on plain HTTP a video's requests say no more than
+		// "*/*", and must keep their ranges.
+		if rg, ok := r.Header["Range"]; ok && (pw.dest == destDocument || strings.Contains(r.Header.Get("Accept"), "text/html")) {
 			ir, hasIR := r.Header["If-Range"]
 			delete(r.Header, "Range")
 			delete(r.Header, "If-Range")

@@ -33,6 +33,10 @@ func TestUnrewrittenPagesStayOutOfCaches(t *testing.T) {
 			w.Header().Set("Cache-Control", "public, max-age=600")
 			io.WriteString(w, "\x89PNG\r\n\x1a\n")
 		},
+		"/clip.mp4": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "video/mp4")
+			http.ServeContent(w, r, "clip.mp4", pageModified, strings.NewReader(strings.Repeat("v", 1000)))
+		},
 	})
 	port := freePort(t)
 	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
@@ -63,5 +67,14 @@ func TestUnrewrittenPagesStayOutOfCaches(t *testing.T) {
 	resp, _ := get(t, c, base+"/logo.png", "Sec-Fetch-Dest", "image", "Accept", "image/*")
 	if cc := resp.Header.Get("Cache-Control"); cc != "public, max-age=600" {
 		t.Errorf("an image's Cache-Control became %q", cc)
+	}
+	// A video's ranges, as browsers ask for them over HTTPS and plain HTTP.
+	for name, headers := range map[string][]string{
+		"https": {"Sec-Fetch-Dest", "video", "Accept", "*/*", "Range", "bytes=100-199"},
+		"http":  {"Accept", "*/*", "Range", "bytes=100-199"},
+	} {
+		if resp, body := get(t, c, base+"/clip.mp4", headers...); resp.StatusCode != http.StatusPartialContent || len(body) != 100 {
+			t.Errorf("a video's range over %s: %d with %d bytes, want 206 with 100", name, resp.StatusCode, len(body))
+		}
 	}
 }
