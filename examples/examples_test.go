@@ -624,3 +624,31 @@ func TestExamplesAskOnlyWhatTheirPoliciesName(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplesSpeakTheirVisitorsLanguage: the portal and the institute
+// replace the banner's built-in text (and the portal the description of
+// "functional") with what their policies say, in English and German. A
+// German visitor reads the German words, not the built-in German text of
+// statistics and marketing; a French visitor, for whom no text was given,
+// gets the English banner rather than the built-in French one.
+func TestExamplesSpeakTheirVisitorsLanguage(t *testing.T) {
+	for name, want := range map[string][]string{
+		"portal":    {"das Anmeldeformular für den Newsletter", "Das Anmeldeformular für den Newsletter, bereitgestellt vom Versanddienst Brevo"},
+		"institute": {"Diese Website nutzt keine Dienste anderer Unternehmen"},
+	} {
+		base := startExample(t, name, t.TempDir())
+		c := gatewaytest.NewClient(t)
+		_, de := gatewaytest.Get(t, c, base+"/", "Accept-Language", "de-DE,de;q=0.9")
+		for _, w := range want {
+			if !strings.Contains(de, `"lang":"de"`) || !strings.Contains(de, w) {
+				t.Errorf("%s, a German visitor: the banner lacks %q", name, w)
+			}
+		}
+		if strings.Contains(de, "für Statistik, Marketing und eingebettete Inhalte") {
+			t.Errorf("%s, a German visitor: the banner has the built-in text of statistics and marketing", name)
+		}
+		if _, fr := gatewaytest.Get(t, c, base+"/", "Accept-Language", "fr"); !strings.Contains(fr, `"lang":"en"`) {
+			t.Errorf("%s, a French visitor: want the English banner", name)
+		}
+	}
+}
