@@ -40,8 +40,8 @@ func LoadLocales(fallback string, overrides map[string]Texts) (*Locales, error) 
 		if err := json.Unmarshal(data, &t); err != nil {
 			return nil, fmt.Errorf("locale %s: %w", e.Name(), err)
 		}
-		l.byLang[strings.TrimSuffix(e.Name(), ".json")] = t
-		l.builtin[strings.TrimSuffix(e.Name(), ".json")] = true
+		lang := strings.TrimSuffix(e.Name(), ".json")
+		l.byLang[lang], l.builtin[lang] = t, true
 	}
 	base := l.byLang["en"]
 	for lang, t := range l.byLang {

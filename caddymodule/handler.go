@@ -247,7 +247,9 @@ func (h *Handler) buildPolicy() error {
 	if err := h.validateSettings(); err != nil {
 		return err
 	}
-	purposes, err := mergePurposes(policy.DefaultPurposes(), h.Purposes)
+	defaults := policy.DefaultPurposes()
+	builtinPurposes := ids(defaults, func(p policy.Purpose) string { return p.ID }) // (before the merge below)
+	purposes, err := mergePurposes(defaults, h.Purposes)
 	if err != nil {
 		return err
 	}
@@ -259,7 +261,9 @@ func (h *Handler) buildPolicy() error {
 			return err
 		}
 	}
-	vendors := policy.MergeVendors(catalog.Builtin(), h.Vendors)
+	catalogued := catalog.Builtin()
+	builtinVendors := ids(catalogued, func(v catalog.Vendor) string { return v.ID })
+	vendors := policy.MergeVendors(catalogued, h.Vendors)
 	switch h.Services {
 	case "", ServicesAll:
 		h.policy, err = policy.New(purposes, vendors, h.locales.Fingerprint())
@@ -271,22 +275,39 @@ func (h *Handler) buildPolicy() error {
 		err = fmt.Errorf("services %q: use %s or %s", h.Services, ServicesAll, ServicesDeclared)
 	}
 	if err == nil { // (after the policy's version, which stays as it was)
-		h.dropUntranslated()
+		h.dropUntranslated(builtinPurposes, builtinVendors)
 	}
 	return err
 }
 
+// ids is the set of the items' ids.
+func ids[T any](items []T, id func(T) string) map[string]bool {
+	out := make(map[string]bool, len(items))
+	for _, it := range items {
+		out[id(it)] = true
+	}
+	return out
+}
+
 // dropUntranslated stops offering a built-in language for which the
 // operator replaced a built-in text (the banner's, a default purpose's, a
-// catalogued vendor's description) in other built-in languages but not in
-// it: its built-in text would describe what the site does not do (a German
-// visitor of a site that told in English that it uses one form would read
-// of statistics and marketing). Its visitors get the default language,
-// wholly as the operator wrote it. Texts given only in a language the
-// banner does not have, or for the operator's own purposes and vendors,
-// replace nothing.
-func (h *Handler) dropUntranslated() {
-	var replaced []map[string]string
+// catalogued vendor's description: the sets name their ids) in other
+// built-in languages but not in it: its built-in text would describe what
+// the site does not do (a German visitor of a site that told in English
+// that it uses one form would read of statistics and marketing). Its
+// visitors get the default language, wholly as the operator wrote it.
+// Texts given only in a language the banner does not have, or for the
+// operator's own purposes and vendors, replace nothing.
+func (h *Handler) dropUntranslated(builtinPurposes, builtinVendors map[string]bool) {
+	var replaced []map[string]string // by language, each given in a built-in one
+	add := func(byLang map[string]string) {
+		for lang := range byLang {
+			if h.locales.Builtin(lang) {
+				replaced = append(replaced, byLang)
+				return
+			}
+		}
+	}
 	for key := range h.locales.Texts(h.locales.Fallback()) {
 		byLang := map[string]string{}
 		for lang, texts := range h.Texts {
@@ -294,17 +315,17 @@ func (h *Handler) dropUntranslated() {
 				byLang[lang] = v
 			}
 		}
-		replaced = append(replaced, byLang)
+		add(byLang)
 	}
 	for _, p := range h.Purposes {
-		if slices.ContainsFunc(policy.DefaultPurposes(), func(d policy.Purpose) bool { return d.ID == p.ID }) {
-			replaced = append(replaced, p.Name, p.Description)
+		if builtinPurposes[p.ID] {
+			add(p.Name)
+			add(p.Description)
 		}
 	}
-	builtinVendors := catalog.Builtin()
 	for _, v := range h.Vendors {
-		if slices.ContainsFunc(builtinVendors, func(b catalog.Vendor) bool { return b.ID == v.ID }) {
-			replaced = append(replaced, v.Description)
+		if builtinVendors[v.ID] {
+			add(v.Description)
 		}
 	}
 	var dropped []string
@@ -313,7 +334,7 @@ func (h *Handler) dropUntranslated() {
 			continue
 		}
 		for _, byLang := range replaced {
-			if _, ok := byLang[lang]; !ok && h.replacesBuiltin(byLang) {
+			if _, ok := byLang[lang]; !ok {
 				h.locales.Drop(lang)
 				dropped = append(dropped, lang)
 				break
@@ -324,17 +345,6 @@ func (h *Handler) dropUntranslated() {
 		h.logger.Warn("built-in languages not offered: some built-in text was replaced in other languages only, so theirs would not describe this site; their visitors get the default language (give the text in these languages to offer them)",
 			zap.Strings("languages", dropped), zap.String("default_language", h.locales.Fallback()))
 	}
-}
-
-// replacesBuiltin reports whether a text given by language replaces a
-// built-in one: it is given in a language the banner has.
-func (h *Handler) replacesBuiltin(byLang map[string]string) bool {
-	for lang := range byLang {
-		if h.locales.Builtin(lang) {
-			return true
-		}
-	}
-	return false
 }
 
 // The values of the services subdirective.

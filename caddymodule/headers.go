@@ -162,7 +162,7 @@ type unrewrittenWriter struct {
 }
 
 func (w unrewrittenWriter) WriteHeader(status int) {
-	if status != http.StatusSwitchingProtocols && shownStatus(status) {
+	if shownStatus(status) { // (not a 101: the upgrade goes through untouched)
 		keepPageUncached(w.Header(), mimeEssence(w.Header().Values("Content-Type")))
 	}
 	w.ResponseWriterWrapper.WriteHeader(status)

@@ -564,13 +564,13 @@ function __cgShim(data, PH) {
     performance: "analytics", ads: "marketing", advertising: "marketing", targeting: "marketing" };
   var MOVE = { "data-type": "type", "data-src": "src", "data-href": "href", "data-cookieblock-src": "src" };
   var PLAIN = /^\s*text\/plain\s*$/i;
-  // SCRIPTED: a URL that runs script where it is put (a browser drops tabs
+  // scripted: a URL that runs script where it is put (a browser drops tabs
   // and line breaks from a URL, and C0 controls and spaces before it).
   // The gateway renames only URLs that load something; a javascript: URL in
   // a data-consent- attribute came from elsewhere (page content a site's
   // sanitizer kept, since data- attributes do nothing by themselves) and is
   // never restored.
-  var SCRIPTED = /^[\x00-\x20]*(javascript|vbscript):/i;
+  function scripted(u) { return /^[\x00-\x20]*(javascript|vbscript):/i.test(u.replace(/[\t\n\r]/g, "")); }
   // purpose maps a tool's category to a purpose of the policy; "" if none.
   function purpose(c) {
     c = c.trim().toLowerCase();
@@ -615,13 +615,13 @@ function __cgShim(data, PH) {
       if (pre && (x == "purpose" || x == "vendor")) return;
       if (pre && REN[x]) {
         n = REN[x] === 1 ? x : REN[x];
-        if (SCRIPTED.test(a.value.replace(/[\t\n\r]/g, ""))) return; // no tracker's URL: markup from elsewhere
+        if (scripted(a.value)) return; // no tracker's URL: markup from elsewhere
       } else if (ours[n]) return;
       // <script type="text/plain" data-consent="…"> is meant to run
       if (!ours.type || n != "type" || !PLAIN.test(a.value)) o[n] = a.value;
     });
     if (mig(el)) for (k in MOVE) if (k in o) {
-      if (!SCRIPTED.test(o[k].replace(/[\t\n\r]/g, ""))) o[MOVE[k]] = o[k];
+      if (!scripted(o[k])) o[MOVE[k]] = o[k];
       delete o[k];
     }
     return Object.keys(o).map(function (n) { return [n, o[n]]; })
