@@ -206,9 +206,12 @@ func Do(t testing.TB, c *http.Client, req *http.Request) (*http.Response, string
 }
 
 // unanswered reports whether a request's connection was closed before any
-// answer came.
+// answer came. net/http says "server closed idle connection" (an error it
+// does not export) when the server closed a kept-alive connection just as
+// the request went out on it; it resends only a GET itself.
 func unanswered(err error) bool {
-	return err != nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET))
+	return err != nil && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) ||
+		strings.Contains(err.Error(), "http: server closed idle connection"))
 }
 
 func readAll(t testing.TB, req *http.Request, resp *http.Response, err error) (*http.Response, string) {
