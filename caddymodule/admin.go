@@ -366,34 +366,28 @@ func eachChain(r *http.Request, stores []*auditStore, want string, fn func(as *a
 	return nil
 }
 
-// showAnswer is the answer of /consent/show.
-type showAnswer struct {
-	ConsentID string         `json:"consent_id"`
-	Records   []proof.Record `json:"records"`
-}
-
-// serveShow returns the records of one consent id, in every store asked.
-// It is a POST so that the id can come in the body (see consentIDParam).
+// serveShow returns the records of one consent id, in every store asked,
+// a record at a time. It is a POST so that the id can come in the body (see
+// consentIDParam).
 func (a *AdminAPI) serveShow(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
 	id, err := consentIDParam(r)
 	if err != nil {
 		return err
 	}
-	ans := showAnswer{ConsentID: id, Records: []proof.Record{}}
+	out := &recordStream{w: w, consentID: id}
 	for _, as := range stores {
-		recs, err := as.store.ByConsentID(r.Context(), id)
-		if err != nil {
+		if err := as.store.EachOfConsent(r.Context(), id, out.add); err != nil {
+			out.abortIfStarted()
 			return storeError(as, err)
 		}
-		ans.Records = append(ans.Records, recs...)
 	}
 	// A look-up hands out personal data, so it is logged like an export;
 	// without the consent id, as for erasures.
-	a.logger.Info("consent records shown", append(who(r), zap.Int("records", len(ans.Records)))...)
-	if len(ans.Records) == 0 {
+	a.logger.Info("consent records shown", append(who(r), zap.Int("records", out.records))...)
+	if out.records == 0 {
 		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or erased)")
 	}
-	return writeJSON(w, ans)
+	return out.close()
 }
 
 // eraseAnswer is the answer of /consent/erase.

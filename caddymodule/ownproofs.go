@@ -5,8 +5,6 @@ import (
 	"net/http"
 
 	"go.uber.org/zap"
-
-	"github.com/consentgate/consentgate/consent/proof"
 )
 
 // serveOwnProofs gives visitors their rights over their own records: GET
@@ -46,15 +44,14 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 		http.SetCookie(w, h.expiredCookie(r, h.CookieName, h.CookieDomain))
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
 	}
-	recs, err := st.ByConsentID(r.Context(), consent.ID)
-	if err != nil {
+	w.Header().Set("Content-Disposition", `attachment; filename="consent-records.json"`)
+	out := &recordStream{w: w, consentID: consent.ID}
+	if err := st.EachOfConsent(r.Context(), consent.ID, out.add); err != nil {
+		h.logger.Error("reading a visitor's proofs failed", zap.Int("records_sent", out.records), zap.Error(err))
+		out.abortIfStarted()
 		return writeError(w, http.StatusServiceUnavailable, "your records cannot be read right now; please try again")
 	}
-	if recs == nil {
-		recs = []proof.Record{}
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="consent-records.json"`)
-	return writeJSON(w, map[string]any{"consent_id": consent.ID, "records": recs})
+	return out.close()
 }
 
 func writeJSON(w http.ResponseWriter, v any) error {
@@ -62,10 +59,15 @@ func writeJSON(w http.ResponseWriter, v any) error {
 	if err != nil {
 		return err
 	}
-	hdr := w.Header()
+	setJSONHeaders(w.Header())
+	_, err = w.Write(append(body, '\n'))
+	return err
+}
+
+// setJSONHeaders marks an answer as JSON about one visitor: never cached,
+// never sniffed as anything else.
+func setJSONHeaders(hdr http.Header) {
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	_, err = w.Write(append(body, '\n'))
-	return err
 }

@@ -35,9 +35,11 @@ type Store interface {
 	// JSON Lines export form and what verification hashes, without decoding
 	// cost. raw is only valid during the call.
 	RangeRaw(ctx context.Context, q Query, fn func(raw []byte) error) error
-	// ByConsentID returns a consent id's records (not tombstones), by chain
-	// and seq.
-	ByConsentID(ctx context.Context, consentID string) ([]proof.Record, error)
+	// EachOfConsent calls fn for each of a consent id's records (not
+	// tombstones), chain by chain and within a chain in seq order. It reads
+	// in batches, so memory stays constant however many records one consent
+	// id has gathered. An error from fn stops the walk and is returned.
+	EachOfConsent(ctx context.Context, consentID string, fn func(proof.Record) error) error
 	// Erase replaces every record of a consent id with its tombstone (see
 	// proof.Eraser) and returns how many it replaced.
 	Erase(ctx context.Context, consentID string, e proof.Eraser) (int, error)

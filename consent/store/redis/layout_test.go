@@ -73,7 +73,7 @@ func TestConsentIndexOfOlderStores(t *testing.T) {
 				want = append(want, r.Seq)
 			}
 		}
-		got, err := s.ByConsentID(ctx, id)
+		got, err := storetest.OfConsent(ctx, s, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestConsentIndexOfOlderStores(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("erased %d, %v; want 3", n, err)
 	}
-	if got, _ := s.ByConsentID(ctx, "visitor-1"); len(got) != 0 {
+	if got, _ := storetest.OfConsent(ctx, s, "visitor-1"); len(got) != 0 {
 		t.Fatalf("after erasure %s still finds %v", "visitor-1", seqsOf(got))
 	}
 	if m, _ := raw.c.ZRangeByLex(ctx, legacy, &goredis.ZRangeBy{Min: "[visitor-1\x00", Max: "(visitor-1\x01"}).Result(); len(m) != 0 {
@@ -115,7 +115,7 @@ func TestConsentIndexOfOlderStores(t *testing.T) {
 		t.Fatalf("expiry left index sets %q", left)
 	}
 	for v := range 4 {
-		if got, _ := s.ByConsentID(ctx, fmt.Sprintf("visitor-%d", v)); len(got) != 0 {
+		if got, _ := storetest.OfConsent(ctx, s, fmt.Sprintf("visitor-%d", v)); len(got) != 0 {
 			t.Fatalf("visitor-%d still finds %v after expiry", v, seqsOf(got))
 		}
 	}

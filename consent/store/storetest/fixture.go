@@ -133,6 +133,26 @@ func collect(t testing.TB, ctx context.Context, s store.Store, q store.Query) []
 	return out
 }
 
+// ofConsent returns every record of a consent id.
+func ofConsent(t testing.TB, ctx context.Context, s store.Store, consentID string) []proof.Record {
+	t.Helper()
+	out, err := OfConsent(ctx, s, consentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// OfConsent gathers a consent id's records, for tests that look at a few.
+func OfConsent(ctx context.Context, s store.Store, consentID string) ([]proof.Record, error) {
+	var out []proof.Record
+	err := s.EachOfConsent(ctx, consentID, func(r proof.Record) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
 // mustVerify verifies a chain and fails unless it is sound.
 func mustVerify(t testing.TB, ctx context.Context, s store.Store, chain string, opts proof.VerifyOptions) proof.Report {
 	t.Helper()

@@ -47,6 +47,7 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentChains", testConcurrentChains},
 		{"BatcherGroupsConcurrentAppends", testBatcher},
 		{"EraseLeavesTombstones", testErase},
+		{"ManyRecordsOfOneConsent", testManyOfOneConsent},
 		{"TamperIsNamed", testTamper},
 		{"ExpiryKeepsRestVerifiable", testExpiry},
 		{"SpoolReplay", testSpoolReplay},
