@@ -10,7 +10,9 @@ import (
 	"io"
 	"maps"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -28,9 +30,11 @@ func init() {
 }
 
 // AdminAPI serves the auditor's endpoints on Caddy's admin endpoint, under
-// /consent/. The admin endpoint listens on localhost only unless the
-// operator configures Caddy's remote admin, which requires mutual TLS, so
-// these routes are never reachable unauthenticated.
+// /consent/. The admin endpoint listens on localhost by default, and
+// Caddy's remote admin requires mutual TLS. An operator can still make the
+// plain endpoint listen on every interface (admin :2019); these routes then
+// answer only peers on the machine itself, so they are never reachable
+// unauthenticated (see peerMayAudit).
 //
 //	GET  /consent/export?format=jsonl|csv&since=&until=&site=&purpose=&chain=&store=
 //	GET  /consent/verify?chain=&store=
@@ -99,6 +103,11 @@ var adminRoutes = map[string]adminRoute{
 
 // serve dispatches a request under /consent/.
 func (a *AdminAPI) serve(w http.ResponseWriter, r *http.Request) error {
+	if !peerMayAudit(r) {
+		a.logger.Warn("audit request from another machine refused: the admin endpoint listens beyond loopback without authentication",
+			append(who(r), zap.String("uri", r.URL.Path))...)
+		return apiError(http.StatusForbidden, "consent audit data is served only to this machine (loopback or the admin socket) or through Caddy's remote admin with a client certificate; this admin endpoint listens on the network without authentication")
+	}
 	name := strings.TrimPrefix(r.URL.Path, adminBase)
 	route, ok := adminRoutes[name]
 	if !ok {
@@ -603,3 +612,19 @@ var (
 	_ caddy.Provisioner = (*AdminAPI)(nil)
 	_ caddy.AdminRouter = (*AdminAPI)(nil)
 )
+
+// peerMayAudit tells whether a request may read audit data: it came through
+// Caddy's remote admin (a verified client certificate), over a unix socket
+// (its file permissions decide), or from this machine's loopback. Anything
+// else reached a plain admin endpoint the operator opened to the network,
+// where Caddy itself asks nobody who they are.
+func peerMayAudit(r *http.Request) bool {
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		return true
+	}
+	if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && local.Network() == "unix" {
+		return true
+	}
+	addr, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && addr.Addr().Unmap().IsLoopback()
+}

@@ -2,12 +2,15 @@ package caddymodule_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -485,4 +488,82 @@ func TestCSVDefusesFormulas(t *testing.T) {
 	if col("site") != "'=1+2" || col("control") != "'-1-2" {
 		t.Errorf("site %q, control %q: want them prefixed with an apostrophe", col("site"), col("control"))
 	}
+}
+
+// TestAuditDataStaysOnTheMachine: an operator who makes Caddy's plain admin
+// endpoint listen on every interface (admin 0.0.0.0:PORT, as container
+// set-ups do) opens it without authentication; the audit routes then
+// answer this machine only. Another machine, played here by a request from
+// this machine's own network address, gets a 403 that says why, and the
+// refusal is logged.
+func TestAuditDataStaysOnTheMachine(t *testing.T) {
+	network := nonLoopbackAddr(t)
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, fmt.Sprintf(`{
+	admin 0.0.0.0:%d
+	auto_https off
+	persist_config off
+	log {
+		output file %s
+		format json
+		level INFO
+	}
+}
+:%d {
+	consent {
+		store bolt://%s
+	}
+	respond "<html><head></head><body>ok</body></html>"
+	header Content-Type text/html
+}`, adminPort, logFile, port, filepath.Join(t.TempDir(), "proofs.db")))
+	postChoice(t, newClient(t), baseURL(port), `{"all":true}`)
+
+	if recs := exportJSONL(t, fmt.Sprintf("http://127.0.0.1:%d", adminPort), ""); len(recs) != 1 {
+		t.Fatalf("exported %d records through loopback, want 1", len(recs))
+	}
+	for _, path := range []string{"/consent/export", "/consent/verify", "/consent/dashboard", "/consent/keys"} {
+		resp, body := adminDo(t, "GET", fmt.Sprintf("http://%s%s", net.JoinHostPort(network.String(), fmt.Sprint(adminPort)), path))
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "served only to this machine") || strings.Contains(body, "given") {
+			t.Errorf("%s from %s: %d %s, want 403", path, network, resp.StatusCode, body)
+		}
+	}
+	logs, _ := os.ReadFile(logFile)
+	if !strings.Contains(string(logs), "audit request from another machine refused") || !strings.Contains(string(logs), network.String()) {
+		t.Errorf("the refusals are not logged with the peer's address:\n%s", logs)
+	}
+
+	// On a Unix socket the file's permissions decide who asks: it answers.
+	socket := filepath.Join(t.TempDir(), "admin.sock")
+	gatewaytest.Start(t, fmt.Sprintf("{\n\tadmin unix/%s\n\tauto_https off\n\tpersist_config off\n}\n:%d {\n\tconsent {\n\t\tstore bolt://%s\n\t}\n\trespond ok\n}\n",
+		socket, port, filepath.Join(t.TempDir(), "proofs.db")))
+	overSocket := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	}}}
+	resp, err := overSocket.Get("http://localhost/consent/verify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("verify over the admin socket: %d %s", resp.StatusCode, body)
+	}
+}
+
+// nonLoopbackAddr is an address of this machine that is not loopback, so a
+// request from it to a wildcard listener comes from "another machine".
+func nonLoopbackAddr(t *testing.T) netip.Addr {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() && p.Addr().IsGlobalUnicast() {
+			return p.Addr()
+		}
+	}
+	t.Fatalf("this machine has no IPv4 address beside loopback (%v): the test needs one to play another machine", addrs)
+	return netip.Addr{}
 }
