@@ -531,6 +531,14 @@ func (s *proofSink) acknowledgedHead(ctx context.Context) proof.Head {
 	return head
 }
 
+// spooled is how many of this sink's proofs wait in its spool.
+func (s *proofSink) spooled() int {
+	if !s.opened.Load() {
+		return 0
+	}
+	return s.spool.Pending()
+}
+
 // checkpoint signs the durable head and stores it. The store keeps the
 // first checkpoint at each seq, so at a seq already checkpointed it is
 // that one, not a signature made now that nobody could find later.
