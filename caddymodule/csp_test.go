@@ -3,6 +3,7 @@ package caddymodule_test
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -193,5 +194,21 @@ func TestPagePolicyAdaptedBesideOwnPolicy(t *testing.T) {
 				t.Errorf("second policy is not the gateway's own: %q", own)
 			}
 		})
+	}
+}
+
+// TestNoReportEndpointWithoutCSP: a gateway that sends no policy asks for no
+// reports, so it takes none: a post there is answered like any unknown
+// consent path, and nothing reaches the log.
+func TestNoReportEndpointWithoutCSP(t *testing.T) {
+	site, _, logFile := auditGateway(t, "no-csp")
+	req, _ := http.NewRequest("POST", site+"/.consent/csp-report", strings.NewReader(`{"csp-report":{"document-uri":"`+site+`/","blocked-uri":"https://planted.example/x.js","effective-directive":"script-src-elem"}}`))
+	req.Header.Set("Content-Type", "application/csp-report")
+	resp, body := do(t, newClient(t), req)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "no such consent endpoint") {
+		t.Errorf("report without csp: %d %s, want 404", resp.StatusCode, body)
+	}
+	if logs, _ := os.ReadFile(logFile); strings.Contains(string(logs), "planted.example") {
+		t.Errorf("a report was logged although the gateway sends no policy:\n%s", logs)
 	}
 }

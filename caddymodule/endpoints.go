@@ -54,13 +54,27 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, name str
 	case "proofs":
 		return h.serveOwnProofs(w, r)
 	case cspReportPath:
-		return h.serveCSPReport(w, r)
+		// Only a gateway that sends a policy asks for reports; without one,
+		// anyone's posts would only fill the log.
+		if h.CSP != "" {
+			return h.serveCSPReport(w, r)
+		}
 	}
 	if a, ok := h.assets.Lookup(name); ok && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		serveAsset(w, r, a)
 		return nil
 	}
+	closeIfBodyUnread(w, r)
 	return writeError(w, http.StatusNotFound, "no such consent endpoint")
+}
+
+// closeIfBodyUnread ends the connection after an answer that leaves the
+// request's body unread: net/http would otherwise read the rest of it
+// before answering, for as long as a client trickling it takes.
+func closeIfBodyUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 func (h *Handler) serveState(w http.ResponseWriter, v visit) error {
