@@ -461,10 +461,25 @@ func TestSignalDefaultIsRecordedOnce(t *testing.T) {
 	postChoice(t, c, base, `{"purposes":{"analytics":true}}`)
 	get(t, c, base+"/", "Sec-GPC", "1") // nothing the signal switches off
 	postChoice(t, c, base, `{"all":true}`)
+	siteURL, _ := url.Parse(base)
+	c.Jar.SetCookies(siteURL, []*http.Cookie{{Name: "_fbp", Value: "fb.1.1700000000.123", Path: "/"}}) // set by Meta's pixel
 	for range 3 {
 		get(t, c, base+"/", "Sec-GPC", "1")
 	}
-	_, body := get(t, c, base+"/.consent/proofs")
+	for _, ck := range c.Jar.Cookies(siteURL) {
+		if ck.Name == "_fbp" {
+			t.Errorf("the marketing cookie _fbp outlived the signal that switched marketing off")
+		}
+	}
+	// Without the signal marketing stays off, as the record says, until
+	// the visitor chooses again; nothing more is recorded.
+	_, body := get(t, c, base+"/.consent/state")
+	var state struct{ Purposes map[string]bool }
+	if err := json.Unmarshal([]byte(body), &state); err != nil || state.Purposes["marketing"] || !state.Purposes["analytics"] {
+		t.Errorf("state without the signal after gpc_default: %s, want marketing still off", body)
+	}
+	get(t, c, base+"/")
+	_, body = get(t, c, base+"/.consent/proofs")
 	var own ownRecords
 	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 3 {
 		t.Fatalf("want the two choices and one gpc_default, got %s", body)

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -12,7 +13,9 @@ import (
 func zapString(k, v string) zap.Field { return zap.String(k, v) }
 
 // filterSetCookies drops Set-Cookie headers of vendors the visitor has not
-// consented to (a site's own analytics cookie set server-side, say).
+// consented to (a site's own analytics cookie set server-side, say). One
+// that deletes such a cookie stays: the gateway's own, after a signal took
+// the vendor back, or the site's.
 func (pw *pageWriter) filterSetCookies(hdr http.Header) {
 	cookies := hdr["Set-Cookie"]
 	if len(cookies) == 0 {
@@ -21,7 +24,7 @@ func (pw *pageWriter) filterSetCookies(hdr http.Header) {
 	kept := cookies[:0]
 	for _, c := range cookies {
 		name, _, _ := strings.Cut(c, "=")
-		if pw.visit.decision.CookieAllowed(strings.TrimSpace(name)) {
+		if pw.visit.decision.CookieAllowed(strings.TrimSpace(name)) || deletesCookie(c) {
 			kept = append(kept, c)
 		}
 	}
@@ -30,6 +33,12 @@ func (pw *pageWriter) filterSetCookies(hdr http.Header) {
 		return
 	}
 	hdr["Set-Cookie"] = kept
+}
+
+// deletesCookie reports whether a Set-Cookie line removes its cookie.
+func deletesCookie(line string) bool {
+	c, err := http.ParseSetCookie(line)
+	return err == nil && (c.MaxAge < 0 || !c.Expires.IsZero() && c.Expires.Before(time.Now()))
 }
 
 // markPerVisitor marks a rewritten page (or its 304) as made for this

@@ -151,7 +151,10 @@ func (h *Handler) visit(r *http.Request) visit {
 	switch {
 	case decoded && c.HoldsChoice() && c.Version == h.policy.Version && current:
 		v.consent = c
-		v.decision = h.policy.Decide(choiceOf(c), signal)
+		// Once a signal's default is recorded (gpc_default), it holds
+		// until the visitor chooses again, signal or not: the record says
+		// marketing is off, and nothing records it coming back.
+		v.decision = h.policy.Decide(choiceOf(c), signal || c.SignalApplied)
 	default:
 		// A cookie that holds no choice records one that ran out: nothing
 		// more to say about it.
