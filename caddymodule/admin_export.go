@@ -61,7 +61,9 @@ const exportFlushEvery = 500 * time.Millisecond
 // records exactly as stored, which is what verification hashes) or CSV. It
 // holds one batch of records at a time whatever the export's size. The
 // record count and any error after the first byte come as HTTP trailers
-// (X-Consent-Records, X-Consent-Error); every export is logged.
+// (X-Consent-Records, X-Consent-Error), and so do the chains this gateway
+// wrote that the store no longer lists (X-Consent-Missing); every export
+// is logged.
 func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
 	f, err := parseFilter(r)
 	if err != nil {
@@ -87,7 +89,7 @@ func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []
 	hdr.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="consent-%s.%s"`, time.Now().UTC().Format("20060102T150405Z"), format))
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Trailer", "X-Consent-Records, X-Consent-Error")
+	hdr.Set("Trailer", "X-Consent-Records, X-Consent-Error, X-Consent-Missing")
 	if atMost, ok := recordsAtMost(r, stores, f); ok {
 		hdr.Set("X-Consent-Records-At-Most", strconv.FormatUint(atMost, 10))
 	}
@@ -172,6 +174,10 @@ func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []
 	if err == nil {
 		err = flush()
 	}
+	var missing []string
+	if err == nil {
+		missing = missingChains(r, stores, f.Chain)
+	}
 
 	fields := append(append(who(r), zap.String("format", format)), f.fields()...)
 	fields = append(fields,
@@ -188,11 +194,34 @@ func (a *AdminAPI) serveExport(w http.ResponseWriter, r *http.Request, stores []
 			return storeError(&auditStore{name: storeNames(stores)}, err)
 		}
 		hdr.Set("X-Consent-Error", strings.ReplaceAll(err.Error(), "\n", " "))
+	} else if len(missing) > 0 {
+		a.logger.Warn("consent export incomplete: the store lacks chains this gateway wrote", append(fields, zap.Strings("missing", missing))...)
+		hdr.Set("X-Consent-Missing", strings.Join(missing, "; "))
 	} else {
 		a.logger.Info("consent export", fields...)
 	}
 	hdr.Set("X-Consent-Records", strconv.Itoa(n))
 	return nil
+}
+
+// missingChains names the chains this gateway wrote to the stores that the
+// stores no longer list (see lostChains): an export without them is all
+// the store has, but not all that was recorded.
+func missingChains(r *http.Request, stores []*auditStore, want string) []string {
+	var listed []chainReport
+	if err := eachChain(r, stores, want, func(as *auditStore, c string) error {
+		listed = append(listed, chainReport{Store: as.name, Report: proof.Report{Chain: c}})
+		return nil
+	}); err != nil {
+		return nil // the export itself read these stores; verify will tell
+	}
+	var out []string
+	for _, lost := range lostChains(r.Context(), stores, want, listed) {
+		if !lost.OK {
+			out = append(out, fmt.Sprintf("chain %s in %s: %s", lost.Chain, lost.Store, lost.Problems[0].Detail))
+		}
+	}
+	return out
 }
 
 // recordsAtMost bounds what an export of whole chains sends, for the

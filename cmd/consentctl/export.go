@@ -93,6 +93,11 @@ func runExport(e *env, args []string) int {
 		}
 		fmt.Fprintf(e.stderr, "exported %d records to %s\n", sent, where)
 	}
+	// What the store has is written; what it lost is named, and the exit
+	// code says the export is not the whole record.
+	if missing := resp.Trailer.Get("X-Consent-Missing"); missing != "" {
+		return e.fail(&callError{exitAPI, "export incomplete: the store lost records this gateway wrote (" + missing + "); run consentctl verify"})
+	}
 	return exitOK
 }
 

@@ -563,4 +563,11 @@ func TestVerifyAfterTheStoreWentBack(t *testing.T) {
 			t.Errorf("%s: verify exit %d, want 1 naming %q:\n%s%s", c.name, code, c.want, stdout, stderr)
 		}
 	}
+	// An export of what the lost store holds now is written, and says it
+	// is not the whole record.
+	out := filepath.Join(t.TempDir(), "export.jsonl")
+	code, _, stderr := ctl(t, "export", "--address", g.admin, "--output", out)
+	if _, err := os.Stat(out); code != exitAPI || err != nil || !strings.Contains(stderr, "export incomplete") || !strings.Contains(stderr, "ctl-restore") || !strings.Contains(stderr, "seq 1..5 missing") {
+		t.Errorf("export from a store that lost the chain: exit %d (want 4), file %v, %s", code, err, stderr)
+	}
 }
