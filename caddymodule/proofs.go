@@ -224,7 +224,14 @@ func (s *proofSink) openStores() error {
 		}
 	default:
 		redisClientLog.Do(func() { // to the log of whichever configuration runs then
-			redis.LogClientTo(func(msg string) { caddy.Log().Named("http.handlers.consent.redis").Warn(msg) })
+			redis.LogClientTo(func(msg string) {
+				log := caddy.Log().Named("http.handlers.consent.redis")
+				if redisNews(msg) {
+					log.Info(msg)
+				} else {
+					log.Warn(msg)
+				}
+			})
 		})
 		if s.store, err = redis.Open(s.name, redis.Options{Options: opts, OnLost: s.storeLost}); err == nil {
 			go s.checkPersistence()
@@ -295,6 +302,17 @@ func (s *proofSink) checkPersistence() {
 		s.logger.Warn("Redis may evict keys when its memory is full, proofs and the chain registry among them; set maxmemory-policy noeviction",
 			zap.Strings("servers", evicting), zap.String("store", redactURL(s.name)))
 	}
+}
+
+// redisNews tells go-redis's plain news from its trouble: Sentinel says
+// which master it found on every new connection ("sentinel: selected
+// addr=…", "sentinel: new master=…"), which is no cause for a warning.
+func redisNews(msg string) bool {
+	if !strings.HasPrefix(msg, "sentinel: ") {
+		return false
+	}
+	lower := strings.ToLower(msg)
+	return !strings.Contains(lower, "fail") && !strings.Contains(lower, "error") && !strings.Contains(lower, "unable")
 }
 
 // storeLost says that Redis no longer has proofs it acknowledged, found
