@@ -41,22 +41,31 @@ type VendorView struct {
 	Cookies     []catalog.Cookie `json:"cookies"`
 }
 
-// PurposeVendors are the vendors of one purpose.
+// PurposeVendors are the vendors of one purpose, and the cookies the site
+// itself sets for it.
 type PurposeVendors struct {
-	ID      string       `json:"id"`
-	Vendors []VendorView `json:"vendors"`
+	ID      string           `json:"id"`
+	Cookies []catalog.Cookie `json:"cookies,omitempty"`
+	Vendors []VendorView     `json:"vendors"`
 }
 
 // Details renders one language's second layer: every purpose of the policy
-// with its vendors, texts in lang, else in fallback, else in English.
-func Details(p *policy.Policy, lang, fallback string) []byte {
+// with its vendors, texts in lang, else in fallback, else in English. own
+// are the site's own cookies (the consent cookie), listed under the
+// strictly necessary purpose: a visitor is told of every cookie, and
+// of those that need no consent too.
+func Details(p *policy.Policy, own []catalog.Cookie, lang, fallback string) []byte {
 	var out struct {
 		Purposes []PurposeVendors `json:"purposes"`
 	}
 	index := map[string]int{}
 	for _, pu := range p.Purposes {
 		index[pu.ID] = len(out.Purposes)
-		out.Purposes = append(out.Purposes, PurposeVendors{ID: pu.ID, Vendors: []VendorView{}})
+		pv := PurposeVendors{ID: pu.ID, Vendors: []VendorView{}}
+		if pu.ID == policy.Necessary {
+			pv.Cookies = own
+		}
+		out.Purposes = append(out.Purposes, pv)
 	}
 	for _, v := range p.Vendors {
 		i, ok := index[v.Purpose]

@@ -189,6 +189,71 @@ func TestSecondLayerDetails(t *testing.T) {
 	}
 }
 
+// TestSecondLayerListsTheConsentCookie: under "Strictly necessary" the
+// second layer lists the cookie the gateway itself sets, by its configured
+// name and with the longest life it can have; a site that asks about
+// nothing never sets it and lists none.
+func TestSecondLayerListsTheConsentCookie(t *testing.T) {
+	for _, tt := range []struct {
+		name, config string
+		want         string // "name lifetime", "" for none
+	}{
+		{"default", "", "consentgate 210d"},
+		{"renamed, longer refusals", "cookie_name cg_choice\nrenew_after 90d\nrefusal_renew_after 365d", "cg_choice 395d"},
+		{"nothing to ask", "services declared", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base := startPlainSite(t, tt.config)
+			_, page := get(t, newClient(t), base+"/page.html")
+			var cfg struct {
+				Details string `json:"details"`
+			}
+			readConfig(t, page, &cfg)
+			_, body := get(t, newClient(t), base+cfg.Details)
+			var details struct {
+				Purposes []struct {
+					ID      string `json:"id"`
+					Cookies []struct {
+						Name, Lifetime string
+						HTTPOnly       bool `json:"http_only"`
+					} `json:"cookies"`
+				} `json:"purposes"`
+			}
+			if err := json.Unmarshal([]byte(body), &details); err != nil {
+				t.Fatal(err)
+			}
+			var listed []string
+			for _, p := range details.Purposes {
+				for _, c := range p.Cookies {
+					if p.ID != "necessary" || !c.HTTPOnly {
+						t.Errorf("the site's own cookie %s is listed under %s, HttpOnly %v", c.Name, p.ID, c.HTTPOnly)
+					}
+					listed = append(listed, c.Name+" "+c.Lifetime)
+				}
+			}
+			if strings.Join(listed, ", ") != tt.want {
+				t.Errorf("the site's own cookies are %q, want %q", listed, tt.want)
+			}
+		})
+	}
+}
+
+// startPlainSite serves /page.html, which loads nothing from another host
+// (so it adds nothing to the process-wide third-party scan), behind a
+// consent block with the extra lines.
+func startPlainSite(t *testing.T, extra string) string {
+	t.Helper()
+	port := freePort(t)
+	startCaddy(t, fmt.Sprintf(`:%d {
+	consent {
+%s
+	}
+	respond /page.html "<!doctype html><html lang=en><head><title>Plain</title></head><body><p>Nothing from elsewhere.</p></body></html>"
+	header /page.html Content-Type text/html
+}`, port, extra))
+	return baseURL(port)
+}
+
 func readConfig(t *testing.T, page string, v any) {
 	t.Helper()
 	m := regexp.MustCompile(`<script type="application/json" id="consentgate-config">([^<]*)</script>`).FindStringSubmatch(page)

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/consentgate/consentgate/banner"
+	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/cookie"
 	"github.com/consentgate/consentgate/consent/proof"
 )
@@ -439,6 +440,31 @@ func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c coo
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// ownCookies are the cookies the gateway itself sets, as the second layer
+// lists them: the consent cookie, with the longest life it can have. A site
+// that asks about nothing never sets it (there is no choice to keep).
+func (h *Handler) ownCookies() []catalog.Cookie {
+	if !h.policy.AsksAnything() {
+		return nil
+	}
+	return []catalog.Cookie{{
+		Name:     h.CookieName,
+		Lifetime: catalogLifetime(max(h.renew, h.renewRefus) + cookieGrace),
+		HTTPOnly: true,
+	}}
+}
+
+// catalogLifetime writes d as the catalogue does: "210d", "12h", "30min".
+func catalogLifetime(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dmin", (d+time.Minute-1)/time.Minute)
 }
 
 // secureCookies reports whether the cookies the gateway sets or expires on

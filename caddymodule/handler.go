@@ -566,7 +566,7 @@ func (h *Handler) buildHooks() error {
 	}
 	details := map[string][]byte{}
 	for _, lang := range h.locales.Languages() {
-		details[lang] = banner.Details(h.policy, lang, h.DefaultLanguage)
+		details[lang] = banner.Details(h.policy, h.ownCookies(), lang, h.DefaultLanguage)
 	}
 	h.assets = banner.NewAssets(banner.ShimData(vendors), details)
 	h.early = banner.NewEarly(h.Prefix, h.assets, cm)

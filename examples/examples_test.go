@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,6 +20,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"golang.org/x/net/html"
 
+	"github.com/consentgate/consentgate/caddymodule"
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/catalog"
 	"github.com/consentgate/consentgate/consent/policy"
@@ -639,23 +641,12 @@ func TestExamplesAskOnlyWhatTheirPoliciesName(t *testing.T) {
 			if got := slices.Sorted(maps.Keys(state.Purposes)); !slices.Equal(got, tt.purposes) {
 				t.Errorf("the banner asks about %v, want %v", got, tt.purposes)
 			}
-			_, page := gatewaytest.Get(t, c, base+"/")
-			var cfg struct {
-				Details string `json:"details"`
-			}
-			m := regexp.MustCompile(`<script type="application/json" id="consentgate-config">([^<]*)</script>`).FindStringSubmatch(page)
-			if m == nil || json.Unmarshal([]byte(html.UnescapeString(m[1])), &cfg) != nil {
-				t.Fatalf("no banner config on the home page")
-			}
-			_, body = gatewaytest.Get(t, c, base+cfg.Details)
 			var details struct {
 				Purposes []struct {
 					Vendors []struct{ ID string } `json:"vendors"`
 				} `json:"purposes"`
 			}
-			if err := json.Unmarshal([]byte(body), &details); err != nil {
-				t.Fatal(err)
-			}
+			bannerDetails(t, c, base, &details)
 			listed := []string{}
 			for _, p := range details.Purposes {
 				for _, v := range p.Vendors {
@@ -683,6 +674,85 @@ func TestExamplesAskOnlyWhatTheirPoliciesName(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bannerDetails reads the second layer's list of services, as the banner
+// on the home page fetches it, into v.
+func bannerDetails(t *testing.T, c *http.Client, base string, v any) {
+	t.Helper()
+	_, page := gatewaytest.Get(t, c, base+"/")
+	var cfg struct {
+		Details string `json:"details"`
+	}
+	m := regexp.MustCompile(`<script type="application/json" id="consentgate-config">([^<]*)</script>`).FindStringSubmatch(page)
+	if m == nil || json.Unmarshal([]byte(html.UnescapeString(m[1])), &cfg) != nil {
+		t.Fatalf("no banner config on the home page")
+	}
+	_, body := gatewaytest.Get(t, c, base+cfg.Details)
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("details: %v in %s", err, body)
+	}
+}
+
+// TestExamplesListTheConsentCookie: a site that asks for consent keeps the
+// answer in a cookie, which is strictly necessary and is listed as such in
+// the banner and, by name, in the privacy policy's section on cookies. The
+// institute asks about nothing, so no cookie is ever set, as its policy
+// (seeds/001: "does not create, save or use cookies") says.
+func TestExamplesListTheConsentCookie(t *testing.T) {
+	for _, name := range []string{"shop", "portal", "institute"} {
+		t.Run(name, func(t *testing.T) {
+			cookie := exampleCookieName(t, name)
+			base := startExample(t, name, t.TempDir())
+			var details struct {
+				Purposes []struct {
+					ID      string                            `json:"id"`
+					Cookies []struct{ Name, Lifetime string } `json:"cookies"`
+				} `json:"purposes"`
+			}
+			bannerDetails(t, gatewaytest.NewClient(t), base, &details)
+			var banner []string
+			for _, p := range details.Purposes {
+				for _, c := range p.Cookies {
+					banner = append(banner, p.ID+": "+c.Name+" "+c.Lifetime)
+				}
+			}
+			raw, err := os.ReadFile(filepath.Join("examples", name, "site", "privacy.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, section, _ := strings.Cut(string(raw), "<h2>Cookies</h2>")
+			section, _, _ = strings.Cut(section, "<h2>")
+			named := strings.Contains(section, "<code>"+cookie+"</code>")
+			if !asksAnything(t, base) {
+				if len(banner) > 0 || named || !strings.Contains(section, "no cookies") {
+					t.Errorf("asks about nothing, yet the banner lists %q or the policy names %s (or does not say it sets no cookies)", banner, cookie)
+				}
+				return
+			}
+			if want := []string{"necessary: " + cookie + " 210d"}; !slices.Equal(banner, want) {
+				t.Errorf("the banner lists the site's own cookies as %q, want %q", banner, want)
+			}
+			if !named || !strings.Contains(section, "strictly necessary") || !strings.Contains(section, "210 days") {
+				t.Errorf("the privacy policy's Cookies section does not name %s as strictly necessary, with its 210 days:\n%s", cookie, section)
+			}
+		})
+	}
+}
+
+// exampleCookieName is the consent cookie's name in an example's config.
+func exampleCookieName(t *testing.T, name string) string {
+	t.Helper()
+	cookie := caddymodule.DefaultCookieName
+	findConsentHandlers(t, adaptFile(t, filepath.Join("examples", name, "Caddyfile")), func(h json.RawMessage) {
+		var c struct {
+			CookieName string `json:"cookie_name"`
+		}
+		if json.Unmarshal(h, &c) == nil && c.CookieName != "" {
+			cookie = c.CookieName
+		}
+	})
+	return cookie
 }
 
 // TestExamplesSpeakTheirVisitorsLanguage: the portal and the institute

@@ -216,31 +216,35 @@
   }
 
   var seq = 0;
+  function vendorItem(v) {
+    var hid = "cg-vn-" + ++seq, dl = el("dl");
+    [[t.company, v.company], [t.country, v.country && country(v.country)]].forEach(function (r) {
+      if (r[1]) add(dl, el("dt", null, r[0]), el("dd", null, r[1]));
+    });
+    var cookies = el("ul", { "class": "cg-cookies" });
+    (v.cookies || []).forEach(function (c) {
+      add(cookies, add(el("li"), el("code", null, c.name + (c.prefix ? "…" : "")),
+        D.createTextNode(" – " + t.lifetime + ": " + lifetime(c.lifetime))));
+    });
+    add(dl, el("dt", null, t.cookies), add(el("dd"), cookies.firstChild ? cookies : D.createTextNode(t.no_cookies)));
+    return add(el("li", { "class": "cg-vendor" }),
+      el("h4", { id: hid }, v.name),
+      v.description && el("p", null, v.description),
+      dl,
+      v.policy_url && el("a", { href: v.policy_url, target: "_blank", rel: "noopener noreferrer",
+        "class": "cg-link", "aria-describedby": hid }, t.vendor_policy));
+  }
   function fillVendors(id, region) {
     region.setAttribute("aria-busy", "true");
     getDetails().then(function (d) {
-      var vs = [], list = el("ul", { "class": "cg-vlist" });
-      (d.purposes || []).forEach(function (p) { if (p.id == id) vs = p.vendors || []; });
-      vs.forEach(function (v) {
-        var hid = "cg-vn-" + ++seq, dl = el("dl");
-        [[t.company, v.company], [t.country, v.country && country(v.country)]].forEach(function (r) {
-          if (r[1]) add(dl, el("dt", null, r[0]), el("dd", null, r[1]));
-        });
-        var cookies = el("ul", { "class": "cg-cookies" });
-        (v.cookies || []).forEach(function (c) {
-          add(cookies, add(el("li"), el("code", null, c.name + (c.prefix ? "…" : "")),
-            D.createTextNode(" – " + t.lifetime + ": " + lifetime(c.lifetime))));
-        });
-        add(dl, el("dt", null, t.cookies), add(el("dd"), cookies.firstChild ? cookies : D.createTextNode(t.no_cookies)));
-        add(list, add(el("li", { "class": "cg-vendor" }),
-          el("h4", { id: hid }, v.name),
-          v.description && el("p", null, v.description),
-          dl,
-          v.policy_url && el("a", { href: v.policy_url, target: "_blank", rel: "noopener noreferrer",
-            "class": "cg-link", "aria-describedby": hid }, t.vendor_policy)));
-      });
+      var vs = [], own = [], list = el("ul", { "class": "cg-vlist" });
+      (d.purposes || []).forEach(function (p) { if (p.id == id) { vs = p.vendors || []; own = p.cookies || []; } });
+      // The site's own cookies (the consent cookie) come first, as the
+      // entry of the site itself.
+      if (own.length) add(list, vendorItem({ name: t.own_site, description: t.own_site_desc, cookies: own }));
+      vs.forEach(function (v) { add(list, vendorItem(v)); });
       region.textContent = "";
-      add(region, vs.length ? list : el("p", null, "–"));
+      add(region, list.firstChild ? list : el("p", null, "–"));
     }, function (e) {
       region.textContent = "⚠ " + (e || "");
     }).then(function () { region.removeAttribute("aria-busy"); });

@@ -979,6 +979,24 @@ func TestSecondLayerShowsEachVendor(t *testing.T) {
 	}
 }
 
+// TestSecondLayerShowsTheConsentCookie: "Strictly necessary" opens to the
+// site itself first, with the consent cookie and its lifetime, so the
+// visitor is told of the cookie that keeps the choice too.
+func TestSecondLayerShowsTheConsentCookie(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.open("/")
+	p.waitFirstLayer()
+	p.openSettings()
+	p.click("the necessary purpose's Show services button", `document.querySelector('button[aria-controls="cg-v-necessary"]')`)
+	p.waitFor("the necessary entries appear", `document.querySelectorAll('#cg-v-necessary .cg-vendor').length > 0`)
+	first := evalJS[string](p, `document.querySelector('#cg-v-necessary .cg-vendor').textContent.replace(/\s+/g, " ")`)
+	for _, want := range []string{"This site", "Remembers your privacy choice", "consentgate – Lifetime: 210 days"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the first necessary entry lacks %q: %q", want, first)
+		}
+	}
+}
+
 // TestWithoutJavaScriptUnderAForeignBase: a page whose <base href> names
 // another host (a CDN) still gets the no-JavaScript form, with its action
 // and privacy link on the site itself rather than resolved against the
