@@ -112,7 +112,9 @@
     layer = n;
     dialog.textContent = "";
     dialog.className = "cg-dialog cg-layer" + n;
-    add(dialog, el("h2", { id: "cg-title", "class": "cg-title" }, n == 1 ? t.title : t.settings_title), intro());
+    // With nothing to decide the settings inform rather than ask: they
+    // take the first layer's title, not "Choose what you allow".
+    add(dialog, el("h2", { id: "cg-title", "class": "cg-title" }, n == 1 || !asks ? t.title : t.settings_title), intro());
     if (!asks) {
       var list0 = el("ul", { "class": "cg-purposes" }), done = button(t.close, null, "cg-btn2");
       purposes.forEach(function (p) { list0.appendChild(purposeItem(p)); });

@@ -646,6 +646,17 @@ func TestSiteThatAsksNothingOpensNoBanner(t *testing.T) {
 	if !slices.Equal(labels, []string{evalJS[string](p, `cg.norm(cg.texts.close)`)}) {
 		t.Errorf("the settings of a site that asks about nothing offer %v; want only Close", labels)
 	}
+	// Nothing is asked and nothing kept: the dialog informs, under the
+	// first layer's title, and does not speak of remembering a choice.
+	if title := evalJS[string](p, settings+`.querySelector('h2').textContent`); title != "Privacy settings" {
+		t.Errorf("the settings of a site that asks about nothing are titled %q, want %q", title, "Privacy settings")
+	}
+	text := evalJS[string](p, settings+`.textContent`)
+	for _, wrong := range []string{"Choose what you allow", "remember your privacy choices"} {
+		if strings.Contains(text, wrong) {
+			t.Errorf("the settings of a site that asks about nothing say %q: %q", wrong, text)
+		}
+	}
 	p.click("the settings' Close button", `cg.control(`+settings+`, 'close')`)
 	p.waitBannerGone()
 	if c := p.cookies(); len(c) > 0 {
