@@ -338,6 +338,48 @@ func TestShopBlocksWhatItsPolicyNames(t *testing.T) {
 	}
 }
 
+// TestShopNamesTheCompaniesItsPolicyNames: where the shop's policy
+// (seeds/002) names the company behind a service, the banner and the
+// shop's privacy page name the same one, in the same country.
+func TestShopNamesTheCompaniesItsPolicyNames(t *testing.T) {
+	base := startExample(t, "shop", t.TempDir())
+	var details struct {
+		Purposes []struct {
+			Vendors []struct{ ID, Company, Country string } `json:"vendors"`
+		} `json:"purposes"`
+	}
+	bannerDetails(t, gatewaytest.NewClient(t), base, &details)
+	page, err := os.ReadFile(filepath.Join("examples", "shop", "site", "privacy.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct{ vendor, company, country string }{
+		{"facebook-social", "Meta Platforms, Inc. (formerly Facebook, Inc.)", "US"}, // "Facebook, Inc., Menlo Park"
+		{"instagram", "Instagram, Inc. (Meta Platforms, Inc.)", "US"},               // "Instagram, Inc., Menlo Park"
+		{"twitter", "X Corp. (formerly Twitter, Inc.)", "US"},                       // "Twitter, Inc., San Francisco"
+		{"login-with-amazon", "Amazon EU S.à r.l.", "LU"},                           // "Amazon EU S.à r.l."
+	} {
+		found := false
+		for _, p := range details.Purposes {
+			for _, v := range p.Vendors {
+				if v.ID != want.vendor {
+					continue
+				}
+				found = true
+				if v.Company != want.company || v.Country != want.country {
+					t.Errorf("the banner presents %s as %s (%s), want %s (%s)", v.ID, v.Company, v.Country, want.company, want.country)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the banner does not list %s", want.vendor)
+		}
+		if !strings.Contains(string(page), want.company) {
+			t.Errorf("privacy.html does not name %s for %s", want.company, want.vendor)
+		}
+	}
+}
+
 // carrying lists, for each load and inline script of a page whose URL or
 // text contains signature, the ids of the vendors it is recognised as.
 func carrying(page htmlcheck.Page, m *catalog.Matcher, vendors []catalog.Vendor, signature string) [][]string {
