@@ -16,7 +16,7 @@
   // is no choice to make, and none is offered.
   var asks = purposes.some(function (p) { return p.id != "necessary"; });
   var ACTION = "data-consent-action";
-  var root, overlay, dialog, reopen, errBox, layer = 0, lastFocus, pending, details;
+  var root, overlay, dialog, reopen, errBox, layer = 0, lastFocus, pending, details, inerted = [];
 
   function el(tag, attrs, text, doc) {
     var e = (doc || D).createElement(tag);
@@ -255,6 +255,19 @@
   // --- opening, closing, keyboard ----------------------------------------
 
   function isOpen() { return overlay && !overlay.hidden; }
+  // inertPage makes the page behind a modal dialog inert, so that neither
+  // Tab nor a screen reader's cursor reaches it; it leaves alone what the
+  // page itself made inert, which restorePage then keeps so.
+  function inertPage() {
+    if (dialog.getAttribute("aria-modal") != "true") return;
+    [].forEach.call(D.body.children, function (e) {
+      if (e != root && !e.inert) { e.inert = true; inerted.push(e); }
+    });
+  }
+  function restorePage() {
+    inerted.forEach(function (e) { e.inert = false; });
+    inerted = [];
+  }
   // A decision is still owed on a first visit and after a policy change,
   // when the site asks about anything beyond the strictly necessary (asks).
   function owed() { return asks && (!state.decided || !!state.changed); }
@@ -266,6 +279,7 @@
     render(n);
     overlay.hidden = false;
     reopen.hidden = true;
+    inertPage();
     // The first layer takes the focus itself, so a screen reader reads its
     // title and text and no answer is preselected for Enter; back from the
     // second layer, the Settings button has it.
@@ -276,6 +290,7 @@
   function close() {
     if (!isOpen()) return;
     overlay.hidden = true;
+    restorePage();
     layer = 0;
     reopen.hidden = !state.decided;
     var f = lastFocus;
@@ -525,12 +540,15 @@
   // htmx's boosted links) has put a new <body> in place of the one it was
   // in, as it was or, while a decision is owed, open: without it a visitor
   // could neither choose nor change or withdraw a choice after one click.
+  // While a modal dialog is open, what the page adds to its body (or a
+  // new body) is made inert as well.
   function keep() {
+    if (isOpen() && D.body) inertPage();
     if (root.isConnected || !D.body) return;
     var wasOpen = isOpen();
     D.body.appendChild(root);
     decorateAll();
-    if (wasOpen) dialog.focus();
+    if (wasOpen) { restorePage(); inertPage(); dialog.focus(); }
     else if (owed()) open(1);
     else reopen.hidden = !state.decided;
   }

@@ -407,3 +407,51 @@ func TestScreenshotsOfBothLayersLightAndDark(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", strings.Join(dirs, " and "))
 }
+
+// pageInertness says which parts of the test page are inert, the banner
+// being left out.
+type pageInertness struct {
+	Main, Aside, Added bool
+	Banner             bool // the banner itself (its dialog) is inert
+}
+
+const pageInertnessJS = `(function () {
+  function inert(el) { return !!(el && el.closest('[inert]')); }
+  var d = cg.dialogs()[0];
+  return {Main: inert(document.querySelector('main a')), Aside: inert(document.querySelector('#own-inert button')),
+    Added: inert(document.querySelector('#added a')), Banner: !!d && inert(d)};
+})()`
+
+// TestModalDialogMakesThePageInert: while the modal dialog is open, the
+// page behind it is inert (neither Tab nor a screen reader's cursor
+// reaches it), content the page adds meanwhile too; once it closes the
+// page is as it was, what the page had made inert itself still inert.
+func TestModalDialogMakesThePageInert(t *testing.T) {
+	p := openServed(t, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Behind</title></head>`+
+		`<body><main><h1>Behind the dialog</h1><p><a href="/next">A link</a></p></main>`+
+		`<aside id="own-inert" inert><button type="button">Made inert by the page</button></aside></body></html>`)
+	if !evalJS[bool](p, `(function (d) { return d.getAttribute('aria-modal') === 'true'; })(cg.first())`) {
+		t.Fatal("the first layer must be a modal dialog (aria-modal=true) on a first visit")
+	}
+	check := func(when string, want pageInertness) {
+		t.Helper()
+		if got := evalJS[pageInertness](p, pageInertnessJS); got != want {
+			t.Errorf("%s: inert parts are %+v, want %+v", when, got, want)
+		}
+	}
+	check("first layer open", pageInertness{Main: true, Aside: true})
+	p.do(chromedp.Evaluate[chromedp.Void](`(function () { var d = document.createElement('div'); d.id = 'added';
+  d.innerHTML = '<a href="/added">Added while the dialog is open</a>'; document.body.insertBefore(d, document.body.firstChild); })()`))
+	p.waitFor("content the page adds while the dialog is open is inert too", `document.querySelector('#added a').closest('[inert]')`)
+	p.openSettings()
+	check("second layer open", pageInertness{Main: true, Aside: true, Added: true})
+	p.click("the second layer's Reject all button", `cg.control(cg.second(), 'reject_all')`)
+	p.waitBannerGone()
+	check("after the choice", pageInertness{Aside: true})
+	p.do(chromedp.Evaluate[chromedp.Void](`window.consentgate.open()`))
+	p.waitSecondLayer()
+	check("settings opened again", pageInertness{Main: true, Aside: true, Added: true})
+	p.key(kb.Escape)
+	p.waitBannerGone()
+	check("settings closed with Escape", pageInertness{Aside: true})
+}

@@ -75,8 +75,12 @@ func TestBannerSurvivesSoftNavigation(t *testing.T) {
 			evalJS[bool](p, swap)
 			p.waitFor("the new body is in place", `document.querySelector('h1').textContent === 'Page two'`)
 			p.waitFirstLayer()
+			p.waitFor("the new page behind the open dialog is inert", `document.querySelector('main').closest('[inert]')`)
 			p.clickFirstLayer("accept_all", "Accept all")
 			p.waitBannerGone()
+			if evalJS[bool](p, `!!document.querySelector('main').closest('[inert]')`) {
+				t.Error("after the choice the new page is still inert")
+			}
 			evalJS[bool](p, swap)
 			p.expectReopenControl("after Accept all and another soft navigation")
 			if n := evalJS[float64](p, `document.querySelectorAll('.cg').length`); n != 1 {
