@@ -69,9 +69,9 @@
   // --- the dialog ---------------------------------------------------------
 
   function build() {
-    var th = cfg.theme || {};
-    root = el("div", { "class": "cg cg-pos-" + (/^(top|center|bottom-left|bottom-right)$/.test(th.position) ? th.position : "bottom"),
-      lang: cfg.lang }); // read in its own language, whatever the page's
+    var th = cfg.theme || {}, themed = th.background || th.text || th.accent;
+    root = el("div", { "class": "cg cg-pos-" + (/^(top|center|bottom-left|bottom-right)$/.test(th.position) ? th.position : "bottom") +
+      (themed ? " cg-themed" : ""), lang: cfg.lang }); // read in its own language, whatever the page's
     [["background", "bg"], ["text", "fg"], ["accent", "accent"]].forEach(function (k) {
       if (th[k[0]]) root.style.setProperty("--cg-" + k[1], th[k[0]]);
     });

@@ -471,6 +471,28 @@ func TestOperatorThemeAndPosition(t *testing.T) {
 	}
 }
 
+// TestOperatorColoursHoldInTheDarkScheme: an operator who sets only a
+// light background gets their theme in the dark scheme too, not the
+// built-in dark text colour on it.
+func TestOperatorColoursHoldInTheDarkScheme(t *testing.T) {
+	p := newPage(t, startShop(t, "banner {", "\tbackground \"#fdf6e3\"", "}"))
+	p.open("/")
+	p.waitFirstLayer()
+	for _, scheme := range []string{"light", "dark"} {
+		p.emulateMedia(scheme)
+		th := evalJS[lookTheme](p, lookThemeJS)
+		if th.Background != "rgb(253, 246, 227)" {
+			t.Errorf("%s scheme: the dialog's background is %s; the operator set #fdf6e3 = rgb(253, 246, 227)", scheme, th.Background)
+		}
+		for _, c := range th.Texts {
+			if c.Ratio < 4.5 {
+				t.Errorf("%s scheme, background #fdf6e3 alone: %s has text %s on %s, a contrast of %.2f:1; it must be at least 4.5:1",
+					scheme, c.What, c.FG, c.BG, c.Ratio)
+			}
+		}
+	}
+}
+
 // lookLocale reads one language's texts from banner/locales.
 func lookLocale(t *testing.T, lang string) map[string]string {
 	t.Helper()
