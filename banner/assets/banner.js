@@ -97,12 +97,13 @@
     return L > 0.179 ? "#000" : "#fff";
   }
 
+  function note(id, text) { return text && el("p", { id: id, "class": "cg-note" }, text); }
   function intro() {
     var p = el("p", { id: "cg-desc" }, t.text + " ");
     if (cfg.privacy_policy) add(p, el("a", { href: own(cfg.privacy_policy), "class": "cg-link" }, t.policy_link));
-    var frag = add(D.createDocumentFragment(), p);
-    if (state.signal) add(frag, el("p", { "class": "cg-note" }, t.signal));
-    if (state.changed) add(frag, el("p", { "class": "cg-note" }, state.changed));
+    var frag = add(D.createDocumentFragment(), p, state.signal && note("cg-signal", t.signal), note("cg-changed", state.changed));
+    // The notes say why the dialog is shown (again): they describe it too.
+    dialog.setAttribute("aria-describedby", [].map.call(frag.childNodes, function (e) { return e.id; }).join(" "));
     errBox = el("div", { "class": "cg-err", role: "alert" });
     return add(frag, errBox);
   }

@@ -480,6 +480,9 @@ func TestGlobalPrivacyControl(t *testing.T) {
 		if l := p.layers(); !strings.Contains(normSpace(l.Text), normSpace(want)) {
 			t.Errorf("the banner must tell the visitor their signal is honoured (%q); it shows:\n%s", want, l.Text)
 		}
+		if d := p.description(); !strings.Contains(normSpace(d), normSpace(want)) {
+			t.Errorf("the note that the signal is honoured (%q) must be part of the dialog's description (aria-describedby); that reads %q", want, d)
+		}
 		p.expectNoThirdParty("on a first visit with Sec-GPC: 1")
 
 		p.openSettings()
@@ -555,6 +558,9 @@ func TestPolicyChangeSaysWhatChanged(t *testing.T) {
 	}
 	if l := p.layers(); !strings.Contains(normSpace(l.Text), normSpace(changed)) {
 		t.Errorf("the dialog must say what changed (%q); it shows:\n%s", changed, l.Text)
+	}
+	if d := p.description(); !strings.Contains(normSpace(d), normSpace(changed)) {
+		t.Errorf("what changed (%q) must be part of the dialog's description (aria-describedby); that reads %q", changed, d)
 	}
 }
 

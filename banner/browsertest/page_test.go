@@ -513,6 +513,17 @@ func (p *page) layers() shownDialog {
 	return evalJS[shownDialog](p, `{first: !!cg.first(), second: !!cg.second(), text: cg.dialogs().map(function (d) { return d.innerText; }).join('\n')}`)
 }
 
+// description is what a screen reader reads as the shown dialog's
+// description: the text of the elements its aria-describedby names.
+func (p *page) description() string {
+	p.t.Helper()
+	return evalJS[string](p, `(function (d) {
+  return d ? String(d.getAttribute('aria-describedby') || '').split(/\s+/).map(function (id) {
+    var e = id && document.getElementById(id); return e ? e.textContent : '';
+  }).join(' ') : '';
+})(cg.dialogs()[0])`)
+}
+
 func (p *page) waitFirstLayer() {
 	p.t.Helper()
 	p.waitFor("the banner's first layer (a visible role=dialog with an Accept all button) appears", `cg.first()`)
