@@ -9,6 +9,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 )
 
 //go:embed assets/banner.js assets/banner.css assets/shim.js
@@ -44,6 +45,12 @@ const (
 const PlaceholderHead = `<!doctype html><meta charset="utf-8"><style>html,body{height:100%;margin:0}` +
 	`body{display:grid;place-items:safe center;padding:1em;box-sizing:border-box;background:#eee;color:#1a1a1a;` +
 	`font:15px/1.4 system-ui,sans-serif;text-align:center}</style><p>`
+
+// PlaceholderHeadIn is PlaceholderHead for a text in lang, which the
+// placeholder document names, so that a screen reader reads it aright.
+func PlaceholderHeadIn(lang string) string {
+	return strings.Replace(PlaceholderHead, "<!doctype html>", "<!doctype html><html"+langAttrs(lang, "")+">", 1)
+}
 
 // NewAssets names every file by its content hash. shimData is the JSON the
 // shim is called with (see ShimData); details holds each language's second

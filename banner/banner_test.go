@@ -119,6 +119,36 @@ func TestTextOverrides(t *testing.T) {
 	}
 }
 
+// TestOperatorLanguageNamesItsStandIns: a language only the operator
+// gives shows the texts it lacks as the default language has them, the
+// operator's changes included (whatever the order of the map), and says
+// which language those are in.
+func TestOperatorLanguageNamesItsStandIns(t *testing.T) {
+	for range 20 { // map order varies from run to run
+		l, err := LoadLocales("de", map[string]Texts{"de": {"accept_all": "Alles erlauben"}, "fi": {"title": "Yksityisyys"}, "ar": {"title": "الخصوصية"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lang := range []string{"fi", "ar"} {
+			if got := l.Texts(lang)["accept_all"]; got != "Alles erlauben" {
+				t.Fatalf("%s lacks accept_all: it must show the default language's as the operator gave it, %q; it shows %q", lang, "Alles erlauben", got)
+			}
+			if got := l.TextLang(lang, "accept_all"); got != "de" {
+				t.Errorf("%s's accept_all is the German text; TextLang says %q", lang, got)
+			}
+			if got := l.TextLang(lang, "title"); got != lang {
+				t.Errorf("%s's title is its own; TextLang says %q", lang, got)
+			}
+		}
+		if got := l.TextLangs("de"); got != nil {
+			t.Errorf("German, built in, has every text of its own; TextLangs says %v", got)
+		}
+	}
+	if Dir("ar") != "rtl" || Dir("he-IL") != "rtl" || Dir("de") != "" {
+		t.Errorf("Dir: ar %q, he-IL %q, de %q", Dir("ar"), Dir("he-IL"), Dir("de"))
+	}
+}
+
 func TestValidColor(t *testing.T) {
 	for _, c := range []string{"#fff", "#FFFF", "#102030", "#10203040"} {
 		if !ValidColor(c) {

@@ -30,11 +30,16 @@ type Theme struct {
 // Page is what the banner needs that is the same for every request of one
 // language.
 type Page struct {
-	Prefix        string        `json:"prefix"`
-	PrivacyPolicy string        `json:"privacy_policy,omitempty"`
-	Lang          string        `json:"lang"`
-	Texts         Texts         `json:"texts"`
-	Purposes      []PurposeView `json:"purposes"`
+	Prefix        string `json:"prefix"`
+	PrivacyPolicy string `json:"privacy_policy,omitempty"`
+	Lang          string `json:"lang"`
+	// Dir is "rtl" for a right-to-left Lang (see Dir).
+	Dir   string `json:"dir,omitempty"`
+	Texts Texts  `json:"texts"`
+	// TextLangs names, by key, the language of the texts written in
+	// another language than Lang (see Locales.TextLang).
+	TextLangs map[string]string `json:"text_langs,omitempty"`
+	Purposes  []PurposeView     `json:"purposes"`
 	// Details is the URL of the second layer's vendor list.
 	Details     string       `json:"details,omitempty"`
 	Theme       *Theme       `json:"theme,omitempty"`

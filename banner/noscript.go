@@ -1,6 +1,7 @@
 package banner
 
 import (
+	"cmp"
 	"html"
 	"strings"
 )
@@ -21,18 +22,37 @@ type Noscript struct {
 // NewNoscript prepares the choice form for one language; underSignal adds
 // what the banner says to a browser that sends GPC or DNT.
 func NewNoscript(p Page, underSignal bool) *Noscript {
-	esc := html.EscapeString
-	t := p.Texts
-	text := esc(t["text"])
+	text := p.text("text")
 	if underSignal {
-		text += " " + esc(t["signal"])
+		text += " " + p.text("signal")
 	}
-	return newNoscript(p, text+" "+esc(t["noscript"]), submit("accept_all", t["accept_all"])+" "+submit("reject_all", t["reject_all"]))
+	return newNoscript(p, text+" "+p.text("noscript"), p.submit("accept_all", "accept_all")+" "+p.submit("reject_all", "reject_all"))
 }
 
-// submit is a form button that posts action.
-func submit(action, label string) string {
-	return `<button type="submit" name="action" value="` + action + `">` + html.EscapeString(label) + `</button>`
+// submit is a form button that posts action, labelled with the text
+// under key.
+func (p Page) submit(action, key string) string {
+	return `<button type="submit" name="action" value="` + action + `">` + p.text(key) + `</button>`
+}
+
+// text is the escaped text under key, in a span that names its language
+// where that is not the page's (an operator's language that lacks it).
+func (p Page) text(key string) string {
+	t := html.EscapeString(p.Texts[key])
+	if from := p.TextLangs[key]; from != "" && from != p.Lang {
+		return `<span` + langAttrs(from, p.Lang) + `>` + t + `</span>`
+	}
+	return t
+}
+
+// langAttrs are the attributes of an element in lang within one in
+// outer ("" for none): its language, and its direction where that differs.
+func langAttrs(lang, outer string) string {
+	a := ` lang="` + html.EscapeString(lang) + `"`
+	if dir := Dir(lang); dir != Dir(outer) {
+		a += ` dir="` + cmp.Or(dir, "ltr") + `"`
+	}
+	return a
 }
 
 // NewNoscriptDecided prepares, for one language, the form a visitor who
@@ -41,31 +61,29 @@ func submit(action, label string) string {
 // anything is), so that without JavaScript too a choice can be changed
 // and withdrawn at any time.
 func NewNoscriptDecided(p Page, accept, withdraw bool) *Noscript {
-	esc := html.EscapeString
-	t := p.Texts
 	var buttons []string
 	if accept {
-		buttons = append(buttons, submit("accept_all", t["accept_all"]))
+		buttons = append(buttons, p.submit("accept_all", "accept_all"))
 	}
 	if withdraw {
-		buttons = append(buttons, submit("withdraw", t["withdraw"]))
+		buttons = append(buttons, p.submit("withdraw", "withdraw"))
 	}
-	return newNoscript(p, esc(t["reopen"])+": "+esc(t["noscript_decided"]), strings.Join(buttons, " "))
+	return newNoscript(p, p.text("reopen")+": "+p.text("noscript_decided"), strings.Join(buttons, " "))
 }
 
 // newNoscript prepares a form of one paragraph (escaped HTML), followed by
-// the privacy policy link, and buttons.
+// the privacy policy link, and buttons. The form names its language (and
+// direction), which may not be the page's.
 func newNoscript(p Page, paragraph, buttons string) *Noscript {
 	esc := html.EscapeString
-	t := p.Texts
-	parts := []string{`<noscript><form class="cg-noscript" method="post" action="`}
+	parts := []string{`<noscript><form class="cg-noscript"` + langAttrs(p.Lang, "") + ` method="post" action="`}
 	cur := esc(p.Prefix) + `choice"><p>` + paragraph
 	if p.PrivacyPolicy != "" {
 		cur += ` <a href="`
 		if strings.HasPrefix(p.PrivacyPolicy, "/") { // a path on the site (Handler checks it is no "//host")
 			parts, cur = append(parts, cur), ""
 		}
-		cur += esc(p.PrivacyPolicy) + `">` + esc(t["policy_link"]) + `</a>`
+		cur += esc(p.PrivacyPolicy) + `">` + p.text("policy_link") + `</a>`
 	}
 	parts = append(parts, cur+`</p><input type="hidden" name="return" value="`)
 	n := &Noscript{tail: []byte(`">` + buttons + `</form></noscript>`)}

@@ -20,13 +20,16 @@ type Locales struct {
 	byLang   map[string]Texts
 	fallback string
 	builtin  map[string]bool // languages whose texts come with the banner
+	// borrowed holds, for a language only the operator gives, the
+	// language of each text it took from another language (see TextLang).
+	borrowed map[string]map[string]string
 }
 
 // LoadLocales reads the built-in texts, applies overrides (language → key →
 // text) and sets the fallback language. Overrides for a language the banner
 // has no texts for start from the fallback's texts, so no key is ever missing.
 func LoadLocales(fallback string, overrides map[string]Texts) (*Locales, error) {
-	l := &Locales{byLang: map[string]Texts{}, fallback: "en", builtin: map[string]bool{}}
+	l := &Locales{byLang: map[string]Texts{}, fallback: "en", builtin: map[string]bool{}, borrowed: map[string]map[string]string{}}
 	entries, err := localeFS.ReadDir("locales")
 	if err != nil {
 		return nil, err
@@ -57,27 +60,95 @@ func LoadLocales(fallback string, overrides map[string]Texts) (*Locales, error) 
 		}
 		l.fallback = fallback
 	}
-	for lang, over := range overrides {
-		t, ok := l.byLang[lang]
-		if !ok {
-			t = l.byLang[l.fallback]
-			if t == nil {
-				t = base
-			}
-		}
-		merged := make(Texts, len(t))
-		for k, v := range t {
-			merged[k] = v
-		}
-		for k, v := range over {
+	for _, lang := range overrideOrder(overrides, l.fallback) {
+		over := overrides[lang]
+		for k := range over {
 			if _, known := base[k]; !known {
 				return nil, fmt.Errorf("language %s: unknown text %q", lang, k)
 			}
+		}
+		from := lang
+		if !l.builtin[lang] {
+			if from = l.fallback; l.byLang[from] == nil {
+				from = "en"
+			}
+			l.borrow(lang, from, over)
+		}
+		merged := make(Texts, len(base))
+		for k, v := range l.byLang[from] {
+			merged[k] = v
+		}
+		for k, v := range over {
 			merged[k] = v
 		}
 		l.byLang[lang] = merged
 	}
 	return l, nil
+}
+
+// overrideOrder lists the overridden languages, the fallback first: the
+// others that lack a text take the fallback's as the operator gave it,
+// whatever the order of the map.
+func overrideOrder(overrides map[string]Texts, fallback string) []string {
+	langs := make([]string, 0, len(overrides))
+	for lang := range overrides {
+		langs = append(langs, lang)
+	}
+	sort.Slice(langs, func(i, j int) bool {
+		if (langs[i] == fallback) != (langs[j] == fallback) {
+			return langs[i] == fallback
+		}
+		return langs[i] < langs[j]
+	})
+	return langs
+}
+
+// borrow notes that lang, given only by the operator, shows the texts it
+// lacks (those not in own) as from has them.
+func (l *Locales) borrow(lang, from string, own Texts) {
+	m := map[string]string{}
+	for k := range l.byLang["en"] {
+		if _, ok := own[k]; !ok {
+			m[k] = l.TextLang(from, k)
+		}
+	}
+	l.borrowed[lang] = m
+}
+
+// TextLang is the language the text under key is written in for visitors
+// of lang: lang itself, but for a language only the operator gives, the
+// language whose text stands in for one the operator left out.
+func (l *Locales) TextLang(lang, key string) string {
+	if from := l.borrowed[lang][key]; from != "" {
+		return from
+	}
+	return lang
+}
+
+// TextLangs lists the texts of lang written in another language, by key
+// (nil when there are none, as for every built-in language).
+func (l *Locales) TextLangs(lang string) map[string]string {
+	var out map[string]string
+	for k, from := range l.borrowed[lang] {
+		if from != lang {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = from
+		}
+	}
+	return out
+}
+
+// Dir is the writing direction of lang: "rtl" for the right-to-left
+// scripts of Arabic, Hebrew, Persian and Urdu, else "" (left to right).
+func Dir(lang string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	switch primary {
+	case "ar", "he", "fa", "ur":
+		return "rtl"
+	}
+	return ""
 }
 
 // Languages lists the available languages, sorted.

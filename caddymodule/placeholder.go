@@ -45,14 +45,20 @@ func (h *Handler) placeholderDoc(lang string, v rewrite.Verdict) string {
 	}
 	texts := h.locales.Texts(lang)
 	if v.Purpose == policy.Unlisted {
-		return banner.PlaceholderHead + html.EscapeString(fmt.Sprintf(texts["placeholder_unlisted"], name)) + "</p>"
+		return h.placeholderHead(lang, "placeholder_unlisted") + html.EscapeString(fmt.Sprintf(texts["placeholder_unlisted"], name)) + "</p>"
 	}
 	purpose := v.Purpose
 	if p, ok := h.policy.Purpose(v.Purpose); ok {
 		purpose = banner.PickText(p.Name, lang, h.DefaultLanguage, p.ID)
 	}
 	text := html.EscapeString(fmt.Sprintf(texts["placeholder"], name, purpose))
-	return banner.PlaceholderHead + text + "</p>"
+	return h.placeholderHead(lang, "placeholder") + text + "</p>"
+}
+
+// placeholderHead opens a placeholder that shows the text under key to
+// visitors of lang, in the language that text is written in.
+func (h *Handler) placeholderHead(lang, key string) string {
+	return banner.PlaceholderHeadIn(h.locales.TextLang(lang, key))
 }
 
 var attrEscaper = strings.NewReplacer(`&`, "&amp;", `"`, "&quot;", `'`, "&#39;", `<`, "&lt;", `>`, "&gt;")

@@ -71,7 +71,7 @@
   function build() {
     var th = cfg.theme || {}, themed = th.background || th.text || th.accent;
     root = el("div", { "class": "cg cg-pos-" + (/^(top|center|bottom-left|bottom-right)$/.test(th.position) ? th.position : "bottom") +
-      (themed ? " cg-themed" : ""), lang: cfg.lang }); // read in its own language, whatever the page's
+      (themed ? " cg-themed" : ""), lang: cfg.lang, dir: cfg.dir }); // read in its own language, whatever the page's
     [["background", "bg"], ["text", "fg"], ["accent", "accent"]].forEach(function (k) {
       if (th[k[0]]) root.style.setProperty("--cg-" + k[1], th[k[0]]);
     });
@@ -459,6 +459,8 @@
   function blockedFrame(f) {
     return f.localName == "iframe" && f.hasAttribute("data-consent-purpose") && f.hasAttribute("srcdoc");
   }
+  // langOf is the language the text under key is written in.
+  function langOf(k) { return (cfg.text_langs || {})[k] || lang; }
   function decorate(f) {
     var d;
     try { d = f.contentDocument; } catch (e) {}
@@ -476,16 +478,27 @@
     // block a vendor's frame: only "always allow" is offered then.
     // A service the site does not list is never loaded (no consent covers it).
     if (purpose == "-unlisted") return;
+    // The document names the language of its text (the gateway's does; the
+    // shim's empty one is named here), a button in another language its own.
+    var de = d.documentElement;
+    if (!de.lang) {
+      de.lang = langOf("placeholder");
+      if (de.lang == lang && cfg.dir) de.dir = cfg.dir;
+    }
+    function label(b, k) {
+      if (langOf(k) != de.lang) b.lang = langOf(k);
+      return b;
+    }
     if (g && g.activate && !(cfg.reload_on_grant && vendor)) {
       var once = button(t.load_once, null, "cg-once", null);
-      once = d.importNode(once, true);
+      once = label(d.importNode(once, true), "load_once");
       once.addEventListener("click", function () { g.activate(f); });
       box.appendChild(once);
     }
     var p = d.querySelector("p");
     if (p && !p.textContent) p.textContent = fmt(t.placeholder, vendor, purposeName(purpose));
     if (vendor) {
-      var always = d.importNode(button(fmt(t.always_allow, vendor), null, "cg-always"), true);
+      var always = label(d.importNode(button(fmt(t.always_allow, vendor), null, "cg-always"), true), "always_allow");
       always.addEventListener("click", function () {
         var vs = {};
         (state.vendors || []).forEach(function (v) { vs[v] = true; });

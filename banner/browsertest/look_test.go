@@ -1102,3 +1102,64 @@ func TestSecondLayerInHighContrastAndAt400Percent(t *testing.T) {
 		t.Errorf("at 320 CSS pixels, vendor details run off the side: %v", over)
 	}
 }
+
+// shownLanguages is the language (and direction) that the banner, the
+// YouTube placeholder and its Load this once button, and the form for
+// visitors without JavaScript (parsed as such a browser does) say they
+// are in; NoscriptText is the language of the form's "Without
+// JavaScript" sentence, Held that of the placeholder of a YouTube frame
+// the page added at run time (which the shim holds).
+type shownLanguages struct {
+	Banner, BannerDir, Placeholder, PlaceholderDir, LoadOnce, Form, FormDir, NoscriptText, Held, HeldDir string
+}
+
+const shownLanguagesJS = `(function () {
+  function lang(e) { var l = e && e.closest('[lang]'); return l ? l.lang : ''; }
+  function dir(e) { var l = e && e.closest('[dir]'); return l ? l.dir : ''; }
+  var f = ` + youtubeFrame + `, d = f && f.contentDocument, ph = d && d.querySelector('p');
+  var once = d && [].filter.call(d.querySelectorAll('button'), function (b) { return b.textContent === cg.texts.load_once; })[0];
+  var ns = document.querySelector('noscript'), form = ns && new DOMParser().parseFromString(ns.textContent, 'text/html').querySelector('form');
+  var sentence = form && [].filter.call(form.querySelectorAll('p, p *'), function (e) { return e.textContent === cg.texts.noscript; })[0];
+  var held = document.getElementById('rt-yt'), hp = held && held.contentDocument && held.contentDocument.querySelector('p');
+  return {Held: lang(hp), HeldDir: dir(hp), Banner: lang(cg.first()), BannerDir: dir(cg.first()), Placeholder: lang(ph), PlaceholderDir: dir(ph),
+    LoadOnce: lang(once), Form: lang(form), FormDir: dir(form), NoscriptText: lang(sentence || (form && form.querySelector('p')))};
+})()`
+
+// TestPlaceholdersAndFormNameTheirLanguage: the placeholders of blocked
+// embeds and the form for visitors without JavaScript name the language
+// of the text they show (the banner's, not the page's), the language of
+// a text an operator's own language lacks being that of the stand-in
+// text, and a right-to-left language its direction.
+func TestPlaceholdersAndFormNameTheirLanguage(t *testing.T) {
+	base := startShop(t,
+		`text ar title "إعدادات الخصوصية"`,
+		`text ar text "نستخدم خدمات شركات أخرى للإحصاءات والتسويق والمحتوى المضمن."`,
+		`text ar accept_all "قبول الكل"`,
+		`text ar reject_all "رفض الكل"`,
+		`text ar settings "الإعدادات"`,
+		`text ar placeholder "هذا المحتوى مقدم من %s (الغرض: %s) ولا يُحمّل إلا بموافقتك."`)
+	for _, tc := range []struct {
+		accept string
+		want   shownLanguages
+	}{
+		{"de-DE,de;q=0.9", shownLanguages{Banner: "de", Placeholder: "de", LoadOnce: "de", Form: "de", NoscriptText: "de", Held: "de"}},
+		// The operator's Arabic lacks load_once and noscript: those are
+		// shown in English, and say so.
+		{"ar", shownLanguages{Banner: "ar", BannerDir: "rtl", Placeholder: "ar", PlaceholderDir: "rtl", LoadOnce: "en",
+			Form: "ar", FormDir: "rtl", NoscriptText: "en", Held: "ar", HeldDir: "rtl"}},
+	} {
+		t.Run(tc.accept, func(t *testing.T) {
+			p := newPage(t, base)
+			p.setHeaders("Accept-Language", tc.accept)
+			p.open("/")
+			p.waitFirstLayer()
+			p.waitPlaceholderButton("the YouTube placeholder's Load this once button", youtubeFrame, loadOnceLabel)
+			p.do(chromedp.Evaluate[chromedp.Void](`(function () { var y = document.createElement('iframe');
+  y.id = 'rt-yt'; y.title = 'YouTube video'; y.src = 'https://www.youtube.com/embed/M7lc1UVf-VE'; document.body.appendChild(y); })()`))
+			p.waitPlaceholderButton("the run-time YouTube frame's Load this once button", `document.getElementById('rt-yt')`, loadOnceLabel)
+			if got := evalJS[shownLanguages](p, shownLanguagesJS); got != tc.want {
+				t.Errorf("Accept-Language %s: the languages named are %+v, want %+v", tc.accept, got, tc.want)
+			}
+		})
+	}
+}
