@@ -1,6 +1,7 @@
 package caddymodule_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/consentgate/consentgate/caddymodule"
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 )
@@ -96,4 +100,32 @@ func lineWith(text, s string) string {
 		}
 	}
 	return ""
+}
+
+// TestEvictionPolicyChangedLaterIsPointedOut: a Redis whose maxmemory
+// policy is changed to one that evicts while the gateway runs (CONFIG SET,
+// or a failover to a replica configured apart) is pointed out by the next
+// maintenance pass, not only at start.
+func TestEvictionPolicyChangedLaterIsPointedOut(t *testing.T) {
+	const warning = `"msg":"Redis may evict keys when its memory is full`
+	caddymodule.SetCheckpointEvery(t, 100*time.Millisecond)
+	g := startRedisGateway(t, "eviction-later", "--maxmemory", "64mb", "--maxmemory-policy", "noeviction")
+	postChoice(t, newClient(t), g.site, `{"all":true}`)
+	waitUntil(t, "the start's persistence check", func() bool {
+		logs, _ := os.ReadFile(g.logFile)
+		return strings.Contains(string(logs), `Redis keeps no append-only file`)
+	})
+	if logs, _ := os.ReadFile(g.logFile); strings.Contains(string(logs), warning) {
+		t.Fatalf("a warning about eviction under noeviction:\n%s", logs)
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: g.node.Addr()})
+	defer c.Close()
+	if err := c.ConfigSet(context.Background(), "maxmemory-policy", "allkeys-lru").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the eviction warning", func() bool {
+		logs, _ := os.ReadFile(g.logFile)
+		line := lineWith(string(logs), warning)
+		return line != "" && strings.Contains(line, g.node.Addr())
+	})
 }

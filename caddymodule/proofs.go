@@ -65,6 +65,7 @@ type proofSink struct {
 	store   store.Store
 	resil   *store.Resilient
 	writer  *store.Batcher
+	onRedis bool // a Redis store, whose settings maintenance checks again
 
 	// claimer, when the store is shared, holds this gateway's claim on its
 	// chain, under the name holder; set by open.
@@ -234,6 +235,7 @@ func (s *proofSink) openStores() error {
 			})
 		})
 		if s.store, err = redis.Open(s.name, redis.Options{Options: opts, OnLost: s.storeLost}); err == nil {
+			s.onRedis = true
 			go s.checkPersistence()
 		}
 	}
@@ -297,6 +299,14 @@ func (s *proofSink) checkPersistence() {
 	default:
 		s.logger.Info("Redis keeps proofs in its append-only file", zap.String("store", redactURL(s.name)))
 	}
+	s.warnIfEvicting(ctx)
+}
+
+// warnIfEvicting warns when a Redis server of the store may evict keys.
+// It runs at open and with every maintenance pass: a policy changed on a
+// running server (CONFIG SET, a failover to a replica configured apart)
+// would otherwise go unnoticed until proofs went missing.
+func (s *proofSink) warnIfEvicting(ctx context.Context) {
 	evicting, err := redis.Evicting(ctx, s.name, nil)
 	if err == nil && len(evicting) > 0 {
 		s.logger.Warn("Redis may evict keys when its memory is full, proofs and the chain registry among them; set maxmemory-policy noeviction",
@@ -648,8 +658,8 @@ var redisClientLog sync.Once
 // checkpoint and enforces retention.
 const firstMaintenanceAfter = time.Minute
 
-// checkpointAndExpire signs a checkpoint of the chain and deletes what is
-// past its retention.
+// checkpointAndExpire signs a checkpoint of the chain, deletes what is past
+// its retention and, on Redis, checks that it evicts nothing.
 func (s *proofSink) checkpointAndExpire() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -660,6 +670,9 @@ func (s *proofSink) checkpointAndExpire() {
 		s.logger.Error("enforcing retention", zap.Error(err))
 	} else if n > 0 {
 		s.logger.Info("expired proofs past their retention", zap.Int("records", n))
+	}
+	if s.onRedis {
+		s.warnIfEvicting(ctx)
 	}
 }
 
