@@ -170,11 +170,25 @@ func (e *env) download(c *client, path string, q url.Values, output, what string
 
 // openOutput opens the destination. A file is written under a temporary
 // name (mode 0600: consent records are personal data) and renamed by
-// commit, so a failed export never leaves a file that looks complete.
+// commit, so a failed export never leaves a file that looks complete. A
+// symbolic link is followed, so the file it names gets the export; a path
+// that names no regular file (/dev/stdout, a named pipe, >(gzip)) is
+// written to directly, since a rename would replace the device with a file.
 func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return nil, nil, nil, fmt.Errorf("--output %s: a directory; name a file", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("--output: %w", err)
+		}
+		return f, f.Close, func() { f.Close() }, nil
+	}
+	path = followLinks(path)
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("--output: %w", err)
@@ -196,6 +210,26 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 		os.Remove(tmp.Name())
 	}
 	return tmp, commit, abort, nil
+}
+
+// followLinks is the path a chain of symbolic links ends at, whether or
+// not a file is there yet.
+func followLinks(path string) string {
+	for range 40 { // as many as Linux follows
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path
+		}
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return path
 }
 
 // copyCounting copies src to dst and counts lines (records, for JSON

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -569,5 +570,59 @@ func TestVerifyAfterTheStoreWentBack(t *testing.T) {
 	code, _, stderr := ctl(t, "export", "--address", g.admin, "--output", out)
 	if _, err := os.Stat(out); code != exitAPI || err != nil || !strings.Contains(stderr, "export incomplete") || !strings.Contains(stderr, "ctl-restore") || !strings.Contains(stderr, "seq 1..5 missing") {
 		t.Errorf("export from a store that lost the chain: exit %d (want 4), file %v, %s", code, err, stderr)
+	}
+}
+
+// TestOutputThroughLinksAndPipes: --output names where the export goes,
+// not a file to put in its place. A named pipe (as /dev/stdout or
+// >(gzip) are) is written through and stays a pipe; a symbolic link
+// stays a link, and the file it names gets the export.
+func TestOutputThroughLinksAndPipes(t *testing.T) {
+	site, admin, _ := startGateway(t)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true}`)
+	code, want, stderr := ctl(t, "export", "--address", admin)
+	if code != 0 || len(readJSONL(t, want)) != 1 {
+		t.Fatalf("export: exit %d %s\n%s", code, stderr, want)
+	}
+	dir := t.TempDir()
+
+	pipe := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan string, 1)
+	go func() {
+		data, _ := os.ReadFile(pipe) // blocks until the writer opens it, reads until it closes
+		read <- string(data)
+	}()
+	if code, _, stderr := ctl(t, "export", "--address", admin, "-o", pipe); code != 0 {
+		t.Errorf("export into a named pipe: exit %d %s", code, stderr)
+	}
+	select {
+	case got := <-read:
+		if got != want {
+			t.Errorf("through the pipe: %q, want %q", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		os.WriteFile(pipe, nil, 0) // let the reader go
+		t.Error("nothing came through the pipe")
+	}
+	if fi, err := os.Lstat(pipe); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced: %v %v", fi.Mode(), err)
+	}
+
+	target := filepath.Join(t.TempDir(), "records.jsonl")
+	link := filepath.Join(dir, "latest.jsonl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := ctl(t, "export", "--address", admin, "-o", link); code != 0 {
+		t.Fatalf("export through a link: exit %d %s", code, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced by a file: %v %v", fi.Mode(), err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != want {
+		t.Errorf("the linked file holds %q, want the export", got)
 	}
 }
