@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,4 +143,70 @@ func TestProofKeyRotation(t *testing.T) {
 	gatewaytest.Stop(t)
 	gatewaytest.Start(t, rotated) // a fresh process state: old keys only from the Caddyfile
 	verify("after a restart", 2)
+}
+
+// TestReplacedProofKeysArePointedOut: a restart with new proof and signing
+// keys and without the old ones after them goes on writing, and verify
+// would then report the chain's records and checkpoint as bad_hmac and
+// bad_checkpoint, as for tampering. The gateway says why when it resumes
+// the chain, naming the keys it lacks; with the old keys kept as previous
+// generations it says nothing.
+func TestReplacedProofKeysArePointedOut(t *testing.T) {
+	const complaint = "this chain was sealed with keys this configuration does not hold"
+	oldMAC, newMAC, oldSeed, newSeed := randomKey(32), randomKey(32), randomKey(32), randomKey(32)
+	port, adminPort := freePort(t), freePort(t)
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	base, admin := baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
+	start := func(keys string) (logFile string) {
+		t.Helper()
+		logFile = filepath.Join(t.TempDir(), "caddy.log")
+		gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(":%d {\n\tconsent {\n\t\tstore bolt://%s\n\t\tchain replaced-keys\n%s\t}\n\trespond \"ok\"\n}",
+			port, db, keys))
+		return logFile
+	}
+	keys := func(mac, seed string) string {
+		return fmt.Sprintf("\t\tproof_key %s\n\t\tsigning_key %s\n", mac, seed)
+	}
+
+	start(keys(oldMAC, oldSeed))
+	postChoice(t, newClient(t), base, `{"all":true}`)
+	var cp struct {
+		Checkpoints []struct {
+			KeyID string `json:"key_id"`
+		} `json:"checkpoints"`
+	}
+	adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &cp)
+	var sealed struct {
+		KeyID string `json:"key_id"`
+	}
+	_, body := adminDo(t, "GET", admin+"/consent/export")
+	if err := json.Unmarshal([]byte(body), &sealed); err != nil || sealed.KeyID == "" || len(cp.Checkpoints) != 1 {
+		t.Fatalf("before the restart: %s, %+v, %v", body, cp, err)
+	}
+	gatewaytest.Stop(t)
+
+	logFile := start(keys(newMAC, newSeed))
+	postChoice(t, newClient(t), base, `{"all":false}`) // resumes the chain
+	if line := lineWith(readFile(logFile), complaint); !strings.Contains(line, sealed.KeyID) || !strings.Contains(line, cp.Checkpoints[0].KeyID) {
+		t.Errorf("the gateway does not name the keys it lacks (%s, %s):\n%s", sealed.KeyID, cp.Checkpoints[0].KeyID, readFile(logFile))
+	}
+	gatewaytest.Stop(t)
+
+	logFile = start(fmt.Sprintf("\t\tproof_key %s %s\n\t\tsigning_key %s %s\n", newMAC, oldMAC, newSeed, oldSeed))
+	postChoice(t, newClient(t), base, `{"all":true}`)
+	var verified struct {
+		OK bool `json:"ok"`
+	}
+	adminJSON(t, "GET", admin+"/consent/verify", 200, &verified)
+	if !verified.OK {
+		t.Errorf("with the old keys kept, the chain does not verify")
+	}
+	if line := lineWith(readFile(logFile), complaint); line != "" {
+		t.Errorf("with the old keys kept as previous generations: %s", line)
+	}
+}
+
+func readFile(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
 }

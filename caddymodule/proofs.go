@@ -530,12 +530,43 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 		s.logger.Error("the store holds fewer proofs of this chain than this gateway wrote (an older copy of it restored, or a store that lost data): verification names the missing ones as a gap",
 			zap.Uint64("store_last_seq", remote.Seq), zap.Uint64("written_last_seq", local.Seq), zap.String("head_file", s.headFile))
 	}
+	if err == nil && remote.Seq > 0 {
+		s.checkChainKeys(ctx, remote)
+	}
 	s.durableMu.Lock()
 	if head.Seq > s.durable.Seq {
 		s.durable = head
 	}
 	s.durableMu.Unlock()
 	return head
+}
+
+// checkChainKeys says, when a chain resumes from its store (under s.mu),
+// whether the keys that sealed its last record and signed its last
+// checkpoint are among those configured (current or previous generations). Keys replaced
+// without keeping the old ones start without a word, and verify then
+// reports bad_hmac and bad_checkpoint, as for tampering: this says why.
+func (s *proofSink) checkChainKeys(ctx context.Context, head proof.Head) {
+	keys := s.keys.verify // resumeHead runs under s.mu
+	var unknown []zap.Field
+	var lastMAC string
+	err := s.store.Range(ctx, store.Query{Chain: s.chainID, Since: time.UnixMilli(head.Time)}, func(r proof.Record) error {
+		lastMAC = r.KeyID
+		return nil
+	})
+	if _, ok := keys.MAC[lastMAC]; err == nil && lastMAC != "" && !ok {
+		unknown = append(unknown, zap.String("proof_key_id", lastMAC))
+	}
+	cps, err := s.store.Checkpoints(ctx, s.chainID)
+	if n := len(cps); err == nil && n > 0 {
+		if id := cps[n-1].KeyID; keys.PublicKeys[id] == nil {
+			unknown = append(unknown, zap.String("signing_key_id", id))
+		}
+	}
+	if len(unknown) > 0 {
+		s.logger.Error("this chain was sealed with keys this configuration does not hold: verify will report its records and checkpoints as bad_hmac and bad_checkpoint; give the old keys after the new ones (proof_key NEW OLD, signing_key NEW OLD)",
+			append(unknown, zap.String("chain", s.chainID), zap.Uint64("seq", head.Seq))...)
+	}
 }
 
 // acknowledgedHead is the head of what this gateway knows its store holds,
