@@ -316,7 +316,8 @@ func TestErrorPagesAndFormAnswersWait(t *testing.T) {
 
 // TestEndpointsBehindAppRewrites: a single-page app sends every path to its
 // index (try_files, which Caddy runs before consent whatever the order in
-// the site block), and an app under a path has it stripped (handle_path).
+// the site block), an app under a path has it stripped (handle_path), and
+// a site puts only one path behind the gateway (handle).
 // The consent endpoints are matched on the path the browser asked for, so
 // they answer all the same, and the no-JavaScript form sends the visitor
 // back to the page they were on.
@@ -325,12 +326,16 @@ func TestEndpointsBehindAppRewrites(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte(gaPage), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	spa, app := freePort(t), freePort(t)
+	spa, app, blog := freePort(t), freePort(t), freePort(t)
 	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\ttry_files {path} /index.html\n\troot * %s\n\tfile_server\n}\n"+
-		":%d {\n\thandle_path /app/* {\n\t\tconsent {\n\t\t\tprefix /app/.consent/\n\t\t}\n\t\troot * %s\n\t\ttry_files {path} /index.html\n\t\tfile_server\n\t}\n}", spa, dir, app, dir))
+		":%d {\n\thandle_path /app/* {\n\t\tconsent {\n\t\t\tprefix /app/.consent/\n\t\t}\n\t\troot * %s\n\t\ttry_files {path} /index.html\n\t\tfile_server\n\t}\n}\n"+
+		// Only a part of the site behind the gateway: its prefix is under
+		// that part, where the other handle does not take the endpoints.
+		":%d {\n\thandle /blog/* {\n\t\tconsent {\n\t\t\tprefix /blog/.consent/\n\t\t}\n\t\troot * %s\n\t\ttry_files {path} /index.html\n\t\tfile_server\n\t}\n\thandle {\n\t\trespond \"the rest of the site\" 501\n\t}\n}", spa, dir, app, dir, blog, dir))
 	for _, site := range []struct{ base, prefix, page string }{
 		{baseURL(spa), "/.consent/", "/shop/item?id=7"},
 		{baseURL(app), "/app/.consent/", "/app/shop/item?id=7"},
+		{baseURL(blog), "/blog/.consent/", "/blog/item?id=7"},
 	} {
 		c := newClient(t)
 		resp, page := get(t, c, site.base+site.page, asPage...)
