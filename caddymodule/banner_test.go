@@ -773,3 +773,44 @@ func TestSeveralConsentCookies(t *testing.T) {
 		t.Errorf("a choice from a browser with two consent cookies expired %v and set %v; want the host-only one expired and the one on example.test set", expired, set)
 	}
 }
+
+// TestHostOutsideCookieDomain: a site asked for under a host that
+// cookie_domain does not cover (a mistake, or a second domain) gets its
+// consent cookie for the host alone, which the browser keeps, instead of
+// one it refuses (which would ask the visitor on every page and record a
+// proof for each answer); the log says so once. Hosts inside it share it.
+func TestHostOutsideCookieDomain(t *testing.T) {
+	site, _, logFile := auditGateway(t, "cookie-domain", "cookie_domain example.test")
+	consentCookie := func(host string) *http.Cookie {
+		t.Helper()
+		req, _ := http.NewRequest("POST", site+"/.consent/choice", strings.NewReader(`{"all":true}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Host = host
+		resp, body := do(t, newClient(t), req)
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "consentgate" {
+				return ck
+			}
+		}
+		t.Fatalf("%s: no consent cookie (%d %s)", host, resp.StatusCode, body)
+		return nil
+	}
+	if ck := consentCookie("shop.example.test"); ck.Domain != "example.test" {
+		t.Errorf("shop.example.test: Domain=%q, want example.test", ck.Domain)
+	}
+	for range 2 {
+		if ck := consentCookie("example.org"); ck.Domain != "" {
+			t.Errorf("example.org: Domain=%q, which the browser would refuse; want none", ck.Domain)
+		}
+	}
+	// A browser on the host keeps it: the next visit is decided.
+	c := newClient(t)
+	postChoice(t, c, site, `{"all":false}`)
+	if s := getState(t, c, site); !s.Decided {
+		t.Errorf("on %s the choice was not kept", site)
+	}
+	logs, _ := os.ReadFile(logFile)
+	if n := strings.Count(string(logs), "outside cookie_domain"); n != 1 || !strings.Contains(string(logs), `"host":"example.org"`) {
+		t.Errorf("the mismatch is logged %d times, want once naming example.org:\n%s", n, logs)
+	}
+}

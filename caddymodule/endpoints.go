@@ -434,12 +434,33 @@ func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c coo
 		Name:     h.CookieName,
 		Value:    value,
 		Path:     "/",
-		Domain:   h.CookieDomain,
+		Domain:   h.consentCookieDomain(r),
 		MaxAge:   int((lifetime + cookieGrace) / time.Second),
 		Secure:   h.secureCookies(r),
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
+}
+
+// consentCookieDomain is the Domain of the consent cookie for this request:
+// cookie_domain when the host is in it, else none (host only), since a
+// browser drops a cookie for a domain its host is not in, and its visitors
+// would be asked on every page, a new proof for each answer. A host
+// outside cookie_domain is a configuration mistake (or a site served under
+// two domains); it is logged once.
+func (h *Handler) consentCookieDomain(r *http.Request) string {
+	if h.CookieDomain == "" {
+		return ""
+	}
+	host, domain := siteOf(r), strings.ToLower(strings.TrimPrefix(h.CookieDomain, "."))
+	if host == domain || strings.HasSuffix(host, "."+domain) {
+		return h.CookieDomain
+	}
+	h.foreign.Do(func() {
+		h.logger.Warn("a request's host is outside cookie_domain, where browsers refuse the consent cookie; it is set for the host alone: check cookie_domain",
+			zap.String("host", host), zap.String("cookie_domain", h.CookieDomain))
+	})
+	return ""
 }
 
 // ownCookies are the cookies the gateway itself sets, as the second layer

@@ -173,6 +173,7 @@ type Handler struct {
 	renewRefus time.Duration
 	logger     *zap.Logger
 	twice      *sync.Once // warns once of a second consent handler on a request (serve.go)
+	foreign    *sync.Once // warns once of a host outside cookie_domain (consentCookieDomain)
 }
 
 // KeyPair is one generation of cookie keys, base64 or hex encoded.
@@ -195,7 +196,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // no network I/O.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
-	h.twice = new(sync.Once)
+	h.twice, h.foreign = new(sync.Once), new(sync.Once)
 	if err := h.buildPolicy(); err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 		// are accounted for, and the consent id stays out of the log.
 		h.logger.Info("consent records erased at the visitor's request", zap.Int("records", n))
 		h.expireStrayConsentCookies(w, r)
-		http.SetCookie(w, h.expiredCookie(r, h.CookieName, h.CookieDomain))
+		http.SetCookie(w, h.expiredCookie(r, h.CookieName, h.consentCookieDomain(r)))
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="consent-records.json"`)
