@@ -142,6 +142,9 @@ func TestBadJSONConfig(t *testing.T) {
 		{"short proof_key", `{"handler":"consent","proof_key":"c2hvcnQ="}`, `proof_key (generation 1): proof: MAC key must be at least 32 bytes`},
 		{"previous proof_key not base64", `{"handler":"consent","proof_key":"` + strings.Repeat("a", 64) + `","previous_proof_keys":["!!!!"]}`, `proof_key (generation 2): key is neither base64 nor hex`},
 		{"bad signing_key", `{"handler":"consent","signing_key":"c2hvcnQ="}`, `signing_key (generation 1): want a 32-byte Ed25519 seed, base64 or hex`},
+		// An unset variable is named, whichever key it was meant for.
+		{"env proof_key missing", `{"handler":"consent","proof_key":"{env.CG_TEST_UNSET_KEY}"}`, `proof_key (generation 1): {env.CG_TEST_UNSET_KEY} is empty (an unset environment variable, or an empty file)`},
+		{"env signing_key missing", `{"handler":"consent","proof_key":"` + strings.Repeat("a", 64) + `","signing_key":"{env.CG_TEST_UNSET_KEY}"}`, `signing_key (generation 1): {env.CG_TEST_UNSET_KEY} is empty (an unset environment variable, or an empty file)`},
 		{"bad csp", `{"handler":"consent","csp":"strict"}`, `csp "strict": use report_only or enforce`},
 		{"bad csp source", `{"handler":"consent","csp":"enforce","csp_sources":["'self'"]}`, `csp source "'self'": give a host or scheme source`},
 		{"bad consent_mode", `{"handler":"consent","consent_mode":"full"}`, `consent_mode "full": use basic or advanced`},

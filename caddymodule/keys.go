@@ -72,12 +72,15 @@ func loadOrCreateKeys(path string) ([]cookie.KeyPair, error) {
 	return keys, nil
 }
 
+// errEmptyPlaceholder is a key whose placeholders left nothing.
+var errEmptyPlaceholder = errors.New("is empty (an unset environment variable, or an empty file)")
+
 // parseKeyFrom parses a configured key, its placeholders replaced; one
 // that leaves nothing names the placeholder, the likely mistake.
 func parseKeyFrom(repl *caddy.Replacer, configured string) ([]byte, error) {
 	v := repl.ReplaceAll(configured, "")
 	if v == "" && strings.Contains(configured, "{") {
-		return nil, fmt.Errorf("%s is empty (an unset environment variable, or an empty file)", configured)
+		return nil, fmt.Errorf("%s %w", configured, errEmptyPlaceholder)
 	}
 	return cookie.ParseKey(v)
 }

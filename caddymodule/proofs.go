@@ -24,7 +24,6 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
-	"github.com/consentgate/consentgate/consent/cookie"
 	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store"
 	"github.com/consentgate/consentgate/consent/store/bolt"
@@ -396,7 +395,7 @@ func (h *Handler) proofKeys() (proofKeySet, error) {
 }
 
 func parseMACKey(s string) (proof.MACKey, error) {
-	secret, err := cookie.ParseKey(caddy.NewReplacer().ReplaceAll(s, ""))
+	secret, err := parseKeyFrom(caddy.NewReplacer(), s)
 	if err != nil {
 		return proof.MACKey{}, err
 	}
@@ -404,7 +403,10 @@ func parseMACKey(s string) (proof.MACKey, error) {
 }
 
 func parseSigningKey(s string) (proof.SigningKey, error) {
-	seed, err := cookie.ParseKey(caddy.NewReplacer().ReplaceAll(s, ""))
+	seed, err := parseKeyFrom(caddy.NewReplacer(), s)
+	if errors.Is(err, errEmptyPlaceholder) {
+		return proof.SigningKey{}, err
+	}
 	if err != nil || len(seed) != ed25519.SeedSize {
 		return proof.SigningKey{}, fmt.Errorf("want a %d-byte Ed25519 seed, base64 or hex", ed25519.SeedSize)
 	}
