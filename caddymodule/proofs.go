@@ -224,12 +224,13 @@ func (s *proofSink) openStores() error {
 		}
 	default:
 		redisClientLog.Do(func() { // to the log of whichever configuration runs then
+			trouble := &spacedLog{every: time.Minute}
 			redis.LogClientTo(func(msg string) {
 				log := caddy.Log().Named("http.handlers.consent.redis")
 				if redisNews(msg) {
 					log.Info(msg)
-				} else {
-					log.Warn(msg)
+				} else if ok, skipped := trouble.allow(); ok {
+					log.Warn(msg, zap.Int("similar_since_last", skipped))
 				}
 			})
 		})
@@ -322,6 +323,31 @@ func redisNews(msg string) bool {
 	}
 	lower := strings.ToLower(msg)
 	return !strings.Contains(lower, "fail") && !strings.Contains(lower, "error") && !strings.Contains(lower, "unable")
+}
+
+// spacedLog lets a message through at most every so often and counts the
+// ones it held back: go-redis says "failed to dial" at every retry while a
+// store is down, once a second, which the replayer's own spaced warnings
+// already tell.
+type spacedLog struct {
+	every time.Duration
+
+	mu      sync.Mutex
+	last    time.Time
+	skipped int
+}
+
+// allow reports whether to log now, and how many were held back since the
+// last one logged.
+func (l *spacedLog) allow() (ok bool, skipped int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && time.Since(l.last) < l.every {
+		l.skipped++
+		return false, 0
+	}
+	skipped, l.skipped, l.last = l.skipped, 0, time.Now()
+	return true, skipped
 }
 
 // storeLost says that Redis no longer has proofs it acknowledged, found

@@ -1,6 +1,9 @@
 package caddymodule
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 // TestRedisNewsIsNotAWarning: what go-redis's Sentinel client says on
 // every new connection goes to the log as information; trouble stays a
@@ -22,5 +25,24 @@ func TestRedisNewsIsNotAWarning(t *testing.T) {
 		if got := redisNews(tc.msg); got != tc.news {
 			t.Errorf("%q: news %v, want %v", tc.msg, got, tc.news)
 		}
+	}
+}
+
+// TestRedisTroubleIsSpaced: go-redis's warnings while a store is down, one
+// per retry, reach the log at most once per interval, the next one counting
+// those held back.
+func TestRedisTroubleIsSpaced(t *testing.T) {
+	l := &spacedLog{every: 200 * time.Millisecond}
+	if ok, skipped := l.allow(); !ok || skipped != 0 {
+		t.Fatalf("the first message: %v %d, want it logged", ok, skipped)
+	}
+	for range 50 {
+		if ok, _ := l.allow(); ok {
+			t.Fatal("a message within the interval was logged")
+		}
+	}
+	time.Sleep(250 * time.Millisecond)
+	if ok, skipped := l.allow(); !ok || skipped != 50 {
+		t.Errorf("after the interval: %v, %d held back, want logged with 50", ok, skipped)
 	}
 }

@@ -19,6 +19,10 @@ type ResilientOptions struct {
 	RetryEvery time.Duration
 	// Logger receives store errors, spooling and replays (nil: discarded).
 	Logger *slog.Logger
+	// WarnEvery spaces the warnings of a replay that keeps failing: the
+	// first failure is logged at once, the next ones at most this often,
+	// with their count (default 1 minute).
+	WarnEvery time.Duration
 }
 
 // Resilient writes through to a store and, when the store fails, to a
@@ -37,6 +41,11 @@ type Resilient struct {
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 	once   sync.Once
+
+	// Replay failures since the last warning, and when that was (zero
+	// while replays succeed); the replayer's own (one goroutine).
+	failed   int
+	warnedAt time.Time
 }
 
 // ResilientStats are counters for metrics.
@@ -57,6 +66,9 @@ func NewResilient(s Store, sp *spool.Spool, opts ResilientOptions) *Resilient {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.WarnEvery <= 0 {
+		opts.WarnEvery = time.Minute
 	}
 	r := &Resilient{Store: s, spool: sp, opts: opts}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -162,9 +174,19 @@ func (r *Resilient) replayOnce() {
 			r.opts.Logger.Error("proof replay panicked", "panic", p)
 		}
 	}()
-	if err := r.Replay(r.ctx); err != nil && r.ctx.Err() == nil {
+	err := r.Replay(r.ctx)
+	switch {
+	case err != nil && r.ctx.Err() == nil:
 		r.storeErrors.Add(1)
-		r.opts.Logger.Warn("proof replay failed, will retry", "pending", r.spool.Pending(), "error", err)
+		r.failed++
+		// The replayer retries every second: one line a minute says as
+		// much as sixty.
+		if r.warnedAt.IsZero() || time.Since(r.warnedAt) >= r.opts.WarnEvery {
+			r.opts.Logger.Warn("proof replay failed, will retry", "pending", r.spool.Pending(), "failures", r.failed, "error", err)
+			r.failed, r.warnedAt = 0, time.Now()
+		}
+	case err == nil:
+		r.failed, r.warnedAt = 0, time.Time{} // the next failure is news again
 	}
 }
 

@@ -1,15 +1,21 @@
 package store_test
 
 import (
+	"bytes"
 	"crypto/ed25519"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store"
 	"github.com/consentgate/consentgate/consent/store/bolt"
+	"github.com/consentgate/consentgate/consent/store/redis"
+	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 	"github.com/consentgate/consentgate/consent/store/spool"
 )
 
@@ -124,4 +130,73 @@ func testChains(t *testing.T, dir string) (store.Store, func() *proof.Chain, fun
 		return out
 	}
 	return s, newChain, seal
+}
+
+// A store that stays down is retried every RetryEvery, but said once and
+// then at most every WarnEvery, with the failures in between counted: a
+// Redis gone for a minute used to put sixty identical warnings in the log.
+// Once it is back, the spooled proof is stored.
+func TestReplayFailuresAreSpacedInTheLog(t *testing.T) {
+	ctx := t.Context()
+	node, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	s, err := redis.Open("redis://"+node.Addr()+"/0", redis.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spool.Open(filepath.Join(t.TempDir(), "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logged}, nil))
+	r := store.NewResilient(s, sp, store.ResilientOptions{RetryEvery: 10 * time.Millisecond, WarnEvery: 300 * time.Millisecond, Logger: logger})
+	defer r.Close()
+	_, newChain, seal := testChains(t, t.TempDir())
+
+	node.Stop()
+	if err := r.Append(ctx, seal(newChain(), 1)); err != nil {
+		t.Fatal(err)
+	}
+	for r.Stats().StoreErrors < 60 { // sixty failed replays, and the failed append
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	lines := strings.Count(logged.String(), `"msg":"proof replay failed, will retry"`)
+	mu.Unlock()
+	failures := r.Stats().StoreErrors - 1
+	if lines < 1 || uint64(lines) > failures/10 {
+		t.Errorf("%d failed replays gave %d warnings, want the first at once and the rest spaced out:\n%s", failures, lines, logged.String())
+	}
+	if !strings.Contains(logged.String(), `"failures":`) {
+		t.Errorf("the warnings do not count the failures they stand for:\n%s", logged.String())
+	}
+
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); r.Stats().Pending > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the spooled proof was not replayed once Redis was back")
+		}
+	}
+	if h, err := r.Head(ctx, "gw-1"); err != nil || h.Seq != 1 {
+		t.Errorf("after the outage: head %+v, %v", h, err)
+	}
+}
+
+// lockedWriter lets the test read a log the replayer writes.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
