@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -137,7 +138,7 @@ func (c *client) do(method, path string, q url.Values, body io.Reader, ctype str
 	var apiErr struct {
 		Error string `json:"error"`
 	}
-	msg := strings.TrimSpace(string(data))
+	msg := answerText(resp.Header.Get("Content-Type"), data)
 	fromAPI := json.Unmarshal(data, &apiErr) == nil && apiErr.Error != ""
 	if fromAPI {
 		msg = apiErr.Error
@@ -154,6 +155,19 @@ func (c *client) do(method, path string, q url.Values, body io.Reader, ctype str
 		msg += " (is this a Caddy with the consentgate module? see --address)"
 	}
 	return nil, &callError{code, fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, msg)}
+}
+
+// answerText is what an error answer that is not the API's says, short
+// enough for a terminal: a web server's error page is named, not printed.
+func answerText(ctype string, data []byte) string {
+	msg := strings.TrimSpace(string(data))
+	if mt, _, _ := mime.ParseMediaType(ctype); mt == "text/html" || strings.HasPrefix(strings.ToLower(msg), "<!doctype html") || strings.HasPrefix(strings.ToLower(msg), "<html") {
+		return fmt.Sprintf("an HTML page (%d bytes)", len(data))
+	}
+	if len(msg) > 300 {
+		msg = strings.ToValidUTF8(msg[:300], "") + "…"
+	}
+	return msg
 }
 
 // getJSON calls the admin API and decodes its JSON answer into v.

@@ -88,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
+	args = commandFirst(args)
 	name := args[0]
 	switch name {
 	case "help", "-h", "-help", "--help":
@@ -115,6 +116,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return cmd.run(e, args[1:])
 }
 
+// commandFirst puts the command first when flags come before it
+// (consentctl --address host:2019 verify), as they may for other CLIs.
+func commandFirst(args []string) []string {
+	if !strings.HasPrefix(args[0], "-") || slices.Contains([]string{"-h", "-help", "--help"}, args[0]) {
+		return args
+	}
+	i := slices.IndexFunc(args, func(a string) bool {
+		return slices.ContainsFunc(commands, func(c command) bool { return c.name == a })
+	})
+	if i < 0 {
+		return args
+	}
+	return slices.Concat(args[i:i+1], args[:i], args[i+1:])
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "consentctl is the auditor's client of consentgate's admin API.\n\nusage: consentctl <command> [flags]\n\ncommands:\n")
 	for _, c := range commands {
@@ -122,7 +138,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, `
 Every command takes --address (default %s, Caddy's admin endpoint) and
---store. Times (--since, --until) are RFC 3339 or YYYY-MM-DD in UTC; a date
+--store, before or after the command. Times (--since, --until) are RFC 3339 or YYYY-MM-DD in UTC; a date
 given as --until includes that day. Run "consentctl <command> -h" for its flags.
 
 exit codes: 0 ok, 1 verification failed or not found, 2 usage error,

@@ -62,6 +62,7 @@ func TestUnreachable(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", gatewaytest.FreePort(t))
 	for _, args := range [][]string{
 		{"verify", "--address", addr},
+		{"--address", addr, "verify"}, // flags before the command, as other tools take them
 		{"export", "--address", addr, "--format", "csv"},
 		{"erase", "--address", "unix/" + t.TempDir() + "/admin.sock", "someone"},
 	} {
@@ -86,6 +87,17 @@ func TestNotAGateway(t *testing.T) {
 		if code != exitAPI || !strings.Contains(stderr, "consentgate module") {
 			t.Errorf("consentctl %q against a server that is not a gateway: exit %d, stderr %q; want exit 4 with a hint", args, code, stderr)
 		}
+	}
+	// A web server's error page is named, not poured into the terminal.
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, "<!DOCTYPE html><html><head><title>Not Found</title><style>%s</style></head><body><h1>Not Found</h1></body></html>", strings.Repeat("body{margin:0}", 400))
+	}))
+	defer page.Close()
+	code, _, stderr := ctl(t, "verify", "--address", strings.TrimPrefix(page.URL, "http://"))
+	if code != exitAPI || strings.Contains(stderr, "<") || len(stderr) > 400 || !strings.Contains(stderr, "an HTML page") {
+		t.Errorf("against a web server's error page: exit %d, %d bytes on stderr: %q", code, len(stderr), stderr)
 	}
 }
 
