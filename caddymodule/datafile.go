@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 )
 
 // dataPath is where consentgate keeps its own files in Caddy's data
@@ -16,6 +17,14 @@ import (
 // spool).
 func dataPath(name string) string {
 	return filepath.Join(caddy.AppDataDir(), "consentgate", name)
+}
+
+// noteGenerated says what a first start generated and where: the
+// operator's backups of the data directory must hold it, and without it
+// the consequence follows.
+func noteGenerated(what, path, without string) {
+	caddy.Log().Named("http.handlers.consent").Info("generated "+what+" (first start); keep it in the data directory's backups: without it "+without,
+		zap.String("file", path))
 }
 
 // loadOrCreateJSON reads the JSON file at path into v, or, when there is

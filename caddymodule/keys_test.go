@@ -210,3 +210,33 @@ func readFile(path string) string {
 	data, _ := os.ReadFile(path)
 	return string(data)
 }
+
+// TestFirstStartSaysWhatToBackUp: a first start generates the cookie keys,
+// the proof keys and the chain id in the data directory, and says so with
+// each file, since the operator's backups must hold them; a restart finds
+// them and says nothing.
+func TestFirstStartSaysWhatToBackUp(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	port, adminPort := freePort(t), freePort(t)
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	start := func() string {
+		logFile := filepath.Join(t.TempDir(), "caddy.log")
+		gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(":%d {\n\tconsent {\n\t\tstore bolt://%s\n\t}\n\trespond \"ok\"\n}", port, db))
+		postChoice(t, newClient(t), baseURL(port), `{"all":true}`)
+		return readFile(logFile)
+	}
+	logs := start()
+	for _, file := range []string{"cookie-keys.json", "proof-keys.json", "chain-id.json"} {
+		said := false
+		for line := range strings.Lines(logs) {
+			said = said || strings.Contains(line, "(first start); keep it in the data directory's backups") && strings.Contains(line, file)
+		}
+		if !said {
+			t.Errorf("nothing logged of generating %s:\n%s", file, logs)
+		}
+	}
+	gatewaytest.Stop(t)
+	if logs := start(); strings.Contains(logs, "first start") {
+		t.Errorf("a restart says it generated something:\n%s", logs)
+	}
+}
