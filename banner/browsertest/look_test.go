@@ -966,17 +966,24 @@ func TestReducedMotion(t *testing.T) {
 	}
 }
 
+// showVendorsOf opens the home page's second layer and a purpose's list of
+// services, and waits for its entries.
+func (p *page) showVendorsOf(purpose string) {
+	p.t.Helper()
+	p.open("/")
+	p.waitFirstLayer()
+	p.openSettings()
+	p.click("the "+purpose+" purpose's Show services button", `document.querySelector('button[aria-controls="cg-v-`+purpose+`"]')`)
+	p.waitFor("the "+purpose+" entries appear", `document.querySelectorAll('#cg-v-`+purpose+` .cg-vendor').length > 0`)
+}
+
 // TestSecondLayerShowsEachVendor: a purpose opens to its vendors as the
 // catalogue describes them: name, company, country, what they do, their
 // cookies with lifetimes, and their privacy policy (opening elsewhere,
 // without the page's referrer).
 func TestSecondLayerShowsEachVendor(t *testing.T) {
 	p := newPage(t, startShop(t))
-	p.open("/")
-	p.waitFirstLayer()
-	p.openSettings()
-	p.click("the analytics purpose's Show services button", `document.querySelector('button[aria-controls="cg-v-analytics"]')`)
-	p.waitFor("the analytics vendors appear", `document.querySelectorAll('#cg-v-analytics .cg-vendor').length > 0`)
+	p.showVendorsOf("analytics")
 	type vendor struct {
 		Text, Href, Rel, Target string
 	}
@@ -1006,11 +1013,7 @@ func TestSecondLayerShowsEachVendor(t *testing.T) {
 // visitor is told of the cookie that keeps the choice too.
 func TestSecondLayerShowsTheConsentCookie(t *testing.T) {
 	p := newPage(t, startShop(t))
-	p.open("/")
-	p.waitFirstLayer()
-	p.openSettings()
-	p.click("the necessary purpose's Show services button", `document.querySelector('button[aria-controls="cg-v-necessary"]')`)
-	p.waitFor("the necessary entries appear", `document.querySelectorAll('#cg-v-necessary .cg-vendor').length > 0`)
+	p.showVendorsOf("necessary")
 	first := evalJS[string](p, `document.querySelector('#cg-v-necessary .cg-vendor').textContent.replace(/\s+/g, " ")`)
 	for _, want := range []string{"This site", "Remembers your privacy choice", "consentgate – Lifetime: 210 days"} {
 		if !strings.Contains(first, want) {
