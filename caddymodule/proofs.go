@@ -230,8 +230,8 @@ func (s *proofSink) openStores() error {
 				log := caddy.Log().Named("http.handlers.consent.redis")
 				if redisNews(msg) {
 					log.Info(msg)
-				} else if ok, skipped := trouble.allow(); ok {
-					log.Warn(msg, zap.Int("similar_since_last", skipped))
+				} else if ok, skipped := trouble.allow(msg); ok {
+					log.Warn(msg, zap.Int("repeats_since_last", skipped))
 				}
 			})
 		})
@@ -326,29 +326,57 @@ func redisNews(msg string) bool {
 	return !strings.Contains(lower, "fail") && !strings.Contains(lower, "error") && !strings.Contains(lower, "unable")
 }
 
-// spacedLog lets a message through at most every so often and counts the
-// ones it held back: go-redis says "failed to dial" at every retry while a
-// store is down, once a second, which the replayer's own spaced warnings
-// already tell.
+// spacedLog lets each message through at most every so often and counts
+// the repeats it held back: go-redis says "failed to dial <address>" at
+// every retry while a store is down, once a second, which the replayer's
+// own spaced warnings already tell. Messages that differ (another address,
+// another error) are spaced apart from each other.
 type spacedLog struct {
 	every time.Duration
 
-	mu      sync.Mutex
+	mu   sync.Mutex
+	seen map[string]*spaced
+}
+
+type spaced struct {
 	last    time.Time
 	skipped int
 }
 
-// allow reports whether to log now, and how many were held back since the
-// last one logged.
-func (l *spacedLog) allow() (ok bool, skipped int) {
+// maxSpaced bounds how many distinct messages are remembered; past it,
+// those not seen for an interval are forgotten.
+const maxSpaced = 64
+
+// allow reports whether to log msg now, and how many repeats of it were
+// held back since it was last logged.
+func (l *spacedLog) allow(msg string) (ok bool, skipped int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.last.IsZero() && time.Since(l.last) < l.every {
-		l.skipped++
+	now := time.Now()
+	if e := l.seen[msg]; e != nil && now.Sub(e.last) < l.every {
+		e.skipped++
 		return false, 0
+	} else if e != nil {
+		skipped = e.skipped
 	}
-	skipped, l.skipped, l.last = l.skipped, 0, time.Now()
+	if l.seen == nil || len(l.seen) >= maxSpaced {
+		l.forget(now)
+	}
+	l.seen[msg] = &spaced{last: now}
 	return true, skipped
+}
+
+// forget drops the messages not seen for an interval (all of them, if
+// that leaves too many).
+func (l *spacedLog) forget(now time.Time) {
+	for msg, e := range l.seen {
+		if now.Sub(e.last) >= l.every {
+			delete(l.seen, msg)
+		}
+	}
+	if l.seen == nil || len(l.seen) >= maxSpaced {
+		l.seen = map[string]*spaced{}
+	}
 }
 
 // storeLost says that Redis no longer has proofs it acknowledged, found
