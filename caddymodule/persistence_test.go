@@ -129,3 +129,33 @@ func TestEvictionPolicyChangedLaterIsPointedOut(t *testing.T) {
 		return line != "" && strings.Contains(line, g.node.Addr())
 	})
 }
+
+// TestChainMovedToAnotherStoreIsPointedOut: a reload that points the
+// store at another place (another bolt file here; another Redis database
+// in the operator's case) starts the chain at seq 1 there. That is right
+// (the store holds nothing of it), but verify of the new store alone shows
+// a chain that seems to begin today: the log says where its earlier proofs
+// are.
+func TestChainMovedToAnotherStoreIsPointedOut(t *testing.T) {
+	const note = "this chain starts anew in this store, but this gateway wrote it to another store before"
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	config := func(db string) string {
+		return gatewaytest.GlobalsLogging(adminPort, logFile) + fmt.Sprintf(":%d {\n\tconsent {\n\t\tstore bolt://%s\n\t\tchain moved-chain\n\t}\n\trespond \"ok\"\n}", port, db)
+	}
+	first := filepath.Join(t.TempDir(), "first.db")
+	gatewaytest.Start(t, config(first))
+	for range 3 {
+		postChoice(t, newClient(t), baseURL(port), `{"all":true}`)
+	}
+	if logs, _ := os.ReadFile(logFile); strings.Contains(string(logs), note) {
+		t.Fatalf("the chain's first store is taken for a move:\n%s", logs)
+	}
+	gatewaytest.Start(t, config(filepath.Join(t.TempDir(), "second.db")))
+	postChoice(t, newClient(t), baseURL(port), `{"all":true}`)
+	waitUntil(t, "the note naming the other store's head", func() bool {
+		logs, _ := os.ReadFile(logFile)
+		line := lineWith(string(logs), note)
+		return strings.Contains(line, `"other_store_last_seq":3`)
+	})
+}

@@ -591,6 +591,9 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 	if err == nil && remote.Seq > 0 {
 		s.checkChainKeys(ctx, remote)
 	}
+	if err == nil && head.Seq == 0 { // the store answered: nothing of this chain anywhere here
+		s.noteChainElsewhere()
+	}
 	s.durableMu.Lock()
 	if head.Seq > s.durable.Seq {
 		s.durable = head

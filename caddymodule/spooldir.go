@@ -179,6 +179,26 @@ func (s *proofSink) ownsOldSpool(dir string) (mine bool, pending int, err error)
 	return true, pending, nil
 }
 
+// noteChainElsewhere says, when a chain starts at seq 1 in this sink's
+// store, that this gateway wrote the same chain to another store (the
+// store URL changed): its earlier proofs stay there, and verify of this
+// store alone shows a chain that seems to begin today.
+func (s *proofSink) noteChainElsewhere() {
+	heads, err := filepath.Glob(dataPath("chain-" + s.chainID + "-*.head.json"))
+	if err != nil {
+		return
+	}
+	for _, h := range heads {
+		var other proof.Head
+		if h == s.headFile || !isHeadFileOf(filepath.Base(h), s.chainID) || readJSON(h, &other) != nil || other.Seq == 0 {
+			continue
+		}
+		s.logger.Warn("this chain starts anew in this store, but this gateway wrote it to another store before (the store URL changed): its earlier proofs stay there; verify and export that store too, or give this store a chain id of its own",
+			zap.String("chain", s.chainID), zap.Uint64("other_store_last_seq", other.Seq), zap.String("other_head_file", h))
+		return
+	}
+}
+
 // isHeadFileOf tells whether name is a head file of chain, not of a chain
 // whose id merely starts with it.
 func isHeadFileOf(name, chainID string) bool {
