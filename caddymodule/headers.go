@@ -35,10 +35,19 @@ func (pw *pageWriter) filterSetCookies(hdr http.Header) {
 	hdr["Set-Cookie"] = kept
 }
 
-// deletesCookie reports whether a Set-Cookie line removes its cookie.
+// deletesCookie reports whether a Set-Cookie line removes its cookie, as a
+// browser reads it: Max-Age decides when it is given (net/http's MaxAge < 0
+// is "Max-Age=0" or less); a past Expires only without it. A past Expires
+// beside a long Max-Age sets the cookie, and stays filtered.
 func deletesCookie(line string) bool {
 	c, err := http.ParseSetCookie(line)
-	return err == nil && (c.MaxAge < 0 || !c.Expires.IsZero() && c.Expires.Before(time.Now()))
+	if err != nil {
+		return false
+	}
+	if c.MaxAge != 0 {
+		return c.MaxAge < 0
+	}
+	return !c.Expires.IsZero() && c.Expires.Before(time.Now())
 }
 
 // markPerVisitor marks a rewritten page (or its 304) as made for this
