@@ -263,39 +263,9 @@ func refusedAtStart(bin, caddyfile, dir string, env []string) (string, bool) {
 // every proof waits in the spool is named too, not passed over. Once the
 // writes go through, everything verifies and nothing waits.
 func TestVerifyNamesSpooledProofs(t *testing.T) {
-	node, err := redistest.NewNode(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(node.Kill)
-	admin := goredis.NewClient(&goredis.Options{Addr: node.Addr()})
-	defer admin.Close()
-	acl := func(rules ...any) {
-		t.Helper()
-		if err := admin.Do(context.Background(), append([]any{"ACL", "SETUSER", "gateway"}, rules...)...).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	acl("reset", "on", ">gateway-secret", "~*", "&*", "+@all")
 	const waiting = "waiting in the gateway's spool"
-
-	port, port2, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t), gatewaytest.FreePort(t)
-	site, site2, adminAddr := gatewaytest.BaseURL(port), gatewaytest.BaseURL(port2), fmt.Sprintf("localhost:%d", adminPort)
-	store := fmt.Sprintf("redis://gateway:gateway-secret@%s/0?prefix=spooled", node.Addr())
-	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
-	consent {
-		store %s
-		chain stored-first
-	}
-	respond "ok"
-}
-:%d {
-	consent {
-		store %s
-		chain spooled-only
-	}
-	respond "ok"
-}`, port, store, port2, store))
+	g := startACLGateway(t)
+	site, site2, adminAddr, acl := g.site, g.site2, g.admin, g.acl
 	for range 3 {
 		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true}`)
 	}
@@ -327,6 +297,73 @@ func TestVerifyNamesSpooledProofs(t *testing.T) {
 	if code != 0 || !strings.Contains(chainLines(stdout, "stored-first"), "5 records, seq 1..5") ||
 		!strings.Contains(chainLines(stdout, "spooled-only"), "1 record, seq 1..1") || strings.Contains(stdout, waiting) {
 		t.Errorf("after the writes went through: exit %d, want 5 records and nothing waiting:\n%s%s", code, stdout, stderr)
+	}
+}
+
+// aclGateway is a gateway with two sites (chains stored-first and
+// spooled-only) on a Redis of its own, which it reaches as the user
+// "gateway", whose rules acl changes; redis is the server's admin client.
+type aclGateway struct {
+	site, site2, admin string
+	acl                func(rules ...any)
+	redis              *goredis.Client
+}
+
+func startACLGateway(t *testing.T) aclGateway {
+	t.Helper()
+	node, err := redistest.NewNode(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(node.Kill)
+	admin := goredis.NewClient(&goredis.Options{Addr: node.Addr()})
+	t.Cleanup(func() { admin.Close() })
+	acl := func(rules ...any) {
+		t.Helper()
+		if err := admin.Do(context.Background(), append([]any{"ACL", "SETUSER", "gateway"}, rules...)...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acl("reset", "on", ">gateway-secret", "~*", "&*", "+@all")
+	port, port2, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+	store := fmt.Sprintf("redis://gateway:gateway-secret@%s/0?prefix=spooled", node.Addr())
+	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
+	consent {
+		store %s
+		chain stored-first
+	}
+	respond "ok"
+}
+:%d {
+	consent {
+		store %s
+		chain spooled-only
+	}
+	respond "ok"
+}`, port, store, port2, store))
+	return aclGateway{site: gatewaytest.BaseURL(port), site2: gatewaytest.BaseURL(port2), admin: fmt.Sprintf("localhost:%d", adminPort), acl: acl, redis: admin}
+}
+
+// TestVerifyNamesALostChainBehindTheSpool: a Redis that lost its data
+// (FLUSHALL here; a restart without persistence in life) while it refuses
+// the gateway's writes: the proofs it took are gone and later ones wait in
+// the spool. Verify does not take the chain for one that is all in the
+// spool, but names it broken.
+func TestVerifyNamesALostChainBehindTheSpool(t *testing.T) {
+	g := startACLGateway(t)
+	for range 3 {
+		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
+	}
+	g.acl("-@write")
+	for range 2 {
+		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":false}`)
+	}
+	if err := g.redis.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := ctl(t, "verify", "--address", g.admin)
+	if lost := chainLines(stdout, "stored-first"); code != exitFailed || !strings.Contains(lost, "seq 1..5") || !strings.Contains(lost, "BROKEN") {
+		t.Errorf("verify after the store lost a chain whose later proofs are spooled: exit %d, want 1 naming seq 1..5:\n%s%s", code, stdout, stderr)
 	}
 }
 
