@@ -212,6 +212,7 @@ func directiveKind(directive string) catalog.Kind {
 func (h *Handler) serveCSPReport(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
+		closeIfBodyUnread(w, r)
 		return writeError(w, http.StatusMethodNotAllowed, "use POST")
 	}
 	limitBodyTime(w)

@@ -43,12 +43,14 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, name str
 	case "state":
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
+			closeIfBodyUnread(w, r)
 			return writeError(w, http.StatusMethodNotAllowed, "use GET")
 		}
 		return h.serveState(w, h.visit(r))
 	case "choice":
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
+			closeIfBodyUnread(w, r)
 			return writeError(w, http.StatusMethodNotAllowed, "use POST")
 		}
 		return h.serveChoice(w, r)
@@ -69,11 +71,13 @@ func (h *Handler) serveEndpoint(w http.ResponseWriter, r *http.Request, name str
 	return writeError(w, http.StatusNotFound, "no such consent endpoint")
 }
 
-// closeIfBodyUnread ends the connection after an answer that leaves the
-// request's body unread: net/http would otherwise read the rest of it
-// before answering, for as long as a client trickling it takes.
+// closeIfBodyUnread ends an HTTP/1 connection after an answer that leaves
+// the request's body unread: net/http would otherwise read the rest of it
+// before answering, for as long as a client trickling it takes. (HTTP/2
+// answers a stream without reading it, and a "close" there would end the
+// visitor's whole connection.)
 func closeIfBodyUnread(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength != 0 {
+	if r.ContentLength != 0 && r.ProtoMajor == 1 {
 		w.Header().Set("Connection", "close")
 	}
 }

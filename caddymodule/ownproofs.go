@@ -12,6 +12,7 @@ import (
 // portability); DELETE erases them (each becomes a tombstone that keeps the
 // chain verifiable) and forgets the consent cookie.
 func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
+	closeIfBodyUnread(w, r) // neither GET nor DELETE reads one
 	consent := h.previousConsent(r)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -44,8 +45,7 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 		http.SetCookie(w, h.expiredCookie(r, h.CookieName, h.consentCookieDomain(r)))
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
 	}
-	w.Header().Set("Content-Disposition", `attachment; filename="consent-records.json"`)
-	out := &recordStream{w: w, consentID: consent.ID}
+	out := &recordStream{w: w, consentID: consent.ID, disposition: `attachment; filename="consent-records.json"`}
 	if err := st.EachOfConsent(r.Context(), consent.ID, out.add); err != nil {
 		h.logger.Error("reading a visitor's proofs failed", zap.Int("records_sent", out.records), zap.Error(err))
 		out.abortIfStarted()

@@ -3,6 +3,7 @@ package caddymodule_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +30,8 @@ func TestVisitorDownloadsEveryRecord(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &own); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("own proofs: %d %v (%d bytes)", resp.StatusCode, err, len(body))
 	}
-	if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "no-store" {
+	if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get("Content-Disposition") != `attachment; filename="consent-records.json"` {
 		t.Errorf("own proofs headers: %v", resp.Header)
 	}
 	if len(own.Records) != posts {
@@ -70,4 +72,20 @@ func TestVisitorDownloadsEveryRecord(t *testing.T) {
 	}
 	var none map[string]any
 	postID(t, admin, "show", own.ConsentID, http.StatusNotFound, &none)
+}
+
+// TestUnreadableRecordsAreNoDownload: when the store cannot be read, the
+// visitor gets a 503 that says so, not a file to keep as their record.
+func TestUnreadableRecordsAreNoDownload(t *testing.T) {
+	g := startRedisGateway(t, "unreadable")
+	c := newClient(t)
+	postChoice(t, c, g.site, `{"all":true}`)
+	g.node.Stop()
+	resp, body := get(t, c, g.site+"/.consent/proofs")
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "cannot be read right now") {
+		t.Errorf("own proofs with the store down: %d %s", resp.StatusCode, body)
+	}
+	if d := resp.Header.Get("Content-Disposition"); d != "" {
+		t.Errorf("the error is offered as a download (%s): %s", d, body)
+	}
 }

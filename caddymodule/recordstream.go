@@ -17,7 +17,10 @@ import (
 type recordStream struct {
 	w         http.ResponseWriter
 	consentID string
-	records   int
+	// disposition, when set, is the Content-Disposition of the answer, set
+	// with its other headers: an error answered instead is no download.
+	disposition string
+	records     int
 }
 
 func (s *recordStream) add(r proof.Record) error {
@@ -43,6 +46,9 @@ func (s *recordStream) open() error {
 		return err
 	}
 	setJSONHeaders(s.w.Header())
+	if s.disposition != "" {
+		s.w.Header().Set("Content-Disposition", s.disposition)
+	}
 	_, err = s.w.Write(append(append([]byte("{\n  \"consent_id\": "), id...), ",\n  \"records\": ["...))
 	return err
 }
