@@ -175,14 +175,14 @@ func (e *env) download(c *client, path string, q url.Values, output, what string
 // that names no regular file (/dev/stdout, a named pipe, >(gzip)) is
 // written to directly, since a rename would replace the device with a file.
 func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
-	if path == "" || path == "-" {
+	if path == "" || path == "-" || isStdout(path) {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+	if fi, err := os.Stat(path); err == nil && (!fi.Mode().IsRegular() || underDevOrProc(followLinks(path))) {
 		if fi.IsDir() {
 			return nil, nil, nil, fmt.Errorf("--output %s: a directory; name a file", path)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("--output: %w", err)
 		}
@@ -210,6 +210,23 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 		os.Remove(tmp.Name())
 	}
 	return tmp, commit, abort, nil
+}
+
+// isStdout tells whether path names this process's standard output, which
+// may be a file the shell opened for appending (-o /dev/stdout >> log):
+// writing to it keeps the shell's way.
+func isStdout(path string) bool {
+	switch filepath.Clean(path) {
+	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1":
+		return true
+	}
+	return false
+}
+
+// underDevOrProc tells whether a path leads into /dev or /proc, where a
+// name stands for an open file or a device rather than a file of its own.
+func underDevOrProc(path string) bool {
+	return strings.HasPrefix(path, "/dev/") || strings.HasPrefix(path, "/proc/")
 }
 
 // followLinks is the path a chain of symbolic links ends at, whether or

@@ -574,7 +574,7 @@ func TestVerifyAfterTheStoreWentBack(t *testing.T) {
 }
 
 // TestOutputThroughLinksAndPipes: --output names where the export goes,
-// not a file to put in its place. A named pipe (as /dev/stdout or
+// not a file to put in its place: /dev/stdout is standard output. A named pipe (as /dev/stdout or
 // >(gzip) are) is written through and stays a pipe; a symbolic link
 // stays a link, and the file it names gets the export.
 func TestOutputThroughLinksAndPipes(t *testing.T) {
@@ -585,6 +585,12 @@ func TestOutputThroughLinksAndPipes(t *testing.T) {
 		t.Fatalf("export: exit %d %s\n%s", code, stderr, want)
 	}
 	dir := t.TempDir()
+
+	// /dev/stdout is this process's standard output, whatever the shell
+	// made of it (a file it appends to, say): written to as such.
+	if code, got, stderr := ctl(t, "export", "--address", admin, "-o", "/dev/stdout"); code != 0 || got != want {
+		t.Errorf("export -o /dev/stdout: exit %d %s, wrote %q to standard output, want the export", code, stderr, got)
+	}
 
 	pipe := filepath.Join(dir, "pipe")
 	if err := syscall.Mkfifo(pipe, 0o600); err != nil {
