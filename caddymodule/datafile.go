@@ -19,12 +19,16 @@ func dataPath(name string) string {
 	return filepath.Join(caddy.AppDataDir(), "consentgate", name)
 }
 
-// noteGenerated says what a first start generated and where: the
-// operator's backups of the data directory must hold it, and without it
-// the consequence follows.
-func noteGenerated(what, path, without string) {
-	caddy.Log().Named("http.handlers.consent").Info("generated "+what+" (first start); keep it in the data directory's backups: without it "+without,
-		zap.String("file", path))
+// loadOrGenerate is loadOrCreateJSON for what a first start generates and
+// the operator's backups must hold (keys, the chain id): when this start
+// made the file, the log says so, with what is lost without it.
+func loadOrGenerate[T any](path, what, without string, create func() T) (T, error) {
+	v, created, err := loadOrCreate(path, create)
+	if created {
+		caddy.Log().Named("http.handlers.consent").Info("generated "+what+" (first start); keep it in the data directory's backups: without it "+without,
+			zap.String("file", path))
+	}
+	return v, err
 }
 
 // loadOrCreateJSON reads the JSON file at path into v, or, when there is
@@ -32,44 +36,49 @@ func noteGenerated(what, path, without string) {
 // instances starting at once agree: the loser reads the winner's file, and
 // nobody ever reads a half-written one (it is linked into place whole).
 func loadOrCreateJSON[T any](path string, create func() T) (T, error) {
-	var v T
+	v, _, err := loadOrCreate(path, create)
+	return v, err
+}
+
+// loadOrCreate is loadOrCreateJSON, telling whether it created the file.
+func loadOrCreate[T any](path string, create func() T) (v T, created bool, err error) {
 	data, err := os.ReadFile(path)
 	if err == nil {
 		if err := json.Unmarshal(data, &v); err != nil {
-			return v, fmt.Errorf("%s is corrupt: %v", path, err)
+			return v, false, fmt.Errorf("%s is corrupt: %v", path, err)
 		}
-		return v, nil
+		return v, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return v, err
+		return v, false, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return v, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
+		return v, false, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
 	}
 	v = create()
 	data, err = json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return v, err
+		return v, false, err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
-		return v, fmt.Errorf("creating %s: %w", path, err)
+		return v, false, fmt.Errorf("creating %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return v, fmt.Errorf("writing %s: %w", path, err)
+		return v, false, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return v, fmt.Errorf("writing %s: %w", path, err)
+		return v, false, fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
 		var winner T
-		return winner, readJSON(path, &winner)
+		return winner, false, readJSON(path, &winner)
 	} else if err != nil {
-		return v, fmt.Errorf("installing %s: %w", path, err)
+		return v, false, fmt.Errorf("installing %s: %w", path, err)
 	}
-	return v, nil
+	return v, true, nil
 }
 
 func readJSON(path string, v any) error {

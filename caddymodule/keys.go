@@ -46,8 +46,7 @@ type storedKey struct {
 
 // loadOrCreateKeys reads the cookie key file, or creates it on first start.
 func loadOrCreateKeys(path string) ([]cookie.KeyPair, error) {
-	stored, err := loadOrCreateJSON(path, func() []storedKey {
-		noteGenerated("the cookie keys", path, "every visitor is asked again")
+	stored, err := loadOrGenerate(path, "the cookie keys", "every visitor is asked again", func() []storedKey {
 		kp := cookie.GenerateKeyPair()
 		return []storedKey{{
 			Hash:  base64.StdEncoding.EncodeToString(kp.Hash),

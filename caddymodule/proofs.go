@@ -165,8 +165,7 @@ func (h *Handler) chainID() (string, error) {
 		return id, nil
 	}
 	// One chain per data directory, which is one per instance.
-	id, err := loadOrCreateJSON(dataPath("chain-id.json"), func() string {
-		noteGenerated("this instance's chain id", dataPath("chain-id.json"), "a new chain starts, and its head file and spool no longer match it")
+	id, err := loadOrGenerate(dataPath("chain-id.json"), "this instance's chain id", "a new chain starts, and its head file and spool no longer match it", func() string {
 		b := make([]byte, 4)
 		rand.Read(b)
 		return strings.TrimPrefix(fmt.Sprintf("%.40s-%x", hostLabel(), b), "-")
@@ -403,8 +402,7 @@ func (h *Handler) proofKeys() (proofKeySet, error) {
 	var stored proofKeys
 	var err error
 	if k.MAC == "" || k.Signing == "" {
-		stored, err = loadOrCreateJSON(path, func() proofKeys {
-			noteGenerated("the proof keys", path, "the proofs sealed with them no longer verify")
+		stored, err = loadOrGenerate(path, "the proof keys", "the proofs sealed with them no longer verify", func() proofKeys {
 			mac, seed := make([]byte, 32), make([]byte, ed25519.SeedSize)
 			rand.Read(mac)
 			rand.Read(seed)

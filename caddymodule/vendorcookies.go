@@ -43,7 +43,7 @@ func (h *Handler) expireStrayConsentCookies(w http.ResponseWriter, r *http.Reque
 	if len(r.CookiesNamed(h.CookieName)) < 2 {
 		return
 	}
-	own := strings.TrimPrefix(h.CookieDomain, ".")
+	own := strings.TrimPrefix(h.consentCookieDomain(r), ".") // the scope the choice is set in now
 	for _, domain := range cookieDomains(siteOf(r), h.CookieDomain) {
 		if domain != own {
 			http.SetCookie(w, h.expiredCookie(r, h.CookieName, domain))
