@@ -61,6 +61,9 @@ func LoadLocales(fallback string, overrides map[string]Texts) (*Locales, error) 
 		l.fallback = fallback
 	}
 	for _, lang := range overrideOrder(overrides, l.fallback) {
+		if !isLanguageSubtag(lang) {
+			return nil, fmt.Errorf("language %q: give a primary language subtag in lower case, such as %q: Accept-Language is matched on it", lang, primarySubtag(lang))
+		}
 		over := overrides[lang]
 		for k := range over {
 			if _, known := base[k]; !known {
@@ -195,6 +198,25 @@ func (l *Locales) Pick(acceptLanguage string) string {
 	return best
 }
 
+// isLanguageSubtag tells whether lang is what Pick can match: a primary
+// language subtag (two or three letters, lower case), as it reads
+// Accept-Language ("de-AT" is "de").
+func isLanguageSubtag(lang string) bool {
+	if n := len(lang); n < 2 || n > 3 {
+		return false
+	}
+	return strings.Trim(lang, "abcdefghijklmnopqrstuvwxyz") == ""
+}
+
+// primarySubtag is lang as Pick would match it, for an error's example.
+func primarySubtag(lang string) string {
+	lang = strings.ToLower(lang)
+	if i := strings.IndexAny(lang, "-_"); i >= 0 {
+		lang = lang[:i]
+	}
+	return lang
+}
+
 func parseLangRange(s string) (string, float64) {
 	tag, params, _ := strings.Cut(strings.TrimSpace(s), ";")
 	q := 1.0
@@ -203,10 +225,7 @@ func parseLangRange(s string) (string, float64) {
 			q = 0
 		}
 	}
-	tag = strings.ToLower(tag)
-	if i := strings.IndexAny(tag, "-_"); i >= 0 {
-		tag = tag[:i]
-	}
+	tag = primarySubtag(tag)
 	return tag, q
 }
 

@@ -132,6 +132,10 @@ func TestBadJSONConfig(t *testing.T) {
 		{"env key missing", `{"handler":"consent","keys":[{"hash":"{env.CG_TEST_UNSET_KEY}","block":"{env.CG_TEST_UNSET_KEY}"}]}`, `key 1: hash key: {env.CG_TEST_UNSET_KEY} is empty (an unset environment variable, or an empty file)`},
 		{"unknown language", `{"handler":"consent","default_language":"tlh"}`, `default language "tlh" has no texts`},
 		{"unknown text key", `{"handler":"consent","texts":{"en":{"no_such_text":"x"}}}`, `language en: unknown text "no_such_text"`},
+		// Accept-Language is matched on the primary subtag in lower case:
+		// texts under any other key would never be shown.
+		{"text language with a region", `{"handler":"consent","texts":{"pt-BR":{"accept_all":"Aceitar tudo"}}}`, `language "pt-BR": give a primary language subtag in lower case, such as "pt"`},
+		{"text language in capitals", `{"handler":"consent","texts":{"AR":{"accept_all":"قبول الكل"}}}`, `language "AR": give a primary language subtag in lower case, such as "ar"`},
 		{"prefix of the whole site", `{"handler":"consent","prefix":"/"}`, `prefix "/" would take every path of the site`},
 		{"relative bolt path", `{"handler":"consent","store":"bolt://data/proofs.db"}`, `give the file's absolute path`},
 		{"bad cookie_name", `{"handler":"consent","cookie_name":"a;b"}`, `cookie_name "a;b" is not a valid cookie name`},
