@@ -417,7 +417,7 @@ func (a *AdminAPI) serveShow(w http.ResponseWriter, r *http.Request, stores []*a
 	// without the consent id, as for erasures.
 	a.logger.Info("consent records shown", append(who(r), zap.Int("records", out.records))...)
 	if out.records == 0 {
-		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or erased)")
+		return notFound(w, "no records of this consent id (never given, expired or erased)")
 	}
 	return out.close()
 }
@@ -446,7 +446,7 @@ func (a *AdminAPI) serveErase(w http.ResponseWriter, r *http.Request, stores []*
 	// pseudonym to the request.
 	a.logger.Info("consent records erased on request", append(who(r), zap.Int("records", ans.Erased))...)
 	if ans.Erased == 0 {
-		return apiError(http.StatusNotFound, "no records of this consent id (never given, expired or already erased)")
+		return notFound(w, "no records of this consent id (never given, expired or already erased)")
 	}
 	return writeJSON(w, ans)
 }
@@ -614,6 +614,12 @@ func storeNames(stores []*auditStore) string {
 		names[i] = s.name
 	}
 	return strings.Join(names, ", ")
+}
+
+// notFound answers a look-up that found nothing, which is an answer, not
+// a failure: Caddy would log an API error at error level.
+func notFound(w http.ResponseWriter, msg string) error {
+	return writeError(w, http.StatusNotFound, msg)
 }
 
 func apiError(status int, format string, args ...any) error {

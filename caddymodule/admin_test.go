@@ -567,3 +567,23 @@ func nonLoopbackAddr(t *testing.T) netip.Addr {
 	t.Fatalf("this machine has no IPv4 address beside loopback (%v): the test needs one to play another machine", addrs)
 	return netip.Addr{}
 }
+
+// TestLookUpOfNothingIsNoError: a look-up or erasure of a consent id with
+// no records (a visitor who asks by email after their records expired) is
+// a 404 that says so, as consentctl reads it, and no error in the log.
+func TestLookUpOfNothingIsNoError(t *testing.T) {
+	_, admin, logFile := auditGateway(t, "nothing-found")
+	for _, route := range []string{"show", "erase"} {
+		var ans struct{ Error string }
+		postID(t, admin, route, "AAAAAAAAAAAAAAAAAAAAAA", http.StatusNotFound, &ans)
+		if !strings.Contains(ans.Error, "no records of this consent id") {
+			t.Errorf("%s of an unknown id: %q", route, ans.Error)
+		}
+	}
+	logs, _ := os.ReadFile(logFile)
+	for line := range strings.Lines(string(logs)) {
+		if strings.Contains(line, `"level":"error"`) {
+			t.Errorf("a look-up that found nothing is logged as an error: %s", line)
+		}
+	}
+}
