@@ -248,8 +248,8 @@
       vs.forEach(function (v) { add(list, vendorItem(v)); });
       region.textContent = "";
       add(region, list.firstChild ? list : el("p", null, "–"));
-    }, function (e) {
-      region.textContent = "⚠ " + (e || "");
+    }, function () {
+      region.textContent = "⚠ " + t.error_details;
     }).then(function () { region.removeAttribute("aria-busy"); });
   }
 
@@ -343,7 +343,7 @@
       body: JSON.stringify(body)
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (j) {
-        if (!r.ok || !j.purposes) throw new Error("⚠ " + (j.error || r.status));
+        if (!r.ok || !j.purposes) throw new Error(j.error || r.status);
         return j;
       });
     }).then(function (ns) {
@@ -353,7 +353,10 @@
     }, function (e) {
       pending = null;
       if (!isOpen()) open(owed() ? 1 : 2);
-      errBox.textContent = e instanceof TypeError || !e.message ? "⚠" : e.message;
+      // In the visitor's language; the server's own words (English) are
+      // for the console.
+      errBox.textContent = "⚠ " + t.error_choice;
+      if (W.console) console.warn("consentgate: the choice was not saved:", e && e.message || e);
       throw e;
     });
     pending.catch(function () {});

@@ -24,6 +24,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 )
 
 // lookEmulate sets prefers-color-scheme and prefers-reduced-motion
@@ -1165,4 +1167,29 @@ func TestPlaceholdersAndFormNameTheirLanguage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestErrorsSpeakTheVisitorsLanguage: when the gateway cannot be reached
+// (stopped here, after the page loaded), the list of services that does
+// not load and the choice that is not saved are said in the visitor's
+// language, not as a bare sign or the server's English.
+func TestErrorsSpeakTheVisitorsLanguage(t *testing.T) {
+	de := lookLocale(t, "de")
+	quoted := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	p := newPage(t, startShop(t))
+	p.setHeaders("Accept-Language", "de")
+	p.open("/imprint.html") // no embeds: nothing has loaded the list of services yet
+	p.waitFirstLayer()
+	p.openSettings()
+	gatewaytest.Stop(t)
+
+	p.click("the analytics purpose's Show services button", `document.querySelector('button[aria-controls="cg-v-analytics"]')`)
+	p.waitFor("the list of services says in German that it could not be loaded",
+		`document.getElementById('cg-v-analytics').textContent === "⚠ " + `+quoted(de["error_details"]))
+	p.click("the second layer's Accept all button", "cg.control(cg.second(), 'accept_all')")
+	p.waitFor("the dialog says in German that the choice was not saved",
+		`(document.querySelector('.cg-err') || {}).textContent === "⚠ " + `+quoted(de["error_choice"]))
 }
