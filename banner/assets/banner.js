@@ -322,10 +322,29 @@
     }
   });
   // Focus that leaves the modal dialog (a click on the page, a screen
-  // reader's cursor) is brought back.
+  // reader's cursor) is brought back. Outside it, the floating Privacy
+  // settings button keeps clear of the element that has focus (WCAG 2.4.11:
+  // at 400 % zoom it can cover a link in its corner): to the other corner,
+  // or out of sight while it would cover it there too.
   D.addEventListener("focusin", function (ev) {
     if (isOpen() && !dialog.contains(ev.target)) (focusables()[0] || dialog).focus();
+    else if (!reopen.hidden && ev.target != reopen) W.requestAnimationFrame(function () { clear(ev.target); });
   });
+  // Focus that goes into a frame leaves this window without a focusin here.
+  W.addEventListener("blur", function () {
+    var f = D.activeElement;
+    if (reopen && !reopen.hidden && f && f.tagName == "IFRAME") W.requestAnimationFrame(function () { clear(f); });
+  });
+  function clear(e) {
+    reopen.classList.remove("cg-aside", "cg-away");
+    if (!covers(e)) return;
+    reopen.classList.add("cg-aside");
+    if (covers(e)) reopen.classList.add("cg-away");
+  }
+  function covers(e) {
+    var a = reopen.getBoundingClientRect(), b = e.getBoundingClientRect();
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
 
   // --- choices ------------------------------------------------------------
 

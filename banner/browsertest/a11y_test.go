@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -454,4 +455,36 @@ func TestModalDialogMakesThePageInert(t *testing.T) {
 	p.key(kb.Escape)
 	p.waitBannerGone()
 	check("settings closed with Escape", pageInertness{Aside: true})
+}
+
+// TestSettingsButtonKeepsClearOfFocus: at 400 % zoom (a 320 × 256 CSS pixel
+// window) the floating Privacy settings button must not cover the element
+// a keyboard user is on (WCAG 2.4.11): tabbing through the whole shop page,
+// no focused element lies under it while it shows.
+func TestSettingsButtonKeepsClearOfFocus(t *testing.T) {
+	p := newPage(t, startShop(t))
+	p.do(chromedp.EmulateViewport(320, 256))
+	p.open("/")
+	p.waitFirstLayer()
+	p.clickFirstLayer("accept_all", "Accept all")
+	p.waitFor("the Privacy settings button shows", `!document.querySelector('.cg-reopen').hidden`)
+	const covered = `(function () {
+  var a = document.activeElement, r = document.querySelector('.cg-reopen');
+  if (!a || a === r || a === document.body || r.hidden || getComputedStyle(r).visibility === 'hidden') return "";
+  var x = r.getBoundingClientRect(), y = a.getBoundingClientRect();
+  return x.left < y.right && y.left < x.right && x.top < y.bottom && y.top < x.bottom ? a.outerHTML.slice(0, 100) : "";
+})()`
+	seen, focusedReopen := map[string]bool{}, false
+	for range 60 {
+		p.key(kb.Tab)
+		time.Sleep(50 * time.Millisecond) // the scroll into view, and the button's move after it
+		if under := evalJS[string](p, covered); under != "" && !seen[under] {
+			seen[under] = true
+			t.Errorf("the Privacy settings button covers the focused %s", under)
+		}
+		focusedReopen = focusedReopen || evalJS[bool](p, `document.activeElement === document.querySelector('.cg-reopen')`)
+	}
+	if !focusedReopen {
+		t.Error("tabbing through the page never reached the Privacy settings button")
+	}
 }
