@@ -72,6 +72,14 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 		Name: "caddy_consent_store_errors_total",
 		Help: "Failed writes to the proof store.",
 	}, sum(func(s store.ResilientStats) float64 { return float64(s.StoreErrors) })))
+	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "caddy_consent_store_writes_total",
+		Help: "Batches of proofs written to the store (answered either way; replays not counted).",
+	}, sum(func(s store.ResilientStats) float64 { return float64(s.Writes) })))
+	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "caddy_consent_store_write_seconds_total",
+		Help: "Time the store took to answer those writes; divided by caddy_consent_store_writes_total, its latency as the gateway sees it.",
+	}, sum(func(s store.ResilientStats) float64 { return s.WriteTime.Seconds() })))
 	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "caddy_consent_proofs_rejected",
 		Help: "Spooled proofs the store refused for good since start (kept in the spool's rejected.log).",

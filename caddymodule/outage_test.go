@@ -432,3 +432,38 @@ func TestTwoSpellingsOfOneStoreShareTheChain(t *testing.T) {
 		t.Errorf("two spellings of one store: %s; want one chain of 6 records, verified", body)
 	}
 }
+
+// TestStoreLatencyIsMeasured: a Redis that is slow but answers (here it
+// sleeps 400 ms, as a loaded or swapping server would stall) is no outage:
+// nothing is spooled, and the time it took shows in the metrics operators
+// watch, caddy_consent_store_write_seconds_total over
+// caddy_consent_store_writes_total.
+func TestStoreLatencyIsMeasured(t *testing.T) {
+	g := startRedisGateway(t, "latency", "--enable-debug-command", "yes")
+	metrics := func() (writes, seconds float64) {
+		_, body := adminDo(t, "GET", g.admin+"/metrics")
+		return metricValue(t, body, "caddy_consent_store_writes_total"), metricValue(t, body, "caddy_consent_store_write_seconds_total")
+	}
+	postChoice(t, newClient(t), g.site, `{"all":true}`)
+	writes, seconds := metrics()
+	if writes < 1 {
+		t.Fatalf("%v store writes after a choice", writes)
+	}
+	c := goredis.NewClient(&goredis.Options{Addr: g.node.Addr(), ReadTimeout: 5 * time.Second})
+	defer c.Close()
+	asleep := make(chan error, 1)
+	go func() { asleep <- c.Do(context.Background(), "DEBUG", "SLEEP", "0.4").Err() }()
+	time.Sleep(50 * time.Millisecond) // Redis is asleep now
+	postChoice(t, newClient(t), g.site, `{"all":false}`)
+	if err := <-asleep; err != nil {
+		t.Fatal(err)
+	}
+	writes2, seconds2 := metrics()
+	if writes2 < writes+1 || seconds2-seconds < 0.2 {
+		t.Errorf("a write while Redis slept 400 ms: writes %v → %v, seconds %v → %v; want the wait counted", writes, writes2, seconds, seconds2)
+	}
+	_, body := adminDo(t, "GET", g.admin+"/metrics")
+	if spooled := metricValue(t, body, "caddy_consent_proofs_spooled_total"); spooled != 0 {
+		t.Errorf("a slow store is taken for a down one: %v proofs spooled", spooled)
+	}
+}

@@ -36,6 +36,9 @@ type Resilient struct {
 	opts  ResilientOptions
 
 	spooled, replayed, storeErrors atomic.Uint64
+	// Writes the store answered (either way) and the time they took, in
+	// nanoseconds: a store that slows down before it fails shows here.
+	writes, writeNanos atomic.Uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -55,6 +58,11 @@ type ResilientStats struct {
 	StoreErrors uint64 // failed writes to the store
 	Pending     int    // entries waiting in the spool
 	Rejected    int    // spooled records the store refused for good (in rejected.log)
+	// Writes to the store (appends of a batch, not replays) and the time
+	// they took altogether: their ratio is the store's latency as the
+	// gateway sees it.
+	Writes    uint64
+	WriteTime time.Duration
 }
 
 // NewResilient wraps s with the spool sp and starts the replayer; whatever
@@ -82,7 +90,10 @@ func NewResilient(s Store, sp *spool.Spool, opts ResilientOptions) *Resilient {
 // or when the spool cannot write.
 func (r *Resilient) Append(ctx context.Context, recs []proof.Record) error {
 	if r.spool.Pending() == 0 {
+		began := time.Now()
 		err := r.Store.Append(ctx, recs)
+		r.writes.Add(1)
+		r.writeNanos.Add(uint64(time.Since(began)))
 		if err == nil || permanent(err) {
 			return err
 		}
@@ -195,6 +206,7 @@ func (r *Resilient) Stats() ResilientStats {
 	return ResilientStats{
 		Spooled: r.spooled.Load(), Replayed: r.replayed.Load(),
 		StoreErrors: r.storeErrors.Load(), Pending: r.spool.Pending(), Rejected: r.spool.Rejected(),
+		Writes: r.writes.Load(), WriteTime: time.Duration(r.writeNanos.Load()),
 	}
 }
 
