@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -313,7 +312,7 @@ func lostChains(ctx context.Context, stores []*auditStore, want string, found []
 				continue
 			}
 			head, spooled := s.acknowledgedHead(ctx), s.spooled()
-			detail := "seq 1..%d missing: this gateway stored them, but the store lists no such chain (did it lose its data?)"
+			missing := fmt.Sprintf("seq 1..%d missing: this gateway stored them", head.Seq)
 			if head.Seq == 0 && spooled > 0 {
 				// Proofs wait in the spool, so nothing is acknowledged; the
 				// chain may be all there. Unless it holds fewer entries than
@@ -323,7 +322,7 @@ func lostChains(ctx context.Context, stores []*auditStore, want string, found []
 					out = append(out, chainReport{Store: as.name, OK: true, Spooled: spooled, Report: proof.Report{Chain: s.chainID}})
 					continue
 				}
-				detail = "seq 1..%d: this gateway wrote them, at most " + strconv.Itoa(spooled) + " wait in its spool, and the store lists no such chain (did it lose its data?)"
+				missing = fmt.Sprintf("seq 1..%d: this gateway wrote them, at most %d wait in its spool", head.Seq, spooled)
 			}
 			if head.Seq == 0 {
 				continue
@@ -331,7 +330,7 @@ func lostChains(ctx context.Context, stores []*auditStore, want string, found []
 			out = append(out, chainReport{Store: as.name, Spooled: spooled, Report: proof.Report{
 				Chain:    s.chainID,
 				Counts:   map[proof.ProblemKind]int{proof.Gap: 1},
-				Problems: []proof.Problem{{Kind: proof.Gap, Seq: 1, Detail: fmt.Sprintf(detail, head.Seq)}},
+				Problems: []proof.Problem{{Kind: proof.Gap, Seq: 1, Detail: missing + ", but the store lists no such chain (did it lose its data?)"}},
 			}})
 		}
 	}

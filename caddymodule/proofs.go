@@ -602,9 +602,10 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 
 // checkChainKeys says, when a chain resumes from its store (under s.mu),
 // whether the keys that sealed its last record and signed its last
-// checkpoint are among those configured (current or previous generations). Keys replaced
-// without keeping the old ones start without a word, and verify then
-// reports bad_hmac and bad_checkpoint, as for tampering: this says why.
+// checkpoint are among those configured (current or previous
+// generations). Keys replaced without keeping the old ones start without a
+// word, and verify then reports bad_hmac and bad_checkpoint, as for
+// tampering: this says why.
 func (s *proofSink) checkChainKeys(ctx context.Context, head proof.Head) {
 	keys := s.keys.verify // resumeHead runs under s.mu
 	var unknown []zap.Field
