@@ -60,30 +60,33 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 			return total
 		}
 	}
-	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "caddy_consent_proofs_spooled_total",
-		Help: "Proofs written to the local spool because the store was unreachable.",
-	}, sum(func(s store.ResilientStats) float64 { return float64(s.Spooled) })))
-	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "caddy_consent_proofs_replayed_total",
-		Help: "Spooled proofs replayed to the store.",
-	}, sum(func(s store.ResilientStats) float64 { return float64(s.Replayed) })))
-	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "caddy_consent_store_errors_total",
-		Help: "Failed writes to the proof store.",
-	}, sum(func(s store.ResilientStats) float64 { return float64(s.StoreErrors) })))
-	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "caddy_consent_store_writes_total",
-		Help: "Batches of proofs written to the store (answered either way; replays not counted).",
-	}, sum(func(s store.ResilientStats) float64 { return float64(s.Writes) })))
-	register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "caddy_consent_store_write_seconds_total",
-		Help: "Time the store took to answer those writes; divided by caddy_consent_store_writes_total, its latency as the gateway sees it.",
-	}, sum(func(s store.ResilientStats) float64 { return s.WriteTime.Seconds() })))
-	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "caddy_consent_proofs_rejected",
-		Help: "Spooled proofs the store refused for good since start (kept in the spool's rejected.log).",
-	}, sum(func(s store.ResilientStats) float64 { return float64(s.Rejected) })))
+	// The spool's and the store's counts, summed over the sinks.
+	for _, c := range []struct {
+		name, help string
+		gauge      bool
+		of         func(store.ResilientStats) float64
+	}{
+		{"caddy_consent_proofs_spooled_total", "Proofs written to the local spool because the store was unreachable.", false,
+			func(s store.ResilientStats) float64 { return float64(s.Spooled) }},
+		{"caddy_consent_proofs_replayed_total", "Spooled proofs replayed to the store.", false,
+			func(s store.ResilientStats) float64 { return float64(s.Replayed) }},
+		{"caddy_consent_store_errors_total", "Failed writes to the proof store.", false,
+			func(s store.ResilientStats) float64 { return float64(s.StoreErrors) }},
+		{"caddy_consent_store_writes_total", "Batches of proofs written to the store (answered either way; replays not counted).", false,
+			func(s store.ResilientStats) float64 { return float64(s.Writes) }},
+		{"caddy_consent_store_write_seconds_total", "Time the store took to answer those writes; divided by caddy_consent_store_writes_total, its latency as the gateway sees it.", false,
+			func(s store.ResilientStats) float64 { return s.WriteTime.Seconds() }},
+		{"caddy_consent_proofs_rejected", "Spooled proofs the store refused for good since start (kept in the spool's rejected.log).", true,
+			func(s store.ResilientStats) float64 { return float64(s.Rejected) }},
+		{"caddy_consent_proofs_pending", "Proofs waiting in the local spool.", true,
+			func(s store.ResilientStats) float64 { return float64(s.Pending) }},
+	} {
+		if c.gauge {
+			register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: c.name, Help: c.help}, sum(c.of)))
+		} else {
+			register(reg, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help}, sum(c.of)))
+		}
+	}
 	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "caddy_consent_page_cache_bytes",
 		Help: "Memory the page caches hold, with what pages being recorded have reserved.",
@@ -95,10 +98,6 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 		})
 		return float64(total)
 	}))
-	register(reg, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "caddy_consent_proofs_pending",
-		Help: "Proofs waiting in the local spool.",
-	}, sum(func(s store.ResilientStats) float64 { return float64(s.Pending) })))
 	return m
 }
 
