@@ -456,7 +456,7 @@ func (h *Handler) consentCookieDomain(r *http.Request) string {
 	if h.CookieDomain == "" {
 		return ""
 	}
-	host, domain := siteOf(r), strings.ToLower(strings.TrimPrefix(h.CookieDomain, "."))
+	host, domain := siteOf(r), strings.TrimPrefix(h.CookieDomain, ".") // (lower case, as checkCookieDomain asks)
 	if host == domain || strings.HasSuffix(host, "."+domain) {
 		return h.CookieDomain
 	}

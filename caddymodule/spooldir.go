@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -167,16 +168,20 @@ func (s *proofSink) ownsOldSpool(dir string) (mine bool, pending int, err error)
 	if readJSON(s.headFile, &head) == nil && head.Seq == last.Seq && head.Hash == last.Hash {
 		return true, pending, nil
 	}
+	others, err := s.otherHeadFiles()
+	return len(others) == 0 && err == nil, pending, err
+}
+
+// otherHeadFiles lists the head files of this sink's chain in other stores
+// than its own.
+func (s *proofSink) otherHeadFiles() ([]string, error) {
 	heads, err := filepath.Glob(dataPath("chain-" + s.chainID + "-*.head.json"))
 	if err != nil {
-		return false, pending, err
+		return nil, err
 	}
-	for _, h := range heads {
-		if h != s.headFile && isHeadFileOf(filepath.Base(h), s.chainID) {
-			return false, pending, nil
-		}
-	}
-	return true, pending, nil
+	return slices.DeleteFunc(heads, func(h string) bool {
+		return h == s.headFile || !isHeadFileOf(filepath.Base(h), s.chainID)
+	}), nil
 }
 
 // noteChainElsewhere says, when a chain starts at seq 1 in this sink's
@@ -184,13 +189,10 @@ func (s *proofSink) ownsOldSpool(dir string) (mine bool, pending int, err error)
 // store URL changed): its earlier proofs stay there, and verify of this
 // store alone shows a chain that seems to begin today.
 func (s *proofSink) noteChainElsewhere() {
-	heads, err := filepath.Glob(dataPath("chain-" + s.chainID + "-*.head.json"))
-	if err != nil {
-		return
-	}
-	for _, h := range heads {
+	others, _ := s.otherHeadFiles()
+	for _, h := range others {
 		var other proof.Head
-		if h == s.headFile || !isHeadFileOf(filepath.Base(h), s.chainID) || readJSON(h, &other) != nil || other.Seq == 0 {
+		if readJSON(h, &other) != nil || other.Seq == 0 {
 			continue
 		}
 		s.logger.Warn("this chain starts anew in this store, but this gateway wrote it to another store before (the store URL changed): its earlier proofs stay there; verify and export that store too, or give this store a chain id of its own",
