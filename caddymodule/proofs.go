@@ -224,12 +224,12 @@ func (s *proofSink) openStores() error {
 		}
 	default:
 		redisClientLog.Do(func() { // to the log of whichever configuration runs then
-			trouble := &spacedLog{every: time.Minute}
+			trouble := &store.Spacer{Every: time.Minute}
 			redis.LogClientTo(func(msg string) {
 				log := caddy.Log().Named("http.handlers.consent.redis")
 				if redisNews(msg) {
 					log.Info(msg)
-				} else if ok, skipped := trouble.allow(msg); ok {
+				} else if ok, skipped := trouble.Allow(msg); ok {
 					log.Warn(msg, zap.Int("repeats_since_last", skipped))
 				}
 			})
@@ -323,59 +323,6 @@ func redisNews(msg string) bool {
 	}
 	lower := strings.ToLower(msg)
 	return !strings.Contains(lower, "fail") && !strings.Contains(lower, "error") && !strings.Contains(lower, "unable")
-}
-
-// spacedLog lets each message through at most every so often and counts
-// the repeats it held back: go-redis says "failed to dial <address>" at
-// every retry while a store is down, once a second, which the replayer's
-// own spaced warnings already tell. Messages that differ (another address,
-// another error) are spaced apart from each other.
-type spacedLog struct {
-	every time.Duration
-
-	mu   sync.Mutex
-	seen map[string]*spaced
-}
-
-type spaced struct {
-	last    time.Time
-	skipped int
-}
-
-// maxSpaced bounds how many distinct messages are remembered; past it,
-// those not seen for an interval are forgotten.
-const maxSpaced = 64
-
-// allow reports whether to log msg now, and how many repeats of it were
-// held back since it was last logged.
-func (l *spacedLog) allow(msg string) (ok bool, skipped int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if e := l.seen[msg]; e != nil && now.Sub(e.last) < l.every {
-		e.skipped++
-		return false, 0
-	} else if e != nil {
-		skipped = e.skipped
-	}
-	if l.seen == nil || len(l.seen) >= maxSpaced {
-		l.forget(now)
-	}
-	l.seen[msg] = &spaced{last: now}
-	return true, skipped
-}
-
-// forget drops the messages not seen for an interval (all of them, if
-// that leaves too many).
-func (l *spacedLog) forget(now time.Time) {
-	for msg, e := range l.seen {
-		if now.Sub(e.last) >= l.every {
-			delete(l.seen, msg)
-		}
-	}
-	if l.seen == nil || len(l.seen) >= maxSpaced {
-		l.seen = map[string]*spaced{}
-	}
 }
 
 // storeLost says that Redis no longer has proofs it acknowledged, found

@@ -45,10 +45,8 @@ type Resilient struct {
 	done   sync.WaitGroup
 	once   sync.Once
 
-	// Replay failures since the last warning, and when that was (zero
-	// while replays succeed); the replayer's own (one goroutine).
-	failed   int
-	warnedAt time.Time
+	// replayWarnings spaces the warnings of a replay that keeps failing.
+	replayWarnings Spacer
 }
 
 // ResilientStats are counters for metrics.
@@ -78,7 +76,7 @@ func NewResilient(s Store, sp *spool.Spool, opts ResilientOptions) *Resilient {
 	if opts.WarnEvery <= 0 {
 		opts.WarnEvery = time.Minute
 	}
-	r := &Resilient{Store: s, spool: sp, opts: opts}
+	r := &Resilient{Store: s, spool: sp, opts: opts, replayWarnings: Spacer{Every: opts.WarnEvery}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.done.Add(1)
 	go r.run()
@@ -185,19 +183,16 @@ func (r *Resilient) replayOnce() {
 			r.opts.Logger.Error("proof replay panicked", "panic", p)
 		}
 	}()
+	const failed = "proof replay failed, will retry"
 	err := r.Replay(r.ctx)
 	switch {
 	case err != nil && r.ctx.Err() == nil:
 		r.storeErrors.Add(1)
-		r.failed++
-		// The replayer retries every second: one line a minute says as
-		// much as sixty.
-		if r.warnedAt.IsZero() || time.Since(r.warnedAt) >= r.opts.WarnEvery {
-			r.opts.Logger.Warn("proof replay failed, will retry", "pending", r.spool.Pending(), "failures", r.failed, "error", err)
-			r.failed, r.warnedAt = 0, time.Now()
+		if ok, skipped := r.replayWarnings.Allow(failed); ok {
+			r.opts.Logger.Warn(failed, "pending", r.spool.Pending(), "failures", skipped+1, "error", err)
 		}
 	case err == nil:
-		r.failed, r.warnedAt = 0, time.Time{} // the next failure is news again
+		r.replayWarnings.Reset(failed) // the next failure is news again
 	}
 }
 
