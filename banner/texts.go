@@ -146,8 +146,7 @@ func (l *Locales) TextLangs(lang string) map[string]string {
 // Dir is the writing direction of lang: "rtl" for the right-to-left
 // scripts of Arabic, Hebrew, Persian and Urdu, else "" (left to right).
 func Dir(lang string) string {
-	primary, _, _ := strings.Cut(strings.ToLower(lang), "-")
-	switch primary {
+	switch primarySubtag(lang) {
 	case "ar", "he", "fa", "ur":
 		return "rtl"
 	}
