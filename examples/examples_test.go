@@ -48,14 +48,31 @@ func startExample(t *testing.T, name, logDir string) string {
 	return startCaddyfile(t, filepath.Join("examples", name, "Caddyfile"), logDir)
 }
 
+// startExampleWith runs an example as startExample does, with edit's changes
+// to its adapted config.
+func startExampleWith(t *testing.T, name, logDir string, edit func(cfg map[string]any)) string {
+	t.Helper()
+	return startConfig(t, adaptFile(t, filepath.Join("examples", name, "Caddyfile")), logDir, edit)
+}
+
 // startCaddyfile runs the config a Caddyfile adapts to (imports included),
 // changed only where a test must: the admin endpoint off, the one server on
 // a free loopback port, and log files under logDir.
 func startCaddyfile(t *testing.T, file, logDir string) string {
 	t.Helper()
+	return startConfig(t, adaptFile(t, file), logDir, nil)
+}
+
+// startConfig runs an adapted config, changed as startCaddyfile says and then
+// by edit (if not nil).
+func startConfig(t *testing.T, adapted []byte, logDir string, edit func(cfg map[string]any)) string {
+	t.Helper()
 	var cfg map[string]any
-	if err := json.Unmarshal(adaptFile(t, file), &cfg); err != nil {
+	if err := json.Unmarshal(adapted, &cfg); err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
 	}
 	port := gatewaytest.FreePort(t)
 	cfg["admin"] = map[string]any{"disabled": true, "config": map[string]any{"persist": false}}
@@ -63,7 +80,7 @@ func startCaddyfile(t *testing.T, file, logDir string) string {
 	web["http_port"] = port
 	servers := member(web, "servers")
 	if len(servers) != 1 {
-		t.Fatalf("%s: want one server, got %d", file, len(servers))
+		t.Fatalf("want one server, got %d", len(servers))
 	}
 	for _, srv := range servers {
 		srv.(map[string]any)["listen"] = []string{fmt.Sprintf("127.0.0.1:%d", port)}
@@ -75,7 +92,7 @@ func startCaddyfile(t *testing.T, file, logDir string) string {
 	}
 	data, _ := json.Marshal(cfg)
 	if err := caddy.Load(data, true); err != nil {
-		t.Fatalf("loading %s: %v", file, err)
+		t.Fatalf("loading the config: %v", err)
 	}
 	t.Cleanup(func() { _ = caddy.Stop() })
 	return gatewaytest.BaseURL(port)
@@ -457,40 +474,59 @@ func TestInstituteLogRetention(t *testing.T) {
 					RollAt       []string `json:"roll_at"`
 					RollKeepDays int      `json:"roll_keep_days"`
 					RollLocal    bool     `json:"roll_local_time"`
+					Filename     string   `json:"filename"`
 				} `json:"writer"`
 				Include []string `json:"include"`
+				Exclude []string `json:"exclude"`
 			} `json:"logs"`
 		} `json:"logging"`
 	}
 	if err := json.Unmarshal(adaptFile(t, filepath.Join("examples", "institute", "Caddyfile")), &cfg); err != nil {
 		t.Fatal(err)
 	}
-	files := 0
+	var files []string
 	for name, l := range cfg.Logging.Logs {
 		if l.Writer.Output != "file" {
 			continue
 		}
-		files++
+		files = append(files, filepath.Base(l.Writer.Filename))
 		w := l.Writer
 		// Caddy's default when roll_keep_for is missing is 90 days.
 		if !slices.Equal(w.RollAt, []string{"00:00"}) || w.RollKeepDays < 1 || w.RollKeepDays > 5 {
 			t.Errorf("log %s rolls at %v and keeps backups %d days; want roll_at 00:00 and roll_keep_for 1d to 5d", name, w.RollAt, w.RollKeepDays)
 		}
 	}
-	if files != 1 {
-		t.Errorf("want the one access log file, found %d file logs", files)
+	// The policy names two logs: the access log, and the error log with
+	// the HTTP error code. Neither may go to stderr, which keeps no term.
+	if slices.Sort(files); !slices.Equal(files, []string{"access.log", "error.log"}) {
+		t.Errorf("want the access log and the error log in files, found %v", files)
+	}
+	if def := cfg.Logging.Logs["default"]; !slices.Contains(def.Exclude, "http.log.error") {
+		t.Errorf("the default log (stderr) also takes Caddy's error log: %v", def.Exclude)
 	}
 }
 
 // TestInstituteLogsOnlyWhatItsPolicyNames: the institute's policy (seeds/001)
-// says its access log holds the address with its last two octets removed,
-// the date and time, the referrer, the size and the status. A request that
-// carries much more (forwarding and client-IP headers, client hints, a
-// referrer and a URL with queries) leaves those five in the log and nothing
-// of the rest.
+// says its logs hold the address with its last two octets removed, the date
+// and time, the referrer, the size and the status, the HTTP error code in
+// the error log. Requests that carry much more (forwarding and client-IP
+// headers, client hints, a referrer and a URL with queries) leave those in
+// the access log and nothing of the rest; and Caddy's error log, which
+// would otherwise go to stderr with the whole request, keeps the same and
+// Caddy's words about the error.
+//
+// A static site gives a client no way to cause a 5xx, the only errors the
+// error log keeps at its level; so the test lowers that log's level to
+// debug, where Caddy's 404 is written to it, with the same fields a 5xx has.
 func TestInstituteLogsOnlyWhatItsPolicyNames(t *testing.T) {
 	logDir := t.TempDir()
-	base := startExample(t, "institute", logDir)
+	base := startExampleWith(t, "institute", logDir, func(cfg map[string]any) {
+		errorLog := member(cfg, "logging", "logs", "errors")
+		if errorLog == nil {
+			t.Fatal(`the institute's Caddyfile has no "errors" log: Caddy's error log goes to stderr with the whole request`)
+		}
+		errorLog["level"] = "DEBUG"
+	})
 	c := gatewaytest.NewClient(t)
 	private := []string{
 		"Forwarded", "for=198.51.100.23;proto=https",
@@ -507,60 +543,91 @@ func TestInstituteLogsOnlyWhatItsPolicyNames(t *testing.T) {
 		"Referer", "https://search.example/results?q=referrer-secret&uid=42",
 	}
 	gatewaytest.Get(t, c, base+"/research.html?token=query-secret", private...)
-	gatewaytest.Get(t, c, base+"/missing.html?token=query-secret")
-	// Stopping Caddy flushes and closes the log.
+	gatewaytest.Get(t, c, base+"/missing.html?token=query-secret", private...)
+	// Stopping Caddy flushes and closes the logs.
 	gatewaytest.Stop(t)
-	data, err := os.ReadFile(filepath.Join(logDir, "access.log"))
+
+	access := policyLogLines(t, filepath.Join(logDir, "access.log"), private, "research.html")
+	want := []map[string]any{
+		{"request>remote_ip": "127.0.0.0", "request>client_ip": "127.0.0.0", "referer": "https://search.example/results", "status": 200.0},
+		{"request>remote_ip": "127.0.0.0", "request>client_ip": "127.0.0.0", "referer": "https://search.example/results", "status": 404.0},
+	}
+	if len(access) != len(want) {
+		t.Fatalf("want %d access log lines, got %d", len(want), len(access))
+	}
+	for i, fields := range access {
+		// (Caddy's own 404 has an empty body.)
+		if size, ok := fields["size"].(float64); !ok || size <= 0 && fields["status"] == 200.0 {
+			t.Errorf("access log line %d: no size of the response: %v", i+1, fields)
+		}
+		onlyNamed(t, "access log", i, fields, want[i], "size", "msg")
+	}
+
+	errs := policyLogLines(t, filepath.Join(logDir, "error.log"), private)
+	if len(errs) != 1 {
+		t.Fatalf("want the 404 in the error log, got %d lines", len(errs))
+	}
+	// What the error was (its message, Caddy's id for it and where in
+	// Caddy it arose) is the error log's job.
+	if msg, _ := errs[0]["msg"].(string); msg == "" {
+		t.Errorf("the error log does not say what went wrong: %v", errs[0])
+	}
+	onlyNamed(t, "error log", 0, errs[0], map[string]any{"request>remote_ip": "127.0.0.0", "request>client_ip": "127.0.0.0", "status": 404.0}, "msg", "err_id", "err_trace")
+}
+
+// policyLogLines reads a log file of the institute's, checks that none of
+// the private header values, queries, the full address or the extra words
+// are in it, and returns its lines' fields with Caddy's level, logger name
+// and time taken out (each line must have a time).
+func policyLogLines(t *testing.T, file string, private []string, extra ...string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("no access log: %v", err)
+		t.Fatalf("no log: %v", err)
 	}
 	log := string(data)
 	for i := 1; i < len(private); i += 2 {
 		if strings.Contains(log, private[i]) {
-			t.Errorf("the access log keeps the %s header's %q:\n%s", private[i-1], private[i], log)
+			t.Errorf("%s keeps the %s header's %q:\n%s", filepath.Base(file), private[i-1], private[i], log)
 		}
 	}
-	for _, secret := range []string{"query-secret", "referrer-secret", "research.html", "Chromium", "127.0.0.1"} {
+	for _, secret := range append([]string{"query-secret", "referrer-secret", "Chromium", "127.0.0.1"}, extra...) {
 		if strings.Contains(log, secret) {
-			t.Errorf("the access log contains %q:\n%s", secret, log)
+			t.Errorf("%s contains %q:\n%s", filepath.Base(file), secret, log)
 		}
 	}
-	lines := strings.Split(strings.TrimSpace(log), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want two log lines, got %d:\n%s", len(lines), log)
-	}
-	want := []map[string]any{
-		{"request>remote_ip": "127.0.0.0", "request>client_ip": "127.0.0.0", "referer": "https://search.example/results", "status": 200.0},
-		{"request>remote_ip": "127.0.0.0", "request>client_ip": "127.0.0.0", "referer": "", "status": 404.0},
-	}
-	for i, line := range lines {
+	var lines []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(log), "\n") {
 		fields := map[string]any{}
 		if err := flatten(line, fields); err != nil {
-			t.Fatalf("log line is not JSON: %v\n%s", err, line)
-		}
-		// Caddy's own words about the entry: its level, logger and message.
-		for _, k := range []string{"level", "logger", "msg"} {
-			delete(fields, k)
+			t.Fatalf("%s: line is not JSON: %v\n%s", filepath.Base(file), err, line)
 		}
 		if ts, ok := fields["ts"].(float64); !ok || ts < 1e9 {
-			t.Errorf("line %d: no time of the request: %s", i+1, line)
+			t.Errorf("%s: no time of the request: %s", filepath.Base(file), line)
 		}
-		// (Caddy's own 404 has an empty body.)
-		if size, ok := fields["size"].(float64); !ok || size <= 0 && fields["status"] == 200.0 {
-			t.Errorf("line %d: no size of the response: %s", i+1, line)
+		for _, k := range []string{"level", "logger", "ts"} {
+			delete(fields, k)
 		}
-		for k, v := range want[i] {
-			if fields[k] != v {
-				t.Errorf("line %d: %s is %v, want %v", i+1, k, fields[k], v)
-			}
+		lines = append(lines, fields)
+	}
+	return lines
+}
+
+// onlyNamed checks that a log line has the values want names and no field
+// besides those and the ones allowed.
+func onlyNamed(t *testing.T, log string, i int, fields, want map[string]any, allowed ...string) {
+	t.Helper()
+	for k, v := range want {
+		if fields[k] != v {
+			t.Errorf("%s line %d: %s is %v, want %v", log, i+1, k, fields[k], v)
 		}
-		extra := slices.DeleteFunc(slices.Sorted(maps.Keys(fields)), func(k string) bool {
-			_, named := want[i][k]
-			return named || k == "ts" || k == "size"
-		})
-		if len(extra) > 0 {
-			t.Errorf("line %d logs %v, which the policy does not name: %s", i+1, extra, line)
-		}
+	}
+	extra := slices.DeleteFunc(slices.Sorted(maps.Keys(fields)), func(k string) bool {
+		_, named := want[k]
+		return named || slices.Contains(allowed, k)
+	})
+	if len(extra) > 0 {
+		t.Errorf("%s line %d logs %v, which the policy does not name: %v", log, i+1, extra, fields)
 	}
 }
 
