@@ -98,6 +98,7 @@ type exportedRecord struct {
 	} `json:"how"`
 	Chain string `json:"chain"`
 	Seq   uint64 `json:"seq"`
+	Time  int64  `json:"time"`
 }
 
 func exportJSONL(t *testing.T, admin, query string) []exportedRecord {

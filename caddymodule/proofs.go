@@ -89,6 +89,9 @@ type proofSink struct {
 	// headDirty tells the goroutine that keeps the local copy of the
 	// durable head that it changed, so sealing never waits for the disk.
 	headDirty atomic.Bool
+	// stampedAhead spaces the word that proofs are dated ahead of the
+	// clock (clock.go).
+	stampedAhead store.Spacer
 
 	stop chan struct{}
 	done chan struct{}
@@ -185,6 +188,8 @@ func (h *Handler) newSink(name, chainID, identity string, retention time.Duratio
 		retention: retention,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
+
+		stampedAhead: store.Spacer{Every: stampedAheadEvery},
 	}
 }
 
@@ -442,6 +447,7 @@ func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, e
 		s.mu.Unlock()
 		return proof.Record{}, err
 	}
+	now := time.Now()
 	sealed, err := s.chain.Seal(r)
 	if err != nil {
 		s.mu.Unlock()
@@ -451,6 +457,7 @@ func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, e
 	// order, so a crash can lose only a tail that was never acknowledged.
 	written := s.writer.Enqueue(ctx, []proof.Record{sealed})
 	s.mu.Unlock()
+	s.checkStamp(sealed, now)
 	// Wait even if the visitor has gone: the write goes ahead all the same,
 	// and its outcome must be accounted for (and a failure reset the
 	// chain). The store's timeouts and the spool bound the wait.
