@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -20,7 +21,7 @@ import (
 // client talks to the admin API.
 type client struct {
 	base    string // scheme://host, to which the path is appended
-	origin  string // sent as Origin, as Caddy's own CLI does; "" for sockets and the remote admin
+	origin  string // sent as Origin when the endpoint requires one (see do); "" for sockets and the remote admin
 	address string // as given, for messages
 	http    *http.Client
 }
@@ -110,23 +111,35 @@ func newClient(c connFlags) (*client, error) {
 
 // do calls the admin API. A non-2xx answer becomes a callError carrying
 // the API's message; the caller closes the body of a 2xx answer.
+//
+// It sends no Origin header at first: Caddy checks one against the origins
+// it allows (the admin address it listens on, and localhost when that is
+// loopback), so with `admin 0.0.0.0:2019` an Origin of localhost:2019 would
+// be refused on the machine itself. Only an endpoint set to enforce_origin
+// requires one; then the call is made again with it.
 func (c *client) do(method, path string, q url.Values, body io.Reader, ctype string) (*http.Response, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequest(method, u, body)
-	if err != nil {
-		return nil, &callError{exitUsage, err.Error()}
+	var payload []byte // bodies here are a few bytes (an id), read once to be sent again
+	if body != nil {
+		var err error
+		if payload, err = io.ReadAll(body); err != nil {
+			return nil, &callError{exitUsage, err.Error()}
+		}
 	}
-	if c.origin != "" {
-		req.Header.Set("Origin", c.origin)
+	resp, err := c.send(method, u, payload, ctype, "")
+	if err == nil && resp.StatusCode == http.StatusForbidden && c.origin != "" {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		// Caddy's words for a call without an Origin, where one is required.
+		if msg := string(data); strings.Contains(msg, "from origin ''") || strings.Contains(msg, "Origin header is missing") {
+			resp, err = c.send(method, u, payload, ctype, c.origin)
+		} else {
+			resp.Body = io.NopCloser(bytes.NewReader(data))
+		}
 	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	req.Header.Set("User-Agent", "consentctl")
-	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, &callError{exitUnreachable, fmt.Sprintf("cannot reach the admin API at %s: %v\n(%s)", c.address, unwrapURLError(err), unreachableHint(err))}
 	}
@@ -155,6 +168,27 @@ func (c *client) do(method, path string, q url.Values, body io.Reader, ctype str
 		msg += " (is this a Caddy with the consentgate module? see --address)"
 	}
 	return nil, &callError{code, fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, msg)}
+}
+
+// send makes one call to the admin API, with an Origin header if origin
+// is not "".
+func (c *client) send(method, u string, payload []byte, ctype, origin string) (*http.Response, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("User-Agent", "consentctl")
+	return c.http.Do(req)
 }
 
 // answerText is what an error answer that is not the API's says, short

@@ -632,3 +632,30 @@ func TestOutputThroughLinksAndPipes(t *testing.T) {
 		t.Errorf("the linked file holds %q, want the export", got)
 	}
 }
+
+// TestAdminEndpointsThatCheckOrigins: consentctl on the gateway's machine
+// works with the admin endpoint set up as containers set it up (`admin
+// 0.0.0.0:port`, where Caddy allows only that address as an Origin, so an
+// Origin of localhost was refused), and with one that requires an Origin
+// (enforce_origin).
+func TestAdminEndpointsThatCheckOrigins(t *testing.T) {
+	for _, tc := range []struct{ name, admin string }{
+		{"all addresses", "admin 0.0.0.0:%d"},
+		{"origin enforced", "admin localhost:%[1]d {\n\t\torigins localhost:%[1]d\n\t\tenforce_origin\n\t}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t)
+			globals := strings.Replace(gatewaytest.Globals(adminPort), fmt.Sprintf("admin localhost:%d", adminPort), fmt.Sprintf(tc.admin, adminPort), 1)
+			gatewaytest.Start(t, globals+siteBlock(port, filepath.Join(t.TempDir(), "proofs.db"), "ctl-origins", okPage))
+			site := gatewaytest.BaseURL(port)
+			gatewaytest.PostChoice(t, gatewaytest.NewClient(t), site, `{"all":true}`)
+			address := fmt.Sprintf("localhost:%d", adminPort)
+			if code, stdout, stderr := ctl(t, "verify", "--address", address); code != 0 || !strings.Contains(stdout, "1 chain verified: ok") {
+				t.Errorf("verify --address %s: exit %d\n%s%s", address, code, stdout, stderr)
+			}
+			if code, stdout, stderr := ctl(t, "export", "--address", address); code != 0 || len(readJSONL(t, stdout)) != 1 {
+				t.Errorf("export --address %s: exit %d\n%s%s", address, code, stdout, stderr)
+			}
+		})
+	}
+}

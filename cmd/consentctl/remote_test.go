@@ -24,10 +24,10 @@ import (
 
 // TestRemoteAdmin: from another machine, an auditor reaches the admin API
 // only through Caddy's remote admin, over mutual TLS, with a client
-// certificate the operator listed and allowed /consent/. consentctl's
-// --cert, --key and --cacert get them through; without a certificate
-// nothing is answered; the gateway's log names the certificate of each
-// export.
+// certificate the operator listed and allowed the routes docs/auditors.md
+// lists. consentctl's --cert, --key and --cacert get them through; without
+// a certificate nothing is answered; erasure is not among those routes;
+// the gateway's log names the certificate of each export.
 func TestRemoteAdmin(t *testing.T) {
 	dir := t.TempDir()
 	port, adminPort, remotePort := gatewaytest.FreePort(t), gatewaytest.FreePort(t), gatewaytest.FreePort(t)
@@ -54,7 +54,7 @@ func TestRemoteAdmin(t *testing.T) {
 		"listen": fmt.Sprintf("127.0.0.1:%d", remotePort),
 		"access_control": []any{map[string]any{
 			"public_keys": []string{base64.StdEncoding.EncodeToString(certDER)},
-			"permissions": []any{map[string]any{"paths": []string{"/consent/"}, "methods": []string{"GET", "POST"}}},
+			"permissions": documentedPermissions(t),
 		}},
 	}
 	c["apps"].(map[string]any)["pki"] = map[string]any{
@@ -86,6 +86,18 @@ func TestRemoteAdmin(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(out); len(readJSONL(t, string(data))) != 1 {
 		t.Errorf("exported through the remote admin: %s", data)
+	}
+
+	// The documented permissions read; they do not erase.
+	if code, _, stderr := ctl(t, append([]string{"stats"}, tlsFlags...)...); code != 0 {
+		t.Errorf("stats through the remote admin: exit %d %s", code, stderr)
+	}
+	id := readJSONL(t, mustRead(t, out))[0].ConsentID
+	if code, stdout, stderr := ctl(t, append([]string{"show", id}, tlsFlags...)...); code != 0 || !strings.Contains(stdout, id) {
+		t.Errorf("show through the remote admin: exit %d %s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := ctl(t, append([]string{"erase", id}, tlsFlags...)...); code == 0 || !strings.Contains(stderr, "403") {
+		t.Errorf("erase with the documented read-only permissions: exit %d %s; want a 403", code, stderr)
 	}
 
 	// No certificate, or one the operator did not list: no answer.
@@ -149,4 +161,35 @@ func clientCertificate(t *testing.T, dir, name string) (certFile, keyFile string
 		t.Fatal(err)
 	}
 	return certFile, keyFile, der
+}
+
+// documentedPermissions are the remote admin permissions docs/auditors.md
+// gives an auditor's certificate, read from its JSON sketch.
+func documentedPermissions(t *testing.T) any {
+	t.Helper()
+	doc := mustRead(t, filepath.Join("..", "..", "docs", "auditors.md"))
+	_, after, _ := strings.Cut(doc, "```json\n")
+	sketch, _, _ := strings.Cut(after, "```")
+	var cfg struct {
+		Admin struct {
+			Remote struct {
+				AccessControl []struct {
+					Permissions any `json:"permissions"`
+				} `json:"access_control"`
+			} `json:"remote"`
+		} `json:"admin"`
+	}
+	if err := json.Unmarshal([]byte("{"+sketch+"}"), &cfg); err != nil || len(cfg.Admin.Remote.AccessControl) == 0 {
+		t.Fatalf("docs/auditors.md: the remote admin sketch does not read as JSON (%v):\n%s", err, sketch)
+	}
+	return cfg.Admin.Remote.AccessControl[0].Permissions
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
