@@ -259,14 +259,17 @@ func (h *Handler) parseJSONChoice(body io.Reader) (choice, error) {
 		return choice{}, errors.New(`a choice needs "all", "withdraw" or "purposes"`)
 	case !actionFits(in):
 		return choice{}, fmt.Errorf("action %q does not match the choice", in.how.Action)
+	// The banner always names its layer; a post that names none came from
+	// a script (the site's own, or curl), and its proof says so rather than
+	// claim a click in the banner.
 	case in.Withdraw:
-		return withHow(choice{}, in.how, proof.LayerWithdraw, proof.ActionWithdraw), nil
+		return withHow(choice{}, in.how, proof.LayerAPI, proof.ActionWithdraw), nil
 	case in.All != nil && *in.All:
-		return withHow(h.allOrNothing(true), in.how, proof.LayerFirst, proof.ActionAcceptAll), nil
+		return withHow(h.allOrNothing(true), in.how, proof.LayerAPI, proof.ActionAcceptAll), nil
 	case in.All != nil:
-		return withHow(choice{}, in.how, proof.LayerFirst, proof.ActionRejectAll), nil
+		return withHow(choice{}, in.how, proof.LayerAPI, proof.ActionRejectAll), nil
 	}
-	c := withHow(choice{}, in.how, proof.LayerSecond, proof.ActionSaveSelection)
+	c := withHow(choice{}, in.how, proof.LayerAPI, proof.ActionSaveSelection)
 	for id, granted := range in.Purposes {
 		if _, ok := h.policy.Purpose(id); !ok {
 			return choice{}, fmt.Errorf("unknown purpose %q", id)

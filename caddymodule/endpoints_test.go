@@ -327,7 +327,8 @@ func TestVisitorProofs(t *testing.T) {
 		t.Fatalf("want 2 records, got %d: %s", len(own.Records), body)
 	}
 	given, withdrawn := own.Records[0], own.Records[1]
-	if given.Type != "given" || given.How.Action != "accept_all" || given.How.Control != "banner-accept" ||
+	// Posted without a layer, as a script would: not the banner's click.
+	if given.Type != "given" || given.How.Layer != "api" || given.How.Action != "accept_all" || given.How.Control != "banner-accept" ||
 		given.Path != "/shop/item" || !given.Purposes["analytics"] || !given.Signals.GPC || given.Signals.Effect != "overridden" {
 		t.Errorf("given record: %+v", given)
 	}
