@@ -234,6 +234,13 @@ type chainReport struct {
 	// writes): they are not in what was verified, and will be once
 	// replayed.
 	Spooled int `json:"spooled,omitempty"`
+	// Rejected counts this gateway's proofs of the chain that the store
+	// refused for good (a record of another gateway at their seq): kept
+	// only in RejectedLog, on the gateway's disk, never in the store. The
+	// decisions they prove took effect, so the chain is not OK while any
+	// is there.
+	Rejected    int    `json:"rejected,omitempty"`
+	RejectedLog string `json:"rejected_log,omitempty"`
 	proof.Report
 }
 
@@ -256,10 +263,11 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 		opts := proof.VerifyOptions{Keys: auditKeys(), MinAnchorAge: as.retention()}
 		// Read before the walk, so that proofs stored during it do not count.
 		var written proof.Head
-		spooled := 0
+		spooled, rejected, rejectedLog := 0, 0, ""
 		if s := as.sinkOf(c); s != nil {
 			written = s.acknowledgedHead(r.Context())
 			spooled = s.spooled()
+			rejected, rejectedLog = s.rejected()
 		}
 		rep, err := store.Verify(r.Context(), as.store, c, opts)
 		if err != nil {
@@ -272,8 +280,12 @@ func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []
 		if written.Seq > end && rep.Counts[proof.Truncated] == 0 {
 			noteCutShort(&rep, end, written.Seq)
 		}
-		ans.Chains = append(ans.Chains, chainReport{Store: as.name, OK: rep.OK(), Spooled: spooled, Report: rep})
-		ans.OK = ans.OK && rep.OK()
+		ok := rep.OK() && rejected == 0
+		if rejected == 0 {
+			rejectedLog = ""
+		}
+		ans.Chains = append(ans.Chains, chainReport{Store: as.name, OK: ok, Spooled: spooled, Rejected: rejected, RejectedLog: rejectedLog, Report: rep})
+		ans.OK = ans.OK && ok
 		return nil
 	})
 	if err != nil {

@@ -604,6 +604,15 @@ func (s *proofSink) acknowledgedHead(ctx context.Context) proof.Head {
 	return head
 }
 
+// rejected is how many of this sink's proofs the store refused for good,
+// and the file that keeps them.
+func (s *proofSink) rejected() (int, string) {
+	if !s.opened.Load() {
+		return 0, ""
+	}
+	return s.spool.Rejected(), s.spool.RejectedLog()
+}
+
 // spooled is how many of this sink's proofs wait in its spool.
 func (s *proofSink) spooled() int {
 	if !s.opened.Load() {

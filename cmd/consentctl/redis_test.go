@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store/redis/redistest"
 )
 
@@ -300,6 +303,76 @@ func TestVerifyNamesSpooledProofs(t *testing.T) {
 	}
 }
 
+// TestVerifyNamesRejectedProofs: a proof spooled while the store refused
+// writes, whose seq another record (valid, sealed with the same keys, as a
+// second gateway given this chain's id would write it) took meanwhile, is
+// refused for good when replayed and set aside in the spool's rejected.log.
+// The store's chain is intact, but a decision that took effect has no
+// proof in it: verify fails and says where the proof is, also after a
+// restart.
+func TestVerifyNamesRejectedProofs(t *testing.T) {
+	mac, seed := make([]byte, 32), make([]byte, ed25519.SeedSize)
+	for i := range mac {
+		mac[i], seed[i] = byte(7*i+3), byte(99+i)
+	}
+	g := startACLGateway(t, fmt.Sprintf("proof_key %x", mac), fmt.Sprintf("signing_key %x", seed))
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
+	g.acl("-@write")
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":false}`) // spooled as seq 2
+
+	// Seq 2 in the store, another decision's, sealed after seq 1.
+	ctx := context.Background()
+	head, err := g.redis.HGetAll(ctx, "{spooled:stored-first}:meta").Result()
+	if err != nil || head["seq"] != "1" {
+		t.Fatalf("head of the chain: %v %v", head, err)
+	}
+	headTime, _ := strconv.ParseInt(head["time"], 10, 64)
+	macKey, _ := proof.NewMACKey(mac)
+	signer, _ := proof.NewSigningKey(ed25519.NewKeyFromSeed(seed))
+	chain, err := proof.NewChain(proof.ChainConfig{ID: "stored-first", MAC: macKey, Signer: signer}, proof.Head{Seq: 1, Hash: head["hash"], Time: headTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := chain.Seal(proof.Record{Type: proof.Given, ConsentID: "another-visitor", Site: "127.0.0.1", Path: "/",
+		How: proof.How{Layer: proof.LayerAPI, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true},
+		Signals: proof.Signals{Effect: proof.EffectNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := other.AppendJSON(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.redis.HSet(ctx, "{spooled:stored-first}:rec", "2", data).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g.redis.HSet(ctx, "{spooled:stored-first}:ev", other.EventID, "2")
+	g.redis.HSet(ctx, "{spooled:stored-first}:meta", "seq", "2", "hash", other.Hash, "time", other.Time)
+	g.acl("+@write")
+
+	const refused = "1 proof the store refused for good"
+	check := func(when string) {
+		t.Helper()
+		var code int
+		var stdout, stderr string
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			code, stdout, stderr = ctl(t, "verify", "--address", g.admin, "--chain", "stored-first")
+			if strings.Contains(stdout, refused) || time.Now().After(deadline) {
+				break
+			}
+		}
+		line := chainLines(stdout, "stored-first")
+		if code != exitFailed || !strings.Contains(line, "2 records, seq 1..2") || !strings.Contains(line, refused) ||
+			!strings.Contains(line, "rejected.log") || !strings.Contains(stdout, "verification FAILED") {
+			t.Errorf("%s: exit %d, want %d naming the chain's 2 records and the refused proof in rejected.log:\n%s%s", when, code, exitFailed, stdout, stderr)
+		}
+	}
+	check("after the replay")
+	gatewaytest.Stop(t)
+	gatewaytest.Start(t, g.caddyfile)
+	check("after a restart")
+}
+
 // aclGateway is a gateway with two sites (chains stored-first and
 // spooled-only) on a Redis of its own, which it reaches as the user
 // "gateway", whose rules acl changes; redis is the server's admin client.
@@ -307,10 +380,15 @@ type aclGateway struct {
 	site, site2, admin string
 	acl                func(rules ...any)
 	redis              *goredis.Client
+	caddyfile          string // to start it again
 }
 
-func startACLGateway(t *testing.T) aclGateway {
+func startACLGateway(t *testing.T, consentLines ...string) aclGateway {
 	t.Helper()
+	extra := ""
+	for _, l := range consentLines {
+		extra += "\t\t" + l + "\n"
+	}
 	node, err := redistest.NewNode(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -327,21 +405,22 @@ func startACLGateway(t *testing.T) aclGateway {
 	acl("reset", "on", ">gateway-secret", "~*", "&*", "+@all")
 	port, port2, adminPort := gatewaytest.FreePort(t), gatewaytest.FreePort(t), gatewaytest.FreePort(t)
 	store := fmt.Sprintf("redis://gateway:gateway-secret@%s/0?prefix=spooled", node.Addr())
-	gatewaytest.Start(t, gatewaytest.Globals(adminPort)+fmt.Sprintf(`:%d {
+	caddyfile := gatewaytest.Globals(adminPort) + fmt.Sprintf(`:%d {
 	consent {
 		store %s
 		chain stored-first
-	}
+%s	}
 	respond "ok"
 }
 :%d {
 	consent {
 		store %s
 		chain spooled-only
-	}
+%[3]s	}
 	respond "ok"
-}`, port, store, port2, store))
-	return aclGateway{site: gatewaytest.BaseURL(port), site2: gatewaytest.BaseURL(port2), admin: fmt.Sprintf("localhost:%d", adminPort), acl: acl, redis: admin}
+}`, port, store, extra, port2, store)
+	gatewaytest.Start(t, caddyfile)
+	return aclGateway{site: gatewaytest.BaseURL(port), site2: gatewaytest.BaseURL(port2), admin: fmt.Sprintf("localhost:%d", adminPort), acl: acl, redis: admin, caddyfile: caddyfile}
 }
 
 // TestVerifyNamesALostChainBehindTheSpool: a Redis that lost its data

@@ -27,6 +27,8 @@ type verifyAnswer struct {
 		LastSeq     uint64         `json:"last_seq"`
 		Checkpoints int            `json:"checkpoints"`
 		Spooled     int            `json:"spooled"`
+		Rejected    int            `json:"rejected"`
+		RejectedLog string         `json:"rejected_log"`
 		MACChecked  bool           `json:"mac_checked"`
 		Counts      map[string]int `json:"counts"`
 		Anchor      *struct {
@@ -90,6 +92,9 @@ func printVerify(w io.Writer, ans *verifyAnswer) {
 		}
 		if ch.Spooled > 0 {
 			facts = append(facts, fmt.Sprintf("%d waiting in the gateway's spool (proofs or checkpoints the store has not taken yet: verify again once they are replayed)", ch.Spooled))
+		}
+		if ch.Rejected > 0 {
+			facts = append(facts, fmt.Sprintf("%s the store refused for good (another record holds their seq): the decisions took effect, their proofs are only in %s on the gateway's disk", plural(ch.Rejected, "proof"), ch.RejectedLog))
 		}
 		verdict := "ok"
 		if !ch.OK {

@@ -50,7 +50,7 @@ type Spool struct {
 	size     int64  // bytes in spool.log
 	offset   int64  // bytes replayed
 	pending  int    // entries after offset
-	rejected int    // records moved to rejected.log since Open
+	rejected int    // records in rejected.log
 	release  func() // this process's hold on the directory (lock.go)
 }
 
@@ -107,10 +107,44 @@ func (s *Spool) load() error {
 		}
 		s.size = complete
 	}
-	return nil
+	return s.countRejected()
+}
+
+// countRejected counts the records kept in rejected.log, from earlier runs
+// too: they stay outside the store until the operator moves the file away.
+func (s *Spool) countRejected() error {
+	f, err := os.Open(s.RejectedLog())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<16)
+	for {
+		line, err := r.ReadSlice('\n')
+		if len(line) > 0 && line[0] == 'r' && err != bufio.ErrBufferFull {
+			s.rejected++
+		}
+		if err == bufio.ErrBufferFull { // a long record: read to its end
+			for err == bufio.ErrBufferFull {
+				_, err = r.ReadSlice('\n')
+			}
+			if len(line) > 0 && line[0] == 'r' {
+				s.rejected++
+			}
+		}
+		if err != nil {
+			return nil
+		}
+	}
 }
 
 func (s *Spool) offsetPath() string { return filepath.Join(s.dir, "offset") }
+
+// RejectedLog is the file that keeps the records the store refused.
+func (s *Spool) RejectedLog() string { return filepath.Join(s.dir, "rejected.log") }
 
 // Waiting reports, without opening it, whether the spool in dir holds
 // proofs not yet replayed: its log runs past the replayed offset. A
@@ -188,8 +222,8 @@ func (s *Spool) Pending() int {
 	return s.pending
 }
 
-// Rejected returns how many records the store refused for good since the
-// spool was opened (they are kept in rejected.log).
+// Rejected returns how many records the store refused for good (they are
+// kept in rejected.log, this run's and earlier runs').
 func (s *Spool) Rejected() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -396,7 +430,7 @@ func (s *Spool) reject(from, to int64, records int) error {
 	if _, err := s.f.ReadAt(data, from); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, "rejected.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(s.RejectedLog(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
