@@ -30,7 +30,7 @@ type Asset struct {
 type Assets struct {
 	Script, Style, Shim Asset
 	byName              map[string]Asset
-	details             map[string]string // language → hashed name
+	details             map[string]string // key (see NewAssets) → hashed name
 }
 
 const (
@@ -53,8 +53,9 @@ func PlaceholderHeadIn(lang string) string {
 }
 
 // NewAssets names every file by its content hash. shimData is the JSON the
-// shim is called with (see ShimData); details holds each language's second
-// layer (see Details).
+// shim is called with (see ShimData); details holds the second layers (see
+// Details) by a key that names them: a language, with a variant after a dot
+// where one language has several.
 func NewAssets(shimData []byte, details map[string][]byte) *Assets {
 	placeholder, _ := json.Marshal(PlaceholderHead + "</p>") // the empty placeholder, escaped for a script
 	shim := append(readAsset("shim.js"), "\n__cgShim("...)
@@ -72,10 +73,10 @@ func NewAssets(shimData []byte, details map[string][]byte) *Assets {
 	for _, as := range []Asset{a.Script, a.Style, a.Shim} {
 		a.byName[as.Name] = as
 	}
-	for lang, body := range details {
-		as := hashed("details."+lang, ".json", jsonType, body)
+	for key, body := range details {
+		as := hashed("details."+key, ".json", jsonType, body)
 		a.byName[as.Name] = as
-		a.details[lang] = as.Name
+		a.details[key] = as.Name
 	}
 	return a
 }
@@ -105,5 +106,5 @@ func (a *Assets) Lookup(name string) (Asset, bool) {
 	return as, ok
 }
 
-// DetailsName is the hashed name of one language's details file.
-func (a *Assets) DetailsName(lang string) string { return a.details[lang] }
+// DetailsName is the hashed name of the details file given under key.
+func (a *Assets) DetailsName(key string) string { return a.details[key] }

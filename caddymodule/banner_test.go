@@ -204,38 +204,46 @@ func TestSecondLayerListsTheConsentCookie(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			base := startPlainSite(t, tt.config)
-			_, page := get(t, newClient(t), base+"/page.html")
-			var cfg struct {
-				Details string `json:"details"`
-			}
-			readConfig(t, page, &cfg)
-			_, body := get(t, newClient(t), base+cfg.Details)
-			var details struct {
-				Purposes []struct {
-					ID      string `json:"id"`
-					Cookies []struct {
-						Name, Lifetime string
-						HTTPOnly       bool `json:"http_only"`
-					} `json:"cookies"`
-				} `json:"purposes"`
-			}
-			if err := json.Unmarshal([]byte(body), &details); err != nil {
-				t.Fatal(err)
-			}
-			var listed []string
-			for _, p := range details.Purposes {
-				for _, c := range p.Cookies {
-					if p.ID != "necessary" || !c.HTTPOnly {
-						t.Errorf("the site's own cookie %s is listed under %s, HttpOnly %v", c.Name, p.ID, c.HTTPOnly)
-					}
-					listed = append(listed, c.Name+" "+c.Lifetime)
-				}
-			}
-			if strings.Join(listed, ", ") != tt.want {
+			if listed := listedOwnCookies(t, newClient(t), base, "/page.html"); strings.Join(listed, ", ") != tt.want {
 				t.Errorf("the site's own cookies are %q, want %q", listed, tt.want)
 			}
 		})
 	}
+}
+
+// listedOwnCookies reads the second layer the banner of the page at path
+// links to, and returns the site's own cookies it lists, as "name
+// lifetime"; each must be listed under necessary and be HttpOnly.
+func listedOwnCookies(t *testing.T, c *http.Client, base, path string) []string {
+	t.Helper()
+	_, page := get(t, c, base+path)
+	var cfg struct {
+		Details string `json:"details"`
+	}
+	readConfig(t, page, &cfg)
+	_, body := get(t, c, base+cfg.Details)
+	var details struct {
+		Purposes []struct {
+			ID      string `json:"id"`
+			Cookies []struct {
+				Name, Lifetime string
+				HTTPOnly       bool `json:"http_only"`
+			} `json:"cookies"`
+		} `json:"purposes"`
+	}
+	if err := json.Unmarshal([]byte(body), &details); err != nil {
+		t.Fatalf("the second layer %s: %v", cfg.Details, err)
+	}
+	var listed []string
+	for _, p := range details.Purposes {
+		for _, ck := range p.Cookies {
+			if p.ID != "necessary" || !ck.HTTPOnly {
+				t.Errorf("the site's own cookie %s is listed under %s, HttpOnly %v", ck.Name, p.ID, ck.HTTPOnly)
+			}
+			listed = append(listed, ck.Name+" "+ck.Lifetime)
+		}
+	}
+	return listed
 }
 
 // startPlainSite serves /page.html, which loads nothing from another host
@@ -590,7 +598,8 @@ func TestPageCacheKeyedOnEveryState(t *testing.T) {
 // X-Forwarded-Proto: https (the header from anyone else is ignored), and
 // with cookie_secure always it is Secure even over plain HTTP. The cookies
 // the gateway expires follow the same rule: a vendor cookie a choice takes
-// back, and the consent cookie a visitor's erasure forgets.
+// back, and the consent cookie a visitor's erasure forgets. A Secure
+// consent cookie (without cookie_domain) is named __Host-consentgate.
 func TestConsentCookieSecureOnHTTPS(t *testing.T) {
 	tlsPort, proxiedPort, directPort, alwaysPort := freePort(t), freePort(t), freePort(t), freePort(t)
 	gatewaytest.Start(t, fmt.Sprintf(`{
@@ -640,11 +649,7 @@ http://127.0.0.1:%d {
 		if resp.StatusCode != 200 {
 			return nil, fmt.Errorf("%s %s: %d", method, url, resp.StatusCode)
 		}
-		set := map[string][]*http.Cookie{}
-		for _, c := range resp.Cookies() {
-			set[c.Name] = append(set[c.Name], c)
-		}
-		return set, nil
+		return cookiesSet(resp), nil
 	}
 	// check rejects all with a Google Analytics cookie (which the choice
 	// expires), then erases the visitor's records (which forgets the consent
@@ -655,17 +660,21 @@ http://127.0.0.1:%d {
 		if err != nil {
 			return err
 		}
-		if len(set["consentgate"]) != 1 || len(set["_ga"]) == 0 {
-			t.Fatalf("%s: the choice set %v, want the consent cookie and _ga expired", what, set)
+		name := "consentgate"
+		if want {
+			name = "__Host-consentgate"
 		}
-		erased, err := send("DELETE", base+"/.consent/proofs", "", set["consentgate"], headers...)
+		if len(set[name]) != 1 || len(set["_ga"]) == 0 || len(set) != 2 {
+			t.Fatalf("%s: the choice set %v, want the consent cookie (%s) and _ga expired", what, set, name)
+		}
+		erased, err := send("DELETE", base+"/.consent/proofs", "", set[name], headers...)
 		if err != nil {
 			t.Fatalf("%s: erasing: %v", what, err)
 		}
-		if len(erased["consentgate"]) != 1 || erased["consentgate"][0].MaxAge >= 0 {
+		if len(erased[name]) != 1 || erased[name][0].MaxAge >= 0 {
 			t.Fatalf("%s: erasing set %v, want the consent cookie expired", what, erased)
 		}
-		for _, cs := range [][]*http.Cookie{set["consentgate"], set["_ga"], erased["consentgate"]} {
+		for _, cs := range [][]*http.Cookie{set[name], set["_ga"], erased[name]} {
 			for _, c := range cs {
 				if c.Secure != want || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
 					t.Errorf("%s: cookie %+v, want Secure=%v, HttpOnly, SameSite=Lax", what, c, want)

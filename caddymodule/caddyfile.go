@@ -107,6 +107,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = oneArg(d, &h.DefaultLanguage)
 		case "cookie_name":
 			err = oneArg(d, &h.CookieName)
+			if err == nil {
+				err = withLine(d, checkCookieName(h.CookieName))
+			}
 		case "cookie_domain":
 			err = oneArg(d, &h.CookieDomain)
 			if err == nil {

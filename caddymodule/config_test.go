@@ -72,6 +72,8 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"protocol-relative privacy_policy", "consent {\n\tprivacy_policy //evil.example/privacy\n}", `privacy_policy "//evil.example/privacy": use an http(s) URL`, "Caddyfile:3"},
 		{"backslash privacy_policy", "consent {\n\tprivacy_policy `/\\evil.example`\n}", `privacy_policy "/\\evil.example": use an http(s) URL`, "Caddyfile:3"},
 		{"relative privacy_policy", "consent {\n\tprivacy_policy privacy.html\n}", `privacy_policy "privacy.html": use an http(s) URL`, "Caddyfile:3"},
+		{"cookie_name", "consent {\n\tcookie_name a;b\n}", `cookie_name "a;b" is not a valid cookie name`, "Caddyfile:3"},
+		{"cookie_name with __Host-", "consent {\n\tcookie_name __Host-consentgate\n}", `cookie_name "__Host-consentgate": leave out the __Host- prefix`, "Caddyfile:3"},
 		{"cookie_domain URL", "consent {\n\tcookie_domain https://example.com:8080/x\n}", `cookie_domain "https://example.com:8080/x": give a bare domain name such as example.com`, "Caddyfile:3"},
 		{"cookie_domain port", "consent {\n\tcookie_domain example.com:8080\n}", `cookie_domain "example.com:8080": give a bare domain name`, "Caddyfile:3"},
 		{"cookie_secure", "consent {\n\tcookie_secure sometimes\n}", `cookie_secure "sometimes": use auto or always`, "Caddyfile:3"},
@@ -142,6 +144,10 @@ func TestBadJSONConfig(t *testing.T) {
 		// Names net/http refuses to write: it would drop every consent cookie.
 		{"cookie_name with parentheses", `{"handler":"consent","cookie_name":"consent(1)"}`, `cookie_name "consent(1)" is not a valid cookie name`},
 		{"cookie_name not ASCII", `{"handler":"consent","cookie_name":"zustimmung-ä"}`, `cookie_name "zustimmung-ä" is not a valid cookie name`},
+		// The gateway adds the prefix where browsers accept it; they
+		// would refuse it with cookie_domain or over HTTP.
+		{"cookie_name with __Host-", `{"handler":"consent","cookie_name":"__Host-cg"}`, `cookie_name "__Host-cg": leave out the __Host- prefix: the gateway adds it itself where browsers accept it (over HTTPS, without cookie_domain)`},
+		{"cookie_name with __host-", `{"handler":"consent","cookie_name":"__host-cg"}`, `cookie_name "__host-cg": leave out the __Host- prefix`},
 		{"bad chain", `{"handler":"consent","chain":"web 1"}`, `chain "web 1": use 1 to 64 of A-Z a-z 0-9 . _ -`},
 		{"short proof_key", `{"handler":"consent","proof_key":"c2hvcnQ="}`, `proof_key (generation 1): proof: MAC key must be at least 32 bytes`},
 		{"previous proof_key not base64", `{"handler":"consent","proof_key":"` + strings.Repeat("a", 64) + `","previous_proof_keys":["!!!!"]}`, `proof_key (generation 2): key is neither base64 nor hex`},

@@ -433,12 +433,14 @@ func sameOriginPath(s string) (string, error) {
 	return "", fmt.Errorf("return must be a path on this site, got %q", s)
 }
 
-// setConsentCookie sets the encoded consent cookie.
+// setConsentCookie sets the consent cookie, value encoded by
+// encodeConsent, under the name this request sets it under.
 func (h *Handler) setConsentCookie(w http.ResponseWriter, r *http.Request, c cookie.Consent, value string) {
 	lifetime := h.lifetime(c)
 	h.expireStrayConsentCookies(w, r)
+	name, _ := h.consentCookieNames(r)
 	http.SetCookie(w, &http.Cookie{
-		Name:     h.CookieName,
+		Name:     name,
 		Value:    value,
 		Path:     "/",
 		Domain:   h.consentCookieDomain(r),
@@ -471,14 +473,15 @@ func (h *Handler) consentCookieDomain(r *http.Request) string {
 }
 
 // ownCookies are the cookies the gateway itself sets, as the second layer
-// lists them: the consent cookie, with the longest life it can have. A site
-// that asks about nothing never sets it (there is no choice to keep).
-func (h *Handler) ownCookies() []catalog.Cookie {
+// lists them: the consent cookie, under the name given, with the longest
+// life it can have. A site that asks about nothing never sets it (there is
+// no choice to keep).
+func (h *Handler) ownCookies(name string) []catalog.Cookie {
 	if !h.policy.AsksAnything() {
 		return nil
 	}
 	return []catalog.Cookie{{
-		Name:     h.CookieName,
+		Name:     name,
 		Lifetime: catalogLifetime(max(h.renew, h.renewRefus) + cookieGrace),
 		HTTPOnly: true,
 	}}

@@ -168,8 +168,12 @@ var expiryKeys = func() cookieKeys {
 // directive is the Caddyfile line that gives the gateway these keys.
 func (k cookieKeys) directive() string { return fmt.Sprintf("key %x %x", k.hash, k.block) }
 
-func (k cookieKeys) codec(t *testing.T) *cookie.Codec {
-	codec, err := cookie.NewCodec("consentgate", []cookie.KeyPair{{Hash: k.hash, Block: k.block}}, 365*24*time.Hour)
+func (k cookieKeys) codec(t *testing.T) *cookie.Codec { return k.codecNamed(t, "consentgate") }
+
+// codecNamed is the codec of the consent cookie called name.
+func (k cookieKeys) codecNamed(t *testing.T, name string) *cookie.Codec {
+	t.Helper()
+	codec, err := cookie.NewCodec(name, []cookie.KeyPair{{Hash: k.hash, Block: k.block}}, 365*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

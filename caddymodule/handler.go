@@ -136,12 +136,18 @@ type Handler struct {
 	// upstream's page with the cached one byte for byte (pagecache.go).
 	PageCache string `json:"page_cache,omitempty"`
 
-	policy  *policy.Policy
-	codec   *cookie.Codec
-	assets  *banner.Assets
-	locales *banner.Locales
-	hooks   map[string]*banner.Hook
-	early   *banner.Early
+	policy *policy.Policy
+	// hostCookie is the consent cookie's name with the __Host- prefix
+	// (cookiename.go); codec and hostCodec encode and decode the cookie
+	// under each of its names.
+	hostCookie       string
+	codec, hostCodec *cookie.Codec
+	assets           *banner.Assets
+	locales          *banner.Locales
+	// hooks are by the consent cookie's name (the second layer lists it),
+	// then by language.
+	hooks map[string]map[string]*banner.Hook
+	early *banner.Early
 	// configTag marks this configuration and build in ETags (markConfig).
 	configTag string
 	// noscripts are the forms for visitors without JavaScript, by language.
@@ -167,7 +173,7 @@ type Handler struct {
 	markup     *markupPurposes
 	sink       *proofSink
 	sinkKey    string
-	textsHash  map[string]string // by language: what the banner shows
+	textsHash  map[string]map[string]string // by cookie name and language, as hooks: what the banner shows
 	metrics    *metrics
 	renew      time.Duration
 	renewRefus time.Duration
@@ -204,8 +210,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	h.codec, err = cookie.NewCodec(h.CookieName, keys, max(h.renew, h.renewRefus)+cookieGrace)
-	if err != nil {
+	h.hostCookie = cookie.HostPrefix + h.CookieName
+	if h.codec, err = cookie.NewCodec(h.CookieName, keys, max(h.renew, h.renewRefus)+cookieGrace); err != nil {
+		return err
+	}
+	if h.hostCodec, err = cookie.NewCodec(h.hostCookie, keys, max(h.renew, h.renewRefus)+cookieGrace); err != nil {
 		return err
 	}
 	h.placeholders = new(sync.Map)
@@ -438,8 +447,8 @@ func (h *Handler) validateSettings() error {
 	if strings.Trim(h.Prefix, "/") == "" {
 		return fmt.Errorf("prefix %q would take every path of the site: give one of its own, such as /.consent/", h.Prefix)
 	}
-	if h.CookieName != "" && (&http.Cookie{Name: h.CookieName}).Valid() != nil {
-		return fmt.Errorf("cookie_name %q is not a valid cookie name", h.CookieName)
+	if err := checkCookieName(h.CookieName); err != nil {
+		return err
 	}
 	if err := checkPrivacyPolicy(h.PrivacyPolicy); err != nil {
 		return err
@@ -490,6 +499,23 @@ func checkPrivacyPolicy(s string) error {
 		return nil
 	}
 	return fmt.Errorf("privacy_policy %q: use an http(s) URL or a path on this site starting with \"/\"", s)
+}
+
+// checkCookieName: the name must be one that browsers and net/http take,
+// and come without the __Host- prefix, which the gateway adds where
+// browsers accept it (cookiename.go) and which they would refuse elsewhere.
+// Browsers read the prefix in any case. An operator who gave
+// __Host-<name> gives <name> now: over HTTPS the cookie keeps its name, and
+// the cookies already set still count.
+func checkCookieName(name string) error {
+	if name != "" && (&http.Cookie{Name: name}).Valid() != nil {
+		return fmt.Errorf("cookie_name %q is not a valid cookie name", name)
+	}
+	if len(name) >= len(cookie.HostPrefix) && strings.EqualFold(name[:len(cookie.HostPrefix)], cookie.HostPrefix) {
+		return fmt.Errorf("cookie_name %q: leave out the %s prefix: the gateway adds it itself where browsers accept it (over HTTPS, without cookie_domain)",
+			name, cookie.HostPrefix)
+	}
+	return nil
 }
 
 // cookieDomainRE is a host name in lower case, with the leading dot
@@ -565,15 +591,24 @@ func (h *Handler) buildHooks() error {
 			}
 		}
 	}
+	// The second layer lists the consent cookie by the name the browser
+	// keeps it under: one for each name it can be set under.
+	names := h.cookieNamesInUse()
 	details := map[string][]byte{}
-	for _, lang := range h.locales.Languages() {
-		details[lang] = banner.Details(h.policy, h.ownCookies(), lang, h.DefaultLanguage)
+	for _, name := range names {
+		for _, lang := range h.locales.Languages() {
+			details[h.detailsKey(name, lang)] = banner.Details(h.policy, h.ownCookies(name), lang, h.DefaultLanguage)
+		}
 	}
 	h.assets = banner.NewAssets(banner.ShimData(vendors), details)
 	h.early = banner.NewEarly(h.Prefix, h.assets, cm)
-	h.hooks = make(map[string]*banner.Hook)
+	h.hooks = make(map[string]map[string]*banner.Hook, len(names))
 	h.noscripts = make(map[string]noscriptForms)
-	h.textsHash = make(map[string]string)
+	h.textsHash = make(map[string]map[string]string, len(names))
+	for _, name := range names {
+		h.hooks[name] = make(map[string]*banner.Hook)
+		h.textsHash[name] = make(map[string]string)
+	}
 	for _, lang := range h.locales.Languages() {
 		page := banner.Page{
 			Prefix:        h.Prefix,
@@ -582,7 +617,6 @@ func (h *Handler) buildHooks() error {
 			Dir:           banner.Dir(lang),
 			Texts:         h.locales.Texts(lang),
 			TextLangs:     h.locales.TextLangs(lang),
-			Details:       h.Prefix + h.assets.DetailsName(lang),
 			Theme:         h.Theme,
 			ConsentMode:   cm,
 			ReloadOnGrant: h.CSP == cspEnforce,
@@ -595,11 +629,6 @@ func (h *Handler) buildHooks() error {
 				Required:    p.ID == policy.Necessary,
 			})
 		}
-		hook, err := banner.NewHook(h.assets, page)
-		if err != nil {
-			return err
-		}
-		h.hooks[lang] = hook
 		h.noscripts[lang] = noscriptForms{
 			choice:            banner.NewNoscript(page, false),
 			choiceUnderSignal: banner.NewNoscript(page, true),
@@ -607,10 +636,18 @@ func (h *Handler) buildHooks() error {
 			some:              banner.NewNoscriptDecided(page, true, true),
 			everything:        banner.NewNoscriptDecided(page, false, true),
 		}
-		// What this language's visitors are shown, as proofs record it.
-		shown, _ := json.Marshal(page)
-		sum := sha256.Sum256(append(shown, h.policy.Hash...))
-		h.textsHash[lang] = hex.EncodeToString(sum[:])
+		for _, name := range names {
+			page.Details = h.Prefix + h.assets.DetailsName(h.detailsKey(name, lang))
+			hook, err := banner.NewHook(h.assets, page)
+			if err != nil {
+				return err
+			}
+			h.hooks[name][lang] = hook
+			// What this language's visitors are shown, as proofs record it.
+			shown, _ := json.Marshal(page)
+			sum := sha256.Sum256(append(shown, h.policy.Hash...))
+			h.textsHash[name][lang] = hex.EncodeToString(sum[:])
+		}
 	}
 	h.configTag = h.markConfig()
 	return nil
@@ -629,8 +666,10 @@ func (h *Handler) markConfig() string {
 		io.WriteString(sum, part)
 		sum.Write([]byte{0})
 	}
-	for _, lang := range h.locales.Languages() {
-		io.WriteString(sum, h.textsHash[lang])
+	for _, name := range h.cookieNamesInUse() {
+		for _, lang := range h.locales.Languages() {
+			io.WriteString(sum, h.textsHash[name][lang])
+		}
 	}
 	return hex.EncodeToString(sum.Sum(nil)[:3])
 }

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,19 +197,19 @@ func keepPageUncached(hdr http.Header, essence string) {
 	}
 }
 
-// hideCookie takes every cookie called name out of the request's Cookie
-// lines (leaving the others as they were written) and returns what puts
-// them back.
-func hideCookie(hdr http.Header, name string) (restore func()) {
+// hideCookie takes every cookie called by one of names out of the
+// request's Cookie lines (leaving the others as they were written) and
+// returns what puts them back.
+func hideCookie(hdr http.Header, names ...string) (restore func()) {
 	lines, ok := hdr["Cookie"]
-	if !ok || !mentionsCookie(lines, name) {
+	if !ok || !mentionsCookie(lines, names) {
 		return func() {}
 	}
 	kept := make([]string, 0, len(lines))
 	for _, line := range lines {
 		var pairs []string
 		for _, pair := range strings.Split(line, ";") {
-			if n, _, _ := strings.Cut(strings.TrimSpace(pair), "="); n != name {
+			if n, _, _ := strings.Cut(strings.TrimSpace(pair), "="); !slices.Contains(names, n) {
 				pairs = append(pairs, strings.TrimSpace(pair))
 			}
 		}
@@ -224,12 +225,14 @@ func hideCookie(hdr http.Header, name string) (restore func()) {
 	return func() { hdr["Cookie"] = lines }
 }
 
-// mentionsCookie reports whether a Cookie line may hold the cookie name
-// (a quick look, so that most requests keep their lines untouched).
-func mentionsCookie(lines []string, name string) bool {
+// mentionsCookie reports whether a Cookie line may hold one of the cookie
+// names (a quick look, so that most requests keep their lines untouched).
+func mentionsCookie(lines, names []string) bool {
 	for _, line := range lines {
-		if strings.Contains(line, name+"=") {
-			return true
+		for _, name := range names {
+			if strings.Contains(line, name+"=") {
+				return true
+			}
 		}
 	}
 	return false

@@ -13,17 +13,7 @@ import (
 // (and its logs) get the visitor's other cookies as they were sent, while
 // the page is still rewritten for the visitor's choice.
 func TestUpstreamNeverSeesTheConsentCookie(t *testing.T) {
-	up := serveUpstream(t, map[string]http.HandlerFunc{
-		"/echo": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain")
-			fmt.Fprintf(w, "%q", r.Header.Values("Cookie"))
-		},
-		"/page": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			fmt.Fprintf(w, `<!doctype html><html><head><script src="https://www.google-analytics.com/analytics.js"></script></head><body>%q</body></html>`,
-				r.Header.Values("Cookie"))
-		},
-	})
+	up := serveCookieEcho(t)
 	port := freePort(t)
 	startCaddy(t, fmt.Sprintf(":%d {\n\tconsent\n\treverse_proxy 127.0.0.1:%d\n}", port, up))
 	base := baseURL(port)
@@ -66,4 +56,22 @@ func TestUpstreamNeverSeesTheConsentCookie(t *testing.T) {
 	if page := send("/page", "cart=42; consentgate="+consent); strings.Contains(page, consent) || !strings.Contains(page, `<script src="https://www.google-analytics.com/analytics.js">`) {
 		t.Errorf("the page: the upstream saw the consent cookie, or the visitor's Accept all was not applied:\n%s", page)
 	}
+}
+
+// serveCookieEcho starts an upstream that shows the Cookie lines it gets:
+// as text at /echo, in the body of an HTML page that loads Google
+// Analytics at /page.
+func serveCookieEcho(t *testing.T) int {
+	t.Helper()
+	return serveUpstream(t, map[string]http.HandlerFunc{
+		"/echo": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			fmt.Fprintf(w, "%q", r.Header.Values("Cookie"))
+		},
+		"/page": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, `<!doctype html><html><head><script src="https://www.google-analytics.com/analytics.js"></script></head><body>%q</body></html>`,
+				r.Header.Values("Cookie"))
+		},
+	})
 }

@@ -42,7 +42,8 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 		// are accounted for, and the consent id stays out of the log.
 		h.logger.Info("consent records erased at the visitor's request", zap.Int("records", n))
 		h.expireStrayConsentCookies(w, r)
-		http.SetCookie(w, h.expiredCookie(r, h.CookieName, h.consentCookieDomain(r)))
+		name, _ := h.consentCookieNames(r)
+		http.SetCookie(w, h.expiredCookie(r, name, h.consentCookieDomain(r)))
 		return writeJSON(w, map[string]any{"consent_id": consent.ID, "erased": n})
 	}
 	out := &recordStream{w: w, consentID: consent.ID, disposition: `attachment; filename="consent-records.json"`}

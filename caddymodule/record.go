@@ -105,6 +105,7 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		// When the choice it records ran out, which is before its time.
 		expires = time.Unix(prev.Time, 0).Add(h.lifetime(prev))
 	}
+	name, _ := h.consentCookieNames(r) // the banner shown names the cookie
 	rec := proof.Record{
 		Type:       typ,
 		Supersedes: prev.Event,
@@ -113,7 +114,7 @@ func (h *Handler) proofOf(r *http.Request, c choice, next, prev cookie.Consent, 
 		Site:       strings.TrimSuffix(siteOf(r), "."), // shop.example.com. is shop.example.com
 		Path:       escapeControls(proof.CleanPath(c.how.Page)),
 		Policy:     proof.Policy{Version: h.policy.Version, Hash: h.policy.Hash},
-		Texts:      proof.Texts{Hash: h.textsHash[lang], Lang: lang},
+		Texts:      proof.Texts{Hash: h.textsHash[name][lang], Lang: lang},
 		How:        proof.How{Layer: c.how.Layer, Action: c.how.Action, Control: c.how.Control},
 		Purposes:   d.Purposes(),
 		Signals: proof.Signals{
@@ -147,7 +148,7 @@ var errNotRecorded = errors.New("the proof was not recorded")
 func (h *Handler) commit(w http.ResponseWriter, r *http.Request, c choice, prev, next cookie.Consent,
 	d *policy.Decision, signal bool, lang string) (cookie.Consent, error) {
 	next.Event = proof.NewEventID(time.Now())
-	value, err := h.codec.Encode(next)
+	value, err := h.encodeConsent(r, next)
 	if err != nil {
 		return next, err
 	}
@@ -177,7 +178,7 @@ func (h *Handler) recordAutomatic(w http.ResponseWriter, r *http.Request, v *vis
 		// no second record (see onceEvents).
 		done, ok := once.wait(r.Context())
 		if ok {
-			if value, err := h.codec.Encode(done); err == nil {
+			if value, err := h.encodeConsent(r, done); err == nil {
 				h.setConsentCookie(w, r, done, value)
 			}
 		}

@@ -30,7 +30,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// answers an upgrade it does not speak with a page is kept out of
 	// caches, which would give that page to navigations.)
 	if upgrading(r) || r.Method == http.MethodConnect {
-		defer hideCookie(r.Header, h.CookieName)()
+		defer hideCookie(r.Header, h.CookieName, h.hostCookie)()
 		return next.ServeHTTP(unrewrittenWriter{&caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}, r)
 	}
 	// A second consent handler on the way (the directive given twice)
@@ -80,7 +80,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	// The consent cookie is the gateway's: the upstream neither needs it nor
 	// should log it (it reads and erases the visitor's proofs).
-	defer hideCookie(r.Header, h.CookieName)()
+	defer hideCookie(r.Header, h.CookieName, h.hostCookie)()
 	// Runs before the deferred restores of the request's headers above: a
 	// held flush's timer must be done before anything changes the request
 	// (after a panic in next, too).
@@ -198,21 +198,27 @@ func etagSuffix(v visit, configTag string) string {
 // version.
 func (h *Handler) decodeConsent(r *http.Request) (cookie.Consent, bool) {
 	// A browser can hold several: set before and after cookie_domain
-	// changed, or with another Path. The newest decision counts, whatever
-	// order they arrive in; of two made in the same second, the one that
-	// allows less.
+	// changed, with another Path, or under both names (the plain one set
+	// before the __Host- prefix, or by an instance that does not use it
+	// yet). The newest decision counts, whatever order they arrive in; of
+	// two made in the same second, the one that allows less. (A copy of
+	// someone's cookie from before the prefix, planted under the plain
+	// name, is older than any __Host- cookie.)
 	var best cookie.Consent
 	found := false
-	for _, raw := range r.CookiesNamed(h.CookieName) {
-		c, err := h.codec.Decode(raw.Value)
-		if err != nil {
-			if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
-				ce.Write(zap.Error(err))
+	for _, name := range [...]string{h.CookieName, h.hostCookie} {
+		codec := h.codecFor(name)
+		for _, raw := range r.CookiesNamed(name) {
+			c, err := codec.Decode(raw.Value)
+			if err != nil {
+				if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
+					ce.Write(zap.Error(err))
+				}
+				continue
 			}
-			continue
-		}
-		if !found || c.Time > best.Time || c.Time == best.Time && allows(c) < allows(best) {
-			best, found = c, true
+			if !found || c.Time > best.Time || c.Time == best.Time && allows(c) < allows(best) {
+				best, found = c, true
+			}
 		}
 	}
 	return best, found

@@ -22,7 +22,7 @@ func (h *Handler) expireVendorCookies(w http.ResponseWriter, r *http.Request, d 
 	var domains []string
 	expired := map[string]bool{} // a name the request repeats is expired once
 	for _, c := range r.Cookies() {
-		if c.Name == h.CookieName || expired[c.Name] || d.CookieAllowed(c.Name) {
+		if h.isConsentCookie(c.Name) || expired[c.Name] || d.CookieAllowed(c.Name) {
 			continue
 		}
 		expired[c.Name] = true
@@ -35,20 +35,37 @@ func (h *Handler) expireVendorCookies(w http.ResponseWriter, r *http.Request, d 
 	}
 }
 
-// expireStrayConsentCookies expires the consent cookie in every scope but
-// the one it is set in now, when the request shows the browser holds more
-// than one (one set before cookie_domain changed, say), so that only the
-// new choice is left.
+// expireStrayConsentCookies expires every consent cookie the request shows
+// but the one set now, so that only the new choice is left: under the
+// name set now, in every other scope, when the browser holds more than one
+// (one set before cookie_domain changed, say); under the other name (one
+// set before the gateway used the __Host- prefix, or before cookie_domain
+// was configured), in every scope.
 func (h *Handler) expireStrayConsentCookies(w http.ResponseWriter, r *http.Request) {
-	if len(r.CookiesNamed(h.CookieName)) < 2 {
-		return
-	}
-	own := strings.TrimPrefix(h.consentCookieDomain(r), ".") // the scope the choice is set in now
-	for _, domain := range cookieDomains(siteOf(r), h.CookieDomain) {
-		if domain != own {
-			http.SetCookie(w, h.expiredCookie(r, h.CookieName, domain))
+	current, other := h.consentCookieNames(r)
+	if len(r.CookiesNamed(current)) > 1 {
+		own := strings.TrimPrefix(h.consentCookieDomain(r), ".") // the scope the choice is set in now
+		for _, domain := range h.consentCookieScopes(r, current) {
+			if domain != own {
+				http.SetCookie(w, h.expiredCookie(r, current, domain))
+			}
 		}
 	}
+	if len(r.CookiesNamed(other)) > 0 {
+		for _, domain := range h.consentCookieScopes(r, other) {
+			http.SetCookie(w, h.expiredCookie(r, other, domain))
+		}
+	}
+}
+
+// consentCookieScopes lists the Domain attributes the consent cookie
+// called name may carry: none for the __Host- name, which browsers keep
+// for the host alone, else those of cookieDomains.
+func (h *Handler) consentCookieScopes(r *http.Request, name string) []string {
+	if name == h.hostCookie {
+		return []string{""}
+	}
+	return cookieDomains(siteOf(r), h.CookieDomain)
 }
 
 // expiredCookie is a Set-Cookie that removes the cookie name set on domain

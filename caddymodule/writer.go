@@ -586,7 +586,8 @@ func (pw *pageWriter) options() rewrite.Options {
 	buf := hookPool.Get().(*[]byte)
 	b := h.early.Append((*buf)[:0], state, pw.nonce)
 	early := len(b)
-	b = h.hooks[v.lang].Append(b, state, pw.nonce)
+	name, _ := h.consentCookieNames(pw.req)
+	b = h.hooks[name][v.lang].Append(b, state, pw.nonce)
 	hook := len(b)
 	body := hook
 	if form := h.noscriptFor(v.lang, state); form != nil && pw.kind != bodyXHTML { // XHTML has no noscript

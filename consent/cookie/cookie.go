@@ -109,6 +109,11 @@ func randomBytes(n int) []byte {
 	return b
 }
 
+// HostPrefix starts a cookie name that browsers accept only from the host
+// itself, over HTTPS, with Secure, Path=/ and no Domain: no other host (a
+// sibling subdomain included) can set or overwrite such a cookie.
+const HostPrefix = "__Host-"
+
 // Codec encodes and decodes consent cookies.
 type Codec struct {
 	name   string
