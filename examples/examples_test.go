@@ -805,9 +805,11 @@ func bannerDetails(t *testing.T, c *http.Client, base string, v any) {
 
 // TestExamplesListTheConsentCookie: a site that asks for consent keeps the
 // answer in a cookie, which is strictly necessary and is listed as such in
-// the banner and, by name, in the privacy policy's section on cookies. The
-// institute asks about nothing, so no cookie is ever set, as its policy
-// (seeds/001: "does not create, save or use cookies") says.
+// the banner and, by name, in the privacy policy's section on cookies: the
+// name the example has over plain HTTP, and the one it would have over
+// HTTPS (no example sets cookie_domain), __Host- before it. The institute
+// asks about nothing, so no cookie is ever set, as its policy (seeds/001:
+// "does not create, save or use cookies") says.
 func TestExamplesListTheConsentCookie(t *testing.T) {
 	for _, name := range []string{"shop", "portal", "institute"} {
 		t.Run(name, func(t *testing.T) {
@@ -832,9 +834,11 @@ func TestExamplesListTheConsentCookie(t *testing.T) {
 			}
 			_, section, _ := strings.Cut(string(raw), "<h2>Cookies</h2>")
 			section, _, _ = strings.Cut(section, "<h2>")
-			named := strings.Contains(section, "<code>"+cookie+"</code>")
+			plainNamed := strings.Contains(section, "<code>"+cookie+"</code>")
+			hostNamed := strings.Contains(section, "<code>__Host-"+cookie+"</code>")
+			named := plainNamed && hostNamed
 			if !asksAnything(t, base) {
-				if len(banner) > 0 || named || !strings.Contains(section, "no cookies") {
+				if len(banner) > 0 || plainNamed || hostNamed || !strings.Contains(section, "no cookies") {
 					t.Errorf("asks about nothing, yet the banner lists %q or the policy names %s (or does not say it sets no cookies)", banner, cookie)
 				}
 				return
@@ -843,7 +847,7 @@ func TestExamplesListTheConsentCookie(t *testing.T) {
 				t.Errorf("the banner lists the site's own cookies as %q, want %q", banner, want)
 			}
 			if !named || !strings.Contains(section, "strictly necessary") || !strings.Contains(section, "210 days") {
-				t.Errorf("the privacy policy's Cookies section does not name %s as strictly necessary, with its 210 days:\n%s", cookie, section)
+				t.Errorf("the privacy policy's Cookies section does not name %s and __Host-%[1]s as strictly necessary, with its 210 days:\n%s", cookie, section)
 			}
 		})
 	}
