@@ -211,10 +211,16 @@ func (h *Handler) previousConsent(r *http.Request) cookie.Consent {
 // browser says and it is this site.
 func refererPath(r *http.Request) string {
 	u, err := url.Parse(r.Referer())
-	if err != nil || !strings.EqualFold(u.Host, r.Host) || len(u.Path) > maxPagePath {
+	if err != nil || !strings.EqualFold(u.Host, r.Host) {
 		return ""
 	}
-	return u.Path
+	// As the browser wrote it, percent-encoded: the form the banner's page
+	// (location.pathname) and the no-JavaScript form's return path have, so
+	// that one page is one path in the records.
+	if p := u.EscapedPath(); len(p) <= maxPagePath {
+		return p
+	}
+	return ""
 }
 
 // bodyBuffers hold choice bodies while they are decoded (bounded by

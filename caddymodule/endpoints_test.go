@@ -526,10 +526,13 @@ func TestVisitorErasureIsLogged(t *testing.T) {
 	}
 }
 
-// TestProofPathAndSiteStayPlain: a page path decoded from the Referer keeps
-// its control characters percent-encoded (a record stays on one line in a
-// CSV cell or a log), and a host written with the root's trailing dot is
-// recorded as the same site as without it.
+// TestProofPathAndSiteStayPlain: a page path taken from the Referer is
+// recorded percent-encoded, as the banner's page and the no-JavaScript
+// form's return path are, so one page is one path in the records, and its
+// control characters stay encoded (a record stays on one line in a CSV
+// cell or a log); a host written with the root's trailing dot is recorded
+// as the same site as without it, and an IPv6 host the same with a port
+// or without.
 func TestProofPathAndSiteStayPlain(t *testing.T) {
 	base := startSite(t)
 	host := strings.TrimPrefix(base, "http://")
@@ -548,8 +551,40 @@ func TestProofPathAndSiteStayPlain(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 1 {
 		t.Fatalf("own proofs: %v %s", err, body)
 	}
-	if r := own.Records[0]; r.Path != `/a,b"c%0Ad%7F` || r.Site != "localhost" {
-		t.Errorf("recorded path %q and site %q, want %q and %q", r.Path, r.Site, `/a,b"c%0Ad%7F`, "localhost")
+	if r := own.Records[0]; r.Path != `/a,b%22c%0Ad%7F` || r.Site != "localhost" {
+		t.Errorf("recorded path %q and site %q, want %q and %q", r.Path, r.Site, `/a,b%22c%0Ad%7F`, "localhost")
+	}
+	// One page, three ways: the Referer of a JSON choice, the banner's
+	// page, the form's return path; an IPv6 host without a port (as with
+	// one) is the address alone.
+	c = newClient(t)
+	for i, tc := range []struct{ ctype, body, referer string }{
+		{"application/json", `{"all":true}`, "http://[::1]/caf%C3%A9.html"},
+		{"application/json", `{"all":false,"page":"/caf%C3%A9.html"}`, ""},
+		{"application/x-www-form-urlencoded", "action=accept_all&return=%2Fcaf%25C3%25A9.html", ""},
+	} {
+		req, _ := http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(tc.body))
+		req.Host = "[::1]"
+		req.Header.Set("Content-Type", tc.ctype)
+		req.Header.Set("Origin", "http://[::1]")
+		if tc.referer != "" {
+			req.Header.Set("Referer", tc.referer)
+		}
+		if resp, body := do(t, c, req); resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("choice %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	req, _ = http.NewRequest("GET", base+"/.consent/proofs", nil)
+	req.Host = "[::1]"
+	_, body = do(t, c, req)
+	own = ownRecords{}
+	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 3 {
+		t.Fatalf("own proofs: %v %s", err, body)
+	}
+	for _, r := range own.Records {
+		if r.Path != "/caf%C3%A9.html" || r.Site != "::1" {
+			t.Errorf("recorded path %q and site %q, want %q and %q", r.Path, r.Site, "/caf%C3%A9.html", "::1")
+		}
 	}
 	// A Referer path longer than a JSON choice's page may be is not kept.
 	req, _ = http.NewRequest("POST", base+"/.consent/choice", strings.NewReader(`{"all":false}`))

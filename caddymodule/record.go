@@ -234,11 +234,14 @@ func escapeControls(p string) string {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// siteOf is the request's host without port.
+// siteOf is the request's host without port (and an IPv6 address without
+// its brackets, with a port or without).
 func siteOf(r *http.Request) string {
 	host := r.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
+	} else if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
 	}
 	return strings.ToLower(host)
 }
