@@ -75,6 +75,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			cookie      <name> [<lifetime>] [prefix] [http_only]
 //			match       [any|script|frame|image|link] <pattern>...
 //			inline      <signature>...
+//			service_worker <path>...            # "/path" or "*/name"
 //		}
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
@@ -484,6 +485,12 @@ func (h *Handler) parseVendor(d *caddyfile.Dispenser) (pendingRef, error) {
 				err = d.ArgErr()
 			}
 			v.Match.Inline = append(v.Match.Inline, args...)
+		case "service_worker":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				err = d.ArgErr()
+			}
+			v.ServiceWorkers = append(v.ServiceWorkers, args...)
 		default:
 			err = d.Errf("unknown vendor setting %q", field)
 		}
@@ -506,8 +513,8 @@ func checkVendor(v catalog.Vendor) error {
 		if v.Name == "" || v.Purpose == "" {
 			return fmt.Errorf("vendor %q: not in the built-in catalogue, so it needs at least name and purpose", v.ID)
 		}
-		if len(v.Match.URLs)+len(v.Match.Script)+len(v.Match.Frame)+len(v.Match.Image)+len(v.Match.Link)+len(v.Match.Inline) == 0 {
-			return fmt.Errorf("vendor %q: not in the built-in catalogue, so it needs at least one match or inline rule", v.ID)
+		if len(v.Match.URLs)+len(v.Match.Script)+len(v.Match.Frame)+len(v.Match.Image)+len(v.Match.Link)+len(v.Match.Inline)+len(v.ServiceWorkers) == 0 {
+			return fmt.Errorf("vendor %q: not in the built-in catalogue, so it needs at least one match, inline or service_worker rule", v.ID)
 		}
 		return v.Validate()
 	}

@@ -56,7 +56,7 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"short key", "consent {\n\tkey AAAA AAAA\n}", `malformed key: hash key must be 32 or 64 bytes`, "Caddyfile:3"},
 		{"unknown purpose", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose spying\n\t\tmatch script acme.example\n\t}\n}", `vendor "acme": unknown purpose "spying"`, "Caddyfile:5"},
 		{"incomplete new vendor", "consent {\n\tvendor acme {\n\t\tname Acme\n\t}\n}", `vendor "acme": not in the built-in catalogue, so it needs at least name and purpose`, "Caddyfile:3"},
-		{"vendor without rules", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t}\n}", `needs at least one match or inline rule`, "Caddyfile:3"},
+		{"vendor without rules", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t}\n}", `needs at least one match, inline or service_worker rule`, "Caddyfile:3"},
 		{"bad match kind", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose analytics\n\t\tmatch form acme.example\n\t}\n}", `match kind "form" cannot be blocked`, "Caddyfile:6"},
 		{"duplicate", "consent {\n\tcookie_name a\n\tcookie_name b\n}", `cookie_name is given twice`, "Caddyfile:4"},
 		{"argument on directive", "consent now", `wrong argument count`, "Caddyfile:2"},
@@ -105,6 +105,9 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"vendor match without pattern", "consent {\n\tvendor matomo {\n\t\tmatch script\n\t}\n}", `match needs at least one pattern`, "Caddyfile:4"},
 		{"vendor match alone", "consent {\n\tvendor matomo {\n\t\tmatch\n\t}\n}", `match needs at least one pattern`, "Caddyfile:4"},
 		{"vendor short inline", "consent {\n\tvendor matomo {\n\t\tinline _paq\n\t}\n}", `vendor "matomo": match.inline[0] "_paq": shorter than 6 bytes`, "Caddyfile:3"},
+		{"vendor service worker on another host", "consent {\n\tvendor firebase {\n\t\tservice_worker push.example/sw.js\n\t}\n}", `vendor "firebase": service_workers[0] "push.example/sw.js": want "/path" or "*/name"`, "Caddyfile:3"},
+		{"vendor service worker with a query", "consent {\n\tvendor acme {\n\t\tname Acme\n\t\tpurpose functional\n\t\tservice_worker /acme-sw.js?v=2\n\t}\n}", `vendor "acme": service_workers[0] "/acme-sw.js?v=2": byte '?' is not allowed`, "Caddyfile:3"},
+		{"vendor service worker without a path", "consent {\n\tvendor onesignal {\n\t\tservice_worker\n\t}\n}", `wrong argument count`, "Caddyfile:4"},
 		{"vendor description arguments", "consent {\n\tvendor matomo {\n\t\tdescription \"Counts visits\"\n\t}\n}", `description takes a language and a text`, "Caddyfile:4"},
 	}
 	for _, tc := range cases {
@@ -165,6 +168,7 @@ func TestBadJSONConfig(t *testing.T) {
 		{"bad cookie_secure", `{"handler":"consent","cookie_secure":"true"}`, `cookie_secure "true": use auto or always`},
 		{"javascript privacy_policy", `{"handler":"consent","privacy_policy":"javascript:alert(1)"}`, `privacy_policy "javascript:alert(1)": use an http(s) URL or a path on this site`},
 		{"vendor country", `{"handler":"consent","vendors":[{"id":"acme","name":"Acme","purpose":"analytics","country":"Germany","match":{"script":["acme.example"]}}]}`, `vendor "acme": country "Germany" is not an ISO 3166-1 alpha-2 code`},
+		{"vendor service worker", `{"handler":"consent","vendors":[{"id":"firebase","service_workers":["firebase-messaging-sw.js"]}]}`, `vendor "firebase": service_workers[0] "firebase-messaging-sw.js": want "/path" or "*/name"`},
 		{"bad purpose id", `{"handler":"consent","purposes":[{"id":"Not Valid"}]}`, `purpose "Not Valid": id must be lower-case letters`},
 		{"necessary sold", `{"handler":"consent","purposes":[{"id":"necessary","sale":true}]}`, `the "necessary" purpose cannot be marked as sale`},
 	}

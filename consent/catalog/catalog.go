@@ -35,6 +35,7 @@ func Builtin() []Vendor {
 func (v Vendor) clone() Vendor {
 	v.Description = maps.Clone(v.Description)
 	v.Cookies = slices.Clone(v.Cookies)
+	v.ServiceWorkers = slices.Clone(v.ServiceWorkers)
 	r := &v.Match
 	r.URLs, r.Script, r.Frame = slices.Clone(r.URLs), slices.Clone(r.Script), slices.Clone(r.Frame)
 	r.Image, r.Link, r.Inline = slices.Clone(r.Image), slices.Clone(r.Link), slices.Clone(r.Inline)

@@ -91,9 +91,12 @@ func TestBuiltinIsACopy(t *testing.T) {
 	a[0].Description["en"] = "changed"
 	a[0].Match.URLs[0] = "changed.example"
 	a[0].Cookies[0].Name = "changed"
+	push := slices.IndexFunc(a, func(v Vendor) bool { return len(v.ServiceWorkers) > 0 })
+	a[push].ServiceWorkers[0] = "/changed.js"
 	b := Builtin()
 	if b[0].Name == "changed" || b[0].Description["en"] == "changed" ||
-		b[0].Match.URLs[0] == "changed.example" || b[0].Cookies[0].Name == "changed" {
+		b[0].Match.URLs[0] == "changed.example" || b[0].Cookies[0].Name == "changed" ||
+		b[push].ServiceWorkers[0] == "/changed.js" {
 		t.Error("Builtin returned shared data")
 	}
 }
@@ -116,6 +119,9 @@ func TestBuiltinUnambiguous(t *testing.T) {
 		}
 		for _, s := range v.Match.Inline {
 			claim("signature "+s, v.ID)
+		}
+		for _, p := range v.ServiceWorkers {
+			claim("service worker "+strings.TrimPrefix(p, "*"), v.ID)
 		}
 		for _, c := range v.Cookies {
 			// Google's ad products share __gads and friends by design.
@@ -245,6 +251,15 @@ func TestParseErrors(t *testing.T) {
 		{"suffix with empty segment", `[{"id":"x","name":"X","purpose":"a","match":{"urls":["*//p.js"]}}]`, `"*/" must be followed`},
 		{"suffix with query", `[{"id":"x","name":"X","purpose":"a","match":{"urls":["*/p.php?x"]}}]`, `"*/" must be followed`},
 		{"short signature", `[{"id":"x","name":"X","purpose":"a","match":{"inline":["ga("]}}]`, `match.inline[0] "ga(": shorter than 6 bytes`},
+		{"worker without a path", with(`"service_workers":["sw.js"]`), `vendor "x": service_workers[0] "sw.js": want "/path" or "*/name"`},
+		{"worker on another host", with(`"service_workers":["push.example/sw.js"]`), `service_workers[0] "push.example/sw.js": want`},
+		{"worker folder", with(`"service_workers":["/push/"]`), `service_workers[0] "/push/": want`},
+		{"worker root", with(`"service_workers":["/"]`), `service_workers[0] "/": want`},
+		{"worker anywhere", with(`"service_workers":["*/"]`), `service_workers[0] "*/": want`},
+		{"worker empty segment", with(`"service_workers":["*//sw.js"]`), `service_workers[0] "*//sw.js": want`},
+		{"worker query", with(`"service_workers":["/sw.js?v=1"]`), `service_workers[0] "/sw.js?v=1": byte '?'`},
+		{"worker escape", with(`"service_workers":["/push%2Fsw.js"]`), `byte '%'`},
+		{"worker inner wildcard", with(`"service_workers":["/*/sw.js"]`), `byte '*'`},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.data))

@@ -52,4 +52,20 @@
 // vendor's script); those are what MatchCookie recognises in a Set-Cookie
 // header from the site. A cookie with a domain lives on the vendor's domain and
 // is listed for disclosure only: the site can neither receive nor delete it.
+//
+// # Service workers
+//
+// A push messaging service has the site host a service worker script of its
+// own on the site's origin (Firebase's "/firebase-messaging-sw.js"). Once
+// registered, such a worker goes on running (push events, its own requests
+// to the vendor, the page loads it intercepts) whatever a page allows, so a
+// vendor's service_workers name those scripts by their path, for the
+// gateway to refuse to install them and the banner to unregister them while
+// the vendor is not allowed:
+//
+//	/path   the script at exactly this path
+//	*/name  a script whose path ends with /name, in any folder
+//
+// The path is compared as decoded, without the query; a pattern holds no
+// '?', '%' or further '*'.
 package catalog

@@ -34,6 +34,9 @@ type Vendor struct {
 	// ConsentMode marks Google tags that honour Consent Mode v2: in its
 	// advanced mode they load before consent and run denied.
 	ConsentMode bool `json:"consent_mode,omitempty"`
+	// ServiceWorkers are the paths of the vendor's service worker scripts
+	// that the site hosts on its own origin (see OwnsWorker).
+	ServiceWorkers []string `json:"service_workers,omitempty"`
 }
 
 // Cookie is a cookie a vendor is known to set.
@@ -108,6 +111,11 @@ func (v Vendor) validate() error {
 	for i, c := range v.Cookies {
 		if err := c.validate(); err != nil {
 			return fmt.Errorf("cookies[%d] %q: %w", i, c.Name, err)
+		}
+	}
+	for i, p := range v.ServiceWorkers {
+		if err := checkWorkerPattern(p); err != nil {
+			return fmt.Errorf("service_workers[%d] %q: %w", i, p, err)
 		}
 	}
 	return v.Match.validate()

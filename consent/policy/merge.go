@@ -4,9 +4,9 @@ import "github.com/consentgate/consentgate/consent/catalog"
 
 // MergeVendors applies operator vendor declarations to a base catalogue. A
 // declaration whose id is new adds a vendor. One whose id exists overrides each
-// field it sets; its match rules and cookies are added to the built-in ones,
-// so an operator can teach a vendor a self-hosted address without restating
-// what the catalogue knows.
+// field it sets; its match rules, cookies and service workers are added to the
+// built-in ones, so an operator can teach a vendor a self-hosted address
+// without restating what the catalogue knows.
 func MergeVendors(base, operator []catalog.Vendor) []catalog.Vendor {
 	out := make([]catalog.Vendor, 0, len(base)+len(operator))
 	out = append(out, base...)
@@ -49,6 +49,7 @@ func overlay(b, o catalog.Vendor) catalog.Vendor {
 	}
 	b.ConsentMode = b.ConsentMode || o.ConsentMode
 	b.Cookies = concat(b.Cookies, o.Cookies)
+	b.ServiceWorkers = concat(b.ServiceWorkers, o.ServiceWorkers)
 	r := &b.Match
 	r.URLs = concat(r.URLs, o.Match.URLs)
 	r.Script = concat(r.Script, o.Match.Script)

@@ -141,6 +141,35 @@ func TestMergeVendors(t *testing.T) {
 	}
 }
 
+// TestMergeVendorsAddsServiceWorkers: an operator teaches a catalogued
+// push service the worker the site hosts under a name of its own, and the
+// catalogue's stay; what the visitor is asked about, so the policy version,
+// does not change.
+func TestMergeVendorsAddsServiceWorkers(t *testing.T) {
+	base := catalog.Builtin()
+	merged := policy.MergeVendors(base, []catalog.Vendor{{ID: "firebase", ServiceWorkers: []string{"/push/fcm-sw.js"}}})
+	var fcm catalog.Vendor
+	for _, v := range merged {
+		if v.ID == "firebase" {
+			fcm = v
+		}
+	}
+	if !fcm.OwnsWorker("/push/fcm-sw.js") || !fcm.OwnsWorker("/firebase-messaging-sw.js") {
+		t.Errorf("merged firebase has service workers %q, want the catalogue's and /push/fcm-sw.js", fcm.ServiceWorkers)
+	}
+	before, err := policy.New(policy.DefaultPurposes(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := policy.New(policy.DefaultPurposes(), merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Version != after.Version {
+		t.Errorf("a service worker changed the policy version (%s to %s): visitors would be asked again", before.Version, after.Version)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
