@@ -154,6 +154,8 @@ type Handler struct {
 	noscripts map[string]noscriptForms
 	// consentModeVendors may load before consent (advanced Consent Mode).
 	consentModeVendors map[string]bool
+	// workerVendors are the recognised vendors with service workers (worker.go).
+	workerVendors []catalog.Vendor
 	// history knows earlier policy versions, to say what changed.
 	history *policyHistory
 	// cspCache holds the gateway's own policy per consent state.
@@ -284,10 +286,17 @@ func (h *Handler) buildPolicy() error {
 	default:
 		err = fmt.Errorf("services %q: use %s or %s", h.Services, ServicesAll, ServicesDeclared)
 	}
-	if err == nil { // (after the policy's version, which stays as it was)
-		h.dropUntranslated(builtinPurposes, builtinVendors)
+	if err != nil {
+		return err
 	}
-	return err
+	h.dropUntranslated(builtinPurposes, builtinVendors) // (after the policy's version, which stays as it was)
+	h.workerVendors = nil
+	for _, v := range h.policy.RecognisedVendors() {
+		if len(v.ServiceWorkers) > 0 {
+			h.workerVendors = append(h.workerVendors, v)
+		}
+	}
+	return nil
 }
 
 // ids is the set of the items' ids.

@@ -44,6 +44,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	caddyhttp.SetVar(r.Context(), consentVar, consentTaken)
 	visit := h.visit(r)
+	if h.holdWorker(w, r, path, visit.decision) {
+		return nil
+	}
 	pw := h.newPageWriter(w, r, visit)
 	defer pw.release()
 
