@@ -9,10 +9,11 @@ import (
 
 // ShimData is the match data the shim is called with: for every vendor of
 // the policy, its id, purpose, URL rules and the cookies it sets on the
-// site's own domain. Rules that only match relative URLs ("*/suffix") are
+// site's own domain, and, for a vendor that has them, the paths of its
+// service workers. Rules that only match relative URLs ("*/suffix") are
 // left out: the shim holds back third parties only.
 func ShimData(vendors []catalog.Vendor) []byte {
-	rows := make([][4]any, 0, len(vendors))
+	rows := make([][]any, 0, len(vendors))
 	for _, v := range vendors {
 		rules := v.Match.HostPatterns()
 		if rules == nil {
@@ -24,7 +25,11 @@ func ShimData(vendors []catalog.Vendor) []byte {
 				cookies = append(cookies, [2]any{c.Name, c.Prefix})
 			}
 		}
-		rows = append(rows, [4]any{v.ID, v.Purpose, rules, cookies})
+		row := []any{v.ID, v.Purpose, rules, cookies}
+		if len(v.ServiceWorkers) > 0 {
+			row = append(row, v.ServiceWorkers)
+		}
+		rows = append(rows, row)
 	}
 	data, _ := json.Marshal(rows) // escapes <, > and &: safe inside a script
 	return data

@@ -403,7 +403,11 @@
     var reload = withdrew || tookBack(ns, old) || cfg.reload_on_grant && gained(ns, old),
       g = reload ? W.__consentgate : release(ns);
     D.dispatchEvent(new CustomEvent("consentgate:change", { detail: ns }));
-    if (reload || !g) return location.reload();
+    // The service workers of vendors no longer allowed go first, so that
+    // they do not see the reload either; a worker still installing holds
+    // its removal up, which the reload does not wait for past 2 s.
+    if (reload || !g) return Promise.race([g && g.unregister(grantedList(ns), ns.vendors || []),
+      new Promise(function (r) { setTimeout(r, 2000); })]).then(function () { location.reload(); });
     close();
     if (!root) build();
     reopen.hidden = !ns.decided;

@@ -34,6 +34,29 @@ function __cgShim(data, PH) {
 
   function allow(v) { return purposes.has(v[1]) || vendors.has(v[0]); }
 
+  // A vendor's service worker (push messaging, hosted on the site's own
+  // origin), once registered, runs whatever a page allows: unregister
+  // removes every registration with a worker of a vendor that the grants
+  // ps and vs (Sets) do not allow; at load, and for the banner before the
+  // reload after a choice that takes something back. A path rule is
+  // "/path", or "*/name" in any folder (docs/banner.md §3).
+  function unregister(ps, vs) {
+    var sw, barred = (data || []).filter(function (v) { return v[4] && !ps.has(v[1]) && !vs.has(v[0]); });
+    try { sw = barred.length && navigator.serviceWorker; } catch (e) {} // denied to an opaque origin
+    return !sw ? Promise.resolve() : sw.getRegistrations().then(function (rs) {
+      return Promise.all(rs.filter(function (r) {
+        return [r.installing, r.waiting, r.active].some(function (w) {
+          var p = w ? new URL(w.scriptURL).pathname : "";
+          try { p = decodeURIComponent(p); } catch (e) {}
+          return p && barred.some(function (v) {
+            return v[4].some(function (s) { return s == p || s[0] == "*" && p.slice(1 - s.length) == s.slice(1); });
+          });
+        });
+      }).map(function (r) { return r.unregister(); }));
+    }).catch(function () {});
+  }
+  unregister(purposes, vendors);
+
   // A URL's vendor: longest rule wins, then the earlier vendor.
   function match(url) {
     var s = String(url && url.url || url), u, h, pq, best, len = -1, k;
@@ -756,6 +779,7 @@ function __cgShim(data, PH) {
 
   W.__consentgate = {
     release: release,
+    unregister: function (ps, vs) { return unregister(new Set(ps), new Set(vs)); },
     granted: function (p) { return purposes.has(p); },
     blocked: function (url) { return !!blocked(url); },
     activate: activate
