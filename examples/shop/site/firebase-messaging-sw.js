@@ -2,10 +2,9 @@
 //
 // The browser only registers it when a visitor clicks "Allow notifications"
 // on the home page, which needs the Firebase scripts, which the gateway only
-// lets load after consent. Being JavaScript rather than HTML, this file is
-// served as is; note that a service worker once registered stays registered
-// after consent is withdrawn, until the visitor revokes the notification
-// permission or the site unregisters it.
+// lets load after consent. The catalogue knows this file as Firebase's
+// worker: the gateway refuses to install or update it before consent, and
+// the banner unregisters it when the visitor takes Firebase back.
 importScripts('https://www.gstatic.com/firebasejs/8.10.1/firebase-app.js');
 importScripts('https://www.gstatic.com/firebasejs/8.10.1/firebase-messaging.js');
 
