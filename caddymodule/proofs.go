@@ -442,6 +442,17 @@ func (s *proofSink) record(ctx context.Context, r proof.Record) (proof.Record, e
 	if err := s.open(); err != nil {
 		return proof.Record{}, err
 	}
+	sealed, err := s.sealAndWrite(ctx, r)
+	if errors.Is(err, store.ErrConflict) {
+		// Another record holds the seq: the chain resumed after it (see
+		// resumeHead) takes this proof.
+		sealed, err = s.sealAndWrite(ctx, r)
+	}
+	return sealed, err
+}
+
+// sealAndWrite seals r on the chain and waits for it to be written.
+func (s *proofSink) sealAndWrite(ctx context.Context, r proof.Record) (proof.Record, error) {
 	s.mu.Lock()
 	if err := s.ensureChainLocked(ctx); err != nil {
 		s.mu.Unlock()
@@ -540,6 +551,9 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 		s.logger.Error("the store holds fewer proofs of this chain than this gateway wrote (an older copy of it restored, or a store that lost data): verification names the missing ones as a gap",
 			zap.Uint64("store_last_seq", remote.Seq), zap.Uint64("written_last_seq", local.Seq), zap.String("head_file", s.headFile))
 	}
+	if err == nil {
+		head = s.skipPastHead(ctx, head)
+	}
 	if err == nil && remote.Seq > 0 {
 		s.checkChainKeys(ctx, remote)
 	}
@@ -552,6 +566,21 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 	}
 	s.durableMu.Unlock()
 	return head
+}
+
+// skipPastHead is where the chain goes on when the store holds records
+// right after head that its head does not name (written around the
+// gateway, by hand or by a bug): after them, or every proof sealed would
+// take a seq already stored and be refused, and with it the visitor's
+// choice. They are not vouched for: verify checks them as any record.
+func (s *proofSink) skipPastHead(ctx context.Context, head proof.Head) proof.Head {
+	past, err := s.store.Past(ctx, s.chainID, head.Seq)
+	if err != nil || past.Seq == 0 {
+		return head
+	}
+	s.logger.Error("the store holds records of this chain past its head, which this gateway did not write through it (written by hand, by another program, or by another gateway with this chain id): the chain goes on after them; run verify",
+		zap.Uint64("head_seq", head.Seq), zap.Uint64("stored_up_to_seq", past.Seq))
+	return past
 }
 
 // checkChainKeys says, when a chain resumes from its store (under s.mu),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
@@ -657,5 +658,55 @@ func TestAdminEndpointsThatCheckOrigins(t *testing.T) {
 				t.Errorf("export --address %s: exit %d\n%s%s", address, code, stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestRecordPastTheHeadDoesNotBlockChoices: a record put into the store
+// right after the chain's head, around the gateway (sealed with keys of
+// its own, as someone with access to the file could), took the seq the
+// gateway's next proof needs, and every choice after it was refused. The
+// gateway now goes on after it and says so in its log, the visitor's
+// choice is recorded, and verify names the record it did not write.
+func TestRecordPastTheHeadDoesNotBlockChoices(t *testing.T) {
+	g := startChainGateway(t, "past-head")
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":false}`)
+	gatewaytest.Stop(t)
+
+	var stray proof.Record
+	updateRecords(t, g.db, "past-head", func(rec *bbolt.Bucket) error {
+		var last proof.Record
+		if err := json.Unmarshal(rec.Get(binary.BigEndian.AppendUint64(nil, 2)), &last); err != nil {
+			return err
+		}
+		mac, _ := proof.NewMACKey([]byte("a key that is not the gateway's, 32+ bytes"))
+		_, priv, _ := ed25519.GenerateKey(nil)
+		signer, _ := proof.NewSigningKey(priv)
+		c, err := proof.NewChain(proof.ChainConfig{ID: "past-head", MAC: mac, Signer: signer}, proof.Head{Seq: last.Seq, Hash: last.Hash, Time: last.Time})
+		if err != nil {
+			return err
+		}
+		if stray, err = c.Seal(proof.Record{Type: proof.Given, ConsentID: "planted", Site: "127.0.0.1", Path: "/",
+			How: proof.How{Layer: proof.LayerAPI, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true, "marketing": true},
+			Signals: proof.Signals{Effect: proof.EffectNone}}); err != nil {
+			return err
+		}
+		data, err := stray.AppendJSON(nil)
+		if err != nil {
+			return err
+		}
+		return rec.Put(binary.BigEndian.AppendUint64(nil, stray.Seq), data)
+	})
+
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, strings.Replace(g.caddyfile, "level ERROR", fmt.Sprintf("output file %s\n\t\tformat json\n\t\tlevel ERROR", logFile), 1))
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
+	if log := mustRead(t, logFile); !strings.Contains(log, "the store holds records of this chain past its head") || !strings.Contains(log, `"stored_up_to_seq":3`) {
+		t.Errorf("the gateway does not say it went on after seq 3:\n%s", log)
+	}
+	code, stdout, _ := ctl(t, "verify", "--address", g.admin)
+	if code != exitFailed || !strings.Contains(stdout, "4 records, seq 1..4") || !strings.Contains(stdout, "bad_hmac at seq 3 (event "+stray.EventID) ||
+		strings.Contains(stdout, "broken_link") {
+		t.Errorf("verify: exit %d, want %d naming the planted record's HMAC at seq 3 and nothing else:\n%s", code, exitFailed, stdout)
 	}
 }

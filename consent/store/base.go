@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -98,6 +99,34 @@ func checkBatch(entries []Entry) error {
 
 func (s *base) Head(ctx context.Context, chain string) (proof.Head, error) {
 	return s.e.Head(ctx, chain)
+}
+
+func (s *base) Past(ctx context.Context, chain string, seq uint64) (proof.Head, error) {
+	const window = 16
+	var last proof.Head
+	for {
+		seqs := make([]uint64, window)
+		for i := range seqs {
+			seqs[i] = seq + 1 + uint64(i)
+		}
+		raws, err := s.e.Read(ctx, chain, seqs)
+		if err != nil {
+			return proof.Head{}, err
+		}
+		for i, raw := range raws {
+			var r struct {
+				Hash string `json:"hash"`
+				Time int64  `json:"time"`
+			}
+			if raw == nil {
+				return last, nil
+			}
+			// One that does not read still holds its seq.
+			_ = json.Unmarshal(raw, &r)
+			last = proof.Head{Seq: seqs[i], Hash: r.Hash, Time: r.Time}
+		}
+		seq += window
+	}
 }
 
 func (s *base) Chains(ctx context.Context) ([]string, error) { return s.e.Chains(ctx) }

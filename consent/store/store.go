@@ -26,6 +26,11 @@ type Store interface {
 	// Head returns the end of a chain (the zero Head for an unknown chain),
 	// from which a restarted gateway resumes: proof.NewChain(cfg, head).
 	Head(ctx context.Context, chain string) (proof.Head, error)
+	// Past returns the last of the records stored right after seq (seq+1,
+	// seq+2, … up to the first one missing), which the chain's head does
+	// not name: written around the store's appends, by hand or by a bug.
+	// The zero Head when there is none.
+	Past(ctx context.Context, chain string, seq uint64) (proof.Head, error)
 	// Range calls fn for every record matching q, chain by chain (chains in
 	// id order) and within a chain in seq order, which is time order. It
 	// reads in batches, so memory stays constant however many records

@@ -98,6 +98,38 @@ func testTamper(t *testing.T, b Backend) {
 	}
 }
 
+// testPastTheHead: records written straight into the store after a chain's
+// head (not through Append, so its head does not name them) are found by
+// Past, up to the first seq missing.
+func testPastTheHead(t *testing.T, b Backend) {
+	ctx := ctxFor(t)
+	s, raw := open(t, b)
+	k := newKeys(t)
+	c := k.chain(t, "gw-1", proof.Head{}, nil)
+	recs := seal(t, c, 0, 9, "a.example")
+	appendBatches(t, ctx, s, recs[:5], 5)
+	if past, err := s.Past(ctx, "gw-1", 5); err != nil || past != (proof.Head{}) {
+		t.Fatalf("nothing past the head: Past is %+v, %v", past, err)
+	}
+	// Seqs 6 and 7, then 9 after a hole.
+	for _, i := range []int{5, 6, 8} {
+		data, _ := json.Marshal(recs[i])
+		if err := raw.Overwrite("gw-1", recs[i].Seq, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if head, err := s.Head(ctx, "gw-1"); err != nil || head.Seq != 5 {
+		t.Fatalf("the head moved: %+v %v", head, err)
+	}
+	want := proof.Head{Seq: 7, Hash: recs[6].Hash, Time: recs[6].Time}
+	if past, err := s.Past(ctx, "gw-1", 5); err != nil || past != want {
+		t.Errorf("Past(5) is %+v, %v; want %+v", past, err, want)
+	}
+	if past, err := s.Past(ctx, "gw-1", 7); err != nil || past != (proof.Head{}) {
+		t.Errorf("Past(7) is %+v, %v; want none (seq 8 is missing)", past, err)
+	}
+}
+
 func testExpiry(t *testing.T, b Backend) {
 	ctx := ctxFor(t)
 	s, _ := open(t, b)

@@ -49,6 +49,7 @@ func Run(t *testing.T, b Backend) {
 		{"EraseLeavesTombstones", testErase},
 		{"ManyRecordsOfOneConsent", testManyOfOneConsent},
 		{"TamperIsNamed", testTamper},
+		{"RecordsPastTheHead", testPastTheHead},
 		{"ExpiryKeepsRestVerifiable", testExpiry},
 		{"SpoolReplay", testSpoolReplay},
 		{"Outage", testOutage},
