@@ -1,18 +1,21 @@
 // Package redistest runs real redis-server processes for tests: on free
-// loopback ports, each with its own data directory, so a test can stop one
-// and start it again with its data (an outage), or build a cluster or a
-// Sentinel setup.
+// loopback ports (27000-27999), each with its own data directory, so a
+// test can stop one and start it again with its data (an outage), or build
+// a cluster or a Sentinel setup.
 package redistest
 
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -112,15 +115,33 @@ func newNode(dir string, lead, extra []string, client *tls.Config) (*Node, error
 	return n, n.Start()
 }
 
-// FreePort finds a loopback port nobody listens on.
+// FreePort finds a loopback port nobody listens on, at random in
+// 27000-27999: below the kernel's range for outgoing connections, which
+// could take the port of a server stopped for an outage test before it
+// starts again. It never gives a port twice in one process.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 1000 {
+		port := 27000 + rand.IntN(1000)
+		if portsGiven[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue // in use
+		}
+		l.Close()
+		portsGiven[port] = true
+		return port, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("redistest: no free loopback port in 27000-27999")
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // Addr is the server's host:port.
 func (n *Node) Addr() string { return "127.0.0.1:" + strconv.Itoa(n.Port) }
