@@ -49,6 +49,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		proof_key           <key> [<previous>...]   # HMAC key for proofs; older ones still verify
 //		signing_key         <seed> [<previous>...]  # Ed25519 seed for checkpoints; older ones still verify
 //		proof_retention     <duration>              # default 3 years after the consent ended
+//		spool_after         <duration>              # how long a choice waits for the store; default 2s
 //		ip_truncate         <ipv4-bits> <ipv6-bits> | off   # default 16 48
 //		consent_mode        [basic | advanced]      # Google Consent Mode v2; default off, alone: basic
 //		csp                 report_only | enforce [<source>...]  # the gateway's own CSP; default off
@@ -138,6 +139,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = keyArgs(d, &h.SigningKey, &h.PreviousSigningKeys)
 		case "proof_retention":
 			err = durationArg(d, &h.ProofRetention)
+		case "spool_after":
+			err = durationArg(d, &h.SpoolAfter)
 		case "ip_truncate":
 			err = h.parseIPTruncate(d)
 		case "page_cache":

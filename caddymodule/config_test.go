@@ -66,6 +66,7 @@ func TestBadCaddyfiles(t *testing.T) {
 		{"bad store with a password", "consent {\n\tstore mysql://u:s3cret@db/x\n}", `store "mysql://…@db/x": want a redis://`, "Caddyfile:3"},
 		{"relative bolt path", "consent {\n\tstore bolt://proofs.db\n}", `store "bolt://proofs.db": give the file's absolute path`, "Caddyfile:3"},
 		{"retention past what a duration holds", "consent {\n\tproof_retention 106752d\n}", `duration "106752d" is too long: at most 106751d (292 years)`, "Caddyfile:3"},
+		{"spool_after zero", "consent {\n\tspool_after 0s\n}", `duration "0s" must be positive`, "Caddyfile:3"},
 		{"bad ip_truncate", "consent {\n\tip_truncate 32 48\n}", `ip_truncate: IPv4 bits 0-24`, "Caddyfile:3"},
 		{"bad prefix", "consent {\n\tprefix consent\n}", `prefix must start with '/'`, "Caddyfile:3"},
 		{"javascript privacy_policy", "consent {\n\tprivacy_policy javascript:alert(1)\n}", `privacy_policy "javascript:alert(1)": use an http(s) URL or a path on this site starting with "/"`, "Caddyfile:3"},

@@ -109,6 +109,11 @@ type Handler struct {
 	// ProofRetention is how long a proof is kept after the consent it
 	// documents ended. Default 3 years.
 	ProofRetention caddy.Duration `json:"proof_retention,omitempty"`
+	// SpoolAfter is how long a choice waits for the store before its
+	// proof goes to the local spool instead, to be replayed in order: a
+	// store that is slow but answers would otherwise hold every visitor
+	// for as long as it takes. Default 2 s.
+	SpoolAfter caddy.Duration `json:"spool_after,omitempty"`
 	// IPv4Prefix and IPv6Prefix are how many leading bits of the client
 	// address a proof keeps (defaults 16 and 48); -1 keeps none.
 	IPv4Prefix int `json:"ipv4_prefix,omitempty"`

@@ -66,7 +66,7 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 		gauge      bool
 		of         func(store.ResilientStats) float64
 	}{
-		{"caddy_consent_proofs_spooled_total", "Proofs written to the local spool because the store was unreachable.", false,
+		{"caddy_consent_proofs_spooled_total", "Proofs written to the local spool because the store was unreachable or too slow to wait for.", false,
 			func(s store.ResilientStats) float64 { return float64(s.Spooled) }},
 		{"caddy_consent_proofs_replayed_total", "Spooled proofs replayed to the store.", false,
 			func(s store.ResilientStats) float64 { return float64(s.Replayed) }},
@@ -76,6 +76,8 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 			func(s store.ResilientStats) float64 { return float64(s.Writes) }},
 		{"caddy_consent_store_write_seconds_total", "Time the store took to answer those writes; divided by caddy_consent_store_writes_total, its latency as the gateway sees it.", false,
 			func(s store.ResilientStats) float64 { return s.WriteTime.Seconds() }},
+		{"caddy_consent_store_slow_writes_total", "Writes to the store not answered within spool_after (or while too many proofs queued behind them): their proofs were spooled.", false,
+			func(s store.ResilientStats) float64 { return float64(s.SlowWrites) }},
 		{"caddy_consent_proofs_rejected", "Spooled proofs the store refused for good since start (kept in the spool's rejected.log).", true,
 			func(s store.ResilientStats) float64 { return float64(s.Rejected) }},
 		{"caddy_consent_proofs_pending", "Proofs waiting in the local spool.", true,

@@ -467,3 +467,69 @@ func TestStoreLatencyIsMeasured(t *testing.T) {
 		t.Errorf("a slow store is taken for a down one: %v proofs spooled", spooled)
 	}
 }
+
+// TestSlowStoreDoesNotStallChoices: a Redis that is slow but answers (here
+// it sleeps 5 s, with a client timeout longer than that) no longer holds
+// visitors' choices for as long as it takes. Past spool_after the proof
+// waiting for it goes to the spool, the ones after it follow, and every
+// choice made while Redis sleeps is answered before it wakes. The write the
+// gateway stopped waiting for lands when Redis wakes, and the replay of its
+// spooled copy skips it: every proof is in the store once, and the chain
+// verifies. The metrics count the slow write and the spooled proofs but no
+// store error, and the log says the store was slow, not down.
+func TestSlowStoreDoesNotStallChoices(t *testing.T) {
+	node := startNode(t, "--enable-debug-command", "yes")
+	port, adminPort := freePort(t), freePort(t)
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	consent {
+		store "redis://%s/0?prefix=slow&timeout=1m"
+		chain slow
+		spool_after 500ms
+	}
+	respond "ok"
+}`, port, node.Addr()))
+	site, admin := baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort)
+	postChoice(t, newClient(t), site, `{"all":true}`)
+
+	woke, err := node.Sleep(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const choices = 12
+	for range choices {
+		postChoice(t, newClient(t), site, `{"all":false}`)
+	}
+	select {
+	case <-woke:
+		t.Fatal("the choices were answered only once Redis woke")
+	default:
+	}
+	_, body := adminDo(t, "GET", admin+"/metrics")
+	if metricValue(t, body, "caddy_consent_proofs_spooled_total") != choices || metricValue(t, body, "caddy_consent_store_slow_writes_total") < 1 {
+		t.Errorf("while Redis slept: want the %d proofs spooled and a slow write counted:\n%s", choices, grepLines(body, "caddy_consent_"))
+	}
+
+	if err := <-woke; err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "every proof in Redis, the chain verified", func() bool {
+		var v verifyAnswer
+		resp, body := adminDo(t, "GET", admin+"/consent/verify?chain=slow")
+		return resp.StatusCode == http.StatusOK && json.Unmarshal([]byte(body), &v) == nil &&
+			v.OK && len(v.Chains) == 1 && v.Chains[0].Records == 1+choices && v.Chains[0].LastSeq == 1+choices
+	})
+	_, body = adminDo(t, "GET", admin+"/metrics")
+	if m := func(name string) float64 { return metricValue(t, body, name) }; m("caddy_consent_proofs_replayed_total") != choices ||
+		m("caddy_consent_proofs_pending") != 0 || m("caddy_consent_store_errors_total") != 0 {
+		t.Errorf("after Redis woke: want the %d spooled proofs replayed, none pending, no store error:\n%s", choices, grepLines(body, "caddy_consent_"))
+	}
+	gatewaytest.Stop(t) // flushes the log
+	logs, _ := os.ReadFile(logFile)
+	if line := lineWith(string(logs), `"msg":"proof store slow, spooling"`); !strings.Contains(line, `"reason":"slow"`) {
+		t.Errorf("no warning that the store was slow, with reason slow; the log:\n%s", logs)
+	}
+	if line := lineWith(string(logs), `"msg":"proof store unavailable, spooling"`); line != "" {
+		t.Errorf("a slow store is taken for one that is down: %s", line)
+	}
+}

@@ -56,6 +56,9 @@ type proofSink struct {
 	spoolDir  string
 	urlStem   string // what headFile and spoolDir were named by up to 2067377 (spooldir.go)
 	logger    *zap.Logger
+	// spoolAfter is how long a proof waits for the store before it is
+	// spooled instead (the write deadline).
+	spoolAfter time.Duration
 
 	// The store and spool, set by open (once); read them only after it.
 	opening sync.Once
@@ -122,9 +125,12 @@ func (h *Handler) openSink() (*proofSink, error) {
 		return nil, fmt.Errorf("store %s: %w", redactURL(name), err)
 	}
 	retention := durationOr(h.ProofRetention, store.DefaultProofRetention)
+	spoolAfter := durationOr(h.SpoolAfter, store.DefaultWriteDeadline)
 	key := identity + "#" + chainID
 	v, loaded, err := sinks.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return h.newSink(name, chainID, identity, retention, keys), nil
+		sink := h.newSink(name, chainID, identity, retention, keys)
+		sink.spoolAfter = spoolAfter
+		return sink, nil
 	})
 	if err != nil {
 		return nil, err
@@ -138,14 +144,20 @@ func (h *Handler) openSink() (*proofSink, error) {
 		sinks.Delete(key)
 		return nil, err
 	}
-	// The store was opened with the URL and the retention it goes on with.
+	// The store was opened with the URL, the retention and the write
+	// deadline it goes on with.
 	if sink.name != name {
 		h.logger.Warn("this store and chain are already written through another spelling of its URL, whose settings (credentials, timeouts, TLS) stay in force until the gateway restarts",
 			zap.String("chain", chainID), zap.String("in_force", redactURL(sink.name)), zap.String("configured", redactURL(name)))
 	}
-	if retention != sink.retention {
-		h.logger.Warn("proof_retention changed: it takes effect when the gateway restarts",
-			zap.Duration("in_force", sink.retention), zap.Duration("configured", retention))
+	for _, d := range []struct {
+		name                string
+		inForce, configured time.Duration
+	}{{"proof_retention", sink.retention, retention}, {"spool_after", sink.spoolAfter, spoolAfter}} {
+		if d.inForce != d.configured {
+			h.logger.Warn(d.name+" changed: it takes effect when the gateway restarts",
+				zap.Duration("in_force", d.inForce), zap.Duration("configured", d.configured))
+		}
 	}
 	return sink, nil
 }
@@ -273,8 +285,9 @@ func (s *proofSink) openStores() error {
 		// does not carry.
 		Logger: slog.New(zapslog.NewHandler(s.logger.Core(), zapslog.WithName(s.logger.Name()))).
 			With("chain", s.chainID, "store", redactURL(s.name)),
+		WriteDeadline: s.spoolAfter,
 	})
-	s.writer = store.NewBatcher(s.resil, 500)
+	s.writer = store.NewBatcher(s.resil, store.BatcherOptions{})
 	go s.maintain(checkpointEvery)
 	return nil
 }
@@ -471,7 +484,8 @@ func (s *proofSink) sealAndWrite(ctx context.Context, r proof.Record) (proof.Rec
 	s.checkStamp(sealed, now)
 	// Wait even if the visitor has gone: the write goes ahead all the same,
 	// and its outcome must be accounted for (and a failure reset the
-	// chain). The store's timeouts and the spool bound the wait.
+	// chain). The write deadline (spool_after) and the spool bound the
+	// wait.
 	if err = <-written; err != nil {
 		// The chain's head names a record that is not stored: resume from
 		// what is, so later records do not link to it.

@@ -12,27 +12,56 @@ import (
 // commit): while one append is in flight, new calls queue, and the next
 // append carries them all. A lone caller is written at once, with no added
 // delay; under load, one fsync or one Redis round trip serves many
-// visitors. Other methods go straight to the wrapped store.
+// visitors. The queue is bounded (BatcherOptions.MaxQueued). Other methods
+// go straight to the wrapped store.
 type Batcher struct {
 	Store
-	max int
+	opts BatcherOptions
 
 	mu       sync.Mutex
 	queue    []*waiter
+	queued   int // records in queue
 	flushing bool
+	// hurry ends the context of the append in flight (see MaxQueued);
+	// nil before the first.
+	hurry context.CancelFunc
 }
+
+// BatcherOptions configure a Batcher.
+type BatcherOptions struct {
+	// Max bounds the records per append (default 500).
+	Max int
+	// MaxQueued bounds the records that wait while an append is in flight
+	// (default DefaultMaxQueued). Past it, the batcher ends that append's
+	// context (and that of the next, if the queue is still past it when
+	// that begins): a Resilient store then spools the append's records at
+	// once instead of waiting for a slow store, and the queue follows them
+	// into the spool, in order, at the pace of the local disk. Memory
+	// stays bounded and nothing is lost. (A store without a spool fails
+	// the append.)
+	MaxQueued int
+}
+
+// DefaultMaxQueued is BatcherOptions.MaxQueued's default: some 10-20 MB
+// of sealed proofs (1-2 KB each in memory), about a second of posts at the
+// most a store takes (docs/operators.md: 8,000 a second on bolt, 15,000 to
+// 20,000 on Redis).
+const DefaultMaxQueued = 10_000
 
 type waiter struct {
 	recs []proof.Record
 	done chan error
 }
 
-// NewBatcher wraps s; max bounds the records per append (default 500).
-func NewBatcher(s Store, max int) *Batcher {
-	if max <= 0 {
-		max = 500
+// NewBatcher wraps s.
+func NewBatcher(s Store, opts BatcherOptions) *Batcher {
+	if opts.Max <= 0 {
+		opts.Max = 500
 	}
-	return &Batcher{Store: s, max: max}
+	if opts.MaxQueued <= 0 {
+		opts.MaxQueued = DefaultMaxQueued
+	}
+	return &Batcher{Store: s, opts: opts}
 }
 
 // Append queues recs and waits until they are written (or ctx ends, in
@@ -55,9 +84,12 @@ func (b *Batcher) Enqueue(ctx context.Context, recs []proof.Record) <-chan error
 	w := &waiter{recs: recs, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, w)
+	b.queued += len(recs)
 	if !b.flushing {
 		b.flushing = true
 		go b.flush(context.WithoutCancel(ctx))
+	} else if b.queued > b.opts.MaxQueued && b.hurry != nil {
+		b.hurry()
 	}
 	b.mu.Unlock()
 	return w.done
@@ -68,19 +100,26 @@ func (b *Batcher) flush(ctx context.Context) {
 	for {
 		b.mu.Lock()
 		n, taken := 0, 0
-		for taken < len(b.queue) && (taken == 0 || n+len(b.queue[taken].recs) <= b.max) {
+		for taken < len(b.queue) && (taken == 0 || n+len(b.queue[taken].recs) <= b.opts.Max) {
 			n += len(b.queue[taken].recs)
 			taken++
 		}
 		group := b.queue[:taken:taken]
 		b.queue = b.queue[taken:]
+		b.queued -= n
 		if len(group) == 0 {
-			b.flushing = false
+			b.flushing, b.hurry = false, nil
 			b.mu.Unlock()
 			return
 		}
+		wctx, hurry := context.WithCancel(ctx)
+		b.hurry = hurry
+		if b.queued > b.opts.MaxQueued { // (calls queued before it began)
+			hurry()
+		}
 		b.mu.Unlock()
-		b.write(ctx, group, n)
+		b.write(wctx, group, n)
+		hurry()
 	}
 }
 
@@ -91,10 +130,10 @@ func (b *Batcher) write(ctx context.Context, group []*waiter, n int) {
 	for _, w := range group {
 		all = append(all, w.recs...)
 	}
-	err := b.append(ctx, all)
+	err := appendRecovering(ctx, b.Store, all)
 	if err != nil && len(group) > 1 && permanent(err) {
 		for _, w := range group {
-			w.done <- b.append(ctx, w.recs)
+			w.done <- appendRecovering(ctx, b.Store, w.recs)
 		}
 		return
 	}
@@ -103,14 +142,14 @@ func (b *Batcher) write(ctx context.Context, group []*waiter, n int) {
 	}
 }
 
-// append is the store's Append, with a panic in it turned into the
-// callers' error: the flush goroutine is the batcher's own, and a panic
-// there would end the whole server.
-func (b *Batcher) append(ctx context.Context, recs []proof.Record) (err error) {
+// appendRecovering is s.Append, with a panic in it turned into the
+// caller's error: the batcher's flush and Resilient's writes run in
+// goroutines of their own, and a panic there would end the whole server.
+func appendRecovering(ctx context.Context, s Store, recs []proof.Record) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("store: append panicked: %v", p)
 		}
 	}()
-	return b.Store.Append(ctx, recs)
+	return s.Append(ctx, recs)
 }

@@ -19,17 +19,31 @@ type ResilientOptions struct {
 	RetryEvery time.Duration
 	// Logger receives store errors, spooling and replays (nil: discarded).
 	Logger *slog.Logger
-	// WarnEvery spaces the warnings of a replay that keeps failing: the
-	// first failure is logged at once, the next ones at most this often,
-	// with their count (default 1 minute).
+	// WarnEvery spaces the warnings of a replay that keeps failing, and
+	// those of a store too slow to wait for: the first is logged at once,
+	// the next ones at most this often, with their count (default 1
+	// minute).
 	WarnEvery time.Duration
+	// WriteDeadline is how long Append waits for the store before it
+	// spools the records instead (default DefaultWriteDeadline): a store
+	// that is slow but answers (a loaded or swapping Redis, a stalled
+	// disk) would otherwise hold every visitor's choice for as long as it
+	// takes.
+	WriteDeadline time.Duration
 }
 
-// Resilient writes through to a store and, when the store fails, to a
-// local spool, so that Append succeeds whenever the disk does. A background
-// replayer moves spooled proofs to the store, in order, once it is back;
-// while anything is pending, new proofs queue behind it in the spool to keep
-// each chain in order. Reads go straight to the store.
+// DefaultWriteDeadline is ResilientOptions.WriteDeadline's default. A
+// store at its usual pace answers in milliseconds, and a Redis that is
+// gone fails a write sooner (its client's timeout is 1 s); a visitor waits
+// no longer than this for one that is slow.
+const DefaultWriteDeadline = 2 * time.Second
+
+// Resilient writes through to a store and, when the store fails or is too
+// slow to wait for, to a local spool, so that Append succeeds whenever the
+// disk does. A background replayer moves spooled proofs to the store, in
+// order, once it is back; while anything is pending, new proofs queue
+// behind it in the spool to keep each chain in order. Reads go straight to
+// the store.
 type Resilient struct {
 	Store
 	spool *spool.Spool
@@ -39,14 +53,25 @@ type Resilient struct {
 	// Writes the store answered (either way) and the time they took, in
 	// nanoseconds: a store that slows down before it fails shows here.
 	writes, writeNanos atomic.Uint64
+	// Writes Append stopped waiting for (their records were spooled), and
+	// the last of them: until it ends, appends spool.
+	slowWrites atomic.Uint64
+	late       atomic.Pointer[storeWrite]
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 	once   sync.Once
 
-	// replayWarnings spaces the warnings of a replay that keeps failing.
-	replayWarnings Spacer
+	// warnings spaces the warnings of a replay that keeps failing and of
+	// a store too slow to wait for.
+	warnings Spacer
+}
+
+// storeWrite is one append to the store, which may outlast the wait for it.
+type storeWrite struct {
+	err  error
+	done chan struct{} // closed when the store has answered
 }
 
 // ResilientStats are counters for metrics.
@@ -61,6 +86,10 @@ type ResilientStats struct {
 	// gateway sees it.
 	Writes    uint64
 	WriteTime time.Duration
+	// SlowWrites are the appends spooled because the store was slow: not
+	// answered within the write deadline, or not waited for (nor begun)
+	// once a full Batcher queue ended their wait.
+	SlowWrites uint64
 }
 
 // NewResilient wraps s with the spool sp and starts the replayer; whatever
@@ -76,31 +105,43 @@ func NewResilient(s Store, sp *spool.Spool, opts ResilientOptions) *Resilient {
 	if opts.WarnEvery <= 0 {
 		opts.WarnEvery = time.Minute
 	}
-	r := &Resilient{Store: s, spool: sp, opts: opts, replayWarnings: Spacer{Every: opts.WarnEvery}}
+	if opts.WriteDeadline <= 0 {
+		opts.WriteDeadline = DefaultWriteDeadline
+	}
+	r := &Resilient{Store: s, spool: sp, opts: opts, warnings: Spacer{Every: opts.WarnEvery}}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.done.Add(1)
 	go r.run()
 	return r
 }
 
-// Append stores recs, or spools them when the store fails (or when earlier
-// proofs are still spooled). It fails only for invalid records, conflicts,
-// or when the spool cannot write.
+// Append stores recs, or spools them when the store fails, when it has
+// not answered within WriteDeadline or before ctx ended (it is slow), or
+// when earlier proofs are still spooled. It fails only for invalid
+// records, conflicts, or when the spool cannot write.
+//
+// A write Append stopped waiting for goes on, and until it ends appends
+// spool: the store gets one write from here at a time, and what it holds
+// stays a prefix of what was appended. Should that write land after all,
+// the replay of its spooled copy skips what it stored (appends are
+// idempotent), so every record is stored once.
 func (r *Resilient) Append(ctx context.Context, recs []proof.Record) error {
-	if r.spool.Pending() == 0 {
-		began := time.Now()
-		err := r.Store.Append(ctx, recs)
-		r.writes.Add(1)
-		r.writeNanos.Add(uint64(time.Since(began)))
-		if err == nil || permanent(err) {
+	if r.spool.Pending() == 0 && !r.lateWriteUnderway() {
+		answered, err := r.write(ctx, recs)
+		switch {
+		case !answered:
+			const slow = "proof store slow, spooling"
+			if ok, skipped := r.warnings.Allow(slow); ok {
+				r.opts.Logger.Warn(slow, "reason", "slow", "records", len(recs), "deadline", r.opts.WriteDeadline,
+					"slow_writes", skipped+1)
+			}
+		case err == nil || permanent(err):
 			return err
-		}
-		r.storeErrors.Add(1)
-		if errors.Is(err, ErrMisconfigured) {
+		case errors.Is(err, ErrMisconfigured):
 			r.opts.Logger.Error("the proof store refuses this gateway as configured (credentials, permissions, database or TLS), spooling until that is fixed",
 				"records", len(recs), "error", err)
-		} else {
-			r.opts.Logger.Warn("proof store unavailable, spooling", "records", len(recs), "error", err)
+		default:
+			r.opts.Logger.Warn("proof store unavailable, spooling", "reason", "down", "records", len(recs), "error", err)
 		}
 	}
 	if err := r.spool.Add(recs); err != nil {
@@ -108,6 +149,55 @@ func (r *Resilient) Append(ctx context.Context, recs []proof.Record) error {
 	}
 	r.spooled.Add(uint64(len(recs)))
 	return nil
+}
+
+// write appends recs to the store and waits for its answer until the
+// deadline passes or ctx ends. The write itself does not end with ctx: cut
+// short, it might still land (a script Redis has received, a bolt commit
+// under way) unseen; left to end, it is counted and waited for. A ctx that
+// has ended already (a full Batcher queue) starts no write.
+func (r *Resilient) write(ctx context.Context, recs []proof.Record) (answered bool, err error) {
+	if ctx.Err() != nil {
+		r.slowWrites.Add(1)
+		return false, nil
+	}
+	w := &storeWrite{done: make(chan struct{})}
+	began := time.Now()
+	go func() {
+		w.err = appendRecovering(context.WithoutCancel(ctx), r.Store, recs)
+		r.writes.Add(1)
+		r.writeNanos.Add(uint64(time.Since(began)))
+		if w.err != nil && !permanent(w.err) {
+			r.storeErrors.Add(1)
+		}
+		close(w.done)
+	}()
+	deadline := time.NewTimer(r.opts.WriteDeadline)
+	defer deadline.Stop()
+	select {
+	case <-w.done:
+		return true, w.err
+	case <-deadline.C:
+	case <-ctx.Done():
+	}
+	r.late.Store(w)
+	r.slowWrites.Add(1)
+	return false, nil
+}
+
+// lateWriteUnderway reports whether a write Append stopped waiting for
+// is still under way.
+func (r *Resilient) lateWriteUnderway() bool {
+	w := r.late.Load()
+	if w == nil {
+		return false
+	}
+	select {
+	case <-w.done:
+		return false
+	default:
+		return true
+	}
 }
 
 // PutCheckpoint stores a checkpoint, or spools it behind pending records.
@@ -188,11 +278,11 @@ func (r *Resilient) replayOnce() {
 	switch {
 	case err != nil && r.ctx.Err() == nil:
 		r.storeErrors.Add(1)
-		if ok, skipped := r.replayWarnings.Allow(failed); ok {
+		if ok, skipped := r.warnings.Allow(failed); ok {
 			r.opts.Logger.Warn(failed, "pending", r.spool.Pending(), "failures", skipped+1, "error", err)
 		}
 	case err == nil:
-		r.replayWarnings.Reset(failed) // the next failure is news again
+		r.warnings.Reset(failed) // the next failure is news again
 	}
 }
 
@@ -201,7 +291,7 @@ func (r *Resilient) Stats() ResilientStats {
 	return ResilientStats{
 		Spooled: r.spooled.Load(), Replayed: r.replayed.Load(),
 		StoreErrors: r.storeErrors.Load(), Pending: r.spool.Pending(), Rejected: r.spool.Rejected(),
-		Writes: r.writes.Load(), WriteTime: time.Duration(r.writeNanos.Load()),
+		Writes: r.writes.Load(), WriteTime: time.Duration(r.writeNanos.Load()), SlowWrites: r.slowWrites.Load(),
 	}
 }
 

@@ -132,18 +132,17 @@ func testChains(t *testing.T, dir string) (store.Store, func() *proof.Chain, fun
 	return s, newChain, seal
 }
 
-// A store that stays down is retried every RetryEvery, but said once and
-// then at most every WarnEvery, with the failures in between counted: a
-// Redis gone for a minute used to put sixty identical warnings in the log.
-// Once it is back, the spooled proof is stored.
-func TestReplayFailuresAreSpacedInTheLog(t *testing.T) {
-	ctx := t.Context()
-	node, err := redistest.NewNode(t.TempDir())
+// redisAndSpool starts a redis-server of the test's own (extra: its
+// arguments), killed when the test ends, and opens a store on it (query:
+// its URL's, "?…") and an empty spool.
+func redisAndSpool(t *testing.T, query string, extra ...string) (*redistest.Node, store.Store, *spool.Spool) {
+	t.Helper()
+	node, err := redistest.NewNode(t.TempDir(), extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(node.Kill)
-	s, err := redis.Open("redis://"+node.Addr()+"/0", redis.Options{})
+	s, err := redis.Open("redis://"+node.Addr()+"/0"+query, redis.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +150,16 @@ func TestReplayFailuresAreSpacedInTheLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return node, s, sp
+}
+
+// A store that stays down is retried every RetryEvery, but said once and
+// then at most every WarnEvery, with the failures in between counted: a
+// Redis gone for a minute used to put sixty identical warnings in the log.
+// Once it is back, the spooled proof is stored.
+func TestReplayFailuresAreSpacedInTheLog(t *testing.T) {
+	ctx := t.Context()
+	node, s, sp := redisAndSpool(t, "")
 	var logged bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logged}, nil))

@@ -187,7 +187,7 @@ func testConcurrentChains(t *testing.T, b Backend) {
 func testBatcher(t *testing.T, b Backend) {
 	ctx := ctxFor(t)
 	s, _ := open(t, b)
-	bt := store.NewBatcher(s, 64)
+	bt := store.NewBatcher(s, store.BatcherOptions{Max: 64})
 	k := newKeys(t)
 	c := k.chain(t, "gw-1", proof.Head{}, nil)
 	var wg sync.WaitGroup

@@ -146,7 +146,7 @@ func BenchmarkRange(b *testing.B, s store.Store, decoded bool) {
 // reports records/s.
 func BenchmarkAppendParallel(b *testing.B, s store.Store) {
 	ctx := context.Background()
-	bt := store.NewBatcher(s, 500)
+	bt := store.NewBatcher(s, store.BatcherOptions{})
 	c := newKeys(b).chain(b, "gw-bench", proof.Head{}, nil)
 	b.SetParallelism(16)
 	began := time.Now()

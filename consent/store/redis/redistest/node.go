@@ -175,8 +175,38 @@ func (n *Node) Stop() {
 	n.cmd = nil
 }
 
-func (n *Node) client() *goredis.Client {
-	return goredis.NewClient(&goredis.Options{Addr: n.Addr(), Password: n.password, TLSConfig: n.tls, MaxRetries: -1})
+func (n *Node) client() *goredis.Client { return goredis.NewClient(n.options()) }
+
+func (n *Node) options() *goredis.Options {
+	return &goredis.Options{Addr: n.Addr(), Password: n.password, TLSConfig: n.tls, MaxRetries: -1}
+}
+
+// Sleep makes the server sleep for d (DEBUG SLEEP, which needs it started
+// with --enable-debug-command yes), answering nothing, as a loaded or
+// swapping server stalls; connections stay open. It returns once the
+// server is seen asleep (a PING goes unanswered); woke gets DEBUG SLEEP's
+// own answer when it wakes.
+func (n *Node) Sleep(d time.Duration) (woke <-chan error, err error) {
+	o := n.options()
+	o.ReadTimeout = d + time.Minute
+	sleeper := goredis.NewClient(o)
+	answer := make(chan error, 1)
+	go func() {
+		defer sleeper.Close()
+		answer <- sleeper.Do(context.Background(), "DEBUG", "SLEEP", d.Seconds()).Err()
+	}()
+	o = n.options()
+	o.ReadTimeout = 100 * time.Millisecond
+	probe := goredis.NewClient(o)
+	defer probe.Close()
+	for probe.Ping(context.Background()).Err() == nil {
+		select {
+		case err := <-answer:
+			return nil, fmt.Errorf("redis-server on %s answered DEBUG SLEEP before it was seen asleep: %v", n.Addr(), err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return answer, nil
 }
 
 // Pause freezes the server (SIGSTOP): connections stay open and nothing
