@@ -158,6 +158,7 @@ func TestBadJSONConfig(t *testing.T) {
 		{"bad signing_key", `{"handler":"consent","signing_key":"c2hvcnQ="}`, `signing_key (generation 1): want a 32-byte Ed25519 seed, base64 or hex`},
 		// An unset variable is named, whichever key it was meant for.
 		{"env proof_key missing", `{"handler":"consent","proof_key":"{env.CG_TEST_UNSET_KEY}"}`, `proof_key (generation 1): {env.CG_TEST_UNSET_KEY} is empty (an unset environment variable, or an empty file)`},
+		{"env proof_key missing after its prefix", `{"handler":"consent","proof_key":"hex:{env.CG_TEST_UNSET_KEY}"}`, `proof_key (generation 1): hex:{env.CG_TEST_UNSET_KEY} is empty (an unset environment variable, or an empty file)`},
 		{"env signing_key missing", `{"handler":"consent","proof_key":"` + strings.Repeat("a", 64) + `","signing_key":"{env.CG_TEST_UNSET_KEY}"}`, `signing_key (generation 1): {env.CG_TEST_UNSET_KEY} is empty (an unset environment variable, or an empty file)`},
 		{"bad csp", `{"handler":"consent","csp":"strict"}`, `csp "strict": use report_only or enforce`},
 		{"bad csp source", `{"handler":"consent","csp":"enforce","csp_sources":["'self'"]}`, `csp source "'self'": give a host or scheme source`},

@@ -94,11 +94,12 @@ type Handler struct {
 	// data directory. Instances sharing a store need different chains.
 	Chain string `json:"chain,omitempty"`
 	// ProofKey authenticates proofs (HMAC, at least 32 bytes, base64 or
-	// hex; {env.NAME} placeholders allowed). Default: generated once and kept
-	// in Caddy's data directory. Instances that verify each other's chains
-	// share it.
+	// hex, or prefixed "hex:" or "base64:" to say which; {env.NAME}
+	// placeholders allowed). Default: generated once and kept in Caddy's
+	// data directory. Instances that verify each other's chains share it.
 	ProofKey string `json:"proof_key,omitempty"`
-	// SigningKey signs chain checkpoints (an Ed25519 seed, 32 bytes).
+	// SigningKey signs chain checkpoints (an Ed25519 seed, 32 bytes,
+	// written as ProofKey is).
 	// Default: generated once and kept in Caddy's data directory.
 	SigningKey string `json:"signing_key,omitempty"`
 	// PreviousProofKeys and PreviousSigningKeys are earlier generations,
@@ -189,7 +190,8 @@ type Handler struct {
 	foreign    *sync.Once // warns once of a host outside cookie_domain (consentCookieDomain)
 }
 
-// KeyPair is one generation of cookie keys, base64 or hex encoded.
+// KeyPair is one generation of cookie keys, base64 or hex encoded (a
+// "hex:" or "base64:" prefix says which).
 type KeyPair struct {
 	// Hash is the HMAC key (32 or 64 bytes).
 	Hash string `json:"hash"`

@@ -76,11 +76,12 @@ func loadOrCreateKeys(path string) ([]cookie.KeyPair, error) {
 var errEmptyPlaceholder = errors.New("is empty (an unset environment variable, or an empty file)")
 
 // parseKeyFrom parses a configured key, its placeholders replaced; one
-// that leaves nothing names the placeholder, the likely mistake.
+// that leaves nothing (hex:{env.UNSET} included) names the placeholder,
+// the likely mistake.
 func parseKeyFrom(repl *caddy.Replacer, configured string) ([]byte, error) {
-	v := repl.ReplaceAll(configured, "")
-	if v == "" && strings.Contains(configured, "{") {
+	key, err := cookie.ParseKey(repl.ReplaceAll(configured, ""))
+	if errors.Is(err, cookie.ErrEmptyKey) && strings.Contains(configured, "{") {
 		return nil, fmt.Errorf("%s %w", configured, errEmptyPlaceholder)
 	}
-	return cookie.ParseKey(v)
+	return key, err
 }

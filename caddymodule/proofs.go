@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
+	"github.com/consentgate/consentgate/consent/cookie"
 	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/store"
 	"github.com/consentgate/consentgate/consent/store/bolt"
@@ -415,15 +416,33 @@ func (h *Handler) proofKeys() (proofKeySet, error) {
 
 func parseMACKey(s string) (proof.MACKey, error) {
 	secret, err := parseKeyFrom(caddy.NewReplacer(), s)
+	if amb, ok := errors.AsType[*cookie.AmbiguousKeyError](err); ok {
+		// The records name the key that sealed them: its id tells which
+		// reading a key that already ran had.
+		return proof.MACKey{}, fmt.Errorf("%w; as hex its key id would be %s, as base64 %s (records name theirs in key_id)",
+			err, macKeyID(amb.Hex), macKeyID(amb.Base64))
+	}
 	if err != nil {
 		return proof.MACKey{}, err
 	}
 	return proof.NewMACKey(secret)
 }
 
+// macKeyID is the id of a MAC key, or why it has none.
+func macKeyID(secret []byte) string {
+	if secret == nil {
+		return "none (not hex)"
+	}
+	k, err := proof.NewMACKey(secret)
+	if err != nil {
+		return "none (too short)"
+	}
+	return k.ID
+}
+
 func parseSigningKey(s string) (proof.SigningKey, error) {
 	seed, err := parseKeyFrom(caddy.NewReplacer(), s)
-	if errors.Is(err, errEmptyPlaceholder) {
+	if _, ambiguous := errors.AsType[*cookie.AmbiguousKeyError](err); ambiguous || errors.Is(err, errEmptyPlaceholder) {
 		return proof.SigningKey{}, err
 	}
 	if err != nil || len(seed) != ed25519.SeedSize {

@@ -70,22 +70,105 @@ func GenerateKeyPair() KeyPair {
 	return KeyPair{Hash: randomBytes(64), Block: randomBytes(32)}
 }
 
-// ParseKey decodes a key written as standard or URL-safe base64 (padded or
-// not) or as hex.
+// ParseKey decodes a key written as hex or as standard or URL-safe base64
+// (padded or not), or with a prefix that says which: "hex:" or "base64:".
+//
+// Without a prefix, a value of hex digits only is also valid base64, and
+// the two readings are different keys (other key ids: proofs that no
+// longer verify, cookies refused). It is read as hex when that gives 32 or
+// 64 bytes, as it always was. Any other such value is refused with an
+// AmbiguousKeyError, not guessed: earlier versions read it as base64,
+// while whoever wrote it most likely meant hex. (One too short either way
+// is left to the length check, which refuses it whichever it is.)
 func ParseKey(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, errors.New("empty key")
-	}
-	if b, err := hex.DecodeString(s); err == nil && len(s)%2 == 0 && (len(b) == 32 || len(b) == 64) {
+	if rest, ok := cutPrefixFold(s, "hex:"); ok {
+		b, err := hex.DecodeString(strings.TrimSpace(rest))
+		switch {
+		case strings.TrimSpace(rest) == "":
+			return nil, ErrEmptyKey
+		case err != nil:
+			return nil, errors.New(`key after "hex:" is not hex`)
+		}
 		return b, nil
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, nil
+	if rest, ok := cutPrefixFold(s, "base64:"); ok {
+		b, ok := decodeBase64(strings.TrimSpace(rest))
+		switch {
+		case strings.TrimSpace(rest) == "":
+			return nil, ErrEmptyKey
+		case !ok:
+			return nil, errors.New(`key after "base64:" is not base64`)
+		}
+		return b, nil
+	}
+	if s == "" {
+		return nil, ErrEmptyKey
+	}
+	if isHexDigits(s) {
+		asHex, err := hex.DecodeString(s)
+		if err != nil {
+			asHex = nil // an odd number of digits
+		} else if len(asHex) == 32 || len(asHex) == 64 {
+			return asHex, nil
+		}
+		if asBase64, ok := decodeBase64(s); ok && max(len(asHex), len(asBase64)) >= minKeySize {
+			return nil, &AmbiguousKeyError{Hex: asHex, Base64: asBase64}
 		}
 	}
+	if b, ok := decodeBase64(s); ok {
+		return b, nil
+	}
 	return nil, errors.New("key is neither base64 nor hex")
+}
+
+// ErrEmptyKey is a key with nothing in it, or nothing after its prefix.
+var ErrEmptyKey = errors.New("empty key")
+
+// minKeySize is the size of the shortest key read with ParseKey (cookie
+// keys, proof keys, signing seeds).
+const minKeySize = 32
+
+// AmbiguousKeyError is a key without a prefix, of hex digits only, that
+// does not read as hex to 32 or 64 bytes: ParseKey will not guess whether
+// it is hex or base64.
+type AmbiguousKeyError struct {
+	Hex    []byte // the value read as hex; nil for an odd number of digits
+	Base64 []byte // the value read as base64, as earlier versions did
+}
+
+func (e *AmbiguousKeyError) Error() string {
+	if e.Hex == nil {
+		return fmt.Sprintf(`key of hex digits only, but an odd number of them: not hex (a digit missing or extra?); as base64 it is %d bytes, how earlier versions read it: if it is base64, write "base64:" before it`, len(e.Base64))
+	}
+	return fmt.Sprintf(`key of hex digits only reads two ways: as hex, %d bytes; as base64, %d bytes (how earlier versions read it); write "hex:" or "base64:" before it to say which`, len(e.Hex), len(e.Base64))
+}
+
+// decodeBase64 decodes any of the base64 forms a key may be written in.
+func decodeBase64(s string) ([]byte, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+func isHexDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// cutPrefixFold is strings.CutPrefix, ignoring case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 // NewID returns a new random consent id: 128 random bits, base64url.

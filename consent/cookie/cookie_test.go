@@ -1,6 +1,9 @@
 package cookie
 
 import (
+	"bytes"
+	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +84,46 @@ func TestBadKeys(t *testing.T) {
 		b, err := ParseKey(enc)
 		if err != nil || string(b) != string(k.Block) {
 			t.Errorf("ParseKey(%q) = %x, %v", enc, b, err)
+		}
+	}
+}
+
+// TestKeyOfHexDigitsIsNeverGuessed: a key of hex digits only is valid
+// base64 too. Read as hex only when that gives 32 or 64 bytes (as it
+// always was); otherwise refused, naming both readings, until a "hex:" or
+// "base64:" prefix says which. Prefixed keys read as they say.
+func TestKeyOfHexDigitsIsNeverGuessed(t *testing.T) {
+	key48 := randomBytes(48)
+	h96 := hexs(key48) // openssl rand -hex 48
+	asBase64, _ := base64.RawStdEncoding.DecodeString(h96)
+	_, err := ParseKey(h96)
+	var amb *AmbiguousKeyError
+	if !errors.As(err, &amb) || !bytes.Equal(amb.Hex, key48) || !bytes.Equal(amb.Base64, asBase64) ||
+		!strings.Contains(err.Error(), "as hex, 48 bytes; as base64, 72 bytes") || !strings.Contains(err.Error(), `write "hex:" or "base64:"`) {
+		t.Errorf("ParseKey(96 hex digits): %v, want both readings named and a prefix asked for", err)
+	}
+	if _, err := ParseKey(h96[1:]); !errors.As(err, &amb) || amb.Hex != nil || !strings.Contains(err.Error(), "odd number") {
+		t.Errorf("ParseKey(95 hex digits): %v, want refused as a hex key with a digit missing", err)
+	}
+	for _, tc := range []struct {
+		in   string
+		want []byte
+	}{
+		{"hex:" + h96, key48},
+		{"HEX: " + strings.ToUpper(h96) + "\n", key48},
+		{"base64:" + h96, asBase64},
+		{"base64:" + b64(key48), key48},
+		{"base64:" + base64.RawURLEncoding.EncodeToString(key48), key48},
+		{hexs(key48[:32]), key48[:32]}, // as before: hex of 32 or 64 bytes
+		{b64(key48), key48},            // and base64 that is not all hex digits
+	} {
+		if got, err := ParseKey(tc.in); err != nil || !bytes.Equal(got, tc.want) {
+			t.Errorf("ParseKey(%q) = %x, %v; want %x", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{"hex:" + b64(key48), "hex:", "base64:!!!!", "base64:"} {
+		if _, err := ParseKey(in); err == nil {
+			t.Errorf("ParseKey(%q) succeeded", in)
 		}
 	}
 }

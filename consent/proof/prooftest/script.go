@@ -16,15 +16,7 @@ import (
 // A missing interpreter fails the test: .ci/run installs it.
 func Script(t testing.TB, dir string) (python, script string) {
 	t.Helper()
-	for _, candidate := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(candidate, "-c", "import cryptography").Run() == nil {
-			python = candidate
-			break
-		}
-	}
-	if python == "" {
-		t.Fatal("python3 with the cryptography package is needed to run FORMAT.md's script (.ci/run installs python3-cryptography)")
-	}
+	python = Python(t)
 	_, here, _, _ := runtime.Caller(0)
 	doc, err := os.ReadFile(filepath.Join(filepath.Dir(here), "..", "FORMAT.md"))
 	if err != nil {
@@ -40,4 +32,18 @@ func Script(t testing.TB, dir string) (python, script string) {
 		t.Fatal(err)
 	}
 	return python, script
+}
+
+// Python returns a Python 3 interpreter that has the cryptography package,
+// which the auditors' scripts need. A missing one fails the test: .ci/run
+// installs it.
+func Python(t testing.TB) string {
+	t.Helper()
+	for _, candidate := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(candidate, "-c", "import cryptography").Run() == nil {
+			return candidate
+		}
+	}
+	t.Fatal("python3 with the cryptography package is needed to run the auditors' scripts (.ci/run installs python3-cryptography)")
+	return ""
 }
