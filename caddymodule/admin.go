@@ -470,17 +470,22 @@ type checkpointAnswer struct {
 type checkpointResult struct {
 	Store string `json:"store"`
 	Chain string `json:"chain"`
-	// Seq, Head, Time and KeyID are those of the checkpoint written.
+	// Seq, Head, Time and KeyID are those of the checkpoint written, or of
+	// the existing one.
 	Seq   uint64 `json:"seq,omitempty"`
 	Head  string `json:"head,omitempty"`
 	Time  string `json:"time,omitempty"`
 	KeyID string `json:"key_id,omitempty"`
+	// Existing: the chain has no record since a checkpoint signed before
+	// (at Time), so none was signed now; that one is answered.
+	Existing bool `json:"existing,omitempty"`
 	// Skipped says why no checkpoint was written (an empty chain).
 	Skipped string `json:"skipped,omitempty"`
 }
 
 // serveCheckpoint signs and stores a checkpoint of every chain this
-// instance writes, now.
+// instance writes, now: of each chain that has records since its last
+// checkpoint (the others' is answered as existing).
 func (a *AdminAPI) serveCheckpoint(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
 	ans := checkpointAnswer{Checkpoints: []checkpointResult{}}
 	for _, as := range stores {
@@ -489,14 +494,14 @@ func (a *AdminAPI) serveCheckpoint(w http.ResponseWriter, r *http.Request, store
 			if err := s.ensureChain(r.Context()); err != nil {
 				return storeError(as, err)
 			}
-			cp, err := s.checkpoint(r.Context())
+			cp, signed, err := s.checkpoint(r.Context())
 			if err != nil {
 				return storeError(as, err)
 			}
 			if cp.Seq == 0 {
 				res.Skipped = "the chain has no records yet"
 			} else {
-				res.Seq, res.Head, res.KeyID = cp.Seq, cp.Head, cp.KeyID
+				res.Seq, res.Head, res.KeyID, res.Existing = cp.Seq, cp.Head, cp.KeyID, !signed
 				res.Time = time.UnixMilli(cp.Time).UTC().Format(time.RFC3339Nano)
 			}
 			ans.Checkpoints = append(ans.Checkpoints, res)

@@ -22,6 +22,9 @@ func (a *AdminAPI) serveCheckpoints(w http.ResponseWriter, r *http.Request, stor
 	if want != "" && !proof.ValidChainID(want) {
 		return apiError(http.StatusBadRequest, "chain %q: use 1 to 64 of A-Z a-z 0-9 . _ -", want)
 	}
+	if err := requireChain(r, stores, want); err != nil {
+		return err
+	}
 	// A chain has a few checkpoints a day: read them all before answering,
 	// so that a store error is a proper error, not a cut-off body.
 	var out []byte

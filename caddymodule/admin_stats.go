@@ -73,10 +73,10 @@ type statsRecord struct {
 func collectStats(ctx context.Context, stores []*auditStore, f auditFilter) (*statsAnswer, error) {
 	ans := &statsAnswer{Site: f.Site, Totals: map[string]*decisionCounts{}, Days: []*dayStats{}}
 	if !f.Since.IsZero() {
-		ans.Since = f.Since.UTC().Format(time.RFC3339)
+		ans.Since = f.Since.UTC().Format(time.RFC3339Nano)
 	}
 	if !f.Until.IsZero() {
-		ans.Until = f.Until.UTC().Format(time.RFC3339)
+		ans.Until = f.Until.UTC().Format(time.RFC3339Nano)
 	}
 	days := map[string]*dayStats{}
 	purposes := map[string]bool{}

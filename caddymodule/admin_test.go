@@ -279,6 +279,8 @@ func TestAdminAPI(t *testing.T) {
 			Seq   int    `json:"seq"`
 			Head  string `json:"head"`
 			Time  string `json:"time"`
+			// Existing: no record since, so none was signed now.
+			Existing bool `json:"existing"`
 		} `json:"checkpoints"`
 	}
 	var cps, again checkpoints
@@ -287,9 +289,14 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("checkpoint: %+v", cps)
 	}
 	// The chain has not grown: asked again, the answer is the checkpoint
-	// the store keeps at that seq, the one an auditor will find later.
+	// the store keeps at that seq, the one an auditor will find later,
+	// and says it is that one.
 	time.Sleep(5 * time.Millisecond)
 	adminJSON(t, "POST", admin+"/consent/checkpoint", 200, &again)
+	if cps.Checkpoints[0].Existing || len(again.Checkpoints) != 1 || !again.Checkpoints[0].Existing {
+		t.Fatalf("existing: %+v, then %+v; want false for the one signed, true for the one answered again", cps, again)
+	}
+	again.Checkpoints[0].Existing = false
 	if !reflect.DeepEqual(again, cps) {
 		t.Errorf("a second checkpoint at the same seq answered %+v, want the stored %+v", again, cps)
 	}
@@ -322,8 +329,9 @@ func TestAdminAPI(t *testing.T) {
 		time.UnixMilli(cp.Time).UTC().Format(time.RFC3339Nano) != cps.Checkpoints[0].Time {
 		t.Errorf("checkpoints export: %d %v %s", resp.StatusCode, err, body)
 	}
-	if _, body := adminDo(t, "GET", admin+"/consent/checkpoints?chain=other"); body != "" {
-		t.Errorf("checkpoints of a chain without any: %q", body)
+	// A chain no store has is not taken for one without checkpoints.
+	if resp, body := adminDo(t, "GET", admin+"/consent/checkpoints?chain=other"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `no chain \"other\"`) {
+		t.Errorf("checkpoints of a chain no store has: %d %q", resp.StatusCode, body)
 	}
 	var erased struct {
 		Erased int `json:"erased"`

@@ -685,37 +685,38 @@ func (s *proofSink) spooled() int {
 
 // checkpoint signs the durable head and stores it. The store keeps the
 // first checkpoint at each seq, so at a seq already checkpointed it is
-// that one, not a signature made now that nobody could find later.
-func (s *proofSink) checkpoint(ctx context.Context) (proof.Checkpoint, error) {
+// that one, not a signature made now that nobody could find later; signed
+// says whether it was made now.
+func (s *proofSink) checkpoint(ctx context.Context) (cp proof.Checkpoint, signed bool, err error) {
 	s.mu.Lock()
 	c, last := s.chain, s.lastCheckpoint
 	s.mu.Unlock()
 	head := s.durableHead()
 	if c == nil || head.Seq == 0 {
-		return proof.Checkpoint{}, nil
+		return proof.Checkpoint{}, false, nil
 	}
 	if last.Seq == head.Seq {
-		return last, nil
+		return last, false, nil
 	}
 	if last.Seq == 0 { // none made by this process yet: one may be stored
 		if cps, err := s.resil.Checkpoints(ctx, s.chainID); err == nil {
 			for _, cp := range cps {
 				if cp.Seq == head.Seq && cp.Head == head.Hash {
 					s.noteCheckpoint(cp)
-					return cp, nil
+					return cp, false, nil
 				}
 			}
 		}
 	}
-	cp, err := c.CheckpointAt(head)
+	cp, err = c.CheckpointAt(head)
 	if err != nil {
-		return proof.Checkpoint{}, err
+		return proof.Checkpoint{}, false, err
 	}
 	if err := s.resil.PutCheckpoint(ctx, cp); err != nil {
-		return proof.Checkpoint{}, err
+		return proof.Checkpoint{}, false, err
 	}
 	s.noteCheckpoint(cp)
-	return cp, nil
+	return cp, true, nil
 }
 
 // noteCheckpoint remembers cp as the chain's last checkpoint.
@@ -779,7 +780,7 @@ const firstMaintenanceAfter = time.Minute
 func (s *proofSink) checkpointAndExpire() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := s.checkpoint(ctx); err != nil {
+	if _, _, err := s.checkpoint(ctx); err != nil {
 		s.logger.Error("writing checkpoint", zap.Error(err))
 	}
 	if n, err := s.store.Expire(ctx, time.Now()); err != nil {
@@ -834,7 +835,7 @@ func (s *proofSink) Destruct() error {
 	<-s.done
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := s.checkpoint(ctx); err != nil {
+	if _, _, err := s.checkpoint(ctx); err != nil {
 		s.logger.Error("writing final checkpoint", zap.Error(err))
 	}
 	s.releaseClaim(ctx)

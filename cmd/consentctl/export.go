@@ -93,6 +93,9 @@ func runExport(e *env, args []string) int {
 		}
 		fmt.Fprintf(e.stderr, "exported %d records to %s\n", sent, where)
 	}
+	if f.purpose != "" && sent == 0 {
+		e.noteNoneAbout(f.purpose, "no record in this selection")
+	}
 	// What the store has is written; what it lost is named, and the exit
 	// code says the export is not the whole record.
 	if missing := resp.Trailer.Get("X-Consent-Missing"); missing != "" {

@@ -169,6 +169,7 @@ type record struct {
 	ConsentID string `json:"consent_id"`
 	Chain     string `json:"chain"`
 	Seq       int    `json:"seq"`
+	Time      int64  `json:"time"`
 }
 
 func readJSONL(t *testing.T, data string) []record {

@@ -50,7 +50,7 @@ var commands = []command{
 		"write the consent records as JSON Lines (verifiable) or CSV (for spreadsheets)", runExport},
 	{"verify", "[--chain ID] [--json]",
 		"walk every hash chain; exit 1 if a record was altered, deleted or the log truncated", runVerify},
-	{"stats", "[--since T] [--until T] [--site HOST] [--purpose ID] [--chain ID] [--json]",
+	{"stats", "[--since T] [--until T] [--site HOST] [--purpose ID] [--chain ID] [--json | --csv]",
 		"per day and purpose: accepted, rejected, custom, withdrawn, GPC-defaulted", runStats},
 	{"show", "CONSENT-ID",
 		"print every record of one consent id (JSON)", runShow},

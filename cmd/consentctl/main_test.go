@@ -42,6 +42,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stats", "--address", "no-port"}, `--address "no-port"`},
 		{[]string{"verify", "--address", "ftp://x"}, `--address "ftp://x"`},
 		{[]string{"verify", "--cert", "c.pem", "--key", "k.pem"}, "for an https:// --address"},
+		{[]string{"stats", "--json", "--csv"}, "--json or --csv, not both"},
 	} {
 		code, _, stderr := ctl(t, tc.args...)
 		if code != exitUsage || !strings.Contains(stderr, tc.want) {
@@ -53,6 +54,10 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code, _, stderr := ctl(t, "export", "-h"); code != 0 || !strings.Contains(stderr, "-since") {
 		t.Errorf("export -h: exit %d %q", code, stderr)
+	}
+	// The usage line names every flag the command takes.
+	if code, _, stderr := ctl(t, "stats", "-h"); code != 0 || !strings.Contains(stderr, "usage: consentctl stats [--since T] [--until T] [--site HOST] [--purpose ID] [--chain ID] [--json | --csv]\n") {
+		t.Errorf("stats -h: exit %d %q", code, stderr)
 	}
 }
 

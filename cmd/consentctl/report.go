@@ -60,7 +60,7 @@ func runVerify(e *env, args []string) int {
 		return e.fail(&callError{exitAPI, fmt.Sprintf("unreadable verification report: %v", err)})
 	}
 	if *asJSON {
-		e.stdout.Write(raw)
+		e.writeJSON(raw)
 	} else {
 		printVerify(e.stdout, &ans)
 	}
@@ -156,12 +156,16 @@ func runStats(e *env, args []string) int {
 	if !ok {
 		return code
 	}
+	if *asJSON && *asCSV {
+		fmt.Fprintln(e.stderr, "consentctl stats: --json or --csv, not both")
+		return exitUsage
+	}
 	var raw json.RawMessage
 	if err := c.getJSON(http.MethodGet, "/consent/stats", e.query(&f), nil, "", &raw); err != nil {
 		return e.fail(err)
 	}
 	if *asJSON {
-		e.stdout.Write(raw)
+		e.writeJSON(raw)
 		return exitOK
 	}
 	var ans statsAnswer
@@ -184,10 +188,21 @@ func runStats(e *env, args []string) int {
 	}
 	fmt.Fprintln(e.stdout)
 	if f.purpose != "" && len(ans.Purposes) == 0 {
-		// A mistyped purpose reads exactly like one nobody decided about.
-		fmt.Fprintf(e.stderr, "no decision in these records is about the purpose %q; purpose ids are as the records spell them (consentctl stats lists them)\n", f.purpose)
+		e.noteNoneAbout(f.purpose, "no decision in these records")
 	}
 	return exitOK
+}
+
+// noteNoneAbout says on standard error that what --purpose selected is
+// empty (none is what), for a mistyped purpose reads exactly like one
+// nobody decided about. It is no failure: the exit code stays 0.
+func (e *env) noteNoneAbout(purpose, none string) {
+	fmt.Fprintf(e.stderr, "%s is about the purpose %q; purpose ids are as the records spell them (consentctl stats lists them)\n", none, purpose)
+}
+
+// writeJSON prints the API's JSON answer as a line of its own.
+func (e *env) writeJSON(raw json.RawMessage) {
+	e.stdout.Write(append(raw, '\n'))
 }
 
 var statsColumns = []string{"day", "purpose", "decisions", "accepted", "rejected", "custom", "withdrawn", "gpc_defaulted", "granted"}
@@ -271,20 +286,24 @@ func runCheckpoint(e *env, args []string) int {
 	}
 	var ans struct {
 		Checkpoints []struct {
-			Store   string `json:"store"`
-			Chain   string `json:"chain"`
-			Seq     uint64 `json:"seq"`
-			Time    string `json:"time"`
-			Skipped string `json:"skipped"`
+			Store    string `json:"store"`
+			Chain    string `json:"chain"`
+			Seq      uint64 `json:"seq"`
+			Time     string `json:"time"`
+			Skipped  string `json:"skipped"`
+			Existing bool   `json:"existing"`
 		} `json:"checkpoints"`
 	}
 	if err := c.getJSON(http.MethodPost, "/consent/checkpoint", e.query(nil), nil, "", &ans); err != nil {
 		return e.fail(err)
 	}
 	for _, cp := range ans.Checkpoints {
-		if cp.Skipped != "" {
+		switch {
+		case cp.Skipped != "":
 			fmt.Fprintf(e.stdout, "chain %s  (%s): no checkpoint: %s\n", cp.Chain, cp.Store, cp.Skipped)
-		} else {
+		case cp.Existing:
+			fmt.Fprintf(e.stdout, "chain %s  (%s): no new checkpoint: no record since the checkpoint at seq %d, signed %s\n", cp.Chain, cp.Store, cp.Seq, cp.Time)
+		default:
 			fmt.Fprintf(e.stdout, "chain %s  (%s): checkpoint at seq %d, %s\n", cp.Chain, cp.Store, cp.Seq, cp.Time)
 		}
 	}
@@ -302,7 +321,7 @@ func runKeys(e *env, args []string) int {
 		return e.fail(err)
 	}
 	if *asJSON {
-		e.stdout.Write(raw)
+		e.writeJSON(raw)
 		return exitOK
 	}
 	var ans struct {

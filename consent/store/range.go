@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/consentgate/consentgate/consent/proof"
 )
@@ -74,18 +75,30 @@ func (s *base) seqBounds(ctx context.Context, chain string, q Query) (lo, hi uin
 	}
 	lo, hi = max(first, 1), head.Seq
 	if !q.Since.IsZero() && lo <= hi {
-		if lo, err = s.firstAtOrAfter(ctx, chain, lo, hi, proof.Millis(q.Since)); err != nil {
+		if lo, err = s.firstAtOrAfter(ctx, chain, lo, hi, ceilMillis(q.Since)); err != nil {
 			return 0, 0, err
 		}
 	}
 	if !q.Until.IsZero() && lo <= hi {
-		end, err := s.firstAtOrAfter(ctx, chain, lo, hi, proof.Millis(q.Until))
+		end, err := s.firstAtOrAfter(ctx, chain, lo, hi, ceilMillis(q.Until))
 		if err != nil {
 			return 0, 0, err
 		}
 		hi = end - 1
 	}
 	return lo, hi, nil
+}
+
+// ceilMillis is t in Unix milliseconds, rounded up. Records carry whole
+// milliseconds, so one at m is at or after t exactly when m >=
+// ceilMillis(t), and before t exactly when m < ceilMillis(t): a since or
+// until between two milliseconds selects as the instant it names.
+func ceilMillis(t time.Time) int64 {
+	ms := t.UnixMilli() // rounded down, also before 1970
+	if t.Nanosecond()%int(time.Millisecond) != 0 {
+		ms++
+	}
+	return ms
 }
 
 // firstAtOrAfter binary-searches [lo, hi] for the first record at or after
