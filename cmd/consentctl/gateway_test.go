@@ -565,6 +565,11 @@ func TestVerifyAfterTheStoreWentBack(t *testing.T) {
 		if code != exitFailed || !strings.Contains(stdout, c.want) {
 			t.Errorf("%s: verify exit %d, want 1 naming %q:\n%s%s", c.name, code, c.want, stdout, stderr)
 		}
+		// The gateway holds the key; a chain it finds no record of has no
+		// HMAC to check.
+		if strings.Contains(stdout, "HMAC not checked") {
+			t.Errorf("%s: verify says the HMAC was not checked for want of a key:\n%s", c.name, stdout)
+		}
 	}
 	// An export of what the lost store holds now is written, and says it
 	// is not the whole record.
