@@ -27,7 +27,7 @@ import (
 //	time            when it was recorded, ISO 8601 UTC with milliseconds
 //	consent_id      the visitor's pseudonymous consent id
 //	supersedes      the event id this record replaces
-//	expires_at      when the choice stops being valid (ISO 8601 UTC)
+//	expires_at      when the choice stops being valid (ISO 8601 UTC, whole seconds)
 //	site            host
 //	path            page path
 //	policy_version  policy version the choice was made under
