@@ -106,8 +106,17 @@ func newNode(dir string, lead, extra []string, client *tls.Config) (*Node, error
 		return nil, err
 	}
 	for i := 0; i+1 < len(extra); i++ {
-		if extra[i] == "--requirepass" {
+		switch extra[i] {
+		case "--requirepass":
 			n.password = extra[i+1]
+		case "--cluster-enabled":
+			// The cluster bus listens on port+10000 unless told: inside the
+			// kernel's range for outgoing connections, where one can hold it.
+			bus, err := FreePort()
+			if err != nil {
+				return nil, err
+			}
+			ports = append(ports, "--cluster-port", strconv.Itoa(bus))
 		}
 	}
 	n.args = append(append(append(lead, ports...), "--bind", "127.0.0.1", "--dir", n.dir,
