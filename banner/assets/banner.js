@@ -582,7 +582,8 @@
   // could neither choose nor change or withdraw a choice after one click.
   // While a modal dialog is open, what the page adds to its body (or a
   // new body) is made inert as well.
-  function keep() {
+  function keep(changes) {
+    if (changes.some(function (c) { return c.target == D.head && c.addedNodes.length; })) tidyHead();
     if (isOpen() && D.body) inertPage();
     if (root.isConnected || !D.body) return;
     var wasOpen = isOpen();
@@ -591,6 +592,14 @@
     if (wasOpen) { restorePage(); inertPage(); dialog.focus(); }
     else if (owed()) open(1);
     else reopen.hidden = !state.decided;
+  }
+  // tidyHead keeps the newest config block and shim tag: Turbo Drive adds
+  // a new page's, changed by a choice, beside the old ones in the head.
+  function tidyHead() {
+    ["#consentgate-config", "script[data-cg-granted]"].forEach(function (sel) {
+      var all = D.head.querySelectorAll(sel);
+      for (var i = 0; i < all.length - 1; i++) all[i].remove();
+    });
   }
   if (D.body) start();
   else D.addEventListener("DOMContentLoaded", start);

@@ -221,22 +221,29 @@ func TestKeyboardOnly(t *testing.T) {
 	p.waitFor("focus returns to the footer's Privacy settings link after the dialog closes", `cg.active() === `+link)
 }
 
-// axeSource reads axe-core (npm package axe-core), installed outside the
-// repository: $CONSENTGATE_AXE names axe.min.js, else
-// $HOME/.cache/consentgate-npm/node_modules/axe-core/axe.min.js, where
-// .ci/run installs it.
+// axeSource reads axe-core (npm package axe-core): $CONSENTGATE_AXE names
+// axe.min.js, else see npmFile.
 func axeSource(t *testing.T) string {
 	t.Helper()
-	path := os.Getenv("CONSENTGATE_AXE")
+	return npmFile(t, "CONSENTGATE_AXE", "axe-core", "axe.min.js", "the accessibility check")
+}
+
+// npmFile reads a file of an npm package the tests need, installed outside
+// the repository: the environment variable env names it, else it is
+// $HOME/.cache/consentgate-npm/node_modules/<pkg>/<file>, where .ci/run
+// installs it.
+func npmFile(t *testing.T, env, pkg, file, forWhat string) string {
+	t.Helper()
+	path := os.Getenv(env)
 	if path == "" {
 		home, _ := os.UserHomeDir()
-		path = filepath.Join(home, ".cache", "consentgate-npm", "node_modules", "axe-core", "axe.min.js")
+		path = filepath.Join(home, ".cache", "consentgate-npm", "node_modules", filepath.FromSlash(pkg), filepath.FromSlash(file))
 	}
 	src, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("axe-core is needed for the accessibility check and is missing (%v).\n"+
-			"Install it with: npm install --prefix \"$HOME/.cache/consentgate-npm\" axe-core (.ci/run does),\n"+
-			"or point CONSENTGATE_AXE at axe.min.js", err)
+		t.Fatalf("%s is needed for %s and is missing (%v).\n"+
+			"Install it with: npm install --prefix \"$HOME/.cache/consentgate-npm\" %s (.ci/run does),\n"+
+			"or point %s at %s", pkg, forWhat, err, pkg, env, filepath.Base(file))
 	}
 	return string(src)
 }

@@ -19,11 +19,12 @@
 //	go test ./banner/browsertest/
 //
 // They need Chromium (apt-get install chromium, or CONSENTGATE_CHROMIUM=path)
-// and axe-core from npm, outside the repository:
+// and, from npm, outside the repository, axe-core and Hotwire Turbo 8:
 //
-//	npm install --prefix "$HOME/.cache/consentgate-npm" axe-core
+//	npm install --prefix "$HOME/.cache/consentgate-npm" axe-core @hotwired/turbo@8
 //
-// (or CONSENTGATE_AXE=path/to/axe.min.js); .ci/run installs both. Every run
+// (or CONSENTGATE_AXE=path/to/axe.min.js, CONSENTGATE_TURBO=path/to/turbo.es2017-umd.js);
+// .ci/run installs them all. Every run
 // writes the screenshots of both banner layers, light and dark
 // (first-layer-light.png, first-layer-dark.png, second-layer-light.png,
 // second-layer-dark.png), to artifacts/screenshots/ in the repository
