@@ -432,11 +432,7 @@ func TestWithdrawReloadsAndLeavesNoVendorCookie(t *testing.T) {
 		t.Fatalf("planting the HttpOnly _fbp cookie failed: %v", cookieNames(p.cookies()))
 	}
 
-	p.watchChanges()
-	navs := p.navigations()
-	p.forgetRequests()
-	p.click("the privacy page's Withdraw consent button", `document.querySelector('main [data-consent-action=withdraw]')`)
-	p.waitReloaded("withdrawing reloads the page (a script cannot be un-run)", navs)
+	p.withdrawWith("the privacy page's Withdraw consent button", `document.querySelector('main [data-consent-action=withdraw]')`)
 	p.expectNoThirdParty("after withdrawing consent")
 	var left []string
 	for _, c := range p.cookies() {

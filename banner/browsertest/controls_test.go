@@ -159,6 +159,18 @@ func (p *page) requestsTo(path string) []string {
 	return out
 }
 
+// withdrawWith clicks a page's Withdraw consent control, what, and waits
+// for the reload that follows (a script cannot be un-run); the record of
+// requests starts afresh before the click.
+func (p *page) withdrawWith(what, elementExpr string) {
+	p.t.Helper()
+	p.watchChanges()
+	navs := p.navigations()
+	p.forgetRequests()
+	p.click(what, elementExpr)
+	p.waitReloaded("withdrawing reloads the page (a script cannot be un-run)", navs)
+}
+
 // reload reloads the page as the browser's reload button does and waits
 // for the new document (the marker of watchChanges is gone) to settle.
 func (p *page) reload() {

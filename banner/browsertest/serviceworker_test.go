@@ -148,11 +148,7 @@ func TestWithdrawalUnregistersVendorServiceWorkers(t *testing.T) {
 	}
 	p.waitQueries("OneSignal's worker reports the news page loading", "page=%2Fnews%2F")
 
-	p.watchChanges()
-	navs := p.navigations()
-	p.forgetRequests()
-	p.click("the page's Withdraw consent button", `document.getElementById('withdraw')`)
-	p.waitReloaded("withdrawing reloads the page", navs)
+	p.withdrawWith("the page's Withdraw consent button", `document.getElementById('withdraw')`)
 	p.waitServiceWorkers("after withdrawing", ownWorker)
 	if c := evalJS[string](p, `(navigator.serviceWorker.controller || {}).scriptURL || ''`); strings.HasSuffix(c, oneSignal) {
 		t.Errorf("after withdrawing, OneSignal's worker still controls the page")

@@ -152,11 +152,7 @@ func TestTurboDriveKeepsOneBannerAndTheChoice(t *testing.T) {
 
 	// Withdraw on B: one request, a reload, and C rendered by Turbo says
 	// withdrawn.
-	p.forgetRequests()
-	navs := p.navigations()
-	p.watchChanges()
-	p.click("page B's Withdraw consent button", `document.querySelector('main [data-consent-action=withdraw]')`)
-	p.waitReloaded("withdrawing reloads the page", navs)
+	p.withdrawWith("page B's Withdraw consent button", `document.querySelector('main [data-consent-action=withdraw]')`)
 	if posts := p.choicePosts(); len(posts) != 1 {
 		t.Errorf("one click on Withdraw consent sent %d choices, want 1: %v", len(posts), posts)
 	}
