@@ -257,10 +257,20 @@ type verifyAnswer struct {
 func (a *AdminAPI) serveVerify(w http.ResponseWriter, r *http.Request, stores []*auditStore) error {
 	want := r.URL.Query().Get("chain")
 	ans := verifyAnswer{OK: true, Chains: []chainReport{}}
+	// What the receipts of every chain of a store name, read once per
+	// store: a tombstone's receipt may be in any chain.
+	receipts := map[*auditStore]*proof.Receipts{}
 	err := eachChain(r, stores, want, func(as *auditStore, c string) error {
+		if receipts[as] == nil {
+			rs, err := as.store.Receipts(r.Context())
+			if err != nil {
+				return err
+			}
+			receipts[as] = rs
+		}
 		// A chain whose start has expired is anchored by a checkpoint at
 		// least as old as the store's retention.
-		opts := proof.VerifyOptions{Keys: auditKeys(), MinAnchorAge: as.retention()}
+		opts := proof.VerifyOptions{Keys: auditKeys(), MinAnchorAge: as.retention(), Receipts: receipts[as]}
 		// Read before the walk, so that proofs stored during it do not count.
 		var written proof.Head
 		spooled, rejected, rejectedLog := 0, 0, ""
@@ -447,7 +457,9 @@ func (a *AdminAPI) serveErase(w http.ResponseWriter, r *http.Request, stores []*
 	}
 	ans := eraseAnswer{ConsentID: id}
 	for _, as := range stores {
-		n, err := as.store.Erase(r.Context(), id, as.sinks[0].eraser())
+		// Receipts go to this instance's chain in the store, whichever
+		// chains hold the records.
+		n, err := as.store.Erase(context.WithoutCancel(r.Context()), id, as.sinks[0].erasure())
 		ans.Erased += n
 		if err != nil {
 			return storeError(as, err)

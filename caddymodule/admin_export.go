@@ -23,7 +23,7 @@ import (
 // every CSV export names them. One row per record:
 //
 //	event_id        the record's UUIDv7
-//	type            given, refused, updated, withdrawn, expired, gpc_default, placeholder_accept, erased
+//	type            given, refused, updated, withdrawn, expired, gpc_default, placeholder_accept, erased, erasure
 //	time            when it was recorded, ISO 8601 UTC with milliseconds
 //	consent_id      the visitor's pseudonymous consent id
 //	supersedes      the event id this record replaces
@@ -43,6 +43,7 @@ import (
 //	ua              browser family and major version
 //	chain, seq      the record's place in its hash chain
 //	hash            the record's hash (see FORMAT.md)
+//	erased          for an erasure receipt, the records it names, as chain:seq, ";"-separated
 //
 // Cells that a spreadsheet would take for a formula (starting with = + - @
 // or a tab) are prefixed with an apostrophe. The JSON Lines export is the
@@ -50,7 +51,7 @@ import (
 var CSVColumns = []string{
 	"event_id", "type", "time", "consent_id", "supersedes", "expires_at", "site", "path",
 	"policy_version", "lang", "layer", "action", "control", "purposes", "vendors",
-	"gpc", "dnt", "signal_effect", "ip", "ua", "chain", "seq", "hash",
+	"gpc", "dnt", "signal_effect", "ip", "ua", "chain", "seq", "hash", "erased",
 }
 
 // exportFlushEvery is how often a running export flushes what it has, so
@@ -283,7 +284,7 @@ func csvRow(row []string, rec *proof.Record) {
 	row[14] = cell(choiceList(rec.Vendors))
 	row[15], row[16] = "", ""
 	row[17] = cell(rec.Signals.Effect)
-	if !rec.IsTombstone() {
+	if !rec.IsTombstone() && !rec.IsReceipt() { // neither records a browser's signals
 		row[15], row[16] = bit(rec.Signals.GPC), bit(rec.Signals.DNT)
 	}
 	row[18] = cell(rec.IP)
@@ -291,6 +292,21 @@ func csvRow(row []string, rec *proof.Record) {
 	row[20] = cell(rec.Chain)
 	row[21] = strconv.FormatUint(rec.Seq, 10)
 	row[22] = cell(rec.Hash)
+	row[23] = cell(erasedList(rec.Erased))
+}
+
+// erasedList is "chain:seq;chain:seq" for a receipt's records.
+func erasedList(refs []proof.Ref) string {
+	var sb strings.Builder
+	for i, ref := range refs {
+		if i > 0 {
+			sb.WriteByte(';')
+		}
+		sb.WriteString(ref.Chain)
+		sb.WriteByte(':')
+		sb.WriteString(strconv.FormatUint(ref.Seq, 10))
+	}
+	return sb.String()
 }
 
 // isoMillis formats Unix milliseconds as ISO 8601 UTC; "" for zero.

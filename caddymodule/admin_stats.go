@@ -42,8 +42,8 @@ type dayStats struct {
 }
 
 // statsAnswer is the answer of /consent/stats. The necessary purpose,
-// which cannot be refused, is left out; so are tombstones and expiry
-// events, which are no visitor's decision.
+// which cannot be refused, is left out; so are tombstones, expiry events
+// and erasure receipts, which are no visitor's decision.
 type statsAnswer struct {
 	Since string `json:"since,omitempty"`
 	Until string `json:"until,omitempty"`
@@ -93,7 +93,7 @@ func collectStats(ctx context.Context, stores []*auditStore, f auditFilter) (*st
 			case proof.Erased:
 				ans.Erased++
 				return nil
-			case proof.Expired:
+			case proof.Expired, proof.Erasure: // no visitor decided
 				return nil
 			}
 			ans.Decisions++

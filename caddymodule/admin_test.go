@@ -35,17 +35,30 @@ func auditGateway(t *testing.T, chain string, consentLines ...string) (site, adm
 // auditGatewayAt is auditGateway with its bolt store in the file db.
 func auditGatewayAt(t *testing.T, db, chain string, consentLines ...string) (site, admin, logFile string) {
 	t.Helper()
+	g := newAuditGateway(t, db, chain, consentLines...)
+	gatewaytest.Start(t, g.caddyfile)
+	return g.site, g.admin, g.logFile
+}
+
+// auditGatewayConfig is the configuration of an auditGateway, for tests
+// that stop it and start it again.
+type auditGatewayConfig struct{ site, admin, logFile, caddyfile string }
+
+func newAuditGateway(t *testing.T, db, chain string, consentLines ...string) auditGatewayConfig {
+	t.Helper()
 	port, adminPort := freePort(t), freePort(t)
-	logFile = filepath.Join(t.TempDir(), "caddy.log")
-	gatewaytest.Start(t, gatewaytest.GlobalsLogging(adminPort, logFile)+fmt.Sprintf(`:%d {
+	logFile := filepath.Join(t.TempDir(), "caddy.log")
+	return auditGatewayConfig{
+		site: baseURL(port), admin: fmt.Sprintf("http://localhost:%d", adminPort), logFile: logFile,
+		caddyfile: gatewaytest.GlobalsLogging(adminPort, logFile) + fmt.Sprintf(`:%d {
 	consent {
 		store bolt://%s
 		chain %s
 %s	}
 	respond "<html><head></head><body>ok</body></html>"
 	header Content-Type text/html
-}`, port, db, chain, indentLines(consentLines)))
-	return baseURL(port), fmt.Sprintf("http://localhost:%d", adminPort), logFile
+}`, port, db, chain, indentLines(consentLines)),
+	}
 }
 
 // indentLines puts lines into a consent block.
@@ -96,9 +109,10 @@ type exportedRecord struct {
 	How       struct {
 		Action string `json:"action"`
 	} `json:"how"`
-	Chain string `json:"chain"`
-	Seq   uint64 `json:"seq"`
-	Time  int64  `json:"time"`
+	Chain  string      `json:"chain"`
+	Seq    uint64      `json:"seq"`
+	Time   int64       `json:"time"`
+	Erased []erasedRef `json:"erased"`
 }
 
 func exportJSONL(t *testing.T, admin, query string) []exportedRecord {
@@ -126,14 +140,23 @@ func exportJSONL(t *testing.T, admin, query string) []exportedRecord {
 type verifyAnswer struct {
 	OK     bool `json:"ok"`
 	Chains []struct {
-		Store      string `json:"store"`
-		Chain      string `json:"chain"`
-		OK         bool   `json:"ok"`
-		Records    int    `json:"records"`
-		Tombstones int    `json:"tombstones"`
-		LastSeq    int    `json:"last_seq"`
-		MACChecked bool   `json:"mac_checked"`
+		Store      string          `json:"store"`
+		Chain      string          `json:"chain"`
+		OK         bool            `json:"ok"`
+		Records    int             `json:"records"`
+		Tombstones int             `json:"tombstones"`
+		Receipts   int             `json:"receipts"`
+		LastSeq    int             `json:"last_seq"`
+		MACChecked bool            `json:"mac_checked"`
+		Counts     map[string]int  `json:"counts"`
+		Problems   []verifyProblem `json:"problems"`
 	} `json:"chains"`
+}
+
+type verifyProblem struct {
+	Kind    string `json:"kind"`
+	Seq     int    `json:"seq"`
+	EventID string `json:"event_id"`
 }
 
 // auditPost posts a choice, which must be taken, and returns the answer.
@@ -216,7 +239,7 @@ func TestAdminAPI(t *testing.T) {
 	}
 	wantHeader := []string{"event_id", "type", "time", "consent_id", "supersedes", "expires_at", "site", "path",
 		"policy_version", "lang", "layer", "action", "control", "purposes", "vendors",
-		"gpc", "dnt", "signal_effect", "ip", "ua", "chain", "seq", "hash"}
+		"gpc", "dnt", "signal_effect", "ip", "ua", "chain", "seq", "hash", "erased"}
 	if !slices.Equal(rows[0], wantHeader) || !slices.Equal(caddymodule.CSVColumns, wantHeader) {
 		t.Fatalf("csv header %q", rows[0])
 	}
@@ -345,11 +368,12 @@ func TestAdminAPI(t *testing.T) {
 	}
 	postID(t, admin, "show", recs[0].ConsentID, 404, &apiErr)
 	postID(t, admin, "erase", recs[0].ConsentID, 404, &apiErr)
+	// The chain now ends in the erasure's receipt.
 	adminJSON(t, "GET", admin+"/consent/verify?chain=audit-test", 200, &verified)
-	if !verified.OK || verified.Chains[0].Tombstones != 2 || verified.Chains[0].Records != 5 {
+	if !verified.OK || verified.Chains[0].Tombstones != 2 || verified.Chains[0].Receipts != 1 || verified.Chains[0].Records != 6 {
 		t.Errorf("verify after erasure: %+v", verified)
 	}
-	if after := exportJSONL(t, admin, ""); len(after) != 5 || after[0].Type != "erased" || after[0].ConsentID != "" {
+	if after := exportJSONL(t, admin, ""); len(after) != 6 || after[0].Type != "erased" || after[0].ConsentID != "" || after[5].Type != "erasure" {
 		t.Errorf("after erasure the export still names the consent: %+v", after[0])
 	}
 

@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -33,7 +34,9 @@ func (h *Handler) serveOwnProofs(w http.ResponseWriter, r *http.Request) error {
 		return writeError(w, http.StatusServiceUnavailable, "your records cannot be reached right now; please try again")
 	}
 	if r.Method == http.MethodDelete {
-		n, err := st.Erase(r.Context(), consent.ID, h.sink.eraser())
+		// Once begun, an erasure goes on if the visitor leaves: the store's
+		// timeouts bound it.
+		n, err := st.Erase(context.WithoutCancel(r.Context()), consent.ID, h.sink.erasure())
 		if err != nil {
 			h.logger.Error("erasing a visitor's proofs failed")
 			return writeError(w, http.StatusServiceUnavailable, "your records could not be erased right now; please try again")

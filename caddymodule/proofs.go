@@ -807,13 +807,6 @@ func (s *proofSink) saveHead() {
 	}
 }
 
-// eraser authenticates tombstones with the current MAC key.
-func (s *proofSink) eraser() proof.Eraser {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return proof.Eraser{Key: s.keys.mac}
-}
-
 // verifyKeys are the keys this instance verifies its chain with: every
 // generation it has sealed or signed with.
 func (s *proofSink) verifyKeys() proof.Keys {

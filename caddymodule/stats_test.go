@@ -19,6 +19,7 @@ import (
 // statsAnswer is what GET /consent/stats answers.
 type statsAnswer struct {
 	Decisions int      `json:"decisions"`
+	Erased    int      `json:"erased"`
 	Purposes  []string `json:"purposes"`
 	Days      []struct {
 		Day       string                    `json:"day"`

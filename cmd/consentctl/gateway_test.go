@@ -242,12 +242,13 @@ func TestCommands(t *testing.T) {
 	if code, _, stderr := ctl(t, "show", "--address", admin, recs[0].ConsentID); code != exitFailed || !strings.Contains(stderr, "404") {
 		t.Errorf("show after erasure: exit %d %s", code, stderr)
 	}
+	// The erasure's receipt is the chain's fourth record.
 	code, stdout, _ = ctl(t, "checkpoint", "--address", admin)
-	if code != 0 || !strings.Contains(stdout, "chain ctl-commands") || !strings.Contains(stdout, "checkpoint at seq 3") {
+	if code != 0 || !strings.Contains(stdout, "chain ctl-commands") || !strings.Contains(stdout, "checkpoint at seq 4") {
 		t.Errorf("checkpoint: exit %d %s", code, stdout)
 	}
 	code, stdout, _ = ctl(t, "verify", "--address", admin)
-	if code != 0 || !strings.Contains(stdout, "3 records, 1 tombstone of erased records, seq 1..3") || !strings.Contains(stdout, "1 chain verified: ok") {
+	if code != 0 || !strings.Contains(stdout, "4 records, 1 tombstone of erased records, 1 erasure receipt, seq 1..4") || !strings.Contains(stdout, "1 chain verified: ok") {
 		t.Errorf("verify: exit %d\n%s", code, stdout)
 	}
 	html := filepath.Join(t.TempDir(), "dashboard.html")
@@ -317,7 +318,7 @@ func TestVerifyNamesTampering(t *testing.T) {
 // record at seq del, as someone with access to the file could.
 func tamper(t *testing.T, path, chain string, alter, del uint64) {
 	t.Helper()
-	updateRecords(t, path, chain, func(rec *bbolt.Bucket) error {
+	gatewaytest.UpdateRecords(t, path, chain, func(rec *bbolt.Bucket) error {
 		key := binary.BigEndian.AppendUint64(nil, alter)
 		old := rec.Get(key)
 		changed := bytes.Replace(old, []byte(`"marketing":true`), []byte(`"marketing":false`), 1)
@@ -331,23 +332,6 @@ func tamper(t *testing.T, path, chain string, alter, del uint64) {
 	})
 }
 
-// updateRecords changes a chain's stored records in the bolt file at path,
-// as someone with access to it could.
-func updateRecords(t *testing.T, path, chain string, change func(rec *bbolt.Bucket) error) {
-	t.Helper()
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bbolt.Tx) error {
-		return change(tx.Bucket([]byte("chains")).Bucket([]byte(chain)).Bucket([]byte("rec")))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestExportOfARecordStoredAcrossLines: a record rewritten in the file as
 // indented JSON, the same content (so it still verifies), is exported as
 // one JSON line like every other, and the export is complete.
@@ -357,7 +341,7 @@ func TestExportOfARecordStoredAcrossLines(t *testing.T) {
 		gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
 	}
 	gatewaytest.Stop(t)
-	updateRecords(t, g.db, "ctl-lines", func(rec *bbolt.Bucket) error {
+	gatewaytest.UpdateRecords(t, g.db, "ctl-lines", func(rec *bbolt.Bucket) error {
 		key := binary.BigEndian.AppendUint64(nil, 2)
 		var indented bytes.Buffer
 		if err := json.Indent(&indented, rec.Get(key), "", "  "); err != nil {
@@ -447,7 +431,7 @@ func TestIndependentVerification(t *testing.T) {
 		out, _ := cmd.CombinedOutput()
 		return string(out), cmd.ProcessState.ExitCode()
 	}
-	if out, code := verify(file("records.jsonl")); code != 0 || !strings.Contains(out, "ctl-independent: OK (4 records, 0 tombstones, 2 checkpoints, HMACs not checked)") {
+	if out, code := verify(file("records.jsonl")); code != 0 || !strings.Contains(out, "ctl-independent: OK (4 records, 0 tombstones, 0 receipts, 2 checkpoints, HMACs not checked)") {
 		t.Fatalf("FORMAT.md's script on the export: exit %d\n%s", code, out)
 	}
 	data, _ := os.ReadFile(file("records.jsonl"))
@@ -461,6 +445,63 @@ func TestIndependentVerification(t *testing.T) {
 
 	if code, _, stderr := ctl(t, "checkpoints", "--address", admin, "--chain", "no such chain!"); code != exitUsage {
 		t.Errorf("checkpoints of a malformed chain id: exit %d %s", code, stderr)
+	}
+}
+
+// TestForgedTombstoneIsCaughtWithoutTheKey: a withdrawal turned into a
+// tombstone straight in the bolt file, keeping its hash so that links and
+// checkpoints hold, is reported as unreceipted by consentctl verify and by
+// FORMAT.md's script given no MAC key; a visitor's genuine erasure, whose
+// receipt is in the chain, is not.
+func TestForgedTombstoneIsCaughtWithoutTheKey(t *testing.T) {
+	g := startChainGateway(t, "ctl-forged")
+	alice, bob := gatewaytest.NewClient(t), gatewaytest.NewClient(t)
+	gatewaytest.PostChoice(t, alice, g.site, `{"all":true}`)
+	gatewaytest.PostChoice(t, alice, g.site, `{"withdraw":true}`)
+	gatewaytest.PostChoice(t, bob, g.site, `{"all":true}`)
+	_, stdout, _ := ctl(t, "export", "--address", g.admin)
+	recs := readJSONL(t, stdout)
+	if code, out, stderr := ctl(t, "erase", "--address", g.admin, recs[2].ConsentID); code != 0 || !strings.Contains(out, "erased 1 record") {
+		t.Fatalf("erase: exit %d %s %s", code, out, stderr)
+	}
+	dir := t.TempDir()
+	file := func(name string) string { return filepath.Join(dir, name) }
+	_, keys, _ := ctl(t, "keys", "--address", g.admin)
+	publicKey := strings.Fields(keys)[1]
+	python, script := prooftest.Script(t, dir)
+	audit := func() (string, int) {
+		for _, args := range [][]string{{"checkpoints", "-o", file("checkpoints.jsonl")}, {"export", "-o", file("records.jsonl")}} {
+			if code, _, stderr := ctl(t, append(args, "--address", g.admin)...); code != 0 {
+				t.Fatalf("%s: exit %d %s", args[0], code, stderr)
+			}
+		}
+		cmd := exec.Command(python, script, file("records.jsonl"), "--checkpoints", file("checkpoints.jsonl"), "--public-key", publicKey)
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := audit(); code != 0 || !strings.Contains(out, "ctl-forged: OK (4 records, 1 tombstones, 1 receipts, 0 checkpoints, HMACs not checked)") {
+		t.Fatalf("a genuine erasure: exit %d\n%s", code, out)
+	}
+
+	gatewaytest.Stop(t) // writes a checkpoint of seq 4, and closes the file
+	gatewaytest.UpdateRecords(t, g.db, "ctl-forged", func(rec *bbolt.Bucket) error {
+		key := binary.BigEndian.AppendUint64(nil, 2)
+		forged, err := prooftest.ForgeTombstone(bytes.Clone(rec.Get(key)))
+		if err != nil {
+			return err
+		}
+		return rec.Put(key, forged)
+	})
+	gatewaytest.Start(t, g.caddyfile)
+
+	code, out, _ := ctl(t, "verify", "--address", g.admin)
+	if code != exitFailed || !strings.Contains(out, "unreceipted_tombstone at seq 2 (event "+recs[1].EventID+")") ||
+		strings.Contains(out, "unreceipted_tombstone at seq 3") {
+		t.Errorf("consentctl verify: exit %d\n%s", code, out)
+	}
+	if out, code := audit(); code != 1 || !strings.Contains(out, "ctl-forged: unreceipted_tombstone at seq 2") ||
+		strings.Contains(out, "at seq 3") {
+		t.Errorf("FORMAT.md's script without the MAC key: exit %d\n%s", code, out)
 	}
 }
 

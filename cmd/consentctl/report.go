@@ -23,6 +23,7 @@ type verifyAnswer struct {
 		OK          bool           `json:"ok"`
 		Records     int            `json:"records"`
 		Tombstones  int            `json:"tombstones"`
+		Receipts    int            `json:"receipts"`
 		FirstSeq    uint64         `json:"first_seq"`
 		LastSeq     uint64         `json:"last_seq"`
 		Checkpoints int            `json:"checkpoints"`
@@ -78,6 +79,9 @@ func printVerify(w io.Writer, ans *verifyAnswer) {
 		facts = append(facts, plural(ch.Records, "record"))
 		if ch.Tombstones > 0 {
 			facts = append(facts, plural(ch.Tombstones, "tombstone")+" of erased records")
+		}
+		if ch.Receipts > 0 {
+			facts = append(facts, plural(ch.Receipts, "erasure receipt"))
 		}
 		if ch.Records > 0 {
 			facts = append(facts, fmt.Sprintf("seq %d..%d", ch.FirstSeq, ch.LastSeq))

@@ -77,18 +77,26 @@ func (c *Chain) Head() Head {
 	return c.head
 }
 
-// Seal appends r to the chain and returns it complete: it fills Schema, a
+// Seal appends r to the chain and returns it complete: a decision, or the
+// receipt of an erasure (Receipt). It fills Schema, a
 // new EventID when empty, Time (now, or r.Time if later; never before the
 // previous record, so within a chain seq order is time order), drops any
 // query from Path, and assigns Chain, Seq, Prev, KeyID, Hash and HMAC.
 // The caller then writes the sealed record to a store (retries are safe:
 // stores ignore an event id they already hold). Records are never re-sealed.
 func (c *Chain) Seal(r Record) (Record, error) {
-	if !r.Type.Known() || r.Type == Erased {
+	switch {
+	case !r.Type.Known() || r.Type == Erased:
 		return Record{}, fmt.Errorf("proof: cannot seal event type %q", r.Type)
-	}
-	if r.ConsentID == "" {
+	case r.IsReceipt():
+		// A receipt is about records, never about a person.
+		if r.ConsentID != "" || len(r.Erased) == 0 {
+			return Record{}, errors.New("proof: a receipt names erased records and no consent id")
+		}
+	case r.ConsentID == "":
 		return Record{}, errors.New("proof: record without consent id")
+	case len(r.Erased) > 0:
+		return Record{}, fmt.Errorf("proof: a record of type %q names erased records", r.Type)
 	}
 	r.Schema = SchemaVersion
 	r.Path = CleanPath(r.Path)

@@ -18,8 +18,8 @@ const maxExactInt = 1 << 53
 // writing the RFC 8785 encoding that json.Marshal, parsing and
 // canonicalising would produce, without either step: sealing is on every
 // consent post. It reports false for the rare record it does not cover
-// (a tombstone, invalid UTF-8, a non-ASCII map key, an integer past 2^53),
-// which then takes the general path.
+// (a tombstone, invalid UTF-8, a non-ASCII map key, an integer
+// past 2^53), which then takes the general path.
 func (r *Record) fastDigest() ([sha256.Size]byte, bool) {
 	if r.Type == Erased || !r.fastEncodable() {
 		return [sha256.Size]byte{}, false
@@ -52,10 +52,18 @@ func (r *Record) sizeHint() int {
 			n += len(k) + perKey
 		}
 	}
+	for _, ref := range r.Erased {
+		n += len(`{"chain":"","seq":,"event_id":""},`) + 20 + len(ref.Chain) + len(ref.EventID)
+	}
 	return n
 }
 
 func (r *Record) fastEncodable() bool {
+	for _, ref := range r.Erased {
+		if ref.Seq >= maxExactInt || !utf8.ValidString(ref.Chain) || !utf8.ValidString(ref.EventID) {
+			return false
+		}
+	}
 	for _, s := range r.stringMembers() {
 		if !utf8.ValidString(s) {
 			return false
@@ -136,6 +144,8 @@ var (
 			value: func(w *objectWriter, r *Record) { w.string(r.UA) }},
 		field[Record]{name: "erased_at", omit: func(r *Record) bool { return r.ErasedAt == 0 },
 			value: func(w *objectWriter, r *Record) { w.int(r.ErasedAt) }},
+		field[Record]{name: "erased", omit: func(r *Record) bool { return len(r.Erased) == 0 },
+			value: func(w *objectWriter, r *Record) { w.refs(r.Erased) }},
 		field[Record]{name: "chain", value: func(w *objectWriter, r *Record) { w.string(r.Chain) }},
 		field[Record]{name: "seq", value: func(w *objectWriter, r *Record) { w.b = strconv.AppendUint(w.b, r.Seq, 10) }},
 		field[Record]{name: "prev", value: func(w *objectWriter, r *Record) { w.string(r.Prev) }},
@@ -157,6 +167,11 @@ var (
 		field[How]{name: "action", value: func(w *objectWriter, h *How) { w.string(h.Action) }},
 		field[How]{name: "control", omit: func(h *How) bool { return h.Control == "" },
 			value: func(w *objectWriter, h *How) { w.string(h.Control) }},
+	)
+	refFields = newFields(
+		field[Ref]{name: "chain", value: func(w *objectWriter, r *Ref) { w.string(r.Chain) }},
+		field[Ref]{name: "seq", value: func(w *objectWriter, r *Ref) { w.b = strconv.AppendUint(w.b, r.Seq, 10) }},
+		field[Ref]{name: "event_id", value: func(w *objectWriter, r *Ref) { w.string(r.EventID) }},
 	)
 	signalsFields = newFields(
 		field[Signals]{name: "gpc", value: func(w *objectWriter, s *Signals) { w.bool(s.GPC) }},
@@ -231,6 +246,18 @@ func (w *objectWriter) string(s string) {
 func (w *objectWriter) int(v int64) { w.b = strconv.AppendInt(w.b, v, 10) }
 
 func (w *objectWriter) bool(v bool) { w.b = strconv.AppendBool(w.b, v) }
+
+// refs writes a receipt's list of erased records.
+func (w *objectWriter) refs(refs []Ref) {
+	w.b = append(w.b, '[')
+	for i := range refs {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		refFields.write(w, &refs[i])
+	}
+	w.b = append(w.b, ']')
+}
 
 // boolMap writes a map's members sorted by key: ASCII keys, so byte order
 // is code-unit order, and json.Marshal's.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func TestFormatScript(t *testing.T) {
 	var cps []Checkpoint
 	for _, id := range []string{"gw-a", "gw-b"} {
 		c := k.chain(t, id, Head{})
+		var erased []Record
 		for i := range 12 {
 			r := sampleRecord(i)
 			// Keys whose UTF-16 order differs from code point order, and
@@ -45,6 +47,7 @@ func TestFormatScript(t *testing.T) {
 				t.Fatal(err)
 			}
 			if i == 4 {
+				erased = append(erased, sealed)
 				if sealed, err = c.Eraser().Tombstone(sealed); err != nil {
 					t.Fatal(err)
 				}
@@ -52,6 +55,7 @@ func TestFormatScript(t *testing.T) {
 			data, _ := json.Marshal(sealed)
 			lines = append(lines, data)
 		}
+		lines = append(lines, sealReceipt(t, c, erased))
 		cp, _ := c.Checkpoint()
 		cps = append(cps, cp)
 	}
@@ -70,7 +74,7 @@ func TestFormatScript(t *testing.T) {
 	}
 
 	out, code := run(lines)
-	if code != 0 || strings.Count(out, ": OK (12 records, 1 tombstones, 1 checkpoints)") != 2 {
+	if code != 0 || strings.Count(out, ": OK (13 records, 1 tombstones, 1 receipts, 1 checkpoints)") != 2 {
 		t.Fatalf("sound export: exit %d\n%s", code, out)
 	}
 
@@ -83,7 +87,7 @@ func TestFormatScript(t *testing.T) {
 	// parser that keeps the last of two equal keys would see the record
 	// as it was sealed.
 	lines[5] = append([]byte(`{"type":"withdrawn",`), lines[5][1:]...)
-	tampered := append(append([][]byte{}, lines[:18]...), lines[19:]...)
+	tampered := append(append([][]byte{}, lines[:19]...), lines[20:]...)
 	out, code = run(tampered)
 	if code != 1 || !strings.Contains(out, "gw-a: altered at seq 3") || !strings.Contains(out, "gw-b: gap at seq 7") ||
 		!strings.Contains(out, "gw-a: altered at seq 6: duplicate key 'type'") {
@@ -160,12 +164,12 @@ func TestFormatScriptRetention(t *testing.T) {
 	}
 	for _, want := range []string{
 		"prefix-old: anchored at checkpoint seq 3 of " + fourYearsAgo.UTC().Format("2006-01-02"),
-		"prefix-old: OK (3 records, 0 tombstones, 2 checkpoints)",
+		"prefix-old: OK (3 records, 0 tombstones, 0 receipts, 2 checkpoints)",
 		"prefix-young: gap at seq 1: seq 1..3 missing before their retention ended",
 		"gone-old: every record expired (last checkpoint seq 6 of " + fourYearsAgo.UTC().Format("2006-01-02"),
 		"gone-young: truncated at seq 1",
 		"prefix-shorter: anchored at checkpoint seq 3 of " + twoYearsAgo.UTC().Format("2006-01-02"),
-		"prefix-shorter: OK (3 records, 0 tombstones, 2 checkpoints)",
+		"prefix-shorter: OK (3 records, 0 tombstones, 0 receipts, 2 checkpoints)",
 		"gone-shorter: every record expired (last checkpoint seq 6 of " + twoYearsAgo.UTC().Format("2006-01-02"),
 		"prefix-same: gap at seq 1: seq 1..3 missing before their retention ended",
 	} {
@@ -181,4 +185,87 @@ func TestFormatScriptRetention(t *testing.T) {
 		!strings.Contains(out, "prefix-shorter: OK") || !strings.Contains(out, "gone-shorter: every record expired") {
 		t.Errorf("with --retention-days 2000:\n%s", out)
 	}
+}
+
+// TestFormatScriptErasureReceipts: without the MAC key, the script tells a
+// tombstone an erasure made (a receipt names it, here in the chain of the
+// instance that erased) from one written into the store (none does), and
+// names a record a receipt says was erased that is still there; a
+// tombstone past its own retention needs no receipt (it may have expired
+// first), as the gateway's verifier judges.
+func TestFormatScriptErasureReceipts(t *testing.T) {
+	dir := t.TempDir()
+	python, scriptPath := prooftest.Script(t, dir)
+	k := newTestKeys(t)
+	a, b := k.chain(t, "gw-a", Head{}), k.chain(t, "gw-b", Head{})
+	old, err := NewChain(ChainConfig{ID: "gw-old", MAC: k.mac, Signer: k.signer,
+		Now: func() time.Time { return time.Now().AddDate(-4, 0, 0) }}, Head{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawsA, rawsB, rawsOld := sealN(t, a, 6), sealN(t, b, 2), sealN(t, old, 2)
+	var erased, live Record
+	_ = json.Unmarshal(rawsA[1], &erased)
+	_ = json.Unmarshal(rawsA[2], &live)
+	tomb, _ := b.Eraser().Tombstone(erased)
+	rawsA[1], _ = json.Marshal(tomb)
+	rawsB = append(rawsB, sealReceipt(t, b, []Record{erased}))
+	var oldRec Record
+	_ = json.Unmarshal(rawsOld[0], &oldRec)
+	oldRec.ExpiresAt = oldRec.Time // ended four years ago: past the default three years
+	rawsOld[0] = forgeTombstone(t, mustJSON(t, oldRec))
+
+	var cps []string
+	for _, c := range []*Chain{a, b, old} {
+		cp, _ := c.Checkpoint()
+		cps = append(cps, string(mustJSON(t, cp)))
+	}
+	cpPath := filepath.Join(dir, "checkpoints.jsonl")
+	if err := os.WriteFile(cpPath, []byte(strings.Join(cps, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(chains ...[][]byte) (string, int) {
+		p := filepath.Join(dir, "records.jsonl")
+		if err := os.WriteFile(p, append(bytes.Join(slices.Concat(chains...), []byte("\n")), '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(python, scriptPath, p, "--checkpoints", cpPath, "--public-key", hex.EncodeToString(k.signer.Public()))
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+
+	out, code := run(rawsA, rawsB, rawsOld)
+	for _, want := range []string{
+		"gw-a: OK (6 records, 1 tombstones, 0 receipts, 1 checkpoints, HMACs not checked)",
+		"gw-b: OK (3 records, 0 tombstones, 1 receipts, 1 checkpoints, HMACs not checked)",
+		"gw-old: OK (2 records, 1 tombstones, 0 receipts, 1 checkpoints, HMACs not checked)",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("erased by another instance: exit %d, want %q in\n%s", code, want, out)
+		}
+	}
+
+	// A withdrawal made to vanish, and a receipt naming a record still
+	// there.
+	rawsA[4] = forgeTombstone(t, rawsA[4])
+	rawsB = append(rawsB, sealReceipt(t, b, []Record{live}))
+	out, code = run(rawsA, rawsB, rawsOld)
+	if code != 1 || !strings.Contains(out, "gw-a: unreceipted_tombstone at seq 5") ||
+		!strings.Contains(out, "gw-a: unfinished_erasure at seq 3") || strings.Contains(out, "gw-a: unreceipted_tombstone at seq 2") {
+		t.Fatalf("forged tombstone and unfinished erasure: exit %d\n%s", code, out)
+	}
+	// Without the receipts' chain, the genuine tombstone is unaccounted
+	// for too: an export must hold every chain.
+	if out, _ := run(rawsA, rawsOld); !strings.Contains(out, "gw-a: unreceipted_tombstone at seq 2") {
+		t.Fatalf("export without the erasing instance's chain:\n%s", out)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -71,6 +71,55 @@ func sealN(t testing.TB, c *Chain, n int) [][]byte {
 	return out
 }
 
+// recordOf decodes a stored record.
+func recordOf(t testing.TB, raw []byte) Record {
+	t.Helper()
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// erase replaces raws[i] by its tombstone, made by e, and returns the
+// record it was.
+func erase(t testing.TB, e Eraser, raws [][]byte, i int) Record {
+	t.Helper()
+	r := recordOf(t, raws[i])
+	tomb, err := e.Tombstone(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws[i], _ = json.Marshal(tomb)
+	return r
+}
+
+// sealReceipt seals the receipt of an erasure of erased into c and
+// returns it as stored JSON.
+func sealReceipt(t testing.TB, c *Chain, erased []Record) []byte {
+	t.Helper()
+	r, err := c.Seal(Receipt(erased))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// receiptsIn gathers what the receipts among raws name.
+func receiptsIn(raws ...[][]byte) *Receipts {
+	rs := new(Receipts)
+	for _, chain := range raws {
+		for _, raw := range chain {
+			rs.AddRaw(raw)
+		}
+	}
+	return rs
+}
+
 func verifyRaw(chain string, cps []Checkpoint, raws [][]byte, opts VerifyOptions) Report {
 	v := NewChainVerifier(chain, cps, opts)
 	for _, raw := range raws {

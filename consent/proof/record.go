@@ -19,12 +19,13 @@ const (
 	GPCDefault        EventType = "gpc_default"        // GPC/DNT switched off part of an earlier choice
 	PlaceholderAccept EventType = "placeholder_accept" // two-click embed loaded
 	Erased            EventType = "erased"             // tombstone of an erased record
+	Erasure           EventType = "erasure"            // receipt of an erasure: names the records erased
 )
 
 // Known reports whether t is one of the event types above.
 func (t EventType) Known() bool {
 	switch t {
-	case Given, Refused, Updated, Withdrawn, Expired, GPCDefault, PlaceholderAccept, Erased:
+	case Given, Refused, Updated, Withdrawn, Expired, GPCDefault, PlaceholderAccept, Erased, Erasure:
 		return true
 	}
 	return false
@@ -84,6 +85,9 @@ type Record struct {
 	UA string `json:"ua,omitempty"`
 	// ErasedAt is set on tombstones only.
 	ErasedAt int64 `json:"erased_at,omitempty"`
+	// Erased is set on erasure receipts only: the records the erasure
+	// turned into tombstones (see Receipt).
+	Erased []Ref `json:"erased,omitempty"`
 
 	// Integrity, assigned by Chain.Seal.
 	Chain string `json:"chain"`
@@ -126,6 +130,10 @@ func (r *Record) At() time.Time { return time.UnixMilli(r.Time).UTC() }
 
 // IsTombstone reports whether r is the tombstone of an erased record.
 func (r *Record) IsTombstone() bool { return r.Type == Erased }
+
+// IsReceipt reports whether r is the receipt of an erasure, which is no
+// visitor's decision.
+func (r *Record) IsReceipt() bool { return r.Type == Erasure }
 
 // End is when the consent this record documents ended, or will end: its
 // expires_at, or its own time for events that grant nothing lasting. A later

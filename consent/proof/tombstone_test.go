@@ -12,6 +12,7 @@ func TestTombstoneKeepsChainVerifiable(t *testing.T) {
 	c := k.chain(t, "gw-1", Head{})
 	raws := sealN(t, c, 6)
 	cp, _ := c.Checkpoint()
+	var erased []Record
 	for _, i := range []int{2, 5} { // the last record too: checkpoint head is kept
 		var r Record
 		_ = json.Unmarshal(raws[i], &r)
@@ -24,9 +25,12 @@ func TestTombstoneKeepsChainVerifiable(t *testing.T) {
 			t.Fatalf("tombstone %+v", tomb)
 		}
 		raws[i], _ = json.Marshal(tomb)
+		erased = append(erased, r)
 	}
-	rep := verifyRaw("gw-1", []Checkpoint{cp}, raws, VerifyOptions{Keys: k.verifyKeys()})
-	if !rep.OK() || rep.Tombstones != 2 || rep.Records != 6 {
+	raws = append(raws, sealReceipt(t, c, erased))
+	opts := VerifyOptions{Keys: k.verifyKeys(), Receipts: receiptsIn(raws)}
+	rep := verifyRaw("gw-1", []Checkpoint{cp}, raws, opts)
+	if !rep.OK() || rep.Tombstones != 2 || rep.Receipts != 1 || rep.Records != 7 {
 		t.Fatalf("report %+v", rep)
 	}
 
@@ -35,7 +39,7 @@ func TestTombstoneKeepsChainVerifiable(t *testing.T) {
 	_ = json.Unmarshal(raws[2], &tomb)
 	tomb["erased_at"] = 1
 	raws[2], _ = json.Marshal(tomb)
-	rep = verifyRaw("gw-1", []Checkpoint{cp}, raws, VerifyOptions{Keys: k.verifyKeys()})
+	rep = verifyRaw("gw-1", []Checkpoint{cp}, raws, opts)
 	if got := kinds(rep); !slices.Equal(got, []ProblemKind{BadHMAC}) || rep.Problems[0].Seq != 3 {
 		t.Fatalf("problems %v", rep.Problems)
 	}

@@ -24,6 +24,14 @@ const (
 	BrokenLink ProblemKind = "broken_link"
 	// BadHMAC: the HMAC does not verify, or its key is unknown.
 	BadHMAC ProblemKind = "bad_hmac"
+	// UnreceiptedTombstone: no erasure receipt names a tombstone, so no
+	// erasure made it: it was written straight into the store (the MAC key
+	// tells a forgery; without it, this is how one shows).
+	UnreceiptedTombstone ProblemKind = "unreceipted_tombstone"
+	// UnfinishedErasure: a receipt names a record that is still there, not
+	// a tombstone: an erasure stopped between its receipt and its
+	// tombstones, or the record came back with an older copy of the store.
+	UnfinishedErasure ProblemKind = "unfinished_erasure"
 	// Truncated: a checkpoint names a seq beyond the last record.
 	Truncated ProblemKind = "truncated"
 	// BadCheckpoint: a checkpoint's signature does not verify, or its head
@@ -31,7 +39,7 @@ const (
 	BadCheckpoint ProblemKind = "bad_checkpoint"
 )
 
-var problemOrder = []ProblemKind{Gap, Altered, BrokenLink, BadHMAC, Truncated, BadCheckpoint}
+var problemOrder = []ProblemKind{Gap, Altered, BrokenLink, BadHMAC, UnreceiptedTombstone, UnfinishedErasure, Truncated, BadCheckpoint}
 
 // Problem is one finding, naming the record.
 type Problem struct {
@@ -54,8 +62,10 @@ type Report struct {
 	Chain      string `json:"chain"`
 	Records    int    `json:"records"`
 	Tombstones int    `json:"tombstones"`
-	FirstSeq   uint64 `json:"first_seq"`
-	LastSeq    uint64 `json:"last_seq"`
+	// Receipts counts the erasure receipts among Records.
+	Receipts int    `json:"receipts"`
+	FirstSeq uint64 `json:"first_seq"`
+	LastSeq  uint64 `json:"last_seq"`
 	// Anchor is the checkpoint verification started from when the oldest
 	// records have expired.
 	Anchor *Checkpoint `json:"anchor,omitempty"`
@@ -83,6 +93,11 @@ type VerifyOptions struct {
 	MinAnchorAge time.Duration
 	// Now is the time anchors are judged at (zero: time.Now()).
 	Now time.Time
+	// Receipts is what the erasure receipts of every chain name (nil:
+	// none). Each tombstone must be named (else UnreceiptedTombstone),
+	// unless its own retention has ended (its receipt may have expired
+	// first); no record named may still be live (UnfinishedErasure).
+	Receipts *Receipts
 }
 
 // ChainVerifier checks one chain's records, fed in seq order, in constant
@@ -94,13 +109,18 @@ type VerifyOptions struct {
 // any checkpoint at this seq (BadCheckpoint). A tombstone's hash is that of
 // the erased record and cannot be recomputed: seq, prev and the next
 // record's link are checked as for any record, and its hmac authenticates
-// the tombstone's own content. At the end, a valid checkpoint beyond the
-// last record is Truncated.
+// the tombstone's own content; an erasure receipt must name it
+// (UnreceiptedTombstone). A record a receipt names must be a tombstone
+// (UnfinishedErasure). At the end, a valid checkpoint beyond the last record
+// is Truncated.
 type ChainVerifier struct {
-	chain   string
-	opts    VerifyOptions
-	cps     []Checkpoint // valid ones, by seq
-	next    int          // index of the next checkpoint to compare
+	chain string
+	opts  VerifyOptions
+	cps   []Checkpoint // valid ones, by seq
+	next  int          // index of the next checkpoint to compare
+	// unnamed are the tombstones no receipt named, reported by Finish
+	// unless Receipted names them.
+	unnamed []Problem
 	started bool
 	linked  bool // lastHash can be trusted for the link check
 	last    uint64
@@ -198,9 +218,7 @@ func (v *ChainVerifier) AddRaw(raw []byte) {
 		return
 	}
 	tomb := isTombstone(obj)
-	if tomb {
-		v.report.Tombstones++
-	}
+	v.checkErasure(obj, in, tomb)
 	if in.chain != v.chain {
 		v.problem(Altered, in.seq, in.event, "record names chain "+strconv.Quote(in.chain))
 	}
@@ -215,6 +233,45 @@ func (v *ChainVerifier) AddRaw(raw []byte) {
 	if in.seq > v.last || !v.linked {
 		v.last, v.lastH, v.linked = in.seq, in.hash, true
 	}
+}
+
+// checkErasure counts tombstones and receipts, and checks that receipts
+// name every tombstone and no live record.
+func (v *ChainVerifier) checkErasure(obj *value, in integrity, tomb bool) {
+	named := v.opts.Receipts.Names(in.chain, in.seq, in.event)
+	switch {
+	case tomb:
+		v.report.Tombstones++
+		if !named && !v.pastRetention(obj) {
+			v.unnamed = append(v.unnamed, Problem{UnreceiptedTombstone, in.seq, in.event, "no erasure receipt names this tombstone"})
+		}
+	case in.typ == string(Erasure):
+		v.report.Receipts++
+	case named:
+		v.problem(UnfinishedErasure, in.seq, in.event, "an erasure receipt names this record, which is still there")
+	}
+}
+
+// pastRetention reports whether a record's retention has ended by the
+// verifier's time: the retention (MinAnchorAge) after its end (expires_at,
+// or time). Zero retention: never.
+func (v *ChainVerifier) pastRetention(obj *value) bool {
+	if v.opts.MinAnchorAge <= 0 {
+		return false
+	}
+	end := Record{Time: intMember(obj, "time"), ExpiresAt: intMember(obj, "expires_at")}
+	return end.End()+v.opts.MinAnchorAge.Milliseconds() <= v.opts.Now.UnixMilli()
+}
+
+// intMember is an integer member of a parsed record, 0 if absent or not
+// an integer.
+func intMember(o *value, name string) int64 {
+	m := o.get(name)
+	if m == nil || m.kind != '0' {
+		return 0
+	}
+	n, _ := strconv.ParseInt(m.str, 10, 64)
+	return n
 }
 
 func (v *ChainVerifier) checkSeq(in integrity) {
@@ -305,19 +362,46 @@ func (v *ChainVerifier) checkMAC(in integrity, tomb bool, digest string) {
 	if v.opts.Keys.MAC == nil {
 		return
 	}
-	secret, ok := v.opts.Keys.MAC[in.keyID]
-	if !ok {
+	if _, ok := v.opts.Keys.MAC[in.keyID]; !ok {
 		v.problem(BadHMAC, in.seq, in.event, "unknown MAC key "+strconv.Quote(in.keyID))
 		return
+	}
+	if !v.opts.Keys.macOK(in, tomb, digest) {
+		v.problem(BadHMAC, in.seq, in.event, "HMAC does not verify")
+	}
+}
+
+// macOK reports whether a record's HMAC verifies with the key it names.
+func (k Keys) macOK(in integrity, tomb bool, digest string) bool {
+	secret, ok := k.MAC[in.keyID]
+	if !ok {
+		return false
 	}
 	over := in.hash
 	if tomb {
 		over = digest
 	}
 	want, err := macOver(MACKey{ID: in.keyID, Secret: secret}, over)
-	if err != nil || !hmac.Equal([]byte(want), []byte(in.hmac)) {
-		v.problem(BadHMAC, in.seq, in.event, "HMAC does not verify")
+	return err == nil && hmac.Equal([]byte(want), []byte(in.hmac))
+}
+
+// Authentic reports whether a stored record's HMAC verifies with one of
+// k's MAC keys: whether someone who held the key made it. For a
+// tombstone, that it was made by an erasure, whatever receipts say.
+func (k Keys) Authentic(raw []byte) bool {
+	obj, err := parseObject(raw)
+	if err != nil {
+		return false
 	}
+	in, err := readIntegrity(obj)
+	if err != nil {
+		return false
+	}
+	tomb, digest := isTombstone(obj), digestValue(obj)
+	if !tomb && digest != in.hash {
+		return false
+	}
+	return k.macOK(in, tomb, digest)
 }
 
 func (v *ChainVerifier) checkCheckpoints(in integrity) {
@@ -330,8 +414,24 @@ func (v *ChainVerifier) checkCheckpoints(in integrity) {
 	}
 }
 
-// Finish reports truncation and returns the report.
+// Unnamed is how many tombstones no receipt has named so far.
+func (v *ChainVerifier) Unnamed() int { return len(v.unnamed) }
+
+// Receipted takes in receipts read after the walk. An erasure stores its
+// receipt before its tombstones, so one that ran during the walk left a
+// tombstone whose receipt the receipts read before may lack, and a second
+// read holds.
+func (v *ChainVerifier) Receipted(rs *Receipts) {
+	v.unnamed = slices.DeleteFunc(v.unnamed, func(p Problem) bool { return rs.Names(v.chain, p.Seq, p.EventID) })
+}
+
+// Finish reports unreceipted tombstones and truncation, and returns the
+// report.
 func (v *ChainVerifier) Finish() Report {
+	for _, p := range v.unnamed {
+		v.problem(p.Kind, p.Seq, p.EventID, p.Detail)
+	}
+	v.unnamed = nil
 	if n := len(v.cps); n > 0 && v.cps[n-1].Seq > v.last {
 		cp := v.cps[n-1]
 		if !v.started && v.opts.MinAnchorAge > 0 && v.outlived(cp) {

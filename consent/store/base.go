@@ -81,7 +81,7 @@ func entryOf(r *proof.Record) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return Entry{Seq: r.Seq, EventID: r.EventID, ConsentID: r.ConsentID, Time: r.Time, Hash: r.Hash, JSON: data}, nil
+	return Entry{Seq: r.Seq, EventID: r.EventID, ConsentID: indexKey(r), Time: r.Time, Hash: r.Hash, JSON: data}, nil
 }
 
 // checkBatch rejects two events at one seq within a batch, which engines

@@ -22,7 +22,9 @@ type Engine interface {
 	First(ctx context.Context, chain string) (uint64, error)
 	// Read returns the stored JSON of the given seqs, nil where none is.
 	Read(ctx context.Context, chain string, seqs []uint64) ([][]byte, error)
-	// Locate returns the seqs of a consent id's indexed records, by chain.
+	// Locate returns the seqs of a consent id's indexed records, by chain
+	// (Entry.ConsentID is the index entry: for an erasure receipt, the
+	// reserved receiptIndex).
 	Locate(ctx context.Context, consentID string) (map[string][]uint64, error)
 	// Replace overwrites stored records in place and removes their consent
 	// id from the index (erasure).

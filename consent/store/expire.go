@@ -59,7 +59,7 @@ func (s *base) expireChain(ctx context.Context, chain string, now time.Time, kee
 		for i, raw := range raws {
 			var r proof.Record
 			if raw != nil && json.Unmarshal(raw, &r) == nil {
-				entries = append(entries, Entry{Seq: seqs[i], EventID: r.EventID, ConsentID: r.ConsentID})
+				entries = append(entries, Entry{Seq: seqs[i], EventID: r.EventID, ConsentID: indexKey(&r)})
 			}
 		}
 		if err := s.e.Delete(ctx, chain, entries, seqs[len(seqs)-1]+1); err != nil {

@@ -41,13 +41,23 @@ type Store interface {
 	// cost. raw is only valid during the call.
 	RangeRaw(ctx context.Context, q Query, fn func(raw []byte) error) error
 	// EachOfConsent calls fn for each of a consent id's records (not
-	// tombstones), chain by chain and within a chain in seq order. It reads
-	// in batches, so memory stays constant however many records one consent
-	// id has gathered. An error from fn stops the walk and is returned.
+	// tombstones; never an erasure receipt, which names no consent id),
+	// chain by chain and within a chain in seq order. It reads in batches,
+	// so memory stays constant however many records one consent id has
+	// gathered. An error from fn stops the walk and is returned.
 	EachOfConsent(ctx context.Context, consentID string, fn func(proof.Record) error) error
 	// Erase replaces every record of a consent id with its tombstone (see
-	// proof.Eraser) and returns how many it replaced.
-	Erase(ctx context.Context, consentID string, e proof.Eraser) (int, error)
+	// proof.Eraser), a batch at a time, each batch after its receipt (see
+	// Erasure), and returns how many it replaced.
+	Erase(ctx context.Context, consentID string, e Erasure) (int, error)
+	// EraseRecords erases, as Erase does, those of the named records that
+	// are still there as named (same event id, not yet a tombstone): it
+	// finishes an erasure cut short, or makes one again after an older
+	// copy of the store was restored. It returns how many it replaced.
+	EraseRecords(ctx context.Context, refs []proof.Ref, e Erasure) (int, error)
+	// Receipts returns what the erasure receipts of every chain name, for
+	// verification (proof.VerifyOptions.Receipts).
+	Receipts(ctx context.Context) (*proof.Receipts, error)
 	// Chains lists the chain ids the store holds, sorted.
 	Chains(ctx context.Context) ([]string, error)
 	// PutCheckpoint stores a checkpoint; checkpoints are kept forever. A

@@ -8,8 +8,16 @@ import (
 
 // Verify walks one chain of s in seq order and reports what it found.
 // Pass the store's retention as opts.MinAnchorAge so that records deleted
-// before their time show as a gap rather than as expiry.
+// before their time show as a gap rather than as expiry. Without
+// opts.Receipts, it reads what the store's receipts name first (a caller
+// verifying several chains reads them once: s.Receipts).
 func Verify(ctx context.Context, s Store, chain string, opts proof.VerifyOptions) (proof.Report, error) {
+	if opts.Receipts == nil {
+		var err error
+		if opts.Receipts, err = s.Receipts(ctx); err != nil {
+			return proof.Report{}, err
+		}
+	}
 	cps, err := s.Checkpoints(ctx, chain)
 	if err != nil {
 		return proof.Report{}, err
@@ -19,5 +27,13 @@ func Verify(ctx context.Context, s Store, chain string, opts proof.VerifyOptions
 		v.AddRaw(raw)
 		return nil
 	})
+	if err == nil && v.Unnamed() > 0 {
+		// Erased while the walk went on, or not by an erasure: the
+		// receipts as they are now tell.
+		var later *proof.Receipts
+		if later, err = s.Receipts(ctx); err == nil {
+			v.Receipted(later)
+		}
+	}
 	return v.Finish(), err
 }

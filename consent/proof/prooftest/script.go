@@ -1,5 +1,6 @@
 // Package prooftest helps tests run the auditor's verification script that
-// consent/proof/FORMAT.md carries, exactly as an auditor would.
+// consent/proof/FORMAT.md carries, exactly as an auditor would, and forge
+// what it must catch.
 package prooftest
 
 import (

@@ -82,8 +82,10 @@ func TestConsentIndexOfOlderStores(t *testing.T) {
 		}
 	}
 
-	// Erasure clears both layouts.
-	n, err := s.Erase(ctx, "visitor-1", chain.Eraser())
+	// Erasure clears both layouts. Another instance erases, so its chain
+	// holds the receipt, indexed as receipts are.
+	eraser := storetest.NewChain(t, "gw-eraser", func() time.Time { return now })
+	n, err := s.Erase(ctx, "visitor-1", storetest.Erasure(s, eraser))
 	if err != nil || n != 3 {
 		t.Fatalf("erased %d, %v; want 3", n, err)
 	}
@@ -96,6 +98,13 @@ func TestConsentIndexOfOlderStores(t *testing.T) {
 	if ok, _ := raw.c.Exists(ctx, raw.k.cid("gw-old", "visitor-1")).Result(); ok != 0 {
 		t.Fatal("erasure left the visitor's index set")
 	}
+	cp, err := eraser.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutCheckpoint(ctx, cp); err != nil {
+		t.Fatal(err)
+	}
 
 	// Expiry of the first day takes its records out of the old index;
 	// expiry of the second out of the new one, leaving no key behind.
@@ -107,12 +116,15 @@ func TestConsentIndexOfOlderStores(t *testing.T) {
 	if c, _ := raw.c.ZCard(ctx, legacy).Result(); c != 0 {
 		t.Fatalf("expiry left %d old index members", c)
 	}
+	// The receipt is kept as long as the records it names.
 	n, err = s.Expire(ctx, dayOneEnds.Add(24*time.Hour+store.DefaultChoiceValidity+store.DefaultProofRetention))
-	if err != nil || n != 6 {
-		t.Fatalf("expired %d, %v; want the second day's 6", n, err)
+	if err != nil || n != 7 {
+		t.Fatalf("expired %d, %v; want the second day's 6 and the receipt", n, err)
 	}
-	if left, _ := raw.c.Keys(ctx, raw.k.cid("gw-old", "*")).Result(); len(left) != 0 {
-		t.Fatalf("expiry left index sets %q", left)
+	for _, c := range []string{"gw-old", "gw-eraser"} {
+		if left, _ := raw.c.Keys(ctx, raw.k.cid(c, "*")).Result(); len(left) != 0 {
+			t.Fatalf("expiry left index sets %q", left)
+		}
 	}
 	for v := range 4 {
 		if got, _ := storetest.OfConsent(ctx, s, fmt.Sprintf("visitor-%d", v)); len(got) != 0 {

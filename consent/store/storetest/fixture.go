@@ -153,6 +153,18 @@ func OfConsent(ctx context.Context, s store.Store, consentID string) ([]proof.Re
 	return out, err
 }
 
+// Erasure erases with c's key and seals each receipt into c, stored in s
+// before the tombstones, as the gateway does.
+func Erasure(s store.Store, c *proof.Chain) store.Erasure {
+	return store.Erasure{Tombstones: c.Eraser(), Receipt: func(ctx context.Context, r proof.Record) error {
+		sealed, err := c.Seal(r)
+		if err != nil {
+			return err
+		}
+		return s.Append(ctx, []proof.Record{sealed})
+	}}
+}
+
 // mustVerify verifies a chain and fails unless it is sound.
 func mustVerify(t testing.TB, ctx context.Context, s store.Store, chain string, opts proof.VerifyOptions) proof.Report {
 	t.Helper()

@@ -1,12 +1,15 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/consentgate/consentgate/consent/proof"
+	"github.com/consentgate/consentgate/consent/proof/prooftest"
 	"github.com/consentgate/consentgate/consent/store"
 )
 
@@ -21,20 +24,31 @@ func testErase(t *testing.T, b Backend) {
 	checkpoint(t, ctx, s, cb)
 
 	const subject = "c02-x.example" // i = 2, 9, 16 in both chains
-	n, err := s.Erase(ctx, subject, ca.Eraser())
+	n, err := s.Erase(ctx, subject, Erasure(s, ca))
 	if err != nil || n != 6 {
 		t.Fatalf("erased %d, %v", n, err)
 	}
 	if recs := ofConsent(t, ctx, s, subject); len(recs) != 0 {
 		t.Fatalf("after erasure: %d records", len(recs))
 	}
-	if n, _ := s.Erase(ctx, subject, ca.Eraser()); n != 0 {
+	if n, _ := s.Erase(ctx, subject, Erasure(s, ca)); n != 0 {
 		t.Fatalf("erased again: %d", n)
 	}
-	for _, c := range []string{"gw-a", "gw-b"} {
+	// gw-a erased: its chain holds a receipt for each chain's tombstones,
+	// and gw-b's tombstones verify by the receipt in gw-a.
+	for c, want := range map[string][2]int{"gw-a": {22, 2}, "gw-b": {20, 0}} {
 		rep := mustVerify(t, ctx, s, c, k.verifyOptions())
-		if rep.Tombstones != 3 || rep.Records != 20 {
+		if rep.Tombstones != 3 || rep.Records != want[0] || rep.Receipts != want[1] {
 			t.Fatalf("%s: %+v", c, rep)
+		}
+	}
+	receipts, err := s.Receipts(ctx)
+	if err != nil || receipts.Len() != 6 {
+		t.Fatalf("receipts name %d records, want 6 (%v)", receipts.Len(), err)
+	}
+	for _, r := range collect(t, ctx, s, store.Query{Chain: "gw-a", Since: time.UnixMilli(0)}) {
+		if r.IsReceipt() && (r.ConsentID != "" || r.Site != "" || r.IP != "" || len(r.Erased) != 3) {
+			t.Fatalf("receipt %+v: want three records named and nothing of the person", r)
 		}
 	}
 	tombs := 0
@@ -205,4 +219,97 @@ func kindsOf(r proof.Report) []proof.ProblemKind {
 		out = append(out, p.Kind)
 	}
 	return out
+}
+
+// testForgedTombstone: a tombstone written straight into the store, as
+// someone without the MAC key can (a withdrawal made to vanish), keeps the
+// chain's links and checkpoints, but verification without the key names
+// it: no erasure receipt accounts for it.
+func testForgedTombstone(t *testing.T, b Backend) {
+	ctx := ctxFor(t)
+	s, raw := open(t, b)
+	k := newKeys(t)
+	c := k.chain(t, "gw-1", proof.Head{}, nil)
+	recs := seal(t, c, 0, 8, "a.example")
+	appendBatches(t, ctx, s, recs, 8)
+	checkpoint(t, ctx, s, c)
+	// A genuine erasure elsewhere in the chain, so receipts exist.
+	if n, err := s.Erase(ctx, recs[1].ConsentID, Erasure(s, c)); err != nil || n != 1 {
+		t.Fatalf("erased %d, %v", n, err)
+	}
+
+	withdrawal := recs[3] // seq 4
+	if withdrawal.Type != proof.Withdrawn {
+		t.Fatalf("seq 4 is %s", withdrawal.Type)
+	}
+	data, _ := json.Marshal(withdrawal)
+	forged, err := prooftest.ForgeTombstone(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Overwrite("gw-1", withdrawal.Seq, forged); err != nil {
+		t.Fatal(err)
+	}
+	noMAC := k.verifyOptions()
+	noMAC.Keys.MAC = nil
+	rep, err := store.Verify(ctx, s, "gw-1", noMAC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kindsOf(rep); !slices.Equal(got, []proof.ProblemKind{proof.UnreceiptedTombstone}) ||
+		rep.Problems[0].Seq != 4 || rep.Problems[0].EventID != withdrawal.EventID || rep.Tombstones != 2 {
+		t.Fatalf("forged tombstone: %+v", rep)
+	}
+}
+
+// testUnfinishedErasure: an erasure that stops after its receipt is
+// durable and before its tombstones (the gateway killed in between) is
+// named by verification, and EraseRecords finishes it from the receipt.
+func testUnfinishedErasure(t *testing.T, b Backend) {
+	ctx := ctxFor(t)
+	s, _ := open(t, b)
+	k := newKeys(t)
+	c := k.chain(t, "gw-1", proof.Head{}, nil)
+	recs := seal(t, c, 0, 10, "a.example")
+	appendBatches(t, ctx, s, recs, 10)
+	const subject = "c01-a.example" // seq 2 and 9
+
+	// The receipt is stored, then the erasure stops, as if the process
+	// died there: the error stands for the crash.
+	cut := Erasure(s, c)
+	var receipt proof.Record
+	crash := errors.New("killed")
+	write := cut.Receipt
+	cut.Receipt = func(ctx context.Context, r proof.Record) error {
+		receipt = r
+		if err := write(ctx, r); err != nil {
+			return err
+		}
+		return crash
+	}
+	if n, err := s.Erase(ctx, subject, cut); n != 0 || !errors.Is(err, crash) {
+		t.Fatalf("erasure cut short: erased %d, %v", n, err)
+	}
+	rep, err := store.Verify(ctx, s, "gw-1", k.verifyOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kindsOf(rep); !slices.Equal(got, []proof.ProblemKind{proof.UnfinishedErasure}) ||
+		rep.Counts[proof.UnfinishedErasure] != 2 || rep.Problems[0].Seq != 2 {
+		t.Fatalf("unfinished erasure: %+v", rep)
+	}
+
+	// Finished from what the receipt names; a second time changes nothing.
+	if n, err := s.EraseRecords(ctx, receipt.Erased, Erasure(s, c)); err != nil || n != 2 {
+		t.Fatalf("finishing: erased %d, %v", n, err)
+	}
+	if n, err := s.EraseRecords(ctx, receipt.Erased, Erasure(s, c)); err != nil || n != 0 {
+		t.Fatalf("finishing again: erased %d, %v", n, err)
+	}
+	if left := ofConsent(t, ctx, s, subject); len(left) != 0 {
+		t.Fatalf("%d records left", len(left))
+	}
+	if rep := mustVerify(t, ctx, s, "gw-1", k.verifyOptions()); rep.Tombstones != 2 || rep.Receipts != 2 {
+		t.Fatalf("finished: %+v", rep)
+	}
 }

@@ -47,6 +47,8 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentChains", testConcurrentChains},
 		{"BatcherGroupsConcurrentAppends", testBatcher},
 		{"EraseLeavesTombstones", testErase},
+		{"ForgedTombstoneIsUnreceipted", testForgedTombstone},
+		{"UnfinishedErasureIsFinished", testUnfinishedErasure},
 		{"ManyRecordsOfOneConsent", testManyOfOneConsent},
 		{"TamperIsNamed", testTamper},
 		{"RecordsPastTheHead", testPastTheHead},
