@@ -2,13 +2,20 @@ package caddymodule_test
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/consentgate/consentgate/caddymodule"
+	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
 	"github.com/consentgate/consentgate/consent/proof/prooftest"
 )
 
@@ -30,7 +37,7 @@ func receiptsIn(recs []exportedRecord) []exportedRecord {
 // Receipts are no decisions: stats, the dashboard and the visitor's own
 // download leave them out, while the export (JSON Lines and CSV) has them.
 func TestErasureLeavesAReceipt(t *testing.T) {
-	site, admin, _ := auditGateway(t, "receipt-test")
+	site, admin, logFile := auditGateway(t, "receipt-test")
 	alice, bob, carol := newClient(t), newClient(t), newClient(t)
 	auditPost(t, alice, site, `{"all":true}`)
 	auditPost(t, bob, site, `{"all":false}`)
@@ -90,6 +97,89 @@ func TestErasureLeavesAReceipt(t *testing.T) {
 	}
 	if col(rows[4], "erased") != "" {
 		t.Errorf("a decision's erased cell: %q", col(rows[4], "erased"))
+	}
+
+	// The local list of erasures names records, never a consent id, and
+	// the log says how many were erased, not whose.
+	lists, _ := filepath.Glob(filepath.Join(caddy.AppDataDir(), "consentgate", "erasures-receipt-test-*.jsonl"))
+	if len(lists) != 1 {
+		t.Fatalf("erasure lists %v", lists)
+	}
+	list, _ := os.ReadFile(lists[0])
+	logs, _ := os.ReadFile(logFile)
+	for _, r := range recs[:2] {
+		if strings.Contains(string(list), r.ConsentID) || strings.Contains(string(logs), r.ConsentID) {
+			t.Errorf("a consent id is in the erasure list or the log:\n%s", list)
+		}
+	}
+	var entry struct {
+		Erased []erasedRef `json:"erased"`
+	}
+	if first, _, _ := strings.Cut(string(list), "\n"); json.Unmarshal([]byte(first), &entry) != nil || !slices.Equal(entry.Erased, wantAlice) {
+		t.Errorf("erasure list:\n%s", list)
+	}
+}
+
+// TestRestoredStoreIsErasedAgain: an older copy of the store brings back
+// the records erased since it was made, and takes their receipts with it.
+// The gateway's own list of what it erased makes it erase them again at
+// its next maintenance pass, with a new receipt, and say so.
+func TestRestoredStoreIsErasedAgain(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	g := newAuditGateway(t, db, "restored")
+	caddymodule.SetCheckpointEvery(t, time.Hour)
+	gatewaytest.Start(t, g.caddyfile)
+	alice, bob := newClient(t), newClient(t)
+	auditPost(t, alice, g.site, `{"all":true}`)
+	auditPost(t, bob, g.site, `{"all":false}`)
+	auditPost(t, alice, g.site, `{"withdraw":true}`)
+	recs := exportJSONL(t, g.admin, "")
+	gatewaytest.Stop(t)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	copyFile(t, db, backup)
+
+	gatewaytest.Start(t, g.caddyfile)
+	var erased struct {
+		Erased int `json:"erased"`
+	}
+	postID(t, g.admin, "erase", recs[0].ConsentID, 200, &erased)
+	gatewaytest.Stop(t)
+	copyFile(t, backup, db) // the older copy restored
+
+	caddymodule.SetCheckpointEvery(t, 100*time.Millisecond)
+	gatewaytest.Start(t, g.caddyfile)
+	waitUntil(t, "the restored records erased again", func() bool {
+		logs, _ := os.ReadFile(g.logFile)
+		return strings.Contains(string(logs), `"msg":"erased again records this gateway had erased`)
+	})
+	var apiErr struct {
+		Error string `json:"error"`
+	}
+	postID(t, g.admin, "show", recs[0].ConsentID, 404, &apiErr)
+	after := exportJSONL(t, g.admin, "")
+	want := []erasedRef{{"restored", 1, recs[0].EventID}, {"restored", 3, recs[2].EventID}}
+	if receipts := receiptsIn(after); len(receipts) != 1 || !slices.Equal(receipts[0].Erased, want) || after[0].Type != "erased" || after[2].Type != "erased" {
+		t.Fatalf("after the restore: %+v", after)
+	}
+	// What the restore lost (the first receipt) is a gap; nothing else.
+	var v verifyAnswer
+	adminJSON(t, "GET", g.admin+"/consent/verify", 200, &v)
+	for _, p := range v.Chains[0].Problems {
+		if p.Kind != "gap" || p.Seq != 4 {
+			t.Errorf("verify after the restore: %+v, want only the lost receipt's seq 4 as a gap", v.Chains[0].Problems)
+		}
+	}
+}
+
+// copyFile copies a stopped gateway's store file.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err == nil {
+		err = os.WriteFile(to, data, 0o600)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -61,6 +61,9 @@ type proofSink struct {
 	// spooled instead (the write deadline).
 	spoolAfter time.Duration
 
+	// erasures lists what this instance erased (erasure.go).
+	erasures *erasureLog
+
 	// The store and spool, set by open (once); read them only after it.
 	opening sync.Once
 	openErr error
@@ -96,6 +99,11 @@ type proofSink struct {
 	// stampedAhead spaces the word that proofs are dated ahead of the
 	// clock (clock.go).
 	stampedAhead store.Spacer
+
+	// erasureWork is set while erasure.go's maintenance runs beside the
+	// maintenance loop; Destruct waits for it (background).
+	erasureWork atomic.Bool
+	background  sync.WaitGroup
 
 	stop chan struct{}
 	done chan struct{}
@@ -201,6 +209,8 @@ func (h *Handler) newSink(name, chainID, identity string, retention time.Duratio
 		retention: retention,
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
+
+		erasures: &erasureLog{path: dataPath("erasures-" + fileStem(chainID, identity) + ".jsonl")},
 
 		stampedAhead: store.Spacer{Every: stampedAheadEvery},
 	}
@@ -776,7 +786,8 @@ var redisClientLog sync.Once
 const firstMaintenanceAfter = time.Minute
 
 // checkpointAndExpire signs a checkpoint of the chain, deletes what is past
-// its retention and, on Redis, checks that it evicts nothing.
+// its retention, erases again what the store holds of what this instance
+// erased and, on Redis, checks that it evicts nothing.
 func (s *proofSink) checkpointAndExpire() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -788,6 +799,7 @@ func (s *proofSink) checkpointAndExpire() {
 	} else if n > 0 {
 		s.logger.Info("expired proofs past their retention", zap.Int("records", n))
 	}
+	s.startErasureWork()
 	if s.onRedis {
 		s.warnIfEvicting(ctx)
 	}
@@ -826,6 +838,7 @@ func (s *proofSink) Destruct() error {
 	}
 	close(s.stop)
 	<-s.done
+	s.background.Wait() // (the stop ends it at its next record)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, _, err := s.checkpoint(ctx); err != nil {
