@@ -1,8 +1,11 @@
 package caddymodule_test
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,9 +16,11 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	goredis "github.com/redis/go-redis/v9"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/consentgate/consentgate/caddymodule"
 	"github.com/consentgate/consentgate/caddymodule/gatewaytest"
+	"github.com/consentgate/consentgate/consent/proof"
 	"github.com/consentgate/consentgate/consent/proof/prooftest"
 )
 
@@ -117,6 +122,92 @@ func TestErasureLeavesAReceipt(t *testing.T) {
 	}
 	if first, _, _ := strings.Cut(string(list), "\n"); json.Unmarshal([]byte(first), &entry) != nil || !slices.Equal(entry.Erased, wantAlice) {
 		t.Errorf("erasure list:\n%s", list)
+	}
+}
+
+// seqKey is a record's key in the bolt file.
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// TestOldTombstonesGetReceipts: a store erased by a version before erasure
+// receipts holds tombstones that no receipt names. At its first
+// maintenance pass the gateway, which holds the MAC key, gives a receipt to
+// each whose HMAC verifies, once; one forged without the key gets none,
+// the log says so, and verify goes on naming it.
+func TestOldTombstonesGetReceipts(t *testing.T) {
+	secret := []byte("old tombstones test: a MAC key..")
+	mac, err := proof.NewMACKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "proofs.db")
+	g := newAuditGateway(t, db, "old-tombs", "proof_key "+base64.StdEncoding.EncodeToString(secret))
+	caddymodule.SetCheckpointEvery(t, time.Hour) // no pass before the stop
+	gatewaytest.Start(t, g.caddyfile)
+	for range 4 {
+		auditPost(t, newClient(t), g.site, `{"all":true}`)
+	}
+	recs := exportJSONL(t, g.admin, "")
+	gatewaytest.Stop(t)
+
+	// Seq 2 erased as earlier versions did: a tombstone, no receipt. Seq 3
+	// turned into a tombstone by someone without the key.
+	gatewaytest.UpdateRecords(t, db, "old-tombs", func(rec *bbolt.Bucket) error {
+		var r proof.Record
+		if err := json.Unmarshal(rec.Get(seqKey(2)), &r); err != nil {
+			return err
+		}
+		tomb, err := proof.Eraser{Key: mac}.Tombstone(r)
+		if err != nil {
+			return err
+		}
+		old, _ := json.Marshal(tomb)
+		forged, err := prooftest.ForgeTombstone(slices.Clone(rec.Get(seqKey(3))))
+		if err != nil {
+			return err
+		}
+		return errors.Join(rec.Put(seqKey(2), old), rec.Put(seqKey(3), forged))
+	})
+
+	caddymodule.SetCheckpointEvery(t, 100*time.Millisecond)
+	gatewaytest.Start(t, g.caddyfile)
+	const swept = `"msg":"tombstones no erasure made`
+	waitUntil(t, "old tombstones given receipts", func() bool {
+		logs, _ := os.ReadFile(g.logFile)
+		return strings.Contains(string(logs), swept)
+	})
+	checkReceipted := func(when string) {
+		t.Helper()
+		receipts := receiptsIn(exportJSONL(t, g.admin, ""))
+		if len(receipts) != 1 || !slices.Equal(receipts[0].Erased, []erasedRef{{"old-tombs", 2, recs[1].EventID}}) {
+			t.Fatalf("%s: receipts %+v, want one naming seq 2", when, receipts)
+		}
+		var v verifyAnswer
+		adminJSON(t, "GET", g.admin+"/consent/verify", 200, &v)
+		c := v.Chains[0]
+		if v.OK || c.Tombstones != 2 || c.Counts["unreceipted_tombstone"] != 1 || c.Counts["bad_hmac"] != 1 ||
+			!slices.ContainsFunc(c.Problems, func(p verifyProblem) bool { return p.Kind == "unreceipted_tombstone" && p.Seq == 3 }) {
+			t.Fatalf("%s: verify %+v, want only seq 3 reported", when, v)
+		}
+	}
+	checkReceipted("after the first pass")
+	logs, _ := os.ReadFile(g.logFile)
+	if line := lineWith(string(logs), swept); !strings.Contains(line, `"receipted":1`) || !strings.Contains(line, `"not_authentic":1`) ||
+		!strings.Contains(line, `"first_forged_seq":3`) {
+		t.Errorf("log: %s", line)
+	}
+
+	// Once: after a restart, passes give no second receipt.
+	gatewaytest.Stop(t)
+	gatewaytest.Start(t, g.caddyfile)
+	for range 2 { // a pass began after the first record, and ended before the second's checkpoint
+		auditPost(t, newClient(t), g.site, `{"all":true}`)
+		head := exportJSONL(t, g.admin, "")
+		waitUntil(t, "a maintenance pass", func() bool { return lastCheckpoint(t, g.admin) == int(head[len(head)-1].Seq) })
+	}
+	checkReceipted("after a restart")
+	logs, _ = os.ReadFile(g.logFile)
+	if n := strings.Count(string(logs), swept); n != 1 {
+		t.Errorf("old tombstones looked at %d times, want once", n)
 	}
 }
 

@@ -61,8 +61,11 @@ type proofSink struct {
 	// spooled instead (the write deadline).
 	spoolAfter time.Duration
 
-	// erasures lists what this instance erased (erasure.go).
-	erasures *erasureLog
+	// erasures lists what this instance erased, and receiptsSwept says
+	// that tombstones from before erasure receipts were given theirs
+	// (erasure.go).
+	erasures      *erasureLog
+	receiptsSwept string
 
 	// The store and spool, set by open (once); read them only after it.
 	opening sync.Once
@@ -210,7 +213,8 @@ func (h *Handler) newSink(name, chainID, identity string, retention time.Duratio
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 
-		erasures: &erasureLog{path: dataPath("erasures-" + fileStem(chainID, identity) + ".jsonl")},
+		erasures:      &erasureLog{path: dataPath("erasures-" + fileStem(chainID, identity) + ".jsonl")},
+		receiptsSwept: dataPath("receipts-" + fileStem(chainID, identity) + ".json"),
 
 		stampedAhead: store.Spacer{Every: stampedAheadEvery},
 	}
@@ -787,7 +791,8 @@ const firstMaintenanceAfter = time.Minute
 
 // checkpointAndExpire signs a checkpoint of the chain, deletes what is past
 // its retention, erases again what the store holds of what this instance
-// erased and, on Redis, checks that it evicts nothing.
+// erased, gives old tombstones their receipts (once) and, on Redis, checks
+// that it evicts nothing.
 func (s *proofSink) checkpointAndExpire() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
