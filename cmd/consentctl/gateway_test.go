@@ -721,7 +721,7 @@ func TestRecordPastTheHeadDoesNotBlockChoices(t *testing.T) {
 	gatewaytest.Stop(t)
 
 	var stray proof.Record
-	updateRecords(t, g.db, "past-head", func(rec *bbolt.Bucket) error {
+	gatewaytest.UpdateRecords(t, g.db, "past-head", func(rec *bbolt.Bucket) error {
 		var last proof.Record
 		if err := json.Unmarshal(rec.Get(binary.BigEndian.AppendUint64(nil, 2)), &last); err != nil {
 			return err
