@@ -259,6 +259,25 @@ func TestFormatScriptErasureReceipts(t *testing.T) {
 	if out, _ := run(rawsA, rawsOld); !strings.Contains(out, "gw-a: unreceipted_tombstone at seq 2") {
 		t.Fatalf("export without the erasing instance's chain:\n%s", out)
 	}
+	// A forged tombstone dated four years back, to pass as past its
+	// retention: its time goes back in the chain.
+	rawsA[3] = forgeTombstone(t, mustJSON(t, backdated(t, rawsA[3])))
+	if out, code := run(rawsA, rawsB, rawsOld); code != 1 || !strings.Contains(out, "gw-a: altered at seq 4: dated before the record before it") {
+		t.Fatalf("a forged tombstone dated back: exit %d\n%s", code, out)
+	}
+}
+
+// backdated is a stored record dated four years back, its choice ended
+// then.
+func backdated(t *testing.T, raw []byte) Record {
+	t.Helper()
+	var r Record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	r.Time = time.Now().AddDate(-4, 0, 0).UnixMilli()
+	r.ExpiresAt = r.Time
+	return r
 }
 
 func mustJSON(t *testing.T, v any) []byte {

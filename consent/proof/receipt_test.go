@@ -104,6 +104,23 @@ func TestTombstonePastItsRetentionNeedsNoReceipt(t *testing.T) {
 	}
 }
 
+// TestForgedTombstoneDatedBackIsCaught: a tombstone keeps the erased
+// record's time under its HMAC alone. One forged in the middle of a chain
+// and dated four years back would pass as past its retention, which
+// excuses a missing receipt; a chain's times never go back, so without the
+// MAC key it is caught all the same.
+func TestForgedTombstoneDatedBackIsCaught(t *testing.T) {
+	k := newTestKeys(t)
+	c := k.chain(t, "gw-1", Head{})
+	raws := sealN(t, c, 4)
+	raws[2] = forgeTombstone(t, mustJSON(t, backdated(t, raws[2])))
+	opts := VerifyOptions{Keys: Keys{PublicKeys: k.verifyKeys().PublicKeys}, MinAnchorAge: 3 * 365 * 24 * time.Hour, Now: time.Now()}
+	rep := verifyRaw("gw-1", nil, raws, opts)
+	if got := kinds(rep); !slices.Equal(got, []ProblemKind{Altered}) || rep.Problems[0].Seq != 3 {
+		t.Fatalf("a forged tombstone dated back, no MAC key: %+v", rep)
+	}
+}
+
 // TestReceiptNamesRecordsOnly: a receipt holds the erased records' places
 // and event ids, when it was made and how long it is kept (as long as the
 // longest-lived of them), and nothing about a person; sealing refuses a

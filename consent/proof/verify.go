@@ -122,10 +122,13 @@ type ChainVerifier struct {
 	// unless Receipted names them.
 	unnamed []Problem
 	started bool
-	linked  bool // lastHash can be trusted for the link check
-	last    uint64
-	lastH   string
-	report  Report
+	// lastTime is the latest time seen so far (timed: any).
+	lastTime int64
+	timed    bool
+	linked   bool // lastHash can be trusted for the link check
+	last     uint64
+	lastH    string
+	report   Report
 }
 
 // NewChainVerifier verifies the signatures of the chain's checkpoints and
@@ -223,6 +226,7 @@ func (v *ChainVerifier) AddRaw(raw []byte) {
 		v.problem(Altered, in.seq, in.event, "record names chain "+strconv.Quote(in.chain))
 	}
 	v.checkSeq(in)
+	v.checkTime(obj, in)
 	v.report.LastSeq = max(v.report.LastSeq, in.seq)
 	digest := digestValue(obj)
 	if !tomb && digest != in.hash {
@@ -233,6 +237,18 @@ func (v *ChainVerifier) AddRaw(raw []byte) {
 	if in.seq > v.last || !v.linked {
 		v.last, v.lastH, v.linked = in.seq, in.hash, true
 	}
+}
+
+// checkTime checks that times never go back within the chain. A record's
+// own hash covers its time, but a tombstone keeps the erased record's time
+// under its HMAC alone: dated far back, a forged one would pass as past its
+// retention, which excuses a missing receipt.
+func (v *ChainVerifier) checkTime(obj *value, in integrity) {
+	t := intMember(obj, "time")
+	if v.timed && t < v.lastTime {
+		v.problem(Altered, in.seq, in.event, "dated before the record before it: a chain's times never go back")
+	}
+	v.timed, v.lastTime = true, max(v.lastTime, t)
 }
 
 // checkErasure counts tombstones and receipts, and checks that receipts
