@@ -301,8 +301,9 @@ func (s *proofSink) openStores() error {
 		Logger: slog.New(zapslog.NewHandler(s.logger.Core(), zapslog.WithName(s.logger.Name()))).
 			With("chain", s.chainID, "store", redactURL(s.name)),
 		WriteDeadline: s.spoolAfter,
+		OnRejected:    s.restartChain,
 	})
-	s.writer = store.NewBatcher(s.resil, store.BatcherOptions{})
+	s.writer = store.NewBatcher(s.resil, store.BatcherOptions{OnConflict: s.conflicted})
 	go s.maintain(checkpointEvery)
 	return nil
 }
@@ -505,7 +506,8 @@ func (s *proofSink) sealAndWrite(ctx context.Context, r proof.Record) (proof.Rec
 		return proof.Record{}, err
 	}
 	now := time.Now()
-	sealed, err := s.chain.Seal(r)
+	chain := s.chain
+	sealed, err := chain.Seal(r)
 	if err != nil {
 		s.mu.Unlock()
 		return proof.Record{}, err
@@ -521,14 +523,41 @@ func (s *proofSink) sealAndWrite(ctx context.Context, r proof.Record) (proof.Rec
 	// wait.
 	if err = <-written; err != nil {
 		// The chain's head names a record that is not stored: resume from
-		// what is, so later records do not link to it.
+		// what is, so later records do not link to it (unless that was done
+		// already, and a resumed chain is sealing).
 		s.mu.Lock()
-		s.chain = nil
+		if s.chain == chain {
+			s.chain = nil
+		}
 		s.mu.Unlock()
 		return proof.Record{}, err
 	}
 	s.noteDurable(proof.Head{Seq: sealed.Seq, Hash: sealed.Hash, Time: sealed.Time})
 	return sealed, nil
+}
+
+// conflicted is told by the batcher that the store refused an append for
+// a conflict (another record at one of its seqs): what is queued behind it
+// links to the refused records, so it fails too, and sealing resumes from
+// the store (after any record past its head, skipPastHead). Under s.mu,
+// nothing sealed on the old chain is queued after this.
+func (s *proofSink) conflicted(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chain = nil
+	s.writer.FailQueued(err)
+}
+
+// restartChain is told by the replayer that the store refused spooled
+// proofs for good: the chain's head, and the durable head, name records
+// the store does not hold, so sealing resumes from what it holds.
+func (s *proofSink) restartChain() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chain = nil
+	s.durableMu.Lock()
+	s.durable = proof.Head{}
+	s.durableMu.Unlock()
 }
 
 // noteDurable advances the durable head. Writers finish in chain order but
@@ -589,7 +618,9 @@ func (s *proofSink) resumeHead(ctx context.Context) proof.Head {
 	switch {
 	case err != nil:
 		s.logger.Warn("store unreachable; continuing the chain from the local and spooled head", zap.Error(err), zap.Uint64("seq", head.Seq))
-	case remote.Seq > head.Seq:
+	case remote.Seq > head.Seq, remote.Seq == head.Seq && remote.Hash != head.Hash:
+		// (At the same seq, the store's record is the one that counts: the
+		// local head can name a proof the store refused.)
 		head = remote
 	case remote.Seq < local.Seq && s.spool.Pending() == 0:
 		// Nothing spooled fills it: the store lost what it acknowledged.

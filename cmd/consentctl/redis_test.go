@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -351,7 +352,7 @@ func TestVerifyNamesRejectedProofs(t *testing.T) {
 	g.acl("+@write")
 
 	const refused = "1 proof the store refused for good"
-	check := func(when string) {
+	check := func(when string, records int) {
 		t.Helper()
 		var code int
 		var stdout, stderr string
@@ -362,15 +363,67 @@ func TestVerifyNamesRejectedProofs(t *testing.T) {
 			}
 		}
 		line := chainLines(stdout, "stored-first")
-		if code != exitFailed || !strings.Contains(line, "2 records, seq 1..2") || !strings.Contains(line, refused) ||
-			!strings.Contains(line, "rejected.log") || !strings.Contains(stdout, "verification FAILED") {
-			t.Errorf("%s: exit %d, want %d naming the chain's 2 records and the refused proof in rejected.log:\n%s%s", when, code, exitFailed, stdout, stderr)
+		if code != exitFailed || !strings.Contains(line, fmt.Sprintf("%d records, seq 1..%[1]d", records)) || !strings.Contains(line, refused) ||
+			!strings.Contains(line, "rejected.log") || !strings.Contains(stdout, "verification FAILED") ||
+			strings.Contains(line, "broken_link") || strings.Contains(line, "bad_checkpoint") {
+			t.Errorf("%s: exit %d, want %d naming the chain's %d records, the refused proof in rejected.log and no other problem:\n%s%s", when, code, exitFailed, records, stdout, stderr)
 		}
 	}
-	check("after the replay")
+	check("after the replay", 2)
+	// The chain goes on from the store's seq 2, not from the refused proof.
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
 	gatewaytest.Stop(t)
 	gatewaytest.Start(t, g.caddyfile)
-	check("after a restart")
+	check("after a restart", 3)
+}
+
+// TestRecordPastTheHeadWhileRunning: a record appended to the chain in Redis
+// behind the running gateway's back takes the seq its next proof needs.
+// The append refused for it, and those queued behind it, are sealed again
+// after it: every one of many concurrent choices is recorded, and verify
+// names the planted record and nothing of the gateway's.
+func TestRecordPastTheHeadWhileRunning(t *testing.T) {
+	g := startACLGateway(t)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`)
+	gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":false}`)
+	ctx := context.Background()
+	head, err := g.redis.HGetAll(ctx, "{spooled:stored-first}:meta").Result()
+	if err != nil || head["seq"] != "2" {
+		t.Fatalf("head of the chain: %v %v", head, err)
+	}
+	headTime, _ := strconv.ParseInt(head["time"], 10, 64)
+	mac, _ := proof.NewMACKey([]byte("a key that is not the gateway's, 32+ bytes"))
+	_, priv, _ := ed25519.GenerateKey(nil)
+	signer, _ := proof.NewSigningKey(priv)
+	chain, err := proof.NewChain(proof.ChainConfig{ID: "stored-first", MAC: mac, Signer: signer}, proof.Head{Seq: 2, Hash: head["hash"], Time: headTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted, err := chain.Seal(proof.Record{Type: proof.Given, ConsentID: "planted", Site: "127.0.0.1", Path: "/",
+		How: proof.How{Layer: proof.LayerAPI, Action: proof.ActionAcceptAll}, Purposes: map[string]bool{"necessary": true, "marketing": true},
+		Signals: proof.Signals{Effect: proof.EffectNone}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Written as another writer of the chain would (a second gateway given
+	// its id): the record, its event and the head.
+	data, _ := planted.AppendJSON(nil)
+	if err := g.redis.HSet(ctx, "{spooled:stored-first}:rec", "3", data).Err(); err != nil {
+		t.Fatal(err)
+	}
+	g.redis.HSet(ctx, "{spooled:stored-first}:ev", planted.EventID, "3")
+	g.redis.HSet(ctx, "{spooled:stored-first}:meta", "seq", "3", "hash", planted.Hash, "time", planted.Time)
+
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() { gatewaytest.PostChoice(t, gatewaytest.NewClient(t), g.site, `{"all":true}`) })
+	}
+	wg.Wait()
+	code, stdout, _ := ctl(t, "verify", "--address", g.admin, "--chain", "stored-first")
+	if code != exitFailed || !strings.Contains(stdout, "19 records, seq 1..19") || !strings.Contains(stdout, "bad_hmac at seq 3 (event "+planted.EventID) ||
+		strings.Contains(stdout, "broken_link") || strings.Contains(stdout, "gap") {
+		t.Errorf("verify: exit %d, want %d with 19 records, the planted one's HMAC at seq 3 and nothing else:\n%s", code, exitFailed, stdout)
+	}
 }
 
 // aclGateway is a gateway with two sites (chains stored-first and

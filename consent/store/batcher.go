@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -40,6 +41,12 @@ type BatcherOptions struct {
 	// stays bounded and nothing is lost. (A store without a spool fails
 	// the append.)
 	MaxQueued int
+	// OnConflict, if set, is called when an append fails with ErrConflict
+	// (another record holds a seq): records queued behind it link to the
+	// refused ones, so the caller stops sealing on that chain and, still
+	// holding what orders its sealing, calls FailQueued. Every waiter of
+	// the refused append and every one queued behind it gets the error.
+	OnConflict func(err error)
 }
 
 // DefaultMaxQueued is BatcherOptions.MaxQueued's default: some 10-20 MB
@@ -131,13 +138,29 @@ func (b *Batcher) write(ctx context.Context, group []*waiter, n int) {
 		all = append(all, w.recs...)
 	}
 	err := appendRecovering(ctx, b.Store, all)
-	if err != nil && len(group) > 1 && permanent(err) {
+	if err != nil && len(group) > 1 && errors.Is(err, ErrInvalid) {
+		// One malformed call fails alone.
 		for _, w := range group {
 			w.done <- appendRecovering(ctx, b.Store, w.recs)
 		}
 		return
 	}
+	if errors.Is(err, ErrConflict) && b.opts.OnConflict != nil {
+		b.opts.OnConflict(err)
+	}
 	for _, w := range group {
+		w.done <- err
+	}
+}
+
+// FailQueued fails every call queued and not yet being written with err
+// (see BatcherOptions.OnConflict).
+func (b *Batcher) FailQueued(err error) {
+	b.mu.Lock()
+	queued := b.queue
+	b.queue, b.queued = nil, 0
+	b.mu.Unlock()
+	for _, w := range queued {
 		w.done <- err
 	}
 }

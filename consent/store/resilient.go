@@ -30,6 +30,10 @@ type ResilientOptions struct {
 	// disk) would otherwise hold every visitor's choice for as long as it
 	// takes.
 	WriteDeadline time.Duration
+	// OnRejected, if set, is called after a replay set records aside in
+	// rejected.log: the chain they were sealed on goes on from records the
+	// store does not hold.
+	OnRejected func()
 }
 
 // DefaultWriteDeadline is ResilientOptions.WriteDeadline's default. A
@@ -228,6 +232,9 @@ func (r *Resilient) Replay(ctx context.Context) error {
 	if more := r.spool.Rejected() - rejected; more > 0 {
 		r.opts.Logger.Error("the store refused spooled proofs for good; they are kept in the spool's rejected.log",
 			"records", more)
+		if r.opts.OnRejected != nil {
+			r.opts.OnRejected()
+		}
 	}
 	return err
 }
