@@ -557,9 +557,10 @@ func TestProofPathAndSiteStayPlain(t *testing.T) {
 	if r := own.Records[0]; r.Path != `/a,b%22c%0Ad%7F` || r.Site != "localhost" {
 		t.Errorf("recorded path %q and site %q, want %q and %q", r.Path, r.Site, `/a,b%22c%0Ad%7F`, "localhost")
 	}
-	// One page, three ways: the Referer of a JSON choice, the banner's
-	// page, the form's return path; an IPv6 host without a port (as with
-	// one) is the address alone.
+	// One page, four ways: the Referer of a JSON choice, the banner's
+	// page, the form's return path (below, a page view that records a
+	// signal's default); an IPv6 host without a port (as with one) is the
+	// address alone.
 	c = newClient(t)
 	for i, tc := range []struct{ ctype, body, referer string }{
 		{"application/json", `{"all":true}`, "http://[::1]/caf%C3%A9.html"},
@@ -577,11 +578,16 @@ func TestProofPathAndSiteStayPlain(t *testing.T) {
 			t.Fatalf("choice %d: %d %s", i, resp.StatusCode, body)
 		}
 	}
+	// And the fourth: a page view that records a signal's default.
+	req, _ = http.NewRequest("GET", base+"/caf%C3%A9.html", nil)
+	req.Host = "[::1]"
+	req.Header.Set("Sec-GPC", "1")
+	do(t, c, req)
 	req, _ = http.NewRequest("GET", base+"/.consent/proofs", nil)
 	req.Host = "[::1]"
 	_, body = do(t, c, req)
 	own = ownRecords{}
-	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 3 {
+	if err := json.Unmarshal([]byte(body), &own); err != nil || len(own.Records) != 4 || own.Records[3].Type != "gpc_default" {
 		t.Fatalf("own proofs: %v %s", err, body)
 	}
 	for _, r := range own.Records {

@@ -184,7 +184,9 @@ func (h *Handler) recordAutomatic(w http.ResponseWriter, r *http.Request, v *vis
 		}
 		return done, ok
 	}
-	auto := choice{how: how{Layer: proof.LayerAutomatic, Action: action, Page: r.URL.Path}}
+	// The page as the browser asked for it, percent-encoded as every other
+	// record's path (one page, one path).
+	auto := choice{how: how{Layer: proof.LayerAutomatic, Action: action, Page: askedURL(r).EscapedPath()}}
 	next, err := h.commit(w, r, auto, prev, next, v.decision, signalSent(r), v.lang)
 	switch {
 	case errors.Is(err, errNotRecorded):
