@@ -78,7 +78,7 @@ func registerMetrics(reg *prometheus.Registry) *metrics {
 			func(s store.ResilientStats) float64 { return s.WriteTime.Seconds() }},
 		{"caddy_consent_store_slow_writes_total", "Writes to the store not answered within spool_after (or while too many proofs queued behind them): their proofs were spooled.", false,
 			func(s store.ResilientStats) float64 { return float64(s.SlowWrites) }},
-		{"caddy_consent_proofs_rejected", "Spooled proofs the store refused for good since start (kept in the spool's rejected.log).", true,
+		{"caddy_consent_proofs_rejected", "Spooled proofs the store refused for good, kept in the spool's rejected.log (counted from the file: until it is moved away).", true,
 			func(s store.ResilientStats) float64 { return float64(s.Rejected) }},
 		{"caddy_consent_proofs_pending", "Proofs waiting in the local spool.", true,
 			func(s store.ResilientStats) float64 { return float64(s.Pending) }},

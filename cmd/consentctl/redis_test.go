@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -375,6 +376,24 @@ func TestVerifyNamesRejectedProofs(t *testing.T) {
 	gatewaytest.Stop(t)
 	gatewaytest.Start(t, g.caddyfile)
 	check("after a restart", 3)
+
+	// The operator gives the file to the auditors and moves it away: verify
+	// counts it no more, without a restart.
+	_, stdout, _ := ctl(t, "verify", "--address", g.admin, "--chain", "stored-first", "--json")
+	var rep struct {
+		Chains []struct {
+			RejectedLog string `json:"rejected_log"`
+		} `json:"chains"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || len(rep.Chains) != 1 || rep.Chains[0].RejectedLog == "" {
+		t.Fatalf("verify --json names no rejected_log: %v\n%s", err, stdout)
+	}
+	if err := os.Rename(rep.Chains[0].RejectedLog, filepath.Join(t.TempDir(), "rejected.log")); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := ctl(t, "verify", "--address", g.admin, "--chain", "stored-first"); code != 0 || strings.Contains(stdout, "refused") {
+		t.Errorf("after rejected.log was moved away: exit %d, want 0 and nothing refused:\n%s", code, stdout)
+	}
 }
 
 // TestRecordPastTheHeadWhileRunning: a record appended to the chain in Redis

@@ -50,7 +50,6 @@ type Spool struct {
 	size     int64  // bytes in spool.log
 	offset   int64  // bytes replayed
 	pending  int    // entries after offset
-	rejected int    // records in rejected.log
 	release  func() // this process's hold on the directory (lock.go)
 }
 
@@ -107,38 +106,7 @@ func (s *Spool) load() error {
 		}
 		s.size = complete
 	}
-	return s.countRejected()
-}
-
-// countRejected counts the records kept in rejected.log, from earlier runs
-// too: they stay outside the store until the operator moves the file away.
-func (s *Spool) countRejected() error {
-	f, err := os.Open(s.RejectedLog())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
-	for {
-		line, err := r.ReadSlice('\n')
-		if len(line) > 0 && line[0] == 'r' && err != bufio.ErrBufferFull {
-			s.rejected++
-		}
-		if err == bufio.ErrBufferFull { // a long record: read to its end
-			for err == bufio.ErrBufferFull {
-				_, err = r.ReadSlice('\n')
-			}
-			if len(line) > 0 && line[0] == 'r' {
-				s.rejected++
-			}
-		}
-		if err != nil {
-			return nil
-		}
-	}
+	return nil
 }
 
 func (s *Spool) offsetPath() string { return filepath.Join(s.dir, "offset") }
@@ -222,12 +190,31 @@ func (s *Spool) Pending() int {
 	return s.pending
 }
 
-// Rejected returns how many records the store refused for good (they are
-// kept in rejected.log, this run's and earlier runs').
+// Rejected returns how many records the store refused for good: the
+// records in rejected.log, this run's and earlier runs', read from the
+// file each time, so that one the operator moved away counts no more. A
+// file that cannot be read counts what could be.
 func (s *Spool) Rejected() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rejected
+	f, err := os.Open(s.RejectedLog())
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	r := bufio.NewReaderSize(f, 1<<16)
+	for {
+		line, err := r.ReadSlice('\n')
+		record := len(line) > 0 && line[0] == 'r'
+		for err == bufio.ErrBufferFull { // a long record: read to its end
+			_, err = r.ReadSlice('\n')
+		}
+		if record {
+			n++
+		}
+		if err != nil {
+			return n
+		}
+	}
 }
 
 // LastRecord returns the last record waiting for replay, if any: a chain
@@ -300,7 +287,7 @@ func (s *Spool) Replay(ctx context.Context, t Target) (int, error) {
 				return delivered, err
 			}
 		} else if errors.Is(err, ErrRejected) {
-			if err := s.reject(from, b.end, max(1, len(b.recs))); err != nil {
+			if err := s.reject(from, b.end); err != nil {
 				return delivered, err
 			}
 		} else if err != nil {
@@ -361,7 +348,7 @@ func (s *Spool) deliverEach(ctx context.Context, t Target, b *batch) (int, error
 		err := t.Append(ctx, []proof.Record{rec})
 		switch {
 		case errors.Is(err, ErrRejected):
-			if err := s.reject(b.lines[i][0], b.lines[i][1], 1); err != nil {
+			if err := s.reject(b.lines[i][0], b.lines[i][1]); err != nil {
 				return delivered, err
 			}
 		case err != nil:
@@ -420,12 +407,8 @@ func (s *Spool) readBatch(from, to int64) (*batch, error) {
 	return b, nil
 }
 
-// reject copies the log bytes [from, to), holding records records, to
-// rejected.log.
-func (s *Spool) reject(from, to int64, records int) error {
-	s.mu.Lock()
-	s.rejected += records
-	s.mu.Unlock()
+// reject copies the log bytes [from, to) to rejected.log.
+func (s *Spool) reject(from, to int64) error {
 	data := make([]byte, to-from)
 	if _, err := s.f.ReadAt(data, from); err != nil {
 		return err
