@@ -37,9 +37,10 @@ type BatcherOptions struct {
 	// context (and that of the next, if the queue is still past it when
 	// that begins): a Resilient store then spools the append's records at
 	// once instead of waiting for a slow store, and the queue follows them
-	// into the spool, in order, at the pace of the local disk. Memory
-	// stays bounded and nothing is lost. (A store without a spool fails
-	// the append.)
+	// into the spool, in order, at the pace of the local disk: a slow
+	// store no longer makes the queue grow, and nothing is lost (Enqueue
+	// never refuses: past the bound, the queue is bounded by the calls in
+	// flight). A store without a spool fails the append.
 	MaxQueued int
 	// OnConflict, if set, is called when an append fails with ErrConflict
 	// (another record holds a seq): records queued behind it link to the

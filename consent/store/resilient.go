@@ -37,9 +37,11 @@ type ResilientOptions struct {
 }
 
 // DefaultWriteDeadline is ResilientOptions.WriteDeadline's default. A
-// store at its usual pace answers in milliseconds, and a Redis that is
-// gone fails a write sooner (its client's timeout is 1 s); a visitor waits
-// no longer than this for one that is slow.
+// store at its usual pace answers in milliseconds; a visitor waits no
+// longer than this for one that is slow. (A Redis that refuses
+// connections fails a write sooner; one whose packets are dropped takes
+// its client's dial timeout and retry, longer than this, and is logged as
+// slow.)
 const DefaultWriteDeadline = 2 * time.Second
 
 // Resilient writes through to a store and, when the store fails or is too
@@ -125,8 +127,9 @@ func NewResilient(s Store, sp *spool.Spool, opts ResilientOptions) *Resilient {
 // records, conflicts, or when the spool cannot write.
 //
 // A write Append stopped waiting for goes on, and until it ends appends
-// spool: the store gets one write from here at a time, and what it holds
-// stays a prefix of what was appended. Should that write land after all,
+// spool: what the store holds stays a prefix of what was appended. (The
+// replayer does not wait for it: its first batch starts with the same
+// records, and whichever lands second skips them.) Should that write land after all,
 // the replay of its spooled copy skips what it stored (appends are
 // idempotent), so every record is stored once.
 func (r *Resilient) Append(ctx context.Context, recs []proof.Record) error {

@@ -45,12 +45,12 @@ type Spool struct {
 	dir      string
 	replayMu sync.Mutex // one replay at a time
 
-	mu       sync.Mutex
-	f        *os.File
-	size     int64  // bytes in spool.log
-	offset   int64  // bytes replayed
-	pending  int    // entries after offset
-	release  func() // this process's hold on the directory (lock.go)
+	mu      sync.Mutex
+	f       *os.File
+	size    int64  // bytes in spool.log
+	offset  int64  // bytes replayed
+	pending int    // entries after offset
+	release func() // this process's hold on the directory (lock.go)
 }
 
 // Open opens the spool in dir, creating it if needed, and counts what is
