@@ -20,10 +20,11 @@ import (
 // plant a copy of another visitor's consent. A visitor whose cookie was set
 // before, under the plain name, keeps their choice; their next cookie comes
 // under the new name, and the old one is expired. The MAC covers the name:
-// a value moved to the other name counts for nothing. Of cookies under both
-// names the newest decision counts: a copy of a cookie from before the
-// prefix, planted beside a visitor's own __Host- one, is older; a choice
-// made since on an instance not yet upgraded is newer. Over plain HTTP, and with cookie_domain, the name stays consentgate. The
+// a value moved to the other name counts for nothing. Beside a visitor's
+// own __Host- cookie a plain one counts only to narrow it: a withdrawal
+// made since on an instance not yet upgraded does; a copy of someone's,
+// older or newer, planted there does not. Over plain HTTP, and with
+// cookie_domain, the name stays consentgate. The
 // second layer lists the name the browser keeps, and the upstream sees
 // neither.
 func TestConsentCookieHostPrefix(t *testing.T) {
@@ -149,6 +150,9 @@ https://shop.example.test:%[3]d {
 	refused := encode(hostCodec, "visitor", nil, 2*time.Hour)
 	acceptedBefore := encode(hostCodec, "visitor", []string{"analytics"}, time.Hour)
 	withdrawnOnOld := encode(plainCodec, "visitor", nil, 0)
+	// Minted where the plain name is still set (plain HTTP, a site with
+	// cookie_domain and the same keys), so newer than the visitor's own.
+	plantedNewer := encode(plainCodec, "someone", []string{"analytics"}, 30*time.Minute)
 	for _, tc := range []struct {
 		what, cookies string
 		decided       bool
@@ -157,6 +161,7 @@ https://shop.example.test:%[3]d {
 		{"a plain value under the __Host- name", "__Host-consentgate=" + old, false},
 		{"a copy from before the prefix beside the visitor's own refusal", "consentgate=" + planted + "; __Host-consentgate=" + refused, true},
 		{"a withdrawal on an instance not yet upgraded", "__Host-consentgate=" + acceptedBefore + "; consentgate=" + withdrawnOnOld, true},
+		{"a newer copy of someone's beside the visitor's own refusal", "consentgate=" + plantedNewer + "; __Host-consentgate=" + refused, true},
 	} {
 		if s := getState(t, client, secure, "Cookie", tc.cookies); s.Decided != tc.decided || s.Purposes["analytics"] {
 			t.Errorf("%s: decided %v, analytics %v; want decided %v, analytics off", tc.what, s.Decided, s.Purposes["analytics"], tc.decided)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -204,27 +205,63 @@ func (h *Handler) decodeConsent(r *http.Request) (cookie.Consent, bool) {
 	// changed, with another Path, or under both names (the plain one set
 	// before the __Host- prefix, or by an instance that does not use it
 	// yet). The newest decision counts, whatever order they arrive in; of
-	// two made in the same second, the one that allows less. (A copy of
-	// someone's cookie from before the prefix, planted under the plain
-	// name, is older than any __Host- cookie.)
-	var best cookie.Consent
-	found := false
-	for _, name := range [...]string{h.CookieName, h.hostCookie} {
-		codec := h.codecFor(name)
-		for _, raw := range r.CookiesNamed(name) {
-			c, err := codec.Decode(raw.Value)
-			if err != nil {
-				if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
-					ce.Write(zap.Error(err))
-				}
-				continue
+	// two made in the same second, the one that allows less.
+	//
+	// Where the cookie is set as __Host- (cookiename.go), a plain one
+	// beside a __Host- one counts only to narrow it: newer, the same
+	// consent id, granting nothing more (a withdrawal on an instance not
+	// yet upgraded). A sibling subdomain can plant the plain name, and a
+	// copy of someone's cookie minted where that name is still set (plain
+	// HTTP, a site with cookie_domain and the same keys) would be newer.
+	current, other := h.consentCookieNames(r)
+	lines := r.Header["Cookie"]
+	best, found := h.newestConsent(r, lines, current, cookie.Consent{}, false)
+	if current != h.hostCookie || !found {
+		return h.newestConsent(r, lines, other, best, found)
+	}
+	if plain, ok := h.newestConsent(r, lines, other, cookie.Consent{}, false); ok && plain.ID == best.ID &&
+		plain.Time > best.Time && grantsWithin(plain, best) {
+		return plain, true
+	}
+	return best, true
+}
+
+// newestConsent is the newest decision among best (if found) and the
+// consent cookies called name (see decodeConsent).
+func (h *Handler) newestConsent(r *http.Request, lines []string, name string, best cookie.Consent, found bool) (cookie.Consent, bool) {
+	if !mentionsCookie(lines, []string{name}) {
+		return best, found // (a quick look, so that most page views parse the header once)
+	}
+	codec := h.codecFor(name)
+	for _, raw := range r.CookiesNamed(name) {
+		c, err := codec.Decode(raw.Value)
+		if err != nil {
+			if ce := h.logger.Check(zap.DebugLevel, "ignoring consent cookie that does not decode"); ce != nil {
+				ce.Write(zap.Error(err))
 			}
-			if !found || c.Time > best.Time || c.Time == best.Time && allows(c) < allows(best) {
-				best, found = c, true
-			}
+			continue
+		}
+		if !found || c.Time > best.Time || c.Time == best.Time && allows(c) < allows(best) {
+			best, found = c, true
 		}
 	}
 	return best, found
+}
+
+// grantsWithin reports whether c grants no purpose or vendor that of does
+// not.
+func grantsWithin(c, of cookie.Consent) bool {
+	for _, p := range c.Purposes {
+		if !slices.Contains(of.Purposes, p) {
+			return false
+		}
+	}
+	for _, v := range c.Vendors {
+		if !slices.Contains(of.Vendors, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // allows counts what a consent grants beyond the strictly necessary.
