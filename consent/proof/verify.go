@@ -160,6 +160,11 @@ func (v *ChainVerifier) problem(kind ProblemKind, seq uint64, event, detail stri
 	}
 }
 
+// Note reports a problem found outside the records' walk (by the store).
+func (v *ChainVerifier) Note(kind ProblemKind, seq uint64, detail string) {
+	v.problem(kind, seq, "", detail)
+}
+
 // Add checks the next record.
 func (v *ChainVerifier) Add(r Record) {
 	data, err := json.Marshal(r)

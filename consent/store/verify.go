@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/consentgate/consentgate/consent/proof"
 )
@@ -35,5 +36,28 @@ func Verify(ctx context.Context, s Store, chain string, opts proof.VerifyOptions
 			v.Receipted(later)
 		}
 	}
+	if err == nil {
+		err = notePastHead(ctx, s, chain, v)
+	}
 	return v.Finish(), err
+}
+
+// notePastHead reports records stored right after the chain's head, which
+// no walk reaches: written around the store's appends (by hand, or by a
+// program other than a gateway). The head is read again after them, so
+// that records a gateway appended meanwhile are not taken for them.
+func notePastHead(ctx context.Context, s Store, chain string, v *proof.ChainVerifier) error {
+	head, err := s.Head(ctx, chain)
+	if err != nil {
+		return err
+	}
+	past, err := s.Past(ctx, chain, head.Seq)
+	if err != nil || past.Seq == 0 {
+		return err
+	}
+	if now, err := s.Head(ctx, chain); err != nil || now.Seq >= past.Seq {
+		return err
+	}
+	v.Note(proof.Altered, head.Seq+1, fmt.Sprintf("records stored past the chain's head (seq %d): seq %d..%d, written around the store's appends", head.Seq, head.Seq+1, past.Seq))
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +139,11 @@ func testPastTheHead(t *testing.T, b Backend) {
 	want := proof.Head{Seq: 7, Hash: recs[6].Hash, Time: recs[6].Time}
 	if past, err := s.Past(ctx, "gw-1", 5); err != nil || past != want {
 		t.Errorf("Past(5) is %+v, %v; want %+v", past, err, want)
+	}
+	// Verify names them, though its walk ends at the head.
+	rep, err := store.Verify(ctx, s, "gw-1", k.verifyOptions())
+	if err != nil || rep.Counts[proof.Altered] != 1 || !strings.Contains(rep.Problems[0].Detail, "seq 6..7") {
+		t.Errorf("verify of records past the head: %+v, %v", rep, err)
 	}
 	if past, err := s.Past(ctx, "gw-1", 7); err != nil || past != (proof.Head{}) {
 		t.Errorf("Past(7) is %+v, %v; want none (seq 8 is missing)", past, err)
