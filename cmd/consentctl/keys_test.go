@@ -77,7 +77,7 @@ func TestHexProofKeyReachesTheAuditorAsHex(t *testing.T) {
 	}
 	python, script := prooftest.Script(t, dir)
 	out, err := exec.Command(python, script, records, "--mac-key", hex96).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ctl-hex-key: OK (2 records, 0 tombstones, 0 checkpoints)") {
+	if err != nil || !strings.Contains(string(out), "ctl-hex-key: OK (2 records, 0 tombstones, 0 receipts, 0 checkpoints)") {
 		t.Errorf("FORMAT.md's script with the operator's hex as --mac-key: %v\n%s", err, out)
 	}
 
@@ -96,7 +96,7 @@ func TestHexProofKeyReachesTheAuditorAsHex(t *testing.T) {
 		t.Fatalf("key_hex.py base64:…: key id %q, want %s (%v)", id, base64ID, err)
 	}
 	out, err = exec.Command(python, script, records, "--mac-key", hex96, "--mac-key", converted).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ctl-hex-key: OK (3 records, 0 tombstones, 0 checkpoints)") {
+	if err != nil || !strings.Contains(string(out), "ctl-hex-key: OK (3 records, 0 tombstones, 0 receipts, 0 checkpoints)") {
 		t.Errorf("FORMAT.md's script with both generations: %v\n%s", err, out)
 	}
 }
